@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { configSchema, type GatewayConfig } from './config.schema.js';
+import { ConfigError, issuesToProblems, type ConfigProblem } from './config.errors.js';
+import { parseOptions } from './secret-ref.js';
+
+/** Parses YAML text into a validated config, or throws ConfigError listing every problem with its key path and line. */
+export function parseConfig(text: string, file = 'config'): GatewayConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, line: e.linePos?.[0]?.line })),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(file, [{ path: '', message: 'expected a mapping of sections (http, matrix, upstream, ...)' }]);
+  }
+  parseOptions.devMode = (raw as Record<string, unknown>).dev_mode === true;
+  try {
+    const result = configSchema.safeParse(raw);
+    if (result.success) return result.data;
+    const problems: ConfigProblem[] = issuesToProblems(result.error.issues, raw).map((p) => ({ ...p, line: p.line ?? lineOf(p.path) }));
+    throw new ConfigError(file, dedupe(problems));
+  } finally {
+    parseOptions.devMode = false;
+  }
+
+  function lineOf(path: string): number | undefined {
+    const segs = path.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    for (let n = segs.length; n > 0; n--) {
+      const node = doc.getIn(segs.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  }
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.path}\u0000${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function loadConfigFile(file: string): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { httpSection } from './sections/http.config.js';
+import { databaseSection } from './sections/database.config.js';
+import { redisSection } from './sections/redis.config.js';
+import { secretsSection } from './sections/secrets.config.js';
+import { matrixSection } from './sections/matrix.config.js';
+import { staticClient } from './sections/clients.config.js';
+import { tokensSection } from './sections/tokens.config.js';
+import { loginSection } from './sections/login.config.js';
+import { policySection } from './sections/policy.config.js';
+import { adminSection } from './sections/admin.config.js';
+import { eventsSection } from './sections/events.config.js';
+import { loggingSection } from './sections/logging.config.js';
+import { providerSchema } from '../upstream/providers.schema.js';
+
+/** The whole gateway.yaml. Unknown keys anywhere are errors (they are usually typos). */
+export const configSchema = z
+  .object({
+    /** Enables the dev sign-in, generated dev keys and inline secrets. Never in production. */
+    dev_mode: z.boolean().default(false),
+    /** Number of replicas the deployment runs (the Helm chart sets it); more than 1 needs redis. */
+    replicas: z.number().int().min(1).default(1),
+    http: httpSection,
+    database: databaseSection.prefault({}),
+    redis: redisSection.optional(),
+    secrets: secretsSection.prefault({}),
+    matrix: matrixSection,
+    clients: z.array(staticClient).default([]),
+    tokens: tokensSection.prefault({}),
+    login: loginSection.prefault({}),
+    policy: policySection.prefault({}),
+    admin: adminSection.prefault({}),
+    events: eventsSection.prefault({}),
+    logging: loggingSection.prefault({}),
+    upstream: z
+      .object({ providers: z.array(providerSchema).min(1, 'declare at least one provider') })
+      .strict(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.upstream.providers.forEach((p, i) => {
+      if (seen.has(p.id)) {
+        ctx.addIssue({ code: 'custom', path: ['upstream', 'providers', i, 'id'], message: `duplicate provider id "${p.id}" (also providers[${seen.get(p.id)}])` });
+      }
+      seen.set(p.id, i);
+      if (p.kind === 'dev' && !c.dev_mode) {
+        ctx.addIssue({ code: 'custom', path: ['upstream', 'providers', i, 'kind'], message: 'the dev sign-in is refused unless dev_mode: true' });
+      }
+      if (!c.dev_mode && 'allow_insecure_http' in p && p.allow_insecure_http) {
+        ctx.addIssue({ code: 'custom', path: ['upstream', 'providers', i, 'allow_insecure_http'], message: 'only allowed with dev_mode: true' });
+      }
+    });
+    const ids = new Set<string>();
+    c.clients.forEach((cl, i) => {
+      if (ids.has(cl.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `duplicate client_id "${cl.client_id}"` });
+      ids.add(cl.client_id);
+    });
+    if (c.replicas > 1 && !c.redis) {
+      ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'more than one replica needs redis.url (login state and the event bus must be shared)' });
+    }
+    if (!c.dev_mode && c.secrets.keys.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['secrets', 'keys'], message: 'at least one signing key is required outside dev_mode' });
+    }
+    if (!c.dev_mode && !c.secrets.encryption_key) {
+      ctx.addIssue({ code: 'custom', path: ['secrets', 'encryption_key'], message: 'required outside dev_mode (as encryption_key_file or encryption_key_env)' });
+    }
+    if (!c.dev_mode && c.policy.allow_insecure_uris) {
+      ctx.addIssue({ code: 'custom', path: ['policy', 'allow_insecure_uris'], message: 'only allowed with dev_mode: true' });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof configSchema>;

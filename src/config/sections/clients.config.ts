@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { resolveSecret, secretShape } from '../secret-ref.js';
+
+/** Clients declared in YAML (e.g. Synapse for legacy msc3861 introspection, or an admin tool). */
+export const staticClient = z
+  .object({
+    client_id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'expected 1-128 characters of A-Z a-z 0-9 . _ ~ -'),
+    client_name: z.string().optional(),
+    client_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+    ...secretShape('client_secret'),
+    redirect_uris: z.array(z.url()).default([]),
+    grant_types: z
+      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']))
+      .default(['authorization_code', 'refresh_token']),
+    /** May introspect tokens (legacy Synapse with experimental_features.msc3861). */
+    introspection: z.boolean().default(false),
+    /** Scopes this client may get through client_credentials, e.g. `urn:synapse:admin:*`. */
+    client_credentials_scopes: z.array(z.string()).default([]),
+  })
+  .strict()
+  .transform((o, ctx) => {
+    const client_secret = resolveSecret(o, 'client_secret', ctx, { required: o.client_auth_method !== 'none' });
+    if (o.client_auth_method === 'none' && client_secret) {
+      ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'a public client (client_auth_method: none) has no secret' });
+    }
+    if (o.grant_types.includes('client_credentials') && o.client_auth_method === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'client_credentials needs a confidential client' });
+    }
+    const { client_secret_file: _f, client_secret_env: _e, ...rest } = o;
+    return { ...rest, client_secret };
+  });
+export type StaticClientConfig = z.infer<typeof staticClient>;

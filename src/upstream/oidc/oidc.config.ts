@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { providerBaseShape } from '../provider.config.js';
+import { resolveSecret, secretShape } from '../../config/secret-ref.js';
+
+/** An upstream OpenID Provider (Keycloak, Entra ID, Google, Authentik, ...), spoken to with openid-client. */
+export const oidcProviderSchema = z
+  .object({
+    ...providerBaseShape,
+    kind: z.literal('oidc'),
+    /** Issuer URL; its `/.well-known/openid-configuration` is read unless `discovery: false`. */
+    issuer: z.url(),
+    discovery: z.boolean().default(true),
+    /** Explicit endpoints (required when `discovery: false`, override discovered ones otherwise). */
+    authorization_endpoint: z.url().optional(),
+    token_endpoint: z.url().optional(),
+    userinfo_endpoint: z.url().optional(),
+    jwks_uri: z.url().optional(),
+    end_session_endpoint: z.url().optional(),
+    client_id: z.string().min(1),
+    ...secretShape('client_secret'),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).default('client_secret_basic'),
+    /** PEM private key for private_key_jwt. */
+    ...secretShape('private_key'),
+    private_key_kid: z.string().optional(),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token')).default(['openid', 'profile', 'email']),
+    /** `form_post` makes the IdP POST the code back (response_mode=form_post). */
+    response_mode: z.enum(['query', 'form_post']).default('query'),
+    /** Merge claims from the userinfo endpoint into the ID token claims. */
+    fetch_userinfo: z.boolean().default(true),
+    /** Accept OIDC Back-Channel Logout tokens at /upstream/{id}/backchannel-logout. */
+    backchannel_logout: z.boolean().default(false),
+    /** On RP-initiated logout at Causeway, also send the user to the IdP's end_session_endpoint with id_token_hint. */
+    upstream_logout: z.boolean().default(false),
+    /** Allowed clock skew for ID and logout tokens, in seconds. */
+    clock_skew: z.number().int().min(0).max(600).default(30),
+    /** Test/dev only: allow plain http to the IdP (e.g. http://127.0.0.1). */
+    allow_insecure_http: z.boolean().default(false),
+    timeout_ms: z.number().int().min(100).max(60000).default(10000),
+  })
+  .strict()
+  .transform((o, ctx) => {
+    const client_secret = resolveSecret(o, 'client_secret', ctx, {
+      required: o.token_endpoint_auth_method === 'client_secret_basic' || o.token_endpoint_auth_method === 'client_secret_post',
+    });
+    const private_key = resolveSecret(o, 'private_key', ctx, { required: o.token_endpoint_auth_method === 'private_key_jwt', raw: true });
+    if (!o.discovery) {
+      for (const k of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
+        if (!o[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'required when discovery is false' });
+      }
+    }
+    if (!o.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
+    const { client_secret_file: _a, client_secret_env: _b, private_key_file: _c, private_key_env: _d, ...rest } = o;
+    return { ...rest, client_secret, private_key };
+  });
+export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;

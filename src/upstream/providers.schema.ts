@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { devProviderSchema } from './dev/dev.config.js';
+import { oidcProviderSchema } from './oidc/oidc.config.js';
+import { samlProviderSchema } from './saml/saml.config.js';
+import { casProviderSchema } from './cas/cas.config.js';
+
+/** The kinds of upstream provider, discriminated by `kind`. */
+export const providerSchema = z.discriminatedUnion('kind', [devProviderSchema, oidcProviderSchema, samlProviderSchema, casProviderSchema]);
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export const PROVIDER_KINDS = ['dev', 'oidc', 'saml', 'cas'] as const;
