@@ -24,4 +24,6 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/peers/'],
+  modulePathIgnorePatterns: ['<rootDir>/test/peers/', '<rootDir>/dist/'],
 };

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+// Copies non-TypeScript assets (page templates) from src/ into dist/ after tsc.
+import { cpSync } from 'node:fs';
+cpSync(new URL('../src/web/templates/', import.meta.url), new URL('../dist/web/templates/', import.meta.url), { recursive: true });

@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { GatewayConfig } from './config/config.schema.js';
+import { ConfigModule } from './config/config.module.js';
+import { StorageModule, type StorageHandles } from './storage/storage.module.js';
+import { CryptoModule } from './crypto/crypto.module.js';
+import type { KeyStore } from './crypto/key-store.js';
+import { HealthModule } from './health/health.module.js';
+import { WebModule } from './web/web.module.js';
+import { LoggerModule } from './http/logger.module.js';
+import type { Logger } from 'pino';
+
+export interface AppDeps {
+  config: GatewayConfig;
+  storage: StorageHandles;
+  keys: KeyStore;
+  encryptionKey: string;
+  logger: Logger;
+}
+
+/** Composition root: infrastructure modules first, then one module per concern. */
+@Module({})
+export class AppModule {
+  static forRoot(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(deps.config),
+        LoggerModule.forRoot(deps.logger),
+        StorageModule.forRoot(deps.storage),
+        CryptoModule.forRoot(deps.keys, deps.encryptionKey),
+        HealthModule,
+        WebModule,
+        // Feature modules (one per concern) are added below.
+      ],
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { LogController, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import type { Logger } from 'pino';
+import type { MetricsService } from '../health/metrics.service.js';
+
+/**
+ * Endpoints browsers call cross-origin (Element Web talks to the OP from its own origin): permissive
+ * CORS, preflights answered here (contracts/matrix-oauth-client-api.md §13).
+ */
+const CORS_PATH = /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_metadata)$)/;
+const QUIET_PATHS = new Set(['/oauth2/introspect', '/health/live', '/health/ready', '/metrics']);
+
+export function requestIdFrom(header: unknown): string {
+  return typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+}
+
+export async function setupHttp(
+  fastify: FastifyInstance,
+  deps: { cookieSecret: string; logger: Logger; metrics: MetricsService },
+): Promise<void> {
+  await fastify.register(fastifyCookie, { secret: deps.cookieSecret, hook: 'onRequest' });
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    const path = request.url.split('?')[0]!;
+    if (CORS_PATH.test(path)) {
+      reply.header('Access-Control-Allow-Origin', '*');
+      if (request.method === 'OPTIONS') {
+        await reply
+          .status(204)
+          .header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS')
+          .header('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, Accept-Language, X-Requested-With')
+          .header('Access-Control-Max-Age', '86400')
+          .send();
+      }
+    }
+  });
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions?.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.httpDuration.observe({ route, method: request.method, status: `${Math.floor(reply.statusCode / 100)}xx` }, seconds);
+    const path = request.url.split('?')[0]!;
+    const level = QUIET_PATHS.has(path) ? 'debug' : 'info';
+    deps.logger[level]({ reqId: request.id, method: request.method, route, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+}
+
+export const fastifyOptions = (o: { bodyLimit: number; trustProxy: boolean; logger: Logger }) => ({
+  bodyLimit: o.bodyLimit,
+  trustProxy: o.trustProxy,
+  genReqId: (req: { headers: Record<string, unknown> }) => requestIdFrom(req.headers['x-request-id']),
+  // Our own one-line access log (onResponse hook above) replaces Fastify's two lines per request.
+  logController: new LogController({ disableRequestLogging: true }),
+  loggerInstance: o.logger,
+  // On close: stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
+  forceCloseConnections: 'idle' as const,
+  return503OnClosing: true,
+  routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+});

@@ -1,0 +1,73 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger } from 'pino';
+
+/**
+ * JSON logs. Tokens, secrets, cookies and query strings never reach them: request URLs are logged
+ * without their query, these headers and fields are redacted, and anything shaped like a
+ * Causeway token is masked wherever it appears in a message.
+ */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.client_secret',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.code',
+  '*.code_verifier',
+  '*.device_code',
+  '*.secret',
+];
+const TOKEN_SHAPE = /\b(mat|mar|mct|mcr|mpt|syt|syr)_[A-Za-z0-9]{10,}_[A-Za-z0-9]{6}\b/g;
+
+export function maskTokens(s: string): string {
+  return s.replace(TOKEN_SHAPE, '$1_[redacted]');
+}
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'causeway' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    formatters: { level: (label) => ({ level: label }) },
+    hooks: {
+      logMethod(args, method) {
+        const masked = args.map((a) => (typeof a === 'string' ? maskTokens(a) : a)) as Parameters<typeof method>;
+        method.apply(this, masked);
+      },
+    },
+    serializers: {
+      req: (req: { id?: string; method?: string; url?: string; ip?: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: req.url?.split('?')[0],
+        ip: req.ip,
+      }),
+      res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+      err: pino.stdSerializers.err,
+    },
+  });
+}
+
+/** Nest's logger interface over pino. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string) {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.logger.trace({ context }, String(message));
+  }
+}

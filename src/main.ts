@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { loadConfigFile } from './config/config.loader.js';
+import { ConfigError } from './config/config.errors.js';
+import { createLogger } from './http/logger.js';
+import type { GatewayConfig } from './config/config.schema.js';
+
+const program = new Command('causeway').description('Causeway, the identity gateway for Matrix').showHelpAfterError();
+
+function loadOrExit(file: string): GatewayConfig {
+  try {
+    return loadConfigFile(file);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+program
+  .command('serve')
+  .description('run the gateway')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (o: { config: string }) => {
+    const config = loadOrExit(o.config);
+    const logger = createLogger(config.logging.level);
+    const { startServer } = await import('./server.js');
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer(config, logger);
+    } catch (e) {
+      logger.fatal({ err: e }, 'start-up failed');
+      process.exit(1);
+    }
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => {
+        logger.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, 25_000);
+      force.unref();
+      server.close().then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+const configCmd = program.command('config').description('configuration tools');
+configCmd
+  .command('check')
+  .description('validate a config file without starting (exit 0 valid, 1 invalid)')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action((o: { config: string }) => {
+    const config = loadOrExit(o.config);
+    process.stdout.write(`${o.config}: valid (${config.upstream.providers.length} provider(s), ${config.clients.length} static client(s))\n`);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (o: { config: string }) => {
+    const config = loadOrExit(o.config);
+    const { openDataSource, runMigrations } = await import('./storage/data-source.js');
+    const ds = await openDataSource({ url: config.database.url, schema: config.database.schema });
+    try {
+      const applied = await runMigrations(ds);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+await program.parseAsync(process.argv);

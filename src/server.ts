@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/config.schema.js';
+import { AppModule } from './app.module.js';
+import { openDataSource, runMigrations } from './storage/data-source.js';
+import { connectRedis } from './storage/redis.js';
+import { ensureDevKeys, loadSigningKey } from './crypto/keys.js';
+import { KeyStore } from './crypto/key-store.js';
+import { PinoNestLogger } from './http/logger.js';
+import { fastifyOptions, setupHttp } from './http/http.setup.js';
+import { ProtocolErrorFilter } from './http/error.filter.js';
+import { PageRenderer } from './web/page-renderer.js';
+import { MetricsService } from './health/metrics.service.js';
+import { HealthRegistry } from './health/health.registry.js';
+
+export interface RunningServer {
+  app: NestFastifyApplication;
+  url: string;
+  /** Graceful stop: readiness fails, in-flight requests finish, modules release what they hold, connections close. */
+  close(): Promise<void>;
+}
+
+/** Dev mode only: where generated keys live when the config names none. */
+const DEV_DIR = 'data/dev';
+
+function devEncryptionKey(): string {
+  const file = `${DEV_DIR}/encryption.key`;
+  if (!existsSync(file)) {
+    mkdirSync(DEV_DIR, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+export async function startServer(config: GatewayConfig, logger: Logger): Promise<RunningServer> {
+  const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema, pool_size: config.database.pool_size });
+  if (config.database.migrate_on_start) {
+    const applied = await runMigrations(dataSource);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+  }
+  const redis = config.redis ? connectRedis(config.redis.url, 'causeway') : null;
+
+  const keySpecs = config.secrets.keys.length ? config.secrets.keys : config.dev_mode ? ensureDevKeys(`${DEV_DIR}/keys`) : [];
+  const keys = new KeyStore(await Promise.all(keySpecs.map((k) => loadSigningKey(k.kid, k.pem))));
+  const encryptionKey = config.secrets.encryption_key ?? devEncryptionKey();
+  if (config.dev_mode) logger.warn('dev_mode is on: dev sign-in, generated keys and inline secrets are enabled. Never use it in production.');
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:' }, keys, encryptionKey, logger }),
+    new FastifyAdapter(fastifyOptions({ bodyLimit: config.http.body_limit, trustProxy: config.http.trust_proxy, logger })),
+    { logger: new PinoNestLogger(logger.child({ component: 'nest' })), bufferLogs: false },
+  );
+  const renderer = app.get(PageRenderer);
+  await setupHttp(app.getHttpAdapter().getInstance(), { cookieSecret: encryptionKey, logger, metrics: app.get(MetricsService) });
+  app.useGlobalFilters(new ProtocolErrorFilter(renderer, logger));
+
+  const [host, port] = splitListen(config.http.listen);
+  await app.listen(port, host);
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  logger.info({ listen: url, issuer: config.http.public_base }, 'causeway is listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    close() {
+      closing ??= (async () => {
+        app.get(HealthRegistry).markShuttingDown();
+        await app.close();
+        await redis?.quit().catch(() => redis.disconnect());
+        await dataSource.destroy();
+      })();
+      return closing;
+    },
+  };
+}
+
+function splitListen(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import pg from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ALL_ENTITIES } from './entities/index.js';
+import { SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS } from './migrations/index.js';
+
+export interface DataSourceSettings {
+  url: string;
+  schema?: string;
+  pool_size?: number;
+}
+
+export type DbKind = 'sqlite' | 'postgres';
+
+export function dbKindOf(url: string): DbKind {
+  return url.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+}
+
+/** Builds the TypeORM data source for `sqlite://FILE`, `sqlite::memory:` or `postgres://…`. */
+export function buildDataSourceOptions(s: DataSourceSettings): DataSourceOptions {
+  if (dbKindOf(s.url) === 'sqlite') {
+    const rest = s.url.replace(/^sqlite:(\/\/)?/, '');
+    const database = rest === ':memory:' ? ':memory:' : resolve(rest);
+    if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+    return {
+      type: 'better-sqlite3',
+      database,
+      entities: ALL_ENTITIES,
+      migrations: SQLITE_MIGRATIONS,
+      migrationsTableName: 'migrations',
+      synchronize: false,
+      enableWAL: true,
+      // Wait for a concurrent writer (e.g. `causeway migrate` while serving) instead of failing.
+      prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        db.pragma('busy_timeout = 5000');
+        db.pragma('foreign_keys = ON');
+        db.pragma('synchronous = NORMAL');
+      },
+    };
+  }
+  return {
+    type: 'postgres',
+    url: s.url,
+    entities: ALL_ENTITIES,
+    migrations: POSTGRES_MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    // A configured schema is selected with search_path on every pooled connection, so that the
+    // generated (unqualified) migrations and TypeORM's queries both land in it.
+    extra: { max: s.pool_size ?? 10, ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}) },
+  };
+}
+
+/** Opens the database (creating the PostgreSQL schema if one is configured). */
+export async function openDataSource(s: DataSourceSettings): Promise<DataSource> {
+  if (s.schema && dbKindOf(s.url) === 'postgres') {
+    // Before TypeORM connects: it reads current_schema() once at start-up.
+    const client = new pg.Client({ connectionString: s.url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${s.schema}"`);
+    } finally {
+      await client.end();
+    }
+  }
+  const ds = new DataSource(buildDataSourceOptions(s));
+  await ds.initialize();
+  return ds;
+}
+
+/** Runs pending migrations in one transaction; returns the names applied. */
+export async function runMigrations(ds: DataSource): Promise<string[]> {
+  const applied = await ds.runMigrations({ transaction: 'all' });
+  return applied.map((m) => m.name);
+}

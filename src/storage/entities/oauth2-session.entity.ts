@@ -1,0 +1,20 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+
+/** One OAuth 2.0 session: a client signed in as a user on one Matrix device (or a client_credentials session). */
+@Entity('oauth2_sessions')
+@Index(['user_id', 'device_id'])
+export class OAuth2SessionEntity {
+  @PrimaryColumn(IdColumnType) id!: string;
+  @Index() @Column({ ...IdColumnType, nullable: true, default: null }) user_id!: string | null;
+  @Index() @Column({ type: 'varchar', length: 128 }) client_id!: string;
+  @Column({ type: 'varchar', length: 255, nullable: true, default: null }) device_id!: string | null;
+  /** Granted scope, space separated, in the namespace the client asked for. */
+  @Column({ type: 'text' }) scope!: string;
+  @Column({ type: 'varchar', length: 64 }) grant_type!: string;
+  @Index() @Column({ ...IdColumnType, nullable: true, default: null }) browser_session_id!: string | null;
+  @TimestampColumn() created_at!: number;
+  @NullableTimestampColumn() last_active_at!: number | null;
+  @NullableTimestampColumn() finished_at!: number | null;
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
+}

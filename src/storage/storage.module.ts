@@ -1,0 +1,37 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { Database } from './database.service.js';
+import { DbKeyValueStore, KeyValueStore, RedisKeyValueStore } from './kv-store.js';
+
+/** Injection token of the shared ioredis connection, or null when redis is not configured. */
+export const REDIS = Symbol('REDIS');
+
+export interface StorageHandles {
+  dataSource: DataSource;
+  databaseUrl: string;
+  redis: Redis | null;
+  redisPrefix: string;
+}
+
+/**
+ * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
+ * stops) and the KeyValueStore built on whichever is available.
+ */
+@Global()
+@Module({})
+export class StorageModule {
+  static forRoot(h: StorageHandles): DynamicModule {
+    const database = new Database(h.dataSource, h.databaseUrl);
+    const kv = h.redis ? new RedisKeyValueStore(h.redis, h.redisPrefix) : new DbKeyValueStore(database);
+    return {
+      module: StorageModule,
+      providers: [
+        { provide: Database, useValue: database },
+        { provide: REDIS, useValue: h.redis },
+        { provide: KeyValueStore, useValue: kv },
+      ],
+      exports: [Database, REDIS, KeyValueStore],
+    };
+  }
+}

@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePort } from './ports.js';
+import { freshDatabase, type DbKind, type TestDatabase } from './databases.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const MAIN = join(ROOT, 'dist/main.js');
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K] };
+
+export interface CausewayOptions {
+  db?: DbKind;
+  /** Reuse a database (e.g. a second replica, or a restart). */
+  database?: TestDatabase;
+  /** Config merged over the test defaults (dev mode, dev sign-in, homeserver at `homeserverUrl`). */
+  config?: Record<string, unknown>;
+  port?: number;
+  /** Work dir (config, SQLite file, dev keys); a fresh temp dir by default. */
+  dir?: string;
+  env?: Record<string, string>;
+}
+
+export interface CausewayProcess {
+  url: string;
+  issuer: string;
+  port: number;
+  dir: string;
+  database: TestDatabase;
+  config: Record<string, unknown>;
+  proc: ChildProcess;
+  logs: string[];
+  /** SIGTERM and wait for exit (graceful). */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+  /** Stop and remove the work dir and database. */
+  dispose(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export const SHARED_SECRET = 'test-shared-secret-0123456789abcdef';
+
+/** The config every test starts from: dev mode, dev sign-in, a homeserver stand-in at `matrix.endpoint`. */
+export function baseConfig(port: number, db: TestDatabase): Record<string, unknown> {
+  return {
+    dev_mode: true,
+    http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
+    database: { url: db.url, ...(db.schema ? { schema: db.schema } : {}) },
+    secrets: { encryption_key: 'test-encryption-key-0123456789abcdefghijkl' },
+    matrix: { homeserver: 'example.test', endpoint: 'http://127.0.0.1:9/', secret: SHARED_SECRET },
+    policy: { allow_insecure_uris: true },
+    logging: { level: 'debug' },
+    upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Development sign-in' }] },
+  };
+}
+
+function merge(a: unknown, b: unknown): unknown {
+  if (b === undefined) return a;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
+    return out;
+  }
+  return b;
+}
+
+/** Writes a config and runs `causeway serve` as a child process; resolves once /health/ready answers 200. */
+export async function startCauseway(opts: CausewayOptions = {}): Promise<CausewayProcess> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'causeway-test-'));
+  const port = opts.port ?? (await freePort());
+  const database = opts.database ?? (await freshDatabase(opts.db ?? 'sqlite', dir));
+  const config = merge(baseConfig(port, database), opts.config) as Record<string, unknown>;
+  const configPath = join(dir, `gateway-${port}.yaml`);
+  writeFileSync(configPath, stringify(config));
+
+  const proc = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], {
+    cwd: dir,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  // Whole lines only: a JSON log line may arrive split across chunks.
+  const collector = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop()!;
+      logs.push(...parts.filter(Boolean));
+    };
+  };
+  proc.stdout!.on('data', collector());
+  proc.stderr!.on('data', collector());
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  let ready = false;
+  while (Date.now() < deadline && proc.exitCode === null) {
+    try {
+      const res = await fetch(`${url}/health/ready`);
+      if (res.status === 200) {
+        ready = true;
+        break;
+      }
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!ready) {
+    proc.kill('SIGKILL');
+    throw new Error(`causeway did not become ready:\n${logs.slice(-30).join('\n')}`);
+  }
+
+  const handle: CausewayProcess = {
+    url,
+    issuer: `${url}/`,
+    port,
+    dir,
+    database,
+    config,
+    proc,
+    logs,
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    async dispose() {
+      await handle.stop();
+      if (!opts.database) await database.drop();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+/** Runs the CLI once (config check, migrate) and returns its exit code and output. */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function writeTempFile(dir: string, name: string, content: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
