@@ -1,0 +1,89 @@
+import type { AuthorizationRequest, DeviceAuthorizationRef } from './authorize/authorization-request.js';
+import type { OAuthError } from './errors.js';
+
+/**
+ * What the OAuth module offers the rest of Causeway (the login flow, upstream logout receivers,
+ * the admin API). Implemented in src/oauth2 and exported by OAuth2Module under these tokens.
+ */
+
+export interface SignedInUser {
+  userId: string;
+  localpart: string;
+}
+export interface BrowserSessionRef {
+  id: string;
+  /** When the user last authenticated (ms), for auth_time / max_age. */
+  authenticatedAt: number;
+}
+
+/** What the consent page shows about a client (all user-facing strings already localized). */
+export interface ClientDisplay {
+  clientId: string;
+  name: string;
+  clientUri?: string;
+  logoUri?: string;
+  tosUri?: string;
+  policyUri?: string;
+  /** Host of client_uri, shown so users can tell look-alike names apart. */
+  host?: string;
+}
+
+export abstract class AuthorizationCompleter {
+  /** Validates raw /authorize parameters (pre-login checks); throws OAuthError or a PageError for unredirectable errors. */
+  abstract validate(params: Record<string, unknown>): Promise<AuthorizationRequest>;
+  abstract clientDisplay(clientId: string): Promise<ClientDisplay>;
+  /** True when this user has not yet allowed this client these scopes (or prompt=consent). */
+  abstract needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean>;
+  abstract recordConsent(req: AuthorizationRequest, userId: string): Promise<void>;
+  /**
+   * Finishes a successful authorization: makes sure the homeserver knows the user and the device
+   * (bounded retries; throws a PageError if it stays down), ends older sessions on the same
+   * device, issues the code, and returns the redirect URL to send the browser to.
+   */
+  abstract complete(req: AuthorizationRequest, user: SignedInUser, session: BrowserSessionRef): Promise<string>;
+  /** The redirect URL carrying an error back to the client (with state, in the right response mode). */
+  abstract errorRedirect(req: AuthorizationRequest, error: OAuthError): string;
+}
+
+export abstract class DeviceGrantDecider {
+  /** The pending device authorization for a user code (case-insensitive, dashes optional), if any. */
+  abstract find(userCode: string): Promise<DeviceAuthorizationRef | undefined>;
+  /** Approves it for this user (homeserver provisioning included, as for `complete`). */
+  abstract approve(userCode: string, user: SignedInUser, session: BrowserSessionRef): Promise<void>;
+  abstract deny(userCode: string): Promise<void>;
+}
+
+/** How a session ended (audit log and metrics). */
+export type EndReason =
+  | 'user_logout'
+  | 'revoked'
+  | 'refresh_reuse'
+  | 'code_reuse'
+  | 'replaced_device'
+  | 'admin'
+  | 'upstream_logout'
+  | 'deactivated'
+  | 'locked'
+  | 'expired';
+
+/** Matches the upstream sessions an inbound logout names. */
+export interface UpstreamSessionMatch {
+  /** OIDC sid, SAML SessionIndex, CAS service ticket. */
+  upstreamSid?: string;
+  /** OIDC sub / SAML NameID value (when no sid is given, every session of that subject). */
+  subject?: string;
+}
+
+/**
+ * Ends sessions: revokes their tokens at once (introspection answers inactive) and, in the same
+ * transaction, writes the outbox event that removes the devices from the homeserver.
+ */
+export abstract class SessionTerminator {
+  abstract endOAuthSession(sessionId: string, reason: EndReason): Promise<void>;
+  /** A browser session and every OAuth session born from it (RP-initiated logout). */
+  abstract endBrowserSession(browserSessionId: string, reason: EndReason): Promise<void>;
+  /** Every session of a user (admin "sign out everywhere", lock, deactivation). Returns how many ended. */
+  abstract endAllSessionsOfUser(userId: string, reason: EndReason): Promise<number>;
+  /** Inbound upstream logout: every Causeway session born from the matching upstream sessions. Returns how many ended. */
+  abstract endUpstreamSessions(providerId: string, match: UpstreamSessionMatch): Promise<number>;
+}

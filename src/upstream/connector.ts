@@ -1,0 +1,109 @@
+import type { ProviderConfig } from './providers.schema.js';
+
+/**
+ * The contract every upstream protocol implements (DESIGN.md §4). Connectors are pure protocol:
+ * they never touch users, sessions or the login machine. The login module owns the flow.
+ */
+
+/** What a connector needs to start a sign-in. */
+export interface UpstreamLoginContext {
+  loginId: string;
+  /**
+   * Single-use, unguessable value bound to this login. The connector must send it through the
+   * IdP so that it comes back on the callback (OIDC `state`, SAML `RelayState`, a `state` query
+   * parameter on the CAS service URL) and return it from `extractState`.
+   */
+  state: string;
+  /** Absolute URL of the callback for this provider (e.g. {public_base}upstream/{id}/callback). */
+  callbackUrl: string;
+  /** `prompt` values of the authorization request (`login` ⇒ force re-authentication upstream). */
+  prompt: string[];
+  /** `login_hint` to pass upstream, if any (already stripped of Matrix-specific prefixes). */
+  loginHint?: string;
+}
+
+export interface BeginResult {
+  /** Send the browser here (HTTP 303). */
+  redirectUrl?: string;
+  /** Or auto-submit this form (HTTP-POST binding); rendered as a page with a Continue button. */
+  formPost?: { url: string; fields: Record<string, string> };
+  /** Protocol state kept in the login machine until the callback (nonce, PKCE verifier, request id). JSON-serialisable. */
+  saved: Record<string, unknown>;
+}
+
+/** The callback request as the connector sees it. */
+export interface CallbackRequest {
+  method: 'GET' | 'POST';
+  /** Full URL as received (query included). */
+  url: string;
+  query: Record<string, string>;
+  body: Record<string, string>;
+  ip: string;
+}
+
+/** A verified upstream identity, normalised. */
+export interface Assertion {
+  providerId: string;
+  /** Stable subject used to link the account (after the `claims.subject` template, if any). */
+  subject: string;
+  /** Every attribute/claim; multi-valued ones as arrays. Available to templates as `user.*`. */
+  attributes: Record<string, string | string[]>;
+  /** Identifies the upstream session for inbound logout (OIDC sid, SAML SessionIndex, CAS ticket). */
+  upstreamSid?: string;
+  /** Protocol details kept with the upstream session (e.g. SAML NameID + format, OIDC id_token for id_token_hint). */
+  sessionDetails?: Record<string, unknown>;
+}
+
+/** An upstream session as stored, for logout. */
+export interface UpstreamSessionRef {
+  providerId: string;
+  subject: string;
+  upstreamSid: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export type UpstreamErrorKind =
+  | 'state_mismatch'
+  | 'replayed'
+  | 'signature_invalid'
+  | 'issuer_mismatch'
+  | 'audience_mismatch'
+  | 'recipient_mismatch'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'nonce_mismatch'
+  | 'unsolicited'
+  | 'malformed'
+  | 'upstream_denied'
+  | 'upstream_unavailable'
+  | 'requirement_failed'
+  | 'account_unavailable'
+  | 'config';
+
+/**
+ * A sign-in that failed upstream. `userMessage` is shown on the page and must be safe: no claim
+ * values, no tokens, no internals. `cause` is logged, never shown.
+ */
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: UpstreamErrorKind,
+    readonly userMessage: string,
+    readonly cause?: unknown,
+    readonly status = 400,
+  ) {
+    super(`${kind}: ${userMessage}`);
+    this.name = 'UpstreamError';
+  }
+}
+
+export interface UpstreamConnector {
+  readonly provider: ProviderConfig;
+  /** Start a sign-in: where to send the browser, and what to keep until the callback. */
+  begin(ctx: UpstreamLoginContext): Promise<BeginResult>;
+  /** The `state` this callback carries (undefined if none): the login module takes it (single use) to find the login. */
+  extractState(req: CallbackRequest): string | undefined;
+  /** Verify the callback and return the identity. Throws UpstreamError. */
+  complete(req: CallbackRequest, saved: Record<string, unknown>, ctx: UpstreamLoginContext): Promise<Assertion>;
+  /** RP/SP-initiated logout: where to send the browser to end the upstream session too (optional). */
+  logoutUrl?(session: UpstreamSessionRef, opts: { returnTo: string; state: string }): Promise<string | undefined>;
+}
