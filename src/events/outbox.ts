@@ -18,7 +18,14 @@ export class DbOutbox extends Outbox {
 
   async enqueue(em: EntityManager, event: HomeserverEvent): Promise<void> {
     const { kind, localpart, ...payload } = event;
-    await em.insert(OutboxEntity, { user_key: localpart, kind, payload, created_at: Date.now(), published_at: null, delivered_at: null });
+    await em.insert(OutboxEntity, {
+      user_key: localpart,
+      kind,
+      payload: payload as Record<string, unknown>,
+      created_at: Date.now(),
+      published_at: null,
+      delivered_at: null,
+    });
   }
 
   notify(): void {

@@ -88,7 +88,7 @@ export class UpstreamError extends Error {
   constructor(
     readonly kind: UpstreamErrorKind,
     readonly userMessage: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
     readonly status = 400,
   ) {
     super(`${kind}: ${userMessage}`);
