@@ -21,7 +21,7 @@ export class DbOutbox extends Outbox {
     await em.insert(OutboxEntity, {
       user_key: localpart,
       kind,
-      payload: payload as Record<string, unknown>,
+      payload: payload as never,
       created_at: Date.now(),
       published_at: null,
       delivered_at: null,
