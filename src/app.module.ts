@@ -7,6 +7,8 @@ import type { KeyStore } from './crypto/key-store.js';
 import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
+import { IdentityModule } from './identity/identity.module.js';
+import { LoginModule } from './login/login.module.js';
 import type { Logger } from 'pino';
 
 export interface AppDeps {
@@ -31,6 +33,8 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        IdentityModule,
+        LoginModule,
       ],
     };
   }

@@ -25,7 +25,7 @@ export type LinkOutcome =
   /** Known identity (later logins), a forced localpart just provisioned, or attached to an existing account (`on_conflict: link`). */
   | { outcome: 'signed_in'; how: 'existing' | 'created' | 'linked'; user: SignedInAccount }
   /** New identity whose localpart the user picks on the registration page. */
-  | { outcome: 'register'; suggestion?: string };
+  | { outcome: 'register'; suggestion?: string; /** The user confirms `suggestion` but may not change it (localpart action `require`). */ fixed: boolean };
 
 export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: string };
 
@@ -59,9 +59,9 @@ export class IdentityLinker {
     if (link) return { outcome: 'signed_in', how: 'existing', user: await this.signInExisting(link.userId, mapped) };
 
     const lp = mapped.localpart;
-    if (lp.action !== 'force') {
-      const candidate = lp.action === 'ignore' || !lp.value ? undefined : localpartCandidate(lp.value);
-      return { outcome: 'register', suggestion: candidate || undefined };
+    if (lp.mode !== 'use') {
+      const candidate = lp.value ? localpartCandidate(lp.value) : undefined;
+      return { outcome: 'register', suggestion: candidate || undefined, fixed: lp.mode === 'confirm' };
     }
     if (!lp.value) {
       throw new PageError(403, 'Sign-in failed', `${provider.name} did not provide a username for your account. Contact your administrator.`, {
@@ -91,7 +91,11 @@ export class IdentityLinker {
   }
 
   /** The registration form: checks the chosen localpart and creates the account and its link. */
-  async register(provider: ProviderConfig, mapped: MappedIdentity, localpart: string): Promise<RegisterOutcome> {
+  async register(provider: ProviderConfig, mapped: MappedIdentity, localpart: string, displayname?: string): Promise<RegisterOutcome> {
+    if (mapped.localpart.mode === 'confirm' && localpart !== mapped.localpart.value) {
+      return { ok: false, error: 'This username is set by your organisation and cannot be changed.' };
+    }
+    if (mapped.localpart.mode === 'use') return { ok: false, error: 'This account cannot be registered here.' };
     const check = this.checkLocalpart(localpart);
     if (!check.ok) return { ok: false, error: check.message };
     if (await this.users.findByLocalpart(localpart)) return { ok: false, error: TAKEN };
@@ -102,7 +106,12 @@ export class IdentityLinker {
       return { ok: false, error: 'Could not check whether this username is free right now. Please try again in a moment.' };
     }
     if (!available) return { ok: false, error: TAKEN };
-    const created = await this.createAccount(provider, mapped, localpart);
+    // A display name the user edited on the form (action `suggest`) replaces the imported one.
+    const edited: MappedIdentity =
+      mapped.displayname.action === 'suggest' && displayname !== undefined
+        ? { ...mapped, displayname: { ...mapped.displayname, value: displayname.trim() || undefined } }
+        : mapped;
+    const created = await this.createAccount(provider, edited, localpart);
     if (created === 'localpart_taken') return { ok: false, error: TAKEN };
     if (created === 'already_linked') {
       // The same identity finished a sign-up in another tab: sign in to that account.
@@ -134,7 +143,7 @@ export class IdentityLinker {
   }
 
   private async onConflict(provider: ProviderConfig, mapped: MappedIdentity, existing: User): Promise<LinkOutcome> {
-    if (provider.on_conflict !== 'link') throw this.conflictError(provider, 'localpart_exists');
+    if (mapped.onConflict !== 'link') throw this.conflictError(provider, 'localpart_exists');
     assertCanSignIn(existing);
     try {
       await this.db.transaction((em) => this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: existing.id }));

@@ -11,8 +11,12 @@ import type { MappedIdentity } from '../identity/mapped-identity.js';
  * survive a redirect and is JSON-serialisable.
  */
 
-/** What the login is for: an OAuth authorization request, or approving a device code. */
-export type LoginTarget = { kind: 'authorization'; request: AuthorizationRequest } | { kind: 'device'; device: DeviceAuthorizationRef };
+/** What the login is for: an OAuth authorization request, approving a device code, or Causeway's own account pages. */
+export type LoginTarget =
+  | { kind: 'authorization'; request: AuthorizationRequest }
+  | { kind: 'device'; device: DeviceAuthorizationRef }
+  /** `returnTo`: a path under the account pages; `prompt: ['login']` re-authenticates before a destructive action. */
+  | { kind: 'account'; returnTo: string; prompt?: string[] };
 
 export interface LoginUser {
   id: string;
@@ -58,7 +62,8 @@ export interface LoginContext {
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
   assertion?: Assertion;
   mapped?: MappedIdentity;
-  registration?: { suggestion?: string; value?: string; error?: string };
+  /** The registration page: the suggested localpart (fixed: the user may only confirm it), the last submitted values and why they were refused. */
+  registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: string };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
   /** The browser session was started by this login: the HTTP layer issues its cookie. */
@@ -72,7 +77,7 @@ export interface LoginContext {
 export type LoginEvent =
   | { type: 'PROVIDER_CHOSEN'; providerId: string }
   | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
-  | { type: 'FORM_SUBMITTED'; localpart: string }
+  | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
   | { type: 'CANCEL' }
   | { type: 'TIMEOUT' };
@@ -105,11 +110,12 @@ export interface MapIdentityInput {
   providerId: string;
   assertion: Assertion;
 }
-export type LinkIdentityOutput = { outcome: 'signed_in'; user: LoginUser } | { outcome: 'register'; suggestion?: string };
+export type LinkIdentityOutput = { outcome: 'signed_in'; user: LoginUser } | { outcome: 'register'; suggestion?: string; fixed?: boolean };
 export interface RegisterAccountInput {
   providerId: string;
   mapped: MappedIdentity;
   localpart: string;
+  displayname?: string;
 }
 export type RegisterAccountOutput = { ok: true; user: LoginUser } | { ok: false; error: string };
 export interface StartSessionInput {
@@ -160,7 +166,7 @@ const loginHintOf = (t: LoginTarget): string | undefined => {
   return m?.[1];
 };
 
-const promptOf = (t: LoginTarget): string[] => (t.kind === 'authorization' ? t.request.prompt : []);
+const promptOf = (t: LoginTarget): string[] => (t.kind === 'authorization' ? t.request.prompt : t.kind === 'account' ? (t.prompt ?? []) : []);
 
 export const loginMachine = setup({
   types: {} as {
@@ -189,7 +195,8 @@ export const loginMachine = setup({
       event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId) && context.providerIds.length > 1,
     callbackMatches: ({ context, event }) =>
       event.type === 'UPSTREAM_CALLBACK' && event.providerId === context.providerId && event.state === context.upstream?.state,
-    validForm: ({ event }) => event.type === 'FORM_SUBMITTED' && typeof event.localpart === 'string' && event.localpart.length <= 255,
+    validForm: ({ event }) =>
+      event.type === 'FORM_SUBMITTED' && typeof event.localpart === 'string' && event.localpart.length <= 255 && (event.displayname ?? '').length <= 256,
   },
   actions: {
     fail: assign({ failure: (_, params: { error: unknown }) => failureFrom(params.error) }),
@@ -310,7 +317,10 @@ export const loginMachine = setup({
           },
           {
             target: 'registering',
-            actions: assign({ registration: ({ event }) => (event.output.outcome === 'register' && event.output.suggestion ? { suggestion: event.output.suggestion } : {}) }),
+            actions: assign({
+              registration: ({ event }) =>
+                event.output.outcome === 'register' && event.output.suggestion ? { suggestion: event.output.suggestion, fixed: event.output.fixed === true } : {},
+            }),
           },
         ],
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
@@ -325,7 +335,9 @@ export const loginMachine = setup({
             FORM_SUBMITTED: {
               guard: 'validForm',
               target: 'checking',
-              actions: assign({ registration: ({ context, event }) => ({ ...context.registration, value: event.localpart, error: undefined }) }),
+              actions: assign({
+                registration: ({ context, event }) => ({ ...context.registration, value: event.localpart, displayname: event.displayname, error: undefined }),
+              }),
             },
             CANCEL: { target: '#login.cancelling' },
           },
@@ -334,7 +346,12 @@ export const loginMachine = setup({
           tags: 'busy',
           invoke: {
             src: 'registerAccount',
-            input: ({ context }) => ({ providerId: context.providerId!, mapped: context.mapped!, localpart: context.registration!.value! }),
+            input: ({ context }) => ({
+              providerId: context.providerId!,
+              mapped: context.mapped!,
+              localpart: context.registration!.value!,
+              displayname: context.registration!.displayname,
+            }),
             onDone: [
               {
                 guard: ({ event }) => event.output.ok,

@@ -31,7 +31,8 @@ export interface ClientDisplay {
 export abstract class AuthorizationCompleter {
   /** Validates raw /authorize parameters (pre-login checks); throws OAuthError or a PageError for unredirectable errors. */
   abstract validate(params: Record<string, unknown>): Promise<AuthorizationRequest>;
-  abstract clientDisplay(clientId: string): Promise<ClientDisplay>;
+  /** `languages`: the browser's preferred language tags (Accept-Language order) for `client_name#fr` etc. */
+  abstract clientDisplay(clientId: string, languages?: string[]): Promise<ClientDisplay>;
   /** True when this user has not yet allowed this client these scopes (or prompt=consent). */
   abstract needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean>;
   abstract recordConsent(req: AuthorizationRequest, userId: string): Promise<void>;

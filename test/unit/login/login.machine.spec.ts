@@ -57,9 +57,10 @@ const assertion: Assertion = { providerId: 'corp', subject: 'alice', attributes:
 const mapped = (action: 'force' | 'suggest' = 'force'): MappedIdentity => ({
   providerId: 'corp',
   subject: 'alice',
-  localpart: { value: 'alice', action, sync: 'first_login' },
+  localpart: { value: 'alice', action, mode: action === 'force' ? 'use' : 'ask', sync: 'first_login' },
   displayname: { action: 'force', sync: 'first_login' },
   email: { action: 'force', sync: 'first_login' },
+  onConflict: 'fail',
 });
 
 /** Implementations that record their calls (real promises, no I/O). */
@@ -233,7 +234,7 @@ describe('login machine: running with provided actors', () => {
     actor.send(callback(s.context.upstream!.state));
     s = await settle(actor);
     expect(statePath(s.value)).toBe('registering.choosing');
-    expect(s.context.registration).toEqual({ suggestion: 'alice' });
+    expect(s.context.registration).toEqual({ suggestion: 'alice', fixed: false });
 
     actor.send({ type: 'FORM_SUBMITTED', localpart: 'taken' });
     s = await settle(actor);
