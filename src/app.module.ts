@@ -10,6 +10,8 @@ import { LoggerModule } from './http/logger.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
 import type { Logger } from 'pino';
+import { OAuth2Module } from './oauth2/oauth2.module.js';
+import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -33,6 +35,8 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        OAuth2Module,
+        AuthMetadataModule,
         IdentityModule,
         LoginModule,
       ],
