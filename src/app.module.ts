@@ -9,6 +9,7 @@ import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
+import { AccountModule } from './web/account/account.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         AuthMetadataModule,
         IdentityModule,
         LoginModule,
+        AccountModule,
       ],
     };
   }
