@@ -101,6 +101,7 @@ export async function verifyLogoutToken(token: string, x: LogoutTokenExpectation
 
 function joseFailure(e: unknown): LogoutTokenError {
   if (e instanceof joseErrors.JWTClaimValidationFailed) {
+    if (e.reason === 'missing') return new LogoutTokenError('malformed', `logout_token has no ${e.claim} claim`, e);
     switch (e.claim) {
       case 'iss':
         return new LogoutTokenError('issuer_mismatch', 'logout_token iss is not this provider', e);
