@@ -8,6 +8,8 @@ import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import type { Logger } from 'pino';
+import { OAuth2Module } from './oauth2/oauth2.module.js';
+import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -31,6 +33,8 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        OAuth2Module,
+        AuthMetadataModule,
       ],
     };
   }
