@@ -13,6 +13,7 @@ import { oidcProviderSchema } from './oidc/oidc.config.js';
 import { samlProviderSchema } from './saml/saml.config.js';
 import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
+import { createDevConnector } from './dev/dev.connector.js';
 
 /** What every connector factory gets. */
 export interface ConnectorDeps {
@@ -77,8 +78,9 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
   dev: {
     schema: devProviderSchema,
-    create: unavailable('dev'),
-    defaultTemplates: { localpart: '{{ user.username }}', displayname: '{{ user.displayname }}', email: '{{ user.email }}' },
+    create: createDevConnector,
+    // The dev form's fields.
+    defaultTemplates: { localpart: '{{ user.username }}', displayname: '{{ user.displayName }}', email: '{{ user.email }}' },
   },
 };
 
