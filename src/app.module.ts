@@ -10,6 +10,7 @@ import { LoggerModule } from './http/logger.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
+import { HomeserverModule } from './homeserver/homeserver.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
@@ -41,6 +42,7 @@ export class AppModule {
         UpstreamModule,
         IdentityModule,
         LoginModule,
+        HomeserverModule,
       ],
     };
   }
