@@ -30,7 +30,7 @@ import type {
 } from './login.machine.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
 import type { Assertion } from '../upstream/connector.js';
-import { UpstreamConnectors } from './upstream-connectors.js';
+import { ConnectorRegistry } from '../upstream/connector-registry.js';
 
 /** KeyValueStore key of a single-use upstream state (→ the login and provider it belongs to). */
 export const upstreamStateKey = (state: string) => `upstream-state:${state}`;
@@ -54,7 +54,7 @@ export class LoginActors {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly kv: KeyValueStore,
-    private readonly connectors: UpstreamConnectors,
+    private readonly connectors: ConnectorRegistry,
     private readonly mapper: IdentityMapper,
     private readonly linker: IdentityLinker,
     private readonly sessions: BrowserSessionsService,

@@ -12,7 +12,7 @@ import { PAGE_HEADERS, PageRenderer } from '../web/page-renderer.js';
 import { deviceIdOf, describeScopes } from '../web/scope-descriptions.js';
 import { statePath, type LoginContext, type LoginFailure, type LoginTarget } from './login.machine.js';
 import type { LoginSnapshot } from './login.store.js';
-import { UpstreamConnectors } from './upstream-connectors.js';
+import { ConnectorRegistry } from '../upstream/connector-registry.js';
 
 /** Path of a login's page (relative to the public base). */
 export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'cancel') =>
@@ -35,7 +35,7 @@ export class LoginPages {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly renderer: PageRenderer,
     private readonly csrf: CsrfService,
-    private readonly connectors: UpstreamConnectors,
+    private readonly connectors: ConnectorRegistry,
     private readonly completer: AuthorizationCompleter,
   ) {}
 

@@ -9,7 +9,7 @@ import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/aut
 import { readSignedCookie, SESSION_COOKIE } from '../web/cookies.js';
 import type { LoginInput, LoginTarget } from './login.machine.js';
 import { LoginStore, type LoginSnapshot } from './login.store.js';
-import { UpstreamConnectors } from './upstream-connectors.js';
+import { ConnectorRegistry } from '../upstream/connector-registry.js';
 
 /**
  * Starts logins: finds the browser's current session (reused unless prompt=login|create), and the
@@ -21,7 +21,7 @@ export class LoginService {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly store: LoginStore,
-    private readonly connectors: UpstreamConnectors,
+    private readonly connectors: ConnectorRegistry,
     private readonly sessions: BrowserSessionsService,
     private readonly users: UsersService,
     private readonly links: UpstreamLinksService,

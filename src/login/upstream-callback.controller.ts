@@ -9,7 +9,7 @@ import { PageError } from '../web/page-error.js';
 import { upstreamStateKey, type UpstreamStateEntry } from './login.actors.js';
 import { loginPath, LoginPages } from './login.pages.js';
 import { LoginStore } from './login.store.js';
-import { UpstreamConnectors } from './upstream-connectors.js';
+import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { KeyValueStore } from '../storage/kv-store.js';
 
 const invalidState = (reason: string) =>
@@ -27,7 +27,7 @@ const invalidState = (reason: string) =>
 export class UpstreamCallbackController {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
-    private readonly connectors: UpstreamConnectors,
+    private readonly connectors: ConnectorRegistry,
     private readonly kv: KeyValueStore,
     private readonly store: LoginStore,
     private readonly pages: LoginPages,

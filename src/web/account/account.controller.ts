@@ -15,7 +15,7 @@ import { UpstreamLinksService } from '../../identity/upstream-links.service.js';
 import { UsersService } from '../../identity/users.service.js';
 import { LoginPages } from '../../login/login.pages.js';
 import { LoginService } from '../../login/login.service.js';
-import { UpstreamConnectors } from '../../login/upstream-connectors.js';
+import { ConnectorRegistry } from '../../upstream/connector-registry.js';
 import { acceptLanguages } from '../../oauth2/clients/client-display.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
@@ -67,7 +67,7 @@ export class AccountController {
     private readonly terminator: SessionTerminator,
     private readonly users: UsersService,
     private readonly links: UpstreamLinksService,
-    private readonly connectors: UpstreamConnectors,
+    private readonly connectors: ConnectorRegistry,
     private readonly db: Database,
     moduleRef: ModuleRef,
   ) {

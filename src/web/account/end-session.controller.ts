@@ -11,7 +11,7 @@ import { LOGGER } from '../../http/logger.module.js';
 import { BrowserSessionsService } from '../../identity/browser-sessions.service.js';
 import { LoginPages } from '../../login/login.pages.js';
 import { LoginService } from '../../login/login.service.js';
-import { UpstreamConnectors } from '../../login/upstream-connectors.js';
+import { ConnectorRegistry } from '../../upstream/connector-registry.js';
 import { acceptLanguages } from '../../oauth2/clients/client-display.js';
 import { ClientService } from '../../oauth2/clients/client.service.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
@@ -54,7 +54,7 @@ export class EndSessionController {
     private readonly completer: AuthorizationCompleter,
     private readonly terminator: SessionTerminator,
     private readonly sessions: BrowserSessionsService,
-    private readonly connectors: UpstreamConnectors,
+    private readonly connectors: ConnectorRegistry,
     private readonly kv: KeyValueStore,
   ) {
     this.jwks = createLocalJWKSet(keys.jwks);
