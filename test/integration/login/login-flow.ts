@@ -15,6 +15,8 @@ export const webClient = (name: string) => ({
 });
 
 export const toClient = (url: string) => url.startsWith(CLIENT_URI);
+/** Stop following redirects once they lead to this app's origin. */
+export const toOrigin = (origin: string) => (url: string) => url.startsWith(origin);
 
 export interface AuthorizeParams {
   clientId: string;
@@ -50,17 +52,17 @@ export function onlyForm(res: BrowserResponse, match?: (f: HtmlForm) => boolean)
 }
 
 /** The dev sign-in form: fills the username and posts it to the callback. */
-export async function devSignIn(browser: Browser, res: BrowserResponse, username: string, displayName = '') {
+export async function devSignIn(browser: Browser, res: BrowserResponse, username: string, displayName = '', stopAt: (url: string) => boolean = toClient) {
   expect(res.status).toBe(200);
   expect(textOf(res.body)).toContain('development sign-in');
   const form = onlyForm(res, (f) => 'username' in f.fields);
-  return browser.submit(form, { username, displayName }, toClient);
+  return browser.submit(form, { username, displayName }, stopAt);
 }
 
 /** Presses Allow (or Cancel) on the consent page. */
-export async function decide(browser: Browser, res: BrowserResponse, decision: 'allow' | 'deny') {
+export async function decide(browser: Browser, res: BrowserResponse, decision: 'allow' | 'deny', stopAt: (url: string) => boolean = toClient) {
   const form = onlyForm(res, (f) => f.action.endsWith('/consent'));
-  return browser.go(form.action, { method: 'POST', form: { ...form.fields, decision } }, toClient);
+  return browser.go(form.action, { method: 'POST', form: { ...form.fields, decision } }, stopAt);
 }
 
 export function codeOf(location: string): { code: string | null; state: string | null; error: string | null } {
