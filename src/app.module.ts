@@ -8,7 +8,10 @@ import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import { HomeserverModule } from './homeserver/homeserver.module.js';
+import { UpstreamModule } from './upstream/upstream.module.js';
 import type { Logger } from 'pino';
+import { OAuth2Module } from './oauth2/oauth2.module.js';
+import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -33,6 +36,9 @@ export class AppModule {
         WebModule,
         // Feature modules (one per concern) are added below.
         HomeserverModule,
+        OAuth2Module,
+        AuthMetadataModule,
+        UpstreamModule,
       ],
     };
   }
