@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import { HomeserverModule } from './homeserver/homeserver.module.js';
+import { EventsModule } from './events/events.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         WebModule,
         // Feature modules (one per concern) are added below.
         HomeserverModule,
+        EventsModule,
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,
