@@ -10,6 +10,9 @@ import { LoggerModule } from './http/logger.module.js';
 import { HomeserverModule } from './homeserver/homeserver.module.js';
 import { EventsModule } from './events/events.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
+import { IdentityModule } from './identity/identity.module.js';
+import { LoginModule } from './login/login.module.js';
+import { AccountModule } from './web/account/account.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
@@ -41,6 +44,9 @@ export class AppModule {
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,
+        IdentityModule,
+        LoginModule,
+        AccountModule,
       ],
     };
   }
