@@ -7,8 +7,11 @@ import type { KeyStore } from './crypto/key-store.js';
 import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
-import { HomeserverModule } from './homeserver/homeserver.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
+import { IdentityModule } from './identity/identity.module.js';
+import { LoginModule } from './login/login.module.js';
+import { AccountModule } from './web/account/account.module.js';
+import { HomeserverModule } from './homeserver/homeserver.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
@@ -35,10 +38,13 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
-        HomeserverModule,
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,
+        IdentityModule,
+        LoginModule,
+        AccountModule,
+        HomeserverModule,
       ],
     };
   }
