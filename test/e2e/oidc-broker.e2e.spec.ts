@@ -5,7 +5,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
 import { Browser, forms, textOf, type BrowserResponse } from '../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
-import { oidcPeerWithClients, peerAdminLogout } from '../support/oidc-peer.js';
+import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients } from '../support/oidc-peer.js';
 import { startFakeIdp, type FakeIdp } from '../support/fake-oidc-idp.js';
 import type { Peer } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
@@ -79,6 +79,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  if (peer) await removeOidcPeerClients(peer, CLIENT_ID);
   await cw?.dispose();
   await hs?.stop();
   await fake?.close();
@@ -183,7 +184,7 @@ describe('OIDC brokering end to end (real oidc-provider peer, matrix-js-sdk, hom
     expect(before).toMatchObject({ active: true, username: 'alice' });
     const started = Date.now();
     const out = await peerAdminLogout(peer, 'alice');
-    expect(out.errors).toEqual([]);
+    expect(errorsFor(out, CLIENT_ID)).toEqual([]);
     expect(out.notified).toContain(CLIENT_ID);
     // The IdP waited for Causeway's 200 before answering: the very next introspection is inactive.
     expect(await introspect(first.tokens.access_token)).toEqual({ active: false });
