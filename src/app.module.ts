@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import type { Logger } from 'pino';
+import { CasModule } from './upstream/cas/cas.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -31,6 +32,7 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        CasModule,
       ],
     };
   }
