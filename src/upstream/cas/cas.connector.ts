@@ -140,7 +140,8 @@ export class CasConnector implements UpstreamConnector {
       text = await readBounded(res, MAX_XML_BYTES);
     } catch (e) {
       if (e instanceof UpstreamError) throw e;
-      if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
+      const name = (e as { name?: unknown } | null)?.name;
+      if (name === 'TimeoutError' || name === 'AbortError') {
         throw new UpstreamError('upstream_unavailable', `${idp} did not answer in time. Please try again in a moment.`, { timeoutMs: this.provider.timeout_ms }, 504);
       }
       if (e instanceof CasXmlError) throw new UpstreamError('malformed', `${idp} sent an answer that Causeway cannot accept. Please try again later.`, e, 502);
