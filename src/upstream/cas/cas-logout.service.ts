@@ -1,4 +1,5 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
 import { CONFIG } from '../../config/config.module.js';
@@ -40,14 +41,27 @@ export function addressAllowed(ip: string, ranges: string[]): boolean {
 @Injectable()
 export class CasLogoutService {
   private readonly log: Logger;
+  private terminator?: SessionTerminator;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly kv: KeyValueStore,
     @Inject(LOGGER) logger: Logger,
-    @Optional() private readonly terminator?: SessionTerminator,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.log = logger.child({ component: 'cas-slo' });
+  }
+
+  /** The OAuth module's SessionTerminator, found on first use wherever it is provided. */
+  private sessions(): SessionTerminator {
+    if (!this.terminator) {
+      try {
+        this.terminator = this.moduleRef.get(SessionTerminator, { strict: false });
+      } catch {
+        throw new PageError(503, 'Temporarily unavailable', 'Sign-out is not available right now.', { reason: 'no provider for SessionTerminator' });
+      }
+    }
+    return this.terminator;
   }
 
   provider(id: string): CasProviderConfig {
@@ -77,12 +91,10 @@ export class CasLogoutService {
       if (!(e instanceof CasXmlError)) throw e;
       throw new PageError(400, 'Bad request', 'This logout request could not be understood.', { reason: `malformed logoutRequest: ${e.message}` });
     }
-    if (!this.terminator) {
-      throw new PageError(503, 'Unavailable', 'Sign-out is not available yet.', { reason: 'no SessionTerminator' });
-    }
+    const sessions = this.sessions();
     // A ticket logged out before its sign-in completed must not complete it afterwards.
     await this.kv.setIfAbsent(ticketKey(providerId, ticket), 'logged-out', 24 * 3600);
-    const ended = await this.terminator.endUpstreamSessions(providerId, { upstreamSid: ticket });
+    const ended = await sessions.endUpstreamSessions(providerId, { upstreamSid: ticket });
     this.log.info({ provider: providerId, ended }, 'cas single logout');
     return ended;
   }

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
@@ -36,15 +36,27 @@ export class CasServiceController {
 
   @Post('service')
   @HttpCode(200)
-  async sloAtService(@Param('provider') providerId: string, @Req() req: FastifyRequest) {
-    await this.logout.receive(providerId, req.ip, req.body);
-    return '';
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  sloAtService(@Param('provider') providerId: string, @Req() req: FastifyRequest) {
+    return this.receive(providerId, req);
   }
 
   @Post('slo')
   @HttpCode(200)
-  async slo(@Param('provider') providerId: string, @Req() req: FastifyRequest) {
-    await this.logout.receive(providerId, req.ip, req.body);
-    return '';
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  slo(@Param('provider') providerId: string, @Req() req: FastifyRequest) {
+    return this.receive(providerId, req);
+  }
+
+  /** `req.ip` honours http.trust_proxy (Fastify's trustProxy): the client address, not the proxy's, behind an ingress. */
+  private async receive(providerId: string, req: FastifyRequest): Promise<string> {
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') {
+      throw new PageError(415, 'Unsupported request', 'Logout requests are form posts (application/x-www-form-urlencoded).', { reason: `content type ${type}` });
+    }
+    const ended = await this.logout.receive(providerId, req.ip, req.body);
+    return ended > 0 ? 'signed out' : 'no matching session';
   }
 }

@@ -25,7 +25,7 @@ export const casProviderSchema = z
     /** CAS base URL, e.g. https://cas.example.edu/cas (login at /login, validation at /serviceValidate or /p3/serviceValidate). */
     server_url: z.url().transform((u) => u.replace(/\/+$/, '')),
     /** 3: validate at /p3/serviceValidate (attributes are standard); 2: at /serviceValidate (attributes only as a server extension). */
-    protocol: z.union([z.literal(2), z.literal(3)]).default(3),
+    protocol: z.literal([2, 3]).default(3),
     /** Send `gateway=true`: CAS signs in only people who already have a CAS session and never shows its login form. */
     gateway: z.boolean().default(false),
     /** Bound on the ticket validation request (connect + answer). */
