@@ -7,6 +7,7 @@ import type { KeyStore } from './crypto/key-store.js';
 import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
+import { UpstreamModule } from './upstream/upstream.module.js';
 import type { Logger } from 'pino';
 import { CasModule } from './upstream/cas/cas.module.js';
 
@@ -32,6 +33,7 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        UpstreamModule,
         CasModule,
       ],
     };
