@@ -13,6 +13,7 @@ import { oidcProviderSchema } from './oidc/oidc.config.js';
 import { samlProviderSchema } from './saml/saml.config.js';
 import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
+import { createCasConnector } from './cas/cas.connector.js';
 
 /** What every connector factory gets. */
 export interface ConnectorDeps {
@@ -65,7 +66,7 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
   cas: {
     schema: casProviderSchema,
-    create: unavailable('cas'),
+    create: createCasConnector,
     defaultTemplates: { localpart: '{{ user.user }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   dev: {
