@@ -219,6 +219,16 @@ describe('hostile input at the connector', () => {
     }
   });
 
+  it('keeps the CAS user as user.user even when an attribute named "user" is released', async () => {
+    const c = connector({ server_url: fake.url });
+    fake.answer = casSuccess('alice', '<cas:user>admin</cas:user><cas:mail>a@example.org</cas:mail>');
+    const ctx = loginContext();
+    const saved = (await c.begin(ctx)).saved;
+    const a = await c.complete(callback(`${PUBLIC_BASE}upstream/campus/cas/service?state=${ctx.state}&ticket=ST-user-attr`), saved, ctx);
+    expect(a.subject).toBe('alice');
+    expect(a.attributes).toEqual({ user: 'alice', mail: 'a@example.org' });
+  });
+
   it.each([
     ['a DOCTYPE with an external entity', `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>${casSuccess('&x;')}`, 'doctype'],
     ['a DOCTYPE with an internal entity', `<!DOCTYPE r [<!ENTITY who "admin">]>${casSuccess('&who;')}`, 'doctype'],
