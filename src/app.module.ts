@@ -9,6 +9,8 @@ import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
 import type { Logger } from 'pino';
+import { OAuth2Module } from './oauth2/oauth2.module.js';
+import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 import { CasModule } from './upstream/cas/cas.module.js';
 
 export interface AppDeps {
@@ -33,6 +35,8 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        OAuth2Module,
+        AuthMetadataModule,
         UpstreamModule,
         CasModule,
       ],

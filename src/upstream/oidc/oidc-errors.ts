@@ -1,4 +1,4 @@
-import { AuthorizationResponseError, ClientError, ResponseBodyError } from 'openid-client';
+import { AuthorizationResponseError, ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { UpstreamError, type UpstreamErrorKind } from '../connector.js';
 
 /**
@@ -66,6 +66,10 @@ export function classifyOidcError(err: unknown): UpstreamError {
       code === 'access_denied' ? 'The sign-in was cancelled or refused at the identity provider.' : MESSAGES.upstream_denied,
     );
   }
+  // Our client credentials were refused: an operator problem, not the user's.
+  if (err instanceof WWWAuthenticateChallengeError || (err instanceof ResponseBodyError && ['invalid_client', 'unauthorized_client'].includes(err.error))) {
+    return upstreamError('config', err);
+  }
   // An error answer of the token endpoint (invalid_grant: a code that is unknown, used, or for another client).
   if (err instanceof ResponseBodyError) return upstreamError('upstream_denied', err, 'The identity provider did not accept this sign-in response. Please start again.');
 
@@ -81,6 +85,7 @@ export function classifyOidcError(err: unknown): UpstreamError {
     if (claim === 'aud' || claim === 'azp') return upstreamError('audience_mismatch', err);
     return upstreamError('malformed', err);
   }
+  if (/"nonce"/.test(text)) return upstreamError('nonce_mismatch', err);
   if (/"iss" \(issuer\)/.test(text)) return upstreamError('issuer_mismatch', err);
   if (/"state"/.test(text)) return upstreamError('state_mismatch', err);
   if (codes.includes('OAUTH_KEY_SELECTION_FAILED') || /signature|"alg"|JWS algorithm/i.test(text)) return upstreamError('signature_invalid', err);
