@@ -15,6 +15,7 @@ import { HomeserverModule } from './homeserver/homeserver.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
+import { CasModule } from './upstream/cas/cas.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -45,6 +46,7 @@ export class AppModule {
         LoginModule,
         AccountModule,
         HomeserverModule,
+        CasModule,
       ],
     };
   }
