@@ -7,6 +7,7 @@ import type { KeyStore } from './crypto/key-store.js';
 import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
+import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 
 export interface AppDeps {
@@ -31,6 +32,7 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        SamlModule,
       ],
     };
   }
