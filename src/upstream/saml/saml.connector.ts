@@ -13,7 +13,7 @@ import {
 import type { KeyValueStore } from '../../storage/kv-store.js';
 import type { SamlProviderConfig } from './saml.config.js';
 import { NAMEID_FORMATS } from './saml.config.js';
-import type { IdpMetadataSource } from './idp-metadata.source.js';
+import { IdpMetadataSource } from './idp-metadata.source.js';
 import type { IdpDescriptor } from './idp-metadata.js';
 import { verifySamlResponse } from './saml-response.js';
 import { attributeMap } from './saml-attributes.js';
@@ -27,7 +27,7 @@ import {
   type InboundLogoutRequest,
   type SloContext,
 } from './saml-logout.js';
-import { renderSubject } from './saml-subject.js';
+import type { ConnectorDeps } from '../connector-registry.js';
 
 /** How long a sign-out sent to the IdP waits for its LogoutResponse. */
 const PENDING_LOGOUT_SECONDS = 15 * 60;
@@ -72,11 +72,14 @@ export class SamlConnector implements UpstreamConnector {
   readonly sloUrl: string;
   readonly metadataUrl: string;
   private readonly now: () => number;
+  /** The IdP metadata source; SamlLifecycle starts it before the server listens and stops it at shutdown. */
+  readonly metadata: IdpMetadataSource;
 
   constructor(
     readonly provider: SamlProviderConfig,
     private readonly deps: SamlConnectorDeps,
   ) {
+    this.metadata = deps.metadata;
     const base = deps.publicBase.endsWith('/') ? deps.publicBase : `${deps.publicBase}/`;
     this.metadataUrl = `${base}upstream/${provider.id}/saml/metadata`;
     this.acsUrl = samlAcsUrl(base, provider.id);
@@ -180,7 +183,7 @@ export class SamlConnector implements UpstreamConnector {
     if (!fresh) throw new UpstreamError('replayed', 'This sign-in response was already used. Please sign in again.', `assertion ${verified.assertionId}`);
 
     const attributes = attributeMap(verified.attributes, verified.nameId, p.attribute_aliases);
-    const subject = await this.subjectOf(verified.nameId, attributes);
+    const subject = this.subjectOf(verified.nameId);
     const details: SamlSessionDetails | undefined = verified.nameId
       ? {
           nameId: verified.nameId.value,
@@ -190,7 +193,7 @@ export class SamlConnector implements UpstreamConnector {
           ...(verified.sessionIndex ? { sessionIndex: verified.sessionIndex } : {}),
         }
       : undefined;
-    this.log.info({ subjectHash: sha256(subject).slice(0, 16), encrypted: verified.encrypted, solicited: !!requestId }, 'SAML assertion accepted');
+    this.log.info({ nameIdHash: sha256(verified.nameId?.value ?? '').slice(0, 16), encrypted: verified.encrypted, solicited: !!requestId }, 'SAML assertion accepted');
     return {
       providerId: p.id,
       subject,
@@ -201,16 +204,12 @@ export class SamlConnector implements UpstreamConnector {
   }
 
   /**
-   * The stable subject: the `claims.subject` template when configured, else the NameID, which must
-   * then be one that does not change between sign-ins (not transient).
+   * The protocol subject: the NameID. When `claims.subject` is configured the claims mapping
+   * replaces it (e.g. `{{ user.uid }}`, as Synapse keyed SAML users); otherwise the NameID must be
+   * one that does not change between sign-ins (not transient).
    */
-  private async subjectOf(nameId: { value: string; format?: string } | undefined, attributes: Record<string, string | string[]>): Promise<string> {
-    const template = this.provider.claims.subject;
-    if (template) {
-      const s = await renderSubject(template, attributes);
-      if (!s) throw new UpstreamError('config', 'The identity provider did not send the attribute this service uses to identify you.', `claims.subject rendered empty`);
-      return s;
-    }
+  private subjectOf(nameId: { value: string; format?: string } | undefined): string {
+    if (this.provider.claims.subject) return nameId?.value ?? '';
     if (!nameId) throw new UpstreamError('config', 'The identity provider did not send a user identifier (NameID).');
     if (nameId.format === NAMEID_FORMATS.transient) {
       throw new UpstreamError('config', 'The identity provider sent a one-time identifier, which cannot identify your account. The administrator must set claims.subject.');
@@ -294,6 +293,12 @@ export class SamlConnector implements UpstreamConnector {
       finish: (ended: boolean) => logoutResponseUrl(c, msg, ended),
     };
   }
+}
+
+/** The connector registry's factory for `kind: saml` (no network here: SamlLifecycle loads the metadata at start-up). */
+export function createSamlConnector(provider: SamlProviderConfig, deps: ConnectorDeps): SamlConnector {
+  const metadata = new IdpMetadataSource(provider, { kv: deps.kv, logger: deps.logger });
+  return new SamlConnector(provider, { publicBase: deps.publicBase, kv: deps.kv, metadata, logger: deps.logger });
 }
 
 /** The ACS is the generic upstream callback of the login module. */

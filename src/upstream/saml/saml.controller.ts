@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Optional, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LOGGER } from '../../http/logger.module.js';
@@ -6,7 +6,7 @@ import { SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { PageError } from '../../web/page-error.js';
 import { PageRenderer } from '../../web/page-renderer.js';
 import { sendPage } from '../../http/error-response.js';
-import { SamlConnectors } from './saml-connectors.service.js';
+import { SamlLifecycle } from './saml-lifecycle.service.js';
 import type { SamlConnector } from './saml.connector.js';
 import { LogoutMessageError } from './saml-logout.js';
 
@@ -17,14 +17,14 @@ import { LogoutMessageError } from './saml-logout.js';
 @Controller('upstream/:provider/saml')
 export class SamlController {
   constructor(
-    private readonly connectors: SamlConnectors,
+    private readonly saml: SamlLifecycle,
     private readonly renderer: PageRenderer,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Optional() @Inject(SessionTerminator) private readonly terminator: SessionTerminator | null,
+    private readonly terminator: SessionTerminator,
   ) {}
 
   private connector(id: string): SamlConnector {
-    const c = /^[a-z0-9][a-z0-9_-]{0,63}$/.test(id) ? this.connectors.get(id) : undefined;
+    const c = /^[a-z0-9][a-z0-9_-]{0,63}$/.test(id) ? this.saml.connector(id) : undefined;
     if (!c) throw new PageError(404, 'Page not found', 'There is no SAML identity provider at this address.');
     return c;
   }
@@ -74,7 +74,6 @@ export class SamlController {
     const { request } = outcome;
     let ended = false;
     try {
-      if (!this.terminator) throw new Error('no SessionTerminator is available');
       let count = 0;
       if (request.sessionIndexes.length) {
         for (const upstreamSid of request.sessionIndexes) count += await this.terminator.endUpstreamSessions(id, { upstreamSid });

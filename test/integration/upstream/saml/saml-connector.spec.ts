@@ -8,7 +8,9 @@ import { samlProviderSchema, type SamlProviderConfig } from '../../../../src/ups
 import { IdpMetadataSource } from '../../../../src/upstream/saml/idp-metadata.source.js';
 import { SamlConnector } from '../../../../src/upstream/saml/saml.connector.js';
 import { UpstreamError, type UpstreamLoginContext } from '../../../../src/upstream/connector.js';
-import { HOSTILE_CASES, goodResponse, type LoginUnderAttack } from '../../../support/saml-hostile.js';
+import { HOSTILE_CASES, base, goodResponse, type LoginUnderAttack } from '../../../support/saml-hostile.js';
+import { ProviderMapping } from '../../../../src/upstream/mapping/claims-mapper.js';
+import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
 import { b64, fixtureKeys, logoutRequestXml, logoutResponseXml, redirectQuery, responseXml, signAssertion, signResponse } from '../../../support/saml-forge.js';
 
 /**
@@ -136,10 +138,13 @@ describe('SAML connector: ACS', () => {
     });
   });
 
-  it('takes the subject from claims.subject when configured (Synapse kept SAML users by uid)', async () => {
+  it('with claims.subject, the mapping keys the account by that attribute (Synapse kept SAML users by uid); the default templates read uid/displayName/mail', async () => {
     const c = connector({ claims: { subject: '{{ user.uid }}' }, synapse_idp_id: 'saml' });
     const { l, saved } = await attackLogin(c);
-    expect((await c.complete(post(b64(goodResponse(l))), saved)).subject).toBe('alice');
+    const a = await c.complete(post(b64(goodResponse(l, { attributes: [...base(l).attributes!, { name: 'urn:oid:2.16.840.1.113730.3.1.241', values: ['Alice Liddell'] }] }))), saved);
+    expect(a.subject).toBe('opaque-alice-1234');
+    const mapped = new ProviderMapping(c.provider, CONNECTOR_KINDS.saml.defaultTemplates).map(a, { serverName: 'example.test' });
+    expect(mapped).toMatchObject({ ok: true, identity: { subject: 'alice', localpart: { value: 'alice' }, displayname: { value: 'Alice Liddell' }, email: { value: 'alice@example.org' } } });
   });
 
   it('names Microsoft claim URIs by their last segment', async () => {
