@@ -34,6 +34,51 @@ function loadCertificate(value: string, path: (string | number)[], ctx: z.Refine
   }
 }
 
+/** `NAME` (PEM text), `NAME_file` (path) or `NAME_env` (variable holding PEM): a public certificate, so inline is fine outside dev_mode. */
+function certificateShape<N extends string>(name: N) {
+  return {
+    [name]: z.string().min(1).optional(),
+    [`${name}_file`]: z.string().min(1).optional(),
+    [`${name}_env`]: z.string().min(1).optional(),
+  } as { [K in N | `${N}_file` | `${N}_env`]: z.ZodOptional<z.ZodString> };
+}
+
+function resolveCertificate(obj: Record<string, unknown>, name: string, prefix: (string | number)[], ctx: z.RefinementCtx, required: string | false): string | undefined {
+  const given = [name, `${name}_file`, `${name}_env`].filter((k) => obj[k] !== undefined);
+  if (given.length > 1) {
+    ctx.addIssue({ code: 'custom', path: [...prefix, given[1]!], message: `give only one of ${given.join(', ')}` });
+    return undefined;
+  }
+  if (given.length === 0) {
+    if (required) ctx.addIssue({ code: 'custom', path: [...prefix, name], message: `required (as ${name}, ${name}_file or ${name}_env): ${required}` });
+    return undefined;
+  }
+  const key = given[0]!;
+  const ref = obj[key] as string;
+  let text = ref;
+  if (key.endsWith('_env')) {
+    const v = process.env[ref];
+    if (!v) {
+      ctx.addIssue({ code: 'custom', path: [...prefix, key], message: `environment variable ${ref} is not set` });
+      return undefined;
+    }
+    text = v;
+  } else if (key.endsWith('_file')) {
+    try {
+      text = readFileSync(ref, 'utf8');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: [...prefix, key], message: `cannot read ${ref}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      return undefined;
+    }
+  }
+  try {
+    return parseCertificate(text).pem;
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: [...prefix, key], message: (e as Error).message });
+    return undefined;
+  }
+}
+
 const idpSection = z
   .object({
     /** The IdP's entity ID (the Issuer of its responses). */
@@ -57,9 +102,8 @@ const spSection = z
     entity_id: z.string().min(1).optional(),
     /** SP private key (PEM): signs AuthnRequests and logout messages, decrypts assertions. */
     ...secretShape('key'),
-    /** SP certificate (PEM text or file path) matching `key`; published in the SP metadata. */
-    cert: z.string().min(1).optional(),
-    cert_file: z.string().min(1).optional(),
+    /** SP certificate matching `key` (PEM as cert, cert_file or cert_env); published in the SP metadata. */
+    ...certificateShape('cert'),
     /** Sign AuthnRequests (logout messages are always signed). */
     sign_requests: z.boolean().default(true),
     signature_algorithm: z.enum(['sha256', 'sha512']).default('sha256'),
@@ -81,9 +125,8 @@ export const samlProviderSchema = z
     metadata_file: z.string().min(1).optional(),
     /** How often metadata_url is fetched again (metadata_file re-read); the last good copy is kept when it fails. */
     metadata_refresh: duration(5).default(3600),
-    /** PEM certificate (or path) the metadata must be signed with. Unsigned or badly signed metadata is then refused. */
-    metadata_signing_cert: z.string().min(1).optional(),
-    metadata_signing_cert_file: z.string().min(1).optional(),
+    /** Certificate the metadata must be signed with (PEM as metadata_signing_cert, _file or _env). Unsigned or badly signed metadata is then refused. */
+    ...certificateShape('metadata_signing_cert'),
     metadata_timeout_ms: z.number().int().min(100).max(60000).default(10000),
     /** Which entity to use when the metadata holds several (a federation aggregate); also checked when given. */
     idp_entity_id: z.string().min(1).optional(),
@@ -128,22 +171,15 @@ export const samlProviderSchema = z
     if (o.metadata_file && !existsSync(o.metadata_file)) {
       ctx.addIssue({ code: 'custom', path: ['metadata_file'], message: `cannot read ${o.metadata_file}: ENOENT` });
     }
-    if (o.metadata_signing_cert && o.metadata_signing_cert_file) {
-      ctx.addIssue({ code: 'custom', path: ['metadata_signing_cert_file'], message: 'give only one of metadata_signing_cert, metadata_signing_cert_file' });
-    }
-    const pinnedRef = o.metadata_signing_cert ?? o.metadata_signing_cert_file;
-    const pinnedKey = o.metadata_signing_cert ? 'metadata_signing_cert' : 'metadata_signing_cert_file';
-    if (pinnedRef && o.idp) ctx.addIssue({ code: 'custom', path: [pinnedKey], message: 'only with metadata_url or metadata_file' });
-    const metadataSigningCert = pinnedRef ? loadCertificate(pinnedRef, [pinnedKey], ctx) : undefined;
+    const pinned = [o.metadata_signing_cert, o.metadata_signing_cert_file, o.metadata_signing_cert_env].some((v) => v !== undefined);
+    if (pinned && o.idp) ctx.addIssue({ code: 'custom', path: ['metadata_signing_cert'], message: 'only with metadata_url or metadata_file' });
+    const metadataSigningCert = resolveCertificate(o, 'metadata_signing_cert', [], ctx, false);
 
     const idp = o.idp ? { ...o.idp, certs: o.idp.certs.map((c, i) => loadCertificate(c, ['idp', 'certs', i], ctx)).filter((c): c is string => !!c) } : undefined;
 
     const sp = o.sp;
     const key = resolveSecret(sp as Record<string, unknown>, 'key', ctxAt(ctx, ['sp']), { required: true, raw: true });
-    if (sp.cert && sp.cert_file) ctx.addIssue({ code: 'custom', path: ['sp', 'cert_file'], message: 'give only one of cert, cert_file' });
-    const certRef = sp.cert ?? sp.cert_file;
-    if (!certRef) ctx.addIssue({ code: 'custom', path: ['sp', 'cert'], message: 'required (as cert or cert_file): the SP certificate matching sp.key' });
-    const cert = certRef ? loadCertificate(certRef, ['sp', sp.cert ? 'cert' : 'cert_file'], ctx) : undefined;
+    const cert = resolveCertificate(sp, 'cert', ['sp'], ctx, 'the SP certificate matching sp.key');
     if (key) {
       try {
         createPrivateKey(key);
@@ -153,7 +189,7 @@ export const samlProviderSchema = z
       }
     }
 
-    const { metadata_signing_cert: _a, metadata_signing_cert_file: _b, ...rest } = o;
+    const { metadata_signing_cert: _a, metadata_signing_cert_file: _b, metadata_signing_cert_env: _c, ...rest } = o;
     return {
       ...rest,
       idp,
