@@ -77,11 +77,10 @@ export class SamlController {
       let count = 0;
       if (request.sessionIndexes.length) {
         for (const upstreamSid of request.sessionIndexes) count += await this.terminator.endUpstreamSessions(id, { upstreamSid });
-      } else if (!connector.provider.claims.subject) {
-        // Without a SessionIndex, every session of the NameID (the subject, unless claims.subject maps another one).
-        count = await this.terminator.endUpstreamSessions(id, { subject: request.nameId });
       } else {
-        throw new Error('LogoutRequest without SessionIndex, and the subject is not the NameID (claims.subject is set)');
+        // Without a SessionIndex: every session of the NameID (an upstream session's subject is the
+        // connector's Assertion.subject, which for SAML is always the NameID).
+        count = await this.terminator.endUpstreamSessions(id, { subject: request.nameId });
       }
       ended = true;
       log.info({ sessions: count }, 'IdP-initiated SAML logout');
