@@ -8,6 +8,10 @@ import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
+import { IdentityModule } from './identity/identity.module.js';
+import { LoginModule } from './login/login.module.js';
+import { AccountModule } from './web/account/account.module.js';
+import { HomeserverModule } from './homeserver/homeserver.module.js';
 import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
@@ -38,6 +42,10 @@ export class AppModule {
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,
+        IdentityModule,
+        LoginModule,
+        AccountModule,
+        HomeserverModule,
         SamlModule,
       ],
     };
