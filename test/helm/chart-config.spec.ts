@@ -36,6 +36,15 @@ function operatorSecrets(databaseUrl = 'postgres://causeway:pw@postgres.db.svc:5
   };
 }
 
+/** The values example of README "Deploy on Kubernetes". */
+function readmeValues(): object {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Deploy on Kubernetes'));
+  const block = /```yaml\n# values\.yaml\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error('README "Deploy on Kubernetes" has no ```yaml block starting with # values.yaml');
+  return parse(block[1]!) as object;
+}
+
 const EXAMPLE = parse(readFileSync(join(ROOT, 'config/gateway.example.yaml'), 'utf8')) as Record<string, unknown>;
 
 const cleanup: PodFiles[] = [];
@@ -61,6 +70,7 @@ describe('the rendered gateway.yaml passes `causeway config check` with the file
     ['default values (the trial)', () => render(), {}],
     ['production values', () => render({ files: [PRODUCTION_VALUES] }), operatorSecrets()],
     ['config/gateway.example.yaml pasted as `config:`', () => render({ values: [{ config: EXAMPLE }] }), {}],
+    ['the values example of README "Deploy on Kubernetes"', () => render({ values: [readmeValues()] }), operatorSecrets()],
     [
       'production values for older Synapse (synapse-admin API, an introspection client)',
       () =>
