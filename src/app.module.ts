@@ -7,7 +7,10 @@ import type { KeyStore } from './crypto/key-store.js';
 import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
+import { UpstreamModule } from './upstream/upstream.module.js';
 import type { Logger } from 'pino';
+import { OAuth2Module } from './oauth2/oauth2.module.js';
+import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -31,6 +34,9 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        OAuth2Module,
+        AuthMetadataModule,
+        UpstreamModule,
       ],
     };
   }

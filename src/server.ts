@@ -55,7 +55,13 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), bufferLogs: false },
   );
   const renderer = app.get(PageRenderer);
-  await setupHttp(app.getHttpAdapter().getInstance(), { cookieSecret: encryptionKey, logger, metrics: app.get(MetricsService) });
+  await setupHttp(app.getHttpAdapter().getInstance(), {
+    cookieSecret: encryptionKey,
+    logger,
+    metrics: app.get(MetricsService),
+    redis,
+    redisPrefix: config.redis?.key_prefix,
+  });
   app.useGlobalFilters(new ProtocolErrorFilter(renderer, logger));
 
   const [host, port] = splitListen(config.http.listen);

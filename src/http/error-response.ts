@@ -5,6 +5,7 @@ import { OAuthError } from '../oauth2/errors.js';
 import { MatrixError } from '../matrix/matrix-error.js';
 import { PageError } from '../web/page-error.js';
 import { PAGE_HEADERS, type PageRenderer } from '../web/page-renderer.js';
+import { AuthorizationRedirectError } from '../oauth2/authorize/authorization-redirect.error.js';
 
 export type ErrorStyle = 'oauth' | 'matrix' | 'json' | 'html';
 
@@ -36,6 +37,8 @@ function classify(err: unknown): { status: number; reason: string; expose: boole
         return { status: 413, reason: 'request body too large', expose: true };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return { status: 415, reason: 'unsupported content type', expose: true };
+      case 'FST_ERR_RATE_LIMITED':
+        return { status: 429, reason: 'too many requests', expose: true };
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return { status: 400, reason: 'body is not valid JSON', expose: true };
@@ -63,6 +66,12 @@ export async function sendError(
   const style = errorStyleFor(request.url);
   const log = logger.child({ reqId: request.id });
 
+  if (err instanceof AuthorizationRedirectError) {
+    // An /authorize error the client must learn about: back to its redirect URI (RFC 6749 §4.1.2.1).
+    log.info({ error: err.error.code, path: request.url.split('?')[0] }, 'authorization error redirected');
+    await reply.status(303).header('Cache-Control', 'no-store').header('Location', err.location).send();
+    return;
+  }
   if (err instanceof OAuthError) {
     log.info({ error: err.code, status: err.status, path: request.url.split('?')[0] }, 'oauth error');
     if (err.status === 401 && err.code === 'invalid_client') reply.header('WWW-Authenticate', 'Basic realm="causeway"');
@@ -85,7 +94,7 @@ export async function sendError(
 
   switch (style) {
     case 'oauth': {
-      const code = status >= 500 ? 'server_error' : status === 404 ? 'not_found' : 'invalid_request';
+      const code = status >= 500 ? 'server_error' : status === 404 ? 'not_found' : status === 429 ? 'temporarily_unavailable' : 'invalid_request';
       await reply
         .status(status === 415 ? 400 : status)
         .header('Cache-Control', 'no-store')

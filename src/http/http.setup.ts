@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { LogController, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../health/metrics.service.js';
 
@@ -8,7 +10,7 @@ import type { MetricsService } from '../health/metrics.service.js';
  * Endpoints browsers call cross-origin (Element Web talks to the OP from its own origin): permissive
  * CORS, preflights answered here (contracts/matrix-oauth-client-api.md §13).
  */
-const CORS_PATH = /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_metadata)$)/;
+const CORS_PATH = /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_(metadata|issuer))$)/;
 const QUIET_PATHS = new Set(['/oauth2/introspect', '/health/live', '/health/ready', '/metrics']);
 
 export function requestIdFrom(header: unknown): string {
@@ -17,9 +19,16 @@ export function requestIdFrom(header: unknown): string {
 
 export async function setupHttp(
   fastify: FastifyInstance,
-  deps: { cookieSecret: string; logger: Logger; metrics: MetricsService },
+  deps: { cookieSecret: string; logger: Logger; metrics: MetricsService; redis?: Redis | null; redisPrefix?: string },
 ): Promise<void> {
   await fastify.register(fastifyCookie, { secret: deps.cookieSecret, hook: 'onRequest' });
+  // Only routes that declare `config.rateLimit` (Nest: @RouteConfig({ rateLimit })) are limited.
+  // Counters live in Redis when configured, so the limit holds across replicas.
+  await fastify.register(fastifyRateLimit, {
+    global: false,
+    ...(deps.redis ? { redis: deps.redis, nameSpace: `${deps.redisPrefix ?? 'causeway:'}ratelimit:`, skipOnError: true } : {}),
+    errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`rate limit exceeded, retry in ${ctx.after}`), { statusCode: 429, code: 'FST_ERR_RATE_LIMITED' }),
+  });
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);

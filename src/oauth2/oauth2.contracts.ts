@@ -29,16 +29,25 @@ export interface ClientDisplay {
 }
 
 export abstract class AuthorizationCompleter {
-  /** Validates raw /authorize parameters (pre-login checks); throws OAuthError or a PageError for unredirectable errors. */
+  /**
+   * Validates raw /authorize parameters (pre-login checks, the query as parsed: a repeated
+   * parameter is an array). Throws a PageError when the client or redirect URI cannot be trusted
+   * (show the page), or an AuthorizationRedirectError (authorize/authorization-redirect.error.ts)
+   * carrying the error redirect `location` for everything else; the global error filter answers
+   * the latter with a 303 if the controller does not catch it.
+   */
   abstract validate(params: Record<string, unknown>): Promise<AuthorizationRequest>;
-  abstract clientDisplay(clientId: string): Promise<ClientDisplay>;
+  /** `languages`: the browser's preferred language tags (Accept-Language order) for `client_name#fr` etc. */
+  abstract clientDisplay(clientId: string, languages?: string[]): Promise<ClientDisplay>;
   /** True when this user has not yet allowed this client these scopes (or prompt=consent). */
   abstract needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean>;
   abstract recordConsent(req: AuthorizationRequest, userId: string): Promise<void>;
   /**
    * Finishes a successful authorization: makes sure the homeserver knows the user and the device
-   * (bounded retries; throws a PageError if it stays down), ends older sessions on the same
-   * device, issues the code, and returns the redirect URL to send the browser to.
+   * (bounded retries; throws a PageError if it stays down), issues the code, and returns the
+   * redirect URL to send the browser to (an error redirect if the user may not have a requested
+   * scope, e.g. urn:synapse:admin:*). Older sessions on the same device end when the code is
+   * exchanged for tokens.
    */
   abstract complete(req: AuthorizationRequest, user: SignedInUser, session: BrowserSessionRef): Promise<string>;
   /** The redirect URL carrying an error back to the client (with state, in the right response mode). */

@@ -7,7 +7,7 @@ describe('test peers', () => {
     const peer = await ensurePeer('oidc');
     const res = await fetch(`${peer.url}/.well-known/openid-configuration`);
     expect(res.status).toBe(200);
-    expect((await res.json()).issuer).toBe(peer.url);
+    expect(((await res.json()) as { issuer: string }).issuer).toBe(peer.url);
   }, 300_000);
 
   it('starts the CAS server', async () => {

@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
+import { Database } from '../../storage/database.service.js';
+import { AuthorizationGrantEntity, ConsentEntity, UserEntity } from '../../storage/entities/index.js';
+import { ulid } from '../../storage/ulid.js';
+import { PageError } from '../../web/page-error.js';
+import { ClientService } from '../clients/client.service.js';
+import { clientDisplay } from '../clients/client-display.js';
+import { InvalidScopeError, type OAuthError } from '../errors.js';
+import { AuthorizationCompleter, type BrowserSessionRef, type ClientDisplay, type SignedInUser } from '../oauth2.contracts.js';
+import { ADMIN_SCOPE, consentScopes, isSubset, parseScope } from '../scopes/scope.js';
+import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
+import type { AuthorizationRequest } from './authorization-request.js';
+import { validateAuthorization } from './validate-authorization.js';
+import { errorRedirectUrl, successRedirect } from './redirect-response.js';
+
+/** What the login flow calls around the user's sign-in (see oauth2.contracts.ts). */
+@Injectable()
+export class AuthorizationService extends AuthorizationCompleter {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly db: Database,
+    private readonly clients: ClientService,
+    private readonly provisioner: DeviceProvisioner,
+  ) {
+    super();
+  }
+
+  validate(params: Record<string, unknown>): Promise<AuthorizationRequest> {
+    return validateAuthorization(params, this.clients, this.config);
+  }
+
+  async clientDisplay(clientId: string, languages: string[] = []): Promise<ClientDisplay> {
+    const client = await this.clients.find(clientId);
+    if (!client) throw new PageError(400, 'Unknown application', 'This application is not registered here.', { reason: 'unknown_client' });
+    return clientDisplay(client, languages);
+  }
+
+  async needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean> {
+    if (req.prompt.includes('consent')) return true;
+    const row = await this.db.manager.findOneBy(ConsentEntity, { user_id: userId, client_id: req.clientId });
+    return !row || !isSubset(consentScopes(req.scope), row.scopes);
+  }
+
+  async recordConsent(req: AuthorizationRequest, userId: string): Promise<void> {
+    const now = Date.now();
+    await this.db.transaction(async (em) => {
+      const row = await em.findOneBy(ConsentEntity, { user_id: userId, client_id: req.clientId });
+      const scopes = consentScopes(req.scope);
+      if (row) {
+        await em.update(ConsentEntity, { id: row.id }, { scopes: [...new Set([...row.scopes, ...scopes])].sort(), updated_at: now });
+      } else {
+        await em.insert(ConsentEntity, { id: ulid(now), user_id: userId, client_id: req.clientId, scopes, created_at: now, updated_at: now });
+      }
+    });
+  }
+
+  /**
+   * Provisions the user and device on the homeserver (a PageError if it stays down), then issues a
+   * single-use code bound to the client, redirect URI, PKCE challenge, scope, nonce and browser
+   * session. Older sessions on the same device end when the code is exchanged (TokenIssuer), so a
+   * code that is never used takes nothing away. Returns where to send the browser.
+   */
+  async complete(req: AuthorizationRequest, user: SignedInUser, session: BrowserSessionRef): Promise<string> {
+    const scope = parseScope(req.scope.join(' '));
+    if (scope.admin && !(await this.mayAdminister(user))) {
+      return this.errorRedirect(req, new InvalidScopeError(`this account may not be granted ${ADMIN_SCOPE}`));
+    }
+    if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
+
+    const now = Date.now();
+    const code = randomAlphanumeric(43);
+    await this.db.transaction((em) =>
+      em.insert(AuthorizationGrantEntity, {
+        id: ulid(now),
+        code_hash: sha256Hex(code),
+        client_id: req.clientId,
+        redirect_uri: req.redirectUri,
+        scope: scope.tokens.join(' '),
+        code_challenge: req.codeChallenge,
+        nonce: req.nonce ?? null,
+        user_id: user.userId,
+        browser_session_id: session.id,
+        auth_time: session.authenticatedAt,
+        created_at: now,
+        expires_at: now + this.config.tokens.authorization_code_ttl * 1000,
+        used_at: null,
+        session_id: null,
+      }),
+    );
+    return successRedirect(req.redirectUri, req.responseMode, code, req.state);
+  }
+
+  errorRedirect(req: AuthorizationRequest, error: OAuthError): string {
+    return errorRedirectUrl(req.redirectUri, req.responseMode, error, req.state);
+  }
+
+  /** `urn:synapse:admin:*` in interactive grants: only policy.admin_localparts or users flagged can_request_admin. */
+  async mayAdminister(user: SignedInUser): Promise<boolean> {
+    if (this.config.policy.admin_localparts.includes(user.localpart)) return true;
+    const row = await this.db.manager.findOne(UserEntity, { where: { id: user.userId }, select: { id: true, can_request_admin: true } });
+    return !!row?.can_request_admin;
+  }
+}

@@ -1,0 +1,30 @@
+import { PageError } from '../../../web/page-error.js';
+import { redirectUriMatches } from '../../clients/redirect-uri.rules.js';
+import type { AuthorizationCheck } from './authorization-context.js';
+
+/**
+ * redirect_uri must equal a registered one (string comparison; a registered port-less loopback URI
+ * matches any port). Absent: the single registered URI, if there is exactly one (as MAS does).
+ * Failures are shown as a page, never redirected (RFC 6749 §4.1.2.1).
+ */
+export const checkRedirectUri: AuthorizationCheck = (ctx) => {
+  const client = ctx.client!;
+  const raw = ctx.params.redirect_uri;
+  if (Array.isArray(raw)) throw new PageError(400, 'Invalid request', 'The application sent redirect_uri more than once.', { reason: 'duplicated_redirect_uri' });
+  const requested = typeof raw === 'string' && raw !== '' ? raw : undefined;
+  if (requested === undefined) {
+    if (client.redirectUris.length !== 1) {
+      throw new PageError(400, 'Invalid request', 'The application did not say where to return to (redirect_uri is missing).', { reason: 'missing_redirect_uri' });
+    }
+    ctx.redirectUri = client.redirectUris[0]!;
+  } else {
+    if (!client.redirectUris.some((r) => redirectUriMatches(r, requested))) {
+      throw new PageError(400, 'Invalid redirect address', 'The application asked to return to an address it has not registered.', {
+        reason: 'redirect_uri_mismatch',
+        clientId: client.clientId,
+      });
+    }
+    ctx.redirectUri = requested;
+  }
+  ctx.request.redirectUri = ctx.redirectUri;
+};

@@ -1,0 +1,132 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { In, Not } from 'typeorm';
+import { LRUCache } from 'lru-cache';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import type { StaticClientConfig } from '../../config/sections/clients.config.js';
+import { Database } from '../../storage/database.service.js';
+import { ClientEntity } from '../../storage/entities/index.js';
+import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
+import { ulid } from '../../storage/ulid.js';
+import type { OAuthClient, ClientAuthMethod } from './client.js';
+import { canonicalJson, type RegisteredMetadata } from '../registration/client-metadata.js';
+
+/**
+ * Client lookup for every endpoint. Static clients (YAML `clients:`) are held in memory and synced
+ * into the `clients` table at start-up; dynamic clients (DCR) are read from the table and cached
+ * (a registration never changes once made).
+ */
+@Injectable()
+export class ClientService implements OnApplicationBootstrap {
+  private readonly statics: Map<string, OAuthClient>;
+  private readonly cache = new LRUCache<string, OAuthClient>({ max: 10_000, ttl: 5 * 60_000 });
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly db: Database,
+  ) {
+    this.statics = new Map(config.clients.map((c) => [c.client_id, fromStatic(c)]));
+  }
+
+  async onApplicationBootstrap() {
+    await this.syncStaticClients();
+  }
+
+  /** Upserts the YAML clients and removes static rows no longer declared. */
+  async syncStaticClients(): Promise<void> {
+    const now = Date.now();
+    await this.db.transaction(async (em) => {
+      for (const c of this.statics.values()) {
+        const row = { origin: 'static' as const, metadata: c.metadata as never, metadata_hash: null, secret_hash: c.secretHash ?? null };
+        const existing = await em.findOneBy(ClientEntity, { client_id: c.clientId });
+        if (existing) await em.update(ClientEntity, { client_id: c.clientId }, row);
+        else await em.insert(ClientEntity, { client_id: c.clientId, ...row, created_at: now, last_used_at: null });
+      }
+      await em.delete(ClientEntity, { origin: 'static', client_id: Not(In([...this.statics.keys(), ''])) });
+    });
+  }
+
+  async find(clientId: string): Promise<OAuthClient | undefined> {
+    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 128) return undefined;
+    const s = this.statics.get(clientId);
+    if (s) return s;
+    const cached = this.cache.get(clientId);
+    if (cached) return cached;
+    const row = await this.db.manager.findOneBy(ClientEntity, { client_id: clientId, origin: 'dynamic' });
+    if (!row) return undefined;
+    const client = fromDynamic(row);
+    this.cache.set(clientId, client);
+    return client;
+  }
+
+  /**
+   * Stores a dynamic registration. Identical public registrations share one client (clients
+   * register again for every login); confidential ones always get a new id and secret.
+   */
+  async register(metadata: RegisteredMetadata): Promise<{ clientId: string; issuedAt: number; secret?: string }> {
+    const isPublicClient = metadata.token_endpoint_auth_method === 'none';
+    const hash = sha256Hex(canonicalJson(metadata));
+    return this.db.transaction(async (em) => {
+      if (isPublicClient) {
+        const same = await em.findOneBy(ClientEntity, { metadata_hash: hash, origin: 'dynamic' });
+        if (same) return { clientId: same.client_id, issuedAt: Math.floor(same.created_at / 1000) };
+      }
+      const now = Date.now();
+      const clientId = ulid(now);
+      const secret = isPublicClient ? undefined : randomAlphanumeric(48);
+      await em.insert(ClientEntity, {
+        client_id: clientId,
+        origin: 'dynamic',
+        metadata: metadata as never,
+        metadata_hash: isPublicClient ? hash : null,
+        secret_hash: secret ? sha256Hex(secret) : null,
+        created_at: now,
+        last_used_at: null,
+      });
+      return { clientId, issuedAt: Math.floor(now / 1000), secret };
+    });
+  }
+
+  /** Static clients allowed to call introspection (legacy Synapse). */
+  staticClient(clientId: string): OAuthClient | undefined {
+    return this.statics.get(clientId);
+  }
+}
+
+function fromStatic(c: StaticClientConfig): OAuthClient {
+  const metadata: Record<string, unknown> = {
+    client_name: c.client_name,
+    redirect_uris: c.redirect_uris,
+    grant_types: c.grant_types,
+    token_endpoint_auth_method: c.client_auth_method,
+  };
+  return {
+    clientId: c.client_id,
+    origin: 'static',
+    applicationType: 'web',
+    redirectUris: c.redirect_uris,
+    grantTypes: c.grant_types,
+    authMethod: c.client_auth_method,
+    secretHash: c.client_secret ? sha256Hex(c.client_secret) : undefined,
+    introspection: c.introspection,
+    clientCredentialsScopes: c.client_credentials_scopes,
+    metadata: JSON.parse(JSON.stringify(metadata)),
+  };
+}
+
+function fromDynamic(row: ClientEntity): OAuthClient {
+  const m = row.metadata as Partial<RegisteredMetadata>;
+  return {
+    clientId: row.client_id,
+    origin: 'dynamic',
+    applicationType: m.application_type ?? 'web',
+    redirectUris: m.redirect_uris ?? [],
+    grantTypes: m.grant_types ?? [],
+    authMethod: (m.token_endpoint_auth_method ?? 'none') as ClientAuthMethod,
+    secretHash: row.secret_hash ?? undefined,
+    introspection: false,
+    clientCredentialsScopes: [],
+    idTokenAlg: m.id_token_signed_response_alg,
+    metadata: row.metadata,
+  };
+}

@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MoreThan } from 'typeorm';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
+import { Database } from '../../storage/database.service.js';
+import { DeviceCodeEntity } from '../../storage/entities/index.js';
+import { ulid } from '../../storage/ulid.js';
+import { PageError } from '../../web/page-error.js';
+import type { OAuthClient } from '../clients/client.js';
+import { GRANT } from '../clients/client.js';
+import { UnauthorizedClientError } from '../errors.js';
+import type { DeviceAuthorizationRef } from '../authorize/authorization-request.js';
+import { DeviceGrantDecider, type BrowserSessionRef, type SignedInUser } from '../oauth2.contracts.js';
+import { endpointUrl } from '../oauth2.paths.js';
+import { parseScope } from '../scopes/scope.js';
+import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
+import { AuthorizationService } from '../authorize/authorization.service.js';
+import { formatUserCode, generateUserCode, normalizeUserCode } from './user-code.js';
+
+/** RFC 8628 device authorization: starting one (the endpoint) and deciding it (the verification page). */
+@Injectable()
+export class DeviceAuthorizationService extends DeviceGrantDecider {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly db: Database,
+    private readonly provisioner: DeviceProvisioner,
+    private readonly authorizations: AuthorizationService,
+  ) {
+    super();
+  }
+
+  /** POST /oauth2/device: the §3.2 response (always with verification_uri_complete). */
+  async start(client: OAuthClient, rawScope: string | undefined): Promise<Record<string, unknown>> {
+    if (!client.grantTypes.includes(GRANT.deviceCode)) throw new UnauthorizedClientError('this client is not registered for the device code grant');
+    const scope = parseScope(rawScope);
+    const now = Date.now();
+    const ttl = this.config.tokens.device_code_ttl;
+    const interval = this.config.tokens.device_code_interval;
+    const deviceCode = randomAlphanumeric(43);
+    const userCode = await this.db.transaction(async (em) => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const code = generateUserCode();
+        // 20^8 codes: a clash with a live code is rare; an expired one is taken over.
+        const clash = await em.findOneBy(DeviceCodeEntity, { user_code: code });
+        if (clash && clash.expires_at > now) continue;
+        if (clash) await em.delete(DeviceCodeEntity, { id: clash.id });
+        await em.insert(DeviceCodeEntity, {
+          id: ulid(now),
+          device_code_hash: sha256Hex(deviceCode),
+          user_code: code,
+          client_id: client.clientId,
+          scope: scope.tokens.join(' '),
+          state: 'pending',
+          user_id: null,
+          browser_session_id: null,
+          session_id: null,
+          created_at: now,
+          expires_at: now + ttl * 1000,
+          last_polled_at: null,
+          interval,
+        });
+        return code;
+      }
+      throw new Error('could not allocate a user code');
+    });
+    const verificationUri = endpointUrl(this.config.http.public_base, 'deviceVerification');
+    return {
+      device_code: deviceCode,
+      user_code: formatUserCode(userCode),
+      verification_uri: verificationUri,
+      verification_uri_complete: `${verificationUri}?code=${formatUserCode(userCode)}`,
+      expires_in: ttl,
+      interval,
+    };
+  }
+
+  async find(userCode: string): Promise<DeviceAuthorizationRef | undefined> {
+    const row = await this.pending(userCode);
+    if (!row) return undefined;
+    const scope = parseScope(row.scope);
+    return { userCode: formatUserCode(row.user_code), clientId: row.client_id, scope: scope.tokens, deviceId: scope.deviceId };
+  }
+
+  async approve(userCode: string, user: SignedInUser, session: BrowserSessionRef): Promise<void> {
+    const row = await this.pending(userCode);
+    if (!row) throw expiredPage();
+    const scope = parseScope(row.scope);
+    if (scope.admin && !(await this.authorizations.mayAdminister(user))) {
+      await this.deny(userCode);
+      throw new PageError(403, 'Not allowed', 'This account may not grant administrator access to the device.', { reason: 'admin_scope_refused' });
+    }
+    if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
+    const done = await this.db.transaction((em) =>
+      em.update(DeviceCodeEntity, { id: row.id, state: 'pending' }, { state: 'approved', user_id: user.userId, browser_session_id: session.id }),
+    );
+    if (!done.affected) throw expiredPage();
+  }
+
+  async deny(userCode: string): Promise<void> {
+    const row = await this.pending(userCode);
+    if (!row) return;
+    await this.db.transaction((em) => em.update(DeviceCodeEntity, { id: row.id, state: 'pending' }, { state: 'denied' }));
+  }
+
+  private async pending(userCode: string): Promise<DeviceCodeEntity | undefined> {
+    const code = normalizeUserCode(userCode);
+    if (!code) return undefined;
+    const row = await this.db.manager.findOneBy(DeviceCodeEntity, { user_code: code, state: 'pending', expires_at: MoreThan(Date.now()) });
+    return row ?? undefined;
+  }
+}
+
+const expiredPage = () => new PageError(400, 'Code expired', 'This code is no longer valid. Start again on your device.', { reason: 'device_code_not_pending' });

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { IsNull } from 'typeorm';
+import { sha256Hex } from '../../crypto/token-format.js';
+import { Database } from '../../storage/database.service.js';
+import { AuthorizationGrantEntity } from '../../storage/entities/index.js';
+import { GRANT } from '../clients/client.js';
+import { InvalidGrantError } from '../errors.js';
+import { verifyPkce } from '../authorize/pkce.js';
+import { parseScope } from '../scopes/scope.js';
+import { SessionEnder } from '../sessions/session-ender.js';
+import { required } from '../token/form-params.js';
+import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
+import type { GrantRequest, TokenGrant } from './grant.js';
+import { activeUser } from './grant-users.js';
+
+type Outcome =
+  | { kind: 'issued'; tokens: IssuedTokens; grant: AuthorizationGrantEntity; replaced: number }
+  | { kind: 'replayed'; ended: number }
+  | { kind: 'refused'; why: string };
+
+/**
+ * RFC 6749 §4.1.3 + RFC 7636: the code must exist, be unused, unexpired, issued to this client for
+ * this redirect URI, and match the PKCE verifier. Any failure is invalid_grant. A replayed code
+ * also ends the session it was exchanged for (RFC 6749 §4.1.2: revoke the tokens issued from it).
+ */
+@Injectable()
+export class AuthorizationCodeGrant implements TokenGrant {
+  readonly type = GRANT.authorizationCode;
+
+  constructor(
+    private readonly db: Database,
+    private readonly issuer: TokenIssuer,
+    private readonly ender: SessionEnder,
+  ) {}
+
+  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+    const code = required(params, 'code');
+    const redirectUri = required(params, 'redirect_uri');
+    const verifier = params.code_verifier;
+    const now = Date.now();
+
+    const outcome = await this.db.transaction<Outcome>(async (em) => {
+      const grant = await em.findOneBy(AuthorizationGrantEntity, { code_hash: sha256Hex(code) });
+      if (!grant) return { kind: 'refused', why: 'unknown authorization code' };
+      if (grant.used_at !== null) {
+        const ended = grant.session_id ? await this.ender.end(em, [grant.session_id], 'code_reuse', `client:${client.clientId}`, now) : 0;
+        return { kind: 'replayed', ended };
+      }
+      if (grant.client_id !== client.clientId) return { kind: 'refused', why: 'the code was issued to another client' };
+      if (grant.expires_at <= now) return { kind: 'refused', why: 'the authorization code has expired' };
+      if (grant.redirect_uri !== redirectUri) return { kind: 'refused', why: 'redirect_uri does not match the authorization request' };
+      if (verifier === undefined) return { kind: 'refused', why: 'code_verifier is required (PKCE)' };
+      if (!verifyPkce(verifier, grant.code_challenge)) return { kind: 'refused', why: 'PKCE verification failed' };
+      const user = await activeUser(em, grant.user_id);
+      if (!user) return { kind: 'refused', why: 'the account can no longer sign in' };
+
+      // Single use, also against a concurrent exchange of the same code.
+      const claimed = await em.update(AuthorizationGrantEntity, { id: grant.id, used_at: IsNull() }, { used_at: now });
+      if (!claimed.affected) return { kind: 'refused', why: 'the authorization code was already used' };
+
+      const scope = parseScope(grant.scope);
+      const { session, replaced } = await this.issuer.startSession(
+        em,
+        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: grant.browser_session_id },
+        now,
+      );
+      await em.update(AuthorizationGrantEntity, { id: grant.id }, { session_id: session.id });
+      const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
+      return { kind: 'issued', tokens, grant, replaced };
+    });
+
+    if (outcome.kind === 'replayed') {
+      if (outcome.ended) this.ender.committed();
+      throw new InvalidGrantError('the authorization code was already used');
+    }
+    if (outcome.kind === 'refused') throw new InvalidGrantError(outcome.why);
+    if (outcome.replaced) this.ender.committed();
+
+    const scope = outcome.grant.scope.split(' ');
+    const idToken = scope.includes('openid')
+      ? await this.issuer.idToken(client, { userId: outcome.grant.user_id, nonce: outcome.grant.nonce, authTime: outcome.grant.auth_time, sid: outcome.grant.browser_session_id }, outcome.tokens.accessToken, now)
+      : undefined;
+    return tokenResponseBody(outcome.tokens, scope, idToken);
+  }
+}

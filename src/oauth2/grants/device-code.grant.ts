@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { sha256Hex } from '../../crypto/token-format.js';
+import { Database } from '../../storage/database.service.js';
+import { DeviceCodeEntity } from '../../storage/entities/index.js';
+import { GRANT } from '../clients/client.js';
+import { AccessDeniedError, AuthorizationPendingError, ExpiredTokenError, InvalidGrantError, SlowDownError, type OAuthError } from '../errors.js';
+import { parseScope } from '../scopes/scope.js';
+import { SessionEnder } from '../sessions/session-ender.js';
+import { required } from '../token/form-params.js';
+import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
+import type { GrantRequest, TokenGrant } from './grant.js';
+import { activeUser } from './grant-users.js';
+
+/** RFC 8628 §3.5 says these are 400 (MAS answers 403; both SDKs accept either). */
+class DeviceAccessDenied extends AccessDeniedError {
+  override readonly status = 400;
+}
+
+type Outcome = { kind: 'error'; error: OAuthError } | { kind: 'issued'; tokens: IssuedTokens; scope: string[]; userId: string; replaced: number };
+
+/**
+ * RFC 8628 §3.4-3.5: authorization_pending while the user has not decided, slow_down when polled
+ * faster than `interval` (which then grows by 5 s), access_denied, expired_token, and invalid_grant
+ * for an unknown, foreign or already exchanged code.
+ */
+@Injectable()
+export class DeviceCodeGrant implements TokenGrant {
+  readonly type = GRANT.deviceCode;
+
+  constructor(
+    private readonly db: Database,
+    private readonly issuer: TokenIssuer,
+    private readonly ender: SessionEnder,
+  ) {}
+
+  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+    const deviceCode = required(params, 'device_code');
+    const now = Date.now();
+    const outcome = await this.db.transaction<Outcome>(async (em) => {
+      const row = await em.findOneBy(DeviceCodeEntity, { device_code_hash: sha256Hex(deviceCode) });
+      if (!row || row.client_id !== client.clientId) return { kind: 'error', error: new InvalidGrantError('unknown device code') };
+      if (row.state === 'exchanged') return { kind: 'error', error: new InvalidGrantError('the device code was already used') };
+      if (row.expires_at <= now) return { kind: 'error', error: new ExpiredTokenError('the device code has expired') };
+      if (row.state === 'denied') return { kind: 'error', error: new DeviceAccessDenied('the user denied the request') };
+      if (row.state === 'pending') {
+        const tooFast = row.last_polled_at !== null && now - row.last_polled_at < row.interval * 1000;
+        await em.update(DeviceCodeEntity, { id: row.id }, { last_polled_at: now, ...(tooFast ? { interval: row.interval + 5 } : {}) });
+        return { kind: 'error', error: tooFast ? new SlowDownError('polling too fast') : new AuthorizationPendingError('the user has not answered yet') };
+      }
+      // approved
+      const user = row.user_id ? await activeUser(em, row.user_id) : undefined;
+      if (!user) return { kind: 'error', error: new InvalidGrantError('the account can no longer sign in') };
+      const claimed = await em.update(DeviceCodeEntity, { id: row.id, state: 'approved' }, { state: 'exchanged', last_polled_at: now });
+      if (!claimed.affected) return { kind: 'error', error: new InvalidGrantError('the device code was already used') };
+      const scope = parseScope(row.scope);
+      const { session, replaced } = await this.issuer.startSession(
+        em,
+        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: row.browser_session_id },
+        now,
+      );
+      await em.update(DeviceCodeEntity, { id: row.id }, { session_id: session.id });
+      const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
+      return { kind: 'issued', tokens, scope: scope.tokens, userId: user.id, replaced };
+    });
+    if (outcome.kind === 'error') throw outcome.error;
+    if (outcome.replaced) this.ender.committed();
+    const idToken = outcome.scope.includes('openid') ? await this.issuer.idToken(client, { userId: outcome.userId }, outcome.tokens.accessToken, now) : undefined;
+    return tokenResponseBody(outcome.tokens, outcome.scope, idToken);
+  }
+}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { IsNull, type EntityManager } from 'typeorm';
+import { parseToken, sha256Hex } from '../../crypto/token-format.js';
+import { Database } from '../../storage/database.service.js';
+import { AccessTokenEntity, OAuth2SessionEntity, RefreshTokenEntity } from '../../storage/entities/index.js';
+import { GRANT } from '../clients/client.js';
+import { InvalidGrantError, InvalidScopeError } from '../errors.js';
+import { isSubset, splitScope } from '../scopes/scope.js';
+import { SessionEnder } from '../sessions/session-ender.js';
+import { IntrospectionCache } from '../introspect/introspection-cache.js';
+import { required } from '../token/form-params.js';
+import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
+import type { GrantRequest, TokenGrant } from './grant.js';
+import { activeUser } from './grant-users.js';
+
+type Outcome =
+  | { kind: 'issued'; tokens: IssuedTokens; session: OAuth2SessionEntity; revokedHashes: string[] }
+  | { kind: 'reused' }
+  | { kind: 'refused'; why: string }
+  | { kind: 'scope'; why: string };
+
+/**
+ * RFC 6749 §6 with rotation (contracts/matrix-oauth-client-api.md §5.3):
+ * - every refresh returns a new refresh and access token; the previous access token is revoked;
+ * - a refresh token already rotated may be used again while its successor pair is unused (the
+ *   response was lost): the unused successor is revoked and a fresh pair issued;
+ * - once the successor was used, presenting the old token again is a replay: invalid_grant, and
+ *   the whole session ends (its device leaves the homeserver through the outbox).
+ * `scope` may only repeat or narrow the granted scope; the granted scope is returned.
+ */
+@Injectable()
+export class RefreshTokenGrant implements TokenGrant {
+  readonly type = GRANT.refreshToken;
+
+  constructor(
+    private readonly db: Database,
+    private readonly issuer: TokenIssuer,
+    private readonly ender: SessionEnder,
+    private readonly cache: IntrospectionCache,
+  ) {}
+
+  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+    const presented = required(params, 'refresh_token');
+    if (parseToken(presented) !== 'refresh') throw new InvalidGrantError('unknown refresh token');
+    const now = Date.now();
+
+    const outcome = await this.db.transaction<Outcome>(async (em) => {
+      let row = await em.findOneBy(RefreshTokenEntity, { token_hash: sha256Hex(presented) });
+      if (!row) return { kind: 'refused', why: 'unknown refresh token' };
+      const session = await em.findOneBy(OAuth2SessionEntity, { id: row.session_id });
+      if (!session || session.finished_at !== null) return { kind: 'refused', why: 'the session has ended' };
+      if (session.client_id !== client.clientId) return { kind: 'refused', why: 'the refresh token was issued to another client' };
+      if (row.revoked_at !== null) return { kind: 'refused', why: 'the refresh token was revoked' };
+      if (row.expires_at !== null && row.expires_at <= now) return { kind: 'refused', why: 'the refresh token has expired' };
+      if (!session.user_id || !(await activeUser(em, session.user_id))) return { kind: 'refused', why: 'the account can no longer sign in' };
+      if (params.scope !== undefined) {
+        let requested: string[];
+        try {
+          requested = splitScope(params.scope);
+        } catch (e) {
+          return { kind: 'scope', why: (e as Error).message };
+        }
+        if (!isSubset(requested, session.scope.split(' '))) return { kind: 'scope', why: 'a refresh cannot widen the granted scope' };
+      }
+
+      const revokedHashes: string[] = [];
+      if (row.consumed_at === null) {
+        const claimed = await em.update(RefreshTokenEntity, { id: row.id, consumed_at: IsNull() }, { consumed_at: now });
+        if (claimed.affected) {
+          revokedHashes.push(...(await this.revokeAccessToken(em, row.access_token_id, now)));
+        } else {
+          // A concurrent refresh with the same token won: continue as a retry of it.
+          row = (await em.findOneBy(RefreshTokenEntity, { id: row.id }))!;
+        }
+      }
+      if (row.next_refresh_token_id !== null) {
+        const next = await em.findOneBy(RefreshTokenEntity, { id: row.next_refresh_token_id });
+        const nextAccess = next ? await em.findOneBy(AccessTokenEntity, { id: next.access_token_id }) : null;
+        const successorUnused = next && next.consumed_at === null && next.revoked_at === null && nextAccess && nextAccess.first_used_at === null;
+        if (!successorUnused) {
+          await this.ender.end(em, [session.id], 'refresh_reuse', `client:${client.clientId}`, now);
+          return { kind: 'reused' };
+        }
+        // The client never got (or never used) the successor: replace it.
+        await em.update(RefreshTokenEntity, { id: next.id }, { revoked_at: now });
+        revokedHashes.push(...(await this.revokeAccessToken(em, next.access_token_id, now)));
+      }
+      const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
+      await em.update(RefreshTokenEntity, { id: row.id }, { next_refresh_token_id: tokens.refreshRow!.id });
+      await em.update(OAuth2SessionEntity, { id: session.id }, { last_active_at: now });
+      return { kind: 'issued', tokens, session, revokedHashes };
+    });
+
+    switch (outcome.kind) {
+      case 'reused':
+        this.ender.committed();
+        throw new InvalidGrantError('the refresh token was already used; the session has been ended');
+      case 'refused':
+        throw new InvalidGrantError(outcome.why);
+      case 'scope':
+        throw new InvalidScopeError(outcome.why);
+    }
+    this.cache.invalidateTokens(outcome.revokedHashes);
+    return tokenResponseBody(outcome.tokens, outcome.session.scope.split(' '));
+  }
+
+  private async revokeAccessToken(em: EntityManager, id: string, now: number): Promise<string[]> {
+    const t = await em.findOne(AccessTokenEntity, { where: { id }, select: { id: true, token_hash: true, revoked_at: true } });
+    if (!t || t.revoked_at !== null) return [];
+    await em.update(AccessTokenEntity, { id }, { revoked_at: now });
+    return [t.token_hash];
+  }
+}

@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { HomeserverAdapter, HomeserverError } from '../../homeserver/homeserver.adapter.js';
+import { LOGGER } from '../../http/logger.module.js';
+import { PageError } from '../../web/page-error.js';
+
+/** Pauses between attempts while the homeserver fails transiently (bounded: the user is waiting). */
+const RETRY_DELAYS_MS = [200, 800, 2000];
+
+/**
+ * Synapse only accepts tokens of users and devices it already knows (contracts/synapse-mas.md
+ * §2.3), so the user and the device are created there before any code or token is handed out.
+ */
+@Injectable()
+export class DeviceProvisioner {
+  constructor(
+    private readonly homeserver: HomeserverAdapter,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Provisions the user and upserts the device; a PageError (503) if the homeserver stays unreachable. */
+  async ensure(localpart: string, deviceId: string | undefined): Promise<void> {
+    try {
+      await this.withRetries(() => this.homeserver.provisionUser({ localpart }));
+      if (deviceId) await this.withRetries(() => this.homeserver.upsertDevice(localpart, deviceId));
+    } catch (e) {
+      this.logger.warn({ err: e, localpart }, 'homeserver provisioning failed');
+      const transient = !(e instanceof HomeserverError) || e.transient;
+      throw new PageError(
+        transient ? 503 : 502,
+        'Your homeserver is not answering',
+        transient
+          ? 'You are signed in, but your Matrix homeserver could not set up this session. Please try again in a moment.'
+          : 'You are signed in, but your Matrix homeserver refused to set up this session. Please contact your administrator.',
+        { reason: 'homeserver_provisioning', status: e instanceof HomeserverError ? e.status : undefined },
+      );
+    }
+  }
+
+  private async withRetries<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (e) {
+        const transient = !(e instanceof HomeserverError) || e.transient;
+        if (!transient || attempt >= RETRY_DELAYS_MS.length) throw e;
+        await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+      }
+    }
+  }
+}

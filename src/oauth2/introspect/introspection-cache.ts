@@ -1,0 +1,102 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { REDIS } from '../../storage/storage.module.js';
+
+export interface CachedToken {
+  /** The introspection answer without the time-dependent fields. */
+  body: Record<string, unknown>;
+  /** Expiry of the token (ms), null = none. */
+  expiresAt: number | null;
+  storedAt: number;
+}
+
+/**
+ * A short-lived in-process cache of introspection answers, keyed by token hash. Anything that
+ * revokes tokens calls `invalidateAll()`: the local cache is cleared at once and, with Redis,
+ * every other replica is told over pub/sub. A generation counter stops a lookup that started
+ * before an invalidation from storing its (stale) answer after it.
+ */
+@Injectable()
+export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
+  private readonly entries = new Map<string, CachedToken>();
+  private generation = 0;
+  private readonly ttlMs: number;
+  private readonly channel: string;
+  private subscriber?: Redis;
+  private static readonly MAX = 100_000;
+
+  constructor(
+    @Inject(CONFIG) config: GatewayConfig,
+    @Inject(REDIS) private readonly redis: Redis | null,
+  ) {
+    this.ttlMs = config.tokens.introspection_cache_ttl * 1000;
+    this.channel = `${config.redis?.key_prefix ?? 'causeway:'}introspection:invalidate`;
+  }
+
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
+  async onModuleInit() {
+    if (!this.enabled || !this.redis) return;
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      if (message === '*') this.clearLocal();
+      else this.dropLocal(message.split(','));
+    });
+    // A reconnect may have missed messages: start clean.
+    this.subscriber.on('ready', () => this.clearLocal());
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  async onModuleDestroy() {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  /** Current generation: pass it back to `set` so a stale answer is not stored. */
+  get mark(): number {
+    return this.generation;
+  }
+
+  get(hash: string, now: number): CachedToken | undefined {
+    if (!this.enabled) return undefined;
+    const e = this.entries.get(hash);
+    if (!e) return undefined;
+    if (now - e.storedAt > this.ttlMs || (e.expiresAt !== null && e.expiresAt <= now)) {
+      this.entries.delete(hash);
+      return undefined;
+    }
+    return e;
+  }
+
+  set(hash: string, entry: CachedToken, mark: number): void {
+    if (!this.enabled || mark !== this.generation) return;
+    if (this.entries.size >= IntrospectionCache.MAX) this.entries.clear();
+    this.entries.set(hash, entry);
+  }
+
+  private clearLocal(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  private dropLocal(hashes: string[]): void {
+    this.generation++;
+    for (const h of hashes) this.entries.delete(h);
+  }
+
+  /** After sessions ended (committed): no replica may answer any of their tokens from memory any more. */
+  invalidateAll(): void {
+    this.clearLocal();
+    if (this.enabled && this.redis) this.redis.publish(this.channel, '*').catch(() => undefined);
+  }
+
+  /** After these access tokens (SHA-256 hex) were revoked, e.g. by a refresh. */
+  invalidateTokens(hashes: string[]): void {
+    if (hashes.length === 0) return;
+    this.dropLocal(hashes);
+    if (this.enabled && this.redis) this.redis.publish(this.channel, hashes.join(',')).catch(() => undefined);
+  }
+}

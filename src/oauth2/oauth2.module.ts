@@ -1,0 +1,69 @@
+import { Module } from '@nestjs/common';
+import { Outbox, DbOutbox } from '../events/outbox.js';
+import { HomeserverAdapter } from '../homeserver/homeserver.adapter.js';
+import { AuthorizationCompleter, DeviceGrantDecider, SessionTerminator } from './oauth2.contracts.js';
+import { ClientService } from './clients/client.service.js';
+import { AuthorizationService } from './authorize/authorization.service.js';
+import { DeviceAuthorizationService } from './device/device-authorization.service.js';
+import { SessionTerminatorService } from './sessions/session-terminator.service.js';
+import { SessionEnder } from './sessions/session-ender.js';
+import { TokenIssuer } from './token/token-issuer.js';
+import { ClientAuthenticator } from './token/client-authentication.js';
+import { AuthorizationCodeGrant } from './grants/authorization-code.grant.js';
+import { RefreshTokenGrant } from './grants/refresh-token.grant.js';
+import { ClientCredentialsGrant } from './grants/client-credentials.grant.js';
+import { DeviceCodeGrant } from './grants/device-code.grant.js';
+import { IntrospectionCache } from './introspect/introspection-cache.js';
+import { IntrospectionService } from './introspect/introspection.service.js';
+import { RevocationService } from './revoke/revocation.service.js';
+import { DeviceProvisioner } from './homeserver/device-provisioner.js';
+import { UnavailableHomeserverAdapter } from './homeserver/unavailable-homeserver.adapter.js';
+import { DiscoveryController } from './discovery/discovery.controller.js';
+import { RegistrationController } from './registration/registration.controller.js';
+import { TokenController } from './token/token.controller.js';
+import { IntrospectionController } from './introspect/introspection.controller.js';
+import { RevocationController } from './revoke/revocation.controller.js';
+import { UserinfoController } from './userinfo/userinfo.controller.js';
+import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
+
+/**
+ * The OAuth 2.0 / OIDC provider: discovery, DCR, token, introspection, revocation, userinfo,
+ * device authorization, JWKS; and the services the login flow and logout receivers use
+ * (AuthorizationCompleter, DeviceGrantDecider, SessionTerminator).
+ */
+@Module({
+  controllers: [
+    DiscoveryController,
+    RegistrationController,
+    TokenController,
+    IntrospectionController,
+    RevocationController,
+    UserinfoController,
+    DeviceAuthorizationController,
+  ],
+  providers: [
+    // TEMPORARY until the events/homeserver modules are merged (branch hs-events), which provide both globally.
+    { provide: Outbox, useClass: DbOutbox },
+    { provide: HomeserverAdapter, useClass: UnavailableHomeserverAdapter },
+    ClientService,
+    ClientAuthenticator,
+    IntrospectionCache,
+    IntrospectionService,
+    SessionEnder,
+    TokenIssuer,
+    DeviceProvisioner,
+    AuthorizationCodeGrant,
+    RefreshTokenGrant,
+    ClientCredentialsGrant,
+    DeviceCodeGrant,
+    RevocationService,
+    AuthorizationService,
+    DeviceAuthorizationService,
+    SessionTerminatorService,
+    { provide: AuthorizationCompleter, useExisting: AuthorizationService },
+    { provide: DeviceGrantDecider, useExisting: DeviceAuthorizationService },
+    { provide: SessionTerminator, useExisting: SessionTerminatorService },
+  ],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache],
+})
+export class OAuth2Module {}

@@ -1,0 +1,34 @@
+import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyReply } from 'fastify';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { ClientService } from '../clients/client.service.js';
+import { RATE_LIMITS } from '../rate-limits.js';
+import { validateRegistration } from './client-metadata.js';
+
+/** RFC 7591 / MSC2966 dynamic client registration (contracts/matrix-oauth-client-api.md §2). */
+@Controller()
+export class RegistrationController {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly clients: ClientService,
+  ) {}
+
+  @Post('oauth2/registration')
+  @RouteConfig({ rateLimit: RATE_LIMITS.registration })
+  async register(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const metadata = validateRegistration(body, { allowInsecure: this.config.policy.allow_insecure_uris });
+    const { clientId, issuedAt, secret } = await this.clients.register(metadata);
+    await reply
+      .status(201)
+      .header('Cache-Control', 'no-store')
+      .type('application/json')
+      .send({
+        client_id: clientId,
+        client_id_issued_at: issuedAt,
+        ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+        ...metadata,
+      });
+  }
+}

@@ -1,0 +1,44 @@
+import { Controller, Post, Req, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js';
+import { AuthorizationCodeGrant } from '../grants/authorization-code.grant.js';
+import { RefreshTokenGrant } from '../grants/refresh-token.grant.js';
+import { ClientCredentialsGrant } from '../grants/client-credentials.grant.js';
+import { DeviceCodeGrant } from '../grants/device-code.grant.js';
+import type { TokenGrant } from '../grants/grant.js';
+import { ClientAuthenticator, readClientCredentials } from './client-authentication.js';
+import { formParams, required } from './form-params.js';
+import { RATE_LIMITS } from '../rate-limits.js';
+
+/** Success: 200 exactly, JSON, never cached (RFC 6749 §5.1; O2RS rejects anything else). */
+export async function sendTokenJson(reply: FastifyReply, body: unknown): Promise<void> {
+  await reply.status(200).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').type('application/json').send(body);
+}
+
+@Controller()
+export class TokenController {
+  private readonly grants: Map<string, TokenGrant>;
+
+  constructor(
+    private readonly clients: ClientAuthenticator,
+    code: AuthorizationCodeGrant,
+    refresh: RefreshTokenGrant,
+    credentials: ClientCredentialsGrant,
+    device: DeviceCodeGrant,
+  ) {
+    this.grants = new Map([code, refresh, credentials, device].map((g) => [g.type, g]));
+  }
+
+  @Post('oauth2/token')
+  @RouteConfig({ rateLimit: RATE_LIMITS.token })
+  async token(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const params = formParams(req.body);
+    const grantType = required(params, 'grant_type');
+    const grant = this.grants.get(grantType);
+    if (!grant) throw new UnsupportedGrantTypeError(`grant_type ${grantType} is not supported`);
+    const client = await this.clients.authenticate(readClientCredentials(req.headers.authorization, params));
+    if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);
+    await sendTokenJson(reply, await grant.exchange({ client, params }));
+  }
+}

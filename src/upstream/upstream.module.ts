@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ConnectorRegistry } from './connector-registry.js';
+import { ClaimsMapper } from './mapping/claims-mapper.service.js';
+
+/**
+ * Upstream identity providers: the connector registry (one connector per configured provider),
+ * claims mapping, and the inbound logout receivers that belong to a protocol (OIDC back-channel
+ * logout here; SAML SLO and CAS SLO in their folders). The login module drives sign-ins through
+ * ConnectorRegistry and ClaimsMapper.
+ */
+@Module({
+  providers: [ConnectorRegistry, ClaimsMapper],
+  exports: [ConnectorRegistry, ClaimsMapper],
+})
+export class UpstreamModule {}
