@@ -14,9 +14,11 @@ import { UpstreamModule } from './upstream/upstream.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
 import { AccountModule } from './web/account/account.module.js';
+import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
+import { CasModule } from './upstream/cas/cas.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -49,6 +51,8 @@ export class AppModule {
         LoginModule,
         AccountModule,
         AdminModule.forRoot(deps.config),
+        CasModule,
+        SamlModule,
       ],
     };
   }

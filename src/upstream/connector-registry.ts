@@ -14,6 +14,8 @@ import { samlProviderSchema } from './saml/saml.config.js';
 import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
 import { createDevConnector } from './dev/dev.connector.js';
+import { createCasConnector } from './cas/cas.connector.js';
+import { createSamlConnector } from './saml/saml.connector.js';
 
 /** What every connector factory gets. */
 export interface ConnectorDeps {
@@ -68,12 +70,12 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
   saml: {
     schema: samlProviderSchema,
-    create: unavailable('saml'),
+    create: createSamlConnector,
     defaultTemplates: { localpart: '{{ user.uid }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   cas: {
     schema: casProviderSchema,
-    create: unavailable('cas'),
+    create: createCasConnector,
     defaultTemplates: { localpart: '{{ user.user }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   dev: {
