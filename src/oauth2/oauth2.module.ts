@@ -21,7 +21,7 @@ import { UnavailableHomeserverAdapter } from './homeserver/unavailable-homeserve
 import { DiscoveryController } from './discovery/discovery.controller.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { TokenController } from './token/token.controller.js';
-import { IntrospectionController } from './introspect/introspection.controller.js';
+import { IntrospectionEndpoint } from './introspect/introspection.endpoint.js';
 import { RevocationController } from './revoke/revocation.controller.js';
 import { UserinfoController } from './userinfo/userinfo.controller.js';
 import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
@@ -36,7 +36,6 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     DiscoveryController,
     RegistrationController,
     TokenController,
-    IntrospectionController,
     RevocationController,
     UserinfoController,
     DeviceAuthorizationController,
@@ -49,6 +48,7 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     ClientAuthenticator,
     IntrospectionCache,
     IntrospectionService,
+    IntrospectionEndpoint,
     SessionEnder,
     TokenIssuer,
     DeviceProvisioner,
