@@ -9,9 +9,9 @@ export const providerBaseShape = {
   name: z.string().min(1).max(100),
   /** Brand for the button's icon. */
   brand: z.enum(['apple', 'facebook', 'github', 'gitlab', 'google', 'microsoft', 'okta', 'keycloak', 'university', 'generic']).optional(),
-  /** Position on the picker (lower first; ties keep the YAML order). */
+  /** Position on the picker (lower first; unset counts as 0; ties keep the YAML order). */
   order: z.number().int().optional(),
-  claims: claimsSection.default({} as never),
+  claims: claimsSection.prefault({}),
   attribute_requirements: z.array(attributeRequirement).default([]),
   /** A localpart that already belongs to someone: `fail` refuses, `link` attaches this identity to that account. */
   on_conflict: z.enum(['fail', 'link']).default('fail'),

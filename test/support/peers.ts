@@ -10,7 +10,7 @@ const run = promisify(execFile);
 /**
  * The real upstream IdPs of test/peers (copied from the project's verified peers), started on
  * demand on free ports with their state under .state/peers/<name>, shared by every test file of a
- * run and stopped by the global teardown. A lock directory serialises starts across Jest workers.
+ * run and stopped by the global teardown (global-teardown.mjs). A lock directory serialises starts across Jest workers.
  */
 export type PeerKind = 'oidc' | 'saml' | 'cas';
 const SCRIPT_DIR: Record<PeerKind, string> = { oidc: 'oidc-idp', saml: 'saml-idp', cas: 'cas-server' };
@@ -64,18 +64,6 @@ export async function ensurePeer(kind: PeerKind, env: Record<string, string> = {
     const url = stdout.trim().split('\n').pop()!;
     return { kind, url, port, stateDir };
   });
-}
-
-/** Stops every peer this run started (global teardown). */
-export async function stopAllPeers(): Promise<void> {
-  if (!existsSync(PEER_STATE_ROOT)) return;
-  for (const kind of Object.keys(SCRIPT_DIR) as PeerKind[]) {
-    const stateDir = join(PEER_STATE_ROOT, kind);
-    if (!existsSync(join(stateDir, 'server.pid')) && !existsSync(join(stateDir, 'log'))) continue;
-    const script = join(ROOT, 'test/peers', SCRIPT_DIR[kind], 'stop.sh');
-    await run('bash', [script], { env: { ...process.env, [STATE_ENV[kind]]: stateDir } }).catch(() => undefined);
-    rmSync(join(stateDir, 'port'), { force: true });
-  }
 }
 
 export function listPeerStates(): string[] {

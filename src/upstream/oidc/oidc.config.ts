@@ -1,6 +1,22 @@
 import { z } from 'zod';
 import { providerBaseShape } from '../provider.config.js';
 import { resolveSecret, secretShape } from '../../config/secret-ref.js';
+import { privateKeyAlg } from './private-key.js';
+
+/** Parameters the connector sets: not overridable through `authorization_params`. */
+const RESERVED_AUTHORIZATION_PARAMS = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'request',
+  'request_uri',
+]);
 
 /** An upstream OpenID Provider (Keycloak, Entra ID, Google, Authentik, ...), spoken to with openid-client. */
 export const oidcProviderSchema = z
@@ -23,6 +39,10 @@ export const oidcProviderSchema = z
     ...secretShape('private_key'),
     private_key_kid: z.string().optional(),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token')).default(['openid', 'profile', 'email']),
+    /** The ID token signature algorithm this client expects (OIDC default RS256). Asymmetric only: `none` and HMAC are refused. */
+    id_token_signed_response_alg: z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']).default('RS256'),
+    /** Extra authorization request parameters, e.g. Google's `hd` or Entra's `domain_hint`. Protocol parameters cannot be overridden. */
+    authorization_params: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a parameter name'), z.string().max(1024)).default({}),
     /** `form_post` makes the IdP POST the code back (response_mode=form_post). */
     response_mode: z.enum(['query', 'form_post']).default('query'),
     /** Merge claims from the userinfo endpoint into the ID token claims. */
@@ -43,12 +63,30 @@ export const oidcProviderSchema = z
       required: o.token_endpoint_auth_method === 'client_secret_basic' || o.token_endpoint_auth_method === 'client_secret_post',
     });
     const private_key = resolveSecret(o, 'private_key', ctx, { required: o.token_endpoint_auth_method === 'private_key_jwt', raw: true });
+    if (private_key !== undefined && privateKeyAlg(private_key) === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['private_key'], message: 'expected a PEM RSA, EC (P-256/P-384/P-521) or Ed25519 private key' });
+    }
     if (!o.discovery) {
       for (const k of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
         if (!o[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'required when discovery is false' });
       }
     }
+    if (!o.allow_insecure_http) {
+      for (const k of ['issuer', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'] as const) {
+        if (o[k] !== undefined && !o[k].startsWith('https://')) {
+          ctx.addIssue({ code: 'custom', path: [k], message: 'must be https (allow_insecure_http: true only for tests)' });
+        }
+      }
+    }
     if (!o.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
+    for (const k of Object.keys(o.authorization_params)) {
+      if (RESERVED_AUTHORIZATION_PARAMS.has(k)) {
+        ctx.addIssue({ code: 'custom', path: ['authorization_params', k], message: 'set by Causeway itself; cannot be overridden' });
+      }
+    }
+    if (o.token_endpoint_auth_method === 'private_key_jwt' && !o.private_key_kid) {
+      ctx.addIssue({ code: 'custom', path: ['private_key_kid'], message: 'required with private_key_jwt (the kid of the key registered at the IdP)' });
+    }
     const { client_secret_file: _a, client_secret_env: _b, private_key_file: _c, private_key_env: _d, ...rest } = o;
     return { ...rest, client_secret, private_key };
   });

@@ -1,3 +1,4 @@
+// Plain JS: Jest loads global hooks outside its ESM/TypeScript pipeline.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import { LOGGER } from '../http/logger.module.js';
+import { KeyValueStore } from '../storage/kv-store.js';
+import { UpstreamError, type UpstreamConnector } from './connector.js';
+import type { DefaultTemplates } from './mapping/claims-mapper.js';
+import type { ProviderConfig } from './providers.schema.js';
+import { devProviderSchema } from './dev/dev.config.js';
+import { oidcProviderSchema } from './oidc/oidc.config.js';
+import { samlProviderSchema } from './saml/saml.config.js';
+import { casProviderSchema } from './cas/cas.config.js';
+import { createOidcConnector } from './oidc/oidc.connector.js';
+import { createDevConnector } from './dev/dev.connector.js';
+import { createCasConnector } from './cas/cas.connector.js';
+import { createSamlConnector } from './saml/saml.connector.js';
+
+/** What every connector factory gets. */
+export interface ConnectorDeps {
+  /** `http.public_base` (ends with "/"): callback, metadata and service URLs derive from it. */
+  publicBase: string;
+  /** Shared short-lived state: replay caches (assertion ids, tickets, logout token jtis). */
+  kv: KeyValueStore;
+  logger: Logger;
+}
+
+export type ProviderKind = ProviderConfig['kind'];
+type ConfigOf<K extends ProviderKind> = Extract<ProviderConfig, { kind: K }>;
+
+export interface ConnectorKind<K extends ProviderKind> {
+  /** The provider's config schema (the same object providers.schema.ts puts in the union). */
+  schema: z.ZodType;
+  /** Builds the connector. Must not touch the network: metadata/discovery is fetched on first use. */
+  create(provider: ConfigOf<K>, deps: ConnectorDeps): UpstreamConnector;
+  /** Claims templates used when the provider's `claims` section gives none. */
+  defaultTemplates: DefaultTemplates;
+}
+
+/**
+ * A kind whose connector is not part of this build (each protocol lands on its own branch): the
+ * server still starts, and signing in with such a provider shows a clear 503 page naming it.
+ */
+function unavailable(kind: ProviderKind) {
+  return (provider: ProviderConfig, deps: ConnectorDeps): UpstreamConnector => {
+    deps.logger.warn({ provider: provider.id, kind }, `upstream provider "${provider.id}": the ${kind} connector is not available in this build`);
+    const refuse = async (): Promise<never> => {
+      throw new UpstreamError('config', `Signing in with “${provider.name}” is not available on this server yet.`, undefined, 503);
+    };
+    return { provider, begin: refuse, complete: refuse, extractState: () => undefined };
+  };
+}
+
+/**
+ * The one table of upstream kinds: `kind` → config schema, factory, default claim templates.
+ * Typed over ProviderConfig's discriminated union, so a kind the config accepts cannot be missing
+ * here (and the config rejects every other kind).
+ */
+export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> } = {
+  oidc: {
+    schema: oidcProviderSchema,
+    create: createOidcConnector,
+    defaultTemplates: {
+      localpart: '{{ user.preferred_username }}',
+      displayname: '{{ user.name }}',
+      // Only an address the IdP says it verified.
+      email: '{% if user.email_verified == "true" %}{{ user.email }}{% endif %}',
+    },
+  },
+  saml: {
+    schema: samlProviderSchema,
+    create: createSamlConnector,
+    defaultTemplates: { localpart: '{{ user.uid }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
+  },
+  cas: {
+    schema: casProviderSchema,
+    create: createCasConnector,
+    defaultTemplates: { localpart: '{{ user.user }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
+  },
+  dev: {
+    schema: devProviderSchema,
+    create: createDevConnector,
+    // The dev form's fields.
+    defaultTemplates: { localpart: '{{ user.username }}', displayname: '{{ user.displayName }}', email: '{{ user.email }}' },
+  },
+};
+
+/** Builds one provider's connector through the table (the switch on kind lives here only). */
+export function createConnector(provider: ProviderConfig, deps: ConnectorDeps): UpstreamConnector {
+  const kind = CONNECTOR_KINDS[provider.kind] as ConnectorKind<ProviderKind>;
+  return kind.create(provider as never, deps);
+}
+
+/** Picker order: `order` ascending (unset counts as 0), ties in YAML order. */
+export function orderProviders<P extends { order?: number }>(providers: readonly P[]): P[] {
+  return providers
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (a.p.order ?? 0) - (b.p.order ?? 0) || a.i - b.i)
+    .map(({ p }) => p);
+}
+
+/**
+ * The configured upstream providers and their connectors, built once at start-up from
+ * `upstream.providers` (no network calls: OIDC discovery and SAML metadata are fetched on first use).
+ */
+@Injectable()
+export class ConnectorRegistry {
+  private readonly connectors = new Map<string, UpstreamConnector>();
+  private readonly ordered: readonly ProviderConfig[];
+
+  constructor(@Inject(CONFIG) config: GatewayConfig, kv: KeyValueStore, @Inject(LOGGER) logger: Logger) {
+    const deps: ConnectorDeps = { publicBase: config.http.public_base, kv, logger };
+    for (const provider of config.upstream.providers) this.connectors.set(provider.id, createConnector(provider, deps));
+    this.ordered = orderProviders(config.upstream.providers);
+  }
+
+  /** The connector of a provider id, or undefined for an id that is not configured (an unknown id in a URL). */
+  get(providerId: string): UpstreamConnector | undefined {
+    return this.connectors.get(providerId);
+  }
+
+  /** Providers in picker order. */
+  list(): readonly ProviderConfig[] {
+    return this.ordered;
+  }
+}

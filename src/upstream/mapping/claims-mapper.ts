@@ -1,0 +1,203 @@
+import type { Assertion } from '../connector.js';
+import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
+import type { AttributeRequirement, ClaimsConfig, ImportAction, SyncPolicy } from './claims.config.js';
+import { describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
+import { compileTemplate, renderTemplate, type CompiledTemplate } from './template-engine.js';
+
+/**
+ * Claims mapping, the pure core: from a verified Assertion to what the login flow needs to find
+ * or create the account. No I/O: the login module checks availability and conflicts.
+ */
+
+/** Per-kind default templates (connector registry), used where the provider's config gives none. */
+export interface DefaultTemplates {
+  localpart?: string;
+  displayname?: string;
+  email?: string;
+}
+
+/** The part of a provider's config the mapping reads. */
+export interface MappingConfig {
+  id: string;
+  claims: ClaimsConfig;
+  attribute_requirements: readonly AttributeRequirement[];
+  on_conflict: 'fail' | 'link';
+}
+
+export type ClaimName = 'subject' | 'localpart' | 'displayname' | 'email';
+
+/** A claim the config needs that the upstream identity does not provide in a usable form. */
+export interface ClaimFailure {
+  kind: 'claim';
+  claim: ClaimName;
+  /** `missing`: empty; `invalid`: not a usable value (see localpartProblem); `template_error`: the template failed to render (limits). */
+  reason: 'missing' | 'invalid' | 'template_error';
+  localpartProblem?: LocalpartProblem;
+}
+export type MappingFailure = RequirementFailure | ClaimFailure;
+
+/**
+ * What to do about the localpart:
+ * - `use`: create the account with `value`, no page (action force). Conflict ⇒ `on_conflict`.
+ * - `confirm`: show the registration page with `value` fixed; the user confirms (action require).
+ * - `ask`: show the registration page, pre-filled with `value` when there is one (suggest, ignore).
+ */
+export interface MappedLocalpart {
+  action: ImportAction;
+  mode: 'use' | 'confirm' | 'ask';
+  value?: string;
+  /** Why the template's value was not offered (suggest only), for a hint on the page. */
+  rejected?: LocalpartProblem;
+  /** A Matrix user id never changes. */
+  sync: 'first_login';
+}
+
+export interface MappedProfileValue {
+  action: ImportAction;
+  /** Undefined: nothing to import (ignored, missing, or invalid and not required). */
+  value?: string;
+  sync: SyncPolicy;
+}
+
+export interface MappedIdentity {
+  providerId: string;
+  /** Stable subject for the account link (upstream_links.subject). */
+  subject: string;
+  localpart: MappedLocalpart;
+  displayname: MappedProfileValue;
+  email: MappedProfileValue;
+  /**
+   * When the localpart to `use` already belongs to an account that is not linked to this
+   * identity: `fail` refuses the sign-in; `link` attaches this identity to that account (only for
+   * IdPs trusted to assert who owns a username).
+   */
+  onConflict: 'fail' | 'link';
+}
+
+export type MappingResult =
+  | { ok: true; identity: MappedIdentity }
+  | { ok: false; failure: MappingFailure; /** Safe to show: names the attribute/claim and rule, no values. */ userMessage: string };
+
+export const MAX_SUBJECT_LENGTH = 512;
+export const MAX_DISPLAYNAME_LENGTH = 256;
+export const MAX_EMAIL_LENGTH = 320;
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A provider's templates, parsed once. */
+export class ProviderMapping {
+  private readonly subject?: CompiledTemplate;
+  private readonly localpart?: CompiledTemplate;
+  private readonly displayname?: CompiledTemplate;
+  private readonly email?: CompiledTemplate;
+
+  constructor(
+    readonly config: MappingConfig,
+    defaults: DefaultTemplates = {},
+  ) {
+    const compile = (s: string | undefined) => (s === undefined ? undefined : compileTemplate(s));
+    this.subject = compile(config.claims.subject);
+    this.localpart = compile(config.claims.localpart.template ?? defaults.localpart);
+    this.displayname = compile(config.claims.displayname.template ?? defaults.displayname);
+    this.email = compile(config.claims.email.template ?? defaults.email);
+  }
+
+  map(assertion: Assertion, policy: LocalpartPolicyOptions): MappingResult {
+    const attrs = assertion.attributes;
+    const requirement = firstFailedRequirement(this.config.attribute_requirements, attrs);
+    if (requirement) return fail(requirement);
+
+    // Subject: the template's value, else the protocol subject.
+    let subject = assertion.subject;
+    if (this.subject) {
+      const r = render(this.subject, attrs);
+      if (!r.ok) return fail({ kind: 'claim', claim: 'subject', reason: 'template_error' });
+      subject = r.value;
+    }
+    if (!subject) return fail({ kind: 'claim', claim: 'subject', reason: 'missing' });
+    if (subject.length > MAX_SUBJECT_LENGTH) return fail({ kind: 'claim', claim: 'subject', reason: 'invalid' });
+
+    const localpart = this.mapLocalpart(attrs, policy);
+    if ('kind' in localpart) return fail(localpart);
+    const displayname = this.mapProfile('displayname', this.displayname, attrs, cleanDisplayname);
+    if ('kind' in displayname) return fail(displayname);
+    const email = this.mapProfile('email', this.email, attrs, cleanEmail);
+    if ('kind' in email) return fail(email);
+
+    return {
+      ok: true,
+      identity: { providerId: this.config.id, subject, localpart, displayname, email, onConflict: this.config.on_conflict },
+    };
+  }
+
+  private mapLocalpart(attrs: Readonly<Record<string, string | string[]>>, policy: LocalpartPolicyOptions): MappedLocalpart | ClaimFailure {
+    const { action } = this.config.claims.localpart;
+    const ask = (rejected?: LocalpartProblem): MappedLocalpart => ({ action, mode: 'ask', sync: 'first_login', ...(rejected ? { rejected } : {}) });
+    if (action === 'ignore') return ask();
+    const strict = action === 'force' || action === 'require';
+    const r = this.localpart ? render(this.localpart, attrs) : { ok: true as const, value: '' };
+    if (!r.ok) return strict ? { kind: 'claim', claim: 'localpart', reason: 'template_error' } : ask();
+    if (!r.value) return strict ? { kind: 'claim', claim: 'localpart', reason: 'missing' } : ask();
+    const check = checkLocalpart(r.value, policy);
+    if (!check.ok) return strict ? { kind: 'claim', claim: 'localpart', reason: 'invalid', localpartProblem: check.problem } : ask(check.problem);
+    return { action, mode: action === 'force' ? 'use' : action === 'require' ? 'confirm' : 'ask', value: r.value, sync: 'first_login' };
+  }
+
+  private mapProfile(
+    claim: 'displayname' | 'email',
+    template: CompiledTemplate | undefined,
+    attrs: Readonly<Record<string, string | string[]>>,
+    clean: (v: string) => string | undefined,
+  ): MappedProfileValue | ClaimFailure {
+    const { action, sync } = this.config.claims[claim];
+    if (action === 'ignore' || !template) {
+      if (action === 'require') return { kind: 'claim', claim, reason: 'missing' };
+      return { action, sync };
+    }
+    const r = render(template, attrs);
+    if (!r.ok) return action === 'require' ? { kind: 'claim', claim, reason: 'template_error' } : { action, sync };
+    if (!r.value) return action === 'require' ? { kind: 'claim', claim, reason: 'missing' } : { action, sync };
+    const value = clean(r.value);
+    if (value === undefined) return action === 'require' ? { kind: 'claim', claim, reason: 'invalid' } : { action, sync };
+    return { action, sync, value };
+  }
+}
+
+function render(t: CompiledTemplate, attrs: Readonly<Record<string, string | string[]>>): { ok: true; value: string } | { ok: false } {
+  try {
+    return { ok: true, value: renderTemplate(t, attrs) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Control and bidi-override characters removed; at most 256 characters (Synapse's limit). */
+export function cleanDisplayname(v: string): string | undefined {
+  const s = Array.from(v.replace(CONTROL_CHARS, '').trim()).slice(0, MAX_DISPLAYNAME_LENGTH).join('');
+  return s || undefined;
+}
+
+/** One plausible address (no display-name syntax, no spaces), at most 320 characters. */
+export function cleanEmail(v: string): string | undefined {
+  return v.length <= MAX_EMAIL_LENGTH && EMAIL.test(v) ? v : undefined;
+}
+
+function fail(failure: MappingFailure): MappingResult {
+  return { ok: false, failure, userMessage: describeMappingFailure(failure) };
+}
+
+const CLAIM_TEXT: Record<ClaimName, string> = {
+  subject: 'a stable identifier',
+  localpart: 'a usable username',
+  displayname: 'a display name',
+  email: 'a usable email address',
+};
+
+/** User-facing explanation of a mapping failure (no claim values). */
+export function describeMappingFailure(f: MappingFailure): string {
+  if (f.kind === 'requirement') return describeRequirementFailure(f);
+  const base = `Your identity provider did not supply ${CLAIM_TEXT[f.claim]}, which this service requires.`;
+  if (f.claim === 'localpart' && f.localpartProblem) return `${base} ${LOCALPART_MESSAGES[f.localpartProblem]}`;
+  return base;
+}

@@ -1,0 +1,101 @@
+import { AuthorizationResponseError, ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
+import { UpstreamError, type UpstreamErrorKind } from '../connector.js';
+
+/**
+ * openid-client / oauth4webapi failures → UpstreamError with a user-safe message. The original
+ * error stays as `cause` (logged, never shown).
+ */
+
+interface Causal {
+  code?: unknown;
+  message?: unknown;
+  name?: unknown;
+  cause?: unknown;
+}
+
+/** Every error in the cause chain (bounded), outermost first. */
+function chain(err: unknown): Causal[] {
+  const out: Causal[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
+    out.push(e as Causal);
+    e = (e as Causal).cause;
+  }
+  return out;
+}
+
+function claimOf(err: unknown): string | undefined {
+  for (const e of chain(err)) {
+    const claim = (e as { claim?: unknown }).claim;
+    if (typeof claim === 'string') return claim;
+  }
+  return undefined;
+}
+
+const MESSAGES: Record<UpstreamErrorKind, string> = {
+  state_mismatch: 'This sign-in response does not belong to the sign-in in progress. Please start again.',
+  replayed: 'This sign-in response was already used. Please start again.',
+  signature_invalid: 'The identity provider’s response could not be verified.',
+  issuer_mismatch: 'The sign-in response came from an unexpected identity provider.',
+  audience_mismatch: 'The identity provider’s response was not meant for this service.',
+  recipient_mismatch: 'The identity provider’s response was not meant for this service.',
+  expired: 'The identity provider’s response has expired. Please start again.',
+  not_yet_valid: 'The identity provider’s response is not valid yet. Please check the clocks and try again.',
+  nonce_mismatch: 'The identity provider’s response does not belong to this sign-in. Please start again.',
+  unsolicited: 'This sign-in response was not requested by this service.',
+  malformed: 'The identity provider sent a response that could not be understood.',
+  upstream_denied: 'The identity provider did not complete the sign-in.',
+  upstream_unavailable: 'The identity provider cannot be reached right now. Please try again later.',
+  requirement_failed: 'Your account does not meet the requirements of this service.',
+  account_unavailable: 'This account cannot sign in.',
+  config: 'This identity provider is not configured correctly.',
+};
+
+export function upstreamError(kind: UpstreamErrorKind, cause?: unknown, message = MESSAGES[kind]): UpstreamError {
+  return new UpstreamError(kind, message, cause, kind === 'upstream_unavailable' || kind === 'config' ? 503 : 400);
+}
+
+/** Classifies an error thrown by openid-client during the callback. */
+export function classifyOidcError(err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (err instanceof AuthorizationResponseError) {
+    const code = err.error;
+    return upstreamError(
+      'upstream_denied',
+      err,
+      code === 'access_denied' ? 'The sign-in was cancelled or refused at the identity provider.' : MESSAGES.upstream_denied,
+    );
+  }
+  // Our client credentials were refused: an operator problem, not the user's.
+  if (err instanceof WWWAuthenticateChallengeError || (err instanceof ResponseBodyError && ['invalid_client', 'unauthorized_client'].includes(err.error))) {
+    return upstreamError('config', err);
+  }
+  // An error answer of the token endpoint (invalid_grant: a code that is unknown, used, or for another client).
+  if (err instanceof ResponseBodyError) return upstreamError('upstream_denied', err, 'The identity provider did not accept this sign-in response. Please start again.');
+
+  const links = chain(err);
+  const codes = links.map((e) => e.code).filter((c): c is string => typeof c === 'string');
+  const text = links.map((e) => (typeof e.message === 'string' ? e.message : '')).join(' | ');
+  const claim = claimOf(err);
+
+  if (codes.includes('OAUTH_JWT_TIMESTAMP_CHECK_FAILED')) return upstreamError(claim === 'exp' ? 'expired' : 'not_yet_valid', err);
+  if (codes.includes('OAUTH_JWT_CLAIM_COMPARISON_FAILED')) {
+    if (claim === 'nonce') return upstreamError('nonce_mismatch', err);
+    if (claim === 'iss') return upstreamError('issuer_mismatch', err);
+    if (claim === 'aud' || claim === 'azp') return upstreamError('audience_mismatch', err);
+    return upstreamError('malformed', err);
+  }
+  if (/"nonce"/.test(text)) return upstreamError('nonce_mismatch', err);
+  if (/"iss" \(issuer\)/.test(text)) return upstreamError('issuer_mismatch', err);
+  if (/"state"/.test(text)) return upstreamError('state_mismatch', err);
+  if (codes.includes('OAUTH_KEY_SELECTION_FAILED') || /signature|"alg"|JWS algorithm/i.test(text)) return upstreamError('signature_invalid', err);
+  if (
+    codes.includes('OAUTH_RESPONSE_IS_NOT_CONFORM') ||
+    codes.includes('OAUTH_RESPONSE_IS_NOT_JSON') ||
+    links.some((e) => e.name === 'AbortError' || e.name === 'TimeoutError' || (e.name === 'TypeError' && /fetch failed/.test(String(e.message))))
+  ) {
+    return upstreamError('upstream_unavailable', err);
+  }
+  if (err instanceof ClientError || codes.length) return upstreamError('malformed', err);
+  return upstreamError('malformed', err);
+}
