@@ -1,9 +1,7 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
-import { lazyContract } from '../identity/lazy-contract.js';
 import { AuthorizationCompleter } from '../oauth2/oauth2.contracts.js';
 import { bindLogin } from '../web/cookies.js';
 import { LoginPages } from './login.pages.js';
@@ -16,21 +14,17 @@ import { LoginService } from './login.service.js';
  */
 @Controller()
 export class AuthorizeController {
-  private readonly completer: () => AuthorizationCompleter;
-
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly logins: LoginService,
     private readonly pages: LoginPages,
-    moduleRef: ModuleRef,
-  ) {
-    this.completer = lazyContract(moduleRef, AuthorizationCompleter);
-  }
+    private readonly completer: AuthorizationCompleter,
+  ) {}
 
   @Get('authorize')
   async authorize(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const query = (req.query ?? {}) as Record<string, unknown>;
-    const request = await this.completer().validate(query);
+    const request = await this.completer.validate(query);
     const provider = typeof query.provider === 'string' ? query.provider : undefined;
     const snap = await this.logins.startAuthorization(request, req, provider);
     bindLogin(req, reply, this.config, snap.context.loginId);

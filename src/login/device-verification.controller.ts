@@ -1,19 +1,18 @@
 import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
-import { lazyContract } from '../identity/lazy-contract.js';
 import { DeviceGrantDecider } from '../oauth2/oauth2.contracts.js';
+import { OAUTH2_PATHS } from '../oauth2/oauth2.paths.js';
 import { bindLogin } from '../web/cookies.js';
 import { CsrfService } from '../web/csrf.service.js';
 import { parseForm, singleValues } from '../web/form.js';
 import { LoginPages } from './login.pages.js';
 import { LoginService } from './login.service.js';
 
-/** Path of the RFC 8628 verification page (the `verification_uri` the OAuth module advertises). */
-export const DEVICE_VERIFICATION_PATH = 'link';
+/** The RFC 8628 verification page: the `verification_uri` the OAuth module advertises. */
+const DEVICE_VERIFICATION_PATH = OAUTH2_PATHS.deviceVerification;
 const CSRF_SCOPE = 'device-code';
 
 const codeForm = z.object({ code: z.string().trim().min(1).max(32) });
@@ -25,17 +24,13 @@ const codeForm = z.object({ code: z.string().trim().min(1).max(32) });
  */
 @Controller(DEVICE_VERIFICATION_PATH)
 export class DeviceVerificationController {
-  private readonly devices: () => DeviceGrantDecider;
-
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly logins: LoginService,
     private readonly pages: LoginPages,
     private readonly csrf: CsrfService,
-    moduleRef: ModuleRef,
-  ) {
-    this.devices = lazyContract(moduleRef, DeviceGrantDecider);
-  }
+    private readonly devices: DeviceGrantDecider,
+  ) {}
 
   /** `?code=` (verification_uri_complete) only pre-fills the form: the user still submits it. */
   @Get()
@@ -48,7 +43,7 @@ export class DeviceVerificationController {
   async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     this.csrf.verify(req, CSRF_SCOPE);
     const { code } = parseForm(codeForm, req.body);
-    const device = await this.devices().find(code);
+    const device = await this.devices.find(code);
     if (!device) return this.form(req, reply, 400, code, 'This code is not valid or has expired. Check the code on your device and try again.');
     const snap = await this.logins.startDevice(device, req);
     bindLogin(req, reply, this.config, snap.context.loginId);

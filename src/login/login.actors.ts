@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { fromPromise } from 'xstate';
 import { CONFIG } from '../config/config.module.js';
@@ -8,7 +7,6 @@ import type { GatewayConfig } from '../config/config.schema.js';
 import { LOGGER } from '../http/logger.module.js';
 import { BrowserSessionsService } from '../identity/browser-sessions.service.js';
 import { IdentityLinker } from '../identity/identity-linker.service.js';
-import { lazyContract } from '../identity/lazy-contract.js';
 import { AuthorizationCompleter, DeviceGrantDecider } from '../oauth2/oauth2.contracts.js';
 import { OAuthError } from '../oauth2/errors.js';
 import { KeyValueStore } from '../storage/kv-store.js';
@@ -52,9 +50,6 @@ export const callbackUrl = (publicBase: string, providerId: string) => `${public
  */
 @Injectable()
 export class LoginActors {
-  private readonly completer: () => AuthorizationCompleter;
-  private readonly devices: () => DeviceGrantDecider;
-
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -63,11 +58,9 @@ export class LoginActors {
     private readonly mapper: IdentityMapper,
     private readonly linker: IdentityLinker,
     private readonly sessions: BrowserSessionsService,
-    moduleRef: ModuleRef,
-  ) {
-    this.completer = lazyContract(moduleRef, AuthorizationCompleter);
-    this.devices = lazyContract(moduleRef, DeviceGrantDecider);
-  }
+    private readonly completer: AuthorizationCompleter,
+    private readonly devices: DeviceGrantDecider,
+  ) {}
 
   implementations() {
     return {
@@ -154,7 +147,7 @@ export class LoginActors {
   private async checkConsent(i: CheckConsentInput): Promise<{ needed: boolean }> {
     switch (i.target.kind) {
       case 'authorization':
-        return { needed: await this.completer().needsConsent(i.target.request, i.user.id) };
+        return { needed: await this.completer.needsConsent(i.target.request, i.user.id) };
       case 'device':
         // RFC 8628: the user always confirms the code, client and device before approving.
         return { needed: true };
@@ -167,12 +160,11 @@ export class LoginActors {
     const user = { userId: i.user.id, localpart: i.user.localpart };
     switch (i.target.kind) {
       case 'authorization': {
-        const completer = this.completer();
-        if (i.consentGiven) await completer.recordConsent(i.target.request, i.user.id);
-        return { redirectUrl: await completer.complete(i.target.request, user, i.browserSession) };
+        if (i.consentGiven) await this.completer.recordConsent(i.target.request, i.user.id);
+        return { redirectUrl: await this.completer.complete(i.target.request, user, i.browserSession) };
       }
       case 'device':
-        await this.devices().approve(i.target.device.userCode, user, i.browserSession);
+        await this.devices.approve(i.target.device.userCode, user, i.browserSession);
         return {};
       case 'account':
         return { redirectUrl: i.target.returnTo };
@@ -180,6 +172,6 @@ export class LoginActors {
   }
 
   private async rejectLogin(i: { target: LoginTarget }): Promise<void> {
-    if (i.target.kind === 'device') await this.devices().deny(i.target.device.userCode);
+    if (i.target.kind === 'device') await this.devices.deny(i.target.device.userCode);
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '../identity/identity.module.js';
+import { OAuth2Module } from '../oauth2/oauth2.module.js';
 import { DevLoginController } from '../upstream/dev/dev-login.controller.js';
 import { AuthorizeController } from './authorize.controller.js';
 import { DeviceVerificationController } from './device-verification.controller.js';
@@ -15,11 +16,10 @@ import { UpstreamModule } from '../upstream/upstream.module.js';
 /**
  * The login flow: the state machine and its store, the controllers that feed it events
  * (/authorize, /login/{id}/*, the upstream callback, the device verification page) and the dev
- * sign-in form. AuthorizationCompleter / DeviceGrantDecider / HomeserverAdapter come from the
- * OAuth and homeserver modules (resolved on first use).
+ * sign-in form. AuthorizationCompleter and DeviceGrantDecider come from the OAuth module.
  */
 @Module({
-  imports: [IdentityModule, UpstreamModule],
+  imports: [IdentityModule, UpstreamModule, OAuth2Module],
   controllers: [AuthorizeController, LoginController, UpstreamCallbackController, DeviceVerificationController, DevLoginController],
   providers: [LoginStore, LoginActors, LoginService, LoginPages, { provide: IdentityMapper, useClass: TemplateIdentityMapper }],
   exports: [LoginService, LoginPages],

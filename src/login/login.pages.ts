@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
-import { lazyContract } from '../identity/lazy-contract.js';
 import { AccessDeniedError, ConsentRequiredError, LoginRequiredError, type OAuthError } from '../oauth2/errors.js';
 import { AuthorizationCompleter, type ClientDisplay } from '../oauth2/oauth2.contracts.js';
+import { acceptLanguages } from '../oauth2/clients/client-display.js';
 import { brandIcon } from '../web/brand-icons.js';
 import { setSessionCookie } from '../web/cookies.js';
 import { CsrfService } from '../web/csrf.service.js';
@@ -18,23 +17,6 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 /** Path of a login's page (relative to the public base). */
 export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'cancel') =>
   `login/${loginId}${action ? `/${action}` : ''}`;
-
-/** Languages the browser prefers (Accept-Language order), for localized client names. */
-export function acceptLanguages(request: FastifyRequest): string[] {
-  const h = request.headers['accept-language'];
-  if (typeof h !== 'string') return [];
-  return h
-    .split(',')
-    .map((part) => {
-      const [tag, ...params] = part.trim().split(';');
-      const q = params.map((p) => /^q=([\d.]+)$/.exec(p.trim())?.[1]).find(Boolean);
-      return { tag: tag!.trim(), q: q ? Number(q) : 1 };
-    })
-    .filter((l) => l.tag && l.tag !== '*' && l.q > 0)
-    .sort((a, b) => b.q - a.q)
-    .map((l) => l.tag)
-    .slice(0, 10);
-}
 
 const OAUTH_FAILURES: Record<Extract<LoginFailure, { kind: 'oauth' }>['code'], new (d?: string) => OAuthError> = {
   access_denied: AccessDeniedError,
@@ -49,17 +31,13 @@ const OAUTH_FAILURES: Record<Extract<LoginFailure, { kind: 'oauth' }>['code'], n
  */
 @Injectable()
 export class LoginPages {
-  private readonly completer: () => AuthorizationCompleter;
-
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly renderer: PageRenderer,
     private readonly csrf: CsrfService,
     private readonly connectors: ConnectorRegistry,
-    moduleRef: ModuleRef,
-  ) {
-    this.completer = lazyContract(moduleRef, AuthorizationCompleter);
-  }
+    private readonly completer: AuthorizationCompleter,
+  ) {}
 
   private url(path: string): string {
     return `${this.config.http.public_base}${path}`;
@@ -169,7 +147,7 @@ export class LoginPages {
     const f = ctx.failure ?? { kind: 'page', status: 500, title: 'Something went wrong', message: 'This sign-in could not be completed.' };
     if (f.kind === 'oauth') {
       if (ctx.target.kind === 'authorization') {
-        return this.redirect(reply, this.completer().errorRedirect(ctx.target.request, new OAUTH_FAILURES[f.code](f.description)));
+        return this.redirect(reply, this.completer.errorRedirect(ctx.target.request, new OAUTH_FAILURES[f.code](f.description)));
       }
       if (ctx.target.kind === 'device') {
         return this.page(reply, 'message', 200, { title: 'Request denied', message: 'The device was not signed in. You can close this page.' });
@@ -188,7 +166,7 @@ export class LoginPages {
   private backToClient(target: LoginTarget, label: string): { back_url?: string; back_label?: string } {
     if (target.kind !== 'authorization') return {};
     try {
-      return { back_url: this.completer().errorRedirect(target.request, new AccessDeniedError('The sign-in did not complete.')), back_label: label };
+      return { back_url: this.completer.errorRedirect(target.request, new AccessDeniedError('The sign-in did not complete.')), back_label: label };
     } catch {
       return {};
     }
@@ -201,7 +179,7 @@ export class LoginPages {
   private async clientOf(request: FastifyRequest, target: LoginTarget): Promise<ClientDisplay | undefined> {
     const clientId = target.kind === 'authorization' ? target.request.clientId : target.kind === 'device' ? target.device.clientId : undefined;
     if (!clientId) return undefined;
-    return this.completer().clientDisplay(clientId, acceptLanguages(request));
+    return this.completer.clientDisplay(clientId, acceptLanguages(request.headers['accept-language']));
   }
 
   private redirect(reply: FastifyReply, location: string): void {

@@ -15,6 +15,8 @@ import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector, OidcConnector } from './oidc/oidc.connector.js';
 import { HealthRegistry } from '../health/health.registry.js';
 import { createDevConnector } from './dev/dev.connector.js';
+import { createCasConnector } from './cas/cas.connector.js';
+import { createSamlConnector } from './saml/saml.connector.js';
 
 /** What every connector factory gets. */
 export interface ConnectorDeps {
@@ -69,12 +71,12 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
   saml: {
     schema: samlProviderSchema,
-    create: unavailable('saml'),
+    create: createSamlConnector,
     defaultTemplates: { localpart: '{{ user.uid }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   cas: {
     schema: casProviderSchema,
-    create: unavailable('cas'),
+    create: createCasConnector,
     defaultTemplates: { localpart: '{{ user.user }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   dev: {
