@@ -7,6 +7,7 @@ import type { KeyStore } from './crypto/key-store.js';
 import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
+import { HomeserverModule } from './homeserver/homeserver.module.js';
 import { EventsModule } from './events/events.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
 import { IdentityModule } from './identity/identity.module.js';
@@ -40,6 +41,7 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        HomeserverModule,
         EventsModule,
         OAuth2Module,
         AuthMetadataModule,
