@@ -16,6 +16,7 @@ import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
+import { CasModule } from './upstream/cas/cas.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -46,6 +47,7 @@ export class AppModule {
         LoginModule,
         AccountModule,
         HomeserverModule,
+        CasModule,
         SamlModule,
       ],
     };

@@ -14,6 +14,7 @@ import { samlProviderSchema } from './saml/saml.config.js';
 import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
 import { createDevConnector } from './dev/dev.connector.js';
+import { createCasConnector } from './cas/cas.connector.js';
 import { createSamlConnector } from './saml/saml.connector.js';
 
 /** What every connector factory gets. */
@@ -74,7 +75,7 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
   cas: {
     schema: casProviderSchema,
-    create: unavailable('cas'),
+    create: createCasConnector,
     defaultTemplates: { localpart: '{{ user.user }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   dev: {
