@@ -12,6 +12,7 @@ import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
 import { AccountModule } from './web/account/account.module.js';
 import { HomeserverModule } from './homeserver/homeserver.module.js';
+import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
@@ -47,6 +48,7 @@ export class AppModule {
         AccountModule,
         HomeserverModule,
         CasModule,
+        SamlModule,
       ],
     };
   }

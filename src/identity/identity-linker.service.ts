@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { Outbox } from '../events/outbox.js';
+import { lazyContract } from './lazy-contract.js';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.adapter.js';
@@ -8,7 +10,6 @@ import { Database } from '../storage/database.service.js';
 import { PageError } from '../web/page-error.js';
 import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
-import { lazyContract } from './lazy-contract.js';
 import { checkLocalpart, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
 import type { MappedIdentity } from './mapped-identity.js';
 import { isUniqueViolation } from './unique-violation.js';
@@ -38,16 +39,16 @@ const TAKEN = 'This username is already taken. Choose another one.';
  */
 @Injectable()
 export class IdentityLinker {
-  private readonly homeserver: () => HomeserverAdapter;
-
+  private readonly outbox: () => Outbox;
   constructor(
     private readonly db: Database,
     private readonly users: UsersService,
     private readonly links: UpstreamLinksService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly homeserver: HomeserverAdapter,
     moduleRef: ModuleRef,
   ) {
-    this.homeserver = lazyContract(moduleRef, HomeserverAdapter);
+    this.outbox = lazyContract(moduleRef, Outbox);
   }
 
   checkLocalpart(localpart: string): LocalpartCheck {
@@ -131,7 +132,18 @@ export class IdentityLinker {
       email: this.syncedValue(mapped.email, user.email),
     };
     if (sync.displayName !== undefined || sync.email !== undefined) {
-      await this.db.transaction((em) => this.users.updateProfile(em, user.id, sync));
+      const outbox = this.outbox();
+      await this.db.transaction(async (em) => {
+        await this.users.updateProfile(em, user.id, sync);
+        // The homeserver's copy of the profile follows in the same transaction (delivered by the event bus).
+        await outbox.enqueue(em, {
+          kind: 'user.provision',
+          localpart: user.localpart,
+          ...(sync.displayName !== undefined ? { displayname: sync.displayName } : {}),
+          ...(sync.email !== undefined ? { emails: sync.email ? [sync.email] : [] } : {}),
+        });
+      });
+      outbox.notify();
     }
     return { id: user.id, localpart: user.localpart };
   }
@@ -166,7 +178,7 @@ export class IdentityLinker {
   /** Local rows first; then the homeserver (it may have users Causeway never created). */
   private async availableOnHomeserver(localpart: string, failAsPage: boolean): Promise<boolean> {
     try {
-      return await this.homeserver().isLocalpartAvailable(localpart);
+      return await this.homeserver.isLocalpartAvailable(localpart);
     } catch (e) {
       if (failAsPage && e instanceof HomeserverError) {
         throw new PageError(503, 'Temporarily unavailable', 'The homeserver could not be reached. Please try again in a moment.', {
@@ -179,13 +191,23 @@ export class IdentityLinker {
 
   private async createAccount(provider: ProviderConfig, mapped: MappedIdentity, localpart: string): Promise<SignedInAccount | 'localpart_taken' | 'already_linked'> {
     const initial = (a: MappedIdentity['displayname']) => (a.action === 'ignore' ? null : (a.value ?? null));
+    const outbox = this.outbox();
     try {
-      return await this.db.transaction(async (em) => {
+      const created = await this.db.transaction(async (em) => {
         if (await this.links.find(provider.id, mapped.subject, em)) return 'already_linked' as const;
         const user = await this.users.create(em, { localpart, displayName: initial(mapped.displayname), email: initial(mapped.email) });
         await this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: user.id });
+        // The homeserver learns the new user and its profile with the same commit.
+        await outbox.enqueue(em, {
+          kind: 'user.provision',
+          localpart: user.localpart,
+          ...(user.displayName !== null ? { displayname: user.displayName } : {}),
+          ...(user.email !== null ? { emails: [user.email] } : {}),
+        });
         return { id: user.id, localpart: user.localpart };
       });
+      if (created !== 'already_linked') outbox.notify();
+      return created;
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       return (await this.links.find(provider.id, mapped.subject)) ? 'already_linked' : 'localpart_taken';

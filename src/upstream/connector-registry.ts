@@ -15,6 +15,7 @@ import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
 import { createDevConnector } from './dev/dev.connector.js';
 import { createCasConnector } from './cas/cas.connector.js';
+import { createSamlConnector } from './saml/saml.connector.js';
 
 /** What every connector factory gets. */
 export interface ConnectorDeps {
@@ -69,7 +70,7 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
   saml: {
     schema: samlProviderSchema,
-    create: unavailable('saml'),
+    create: createSamlConnector,
     defaultTemplates: { localpart: '{{ user.uid }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   cas: {

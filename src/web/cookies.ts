@@ -10,6 +10,8 @@ export const CSRF_COOKIE = 'causeway_csrf';
 
 /** How many concurrent logins (tabs) one browser may have in flight. */
 const MAX_BOUND_LOGINS = 8;
+/** The login cookie outlives the login by this much, so an expired login still shows "expired" (not "another browser"). */
+const LOGIN_COOKIE_GRACE_S = 3600;
 
 export interface CookieOptions {
   httpOnly: true;
@@ -52,7 +54,7 @@ export function boundLoginIds(request: FastifyRequest): string[] {
 /** Adds a login to the browser's cookie (most recent first, bounded). */
 export function bindLogin(request: FastifyRequest, reply: FastifyReply, config: GatewayConfig, loginId: string): void {
   const ids = [loginId, ...boundLoginIds(request).filter((id) => id !== loginId)].slice(0, MAX_BOUND_LOGINS);
-  reply.setCookie(LOGIN_COOKIE, ids.join('.'), cookieOptions(config, config.login.ttl));
+  reply.setCookie(LOGIN_COOKIE, ids.join('.'), cookieOptions(config, config.login.ttl + LOGIN_COOKIE_GRACE_S));
 }
 
 export function isLoginBound(request: FastifyRequest, loginId: string): boolean {

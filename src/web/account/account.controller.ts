@@ -54,7 +54,6 @@ const formatTime = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).re
  */
 @Controller(OAUTH2_PATHS.account.replace(/\/$/, ''))
 export class AccountController {
-  private readonly homeserver: () => HomeserverAdapter;
   private readonly deactivator: () => AccountDeactivator;
 
   constructor(
@@ -69,9 +68,9 @@ export class AccountController {
     private readonly links: UpstreamLinksService,
     private readonly connectors: ConnectorRegistry,
     private readonly db: Database,
+    private readonly homeserver: HomeserverAdapter,
     moduleRef: ModuleRef,
   ) {
-    this.homeserver = lazyContract(moduleRef, HomeserverAdapter);
     this.deactivator = lazyContract(moduleRef, AccountDeactivator);
   }
 
@@ -162,7 +161,7 @@ export class AccountController {
     const me = await this.requireSignedIn(req, true);
     parseForm(z.object({}), req.body);
     try {
-      await this.homeserver().allowCrossSigningReset(me.user.localpart);
+      await this.homeserver.allowCrossSigningReset(me.user.localpart);
     } catch (err) {
       if (err instanceof HomeserverError && err.status === 404) {
         throw new PageError(409, 'Nothing to reset', 'Your account has no cross-signing identity yet, so there is nothing to reset. Set up encryption from your app instead.', { reason: 'no_master_key' });
