@@ -9,7 +9,7 @@ import { CasXmlError } from '../../../../src/upstream/cas/cas-xml.js';
 import { RedisKeyValueStore } from '../../../../src/storage/kv-store.js';
 import { Browser } from '../../../support/browser.js';
 import { ensurePeer, type Peer } from '../../../support/peers.js';
-import { casLogin, casSuccess, startFakeCas, type FakeCas } from './cas-support.js';
+import { casLogin, casSuccess, startFakeCas, type FakeCas } from '../../../support/cas-peer.js';
 
 /**
  * The connector in-process against the real django-cas-server (test/peers/cas-server): begin →
