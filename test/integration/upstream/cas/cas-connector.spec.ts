@@ -158,6 +158,33 @@ describe('CAS connector against django-cas-server', () => {
   }, 60_000);
 });
 
+describe('signing out of CAS too (upstream_logout)', () => {
+  const session = { providerId: 'campus', subject: 'alice', upstreamSid: 'ST-1', details: null };
+  const returnTo = `${PUBLIC_BASE}oauth2/end-session/done`;
+
+  it('is off by default', async () => {
+    expect(await connector().logoutUrl(session, { returnTo, state: 's1' })).toBeUndefined();
+  });
+
+  it('sends the browser to CAS /logout, which ends the CAS session and returns with the state', async () => {
+    const c = connector({ upstream_logout: true });
+    const { browser } = await signIn(c);
+    const url = await c.logoutUrl(session, { returnTo, state: 'st-42' });
+    expect(url).toBe(`${peer.url}/logout?service=${encodeURIComponent(`${returnTo}?state=st-42`)}`);
+    const back = await browser.go(url!, {}, (u) => u.startsWith(returnTo));
+    expect(back.stoppedAt).toBe(`${returnTo}?state=st-42`);
+    // The CAS session is gone: the next sign-in shows the form again.
+    const again = await browser.go((await c.begin(loginContext())).redirectUrl!, {}, atService);
+    expect(again.stoppedAt).toBeUndefined();
+    expect(again.body).toContain('name="password"');
+  }, 60_000);
+
+  it('names the return address `url` for CAS 2', async () => {
+    const url = new URL((await connector({ upstream_logout: true, protocol: 2 }).logoutUrl(session, { returnTo, state: 's' }))!);
+    expect(url.searchParams.get('url')).toBe(`${returnTo}?state=s`);
+  });
+});
+
 describe('hostile input at the connector', () => {
   it('refuses a ticket issued for another service (another login) — the CAS server answers INVALID_SERVICE', async () => {
     const c = connector();
