@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { Outbox, DbOutbox } from '../events/outbox.js';
 import { AuthorizationCompleter, DeviceGrantDecider, SessionTerminator } from './oauth2.contracts.js';
 import { ClientService } from './clients/client.service.js';
 import { AuthorizationService } from './authorize/authorization.service.js';
@@ -40,9 +39,6 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     DeviceAuthorizationController,
   ],
   providers: [
-    // TEMPORARY until the events module is merged (branch hs-events), which provides it globally.
-    // HomeserverAdapter comes from HomeserverModule (global).
-    { provide: Outbox, useClass: DbOutbox },
     ClientService,
     ClientAuthenticator,
     IntrospectionCache,
