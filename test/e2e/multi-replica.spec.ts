@@ -192,7 +192,7 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     r3.proc.kill('SIGTERM');
     // Stops accepting: a new connection is refused while the old one is still open.
     let refused = false;
-    for (let i = 0; i < 50 && !refused; i++) {
+    for (let i = 0; i < 200 && !refused; i++) {
       refused = await fetch(`${r3.url}/health/live`).then(
         () => false,
         () => true,

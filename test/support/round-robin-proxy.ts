@@ -54,7 +54,9 @@ export async function startRoundRobinProxy(port: number, replicas: Record<string
   };
 
   const server = createServer(forward);
-  server.keepAliveTimeout = 1000;
+  // Long, as load balancers keep client connections: a short idle timeout races with the client's
+  // reuse of a pooled connection (ECONNRESET) when the machine is busy.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
