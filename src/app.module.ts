@@ -8,9 +8,15 @@ import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
+import { IdentityModule } from './identity/identity.module.js';
+import { LoginModule } from './login/login.module.js';
+import { AccountModule } from './web/account/account.module.js';
+import { HomeserverModule } from './homeserver/homeserver.module.js';
+import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
+import { CasModule } from './upstream/cas/cas.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -37,6 +43,12 @@ export class AppModule {
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,
+        IdentityModule,
+        LoginModule,
+        AccountModule,
+        HomeserverModule,
+        CasModule,
+        SamlModule,
       ],
     };
   }

@@ -5,6 +5,11 @@
  */
 export interface ProvisionRequest {
   localpart: string;
+  /**
+   * The `sub` Causeway's introspection reports for this user. Only the synapse-admin path uses it
+   * (as the `oauth-delegated` external ID Synapse maps `sub` through); omitted ⇒ left alone.
+   */
+  subject?: string;
   /** `undefined` leaves the value alone, `null` unsets it. */
   displayname?: string | null;
   avatarUrl?: string | null;

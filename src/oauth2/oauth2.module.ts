@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { Outbox, DbOutbox } from '../events/outbox.js';
-import { HomeserverAdapter } from '../homeserver/homeserver.adapter.js';
 import { AuthorizationCompleter, DeviceGrantDecider, SessionTerminator } from './oauth2.contracts.js';
 import { ClientService } from './clients/client.service.js';
 import { AuthorizationService } from './authorize/authorization.service.js';
@@ -17,7 +16,6 @@ import { IntrospectionCache } from './introspect/introspection-cache.js';
 import { IntrospectionService } from './introspect/introspection.service.js';
 import { RevocationService } from './revoke/revocation.service.js';
 import { DeviceProvisioner } from './homeserver/device-provisioner.js';
-import { UnavailableHomeserverAdapter } from './homeserver/unavailable-homeserver.adapter.js';
 import { DiscoveryController } from './discovery/discovery.controller.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { TokenController } from './token/token.controller.js';
@@ -42,9 +40,9 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     DeviceAuthorizationController,
   ],
   providers: [
-    // TEMPORARY until the events/homeserver modules are merged (branch hs-events), which provide both globally.
+    // TEMPORARY until the events module is merged (branch hs-events), which provides it globally.
+    // HomeserverAdapter comes from HomeserverModule (global).
     { provide: Outbox, useClass: DbOutbox },
-    { provide: HomeserverAdapter, useClass: UnavailableHomeserverAdapter },
     ClientService,
     ClientAuthenticator,
     IntrospectionCache,

@@ -5,7 +5,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { LOGGER } from '../http/logger.module.js';
 import { KeyValueStore } from '../storage/kv-store.js';
-import type { UpstreamConnector } from './connector.js';
+import { UpstreamError, type UpstreamConnector } from './connector.js';
 import type { DefaultTemplates } from './mapping/claims-mapper.js';
 import type { ProviderConfig } from './providers.schema.js';
 import { devProviderSchema } from './dev/dev.config.js';
@@ -13,6 +13,9 @@ import { oidcProviderSchema } from './oidc/oidc.config.js';
 import { samlProviderSchema } from './saml/saml.config.js';
 import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
+import { createDevConnector } from './dev/dev.connector.js';
+import { createCasConnector } from './cas/cas.connector.js';
+import { createSamlConnector } from './saml/saml.connector.js';
 
 /** What every connector factory gets. */
 export interface ConnectorDeps {
@@ -35,10 +38,17 @@ export interface ConnectorKind<K extends ProviderKind> {
   defaultTemplates: DefaultTemplates;
 }
 
-/** A kind whose connector has not been merged into this build: start-up refuses a provider of that kind, naming it. */
+/**
+ * A kind whose connector is not part of this build (each protocol lands on its own branch): the
+ * server still starts, and signing in with such a provider shows a clear 503 page naming it.
+ */
 function unavailable(kind: ProviderKind) {
-  return (provider: ProviderConfig): UpstreamConnector => {
-    throw new Error(`upstream provider "${provider.id}": the ${kind} connector is not available in this build`);
+  return (provider: ProviderConfig, deps: ConnectorDeps): UpstreamConnector => {
+    deps.logger.warn({ provider: provider.id, kind }, `upstream provider "${provider.id}": the ${kind} connector is not available in this build`);
+    const refuse = async (): Promise<never> => {
+      throw new UpstreamError('config', `Signing in with “${provider.name}” is not available on this server yet.`, undefined, 503);
+    };
+    return { provider, begin: refuse, complete: refuse, extractState: () => undefined };
   };
 }
 
@@ -60,18 +70,19 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
   saml: {
     schema: samlProviderSchema,
-    create: unavailable('saml'),
+    create: createSamlConnector,
     defaultTemplates: { localpart: '{{ user.uid }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   cas: {
     schema: casProviderSchema,
-    create: unavailable('cas'),
+    create: createCasConnector,
     defaultTemplates: { localpart: '{{ user.user }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
   },
   dev: {
     schema: devProviderSchema,
-    create: unavailable('dev'),
-    defaultTemplates: { localpart: '{{ user.username }}', displayname: '{{ user.displayname }}', email: '{{ user.email }}' },
+    create: createDevConnector,
+    // The dev form's fields.
+    defaultTemplates: { localpart: '{{ user.username }}', displayname: '{{ user.displayName }}', email: '{{ user.email }}' },
   },
 };
 

@@ -31,7 +31,8 @@ export class IntrospectionController {
   async introspect(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = formParams(req.body);
     await this.authenticate(req.headers.authorization, params);
-    const token = required(params, 'token');
+    // An empty token is a malformed one (inactive); an absent one is a malformed request.
+    const token = (req.body as Record<string, unknown> | undefined)?.token === '' ? '' : required(params, 'token');
     const body = await this.introspection.introspect(token, params.token_type_hint, req.headers['x-mas-supports-device-id'] === '1');
     await reply.status(200).header('Cache-Control', 'no-store').type('application/json').send(body);
   }

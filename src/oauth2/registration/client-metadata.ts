@@ -77,7 +77,6 @@ export function validateRegistration(body: unknown, policy: UriPolicy): Register
     // client_credentials is for static clients declared by the operator: not granted to dynamic ones.
     grantTypes = grantTypes.filter((g) => g !== GRANT.clientCredentials);
   }
-  if (!grantTypes.includes(GRANT.refreshToken)) throw metadataError('grant_types', 'must include refresh_token');
   const wantsCode = grantTypes.includes(GRANT.authorizationCode);
   if (wantsCode && req.response_types && !req.response_types.includes('code')) throw metadataError('response_types', 'must include "code" for authorization_code');
 
@@ -125,6 +124,8 @@ export function validateRegistration(body: unknown, policy: UriPolicy): Register
     if (bad) throw new InvalidRedirectUriError(`${uri}: ${bad}`);
   }
   if (redirectUris.length) out.redirect_uris = [...new Set(redirectUris)];
+  // SPEC: grant_types MUST include refresh_token (MAS accepts and then refuses every refresh).
+  if (!grantTypes.includes(GRANT.refreshToken)) throw metadataError('grant_types', 'must include refresh_token');
 
   if (req.contacts) out.contacts = req.contacts;
   if (req.id_token_signed_response_alg !== undefined) {

@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Inject, Post, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { CONFIG } from '../../config/config.module.js';
@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../../config/config.schema.js';
 import { ClientService } from '../clients/client.service.js';
 import { RATE_LIMITS } from '../rate-limits.js';
 import { validateRegistration } from './client-metadata.js';
+import { InvalidRequestError } from '../errors.js';
 
 /** RFC 7591 / MSC2966 dynamic client registration (contracts/matrix-oauth-client-api.md §2). */
 @Controller()
@@ -17,7 +18,9 @@ export class RegistrationController {
 
   @Post('oauth2/registration')
   @RouteConfig({ rateLimit: RATE_LIMITS.registration })
-  async register(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+  async register(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+    // RFC 7591 §3.1: the metadata is a JSON document (a form body would parse into an object too).
+    if (!/^application\/json\s*(;|$)/i.test(contentType ?? '')) throw new InvalidRequestError('the body must be application/json');
     const metadata = validateRegistration(body, { allowInsecure: this.config.policy.allow_insecure_uris });
     const { clientId, issuedAt, secret } = await this.clients.register(metadata);
     await reply

@@ -28,8 +28,8 @@ export class UserinfoController {
     const token = auth && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
     if (!token) return challenge(reply, new InvalidTokenError('a Bearer access token is required'), false);
     const row = await this.introspection.liveAccessToken(token);
-    if (!row || !row.user_id) return challenge(reply, new InvalidTokenError('the access token is not active'));
-    if (!row.scope.split(' ').includes('openid')) return challenge(reply, new InsufficientScopeError('the access token does not grant openid'));
+    if (!row) return challenge(reply, new InvalidTokenError('the access token is not active'));
+    if (!row.user_id || !row.scope.split(' ').includes('openid')) return challenge(reply, new InsufficientScopeError('the access token does not grant openid'));
     const user = await this.db.manager.findOneBy(UserEntity, { id: row.user_id });
     await reply
       .status(200)

@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, Controller, Header, Headers, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { LOGGER } from '../../http/logger.module.js';
@@ -32,10 +32,14 @@ export class BackchannelLogoutController {
   @Post(':provider/backchannel-logout')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async receive(@Param('provider') providerId: string, @Body() body: unknown): Promise<string> {
+  async receive(@Param('provider') providerId: string, @Body() body: unknown, @Headers('content-type') contentType: string | undefined): Promise<string> {
     const connector = this.registry.get(providerId);
     if (!(connector instanceof OidcConnector) || !connector.provider.backchannel_logout) {
       throw new NotFoundException('no back-channel logout endpoint for this provider');
+    }
+    // §2.5: the token comes as a form parameter; a JSON body is not this protocol.
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '')) {
+      throw new InvalidRequestError('expected an application/x-www-form-urlencoded body');
     }
     const parsed = logoutRequest.safeParse(body);
     if (!parsed.success) throw new InvalidRequestError('expected one logout_token (application/x-www-form-urlencoded)');

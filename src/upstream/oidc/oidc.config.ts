@@ -71,6 +71,13 @@ export const oidcProviderSchema = z
         if (!o[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'required when discovery is false' });
       }
     }
+    if (!o.allow_insecure_http) {
+      for (const k of ['issuer', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'] as const) {
+        if (o[k] !== undefined && !o[k].startsWith('https://')) {
+          ctx.addIssue({ code: 'custom', path: [k], message: 'must be https (allow_insecure_http: true only for tests)' });
+        }
+      }
+    }
     if (!o.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
     for (const k of Object.keys(o.authorization_params)) {
       if (RESERVED_AUTHORIZATION_PARAMS.has(k)) {

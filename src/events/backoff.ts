@@ -1,0 +1,36 @@
+/**
+ * Every back-off constant of Causeway's homeserver delivery, in one place.
+ *
+ * - Synchronous calls made before a token is issued (provision_user, upsert_device): a few quick
+ *   retries, because a user is waiting on the page.
+ * - The event bus (sign-outs, deactivations): exponential back-off with full jitter between
+ *   `events.backoff_initial_ms` and `events.backoff_max_ms` (config), until `events.max_attempts`.
+ */
+
+/** Attempts of a synchronous homeserver call (first try included) before the user sees an error page. */
+export const SYNC_CALL_ATTEMPTS = 4;
+/** First retry delay of a synchronous call; doubles each retry. */
+export const SYNC_CALL_INITIAL_DELAY_MS = 150;
+/** Cap of one synchronous retry delay: the whole sequence stays within a few seconds. */
+export const SYNC_CALL_MAX_DELAY_MS = 1500;
+
+/** How often a shard consumer polls when idle (XREADGROUP BLOCK), in ms. */
+export const BUS_BLOCK_MS = 1000;
+/** How often the relay scans the outbox when nothing woke it, in ms. */
+export const RELAY_POLL_MS = 500;
+/** Rows the relay moves per batch. */
+export const RELAY_BATCH = 500;
+/** Published-but-undelivered rows older than this are re-published (Redis may have lost them), in ms. */
+export const REPUBLISH_AFTER_MS = 60_000;
+/** Lease of a shard held by one consumer; renewed at a third of it, in ms. */
+export const SHARD_LEASE_MS = 15_000;
+
+/**
+ * Delay before retry number `attempt` (1 = first retry): exponential from `initialMs`, capped at
+ * `maxMs`, with "equal jitter" (half fixed, half random) so many failing shards do not retry in step
+ * but a retry never comes absurdly early.
+ */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}

@@ -1,0 +1,43 @@
+/** Storage-free identity types (what the rest of Causeway sees of users, links and sessions). */
+
+export interface User {
+  id: string;
+  localpart: string;
+  createdAt: number;
+  lockedAt: number | null;
+  deactivatedAt: number | null;
+  displayName: string | null;
+  email: string | null;
+  canRequestAdmin: boolean;
+}
+
+export interface UpstreamLink {
+  id: string;
+  providerId: string;
+  subject: string;
+  userId: string;
+  createdAt: number;
+}
+
+export interface BrowserSession {
+  id: string;
+  userId: string;
+  providerId: string;
+  upstreamSessionId: string | null;
+  createdAt: number;
+  authenticatedAt: number;
+  finishedAt: number | null;
+  userAgent: string | null;
+}
+
+export interface UpstreamSession {
+  id: string;
+  providerId: string;
+  subject: string;
+  userId: string;
+  upstreamSid: string | null;
+  details: Record<string, unknown> | null;
+  browserSessionId: string | null;
+  createdAt: number;
+  endedAt: number | null;
+}

@@ -1,0 +1,31 @@
+import type { ImportAction } from '../upstream/mapping/claims.config.js';
+
+/**
+ * An upstream identity after claims mapping and attribute requirements: what linking and
+ * registration need (the claims mapper of src/upstream/mapping/ produces it). JSON-serialisable:
+ * it is kept in the login machine between the callback and the registration form.
+ */
+export interface MappedLocalpart {
+  action: ImportAction;
+  /** `use`: create the account with `value` (force); `confirm`: registration page with `value` fixed (require); `ask`: the user picks, pre-filled with `value` if any (suggest, ignore). */
+  mode: 'use' | 'confirm' | 'ask';
+  value?: string;
+  sync: 'first_login';
+}
+
+export interface MappedProfileValue {
+  action: ImportAction;
+  value?: string;
+  sync: 'first_login' | 'always';
+}
+
+export interface MappedIdentity {
+  providerId: string;
+  /** The stable subject the link is keyed on. */
+  subject: string;
+  localpart: MappedLocalpart;
+  displayname: MappedProfileValue;
+  email: MappedProfileValue;
+  /** A localpart to `use` that already belongs to an unlinked account: refuse, or attach this identity to it. */
+  onConflict: 'fail' | 'link';
+}

@@ -1,0 +1,445 @@
+import { assign, fromPromise, setup } from 'xstate';
+import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
+import type { Assertion, CallbackRequest } from '../upstream/connector.js';
+import type { MappedIdentity } from '../identity/mapped-identity.js';
+
+/**
+ * One login attempt (DESIGN.md §3). Created by /authorize or the device verification page; every
+ * HTTP request restores the persisted snapshot, sends one event, waits until no step is running
+ * (tag `busy`), persists and stops the actor (login.store.ts). Side effects are the named actors,
+ * provided with `machine.provide({ actors })` by LoginActors; the context keeps only what must
+ * survive a redirect and is JSON-serialisable.
+ */
+
+/** What the login is for: an OAuth authorization request, approving a device code, or Causeway's own account pages. */
+export type LoginTarget =
+  | { kind: 'authorization'; request: AuthorizationRequest }
+  | { kind: 'device'; device: DeviceAuthorizationRef }
+  /** `returnTo`: a path under the account pages; `prompt: ['login']` re-authenticates before a destructive action. */
+  | { kind: 'account'; returnTo: string; prompt?: string[] };
+
+export interface LoginUser {
+  id: string;
+  localpart: string;
+}
+export interface LoginBrowserSession {
+  id: string;
+  authenticatedAt: number;
+}
+
+/** Where to send the browser to sign in upstream: a redirect or an HTTP-POST form. */
+export type UpstreamRedirect = { url: string } | { formPost: { url: string; fields: Record<string, string> } };
+
+/** Why a login ended without success: an OAuth error for the client, or a page for the person. */
+export type LoginFailure =
+  | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
+  | { kind: 'page'; status: number; title: string; message: string };
+
+export interface LoginInput {
+  loginId: string;
+  target: LoginTarget;
+  /** The providers offered, in picker order. */
+  providerIds: string[];
+  /** Chosen without the picker: the only provider, `?provider=`, or the provider of a `login_hint` account. */
+  preselectedProvider?: string;
+  /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
+  session?: { user: LoginUser; browserSession: LoginBrowserSession };
+  userAgent?: string;
+  now: number;
+  ttlSeconds: number;
+}
+
+export interface LoginContext {
+  loginId: string;
+  target: LoginTarget;
+  providerIds: string[];
+  prompt: string[];
+  ttlMs: number;
+  expiresAt: number;
+  userAgent?: string;
+  providerId?: string;
+  /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
+  upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
+  assertion?: Assertion;
+  mapped?: MappedIdentity;
+  /** The registration page: the suggested localpart (fixed: the user may only confirm it), the last submitted values and why they were refused. */
+  registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: string };
+  user?: LoginUser;
+  browserSession?: LoginBrowserSession;
+  /** The browser session was started by this login: the HTTP layer issues its cookie. */
+  newBrowserSession?: boolean;
+  consentGiven?: boolean;
+  /** Final redirect to the client. Never persisted (it carries the authorization code): see LoginStore. */
+  redirectUrl?: string;
+  failure?: LoginFailure;
+}
+
+export type LoginEvent =
+  | { type: 'PROVIDER_CHOSEN'; providerId: string }
+  | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
+  | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
+  | { type: 'CONSENT_GIVEN' }
+  | { type: 'CANCEL' }
+  | { type: 'TIMEOUT' };
+
+export type LoginEventType = LoginEvent['type'];
+
+// ---- actor contracts (implemented by LoginActors) ----
+
+export interface BeginUpstreamInput {
+  loginId: string;
+  providerId: string;
+  prompt: string[];
+  loginHint?: string;
+}
+export interface BeginUpstreamOutput {
+  state: string;
+  saved: Record<string, unknown>;
+  redirect: UpstreamRedirect;
+}
+export interface CompleteUpstreamInput {
+  loginId: string;
+  providerId: string;
+  state: string;
+  saved: Record<string, unknown>;
+  prompt: string[];
+  loginHint?: string;
+  callback: CallbackRequest;
+}
+export interface MapIdentityInput {
+  providerId: string;
+  assertion: Assertion;
+}
+export type LinkIdentityOutput = { outcome: 'signed_in'; user: LoginUser } | { outcome: 'register'; suggestion?: string; fixed?: boolean };
+export interface RegisterAccountInput {
+  providerId: string;
+  mapped: MappedIdentity;
+  localpart: string;
+  displayname?: string;
+}
+export type RegisterAccountOutput = { ok: true; user: LoginUser } | { ok: false; error: string };
+export interface StartSessionInput {
+  user: LoginUser;
+  providerId: string;
+  assertion?: Assertion;
+  userAgent?: string;
+}
+export interface CheckConsentInput {
+  target: LoginTarget;
+  user: LoginUser;
+}
+export interface CompleteLoginInput {
+  target: LoginTarget;
+  user: LoginUser;
+  browserSession: LoginBrowserSession;
+  consentGiven: boolean;
+}
+
+const notProvided = <I, O>(name: string) =>
+  fromPromise<O, I>(async () => {
+    throw new Error(`login actor "${name}" was not provided`);
+  });
+
+/**
+ * Errors thrown by actors, as plain data for the snapshot. Anything carrying a user-safe message
+ * (PageError, UpstreamError, OAuth errors) keeps it; anything else becomes a generic page (the
+ * actor implementations log the cause).
+ */
+export function failureFrom(error: unknown): LoginFailure {
+  const e = error as { name?: string; status?: number; title?: string; userMessage?: string; code?: string; description?: string; redirectable?: boolean };
+  if (e?.name === 'UpstreamError' && typeof e.userMessage === 'string') {
+    return { kind: 'page', status: e.status ?? 400, title: 'Sign-in failed', message: e.userMessage };
+  }
+  if (typeof e?.userMessage === 'string' && typeof e.title === 'string' && typeof e.status === 'number') {
+    return { kind: 'page', status: e.status, title: e.title, message: e.userMessage };
+  }
+  if (e?.code === 'access_denied' || e?.code === 'login_required' || e?.code === 'consent_required') {
+    return { kind: 'oauth', code: e.code, description: e.description };
+  }
+  return { kind: 'page', status: 500, title: 'Something went wrong', message: 'Causeway could not complete this sign-in. Please try again.' };
+}
+
+const loginHintOf = (t: LoginTarget): string | undefined => {
+  if (t.kind !== 'authorization') return undefined;
+  // `mxid:@alice:example.com` → `alice` for the upstream; other hint forms are not passed on (MSC4198).
+  const m = /^mxid:@([^:]+):/.exec(t.request.loginHint ?? '');
+  return m?.[1];
+};
+
+const promptOf = (t: LoginTarget): string[] => (t.kind === 'authorization' ? t.request.prompt : t.kind === 'account' ? (t.prompt ?? []) : []);
+
+export const loginMachine = setup({
+  types: {} as {
+    context: LoginContext;
+    events: LoginEvent;
+    input: LoginInput;
+    tags: 'busy' | 'waiting';
+  },
+  actors: {
+    beginUpstream: notProvided<BeginUpstreamInput, BeginUpstreamOutput>('beginUpstream'),
+    completeUpstream: notProvided<CompleteUpstreamInput, Assertion>('completeUpstream'),
+    mapIdentity: notProvided<MapIdentityInput, MappedIdentity>('mapIdentity'),
+    linkIdentity: notProvided<{ providerId: string; mapped: MappedIdentity }, LinkIdentityOutput>('linkIdentity'),
+    registerAccount: notProvided<RegisterAccountInput, RegisterAccountOutput>('registerAccount'),
+    startSession: notProvided<StartSessionInput, LoginBrowserSession>('startSession'),
+    checkConsent: notProvided<CheckConsentInput, { needed: boolean }>('checkConsent'),
+    completeLogin: notProvided<CompleteLoginInput, { redirectUrl?: string }>('completeLogin'),
+    rejectLogin: notProvided<{ target: LoginTarget }, void>('rejectLogin'),
+  },
+  guards: {
+    hasSession: ({ context }) => context.user !== undefined && context.browserSession !== undefined,
+    promptNone: ({ context }) => context.prompt.includes('none'),
+    providerChosen: ({ context }) => context.providerId !== undefined && context.providerIds.includes(context.providerId),
+    knownProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId),
+    otherKnownProvider: ({ context, event }) =>
+      event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId) && context.providerIds.length > 1,
+    callbackMatches: ({ context, event }) =>
+      event.type === 'UPSTREAM_CALLBACK' && event.providerId === context.providerId && event.state === context.upstream?.state,
+    validForm: ({ event }) =>
+      event.type === 'FORM_SUBMITTED' && typeof event.localpart === 'string' && event.localpart.length <= 255 && (event.displayname ?? '').length <= 256,
+  },
+  actions: {
+    fail: assign({ failure: (_, params: { error: unknown }) => failureFrom(params.error) }),
+    denied: assign({ failure: { kind: 'oauth', code: 'access_denied', description: 'The user cancelled the sign-in.' } as LoginFailure }),
+  },
+  delays: {
+    loginTtl: ({ context }) => context.ttlMs,
+  },
+}).createMachine({
+  id: 'login',
+  context: ({ input }) => {
+    const prompt = promptOf(input.target);
+    const reuse = input.session && !prompt.includes('login') && !prompt.includes('create');
+    return {
+      loginId: input.loginId,
+      target: input.target,
+      providerIds: input.providerIds,
+      prompt,
+      ttlMs: input.ttlSeconds * 1000,
+      expiresAt: input.now + input.ttlSeconds * 1000,
+      ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
+      ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
+    };
+  },
+  initial: 'routing',
+  // The in-request timer (SimulatedClock in tests); across requests the store sends TIMEOUT once expiresAt has passed.
+  after: { loginTtl: { target: '.expired' } },
+  on: { TIMEOUT: { target: '.expired' } },
+  states: {
+    routing: {
+      always: [
+        { guard: 'hasSession', target: 'consenting' },
+        { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required' } as LoginFailure }) },
+        { guard: 'providerChosen', target: 'redirectingUpstream' },
+        { target: 'selectingProvider' },
+      ],
+    },
+    selectingProvider: {
+      tags: 'waiting',
+      on: {
+        PROVIDER_CHOSEN: { guard: 'knownProvider', target: 'redirectingUpstream', actions: assign({ providerId: ({ event }) => event.providerId }) },
+        CANCEL: { target: 'cancelling' },
+      },
+    },
+    redirectingUpstream: {
+      tags: 'busy',
+      invoke: {
+        src: 'beginUpstream',
+        input: ({ context }) => ({
+          loginId: context.loginId,
+          providerId: context.providerId!,
+          prompt: context.prompt,
+          loginHint: loginHintOf(context.target),
+        }),
+        onDone: { target: 'awaitingCallback', actions: assign({ upstream: ({ event }) => event.output }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    awaitingCallback: {
+      initial: 'waiting',
+      states: {
+        waiting: {
+          tags: 'waiting',
+          on: {
+            UPSTREAM_CALLBACK: { guard: 'callbackMatches', target: 'verifying' },
+            // "Use another way to sign in" on the continue page.
+            PROVIDER_CHOSEN: {
+              guard: 'otherKnownProvider',
+              target: '#login.redirectingUpstream',
+              actions: assign({ providerId: ({ event }) => event.providerId, upstream: undefined }),
+            },
+            CANCEL: { target: '#login.cancelling' },
+          },
+        },
+        verifying: {
+          tags: 'busy',
+          invoke: {
+            src: 'completeUpstream',
+            input: ({ context, event }) => {
+              if (event.type !== 'UPSTREAM_CALLBACK') throw new Error('verifying entered without a callback');
+              return {
+                loginId: context.loginId,
+                providerId: context.providerId!,
+                state: context.upstream!.state,
+                saved: context.upstream!.saved,
+                prompt: context.prompt,
+                loginHint: loginHintOf(context.target),
+                callback: event.callback,
+              };
+            },
+            // The protocol state is spent: drop it (it may hold a PKCE verifier or nonce).
+            onDone: { target: '#login.mapping', actions: assign({ assertion: ({ event }) => event.output, upstream: undefined }) },
+            onError: { target: '#login.failed', actions: [assign({ upstream: undefined }), { type: 'fail', params: ({ event }) => ({ error: event.error }) }] },
+          },
+        },
+      },
+    },
+    mapping: {
+      tags: 'busy',
+      invoke: {
+        src: 'mapIdentity',
+        input: ({ context }) => ({ providerId: context.providerId!, assertion: context.assertion! }),
+        onDone: { target: 'linking', actions: assign({ mapped: ({ event }) => event.output }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    linking: {
+      tags: 'busy',
+      invoke: {
+        src: 'linkIdentity',
+        input: ({ context }) => ({ providerId: context.providerId!, mapped: context.mapped! }),
+        onDone: [
+          {
+            guard: ({ event }) => event.output.outcome === 'signed_in',
+            target: 'signingIn',
+            actions: assign({ user: ({ event }) => (event.output.outcome === 'signed_in' ? event.output.user : undefined) }),
+          },
+          {
+            target: 'registering',
+            actions: assign({
+              registration: ({ event }) =>
+                event.output.outcome === 'register' && event.output.suggestion ? { suggestion: event.output.suggestion, fixed: event.output.fixed === true } : {},
+            }),
+          },
+        ],
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    registering: {
+      initial: 'choosing',
+      states: {
+        choosing: {
+          tags: 'waiting',
+          on: {
+            FORM_SUBMITTED: {
+              guard: 'validForm',
+              target: 'checking',
+              actions: assign({
+                registration: ({ context, event }) => ({ ...context.registration, value: event.localpart, displayname: event.displayname, error: undefined }),
+              }),
+            },
+            CANCEL: { target: '#login.cancelling' },
+          },
+        },
+        checking: {
+          tags: 'busy',
+          invoke: {
+            src: 'registerAccount',
+            input: ({ context }) => ({
+              providerId: context.providerId!,
+              mapped: context.mapped!,
+              localpart: context.registration!.value!,
+              displayname: context.registration!.displayname,
+            }),
+            onDone: [
+              {
+                guard: ({ event }) => event.output.ok,
+                target: '#login.signingIn',
+                actions: assign({ user: ({ event }) => (event.output.ok ? event.output.user : undefined), registration: undefined }),
+              },
+              {
+                target: 'choosing',
+                actions: assign({ registration: ({ context, event }) => ({ ...context.registration, error: event.output.ok ? undefined : event.output.error }) }),
+              },
+            ],
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+      },
+    },
+    signingIn: {
+      tags: 'busy',
+      invoke: {
+        src: 'startSession',
+        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent }),
+        // The assertion is recorded with the upstream session now; the snapshot no longer needs it.
+        onDone: { target: 'consenting', actions: assign({ browserSession: ({ event }) => event.output, newBrowserSession: true, assertion: undefined, mapped: undefined }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    consenting: {
+      initial: 'checking',
+      states: {
+        checking: {
+          tags: 'busy',
+          invoke: {
+            src: 'checkConsent',
+            input: ({ context }) => ({ target: context.target, user: context.user! }),
+            onDone: [
+              {
+                guard: ({ context, event }) => event.output.needed && context.prompt.includes('none'),
+                target: '#login.failed',
+                actions: assign({ failure: { kind: 'oauth', code: 'consent_required' } as LoginFailure }),
+              },
+              { guard: ({ event }) => event.output.needed, target: 'asking' },
+              { target: '#login.completing' },
+            ],
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+        asking: {
+          tags: 'waiting',
+          on: {
+            CONSENT_GIVEN: { target: '#login.completing', actions: assign({ consentGiven: true }) },
+            CANCEL: { target: '#login.cancelling' },
+          },
+        },
+      },
+    },
+    completing: {
+      tags: 'busy',
+      invoke: {
+        src: 'completeLogin',
+        input: ({ context }) => ({ target: context.target, user: context.user!, browserSession: context.browserSession!, consentGiven: context.consentGiven === true }),
+        onDone: { target: 'completed', actions: assign({ redirectUrl: ({ event }) => event.output.redirectUrl }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    cancelling: {
+      tags: 'busy',
+      invoke: {
+        src: 'rejectLogin',
+        input: ({ context }) => ({ target: context.target }),
+        onDone: { target: 'failed', actions: 'denied' },
+        onError: { target: 'failed', actions: 'denied' },
+      },
+    },
+    completed: { type: 'final' },
+    failed: { type: 'final' },
+    expired: { type: 'final' },
+  },
+});
+
+export type LoginMachine = typeof loginMachine;
+
+/** The top-level state name of a snapshot value (e.g. `consenting` for `{ consenting: 'asking' }`). */
+export function topState(value: unknown): string {
+  return typeof value === 'string' ? value : Object.keys(value as object)[0]!;
+}
+/** `consenting.asking`, `registering.choosing`, `selectingProvider`, … */
+export function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [k, v] = Object.entries(value as Record<string, unknown>)[0]!;
+  return `${k}.${statePath(v)}`;
+}

@@ -1,0 +1,193 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import { AccessDeniedError, ConsentRequiredError, LoginRequiredError, type OAuthError } from '../oauth2/errors.js';
+import { AuthorizationCompleter, type ClientDisplay } from '../oauth2/oauth2.contracts.js';
+import { acceptLanguages } from '../oauth2/clients/client-display.js';
+import { brandIcon } from '../web/brand-icons.js';
+import { setSessionCookie } from '../web/cookies.js';
+import { CsrfService } from '../web/csrf.service.js';
+import { PAGE_HEADERS, PageRenderer } from '../web/page-renderer.js';
+import { deviceIdOf, describeScopes } from '../web/scope-descriptions.js';
+import { statePath, type LoginContext, type LoginFailure, type LoginTarget } from './login.machine.js';
+import type { LoginSnapshot } from './login.store.js';
+import { ConnectorRegistry } from '../upstream/connector-registry.js';
+
+/** Path of a login's page (relative to the public base). */
+export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'cancel') =>
+  `login/${loginId}${action ? `/${action}` : ''}`;
+
+const OAUTH_FAILURES: Record<Extract<LoginFailure, { kind: 'oauth' }>['code'], new (d?: string) => OAuthError> = {
+  access_denied: AccessDeniedError,
+  login_required: LoginRequiredError,
+  consent_required: ConsentRequiredError,
+};
+
+/**
+ * Turns a login's state into the HTTP answer: after an action, redirects (upstream, the client,
+ * or back to the login page: POST/redirect/GET); on GET, the page of the state the login waits in.
+ * Every page is server-rendered, works without JavaScript and carries PAGE_HEADERS.
+ */
+@Injectable()
+export class LoginPages {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly renderer: PageRenderer,
+    private readonly csrf: CsrfService,
+    private readonly connectors: ConnectorRegistry,
+    private readonly completer: AuthorizationCompleter,
+  ) {}
+
+  private url(path: string): string {
+    return `${this.config.http.public_base}${path}`;
+  }
+
+  /** The request is bound to this login (checked by the caller). */
+  async respond(request: FastifyRequest, reply: FastifyReply, snap: LoginSnapshot, afterAction: boolean): Promise<void> {
+    const ctx = snap.context;
+    // The browser that finished the sign-in gets the session cookie (never a browser that only carried a callback).
+    if (ctx.newBrowserSession && ctx.browserSession) setSessionCookie(reply, this.config, ctx.browserSession.id);
+    const state = statePath(snap.value);
+
+    if (state === 'completed') {
+      if (ctx.redirectUrl) return this.redirect(reply, ctx.redirectUrl);
+      return this.renderCompleted(reply, ctx);
+    }
+    if (state === 'failed') return this.renderFailed(request, reply, ctx);
+    if (state === 'expired') {
+      return this.page(reply, 'error', 400, {
+        title: 'Sign-in expired',
+        message: 'This sign-in took too long and has expired. Return to the app and start again.',
+        ...this.backToClient(ctx.target, 'Return to the app'),
+      });
+    }
+    if (state === 'awaitingCallback.waiting' && afterAction && ctx.upstream && 'url' in ctx.upstream.redirect) {
+      return this.redirect(reply, ctx.upstream.redirect.url);
+    }
+    if (afterAction && state !== 'awaitingCallback.waiting') return this.redirect(reply, this.url(loginPath(ctx.loginId)));
+
+    const csrf = this.csrf.token(request, reply, ctx.loginId);
+    const common = { csrf, cancel_action: this.url(loginPath(ctx.loginId, 'cancel')) };
+    switch (state) {
+      case 'selectingProvider':
+        return this.page(reply, 'picker', 200, {
+          ...common,
+          title: 'Sign in',
+          heading: ctx.target.kind === 'authorization' && ctx.target.request.prompt.includes('create') ? 'Create an account' : 'Sign in',
+          client: await this.clientOf(request, ctx.target),
+          action: this.url(loginPath(ctx.loginId, 'provider')),
+          providers: this.providerButtons(),
+        });
+      case 'awaitingCallback.waiting': {
+        const provider = this.connectors.list().find((p) => p.id === ctx.providerId);
+        const redirect = ctx.upstream!.redirect;
+        return this.page(reply, 'upstream-continue', 200, {
+          ...common,
+          title: `Continue to ${provider?.name ?? 'sign in'}`,
+          provider: { name: provider?.name ?? ctx.providerId },
+          ...('url' in redirect
+            ? { redirect_url: redirect.url }
+            : { form_post: { url: redirect.formPost.url, fields: Object.entries(redirect.formPost.fields).map(([name, value]) => ({ name, value })) } }),
+          others: this.providerButtons().filter((p) => p.id !== ctx.providerId),
+          switch_action: this.url(loginPath(ctx.loginId, 'provider')),
+        });
+      }
+      case 'registering.choosing': {
+        const reg = ctx.registration ?? {};
+        const provider = this.connectors.list().find((p) => p.id === ctx.providerId);
+        const askDisplayname = ctx.mapped?.displayname.action === 'suggest';
+        return this.page(reply, 'register', reg.error ? 400 : 200, {
+          ...common,
+          title: 'Choose your username',
+          provider_name: provider?.name ?? ctx.providerId,
+          server_name: this.config.matrix.homeserver,
+          fixed: reg.fixed === true,
+          suggestion: reg.suggestion,
+          value: reg.value ?? reg.suggestion ?? '',
+          error: reg.error,
+          ask_displayname: askDisplayname,
+          displayname: reg.displayname ?? ctx.mapped?.displayname.value ?? '',
+          action: this.url(loginPath(ctx.loginId, 'register')),
+        });
+      }
+      case 'consenting.asking':
+        return this.renderConsent(request, reply, ctx, csrf);
+      default:
+        // A busy state is never persisted; anything else has no page of its own.
+        return this.page(reply, 'error', 409, { title: 'Please wait', message: 'This sign-in is still being processed. Reload the page in a moment.' });
+    }
+  }
+
+  private async renderConsent(request: FastifyRequest, reply: FastifyReply, ctx: LoginContext, csrf: string): Promise<void> {
+    const target = ctx.target;
+    const scope = target.kind === 'authorization' ? target.request.scope : target.kind === 'device' ? target.device.scope : [];
+    const device = target.kind === 'device';
+    return this.page(reply, 'consent', 200, {
+      title: device ? 'Connect a device' : 'Allow access',
+      csrf,
+      device,
+      client: await this.clientOf(request, target),
+      user_id: `@${ctx.user!.localpart}:${this.config.matrix.homeserver}`,
+      scopes: describeScopes(scope),
+      device_id: (target.kind === 'authorization' ? target.request.deviceId : target.kind === 'device' ? target.device.deviceId : undefined) ?? deviceIdOf(scope),
+      user_code: device ? target.device.userCode : undefined,
+      action: this.url(loginPath(ctx.loginId, 'consent')),
+    });
+  }
+
+  private renderCompleted(reply: FastifyReply, ctx: LoginContext): Promise<void> {
+    if (ctx.target.kind === 'device') {
+      return this.page(reply, 'message', 200, { title: 'Device connected', message: 'The device is now signed in. You can close this page and return to it.' });
+    }
+    return this.page(reply, 'message', 200, { title: 'Signed in', message: 'This sign-in is complete. You can close this page and return to the app.' });
+  }
+
+  private async renderFailed(request: FastifyRequest, reply: FastifyReply, ctx: LoginContext): Promise<void> {
+    const f = ctx.failure ?? { kind: 'page', status: 500, title: 'Something went wrong', message: 'This sign-in could not be completed.' };
+    if (f.kind === 'oauth') {
+      if (ctx.target.kind === 'authorization') {
+        return this.redirect(reply, this.completer.errorRedirect(ctx.target.request, new OAUTH_FAILURES[f.code](f.description)));
+      }
+      if (ctx.target.kind === 'device') {
+        return this.page(reply, 'message', 200, { title: 'Request denied', message: 'The device was not signed in. You can close this page.' });
+      }
+      return this.page(reply, 'message', 200, { title: 'Cancelled', message: 'Nothing was changed.', link: { href: this.url('account/'), label: 'Back to your account' } });
+    }
+    return this.page(reply, 'error', f.status, {
+      title: f.title,
+      message: f.message,
+      request_id: request.id,
+      ...this.backToClient(ctx.target, 'Return to the app'),
+    });
+  }
+
+  /** A link that tells the client the sign-in did not happen (access_denied, with its state). */
+  private backToClient(target: LoginTarget, label: string): { back_url?: string; back_label?: string } {
+    if (target.kind !== 'authorization') return {};
+    try {
+      return { back_url: this.completer.errorRedirect(target.request, new AccessDeniedError('The sign-in did not complete.')), back_label: label };
+    } catch {
+      return {};
+    }
+  }
+
+  private providerButtons() {
+    return this.connectors.list().map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand, p.name) }));
+  }
+
+  private async clientOf(request: FastifyRequest, target: LoginTarget): Promise<ClientDisplay | undefined> {
+    const clientId = target.kind === 'authorization' ? target.request.clientId : target.kind === 'device' ? target.device.clientId : undefined;
+    if (!clientId) return undefined;
+    return this.completer.clientDisplay(clientId, acceptLanguages(request.headers['accept-language']));
+  }
+
+  private redirect(reply: FastifyReply, location: string): void {
+    void reply.status(303).header('Cache-Control', 'no-store').header('Location', location).send();
+  }
+
+  async page(reply: FastifyReply, template: string, status: number, vars: Record<string, unknown>): Promise<void> {
+    const html = await this.renderer.render(template, vars);
+    await reply.status(status).headers(PAGE_HEADERS).send(html);
+  }
+}

@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import { BrowserSessionsService } from '../identity/browser-sessions.service.js';
+import { UpstreamLinksService } from '../identity/upstream-links.service.js';
+import { UsersService } from '../identity/users.service.js';
+import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
+import { readSignedCookie, SESSION_COOKIE } from '../web/cookies.js';
+import type { LoginInput, LoginTarget } from './login.machine.js';
+import { LoginStore, type LoginSnapshot } from './login.store.js';
+import { ConnectorRegistry } from '../upstream/connector-registry.js';
+
+/**
+ * Starts logins: finds the browser's current session (reused unless prompt=login|create), and the
+ * provider to use without the picker (the only one, `?provider=`, or the one a `login_hint`
+ * account is linked to).
+ */
+@Injectable()
+export class LoginService {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly store: LoginStore,
+    private readonly connectors: ConnectorRegistry,
+    private readonly sessions: BrowserSessionsService,
+    private readonly users: UsersService,
+    private readonly links: UpstreamLinksService,
+  ) {}
+
+  startAuthorization(request: AuthorizationRequest, http: FastifyRequest, rawProvider?: string): Promise<LoginSnapshot> {
+    return this.start({ kind: 'authorization', request }, http, request.providerHint ?? rawProvider, request.loginHint);
+  }
+
+  startDevice(device: DeviceAuthorizationRef, http: FastifyRequest): Promise<LoginSnapshot> {
+    return this.start({ kind: 'device', device }, http);
+  }
+
+  startAccount(returnTo: string, http: FastifyRequest, reauthenticate: boolean): Promise<LoginSnapshot> {
+    return this.start({ kind: 'account', returnTo, ...(reauthenticate ? { prompt: ['login'] } : {}) }, http);
+  }
+
+  /** The browser's usable session at Causeway (cookie → not ended, not expired, account still active). */
+  async currentSession(http: FastifyRequest): Promise<LoginInput['session']> {
+    const id = readSignedCookie(http, SESSION_COOKIE);
+    if (!id) return undefined;
+    const session = await this.sessions.findActive(id);
+    if (!session) return undefined;
+    const user = await this.users.findById(session.userId);
+    if (!user || user.lockedAt !== null || user.deactivatedAt !== null) return undefined;
+    return { user: { id: user.id, localpart: user.localpart }, browserSession: { id: session.id, authenticatedAt: session.authenticatedAt } };
+  }
+
+  private async start(target: LoginTarget, http: FastifyRequest, providerHint?: string, loginHint?: string): Promise<LoginSnapshot> {
+    const providerIds = this.connectors.list().map((p) => p.id);
+    const userAgent = http.headers['user-agent'];
+    return this.store.create({
+      target,
+      providerIds,
+      preselectedProvider: await this.preselect(providerIds, providerHint, loginHint),
+      session: await this.currentSession(http),
+      ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
+    });
+  }
+
+  private async preselect(providerIds: string[], providerHint?: string, loginHint?: string): Promise<string | undefined> {
+    if (providerIds.length === 1) return providerIds[0];
+    if (providerHint && providerIds.includes(providerHint)) return providerHint;
+    // login_hint=mxid:@alice:server (MSC4198): the provider alice signs in with, if there is exactly one.
+    const m = /^mxid:@([^:]+):(.+)$/.exec(loginHint ?? '');
+    if (m && m[2] === this.config.matrix.homeserver) {
+      const user = await this.users.findByLocalpart(m[1]!);
+      if (user) {
+        const linked = [...new Set((await this.links.forUser(user.id)).map((l) => l.providerId))].filter((p) => providerIds.includes(p));
+        if (linked.length === 1) return linked[0];
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { createActor, waitFor, type SnapshotFrom } from 'xstate';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import { LOGGER } from '../http/logger.module.js';
+import { KeyValueStore } from '../storage/kv-store.js';
+import { ulid } from '../storage/ulid.js';
+import { PageError } from '../web/page-error.js';
+import { LoginActors } from './login.actors.js';
+import { loginMachine, statePath, type LoginEvent, type LoginInput, type LoginMachine } from './login.machine.js';
+
+export type LoginSnapshot = SnapshotFrom<LoginMachine>;
+
+/** How long a finished or expired login stays readable (its result or "expired" page on reload). */
+const RETAIN_AFTER_END_S = 3600;
+/** Upper bound for one step (an upstream token call, homeserver provisioning with retries). */
+const STEP_TIMEOUT_MS = 60_000;
+/** Per-login lock: one request at a time changes a login (double submits, two tabs). */
+const LOCK_TTL_S = 75;
+const LOCK_WAIT_MS = 15_000;
+
+const key = (loginId: string) => `login:${loginId}`;
+const lockKey = (loginId: string) => `login-lock:${loginId}`;
+
+export class LoginNotFoundError extends PageError {
+  constructor() {
+    super(400, 'Sign-in expired', 'This sign-in has expired or is unknown. Return to the app and start signing in again.', { reason: 'login_unknown' });
+  }
+}
+
+export class InvalidLoginEventError extends PageError {
+  constructor(state: string, event: string) {
+    super(400, 'This step is not possible now', 'This page is out of date: the sign-in has moved on or was already finished. Return to the app and start again if needed.', {
+      reason: 'invalid_event',
+      state,
+      event,
+    });
+  }
+}
+
+/**
+ * Persistence of login machines (DESIGN.md §3; STYLE.md "What Causeway takes" 10). Per request:
+ * restore the snapshot, check `snapshot.can(event)` (400 page if not), send, wait until no step is
+ * running, persist `getPersistedSnapshot()` with a TTL, stop the actor. Only the KeyValueStore
+ * (Redis when configured, else the database) holds state, so any replica continues any login.
+ */
+@Injectable()
+export class LoginStore {
+  private readonly machine: LoginMachine;
+
+  constructor(
+    private readonly kv: KeyValueStore,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    actors: LoginActors,
+  ) {
+    this.machine = loginMachine.provide({ actors: actors.implementations() });
+  }
+
+  /** Starts a login and runs it until it waits for the browser (or ends). */
+  async create(input: Omit<LoginInput, 'loginId' | 'now' | 'ttlSeconds'>): Promise<LoginSnapshot> {
+    const now = Date.now();
+    const full: LoginInput = { ...input, loginId: ulid(now), now, ttlSeconds: this.config.login.ttl };
+    const actor = createActor(this.machine, { input: full });
+    return this.run(actor, () => undefined);
+  }
+
+  /** The login as stored (TIMEOUT applied if it has expired since), or undefined if unknown. */
+  async load(loginId: string): Promise<LoginSnapshot | undefined> {
+    const snapshot = await this.read(loginId);
+    if (snapshot && snapshot.status === 'active' && Date.now() >= snapshot.context.expiresAt) return this.send(loginId, { type: 'TIMEOUT' });
+    return snapshot;
+  }
+
+  /**
+   * Sends one event. An event the current state does not accept is an InvalidLoginEventError
+   * (400 page); a login that expired meanwhile gets TIMEOUT instead and comes back `expired`.
+   */
+  async send(loginId: string, event: LoginEvent): Promise<LoginSnapshot> {
+    return this.withLock(loginId, async () => {
+      const persisted = await this.kv.get(key(loginId));
+      if (!persisted) throw new LoginNotFoundError();
+      const actor = createActor(this.machine, { snapshot: JSON.parse(persisted), input: undefined as never });
+      const snapshot = actor.getSnapshot();
+      const effective: LoginEvent = snapshot.status === 'active' && Date.now() >= snapshot.context.expiresAt ? { type: 'TIMEOUT' } : event;
+      if (!snapshot.can(effective)) throw new InvalidLoginEventError(statePath(snapshot.value), event.type);
+      return this.run(actor, (a) => a.send(effective));
+    });
+  }
+
+  private async read(loginId: string): Promise<LoginSnapshot | undefined> {
+    if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(loginId)) return undefined;
+    const persisted = await this.kv.get(key(loginId));
+    if (!persisted) return undefined;
+    try {
+      return createActor(this.machine, { snapshot: JSON.parse(persisted), input: undefined as never }).getSnapshot();
+    } catch (err) {
+      // A snapshot from an incompatible version of the machine: treat the login as gone.
+      this.logger.warn({ err, loginId }, 'login snapshot could not be restored');
+      return undefined;
+    }
+  }
+
+  private async run(actor: ReturnType<typeof createActor<LoginMachine>>, act: (a: typeof actor) => void): Promise<LoginSnapshot> {
+    actor.start();
+    try {
+      act(actor);
+      let settled: LoginSnapshot;
+      try {
+        settled = await waitFor(actor, (s) => s.status !== 'active' || !s.hasTag('busy'), { timeout: STEP_TIMEOUT_MS });
+      } catch (err) {
+        // Not persisted: the stored snapshot stays at the last stable state.
+        this.logger.error({ err, loginId: actor.getSnapshot().context?.loginId }, 'login step did not settle');
+        throw new PageError(503, 'Temporarily unavailable', 'This step took too long. Please try again in a moment.', { reason: 'login_step_timeout' });
+      }
+      await this.persist(settled, actor.getPersistedSnapshot());
+      return settled;
+    } finally {
+      actor.stop();
+    }
+  }
+
+  private async persist(snapshot: LoginSnapshot, persisted: unknown): Promise<void> {
+    const ctx = snapshot.context;
+    const stored = structuredClone(persisted) as { context: Record<string, unknown> };
+    // The final redirect carries the authorization code: it goes to the browser once, never to storage.
+    delete stored.context.redirectUrl;
+    const remaining = Math.ceil((ctx.expiresAt - Date.now()) / 1000);
+    const ttl = snapshot.status === 'active' ? Math.max(1, remaining) + RETAIN_AFTER_END_S : RETAIN_AFTER_END_S;
+    await this.kv.set(key(ctx.loginId), JSON.stringify(stored), ttl);
+  }
+
+  private async withLock<T>(loginId: string, work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while (!(await this.kv.setIfAbsent(lockKey(loginId), '1', LOCK_TTL_S))) {
+      if (Date.now() > deadline) {
+        throw new PageError(409, 'Please wait', 'This sign-in is already being processed in another window. Wait a moment and reload the page.', { reason: 'login_locked' });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      return await work();
+    } finally {
+      await this.kv.delete(lockKey(loginId));
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { All, Controller, Inject, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import type { CallbackRequest } from '../upstream/connector.js';
+import { isLoginBound } from '../web/cookies.js';
+import { singleValues } from '../web/form.js';
+import { PageError } from '../web/page-error.js';
+import { upstreamStateKey, type UpstreamStateEntry } from './login.actors.js';
+import { loginPath, LoginPages } from './login.pages.js';
+import { LoginStore } from './login.store.js';
+import { ConnectorRegistry } from '../upstream/connector-registry.js';
+import { KeyValueStore } from '../storage/kv-store.js';
+
+const invalidState = (reason: string) =>
+  new PageError(400, 'Sign-in link not valid', 'This sign-in response is not valid: it was already used, has expired, or belongs to another sign-in. Return to the app and start again.', { reason });
+
+/**
+ * The one callback of every upstream (`/upstream/{provider}/callback`, GET and POST): OIDC
+ * redirects and form_post, SAML ACS (HTTP-POST), CAS service URL, the dev form. The connector
+ * reads the state; the state is taken once from the store (a replay finds nothing) and names the
+ * login, which verifies the response. A cross-site POST arrives without the SameSite=Lax login
+ * cookie: it is processed by its state, then the browser is sent (303, now a same-site GET) to the
+ * login's page, which requires the cookie.
+ */
+@Controller('upstream')
+export class UpstreamCallbackController {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly connectors: ConnectorRegistry,
+    private readonly kv: KeyValueStore,
+    private readonly store: LoginStore,
+    private readonly pages: LoginPages,
+  ) {}
+
+  @All(':providerId/callback')
+  async callback(@Param('providerId') providerId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    if (req.method !== 'GET' && req.method !== 'POST') throw new PageError(405, 'Method not allowed', 'This address only accepts sign-in responses.');
+    const connector = this.connectors.get(providerId);
+    if (!connector) throw new PageError(404, 'Page not found', 'There is no sign-in method at this address.', { reason: 'unknown_provider' });
+
+    const callback: CallbackRequest = {
+      method: req.method,
+      // As the browser saw it (behind a proxy the public base may carry a path prefix).
+      url: `${this.config.http.public_base}${req.url.replace(/^\//, '')}`,
+      query: singleValues(req.query),
+      body: req.method === 'POST' ? singleValues(req.body) : {},
+      ip: req.ip,
+    };
+    const state = connector.extractState(callback);
+    if (!state || state.length > 512) throw invalidState('state_missing');
+    const taken = await this.kv.take(upstreamStateKey(state));
+    if (!taken) throw invalidState('state_unknown_or_replayed');
+    const entry = JSON.parse(taken) as UpstreamStateEntry;
+    // IdP mix-up: a response for provider X delivered to provider Y's callback.
+    if (entry.providerId !== providerId) throw invalidState('state_provider_mismatch');
+
+    const snap = await this.store.send(entry.loginId, { type: 'UPSTREAM_CALLBACK', providerId, state, callback });
+    if (isLoginBound(req, entry.loginId)) return this.pages.respond(req, reply, snap, true);
+    void reply.status(303).header('Cache-Control', 'no-store').header('Location', `${this.config.http.public_base}${loginPath(entry.loginId)}`).send();
+  }
+}

@@ -1,0 +1,37 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { PAGE_HEADERS, PageRenderer } from '../../web/page-renderer.js';
+import { PageError } from '../../web/page-error.js';
+import { singleValues } from '../../web/form.js';
+
+/**
+ * The dev sign-in's form (what an IdP's login page is for the real kinds). It posts the username
+ * and the login's state to the generic callback; the single-use, unguessable state bound to the
+ * login is what protects that POST, as for an IdP's form_post.
+ */
+@Controller('upstream')
+export class DevLoginController {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly renderer: PageRenderer,
+  ) {}
+
+  @Get(':providerId/dev-login')
+  async form(@Param('providerId') providerId: string, @Query() rawQuery: unknown, @Res() reply: FastifyReply) {
+    const provider = this.config.upstream.providers.find((p) => p.id === providerId && p.kind === 'dev');
+    if (!provider || !this.config.dev_mode) throw new PageError(404, 'Page not found', 'There is nothing at this address.');
+    const query = singleValues(rawQuery);
+    if (!query.state) throw new PageError(400, 'Bad request', 'This sign-in form needs to be opened from a sign-in. Return to the app and start again.', { reason: 'state_missing' });
+    const html = await this.renderer.render('dev-login', {
+      title: 'Sign in',
+      provider_name: provider.name,
+      action: `${this.config.http.public_base}upstream/${encodeURIComponent(provider.id)}/callback`,
+      state: query.state,
+      login_hint: query.login_hint ?? '',
+      create: query.create === '1',
+    });
+    await reply.status(200).headers(PAGE_HEADERS).send(html);
+  }
+}

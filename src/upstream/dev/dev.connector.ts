@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { UpstreamError, type Assertion, type BeginResult, type CallbackRequest, type UpstreamConnector, type UpstreamLoginContext } from '../connector.js';
+import type { DevProviderConfig } from './dev.config.js';
+
+/** Path of the dev sign-in form (relative to `http.public_base`). */
+export const devLoginPath = (providerId: string) => `upstream/${encodeURIComponent(providerId)}/dev-login`;
+
+const form = z.object({
+  state: z.string().min(1),
+  username: z
+    .string()
+    .transform((s) => s.trim())
+    .pipe(z.string().min(1, 'Enter a username.').max(255, 'This username is too long.')),
+  displayName: z
+    .string()
+    .optional()
+    .transform((s) => s?.trim() || undefined)
+    .pipe(z.string().max(256).optional()),
+});
+
+/**
+ * The dev sign-in (`kind: dev`, refused by the config unless `dev_mode: true`): a local username
+ * form instead of an IdP, driven through the same connector contract as OIDC, SAML and CAS.
+ * `begin` sends the browser to the form with the login's state; the form posts back to the
+ * generic callback; `complete` returns the username as the subject.
+ */
+export class DevConnector implements UpstreamConnector {
+  constructor(
+    readonly provider: DevProviderConfig,
+    private readonly publicBase: string,
+  ) {}
+
+  async begin(ctx: UpstreamLoginContext): Promise<BeginResult> {
+    const url = new URL(devLoginPath(this.provider.id), this.publicBase);
+    url.searchParams.set('state', ctx.state);
+    if (ctx.loginHint) url.searchParams.set('login_hint', ctx.loginHint);
+    if (ctx.prompt.includes('create')) url.searchParams.set('create', '1');
+    return { redirectUrl: url.href, saved: {} };
+  }
+
+  extractState(req: CallbackRequest): string | undefined {
+    const state = req.method === 'POST' ? req.body.state : req.query.state;
+    return state || undefined;
+  }
+
+  async complete(req: CallbackRequest): Promise<Assertion> {
+    if (req.method !== 'POST') throw new UpstreamError('malformed', 'The sign-in form was not submitted.');
+    const parsed = form.safeParse(req.body);
+    if (!parsed.success) {
+      throw new UpstreamError('malformed', parsed.error.issues.find((i) => i.path[0] === 'username')?.message ?? 'The sign-in form was incomplete.');
+    }
+    const { username, displayName } = parsed.data;
+    return {
+      providerId: this.provider.id,
+      subject: username,
+      attributes: { username, ...(displayName ? { displayName } : {}) },
+    };
+  }
+}
+
+/** Factory for the connector registry (`kind: dev`). */
+export function createDevConnector(provider: DevProviderConfig, deps: { publicBase: string }): UpstreamConnector {
+  return new DevConnector(provider, deps.publicBase);
+}

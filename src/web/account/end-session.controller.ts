@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { KeyStore } from '../../crypto/key-store.js';
+import { LOGGER } from '../../http/logger.module.js';
+import { BrowserSessionsService } from '../../identity/browser-sessions.service.js';
+import { LoginPages } from '../../login/login.pages.js';
+import { LoginService } from '../../login/login.service.js';
+import { ConnectorRegistry } from '../../upstream/connector-registry.js';
+import { acceptLanguages } from '../../oauth2/clients/client-display.js';
+import { ClientService } from '../../oauth2/clients/client.service.js';
+import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
+import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
+import { KeyValueStore } from '../../storage/kv-store.js';
+import { clearSessionCookie } from '../cookies.js';
+import { CsrfService } from '../csrf.service.js';
+import { parseForm, singleValues } from '../form.js';
+import { PageError } from '../page-error.js';
+
+const params = z.object({
+  id_token_hint: z.string().max(16_384).optional(),
+  client_id: z.string().max(128).optional(),
+  post_logout_redirect_uri: z.string().max(2048).optional(),
+  state: z.string().max(2048).optional(),
+});
+type Params = z.infer<typeof params>;
+
+const invalid = (message: string, reason: string) => new PageError(400, 'Sign-out request not valid', message, { reason });
+const returnKey = (state: string) => `logout-return:${state}`;
+
+/**
+ * OIDC RP-initiated logout (`end_session_endpoint`): validates `id_token_hint` (our signature;
+ * an expired hint is fine), `client_id` and `post_logout_redirect_uri` (exactly one of the client's
+ * registered URIs), asks the user to confirm, ends the browser session and every session born from
+ * it, then optionally passes through the upstream IdP's logout before returning to the client.
+ */
+@Controller(OAUTH2_PATHS.endSession)
+export class EndSessionController {
+  private readonly jwks: ReturnType<typeof createLocalJWKSet>;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    keys: KeyStore,
+    private readonly logins: LoginService,
+    private readonly pages: LoginPages,
+    private readonly csrf: CsrfService,
+    private readonly clients: ClientService,
+    private readonly completer: AuthorizationCompleter,
+    private readonly terminator: SessionTerminator,
+    private readonly sessions: BrowserSessionsService,
+    private readonly connectors: ConnectorRegistry,
+    private readonly kv: KeyValueStore,
+  ) {
+    this.jwks = createLocalJWKSet(keys.jwks);
+  }
+
+  @Get()
+  async confirm(@Query() rawQuery: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const p = this.parse(rawQuery);
+    const { clientId, finalUrl } = await this.validate(p);
+    const current = await this.logins.currentSession(req);
+    if (!current) return this.finish(reply, finalUrl);
+    const client = clientId ? await this.completer.clientDisplay(clientId, acceptLanguages(req.headers['accept-language'])).catch(() => undefined) : undefined;
+    await this.pages.page(reply, 'logout', 200, {
+      title: 'Sign out',
+      client,
+      user_id: `@${current.user.localpart}:${this.config.matrix.homeserver}`,
+      csrf: this.csrf.token(req, reply, `logout:${current.browserSession.id}`),
+      action: `${this.config.http.public_base}${OAUTH2_PATHS.endSession}`,
+      client_id: clientId,
+      post_logout_redirect_uri: finalUrl ? p.post_logout_redirect_uri : undefined,
+      state: finalUrl ? p.state : undefined,
+      cancel_url: `${this.config.http.public_base}${OAUTH2_PATHS.account}`,
+    });
+  }
+
+  @Post()
+  async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.logins.currentSession(req);
+    if (current) this.csrf.verify(req, `logout:${current.browserSession.id}`);
+    const p = parseForm(params, req.body);
+    const { finalUrl } = await this.validate({ ...p, id_token_hint: undefined });
+    clearSessionCookie(reply, this.config);
+    if (!current) return this.finish(reply, finalUrl);
+
+    const browser = await this.sessions.findActive(current.browserSession.id);
+    await this.terminator.endBrowserSession(current.browserSession.id, 'user_logout');
+    const upstream = browser?.upstreamSessionId ? await this.upstreamLogoutUrl(browser.upstreamSessionId, finalUrl) : undefined;
+    if (upstream) return this.redirect(reply, upstream);
+    return this.finish(reply, finalUrl);
+  }
+
+  /** Where the upstream IdP sends the browser back after its own logout. */
+  @Get('done')
+  async done(@Query() rawQuery: unknown, @Res() reply: FastifyReply) {
+    const state = singleValues(rawQuery).state;
+    const finalUrl = state && state.length <= 128 ? await this.kv.take(returnKey(state)) : undefined;
+    return this.finish(reply, finalUrl || undefined);
+  }
+
+  private parse(raw: unknown): Params {
+    const r = params.safeParse(singleValues(raw));
+    if (!r.success) throw invalid('This sign-out request is malformed.', 'params_invalid');
+    return r.data;
+  }
+
+  private async validate(p: Params): Promise<{ clientId?: string; finalUrl?: string }> {
+    let audience: string[] = [];
+    if (p.id_token_hint) {
+      const claims = await this.verifyHint(p.id_token_hint);
+      audience = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
+      if (p.client_id && !audience.includes(p.client_id)) throw invalid('The sign-out request names another application than its ID token.', 'client_id_mismatch');
+    }
+    const clientId = p.client_id ?? (audience.length === 1 ? audience[0] : undefined);
+    if (!p.post_logout_redirect_uri) return { clientId };
+    if (!clientId) throw invalid('The sign-out request does not say which application it comes from.', 'client_missing');
+    const client = await this.clients.find(clientId);
+    if (!client) throw invalid('The application of this sign-out request is not registered here.', 'client_unknown');
+    const declared = client.metadata.post_logout_redirect_uris;
+    const registered = Array.isArray(declared) ? declared.filter((u): u is string => typeof u === 'string') : client.redirectUris;
+    if (!registered.includes(p.post_logout_redirect_uri)) {
+      throw invalid('The address to return to after signing out is not registered for this application.', 'post_logout_redirect_uri_unregistered');
+    }
+    const url = new URL(p.post_logout_redirect_uri);
+    if (p.state !== undefined) url.searchParams.set('state', p.state);
+    return { clientId, finalUrl: url.href };
+  }
+
+  private async verifyHint(token: string): Promise<JWTPayload> {
+    try {
+      return (await jwtVerify(token, this.jwks, { issuer: this.config.http.public_base })).payload;
+    } catch (err) {
+      // An expired ID token is a fine hint (OIDC RP-Initiated Logout §2): its signature was checked first.
+      if (err instanceof joseErrors.JWTExpired) return err.payload;
+      throw invalid('The ID token in this sign-out request is not valid.', 'id_token_hint_invalid');
+    }
+  }
+
+  private async upstreamLogoutUrl(upstreamSessionId: string, finalUrl: string | undefined): Promise<string | undefined> {
+    const session = await this.sessions.upstreamSession(upstreamSessionId);
+    const connector = session ? this.connectors.get(session.providerId) : undefined;
+    if (!session || !connector?.logoutUrl) return undefined;
+    const state = randomBytes(24).toString('base64url');
+    try {
+      const url = await connector.logoutUrl(
+        { providerId: session.providerId, subject: session.subject, upstreamSid: session.upstreamSid, details: session.details },
+        { returnTo: `${this.config.http.public_base}${OAUTH2_PATHS.endSession}/done`, state },
+      );
+      if (url && finalUrl) await this.kv.set(returnKey(state), finalUrl, 3600);
+      return url;
+    } catch (err) {
+      // The local sign-out already happened; an unreachable IdP must not leave the user stuck.
+      this.logger.warn({ err, providerId: session.providerId }, 'upstream logout URL failed');
+      return undefined;
+    }
+  }
+
+  private async finish(reply: FastifyReply, finalUrl: string | undefined) {
+    if (finalUrl) return this.redirect(reply, finalUrl);
+    await this.pages.page(reply, 'message', 200, { title: 'Signed out', message: 'You are signed out. You can close this page.' });
+  }
+
+  private redirect(reply: FastifyReply, location: string): void {
+    void reply.status(303).header('Cache-Control', 'no-store').header('Location', location).send();
+  }
+}

@@ -1,0 +1,338 @@
+import { describe, expect, it } from '@jest/globals';
+import { createActor, fromPromise, initialTransition, SimulatedClock, transition, waitFor, type SnapshotFrom } from 'xstate';
+import {
+  loginMachine,
+  statePath,
+  type LoginEvent,
+  type LoginInput,
+  type LoginTarget,
+  type BeginUpstreamInput,
+  type BeginUpstreamOutput,
+  type LinkIdentityOutput,
+  type CompleteUpstreamInput,
+  type RegisterAccountInput,
+  type RegisterAccountOutput,
+  type MapIdentityInput,
+  type StartSessionInput,
+  type CheckConsentInput,
+  type CompleteLoginInput,
+} from '../../../src/login/login.machine.js';
+import type { AuthorizationRequest } from '../../../src/oauth2/authorize/authorization-request.js';
+import type { Assertion } from '../../../src/upstream/connector.js';
+import type { MappedIdentity } from '../../../src/identity/mapped-identity.js';
+import { PageError } from '../../../src/web/page-error.js';
+import { UpstreamError } from '../../../src/upstream/connector.js';
+
+const request = (over: Partial<AuthorizationRequest> = {}): AuthorizationRequest => ({
+  clientId: 'client-1',
+  redirectUri: 'https://app.example/cb',
+  responseMode: 'query',
+  scope: ['urn:matrix:client:api:*', 'urn:matrix:client:device:ABCDEFGHIJ'],
+  deviceId: 'ABCDEFGHIJ',
+  state: 'st',
+  codeChallenge: 'x'.repeat(43),
+  prompt: [],
+  ...over,
+});
+const target = (over: Partial<AuthorizationRequest> = {}): LoginTarget => ({ kind: 'authorization', request: request(over) });
+
+const input = (over: Partial<LoginInput> = {}): LoginInput => ({
+  loginId: 'L1',
+  target: target(),
+  providerIds: ['corp', 'dev'],
+  now: 1_000_000,
+  ttlSeconds: 1800,
+  ...over,
+});
+const session = { user: { id: 'U1', localpart: 'alice' }, browserSession: { id: 'B1', authenticatedAt: 999 } };
+
+const callback = (state: string): LoginEvent => ({
+  type: 'UPSTREAM_CALLBACK',
+  providerId: 'corp',
+  state,
+  callback: { method: 'POST', url: 'http://x/upstream/corp/callback', query: {}, body: { state, username: 'alice' }, ip: '127.0.0.1' },
+});
+
+const assertion: Assertion = { providerId: 'corp', subject: 'alice', attributes: { username: 'alice' }, upstreamSid: 'sid-1' };
+const mapped = (action: 'force' | 'suggest' = 'force'): MappedIdentity => ({
+  providerId: 'corp',
+  subject: 'alice',
+  localpart: { value: 'alice', action, mode: action === 'force' ? 'use' : 'ask', sync: 'first_login' },
+  displayname: { action: 'force', sync: 'first_login' },
+  email: { action: 'force', sync: 'first_login' },
+  onConflict: 'fail',
+});
+
+/** Implementations that record their calls (real promises, no I/O). */
+function actors(opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; register?: (i: RegisterAccountInput) => boolean; failComplete?: unknown } = {}) {
+  const calls: string[] = [];
+  const impl = {
+    beginUpstream: fromPromise(async ({ input }: { input: BeginUpstreamInput }): Promise<BeginUpstreamOutput> => {
+      calls.push(`begin:${input.providerId}`);
+      return { state: `state-${calls.length}`, saved: { nonce: 'n' }, redirect: { url: `https://idp.example/auth?state=state-${calls.length}` } };
+    }),
+    completeUpstream: fromPromise(async ({ input }: { input: CompleteUpstreamInput }) => {
+      calls.push(`complete:${input.state}`);
+      if (opts.failComplete) throw opts.failComplete;
+      return assertion;
+    }),
+    mapIdentity: fromPromise(async (_: { input: MapIdentityInput }) => {
+      calls.push('map');
+      return mapped(opts.link === 'register' ? 'suggest' : 'force');
+    }),
+    linkIdentity: fromPromise(async (_: { input: { providerId: string; mapped: MappedIdentity } }): Promise<LinkIdentityOutput> => {
+      calls.push('link');
+      return opts.link === 'register' ? { outcome: 'register' as const, suggestion: 'alice' } : { outcome: 'signed_in' as const, user: { id: 'U1', localpart: 'alice' } };
+    }),
+    registerAccount: fromPromise(async ({ input }: { input: RegisterAccountInput }): Promise<RegisterAccountOutput> => {
+      calls.push(`register:${input.localpart}`);
+      return (opts.register ?? (() => true))(input) ? { ok: true as const, user: { id: 'U2', localpart: input.localpart } } : { ok: false as const, error: 'taken' };
+    }),
+    startSession: fromPromise(async (_: { input: StartSessionInput }) => {
+      calls.push('session');
+      return { id: 'B9', authenticatedAt: 5 };
+    }),
+    checkConsent: fromPromise(async (_: { input: CheckConsentInput }) => {
+      calls.push('checkConsent');
+      return { needed: opts.needConsent ?? true };
+    }),
+    completeLogin: fromPromise(async ({ input }: { input: CompleteLoginInput }): Promise<{ redirectUrl?: string }> => {
+      calls.push(`completeLogin:${input.consentGiven}`);
+      return { redirectUrl: 'https://app.example/cb?code=C&state=st' };
+    }),
+    rejectLogin: fromPromise(async (_: { input: { target: LoginTarget } }): Promise<void> => {
+      calls.push('reject');
+    }),
+  };
+  return { calls, machine: loginMachine.provide({ actors: impl }) };
+}
+
+type Snap = SnapshotFrom<typeof loginMachine>;
+const settle = (actor: { getSnapshot(): Snap } & Parameters<typeof waitFor>[0]) =>
+  waitFor(actor as never, (s: Snap) => s.status !== 'active' || !s.hasTag('busy')) as Promise<Snap>;
+
+describe('login machine: transitions (no side effects)', () => {
+  it('shows the picker when several providers are offered and none is chosen', () => {
+    const [s] = initialTransition(loginMachine, input());
+    expect(s.value).toBe('selectingProvider');
+    expect(s.hasTag('waiting')).toBe(true);
+  });
+
+  it('skips the picker when a provider is preselected (single provider, ?provider= or login_hint)', () => {
+    const [s, actions] = initialTransition(loginMachine, input({ preselectedProvider: 'corp' }));
+    expect(s.value).toBe('redirectingUpstream');
+    expect(s.hasTag('busy')).toBe(true);
+    expect(actions.some((a) => a.type === 'xstate.spawnChild')).toBe(true);
+  });
+
+  it('ignores a preselected provider that is not offered', () => {
+    const [s] = initialTransition(loginMachine, input({ preselectedProvider: 'nope' }));
+    expect(s.value).toBe('selectingProvider');
+  });
+
+  it('reuses an existing browser session: straight to consent, no upstream', () => {
+    const [s] = initialTransition(loginMachine, input({ session }));
+    expect(statePath(s.value)).toBe('consenting.checking');
+    expect(s.context.user).toEqual(session.user);
+  });
+
+  it('prompt=login and prompt=create do not reuse the browser session', () => {
+    for (const prompt of [['login'], ['create']]) {
+      const [s] = initialTransition(loginMachine, input({ session, target: target({ prompt }) }));
+      expect(s.value).toBe('selectingProvider');
+      expect(s.context.user).toBeUndefined();
+    }
+  });
+
+  it('prompt=none without a browser session fails with login_required', () => {
+    const [s] = initialTransition(loginMachine, input({ target: target({ prompt: ['none'] }) }));
+    expect(s.value).toBe('failed');
+    expect(s.status).toBe('done');
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'login_required' });
+  });
+
+  it('PROVIDER_CHOSEN moves to redirectingUpstream only for an offered provider', () => {
+    const [s0] = initialTransition(loginMachine, input());
+    expect(s0.can({ type: 'PROVIDER_CHOSEN', providerId: 'evil' })).toBe(false);
+    expect(s0.can({ type: 'PROVIDER_CHOSEN', providerId: 'dev' })).toBe(true);
+    const [s1] = transition(loginMachine, s0, { type: 'PROVIDER_CHOSEN', providerId: 'dev' });
+    expect(s1.value).toBe('redirectingUpstream');
+    expect(s1.context.providerId).toBe('dev');
+  });
+
+  it('rejects events that are not valid in the current state', () => {
+    const [s0] = initialTransition(loginMachine, input());
+    expect(s0.can({ type: 'CONSENT_GIVEN' })).toBe(false);
+    expect(s0.can({ type: 'FORM_SUBMITTED', localpart: 'x' })).toBe(false);
+    expect(s0.can(callback('anything'))).toBe(false);
+    // An invalid event leaves the snapshot unchanged.
+    const [s1] = transition(loginMachine, s0, { type: 'CONSENT_GIVEN' });
+    expect(s1.value).toBe('selectingProvider');
+  });
+
+  it('CANCEL goes through cancelling (device codes are denied there) to failed with access_denied', () => {
+    const [s0] = initialTransition(loginMachine, input());
+    const [s1] = transition(loginMachine, s0, { type: 'CANCEL' });
+    expect(s1.value).toBe('cancelling');
+  });
+
+  it('TIMEOUT expires a login in any waiting state', () => {
+    const [s0] = initialTransition(loginMachine, input());
+    const [s1] = transition(loginMachine, s0, { type: 'TIMEOUT' });
+    expect(s1.value).toBe('expired');
+    expect(s1.status).toBe('done');
+    expect(s1.can({ type: 'PROVIDER_CHOSEN', providerId: 'dev' })).toBe(false);
+  });
+});
+
+describe('login machine: running with provided actors', () => {
+  it('picker → upstream → callback → mapping → linking → session → consent → completed', async () => {
+    const { calls, machine } = actors();
+    const actor = createActor(machine, { input: input() }).start();
+    actor.send({ type: 'PROVIDER_CHOSEN', providerId: 'corp' });
+    let s = await settle(actor);
+    expect(statePath(s.value)).toBe('awaitingCallback.waiting');
+    expect(s.context.upstream).toMatchObject({ state: 'state-1', redirect: { url: expect.stringContaining('idp.example') } });
+
+    expect(s.can(callback('forged'))).toBe(false);
+    actor.send(callback('state-1'));
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('consenting.asking');
+    expect(s.context.upstream).toBeUndefined();
+    expect(s.context.assertion).toBeUndefined();
+    expect(s.context.browserSession).toEqual({ id: 'B9', authenticatedAt: 5 });
+    expect(s.context.newBrowserSession).toBe(true);
+
+    actor.send({ type: 'CONSENT_GIVEN' });
+    s = await settle(actor);
+    expect(s.value).toBe('completed');
+    expect(s.context.redirectUrl).toContain('code=C');
+    expect(calls).toEqual(['begin:corp', 'complete:state-1', 'map', 'link', 'session', 'checkConsent', 'completeLogin:true']);
+    actor.stop();
+  });
+
+  it('skips the consent page when consent was already given', async () => {
+    const { calls, machine } = actors({ needConsent: false });
+    const actor = createActor(machine, { input: input({ session }) }).start();
+    const s = await settle(actor);
+    expect(s.value).toBe('completed');
+    expect(calls).toEqual(['checkConsent', 'completeLogin:false']);
+  });
+
+  it('prompt=none with a session but no consent fails with consent_required', async () => {
+    const { machine } = actors({ needConsent: true });
+    const actor = createActor(machine, { input: input({ session, target: target({ prompt: ['none'] }) }) }).start();
+    const s = await settle(actor);
+    expect(s.value).toBe('failed');
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'consent_required' });
+  });
+
+  it('registration: a refused localpart keeps the form with the error; an accepted one signs in', async () => {
+    const { calls, machine } = actors({ link: 'register', register: (i) => i.localpart !== 'taken' });
+    const actor = createActor(machine, { input: input({ preselectedProvider: 'corp' }) }).start();
+    let s = await settle(actor);
+    actor.send(callback(s.context.upstream!.state));
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('registering.choosing');
+    expect(s.context.registration).toEqual({ suggestion: 'alice', fixed: false });
+
+    actor.send({ type: 'FORM_SUBMITTED', localpart: 'taken' });
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('registering.choosing');
+    expect(s.context.registration).toMatchObject({ suggestion: 'alice', value: 'taken', error: 'taken' });
+
+    actor.send({ type: 'FORM_SUBMITTED', localpart: 'alice2' });
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('consenting.asking');
+    expect(s.context.user).toEqual({ id: 'U2', localpart: 'alice2' });
+    expect(calls).toContain('register:alice2');
+  });
+
+  it('an upstream error fails the login with its user-safe message only', async () => {
+    const { machine } = actors({ failComplete: new UpstreamError('signature_invalid', 'The sign-in response could not be verified.', new Error('secret detail')) });
+    const actor = createActor(machine, { input: input({ preselectedProvider: 'corp' }) }).start();
+    let s = await settle(actor);
+    actor.send(callback(s.context.upstream!.state));
+    s = await settle(actor);
+    expect(s.value).toBe('failed');
+    expect(s.context.failure).toEqual({ kind: 'page', status: 400, title: 'Sign-in failed', message: 'The sign-in response could not be verified.' });
+    expect(JSON.stringify(s.context)).not.toContain('secret detail');
+  });
+
+  it('a page error (locked account) keeps its status and wording', async () => {
+    const { machine } = actors();
+    const locked = machine.provide({
+      actors: {
+        linkIdentity: fromPromise(async (_: { input: { providerId: string; mapped: MappedIdentity } }): Promise<LinkIdentityOutput> => {
+          throw new PageError(403, 'Account locked', 'This account has been locked.');
+        }),
+      },
+    });
+    const actor = createActor(locked, { input: input({ preselectedProvider: 'corp' }) }).start();
+    let s = await settle(actor);
+    actor.send(callback(s.context.upstream!.state));
+    s = await settle(actor);
+    expect(s.context.failure).toEqual({ kind: 'page', status: 403, title: 'Account locked', message: 'This account has been locked.' });
+  });
+
+  it('CANCEL on the consent page ends in access_denied after rejectLogin ran', async () => {
+    const { calls, machine } = actors();
+    const actor = createActor(machine, { input: input({ session }) }).start();
+    await settle(actor);
+    actor.send({ type: 'CANCEL' });
+    const s = await settle(actor);
+    expect(s.value).toBe('failed');
+    expect(s.context.failure).toMatchObject({ kind: 'oauth', code: 'access_denied' });
+    expect(calls).toContain('reject');
+  });
+});
+
+describe('login machine: persistence', () => {
+  it('survives a JSON round trip of the persisted snapshot and resumes without re-running anything', async () => {
+    const first = actors();
+    const a1 = createActor(first.machine, { input: input({ preselectedProvider: 'corp' }) }).start();
+    const waiting = await settle(a1);
+    expect(statePath(waiting.value)).toBe('awaitingCallback.waiting');
+    const stored = JSON.parse(JSON.stringify(a1.getPersistedSnapshot()));
+    a1.stop();
+
+    const second = actors();
+    const a2 = createActor(second.machine, { snapshot: stored, input: undefined as never }).start();
+    const restored = a2.getSnapshot();
+    expect(statePath(restored.value)).toBe('awaitingCallback.waiting');
+    expect(restored.hasTag('waiting')).toBe(true);
+    expect(restored.context).toEqual(waiting.context);
+    expect(restored.can(callback(waiting.context.upstream!.state))).toBe(true);
+    expect(restored.can({ type: 'CONSENT_GIVEN' })).toBe(false);
+    // Restoring neither re-entered a state nor restarted an actor.
+    expect(second.calls).toEqual([]);
+
+    a2.send(callback(waiting.context.upstream!.state));
+    const s = await settle(a2);
+    expect(statePath(s.value)).toBe('consenting.asking');
+    expect(second.calls[0]).toBe(`complete:${waiting.context.upstream!.state}`);
+
+    // Round trip again in the consent state, then finish.
+    const stored2 = JSON.parse(JSON.stringify(a2.getPersistedSnapshot()));
+    a2.stop();
+    const third = actors();
+    const a3 = createActor(third.machine, { snapshot: stored2, input: undefined as never }).start();
+    a3.send({ type: 'CONSENT_GIVEN' });
+    expect((await settle(a3)).value).toBe('completed');
+    expect(third.calls).toEqual(['completeLogin:true']);
+  });
+});
+
+describe('login machine: expiry', () => {
+  it('expires after login.ttl on the (simulated) clock', async () => {
+    const clock = new SimulatedClock();
+    const { machine } = actors();
+    const actor = createActor(machine, { input: input({ ttlSeconds: 60 }), clock }).start();
+    expect(actor.getSnapshot().value).toBe('selectingProvider');
+    clock.increment(59_999);
+    expect(actor.getSnapshot().value).toBe('selectingProvider');
+    clock.increment(1);
+    expect(actor.getSnapshot().value).toBe('expired');
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+});
