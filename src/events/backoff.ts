@@ -34,3 +34,8 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number, 
   const exp = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exp / 2 + random() * (exp / 2));
 }
+
+/** Users delivered in parallel by one process (each user's events stay sequential). */
+export const DELIVERY_CONCURRENCY = 32;
+/** /health/ready reports the bus `degraded` when an event has waited longer than this, in ms. */
+export const DEGRADED_AFTER_MS = 5 * 60_000;

@@ -12,12 +12,22 @@ export abstract class Outbox {
   abstract notify(): void;
 }
 
-/** Writes the row; the relay picks it up. */
+/**
+ * Writes the row; the relay picks it up.
+ *
+ * Order per user is the order of outbox ids, so ids of one user must be handed out in commit order.
+ * SQLite runs one transaction at a time, so that holds. On PostgreSQL two concurrent transactions
+ * could take ids 5 and 6 and commit 6 first; a transaction-scoped advisory lock on the user key makes
+ * the second writer of the same user wait for the first to commit before it takes its id.
+ */
 export class DbOutbox extends Outbox {
   private listeners: (() => void)[] = [];
 
   async enqueue(em: EntityManager, event: HomeserverEvent): Promise<void> {
     const { kind, localpart, ...payload } = event;
+    if (em.connection.options.type === 'postgres') {
+      await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`causeway.outbox:${localpart}`]);
+    }
     await em.insert(OutboxEntity, {
       user_key: localpart,
       kind,
@@ -32,7 +42,10 @@ export class DbOutbox extends Outbox {
     for (const l of this.listeners) l();
   }
 
-  onNotify(listener: () => void): void {
+  onNotify(listener: () => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 }

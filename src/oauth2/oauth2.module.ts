@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { Outbox, DbOutbox } from '../events/outbox.js';
 import { AuthorizationCompleter, DeviceGrantDecider, SessionTerminator } from './oauth2.contracts.js';
 import { ClientService } from './clients/client.service.js';
 import { AuthorizationService } from './authorize/authorization.service.js';
@@ -19,7 +18,7 @@ import { DeviceProvisioner } from './homeserver/device-provisioner.js';
 import { DiscoveryController } from './discovery/discovery.controller.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { TokenController } from './token/token.controller.js';
-import { IntrospectionController } from './introspect/introspection.controller.js';
+import { IntrospectionEndpoint } from './introspect/introspection.endpoint.js';
 import { RevocationController } from './revoke/revocation.controller.js';
 import { UserinfoController } from './userinfo/userinfo.controller.js';
 import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
@@ -34,19 +33,16 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     DiscoveryController,
     RegistrationController,
     TokenController,
-    IntrospectionController,
     RevocationController,
     UserinfoController,
     DeviceAuthorizationController,
   ],
   providers: [
-    // TEMPORARY until the events module is merged (branch hs-events), which provides it globally.
-    // HomeserverAdapter comes from HomeserverModule (global).
-    { provide: Outbox, useClass: DbOutbox },
     ClientService,
     ClientAuthenticator,
     IntrospectionCache,
     IntrospectionService,
+    IntrospectionEndpoint,
     SessionEnder,
     TokenIssuer,
     DeviceProvisioner,

@@ -37,27 +37,50 @@ async function withClientsLock<T>(stateDir: string, fn: () => T): Promise<T> {
   }
 }
 
-/** Adds (or replaces, by client_id) clients of the OIDC peer; starts the peer if needed. */
-export async function oidcPeerWithClients(...clients: OidcPeerClient[]): Promise<Peer> {
-  const peer = await ensurePeer('oidc');
-  const file = join(peer.stateDir, 'clients.json');
-  await withClientsLock(peer.stateDir, () => {
+function updateClients(stateDir: string, update: (list: OidcPeerClient[]) => OidcPeerClient[]): Promise<void> {
+  const file = join(stateDir, 'clients.json');
+  return withClientsLock(stateDir, () => {
     let list: OidcPeerClient[] = [];
     try {
       list = JSON.parse(readFileSync(file, 'utf8')) as OidcPeerClient[];
     } catch {
       list = [];
     }
-    const ids = new Set(clients.map((c) => c.client_id));
-    list = [...list.filter((c) => !ids.has(c.client_id)), ...clients.map((c) => ({ backchannel_logout_session_required: !!c.backchannel_logout_uri, ...c }))];
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(list, null, 2));
+    writeFileSync(tmp, JSON.stringify(update(list), null, 2));
     renameSync(tmp, file);
   });
+}
+
+/** Adds (or replaces, by client_id) clients of the OIDC peer; starts the peer if needed. */
+export async function oidcPeerWithClients(...clients: OidcPeerClient[]): Promise<Peer> {
+  const peer = await ensurePeer('oidc');
+  const ids = new Set(clients.map((c) => c.client_id));
+  await updateClients(peer.stateDir, (list) => [
+    ...list.filter((c) => !ids.has(c.client_id)),
+    ...clients.map((c) => ({ backchannel_logout_session_required: !!c.backchannel_logout_uri, ...c })),
+  ]);
   return peer;
 }
 
-/** Ends every session of a user at the peer, which sends back-channel logout tokens. */
+/**
+ * Removes a file's clients when it is done: the peer then stops sending back-channel logout tokens
+ * to their (closed) endpoints when another file logs the same user out.
+ */
+export async function removeOidcPeerClients(peer: Peer, ...clientIds: string[]): Promise<void> {
+  const ids = new Set(clientIds);
+  await updateClients(peer.stateDir, (list) => list.filter((c) => !ids.has(c.client_id)));
+}
+
+/** The back-channel logout errors of the given clients only (the peer is shared by every test file). */
+export function errorsFor(out: { errors: unknown[] }, clientId: string): unknown[] {
+  return out.errors.filter((e) => (e as { client?: string }).client === clientId);
+}
+
+/**
+ * Ends every session of a user at the peer, which sends back-channel logout tokens to every client
+ * the user signed in to (from any test file: check only your own client's outcome).
+ */
 export async function peerAdminLogout(peer: Peer, sub: string): Promise<{ sub: string; sessions: number; notified: string[]; errors: unknown[] }> {
   const res = await fetch(`${peer.url}/admin/logout`, { method: 'POST', body: new URLSearchParams({ sub }) });
   return (await res.json()) as { sub: string; sessions: number; notified: string[]; errors: unknown[] };

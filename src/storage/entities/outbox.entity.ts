@@ -3,10 +3,13 @@ import { NullableTimestampColumn, TimestampColumn } from '../columns.js';
 
 /**
  * Something the homeserver must learn, written in the same transaction as the change itself.
- * The relay publishes it (at least once); consumers deliver it in order per user.
+ * The relay publishes it (at least once); consumers deliver it in order per user. The row is the
+ * source of truth: a stream message only says "this user has work"; `delivered_at` is set once the
+ * homeserver confirmed, `dead_at` once delivery gave up (dead letter, replayable).
  */
 @Entity('outbox')
 @Index(['published_at', 'id'])
+@Index('IDX_outbox_pending', ['user_key', 'id'], { where: 'delivered_at IS NULL AND dead_at IS NULL' })
 export class OutboxEntity {
   // integer (not bigint): SQLite only auto-increments an INTEGER PRIMARY KEY; 2^31 events is ample.
   @PrimaryGeneratedColumn({ type: 'integer' }) id!: number;
@@ -16,5 +19,11 @@ export class OutboxEntity {
   @Column({ type: 'simple-json' }) payload!: Record<string, unknown>;
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() published_at!: number | null;
-  @NullableTimestampColumn() delivered_at!: number | null;
+  @Index() @NullableTimestampColumn() delivered_at!: number | null;
+  /** Failed delivery attempts so far (across consumers and restarts). */
+  @Column({ type: 'integer', default: 0 }) attempts!: number;
+  /** Set when delivery gave up after `events.max_attempts` (or a permanent error): a dead letter. */
+  @NullableTimestampColumn() dead_at!: number | null;
+  /** The last delivery error (no secrets: status, errcode, message). */
+  @Column({ type: 'varchar', length: 500, nullable: true, default: null }) last_error!: string | null;
 }

@@ -1,6 +1,8 @@
+import { OutboxDelivery1795614948900 as PostgresOutboxDelivery1795614948900 } from './postgres/1795614948900-OutboxDelivery.js';
+import { OutboxDelivery1795614948900 as SqliteOutboxDelivery1795614948900 } from './sqlite/1795614948900-OutboxDelivery.js';
 import { Initial1795613140853 as PostgresInitial1795613140853 } from './postgres/1795613140853-Initial.js';
 import { Initial1795613140853 as SqliteInitial1795613140853 } from './sqlite/1795613140853-Initial.js';
 // Migrations are generated per database by `npm run migration:generate -- <Name>` (scripts/migration-generate.js)
 // and never edited after they shipped. test/integration/storage checks that entities and migrations agree.
-export const SQLITE_MIGRATIONS: Function[] = [SqliteInitial1795613140853];
-export const POSTGRES_MIGRATIONS: Function[] = [PostgresInitial1795613140853];
+export const SQLITE_MIGRATIONS: Function[] = [SqliteInitial1795613140853, SqliteOutboxDelivery1795614948900];
+export const POSTGRES_MIGRATIONS: Function[] = [PostgresInitial1795613140853, PostgresOutboxDelivery1795614948900];

@@ -1,21 +1,52 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { providerBaseShape } from '../provider.config.js';
 
-/** An upstream CAS 2.0/3.0 server (Apereo CAS, django-cas-server, ...). */
+const cidr = z.string().refine((s) => {
+  try {
+    ipaddr.parseCIDR(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a CIDR range like 10.0.0.0/8 or 2001:db8::/32');
+
+/**
+ * An upstream CAS 2.0/3.0 server (Apereo CAS, django-cas-server, ...).
+ *
+ * Templates see the CAS user (`<cas:user>`) as `user.user` and every released attribute by its
+ * name (`user.mail`, `user.eduPersonAffiliation`; repeated attributes as lists). `claims.subject`
+ * defaults to the CAS user, which is also what Synapse stored as the external id of its CAS users.
+ */
 export const casProviderSchema = z
   .object({
     ...providerBaseShape,
     kind: z.literal('cas'),
     /** CAS base URL, e.g. https://cas.example.edu/cas (login at /login, validation at /serviceValidate or /p3/serviceValidate). */
-    server_url: z.url(),
-    protocol: z.union([z.literal(2), z.literal(3)]).default(3),
-    /** Send `gateway=true` (no interactive login at CAS). */
+    server_url: z.url().transform((u) => u.replace(/\/+$/, '')),
+    /** 3: validate at /p3/serviceValidate (attributes are standard); 2: at /serviceValidate (attributes only as a server extension). */
+    protocol: z.literal([2, 3]).default(3),
+    /** Send `gateway=true`: CAS signs in only people who already have a CAS session and never shows its login form. */
     gateway: z.boolean().default(false),
+    /** Bound on the ticket validation request (connect + answer). */
     timeout_ms: z.number().int().min(100).max(60000).default(5000),
-    /** CIDR ranges allowed to POST Single Logout requests (empty = any). */
-    slo_allowed_from: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'expected a CIDR range like 10.0.0.0/8')).default([]),
+    /**
+     * Addresses allowed to POST Single Logout requests (CIDR ranges; empty = any). With
+     * `http.trust_proxy`, the client address is taken from X-Forwarded-For.
+     */
+    slo_allowed_from: z.array(cidr).default([]),
+    /**
+     * Signing out of Causeway also signs out of CAS (the browser is sent to {server_url}/logout and
+     * back). Off by default: it ends the person's single sign-on for every other campus service too.
+     */
+    upstream_logout: z.boolean().default(false),
     /** Test/dev only: allow plain http to the CAS server. */
     allow_insecure_http: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (!o.allow_insecure_http && !o.server_url.startsWith('https://')) {
+      ctx.addIssue({ code: 'custom', path: ['server_url'], message: 'must be https (allow_insecure_http: true only for tests)' });
+    }
+  });
 export type CasProviderConfig = z.infer<typeof casProviderSchema>;

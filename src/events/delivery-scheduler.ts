@@ -1,0 +1,146 @@
+import type { DeliveryOutcome } from './event-delivery.js';
+import { backoffDelay } from './backoff.js';
+
+/**
+ * Runs deliveries per user: never two runs for one user at once (that is what keeps a user's
+ * events in order inside one process), a bounded number of users in parallel, and a user whose
+ * homeserver calls fail waits out its back-off without holding up anyone else.
+ */
+export interface SchedulerOptions {
+  concurrency: number;
+  /** Delivers one user's pending rows. */
+  run: (userKey: string) => Promise<DeliveryOutcome>;
+  /** Called after every run (the Redis driver acknowledges messages here). */
+  settled?: (userKey: string, outcome: DeliveryOutcome | { status: 'error'; error: unknown }) => void | Promise<void>;
+  /** Back-off after a run threw (database trouble), in ms. */
+  errorBackoff?: (consecutive: number) => number;
+  now?: () => number;
+}
+
+interface UserState {
+  running: boolean;
+  /** Offered again while running: run once more afterwards. */
+  again: boolean;
+  retryAt: number;
+  timer?: NodeJS.Timeout;
+  errors: number;
+}
+
+export class DeliveryScheduler {
+  private readonly users = new Map<string, UserState>();
+  private readonly ready: string[] = [];
+  private readonly readySet = new Set<string>();
+  private active = 0;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** There may be work for this user: run it now, or after its back-off, or again after the current run. */
+  offer(userKey: string): void {
+    if (this.stopped) return;
+    let s = this.users.get(userKey);
+    if (!s) {
+      s = { running: false, again: false, retryAt: 0, errors: 0 };
+      this.users.set(userKey, s);
+    }
+    if (s.running) {
+      s.again = true;
+      return;
+    }
+    if (s.retryAt > this.now()) return;
+    if (!this.readySet.has(userKey)) {
+      this.readySet.add(userKey);
+      this.ready.push(userKey);
+    }
+    this.pump();
+  }
+
+  /** Users waiting for their back-off to end. */
+  backingOff(): number {
+    let n = 0;
+    for (const s of this.users.values()) if (!s.running && s.retryAt > this.now()) n++;
+    return n;
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Whether this user is being delivered or waits in the ready queue / back-off. */
+  isBusy(userKey: string): boolean {
+    const s = this.users.get(userKey);
+    return !!s && (s.running || this.readySet.has(userKey) || s.retryAt > this.now());
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.opts.concurrency && this.ready.length) {
+      const user = this.ready.shift()!;
+      this.readySet.delete(user);
+      const s = this.users.get(user)!;
+      s.running = true;
+      this.active++;
+      void this.runOne(user, s);
+    }
+  }
+
+  private async runOne(user: string, s: UserState): Promise<void> {
+    let outcome: DeliveryOutcome | { status: 'error'; error: unknown };
+    try {
+      outcome = await this.opts.run(user);
+      s.errors = 0;
+    } catch (error) {
+      s.errors++;
+      outcome = { status: 'error', error };
+    }
+    s.running = false;
+    this.active--;
+    if (outcome.status === 'retry' || outcome.status === 'error') {
+      const at = outcome.status === 'retry' ? outcome.retryAt : this.now() + (this.opts.errorBackoff?.(s.errors) ?? backoffDelay(s.errors, 500, 30_000));
+      s.retryAt = at;
+      s.again = false;
+      clearTimeout(s.timer);
+      s.timer = setTimeout(() => {
+        s.timer = undefined;
+        s.retryAt = 0;
+        this.offer(user);
+      }, Math.max(0, at - this.now()));
+      s.timer.unref?.();
+    } else if (outcome.status === 'more' || s.again) {
+      s.again = false;
+      this.offer(user);
+    } else {
+      // Done: forget the user so the map does not grow with every user ever seen.
+      if (!s.timer) this.users.delete(user);
+    }
+    try {
+      await this.opts.settled?.(user, outcome);
+    } catch {
+      /* acknowledgement trouble is the driver's to retry */
+    }
+    this.pump();
+    if (this.active === 0 && this.ready.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Stops starting runs and drops back-off timers; resolves once running deliveries finished (or `timeoutMs`). */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopped = true;
+    for (const s of this.users.values()) clearTimeout(s.timer);
+    this.ready.length = 0;
+    this.readySet.clear();
+    if (this.active === 0) return;
+    await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), new Promise<void>((r) => setTimeout(r, timeoutMs).unref?.())]);
+  }
+
+  /** Forgets a user's back-off and pending offers (its shard moved to another consumer). */
+  forget(userKey: string): void {
+    const s = this.users.get(userKey);
+    if (!s) return;
+    clearTimeout(s.timer);
+    if (!s.running) this.users.delete(userKey);
+    if (this.readySet.delete(userKey)) this.ready.splice(this.ready.indexOf(userKey), 1);
+  }
+}

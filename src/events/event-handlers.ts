@@ -1,0 +1,58 @@
+import { HomeserverError, type HomeserverAdapter } from '../homeserver/homeserver.adapter.js';
+import type { HomeserverEventKind } from './homeserver-event.js';
+import type { OutboxRow, OutboxStore } from './outbox.store.js';
+
+/**
+ * What each event kind asks of the homeserver (contracts/synapse-mas.md §3.3). Every call is
+ * idempotent, so a repeated delivery is harmless.
+ *
+ * | kind              | homeserver call                                                           |
+ * |-------------------|---------------------------------------------------------------------------|
+ * | devices.sync      | sync_devices with the devices of the user's still-active sessions, read   |
+ * |                   | at delivery time (so one call covers every sign-out queued before it)     |
+ * | user.provision    | provision_user (display name / emails / locked as given), then a sync     |
+ * | user.deactivate   | delete_user with `erase`                                                  |
+ * | user.reactivate   | reactivate_user                                                           |
+ * | user.displayname  | set_displayname / unset_displayname                                       |
+ * | device.rename     | update_device_display_name (a device already gone counts as done)         |
+ */
+
+/** Kinds whose consecutive rows of one user collapse into one call (the call reads current state). */
+export const COALESCING_KINDS: ReadonlySet<string> = new Set<HomeserverEventKind>(['devices.sync']);
+
+export class UnknownEventKindError extends Error {}
+
+export async function deliverRows(homeserver: HomeserverAdapter, store: OutboxStore, localpart: string, kind: string, rows: OutboxRow[]): Promise<void> {
+  const payload = rows[rows.length - 1]!.payload;
+  switch (kind as HomeserverEventKind) {
+    case 'devices.sync':
+      return homeserver.syncDevices(localpart, await store.activeDevices(localpart));
+    case 'user.provision': {
+      await homeserver.provisionUser({
+        localpart,
+        subject: await store.userIdOf(localpart),
+        ...(payload.displayname !== undefined ? { displayname: payload.displayname as string | null } : {}),
+        ...(payload.emails !== undefined ? { emails: payload.emails as string[] | null } : {}),
+        ...(payload.locked !== undefined ? { locked: payload.locked as boolean } : {}),
+      });
+      // As MAS's ProvisionUserJob: the device list follows the account change.
+      return homeserver.syncDevices(localpart, await store.activeDevices(localpart));
+    }
+    case 'user.deactivate':
+      return homeserver.deleteUser(localpart, payload.erase !== false);
+    case 'user.reactivate':
+      return homeserver.reactivateUser(localpart);
+    case 'user.displayname':
+      return homeserver.setDisplayname(localpart, (payload.displayname as string | null | undefined) ?? null);
+    case 'device.rename':
+      try {
+        return await homeserver.updateDeviceDisplayName(localpart, payload.deviceId as string, payload.displayName as string);
+      } catch (e) {
+        // The device was signed out meanwhile: nothing left to rename.
+        if (e instanceof HomeserverError && e.status === 404 && e.errcode === 'M_NOT_FOUND') return;
+        throw e;
+      }
+    default:
+      throw new UnknownEventKindError(`unknown event kind "${kind}"`);
+  }
+}

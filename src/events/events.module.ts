@@ -1,0 +1,45 @@
+import { Global, Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import { LOGGER } from '../http/logger.module.js';
+import { REDIS } from '../storage/storage.module.js';
+import { DELIVERY_CONCURRENCY } from './backoff.js';
+import { BusDriver } from './bus-driver.js';
+import { EventBus } from './event-bus.service.js';
+import { EventDelivery } from './event-delivery.js';
+import { EventsMetrics } from './events.metrics.js';
+import { InProcessDriver } from './in-process.driver.js';
+import { DbOutbox, Outbox } from './outbox.js';
+import { OutboxStore } from './outbox.store.js';
+import { RedisStreamsDriver } from './redis/redis-streams.driver.js';
+
+/**
+ * Delivery of what the homeserver must learn: the transactional outbox (`Outbox`, used by every
+ * module that changes sessions or accounts) and the driver that delivers it — Redis Streams when
+ * `redis.url` is set, in-process otherwise (single replica; config refuses `replicas > 1` without Redis).
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: DbOutbox, useFactory: () => new DbOutbox() },
+    { provide: Outbox, useExisting: DbOutbox },
+    OutboxStore,
+    EventsMetrics,
+    EventDelivery,
+    {
+      provide: BusDriver,
+      inject: [CONFIG, REDIS, OutboxStore, EventDelivery, LOGGER],
+      useFactory: (config: GatewayConfig, redis: Redis | null, store: OutboxStore, delivery: EventDelivery, logger: Logger) => {
+        const log = logger.child({ component: 'events' });
+        return redis && config.redis
+          ? new RedisStreamsDriver(redis, config.redis.key_prefix, store, delivery, config.events, DELIVERY_CONCURRENCY, log)
+          : new InProcessDriver(store, delivery, log, DELIVERY_CONCURRENCY);
+      },
+    },
+    EventBus,
+  ],
+  exports: [Outbox, EventBus],
+})
+export class EventsModule {}

@@ -1,0 +1,40 @@
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { HealthRegistry } from '../../health/health.registry.js';
+import { ConnectorRegistry } from '../connector-registry.js';
+import { SamlConnector } from './saml.connector.js';
+
+/**
+ * Runs the IdP metadata of the SAML connectors the registry built: the first load is awaited
+ * before the server listens (so the first sign-in finds it), then each refreshes on its schedule;
+ * each shows on /health/ready as `saml_metadata:{id}` (degraded, never down, while it fails).
+ */
+@Injectable()
+export class SamlLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly registry: ConnectorRegistry,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  /** The SAML connector of a provider id (undefined for an unknown id or another kind). */
+  connector(providerId: string): SamlConnector | undefined {
+    const c = this.registry.get(providerId);
+    return c instanceof SamlConnector ? c : undefined;
+  }
+
+  private all(): SamlConnector[] {
+    return this.registry
+      .list()
+      .map((p) => this.connector(p.id))
+      .filter((c): c is SamlConnector => !!c);
+  }
+
+  async onModuleInit() {
+    const connectors = this.all();
+    await Promise.all(connectors.map((c) => c.metadata.start()));
+    for (const c of connectors) this.health.register({ name: `saml_metadata:${c.provider.id}`, check: async () => c.metadata.health() });
+  }
+
+  onApplicationShutdown() {
+    for (const c of this.all()) c.metadata.stop();
+  }
+}

@@ -1,0 +1,318 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SAML } from '@node-saml/node-saml';
+import type { Logger } from 'pino';
+import {
+  UpstreamError,
+  type Assertion,
+  type BeginResult,
+  type CallbackRequest,
+  type UpstreamConnector,
+  type UpstreamLoginContext,
+  type UpstreamSessionRef,
+} from '../connector.js';
+import type { KeyValueStore } from '../../storage/kv-store.js';
+import type { SamlProviderConfig } from './saml.config.js';
+import { NAMEID_FORMATS } from './saml.config.js';
+import { IdpMetadataSource } from './idp-metadata.source.js';
+import type { IdpDescriptor } from './idp-metadata.js';
+import { verifySamlResponse } from './saml-response.js';
+import { attributeMap } from './saml-attributes.js';
+import { spMetadataXml } from './sp-metadata.js';
+import {
+  LogoutMessageError,
+  logoutRequestUrl,
+  logoutResponseUrl,
+  verifyPostLogout,
+  verifyRedirectLogout,
+  type InboundLogoutRequest,
+  type SloContext,
+} from './saml-logout.js';
+import type { ConnectorDeps } from '../connector-registry.js';
+
+/** How long a sign-out sent to the IdP waits for its LogoutResponse. */
+const PENDING_LOGOUT_SECONDS = 15 * 60;
+
+/** What is kept in the login machine between begin() and complete(). */
+export interface SamlSaved {
+  requestId: string;
+  issuedAt: string;
+}
+
+/** Protocol details kept with the upstream session, for SP-initiated logout. */
+export interface SamlSessionDetails {
+  nameId: string;
+  nameIdFormat?: string;
+  nameQualifier?: string;
+  spNameQualifier?: string;
+  sessionIndex?: string;
+}
+
+export interface SamlConnectorDeps {
+  publicBase: string;
+  kv: KeyValueStore;
+  metadata: IdpMetadataSource;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Where an inbound Single Logout message leads. */
+export type SloOutcome =
+  /** IdP-initiated: sessions ended; send the browser back to the IdP with our LogoutResponse (or show a page when it has no Redirect SLO). */
+  | { kind: 'request'; request: InboundLogoutRequest; responseUrl?: string; finish: (ended: boolean) => Promise<string | undefined> }
+  /** SP-initiated, answered: go where the sign-out was meant to end. */
+  | { kind: 'response'; returnTo: string; state: string; success: boolean; status: string };
+
+/**
+ * One upstream SAML 2.0 IdP. Pure protocol: it never touches users or sessions (the login module
+ * does); it keeps only a replay cache of assertion IDs and the pending SP-initiated logouts.
+ */
+export class SamlConnector implements UpstreamConnector {
+  readonly spEntityId: string;
+  readonly acsUrl: string;
+  readonly sloUrl: string;
+  readonly metadataUrl: string;
+  private readonly now: () => number;
+  /** The IdP metadata source; SamlLifecycle starts it before the server listens and stops it at shutdown. */
+  readonly metadata: IdpMetadataSource;
+
+  constructor(
+    readonly provider: SamlProviderConfig,
+    private readonly deps: SamlConnectorDeps,
+  ) {
+    this.metadata = deps.metadata;
+    const base = deps.publicBase.endsWith('/') ? deps.publicBase : `${deps.publicBase}/`;
+    this.metadataUrl = `${base}upstream/${provider.id}/saml/metadata`;
+    this.acsUrl = samlAcsUrl(base, provider.id);
+    this.sloUrl = `${base}upstream/${provider.id}/saml/slo`;
+    this.spEntityId = provider.sp.entity_id ?? this.metadataUrl;
+    this.now = deps.now ?? Date.now;
+  }
+
+  private get log() {
+    return this.deps.logger.child({ component: 'saml', provider: this.provider.id });
+  }
+
+  private idp(): IdpDescriptor {
+    const idp = this.deps.metadata.descriptor();
+    if (!idp) throw new UpstreamError('upstream_unavailable', 'This identity provider is not available right now. Please try again later.', 'no usable IdP metadata', 503);
+    return idp;
+  }
+
+  get singleLogoutEnabled(): boolean {
+    return this.provider.single_logout;
+  }
+
+  /** The SP metadata document served at /upstream/{id}/saml/metadata. */
+  spMetadata(): string {
+    const sp = this.provider.sp;
+    return spMetadataXml({
+      entityId: this.spEntityId,
+      acsUrl: this.acsUrl,
+      ...(this.provider.single_logout ? { sloUrl: this.sloUrl } : {}),
+      signingCert: sp.cert,
+      ...(sp.encrypted_assertions !== 'off' ? { encryptionCert: sp.cert } : {}),
+      nameIdFormat: this.provider.name_id_format,
+      authnRequestsSigned: sp.sign_requests,
+      wantAssertionsSigned: this.provider.signature === 'assertion' || this.provider.signature === 'both',
+    });
+  }
+
+  async begin(ctx: UpstreamLoginContext): Promise<BeginResult> {
+    const idp = this.idp();
+    const p = this.provider;
+    const requestId = `_${randomBytes(20).toString('hex')}`;
+    const issuedAt = new Date(this.now()).toISOString();
+    const usePost = !idp.sso.redirect;
+    const sign = p.sp.sign_requests || idp.wantAuthnRequestsSigned;
+    const saml = new SAML({
+      idpCert: idp.signingCerts,
+      issuer: this.spEntityId,
+      callbackUrl: this.acsUrl,
+      entryPoint: (usePost ? idp.sso.post : idp.sso.redirect)!,
+      identifierFormat: p.name_id_format,
+      allowCreate: p.allow_create,
+      forceAuthn: ctx.prompt.includes('login'),
+      passive: ctx.prompt.includes('none'),
+      ...(p.authn_context.length ? { authnContext: p.authn_context, racComparison: p.authn_context_comparison } : { disableRequestedAuthnContext: true }),
+      ...(sign ? { privateKey: p.sp.key, publicCert: p.sp.cert, signatureAlgorithm: p.sp.signature_algorithm, digestAlgorithm: p.sp.signature_algorithm } : {}),
+      generateUniqueId: () => requestId,
+      authnRequestBinding: usePost ? 'HTTP-POST' : 'HTTP-Redirect',
+    });
+    const extra = p.login_hint_parameter && ctx.loginHint ? { additionalParams: { [p.login_hint_parameter]: ctx.loginHint } } : {};
+    const saved: SamlSaved = { requestId, issuedAt };
+    if (usePost) {
+      const fields = (await saml.getAuthorizeMessageAsync(ctx.state, undefined, extra)) as Record<string, string>;
+      return { formPost: { url: idp.sso.post!, fields }, saved: { ...saved } };
+    }
+    const redirectUrl = await saml.getAuthorizeUrlAsync(ctx.state, undefined, extra);
+    return { redirectUrl, saved: { ...saved } };
+  }
+
+  /** RelayState carries the login's single-use state (HTTP-POST to the ACS; a query value is accepted for symmetry). */
+  extractState(req: CallbackRequest): string | undefined {
+    const v = req.method === 'POST' ? req.body.RelayState : req.query.RelayState;
+    return typeof v === 'string' && /^[\x21-\x7e]{1,80}$/.test(v) ? v : undefined;
+  }
+
+  /** IdP-initiated SSO: a POSTed SAMLResponse without a state of ours, when `allow_idp_initiated: true`. */
+  acceptsUnsolicited(req: CallbackRequest): boolean {
+    return this.provider.allow_idp_initiated && req.method === 'POST' && typeof req.body.SAMLResponse === 'string';
+  }
+
+  async complete(req: CallbackRequest, saved: Record<string, unknown>, _ctx?: UpstreamLoginContext): Promise<Assertion> {
+    if (req.method !== 'POST') throw new UpstreamError('malformed', 'The identity provider must send the response with HTTP-POST.');
+    const p = this.provider;
+    // An unsolicited response answers no request of ours, whatever the login prepared.
+    const requestId = !req.unsolicited && typeof saved.requestId === 'string' ? saved.requestId : undefined;
+    if (!requestId && !p.allow_idp_initiated) {
+      throw new UpstreamError('unsolicited', 'This service does not accept sign-ins started at the identity provider. Please start the sign-in here.');
+    }
+    const idp = this.idp();
+    const verified = await verifySamlResponse(req.body.SAMLResponse, {
+      idp,
+      spEntityId: this.spEntityId,
+      acsUrl: this.acsUrl,
+      spKey: p.sp.key,
+      signature: p.signature,
+      encryptedAssertions: p.sp.encrypted_assertions,
+      clockSkewSeconds: p.clock_skew,
+      ...(p.max_assertion_age !== undefined ? { maxAssertionAgeSeconds: p.max_assertion_age } : {}),
+      maxMessageSize: p.max_message_size,
+      allowSha1: p.allow_sha1,
+      ...(requestId ? { requestId, requestIssuedAt: typeof saved.issuedAt === 'string' ? saved.issuedAt : undefined } : {}),
+      now: this.now(),
+    });
+
+    // Each assertion is accepted once, for as long as it could be presented.
+    const ttl = Math.max(1, Math.ceil((verified.usableUntil - this.now()) / 1000));
+    const fresh = await this.deps.kv.setIfAbsent(`saml:assertion:${p.id}:${sha256(`${verified.issuer}\u0000${verified.assertionId}`)}`, '1', ttl);
+    if (!fresh) throw new UpstreamError('replayed', 'This sign-in response was already used. Please sign in again.', `assertion ${verified.assertionId}`);
+
+    const attributes = attributeMap(verified.attributes, verified.nameId, p.attribute_aliases);
+    const subject = this.subjectOf(verified.nameId);
+    const details: SamlSessionDetails | undefined = verified.nameId
+      ? {
+          nameId: verified.nameId.value,
+          ...(verified.nameId.format ? { nameIdFormat: verified.nameId.format } : {}),
+          ...(verified.nameId.nameQualifier ? { nameQualifier: verified.nameId.nameQualifier } : {}),
+          ...(verified.nameId.spNameQualifier ? { spNameQualifier: verified.nameId.spNameQualifier } : {}),
+          ...(verified.sessionIndex ? { sessionIndex: verified.sessionIndex } : {}),
+        }
+      : undefined;
+    this.log.info({ nameIdHash: sha256(verified.nameId?.value ?? '').slice(0, 16), encrypted: verified.encrypted, solicited: !!requestId }, 'SAML assertion accepted');
+    return {
+      providerId: p.id,
+      subject,
+      attributes,
+      ...(verified.sessionIndex ? { upstreamSid: verified.sessionIndex } : {}),
+      ...(details ? { sessionDetails: { ...details } } : {}),
+    };
+  }
+
+  /**
+   * The protocol subject: the NameID. When `claims.subject` is configured the claims mapping
+   * replaces it (e.g. `{{ user.uid }}`, as Synapse keyed SAML users); otherwise the NameID must be
+   * one that does not change between sign-ins (not transient).
+   */
+  private subjectOf(nameId: { value: string; format?: string } | undefined): string {
+    if (this.provider.claims.subject) return nameId?.value ?? '';
+    if (!nameId) throw new UpstreamError('config', 'The identity provider did not send a user identifier (NameID).');
+    if (nameId.format === NAMEID_FORMATS.transient) {
+      throw new UpstreamError('config', 'The identity provider sent a one-time identifier, which cannot identify your account. The administrator must set claims.subject.');
+    }
+    return nameId.value;
+  }
+
+  private sloContext(idp: IdpDescriptor): SloContext {
+    const p = this.provider;
+    return {
+      idp,
+      spEntityId: this.spEntityId,
+      acsUrl: this.acsUrl,
+      sloUrl: this.sloUrl,
+      spKey: p.sp.key,
+      signatureAlgorithm: p.sp.signature_algorithm,
+      allowSha1: p.allow_sha1,
+      clockSkewSeconds: p.clock_skew,
+      maxMessageSize: p.max_message_size,
+      now: this.now(),
+    };
+  }
+
+  /**
+   * SP-initiated Single Logout: a signed LogoutRequest (NameID + SessionIndex of the session) to
+   * the IdP. Its LogoutResponse comes back to /upstream/{id}/saml/slo, which sends the browser on
+   * to `returnTo`. Undefined when SLO is off, the IdP has no Redirect SLO or the session lacks a NameID.
+   */
+  async logoutUrl(session: UpstreamSessionRef, opts: { returnTo: string; state: string }): Promise<string | undefined> {
+    if (!this.provider.single_logout) return undefined;
+    const idp = this.deps.metadata.descriptor();
+    const d = session.details as Partial<SamlSessionDetails> | null;
+    if (!idp?.slo.redirect || !d || typeof d.nameId !== 'string') return undefined;
+    const requestId = `_${randomBytes(20).toString('hex')}`;
+    await this.deps.kv.set(this.pendingKey(requestId), JSON.stringify({ returnTo: opts.returnTo, state: opts.state }), PENDING_LOGOUT_SECONDS);
+    return logoutRequestUrl(
+      this.sloContext(idp),
+      {
+        nameId: d.nameId,
+        ...(d.nameIdFormat ? { nameIdFormat: d.nameIdFormat } : {}),
+        ...(d.nameQualifier ? { nameQualifier: d.nameQualifier } : {}),
+        ...(d.spNameQualifier ? { spNameQualifier: d.spNameQualifier } : {}),
+        ...(d.sessionIndex ?? session.upstreamSid ? { sessionIndex: (d.sessionIndex ?? session.upstreamSid)! } : {}),
+      },
+      requestId,
+      opts.state,
+    );
+  }
+
+  private pendingKey(requestId: string) {
+    return `saml:slo:${this.provider.id}:${sha256(requestId)}`;
+  }
+
+  /**
+   * An inbound Single Logout message at /upstream/{id}/saml/slo (Redirect: `rawQuery` is the query
+   * string as received; POST: the form body). Throws LogoutMessageError (shown as a page).
+   */
+  async handleSlo(req: { method: 'GET' | 'POST'; query: Record<string, unknown>; rawQuery: string; body: Record<string, unknown> }): Promise<SloOutcome> {
+    if (!this.provider.single_logout) throw new LogoutMessageError('Single Logout is not enabled for this identity provider.');
+    const idp = this.deps.metadata.descriptor();
+    if (!idp) throw new LogoutMessageError('This identity provider is not available right now.');
+    const c = this.sloContext(idp);
+    const msg = req.method === 'GET' ? await verifyRedirectLogout(req.query, req.rawQuery, c) : await verifyPostLogout(req.body, c);
+
+    if (msg.kind === 'response') {
+      // Answers a LogoutRequest we sent: bound by its (signed) InResponseTo, usable once.
+      const pending = msg.inResponseTo ? await this.deps.kv.take(this.pendingKey(msg.inResponseTo)) : undefined;
+      if (!pending) throw new LogoutMessageError('This sign-out response does not answer a sign-out in progress (it may have been used already).');
+      const { returnTo, state } = JSON.parse(pending) as { returnTo: string; state: string };
+      if (msg.relayState !== undefined && msg.relayState !== state) throw new LogoutMessageError('This sign-out response belongs to another sign-out.');
+      if (!msg.success) this.log.warn({ status: msg.status }, 'the IdP did not confirm the Single Logout');
+      return { kind: 'response', returnTo, state, success: msg.success, status: msg.status };
+    }
+
+    // IdP-initiated: each LogoutRequest is acted on once.
+    const fresh = await this.deps.kv.setIfAbsent(`saml:logout-request:${this.provider.id}:${sha256(msg.id)}`, '1', 20 * 60 + this.provider.clock_skew);
+    if (!fresh) throw new LogoutMessageError('This sign-out request was already processed.');
+    return {
+      kind: 'request',
+      request: msg,
+      finish: (ended: boolean) => logoutResponseUrl(c, msg, ended),
+    };
+  }
+}
+
+/** The connector registry's factory for `kind: saml` (no network here: SamlLifecycle loads the metadata at start-up). */
+export function createSamlConnector(provider: SamlProviderConfig, deps: ConnectorDeps): SamlConnector {
+  const metadata = new IdpMetadataSource(provider, { kv: deps.kv, logger: deps.logger });
+  return new SamlConnector(provider, { publicBase: deps.publicBase, kv: deps.kv, metadata, logger: deps.logger });
+}
+
+/** The ACS is the generic upstream callback of the login module. */
+export function samlAcsUrl(publicBase: string, providerId: string): string {
+  const base = publicBase.endsWith('/') ? publicBase : `${publicBase}/`;
+  return `${base}upstream/${providerId}/callback`;
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
