@@ -39,7 +39,7 @@ beforeAll(async () => {
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
     redirect_uris: [`${base}upstream/peer/callback`],
-    post_logout_redirect_uris: [base],
+    post_logout_redirect_uris: [`${base}end-session/done`],
     backchannel_logout_uri: `${base}upstream/peer/backchannel-logout`,
   });
   fake = await startFakeIdp();
@@ -179,6 +179,28 @@ describe('OIDC brokering end to end (real oidc-provider peer, matrix-js-sdk, hom
     expect(hs.user('bob')).toBeUndefined();
   });
 
+  it('signing out at Causeway also ends the session at the IdP (upstream_logout: end_session_endpoint with id_token_hint)', async () => {
+    const s = await signIn('alice');
+    const confirm = await s.browser.go(`${cw.url}/end-session`);
+    expect(confirm.status).toBe(200);
+    const out = await s.browser.submit(forms(confirm.body, confirm.url)[0]!, {}, (u) => u.startsWith(peer.url));
+    expect(await introspect(s.tokens.access_token)).toEqual({ active: false });
+    const endSession = new URL(out.stoppedAt!);
+    expect(endSession.origin + endSession.pathname).toBe(`${peer.url}/session/end`);
+    expect(endSession.searchParams.get('id_token_hint')).toMatch(/^eyJ/);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${cw.url}/end-session/done`);
+    expect(endSession.searchParams.get('state')).toBeTruthy();
+    // The IdP asks to confirm; yes ends its session and sends the browser back to Causeway.
+    const ask = await s.browser.go(endSession.href);
+    const back = await s.browser.submit(forms(ask.body, ask.url)[0]!, { logout: 'yes' });
+    expect(back.url).toMatch(new RegExp(`^${cw.url}/end-session/done\\?state=`));
+    expect(back.status).toBe(200);
+    expect(textOf(back.body)).toContain('Signed out');
+    // The IdP session is gone: a new sign-in shows its login form again.
+    const again = await s.browser.go((await startLogin()).url, {}, atClient);
+    expect(again.url.startsWith(peer.url) && 'password' in (forms(again.body, again.url)[0]?.fields ?? {})).toBe(true);
+  });
+
   it('the upstream IdP’s back-channel logout makes alice’s tokens inactive at once', async () => {
     const before = await introspect(first.tokens.access_token);
     expect(before).toMatchObject({ active: true, username: 'alice' });
@@ -191,10 +213,11 @@ describe('OIDC brokering end to end (real oidc-provider peer, matrix-js-sdk, hom
     // Both of alice's upstream sessions (one per sign-in) were named in logout tokens.
     expect(await introspect(second.tokens.access_token)).toEqual({ active: false });
     process.stdout.write(`back-channel logout → token inactive: ${Date.now() - started} ms\n`);
-    // The homeserver, asking again (no cache), refuses the token.
-    hs.setCacheEnabled(false);
+    // The homeserver learns it through the outbox: alice's devices are synced away, so even its
+    // cached introspection answer no longer lets the token in.
+    await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && (c.body as { localpart?: string }).localpart === 'alice' && c.status === 200 && !hs.devices('alice').includes(first.deviceId));
+    expect(hs.devices('alice')).not.toContain(second.deviceId);
     await expect(createClient({ baseUrl: hs.url, accessToken: first.tokens.access_token }).whoami()).rejects.toMatchObject({ httpStatus: 401 });
-    hs.setCacheEnabled(true);
   });
 });
 
