@@ -7,12 +7,13 @@ import type { KeyStore } from './crypto/key-store.js';
 import { HealthModule } from './health/health.module.js';
 import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
+import { HomeserverModule } from './homeserver/homeserver.module.js';
 import { EventsModule } from './events/events.module.js';
+import { AdminModule } from './admin/admin.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
 import { AccountModule } from './web/account/account.module.js';
-import { HomeserverModule } from './homeserver/homeserver.module.js';
 import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
@@ -41,6 +42,7 @@ export class AppModule {
         HealthModule,
         WebModule,
         // Feature modules (one per concern) are added below.
+        HomeserverModule,
         EventsModule,
         OAuth2Module,
         AuthMetadataModule,
@@ -48,7 +50,7 @@ export class AppModule {
         IdentityModule,
         LoginModule,
         AccountModule,
-        HomeserverModule,
+        AdminModule.forRoot(deps.config),
         CasModule,
         SamlModule,
       ],
