@@ -225,6 +225,21 @@ describe.each(TEST_DBS)('device verification, account page, sign-out, locked acc
       expect(textOf(next.body)).toContain('development sign-in');
     });
 
+    it('accepts its own id_token_hint and derives the client from it', async () => {
+      const browser = new Browser();
+      const t = await signInAndConsent(cw.url, browser, clientId, 'olga', 'OLGADEVICE', {}, 'openid');
+      expect(t.id_token).toBeTruthy();
+      const url = `${cw.url}/end-session?id_token_hint=${t.id_token}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT)}&state=bye-2`;
+      const page = await browser.go(url);
+      expect(textOf(page.body)).toContain('Element test');
+      const res = await browser.submit(onlyForm(page, (f) => f.action.endsWith('/end-session')), {}, toClient);
+      expect(new URL(res.stoppedAt!).searchParams.get('state')).toBe('bye-2');
+      expect((await introspect(t.access_token!)).json.active).toBe(false);
+      // Not signed in any more: the same request goes straight back.
+      const again = await browser.go(url, {}, toClient);
+      expect(again.stoppedAt).toBeDefined();
+    });
+
     it('refuses an id_token_hint that Causeway did not sign', async () => {
       const forged = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"aud":"x"}').toString('base64url')}.`;
       const res = await new Browser().request(`${cw.url}/end-session?id_token_hint=${forged}`);

@@ -23,6 +23,8 @@ export interface AuthorizeParams {
   deviceId?: string;
   state?: string;
   prompt?: string;
+  /** Extra scope tokens (e.g. `openid`) before the Matrix ones. */
+  scopePrefix?: string;
   extra?: Record<string, string>;
 }
 
@@ -36,7 +38,7 @@ export function authorizeUrl(base: string, p: AuthorizeParams & { challenge: str
   u.searchParams.set('response_type', 'code');
   u.searchParams.set('client_id', p.clientId);
   u.searchParams.set('redirect_uri', REDIRECT);
-  u.searchParams.set('scope', `urn:matrix:client:api:* urn:matrix:client:device:${p.deviceId ?? 'DEVICE0001'}`);
+  u.searchParams.set('scope', `${p.scopePrefix ? `${p.scopePrefix} ` : ''}urn:matrix:client:api:* urn:matrix:client:device:${p.deviceId ?? 'DEVICE0001'}`);
   u.searchParams.set('state', p.state ?? 'st-1');
   u.searchParams.set('code_challenge', p.challenge);
   u.searchParams.set('code_challenge_method', 'S256');
@@ -80,9 +82,17 @@ export async function exchange(base: string, clientId: string, code: string, ver
 }
 
 /** A complete first sign-in through the dev form and consent; returns the tokens. */
-export async function signInAndConsent(base: string, browser: Browser, clientId: string, username: string, deviceId = 'DEVICE0001', extra: Record<string, string> = {}) {
+export async function signInAndConsent(
+  base: string,
+  browser: Browser,
+  clientId: string,
+  username: string,
+  deviceId = 'DEVICE0001',
+  extra: Record<string, string> = {},
+  scopePrefix?: string,
+) {
   const p = pkce();
-  let res = await browser.go(authorizeUrl(base, { clientId, deviceId, challenge: p.challenge, extra }), {}, toClient);
+  let res = await browser.go(authorizeUrl(base, { clientId, deviceId, challenge: p.challenge, extra, scopePrefix }), {}, toClient);
   if (!res.stoppedAt) {
     if (textOf(res.body).includes('development sign-in')) res = await devSignIn(browser, res, username);
     if (!res.stoppedAt) res = await decide(browser, res, 'allow');
