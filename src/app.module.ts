@@ -50,9 +50,9 @@ export class AppModule {
         IdentityModule,
         LoginModule,
         AccountModule,
+        AdminModule.forRoot(deps.config),
         CasModule,
         SamlModule,
-        AdminModule.forRoot(deps.config),
       ],
     };
   }

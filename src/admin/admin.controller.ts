@@ -34,7 +34,7 @@ export class AdminController {
   @Post('users/:user/deactivate')
   @HttpCode(200)
   deactivate(@Param('user') ref: string, @Body() body: unknown) {
-    return this.admin.deactivate(ref, parse(deactivateBody, body).erase);
+    return this.admin.deactivateUser(ref, parse(deactivateBody, body).erase);
   }
 
   @Post('users/:user/lock')

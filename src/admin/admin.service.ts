@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
 import type { Logger } from 'pino';
 import { Outbox } from '../events/outbox.js';
+import { AccountDeactivator } from '../identity/account-deactivator.js';
 import { LOGGER } from '../http/logger.module.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { Database } from '../storage/database.service.js';
@@ -22,18 +23,21 @@ export interface AdminUserView {
 const ACTOR = 'admin-token';
 
 /**
- * Account actions of the admin API. Each writes its account change, the outbox event the
- * homeserver must see and an audit row in one transaction; ending sessions goes through the OAuth
- * module's SessionTerminator (tokens revoked at once, `devices.sync` queued).
+ * Account actions of the admin API (and the account page's self-deactivation, as the identity
+ * module's AccountDeactivator). Each writes its account change, the outbox event the homeserver
+ * must see and an audit row in one transaction; ending sessions goes through the OAuth module's
+ * SessionTerminator (tokens revoked at once, `devices.sync` queued).
  */
 @Injectable()
-export class AdminService {
+export class AdminService extends AccountDeactivator {
   constructor(
     private readonly db: Database,
     private readonly outbox: Outbox,
     private readonly sessions: SessionTerminator,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   /** A user by Causeway ID or by localpart. */
   async findUser(ref: string): Promise<UserEntity> {
@@ -47,8 +51,13 @@ export class AdminService {
     return { id: user.id, localpart: user.localpart, created_at: user.created_at, locked_at: user.locked_at, deactivated_at: user.deactivated_at, active_sessions: active };
   }
 
-  private audit(em: EntityManager, action: string, target: string, details: Record<string, unknown>, now: number) {
-    return em.insert(AuditLogEntity, { id: ulid(now), actor: ACTOR, action, target, details: details as never, created_at: now });
+  private audit(em: EntityManager, action: string, target: string, details: Record<string, unknown>, now: number, actor = ACTOR) {
+    return em.insert(AuditLogEntity, { id: ulid(now), actor, action, target, details: details as never, created_at: now });
+  }
+
+  /** AccountDeactivator (the account page: the user deactivates their own account). */
+  async deactivate(userId: string, opts: { erase: boolean; actor: string }): Promise<void> {
+    await this.deactivateUser(userId, opts.erase, opts.actor);
   }
 
   /**
@@ -56,18 +65,18 @@ export class AdminService {
    * inactive), every session ends, and the homeserver gets `delete_user` (with `erase`). The account
    * row stays, so its localpart can never be registered again.
    */
-  async deactivate(ref: string, erase: boolean): Promise<AdminUserView & { sessions_ended: number }> {
+  async deactivateUser(ref: string, erase: boolean, actor = ACTOR): Promise<AdminUserView & { sessions_ended: number }> {
     const user = await this.findUser(ref);
     const now = Date.now();
     await this.db.transaction(async (em) => {
       const changed = await em.update(UserEntity, { id: user.id, deactivated_at: IsNull() }, { deactivated_at: now });
       // Repeating the call repeats the (idempotent) homeserver call: useful after a dead letter too.
       await this.outbox.enqueue(em, { kind: 'user.deactivate', localpart: user.localpart, erase });
-      await this.audit(em, 'user.deactivate', user.id, { localpart: user.localpart, erase, already: !changed.affected }, now);
+      await this.audit(em, 'user.deactivate', user.id, { localpart: user.localpart, erase, already: !changed.affected }, now, actor);
     });
     const ended = await this.sessions.endAllSessionsOfUser(user.id, 'deactivated');
     this.outbox.notify();
-    this.logger.info({ user: user.id, erase, sessionsEnded: ended }, 'admin: user deactivated');
+    this.logger.info({ user: user.id, erase, sessionsEnded: ended, actor }, 'user deactivated');
     return { ...(await this.view(await this.findUser(user.id))), sessions_ended: ended };
   }
 

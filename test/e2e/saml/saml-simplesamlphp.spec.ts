@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { createClient, generateScope, OAuth2, type ValidatedAuthMetadata } from 'matrix-js-sdk';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,9 @@ import { IDP_METADATA_PATH, idpLogin, makeSpKeys, registerSp } from '../../suppo
  * and with neither (`ssp-plain`); an attribute requirement that bob fails; SP-initiated and
  * IdP-initiated Single Logout end the Causeway session and reach the homeserver.
  */
-const REDIRECT_URI = 'http://localhost:3000/callback';
+const APP = 'http://127.0.0.1:9/app';
+const REDIRECT_URI = `${APP}/callback`;
+let metadata: ValidatedAuthMetadata;
 let peer: Peer;
 let hs: HomeserverStandin;
 let cw: CausewayProcess;
@@ -60,22 +63,9 @@ beforeAll(async () => {
     const md = await fetch(`${cw.url}/upstream/${id}/saml/metadata`);
     unregister.push(registerSp(peer, await md.text()));
   }
-  const reg = await fetch(`${cw.url}/oauth2/registration`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: 'SAML e2e client',
-      client_uri: 'http://localhost:3000',
-      application_type: 'web',
-      redirect_uris: [REDIRECT_URI],
-      post_logout_redirect_uris: ['http://localhost:3000/logged-out'],
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-    }),
-  });
-  expect(reg.status).toBe(201);
-  clientId = ((await reg.json()) as { client_id: string }).client_id;
+  // The Matrix client discovers Causeway through the homeserver and registers itself (MSC2966).
+  metadata = await createClient({ baseUrl: hs.url }).getAuthMetadata();
+  clientId = await OAuth2.registerClient(metadata, { client_name: 'SAML e2e client', client_uri: `${APP}/`, redirect_uris: [REDIRECT_URI], application_type: 'web' });
 }, 600_000);
 
 afterAll(async () => {
@@ -83,6 +73,7 @@ afterAll(async () => {
   await cw?.dispose();
   await hs?.stop();
   rmSync(dir, { recursive: true, force: true });
+  if (cw) expect(cw.logs.filter((l) => l.includes('"status":500') || l.includes('unhandled error'))).toEqual([]);
 });
 
 interface SignedIn {
@@ -99,21 +90,12 @@ const isClientRedirect = (u: string) => u.startsWith(REDIRECT_URI);
 
 /** A Matrix client's sign-in through Causeway and SimpleSAMLphp, up to the access token. */
 async function signIn(provider: string, user: { username: string; password: string }, browser = new Browser()): Promise<SignedIn | { refused: BrowserResponse }> {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const deviceId = randomBytes(5).toString('hex').toUpperCase();
-  const authorize = new URL(`${cw.url}/authorize`);
-  for (const [k, v] of Object.entries({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: REDIRECT_URI,
-    scope: `urn:matrix:client:api:* urn:matrix:client:device:${deviceId}`,
-    state: 'client-state',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    provider,
-  }))
-    authorize.searchParams.set(k, v);
+  // matrix-js-sdk builds the authorization URL (PKCE S256, device scope); `provider` picks the IdP.
+  const oauth = new OAuth2(metadata, { clientId });
+  const state = randomBytes(8).toString('hex');
+  const authorize = new URL(await oauth.generateAuthorizationCodeGrantUrl(state, REDIRECT_URI, 'query', undefined, generateScope(oauth.context.deviceId)));
+  authorize.searchParams.set('provider', provider);
+  const deviceId = oauth.context.deviceId!;
 
   // Causeway → the IdP (AuthnRequest over HTTP-Redirect).
   const toIdp = await browser.go(authorize.href, {}, (u) => u.startsWith(peer.url));
@@ -129,26 +111,18 @@ async function signIn(provider: string, user: { username: string; password: stri
   for (let i = 0; i < 2 && !page.stoppedAt; i++) {
     const consent = forms(page.body, page.url).find((f) => 'decision' in f.buttons);
     if (!consent) return { refused: page };
-    page = await browser.submit(consent, {}, isClientRedirect, 'decision');
+    page = await browser.submit(consent, { decision: 'allow' }, isClientRedirect);
   }
   const back = new URL(page.stoppedAt!);
-  expect(back.searchParams.get('state')).toBe('client-state');
+  expect(back.searchParams.get('state')).toBe(state);
   const code = back.searchParams.get('code');
-  expect(code).toBeTruthy();
-  const token = await fetch(`${cw.url}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, client_id: clientId, code_verifier: verifier }),
-  });
-  expect(token.status).toBe(200);
-  const { access_token } = (await token.json()) as { access_token: string };
+  if (!code) throw new Error(`no code: ${back.href}`);
+  const { access_token } = await oauth.completeAuthorizationCodeGrant(code, REDIRECT_URI);
   return { browser, accessToken: access_token, deviceId, samlResponseXml, authnRequest };
 }
 
-async function whoami(token: string) {
-  const res = await fetch(`${hs.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+/** whoami at the homeserver, as the Matrix client does it. */
+const whoami = (token: string) => createClient({ baseUrl: hs.url, accessToken: token }).whoami();
 
 async function introspect(token: string): Promise<boolean> {
   const res = await fetch(`${cw.url}/oauth2/introspect`, {
@@ -183,9 +157,9 @@ describe('SAML sign-in through SimpleSAMLphp', () => {
     expect(request).toContain('urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
     expect(s.samlResponseXml).toContain('EncryptedAssertion');
     expect(s.samlResponseXml).not.toContain('<saml:Assertion');
-    const me = await whoami(s.accessToken);
-    expect(me).toEqual({ status: 200, body: { user_id: '@alice:example.test', is_guest: false, device_id: s.deviceId } });
-    expect(hs.user('alice')?.displayName ?? null).toBe('Alice Liddell');
+    expect(await whoami(s.accessToken)).toMatchObject({ user_id: '@alice:example.test', device_id: s.deviceId });
+    // The profile follows through the event bus.
+    await until('the display name on the homeserver', () => (hs.user('alice')?.displayName === 'Alice Liddell' ? true : undefined));
   });
 
   it('alice again through the plain provider: unsigned request, clear signed assertion, linked to the same account', async () => {
@@ -193,7 +167,7 @@ describe('SAML sign-in through SimpleSAMLphp', () => {
     expect(s.authnRequest.searchParams.get('Signature')).toBeNull();
     expect(s.samlResponseXml).toMatch(/<saml:Assertion[^>]*>/);
     expect(s.samlResponseXml).not.toContain('EncryptedAssertion');
-    expect((await whoami(s.accessToken)).body.user_id).toBe('@alice:example.test');
+    expect((await whoami(s.accessToken)).user_id).toBe('@alice:example.test');
   });
 
   it('bob is refused: the eduPersonAffiliation requirement fails (a clear page, no account)', async () => {
@@ -213,19 +187,21 @@ describe('SAML Single Logout with SimpleSAMLphp', () => {
     expect(hs.devices('alice')).toContain(s.deviceId);
 
     // RP-initiated logout at Causeway: the confirmation page, then the IdP's SLO and back.
-    const confirm = await s.browser.go(`${cw.url}/end-session?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent('http://localhost:3000/logged-out')}&state=bye`);
+    const confirm = await s.browser.go(`${cw.url}/end-session?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT_URI)}&state=bye`);
     const form = forms(confirm.body, confirm.url).find((f) => f.method === 'POST');
-    expect(form).toBeDefined();
-    const out = await s.browser.submit(form!, {}, (u) => u.startsWith('http://localhost:3000/'));
-    expect(out.stoppedAt).toBe('http://localhost:3000/logged-out?state=bye');
+    if (!form) throw new Error(`no logout form: ${confirm.status} ${confirm.url} ${textOf(confirm.body)}`);
+    const out = await s.browser.submit(form, {}, isClientRedirect);
+    expect(out.stoppedAt).toBe(`${REDIRECT_URI}?state=bye`);
     const trail = s.browser.history.join('\n');
     expect(trail).toMatch(new RegExp(`GET ${peer.url.replace(/[.]/g, '\\.')}/saml2/idp/SingleLogoutService\\.php\\?SAMLRequest=`));
     expect(trail).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/upstream\/ssp\/saml\/slo\?SAMLResponse=/);
 
     expect(await introspect(s.accessToken)).toBe(false);
     await until('the device removed from the homeserver', () => (hs.devices('alice').includes(s.deviceId) ? undefined : true));
+    await expect(whoami(s.accessToken)).rejects.toMatchObject({ httpStatus: 401 });
     // The IdP session is over too: the next sign-in shows its login form again.
-    const again = await s.browser.go(`${cw.url}/authorize?response_type=code&client_id=${clientId}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=${encodeURIComponent('urn:matrix:client:api:*')}&state=s&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&provider=ssp`);
+    const again = await s.browser.go(`${cw.url}/authorize?response_type=code&client_id=${clientId}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=${encodeURIComponent('urn:matrix:client:api:* urn:matrix:client:device:AGAIN12345')}&state=s&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&provider=ssp`, {}, isClientRedirect);
+    if (again.stoppedAt) throw new Error(`not sent to the IdP: ${again.stoppedAt}`);
     expect(forms(again.body, again.url).some((f) => 'password' in f.fields)).toBe(true);
   });
 
@@ -239,5 +215,6 @@ describe('SAML Single Logout with SimpleSAMLphp', () => {
     expect(trail).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/upstream\/ssp\/saml\/slo\?SAMLRequest=.*&Signature=/);
     expect(await introspect(s.accessToken)).toBe(false);
     await until('the device removed from the homeserver', () => (hs.devices('alice').includes(s.deviceId) ? undefined : true));
+    await expect(whoami(s.accessToken)).rejects.toMatchObject({ httpStatus: 401 });
   });
 });
