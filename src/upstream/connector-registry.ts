@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { CONFIG } from '../config/config.module.js';
@@ -12,7 +12,8 @@ import { devProviderSchema } from './dev/dev.config.js';
 import { oidcProviderSchema } from './oidc/oidc.config.js';
 import { samlProviderSchema } from './saml/saml.config.js';
 import { casProviderSchema } from './cas/cas.config.js';
-import { createOidcConnector } from './oidc/oidc.connector.js';
+import { createOidcConnector, OidcConnector } from './oidc/oidc.connector.js';
+import { HealthRegistry } from '../health/health.registry.js';
 import { createDevConnector } from './dev/dev.connector.js';
 import { createCasConnector } from './cas/cas.connector.js';
 import { createSamlConnector } from './saml/saml.connector.js';
@@ -102,17 +103,33 @@ export function orderProviders<P extends { order?: number }>(providers: readonly
 
 /**
  * The configured upstream providers and their connectors, built once at start-up from
- * `upstream.providers` (no network calls: OIDC discovery and SAML metadata are fetched on first use).
+ * `upstream.providers`. Construction makes no network call. Once the application has started,
+ * OIDC discovery begins in the background (failures are logged naming the provider and retried on
+ * use; the first sign-in fetches the metadata if it is still missing), and each OIDC provider
+ * reports in /health/ready (`degraded`, never `down`: the other providers keep working).
  */
 @Injectable()
-export class ConnectorRegistry {
+export class ConnectorRegistry implements OnApplicationBootstrap {
   private readonly connectors = new Map<string, UpstreamConnector>();
   private readonly ordered: readonly ProviderConfig[];
 
-  constructor(@Inject(CONFIG) config: GatewayConfig, kv: KeyValueStore, @Inject(LOGGER) logger: Logger) {
+  constructor(
+    @Inject(CONFIG) config: GatewayConfig,
+    kv: KeyValueStore,
+    @Inject(LOGGER) logger: Logger,
+    private readonly health: HealthRegistry,
+  ) {
     const deps: ConnectorDeps = { publicBase: config.http.public_base, kv, logger };
     for (const provider of config.upstream.providers) this.connectors.set(provider.id, createConnector(provider, deps));
     this.ordered = orderProviders(config.upstream.providers);
+  }
+
+  onApplicationBootstrap(): void {
+    for (const [id, connector] of this.connectors) {
+      if (!(connector instanceof OidcConnector)) continue;
+      this.health.register({ name: `upstream:${id}`, check: async () => connector.health() });
+      connector.warmUp();
+    }
   }
 
   /** The connector of a provider id, or undefined for an id that is not configured (an unknown id in a URL). */

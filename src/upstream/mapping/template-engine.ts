@@ -13,8 +13,11 @@ import { Liquid, type FS, type Template } from 'liquidjs';
 export const TEMPLATE_LIMITS = {
   /** Characters of template source. */
   maxSourceLength: 2000,
-  /** Wall-clock budget of one render. */
-  renderMs: 50,
+  /**
+   * Wall-clock budget of one render. A backstop only (the allocation and template-count limits stop
+   * hostile templates deterministically): generous, so a loaded machine never fails a real sign-in.
+   */
+  renderMs: 1000,
   /** LiquidJS allocation units (string/array lengths created while rendering). */
   memory: 1_000_000,
   /** Tag/output renders per call (loop bodies count each time). */

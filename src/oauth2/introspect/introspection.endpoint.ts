@@ -1,0 +1,171 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { LOGGER } from '../../http/logger.module.js';
+import { requestIdFrom } from '../../http/http.setup.js';
+import { MetricsService } from '../../health/metrics.service.js';
+import { InvalidClientError, InvalidRequestError, OAuthError } from '../errors.js';
+import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
+import { formParams, required } from '../token/form-params.js';
+import { IntrospectionService } from './introspection.service.js';
+
+export const INTROSPECTION_PATH = '/oauth2/introspect';
+
+/** A wrong shared secret: 401 access_denied, as MAS answers. */
+class BadSharedSecretError extends OAuthError {
+  override readonly status = 401;
+  override readonly code = 'access_denied';
+}
+class PayloadTooLargeError extends OAuthError {
+  override readonly status = 413;
+}
+
+/**
+ * POST /oauth2/introspect, the path Synapse hard-codes and calls for every client request.
+ * Callers: Synapse with `Authorization: Bearer <matrix.secret>` (matrix_authentication_service), or
+ * a static client with `introspection: true` using client_secret_basic/post (legacy msc3861).
+ *
+ * It is the hot path, so it is answered by a plain Node request handler placed in front of
+ * Fastify: bench/introspection measured Fastify + Nest (hooks, per-request child logger, router,
+ * execution context) at several times the CPU of the lookup itself. This handler does what the
+ * framework would have done for it: body limit and form parsing, request id, the duration metric,
+ * the debug access line, and errors in the OAuth shape. Other methods on the path (CORS preflight)
+ * and every other path go to Fastify as before.
+ */
+@Injectable()
+export class IntrospectionEndpoint implements OnModuleInit {
+  private readonly bodyLimit: number;
+  /** SHA-256 of `Bearer <matrix.secret>`'s secret, so each call hashes only what it received. */
+  private readonly secretDigest: Buffer;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly clients: ClientAuthenticator,
+    private readonly introspection: IntrospectionService,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: MetricsService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.bodyLimit = config.http.body_limit;
+    this.secretDigest = createHash('sha256').update(config.matrix.secret).digest();
+  }
+
+  onModuleInit() {
+    const server = this.adapterHost.httpAdapter.getInstance<FastifyInstance>().server as Server;
+    const fastifyListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (req.method === 'POST' && (req.url === INTROSPECTION_PATH || req.url?.startsWith(`${INTROSPECTION_PATH}?`))) {
+        void this.handle(req, res);
+        return;
+      }
+      for (const l of fastifyListeners) l.call(server, req, res);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const reqId = requestIdFrom(req.headers['x-request-id']);
+    let status = 200;
+    let body: string;
+    try {
+      const raw = await this.readBody(req);
+      if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+        throw new InvalidRequestError('expected an application/x-www-form-urlencoded body');
+      }
+      const form = parseForm(raw);
+      const params = formParams(form);
+      await this.authenticate(req.headers.authorization, params);
+      // An empty token is a malformed one (inactive); an absent one is a malformed request.
+      const token = form.token === '' ? '' : required(params, 'token');
+      body = await this.introspection.introspectJson(token, params.token_type_hint, req.headers['x-mas-supports-device-id'] === '1');
+    } catch (e) {
+      if (e instanceof OAuthError) {
+        status = e.status;
+        body = JSON.stringify(e.toJSON());
+        if (e.status === 401 && e.code === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="causeway"');
+      } else {
+        // Synapse turns anything but a 200 into a 503 for its client: a fault is a 5xx, never a false "inactive".
+        this.logger.error({ err: e, reqId }, 'introspection failed');
+        status = 500;
+        body = '{"error":"server_error"}';
+      }
+    }
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'X-Request-Id': reqId,
+      'Access-Control-Allow-Origin': '*',
+    });
+    res.end(body);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.httpDuration.observe({ route: INTROSPECTION_PATH, method: 'POST', status: `${Math.floor(status / 100)}xx` }, seconds);
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.debug({ reqId, method: 'POST', route: INTROSPECTION_PATH, path: INTROSPECTION_PATH, status, ms: Math.round(seconds * 1000) }, 'request');
+    }
+  }
+
+  private readBody(req: IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      req.on('data', (c: Buffer) => {
+        if (failed) return;
+        size += c.length;
+        if (size > this.bodyLimit) {
+          failed = true;
+          reject(new PayloadTooLargeError('request body too large'));
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => !failed && resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', (e) => !failed && reject(e));
+    });
+  }
+
+  private async authenticate(authorization: string | undefined, params: Record<string, string>): Promise<void> {
+    if (authorization !== undefined && /^bearer /i.test(authorization)) {
+      const digest = createHash('sha256').update(authorization.slice(7).trim()).digest();
+      if (!timingSafeEqual(digest, this.secretDigest)) throw new BadSharedSecretError('invalid shared secret');
+      return;
+    }
+    const creds = readClientCredentials(authorization, params);
+    if (creds.method === 'none') throw new InvalidClientError('client authentication is required');
+    const client = await this.clients.authenticate(creds);
+    if (!client.introspection) throw new InvalidClientError('this client may not introspect tokens');
+  }
+}
+
+/**
+ * application/x-www-form-urlencoded in one pass (`+` is a space); a repeated field becomes an array
+ * (refused by formParams, as on every OAuth endpoint). Undecodable input is invalid_request.
+ */
+export function parseForm(raw: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  if (raw === '') return out;
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    let k: string;
+    let v: string;
+    try {
+      k = decode(eq < 0 ? pair : pair.slice(0, eq));
+      v = eq < 0 ? '' : decode(pair.slice(eq + 1));
+    } catch {
+      throw new InvalidRequestError('malformed form body');
+    }
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+const decode = (s: string) => (/[%+]/.test(s) ? decodeURIComponent(s.replace(/\+/g, ' ')) : s);
