@@ -229,6 +229,29 @@ describe('SAML connector: ACS', () => {
     expect(await run('either', (l) => b64(responseXml(lFields(l))))).toBe('signature_invalid');
   });
 
+  it('encrypted assertions: decrypted with the SP key (RSA-OAEP key transport naming its SHA-1 digest is fine); `off` and `required` refuse the other kind', async () => {
+    const { encryptAssertion } = await import('../../../support/saml-forge.js');
+    const encryptedFor = async (l: LoginUnderAttack) => b64(signResponse(await encryptAssertion(signAssertion(responseXml(lFields(l)), idpKeys), sp.cert), idpKeys));
+    const run = async (extra: Record<string, unknown>, build: (l: LoginUnderAttack) => Promise<string> | string) => {
+      const c = connector(extra);
+      const { l, saved } = await attackLogin(c);
+      return c.complete(post(await build(l)), saved).then(
+        (a) => a.subject,
+        (e: UpstreamError) => e.userMessage,
+      );
+    };
+    const xml = await encryptAssertion(responseXml(lFields({ idpEntityId: IDP, spEntityId: 'x', acsUrl: 'x', requestId: '_r', otherRequestId: '_o' })), sp.cert);
+    expect(xml).toContain('http://www.w3.org/2000/09/xmldsig#sha1');
+    expect(await run({}, encryptedFor)).toBe('opaque-alice-1234');
+    expect(await run({ signature: 'response' }, encryptedFor)).toBe('opaque-alice-1234');
+    expect(await run({ sp: { key_file: sp.keyFile, cert_file: sp.certFile, encrypted_assertions: 'required' } }, encryptedFor)).toBe('opaque-alice-1234');
+    expect(await run({ sp: { key_file: sp.keyFile, cert_file: sp.certFile, encrypted_assertions: 'off' } }, encryptedFor)).toMatch(/configured not to accept them/);
+    expect(await run({ sp: { key_file: sp.keyFile, cert_file: sp.certFile, encrypted_assertions: 'required' } }, (l) => b64(goodResponse(l)))).toMatch(/requires encrypted ones/);
+    // Encrypted for another SP's key: cannot be read (the same words as any unreadable response: no decryption oracle).
+    const other = fixtureKeys('sp-other');
+    expect(await run({}, async (l) => b64(signResponse(await encryptAssertion(signAssertion(responseXml(lFields(l)), idpKeys), other.cert), idpKeys)))).toBe('The response from the identity provider could not be read.');
+  });
+
   it('accepts signatures by any of several IdP certificates (rollover)', async () => {
     const next = fixtureKeys('idp-next');
     const c = connector({ idp: { entity_id: IDP, sso_url: 'https://idp.example.test/sso', certs: [idpKeys.certFile, next.cert] } });
