@@ -285,6 +285,51 @@ describe('SAML connector: ACS', () => {
   });
 });
 
+describe('SAML IdP metadata from a file', () => {
+  it('is re-read on refresh: a new certificate is picked up; a broken file keeps the last good copy (degraded)', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { idpMetadataXml } = await import('../../../support/saml-forge.js');
+    const dir = mkdtempSync(join(tmpdir(), 'causeway-saml-mdfile-'));
+    const file = join(dir, 'idp.xml');
+    const next = fixtureKeys('idp-next');
+    const write = (cert: string) => writeFileSync(file, idpMetadataXml({ entityId: IDP, ssoUrl: 'https://idp.example.test/sso', certs: [cert] }));
+    try {
+      write(idpKeys.cert);
+      const cfg = samlProviderSchema.parse({ id: 'file', kind: 'saml', name: 'File', metadata_file: file, sp: { key_file: sp.keyFile, cert_file: sp.certFile } });
+      const source = new IdpMetadataSource(cfg, { kv, logger });
+      await source.start();
+      source.stop();
+      const first = source.descriptor()!.fingerprints;
+      write(next.cert);
+      expect(await source.refresh()).toBe(true);
+      expect(source.descriptor()!.fingerprints).not.toEqual(first);
+      writeFileSync(file, '<md:EntityDescriptor');
+      expect(await source.refresh()).toBe(false);
+      expect(source.descriptor()!.signingCerts[0]).toBe(next.cert.replace(/\r/g, ''));
+      expect(source.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/not well-formed/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a broken metadata_file at start-up is a start-up error (the operator’s own file)', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'causeway-saml-mdfile-'));
+    const file = join(dir, 'idp.xml');
+    writeFileSync(file, '<html>not metadata</html>');
+    try {
+      const cfg = samlProviderSchema.parse({ id: 'file', kind: 'saml', name: 'File', metadata_file: file, sp: { key_file: sp.keyFile, cert_file: sp.certFile } });
+      await expect(new IdpMetadataSource(cfg, { kv, logger }).start()).rejects.toThrow(/provider file: not SAML metadata/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('SAML connector: Single Logout messages', () => {
   const sloUrl = `${BASE}upstream/forged/saml/slo`;
   const redirect = (c: SamlConnector, rawQuery: string) => c.handleSlo({ method: 'GET', query: Object.fromEntries(new URLSearchParams(rawQuery)), rawQuery, body: {} });
