@@ -61,7 +61,11 @@ export class IntrospectionEndpoint implements OnModuleInit {
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'POST' && (req.url === INTROSPECTION_PATH || req.url?.startsWith(`${INTROSPECTION_PATH}?`))) {
-        void this.handle(req, res);
+        this.handle(req, res).catch((err: unknown) => {
+          this.logger.error({ err }, 'introspection handler failed');
+          if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"server_error"}');
+          else res.destroy();
+        });
         return;
       }
       for (const l of fastifyListeners) l.call(server, req, res);
@@ -126,8 +130,14 @@ export class IntrospectionEndpoint implements OnModuleInit {
         }
         chunks.push(c);
       });
-      req.on('end', () => !failed && resolve(Buffer.concat(chunks).toString('utf8')));
+      let ended = false;
+      req.on('end', () => {
+        ended = true;
+        if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
+      });
       req.on('error', (e) => !failed && reject(e));
+      // A client that goes away mid-body: settle instead of waiting forever.
+      req.on('close', () => !ended && !failed && reject(new InvalidRequestError('the request body was not completed')));
     });
   }
 
