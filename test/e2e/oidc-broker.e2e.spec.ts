@@ -65,6 +65,7 @@ beforeAll(async () => {
             upstream_logout: true,
           },
           { id: 'fake', kind: 'oidc', name: 'Fake IdP', issuer: fake.issuer, client_id: 'fake-client', client_secret: 'fake-secret', allow_insecure_http: true, fetch_userinfo: false },
+          { id: 'gone', kind: 'oidc', name: 'Unreachable IdP', issuer: `http://127.0.0.1:${await freePort()}`, client_id: 'c', client_secret: 's', allow_insecure_http: true },
         ],
       },
     },
@@ -90,7 +91,7 @@ const atClient = (u: string) => u.startsWith(REDIRECT);
 const isCausewayCallback = (u: string) => u.startsWith(`${cw.url}/upstream/peer/callback`);
 
 /** A Matrix client's authorization URL (matrix-js-sdk builds it), optionally choosing the provider. */
-async function startLogin(provider = 'peer') {
+async function startLogin(provider: 'peer' | 'fake' | 'gone' = 'peer') {
   const oauth = new OAuth2(metadata, { clientId });
   const state = randomBytes(8).toString('hex');
   // openid too, so /oauth2/userinfo shows what the claims mapping stored.
@@ -219,6 +220,12 @@ describe('OIDC brokering end to end (real oidc-provider peer, matrix-js-sdk, hom
     expect(hs.devices('alice')).not.toContain(second.deviceId);
     await expect(createClient({ baseUrl: hs.url, accessToken: first.tokens.access_token }).whoami()).rejects.toMatchObject({ httpStatus: 401 });
   });
+});
+
+it('an unreachable IdP ends the sign-in on a 503 page naming it', async () => {
+  const res = await browse(new Browser(), (await startLogin('gone')).url);
+  expect(res.status).toBe(503);
+  expect(textOf(res.body)).toContain('“Unreachable IdP” cannot be reached right now');
 });
 
 describe('hostile callbacks end on a 4xx page, never a 500', () => {
