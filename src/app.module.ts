@@ -9,6 +9,7 @@ import { WebModule } from './web/web.module.js';
 import { LoggerModule } from './http/logger.module.js';
 import { HomeserverModule } from './homeserver/homeserver.module.js';
 import { EventsModule } from './events/events.module.js';
+import { AdminModule } from './admin/admin.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         IdentityModule,
         LoginModule,
         AccountModule,
+        AdminModule.forRoot(deps.config),
         CasModule,
         SamlModule,
       ],

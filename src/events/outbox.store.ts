@@ -69,9 +69,17 @@ export class OutboxStore {
     );
   }
 
+  /** The failed attempt that gave up counts too. */
   async markDead(ids: number[], error: string, now: number): Promise<void> {
     if (!ids.length) return;
-    await this.db.transaction((em) => em.update(OutboxEntity, { id: In(ids), ...PENDING }, { dead_at: now, last_error: error.slice(0, 500) }));
+    await this.db.transaction((em) =>
+      em
+        .createQueryBuilder()
+        .update(OutboxEntity)
+        .set({ dead_at: now, attempts: () => 'attempts + 1', last_error: error.slice(0, 500) })
+        .where({ id: In(ids), ...PENDING })
+        .execute(),
+    );
   }
 
   /** Which of these rows need no more work (delivered, dead, or already cleaned up). */

@@ -7,19 +7,21 @@ import { Liquid, type FS, type Template } from 'liquidjs';
  *   - no file system: `include`, `render` and `layout` (and `block`) do not exist, and the FS refuses;
  *   - only own properties of the scope are visible (no prototype walking: `user.constructor` is empty);
  *   - unknown filters are a parse error, so a typo fails at config load, not at sign-in;
- *   - bounded template size, allocations (ranges, string growth), render time and output length.
+ *   - bounded template size, render time, allocations and output length.
  */
 
 export const TEMPLATE_LIMITS = {
   /** Characters of template source. */
   maxSourceLength: 2000,
   /**
-   * Wall-clock budget of one render: the backstop for loops (a mapping template renders in well under
-   * a millisecond; the margin keeps a GC pause on a busy server from failing a legitimate sign-in).
+   * Wall-clock budget of one render. A backstop only (the allocation and template-count limits stop
+   * hostile templates deterministically): generous, so a loaded machine never fails a real sign-in.
    */
-  renderMs: 250,
+  renderMs: 1000,
   /** LiquidJS allocation units (string/array lengths created while rendering). */
   memory: 1_000_000,
+  /** Tag/output renders per call (loop bodies count each time). */
+  templates: 10_000,
   /** Characters of rendered output (after trimming). */
   maxOutputLength: 1024,
 } as const;
@@ -128,7 +130,11 @@ export function templateProblem(source: string): string | undefined {
 export function renderTemplate(template: CompiledTemplate, attributes: Readonly<Record<string, string | string[]>>): string {
   let out: unknown;
   try {
-    out = engine.renderSync(template.parsed, { user: attributes }, { renderLimit: TEMPLATE_LIMITS.renderMs, memoryLimit: TEMPLATE_LIMITS.memory });
+    out = engine.renderSync(template.parsed, { user: attributes }, {
+      renderLimit: TEMPLATE_LIMITS.renderMs,
+      memoryLimit: TEMPLATE_LIMITS.memory,
+      templateLimit: TEMPLATE_LIMITS.templates,
+    });
   } catch (e) {
     // The message of a LiquidJS render error may quote the template, never the scope values.
     throw new TemplateError('render', firstLine(e));

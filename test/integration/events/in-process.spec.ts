@@ -18,7 +18,7 @@ describe('in-process event delivery (SQLite, no Redis)', () => {
     cw = await startCauseway({
       config: {
         matrix: { endpoint: `${hs.url}/`, timeout_ms: 1000 },
-        events: { backoff_initial_ms: 50, backoff_max_ms: 400, max_attempts: 5 },
+        events: { backoff_initial_ms: 100, backoff_max_ms: 1000, max_attempts: 8 },
         admin: { token: 'admin-token-0123456789abcdef' },
       },
     });
@@ -80,7 +80,7 @@ describe('in-process event delivery (SQLite, no Redis)', () => {
       await db.signOut([s]);
       await waitUntil(async () => (await db.outbox()).some((r) => r.user_key === 'dave' && r.dead_at !== null), 15_000, 'dave’s row to be dead-lettered');
       const attempts = hs.callsTo('sync_devices').filter((c) => (c.body as { localpart: string }).localpart === 'dave');
-      expect(attempts).toHaveLength(5);
+      expect(attempts).toHaveLength(8);
     } finally {
       hs.setFault({ kind: 'none' });
     }
