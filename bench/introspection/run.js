@@ -8,7 +8,7 @@
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -130,6 +130,7 @@ async function freshPgSchema() {
 
 const results = [];
 const cleanups = [];
+const loadBefore = loadavg()[0];
 try {
   {
     const port = await freePort();
@@ -189,3 +190,4 @@ console.log(line(head));
 console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-').padEnd(w + 1, '-') + (i === 0 ? '-' : ':')).join('|')}|`);
 for (const r of rows) console.log(line(r));
 console.log('\nTargets: ≥ 0.6× the ceiling and ≥ 3× oidc-provider. CPU is the server process only (the PostgreSQL backend is not counted).');
+console.log(`Load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} CPUs; the load generator shares the machine.`);

@@ -111,7 +111,9 @@ export class LoginStore {
         settled = await waitFor(actor, (s) => s.status !== 'active' || !s.hasTag('busy'), { timeout: STEP_TIMEOUT_MS });
       } catch (err) {
         // Not persisted: the stored snapshot stays at the last stable state.
-        this.logger.error({ err, loginId: actor.getSnapshot().context?.loginId }, 'login step did not settle');
+        const crashed = actor.getSnapshot().status === 'error';
+        this.logger.error({ err, loginId: actor.getSnapshot().context?.loginId }, crashed ? 'login machine failed' : 'login step did not settle');
+        if (crashed) throw new PageError(500, 'Something went wrong', 'Causeway could not complete this step. Please try again.', { reason: 'login_machine_error' });
         throw new PageError(503, 'Temporarily unavailable', 'This step took too long. Please try again in a moment.', { reason: 'login_step_timeout' });
       }
       await this.persist(settled, actor.getPersistedSnapshot());

@@ -165,6 +165,30 @@ describe.each(TEST_DBS)('device verification, account page, sign-out, locked acc
       expect(hs.user('nora')!.masterKeyReplaceableUntil).toBeGreaterThan(Date.now());
     });
 
+    it('deactivation: explained, confirmed, then the account is gone here and on the homeserver', async () => {
+      const browser = new Browser();
+      const t = await signInAndConsent(cw.url, browser, clientId, 'pat', 'PATDEVICE1');
+      const page = await browser.go(`${cw.url}/account/?action=org.matrix.account_deactivate`);
+      expect(textOf(page.body)).toContain('This cannot be undone');
+      const form = onlyForm(page, (f) => f.action.endsWith('/deactivate'));
+      // Without ticking "I understand" nothing happens.
+      const unconfirmed = await browser.submit(form);
+      expect(unconfirmed.status).toBe(400);
+      expect((await introspect(t.access_token!)).json.active).toBe(true);
+
+      const res = await browser.submit(form, { confirm: 'yes' });
+      expect(res.status).toBe(200);
+      expect(textOf(res.body)).toContain('Account deactivated');
+      expect((await introspect(t.access_token!)).json.active).toBe(false);
+      for (let i = 0; i < 100 && !hs.user('pat')?.deactivated; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(hs.user('pat')?.deactivated).toBe(true);
+
+      const again = new Browser();
+      const denied = await devSignIn(again, await again.go(authorizeUrl(cw.url, { clientId, challenge: pkce().challenge }), {}, toClient), 'pat');
+      expect(denied.status).toBe(403);
+      expect(textOf(denied.body)).toContain('deactivated');
+    });
+
     it('a form without a valid CSRF token changes nothing', async () => {
       const browser = new Browser();
       const t = await signInAndConsent(cw.url, browser, clientId, 'mia', 'MIADEVICE1');
@@ -199,6 +223,21 @@ describe.each(TEST_DBS)('device verification, account page, sign-out, locked acc
       // The browser is signed out: the next authorization asks for a sign-in again.
       const next = await browser.go(authorizeUrl(cw.url, { clientId, challenge: pkce().challenge }), {}, toClient);
       expect(textOf(next.body)).toContain('development sign-in');
+    });
+
+    it('accepts its own id_token_hint and derives the client from it', async () => {
+      const browser = new Browser();
+      const t = await signInAndConsent(cw.url, browser, clientId, 'olga', 'OLGADEVICE', {}, 'openid');
+      expect(t.id_token).toBeTruthy();
+      const url = `${cw.url}/end-session?id_token_hint=${t.id_token}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT)}&state=bye-2`;
+      const page = await browser.go(url);
+      expect(textOf(page.body)).toContain('Element test');
+      const res = await browser.submit(onlyForm(page, (f) => f.action.endsWith('/end-session')), {}, toClient);
+      expect(new URL(res.stoppedAt!).searchParams.get('state')).toBe('bye-2');
+      expect((await introspect(t.access_token!)).json.active).toBe(false);
+      // Not signed in any more: the same request goes straight back.
+      const again = await browser.go(url, {}, toClient);
+      expect(again.stoppedAt).toBeDefined();
     });
 
     it('refuses an id_token_hint that Causeway did not sign', async () => {
