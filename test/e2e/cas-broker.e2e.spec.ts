@@ -141,6 +141,7 @@ function expectPage(res: BrowserResponse, status: number, message: string | RegE
 
 describe('CAS brokering end to end (django-cas-server, matrix-js-sdk, homeserver stand-in)', () => {
   let alice: Awaited<ReturnType<typeof signIn>>;
+  let logoutAt = 0;
 
   it('alice signs in over CAS 3; whoami on the homeserver; display name and email from CAS attributes', async () => {
     alice = await signIn('campus', 'alice');
@@ -191,14 +192,20 @@ describe('CAS brokering end to end (django-cas-server, matrix-js-sdk, homeserver
   it('the CAS server’s Single Logout ends alice’s session at once', async () => {
     expect(hs.devices('alice')).toContain(alice.deviceId);
     // alice signs out at CAS; django-cas-server POSTs a logoutRequest to the service URL before answering.
+    logoutAt = Date.now();
     const out = await alice.browser.go(`${peer.url}/logout`);
     expect(out.status).toBe(200);
     expect(await introspect(alice.tokens.access_token)).toEqual({ active: false });
+    process.stdout.write(`CAS logout (incl. Single Logout to Causeway) → token inactive: ${Date.now() - logoutAt} ms\n`);
   });
 
   it('the Single Logout reaches the homeserver: alice’s device is removed', async () => {
     // The sign-out travels the outbox to the homeserver: sync_devices without alice's device.
-    await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && (c.body as { localpart?: string }).localpart === 'alice' && c.status === 200, 30_000);
+    const call = await hs.waitForCall((c) => {
+      const b = c.body as { localpart?: string; devices?: string[] };
+      return c.path === '/_synapse/mas/sync_devices' && c.at >= logoutAt && c.status === 200 && b.localpart === 'alice' && !b.devices?.includes(alice.deviceId);
+    }, 30_000);
+    process.stdout.write(`CAS logout → sync_devices at the homeserver: ${call.at - logoutAt} ms\n`);
     expect(hs.devices('alice')).not.toContain(alice.deviceId);
     hs.setCacheEnabled(false);
     await expect(createClient({ baseUrl: hs.url, accessToken: alice.tokens.access_token }).whoami()).rejects.toMatchObject({ httpStatus: 401 });

@@ -2,8 +2,9 @@
 // round-robin proxy (as behind a Kubernetes Service), with the homeserver stand-in in front of them as
 // Synapse would be. A login begun on one replica is completed on the other (the login machine's
 // snapshot travels through Redis), tokens issued by one are known to the other (revocation too,
-// despite introspection caches), a rolling restart with 20 logins in flight fails none of them, and
-// SIGTERM lets in-flight requests finish while new connections are refused.
+// despite introspection caches), a sign-out taken by one replica reaches the homeserver exactly once,
+// a rolling restart with 20 logins in flight fails none of them, and SIGTERM lets in-flight requests
+// finish, refuses new connections and hands the event-bus messages it holds back to the other replica.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Browser, type BrowserResponse } from '../support/browser.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
+import { waitUntil } from '../support/causeway-db.js';
 import { freshDatabase, TEST_DBS, type TestDatabase } from '../support/databases.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
 import { freePort } from '../support/ports.js';
@@ -21,6 +23,7 @@ import { registerClient } from '../integration/oauth2/oauth-http.js';
 import { authorizeUrl, codeOf, decide, devSignIn, exchange, pkce, toClient, webClient } from '../integration/login/login-flow.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
+const SHARDS = 8;
 const ADMIN_CLIENT = { id: 'admin-tool', secret: 'admin-tool-secret-0123456789abcdef' };
 const basic = `Basic ${Buffer.from(`${ADMIN_CLIENT.id}:${ADMIN_CLIENT.secret}`).toString('base64')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +48,10 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
   let proxy: RoundRobinProxy;
   let config: Record<string, unknown>;
   let clientId: string;
+  let redis: Redis;
   const replicas: Record<string, CausewayProcess> = {};
+  /** Name of each replica in the proxy's rotation (the restarted replica 1 goes back in as r1-new). */
+  const inRotation: Record<string, string> = { r1: 'r1', r2: 'r2' };
   const prefix = `causeway:test:${randomBytes(4).toString('hex')}:`;
 
   const startReplica = async (name: string, port?: number) => {
@@ -70,6 +76,8 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
       secrets: { keys: [{ kid: 'rs1', key_file: keyFile }] },
       matrix: { homeserver: hs.serverName, endpoint: `${hs.url}/`, secret: SHARED_SECRET },
       tokens: { introspection_cache_ttl: 60 },
+      // A short claim_idle keeps the shard balancing quick; the hand-back test tells hand-back from takeover.
+      events: { shards: SHARDS, claim_idle: 3, backoff_initial_ms: 100, backoff_max_ms: 1000 },
       logging: { level: 'info' },
       clients: [
         {
@@ -88,6 +96,7 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     // Synapse reaches Causeway through the Service too.
     hs.setEndpoint(`${proxy.url}/`);
     clientId = await registerClient(proxy.url, webClient('Multi-replica client'));
+    redis = new Redis(REDIS_URL);
   });
 
   afterAll(async () => {
@@ -95,10 +104,11 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     await Promise.all(Object.values(replicas).map((r) => r.stop()));
     await hs?.stop();
     await db?.drop();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    if (redis) {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -132,7 +142,7 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
    * sign-in form → consent → code → token → a Matrix request on the homeserver. `between` runs
    * between the steps (pauses, barriers). Returns what went wrong, or nothing.
    */
-  async function login(flow: string, between: (step: string) => Promise<void> = async () => {}): Promise<string[]> {
+  async function login(flow: string, between: (step: string) => Promise<void> = async () => {}, signedIn?: (s: { localpart: string; deviceId: string; accessToken: string }) => void): Promise<string[]> {
     const browser = new FlowBrowser(flow);
     const localpart = `user-${flow}-${randomBytes(3).toString('hex')}`;
     const deviceId = `DEV${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -152,11 +162,45 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
       const me = await whoami(tokens.json.access_token!);
       const body = (await me.json()) as { user_id?: string; device_id?: string };
       if (me.status !== 200 || body.user_id !== `@${localpart}:${hs.serverName}` || body.device_id !== deviceId) return [`${flow}: whoami ${me.status} ${JSON.stringify(body)}`];
+      signedIn?.({ localpart, deviceId, accessToken: tokens.json.access_token! });
       return [];
     } catch (e) {
       return [`${flow}: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`];
     }
   }
+
+  /** The consumer name each replica's event bus announced at start-up. */
+  const consumerOf = (r: CausewayProcess) => {
+    const line = r.logs.find((l) => l.includes('event bus on Redis Streams started'));
+    if (!line) throw new Error('the replica did not start the Redis Streams bus');
+    return (JSON.parse(line) as { consumer: string }).consumer;
+  };
+  const leaseOwners = async () => {
+    const owners: string[] = [];
+    for (let n = 0; n < SHARDS; n++) owners.push((await redis.get(`${prefix}events:lease:${n}`)) ?? '');
+    return owners;
+  };
+  /** Unacknowledged messages per consumer, over every shard. */
+  const pendingByConsumer = async () => {
+    const out: Record<string, number> = {};
+    for (let n = 0; n < SHARDS; n++) {
+      const summary = (await redis.xpending(`${prefix}events:${n}`, 'causeway').catch(() => [0, null, null, null])) as [number, unknown, unknown, [string, string][] | null];
+      for (const [consumer, count] of summary[3] ?? []) out[consumer] = (out[consumer] ?? 0) + Number(count);
+    }
+    return out;
+  };
+  const signOut = async (base: string, accessToken: string) => {
+    const res = await fetch(`${base}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: accessToken, token_type_hint: 'access_token', client_id: clientId }),
+    });
+    expect(res.status).toBe(200);
+  };
+  /** sync_devices calls for a user after call number `since` (provisioning makes one of its own). */
+  const syncCallsFor = (localpart: string, since: number) =>
+    hs.callsTo('sync_devices').filter((c) => c.seq > since && (c.body as { localpart?: string }).localpart === localpart);
+  const lastCall = () => hs.calls.at(-1)?.seq ?? 0;
 
   it('both replicas publish the same issuer and keys', async () => {
     const [d1, d2] = await Promise.all(
@@ -221,6 +265,23 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     }
   });
 
+  it('a sign-out taken by one replica reaches the homeserver exactly once, though both replicas run the event bus', async () => {
+    // Both replicas consume: the shards are split between them.
+    await waitUntil(async () => new Set(await leaseOwners()).size === 2 && !(await leaseOwners()).includes(''), 20_000, 'both replicas to hold shards');
+    expect(new Set(await leaseOwners())).toEqual(new Set([consumerOf(replicas.r1!), consumerOf(replicas.r2!)]));
+    let user!: { localpart: string; deviceId: string; accessToken: string };
+    expect(await login('signout', undefined, (u) => (user = u))).toEqual([]);
+    expect(hs.devices(user.localpart)).toEqual([user.deviceId]);
+
+    const mark = lastCall();
+    await signOut(replicas.r1!.url, user.accessToken);
+    await waitUntil(() => hs.devices(user.localpart).length === 0, 20_000, 'the device to be removed from the homeserver');
+    // Settled: nothing left unacknowledged anywhere, then count the calls.
+    await waitUntil(async () => Object.values(await pendingByConsumer()).every((n) => n === 0), 20_000, 'every stream message to be acknowledged');
+    expect(syncCallsFor(user.localpart, mark).map((c) => [c.status, c.body])).toEqual([[200, { localpart: user.localpart, devices: [] }]]);
+    expect((await introspect(replicas.r2!.url, user.accessToken)).active).toBe(false);
+  });
+
   it('a rolling restart (replica 1 leaves the endpoints, gets SIGTERM, comes back) with 20 logins in flight fails none of them', async () => {
     const before = proxy.log.length;
     // Barriers hold every login between two steps while the restart goes on, so that each of them
@@ -253,6 +314,7 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     expect(await old.stop()).toBe(0);
     const restarted = await startReplica('r1', old.port);
     proxy.add('r1-new', restarted.url);
+    inRotation.r1 = 'r1-new';
     releaseConsent();
 
     const failures = (await Promise.all(logins)).flat();
@@ -300,5 +362,54 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     expect(await r3.exited).toBe(0);
     expect(r3.logs.some((l) => /shutdown (failed|took too long)/.test(l))).toBe(false);
     delete replicas.r3;
+  });
+
+  it('SIGTERM hands the stream messages a replica holds back to the other one, and releases its shards', async () => {
+    // The homeserver fails: a sign-out's message stays unacknowledged with the replica that owns the user's shard.
+    let user!: { localpart: string; deviceId: string; accessToken: string };
+    expect(await login('held', undefined, (u) => (user = u))).toEqual([]);
+    await waitUntil(async () => Object.values(await pendingByConsumer()).every((n) => n === 0), 20_000, 'the provisioning to be delivered');
+    hs.setFault({ kind: 'error', status: 500 }, /^\/_synapse\/mas\/sync_devices/);
+    const mark = lastCall();
+    await signOut(proxy.url, user.accessToken);
+    let holder = '';
+    await waitUntil(
+      async () => {
+        holder = Object.entries(await pendingByConsumer()).find(([, n]) => n > 0)?.[0] ?? '';
+        return holder !== '';
+      },
+      20_000,
+      'a replica to hold the sign-out message',
+    );
+    const [name, replica] = Object.entries(replicas).find(([, r]) => consumerOf(r) === holder)!;
+    // The message it holds: its stream and id.
+    let held: { stream: string; id: string } | undefined;
+    for (let n = 0; n < SHARDS && !held; n++) {
+      const stream = `${prefix}events:${n}`;
+      const entries = (await redis.xpending(stream, 'causeway', '-', '+', 10, holder)) as [string, string, number, number][];
+      if (entries.length) held = { stream, id: entries[0]![0] };
+    }
+    expect(held).toBeDefined();
+    const other = Object.values(replicas).find((r) => r !== replica)!;
+
+    // Kubernetes stops the holder; the homeserver is still failing, so the message is in its hands.
+    proxy.drain(inRotation[name]!);
+    expect(await replica.stop()).toBe(0);
+    delete replicas[name];
+    expect(replica.logs.some((l) => /handing back messages failed|shutdown (failed|took too long)/.test(l))).toBe(false);
+    // Handed back, not left to be claimed after claim_idle: the message was acknowledged and re-added
+    // to its stream for the same user, the consumer left the group, and none of its leases remain.
+    expect((await pendingByConsumer())[holder] ?? 0).toBe(0);
+    const readded = (await redis.xrange(held!.stream, `(${held!.id}`, '+')) as [string, string[]][];
+    expect(readded.some(([, fields]) => fields[fields.indexOf('u') + 1] === user.localpart)).toBe(true);
+    const consumers = (await redis.xinfo('CONSUMERS', held!.stream, 'causeway')) as unknown[][];
+    expect(consumers.map((c) => c[1])).not.toContain(holder);
+    expect(await leaseOwners()).not.toContain(holder);
+
+    // The other replica delivers it once the homeserver is back.
+    hs.setFault({ kind: 'none' });
+    await waitUntil(() => hs.devices(user.localpart).length === 0, 20_000, 'the other replica to deliver the sign-out');
+    expect(syncCallsFor(user.localpart, mark).filter((c) => c.status === 200)).toHaveLength(1);
+    expect(other.proc.exitCode).toBeNull();
   });
 });

@@ -42,6 +42,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
   private readonly bodyLimit: number;
   /** SHA-256 of `Bearer <matrix.secret>`'s secret, so each call hashes only what it received. */
   private readonly secretDigest: Buffer;
+  private readonly durations: Record<'2xx' | '4xx' | '5xx', { observe(v: number): void }>;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -53,6 +54,8 @@ export class IntrospectionEndpoint implements OnModuleInit {
   ) {
     this.bodyLimit = config.http.body_limit;
     this.secretDigest = createHash('sha256').update(config.matrix.secret).digest();
+    const h = metrics.httpDuration;
+    this.durations = { '2xx': h.labels(INTROSPECTION_PATH, 'POST', '2xx'), '4xx': h.labels(INTROSPECTION_PATH, 'POST', '4xx'), '5xx': h.labels(INTROSPECTION_PATH, 'POST', '5xx') };
   }
 
   onModuleInit() {
@@ -61,7 +64,11 @@ export class IntrospectionEndpoint implements OnModuleInit {
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'POST' && (req.url === INTROSPECTION_PATH || req.url?.startsWith(`${INTROSPECTION_PATH}?`))) {
-        void this.handle(req, res);
+        this.handle(req, res).catch((err: unknown) => {
+          this.logger.error({ err }, 'introspection handler failed');
+          if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"server_error"}');
+          else res.destroy();
+        });
         return;
       }
       for (const l of fastifyListeners) l.call(server, req, res);
@@ -80,10 +87,12 @@ export class IntrospectionEndpoint implements OnModuleInit {
       }
       const form = parseForm(raw);
       const params = formParams(form);
-      await this.authenticate(req.headers.authorization, params);
+      const authenticating = this.authenticate(req.headers.authorization, params);
+      if (authenticating) await authenticating;
       // An empty token is a malformed one (inactive); an absent one is a malformed request.
       const token = form.token === '' ? '' : required(params, 'token');
-      body = await this.introspection.introspectJson(token, params.token_type_hint, req.headers['x-mas-supports-device-id'] === '1');
+      const answer = this.introspection.introspectJson(token, params.token_type_hint, req.headers['x-mas-supports-device-id'] === '1');
+      body = typeof answer === 'string' ? answer : await answer;
     } catch (e) {
       if (e instanceof OAuthError) {
         status = e.status;
@@ -105,7 +114,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
     });
     res.end(body);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.metrics.httpDuration.observe({ route: INTROSPECTION_PATH, method: 'POST', status: `${Math.floor(status / 100)}xx` }, seconds);
+    this.durations[status >= 500 ? '5xx' : status >= 400 ? '4xx' : '2xx'].observe(seconds);
     if (this.logger.isLevelEnabled('debug')) {
       this.logger.debug({ reqId, method: 'POST', route: INTROSPECTION_PATH, path: INTROSPECTION_PATH, status, ms: Math.round(seconds * 1000) }, 'request');
     }
@@ -126,17 +135,28 @@ export class IntrospectionEndpoint implements OnModuleInit {
         }
         chunks.push(c);
       });
-      req.on('end', () => !failed && resolve(Buffer.concat(chunks).toString('utf8')));
+      let ended = false;
+      req.on('end', () => {
+        ended = true;
+        if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
+      });
       req.on('error', (e) => !failed && reject(e));
+      // A client that goes away mid-body: settle instead of waiting forever.
+      req.on('close', () => !ended && !failed && reject(new InvalidRequestError('the request body was not completed')));
     });
   }
 
-  private async authenticate(authorization: string | undefined, params: Record<string, string>): Promise<void> {
+  /** Synapse's shared secret is checked synchronously; client credentials need a lookup (a promise). */
+  private authenticate(authorization: string | undefined, params: Record<string, string>): Promise<void> | undefined {
     if (authorization !== undefined && /^bearer /i.test(authorization)) {
       const digest = createHash('sha256').update(authorization.slice(7).trim()).digest();
       if (!timingSafeEqual(digest, this.secretDigest)) throw new BadSharedSecretError('invalid shared secret');
-      return;
+      return undefined;
     }
+    return this.authenticateClient(authorization, params);
+  }
+
+  private async authenticateClient(authorization: string | undefined, params: Record<string, string>): Promise<void> {
     const creds = readClientCredentials(authorization, params);
     if (creds.method === 'none') throw new InvalidClientError('client authentication is required');
     const client = await this.clients.authenticate(creds);

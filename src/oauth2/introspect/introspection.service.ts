@@ -27,31 +27,25 @@ export class IntrospectionService implements OnModuleInit {
     this.lookup = TokenLookup.for(this.db.kind, this.db.dataSource);
   }
 
-  /** The answer as JSON text (the endpoint's hot path: cached answers are serialised once). */
-  async introspectJson(token: string, hint: string | undefined, supportsDeviceId: boolean): Promise<string> {
+  /**
+   * The answer as JSON text (the endpoint's hot path). A cached answer is returned synchronously and
+   * serialised once; anything else takes the async path through the database.
+   */
+  introspectJson(token: string, hint: string | undefined, supportsDeviceId: boolean): string | Promise<string> {
     const now = Date.now();
-    const entry = await this.resolve(token, hint, now);
-    return entry ? serialise(entry, now, supportsDeviceId) : INACTIVE_JSON;
+    const kind = kindFor(token, hint);
+    if (!kind) return INACTIVE_JSON;
+    const hash = sha256Hex(token);
+    const cached = this.cache.get(hash, now);
+    if (cached) return serialise(cached, now, supportsDeviceId);
+    return this.lookupAndCache(hash, kind, now).then((entry) => (entry ? serialise(entry, now, supportsDeviceId) : INACTIVE_JSON));
   }
 
   async introspect(token: string, hint: string | undefined, supportsDeviceId: boolean): Promise<Record<string, unknown>> {
     return JSON.parse(await this.introspectJson(token, hint, supportsDeviceId)) as Record<string, unknown>;
   }
 
-  private async resolve(token: string, hint: string | undefined, now: number): Promise<CachedToken | undefined> {
-    const kind = parseToken(token);
-    // A token_type_hint that does not match the token is answered inactive, as MAS does: Synapse
-    // asks with access_token and must never accept a refresh token as one.
-    if (kind === 'access') {
-      if (hint !== undefined && hint !== 'access_token') return undefined;
-    } else if (kind === 'refresh') {
-      if (hint !== undefined && hint !== 'refresh_token') return undefined;
-    } else return undefined;
-
-    const hash = sha256Hex(token);
-    const cached = this.cache.get(hash, now);
-    if (cached) return cached;
-
+  private async lookupAndCache(hash: string, kind: 'access' | 'refresh', now: number): Promise<CachedToken | undefined> {
     const mark = this.cache.mark;
     const row = kind === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
     if (!row || !isLive(row, now, kind)) return undefined;
@@ -75,6 +69,18 @@ export class IntrospectionService implements OnModuleInit {
   private async markUsed(id: string, now: number) {
     await this.db.transaction((em) => em.update(AccessTokenEntity, { id, first_used_at: IsNull() }, { first_used_at: now }));
   }
+}
+
+/**
+ * The token's kind if it is well formed (checksum included, no I/O) and matches the hint. A
+ * token_type_hint that does not match the token is answered inactive, as MAS does: Synapse asks
+ * with access_token and must never accept a refresh token as one.
+ */
+function kindFor(token: string, hint: string | undefined): 'access' | 'refresh' | undefined {
+  const kind = parseToken(token);
+  if (kind === 'access') return hint === undefined || hint === 'access_token' ? kind : undefined;
+  if (kind === 'refresh') return hint === undefined || hint === 'refresh_token' ? kind : undefined;
+  return undefined;
 }
 
 function isLive(row: TokenRow, now: number, kind: 'access' | 'refresh'): boolean {

@@ -6,8 +6,8 @@ import { Browser, forms, textOf } from '../../support/browser.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
 import { freePort } from '../../support/ports.js';
-import { b64, fixtureKeys } from '../../support/saml-forge.js';
-import { HOSTILE_CASES, goodResponse, type LoginUnderAttack } from '../../support/saml-hostile.js';
+import { b64, fixtureKeys, responseXml } from '../../support/saml-forge.js';
+import { HOSTILE_CASES, base, goodResponse, type LoginUnderAttack } from '../../support/saml-hostile.js';
 
 /**
  * Hostile SAML responses on the wire: each is POSTed to Causeway's ACS for a real login (its
@@ -104,6 +104,19 @@ describe('SAML ACS on the wire', () => {
     expect(res.status).toBeLessThan(500);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(textOf(res.body)).toMatch(h.says);
+  });
+
+  it('shows a non-Success status from the IdP (AuthnFailed, NoPassive) as a page naming it', async () => {
+    for (const [second, words] of [
+      ['AuthnFailed', /could not verify who you are.*AuthnFailed/],
+      ['NoPassive', /asked it not to show a login page.*NoPassive/],
+    ] as const) {
+      const { login, l } = await loginUnderAttack();
+      const status = { status: 'urn:oasis:names:tc:SAML:2.0:status:Responder', secondStatus: `urn:oasis:names:tc:SAML:2.0:status:${second}` };
+      const res = await post(login.browser, acs(), { SAMLResponse: b64(responseXml({ ...base(l), ...status })), RelayState: login.relayState });
+      expect(res.status).toBe(400);
+      expect(textOf(res.body)).toMatch(words);
+    }
   });
 
   it('refuses the same response posted twice (the state is single-use)', async () => {

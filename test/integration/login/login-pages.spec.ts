@@ -161,6 +161,19 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
       expect(textOf(res.body)).toContain('This step is not possible now');
     });
 
+    it('a double-submitted Allow issues one code: the second request finds the login finished', async () => {
+      const browser = new Browser();
+      const consent = await devSignIn(browser, await browser.go(authorizeUrl(single.url, { clientId: clientA, challenge: pkce().challenge })), 'sam');
+      const form = onlyForm(consent, (f) => f.action.endsWith('/consent'));
+      const fields = { ...form.fields, decision: 'allow' };
+      const answers = await Promise.all([0, 1, 2].map(() => browser.request(form.action, { method: 'POST', form: fields })));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([303, 400, 400]);
+      const winner = answers.find((a) => a.status === 303)!;
+      expect(codeOf(winner.location!).code).toBeTruthy();
+      for (const loser of answers.filter((a) => a.status === 400)) expect(textOf(loser.body)).toContain('This step is not possible now');
+    });
+
     it('a form without its CSRF token is refused with a 403 page', async () => {
       const browser = new Browser();
       const form = await browser.go(authorizeUrl(single.url, { clientId: clientA, challenge: pkce().challenge }));

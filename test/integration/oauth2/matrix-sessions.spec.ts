@@ -133,6 +133,31 @@ describe.each(TEST_DBS)('Matrix sessions on %s', (db) => {
     }
   });
 
+  it('creates the device again at token issuance if a sign-out elsewhere removed it after the code was issued', async () => {
+    const user = await seed.user();
+    const c = await seed.authorize({ client_id: client, redirect_uri: REDIRECT, scope: `${S}api:* ${S}device:RACEDEVICE` }, user);
+    expect(hs.devices(user.localpart)).toEqual(['RACEDEVICE']);
+    hs.state.deleteDevices(hs.user(user.localpart)!, ['RACEDEVICE']); // as a devices.sync computed before this session would
+    const t = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, client_id: client, code_verifier: c.verifier });
+    expect(t.status).toBe(200);
+    expect((await whoami(t.json.access_token as string)).status).toBe(200);
+  });
+
+  it('answers 503 (never a 4xx) and ends the new session when the homeserver is down at token issuance', async () => {
+    const user = await seed.user();
+    const c = await seed.authorize({ client_id: client, redirect_uri: REDIRECT, scope: `${S}api:* ${S}device:LATEDOWN01` }, user);
+    await hs.goDown();
+    let t;
+    try {
+      t = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, client_id: client, code_verifier: c.verifier });
+    } finally {
+      await hs.comeUp();
+    }
+    expect(t.status).toBe(503);
+    expect(t.json.error).toBe('temporarily_unavailable');
+    expect(t.json).not.toHaveProperty('errcode');
+  });
+
   it('answers legacy Synapse (msc3861) introspecting with client credentials', async () => {
     // A second Causeway on the same database, declaring the static client legacy Synapse authenticates as.
     const cw2 = await startCauseway({
