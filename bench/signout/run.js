@@ -14,7 +14,7 @@
 //      comes back and we time until every event is confirmed delivered.
 // Prints figures and Causeway's CPU time (utime+stime from /proc); asserts nothing.
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +102,8 @@ async function startCauseway(mode, hsUrl, redisUrl) {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--config', join(dir, 'gateway.yaml')], {
     cwd: dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_CW_LOG=<file> keeps Causeway's (JSON) log for a look afterwards.
+    stdio: ['ignore', process.env.BENCH_CW_LOG ? openSync(`${process.env.BENCH_CW_LOG}.${mode}`, 'w') : 'ignore', 'inherit'],
     // The revocation endpoint is rate-limited per client IP; the benchmark is one IP.
     env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' },
   });
