@@ -59,7 +59,8 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unk
         } else if (issue.errors?.length) {
           // Report the branch that got furthest (fewest problems).
           const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
-          out.push(...issuesToProblems(best, input));
+          // Branch issues are relative to the union's own position.
+          out.push(...issuesToProblems(best.map((i) => ({ ...i, path: [...path, ...i.path] })), input));
         } else {
           out.push({ path: formatPath(path), message: issue.message });
         }

@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { Outbox } from '../events/outbox.js';
-import { lazyContract } from './lazy-contract.js';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.adapter.js';
@@ -39,17 +37,14 @@ const TAKEN = 'This username is already taken. Choose another one.';
  */
 @Injectable()
 export class IdentityLinker {
-  private readonly outbox: () => Outbox;
   constructor(
     private readonly db: Database,
     private readonly users: UsersService,
     private readonly links: UpstreamLinksService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly homeserver: HomeserverAdapter,
-    moduleRef: ModuleRef,
-  ) {
-    this.outbox = lazyContract(moduleRef, Outbox);
-  }
+    private readonly outbox: Outbox,
+  ) {}
 
   checkLocalpart(localpart: string): LocalpartCheck {
     return checkLocalpart(localpart, { serverName: this.config.matrix.homeserver, reserved: this.config.policy.reserved_localparts });
@@ -132,7 +127,7 @@ export class IdentityLinker {
       email: this.syncedValue(mapped.email, user.email),
     };
     if (sync.displayName !== undefined || sync.email !== undefined) {
-      const outbox = this.outbox();
+      const outbox = this.outbox;
       await this.db.transaction(async (em) => {
         await this.users.updateProfile(em, user.id, sync);
         // The homeserver's copy of the profile follows in the same transaction (delivered by the event bus).
@@ -191,7 +186,7 @@ export class IdentityLinker {
 
   private async createAccount(provider: ProviderConfig, mapped: MappedIdentity, localpart: string): Promise<SignedInAccount | 'localpart_taken' | 'already_linked'> {
     const initial = (a: MappedIdentity['displayname']) => (a.action === 'ignore' ? null : (a.value ?? null));
-    const outbox = this.outbox();
+    const outbox = this.outbox;
     try {
       const created = await this.db.transaction(async (em) => {
         if (await this.links.find(provider.id, mapped.subject, em)) return 'already_linked' as const;

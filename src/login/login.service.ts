@@ -10,6 +10,7 @@ import { readSignedCookie, SESSION_COOKIE } from '../web/cookies.js';
 import type { LoginInput, LoginTarget } from './login.machine.js';
 import { LoginStore, type LoginSnapshot } from './login.store.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
+import { OAUTH2_PATHS } from '../oauth2/oauth2.paths.js';
 
 /**
  * Starts logins: finds the browser's current session (reused unless prompt=login|create), and the
@@ -37,6 +38,14 @@ export class LoginService {
 
   startAccount(returnTo: string, http: FastifyRequest, reauthenticate: boolean): Promise<LoginSnapshot> {
     return this.start({ kind: 'account', returnTo, ...(reauthenticate ? { prompt: ['login'] } : {}) }, http);
+  }
+
+  /**
+   * An IdP-initiated sign-in (the connector accepted an unsolicited callback): a login to the
+   * account pages with this provider, re-authenticating even if the browser has a session.
+   */
+  startUnsolicited(providerId: string, http: FastifyRequest): Promise<LoginSnapshot> {
+    return this.start({ kind: 'account', returnTo: `${this.config.http.public_base}${OAUTH2_PATHS.account}`, prompt: ['login'] }, http, providerId);
   }
 
   /** The browser's usable session at Causeway (cookie → not ended, not expired, account still active). */

@@ -4,7 +4,9 @@ import { createActor, waitFor, type SnapshotFrom } from 'xstate';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { LOGGER } from '../http/logger.module.js';
+import type { Redis } from 'ioredis';
 import { KeyValueStore } from '../storage/kv-store.js';
+import { REDIS } from '../storage/storage.module.js';
 import { ulid } from '../storage/ulid.js';
 import { PageError } from '../web/page-error.js';
 import { LoginActors } from './login.actors.js';
@@ -16,7 +18,7 @@ export type LoginSnapshot = SnapshotFrom<LoginMachine>;
 const RETAIN_AFTER_END_S = 3600;
 /** Upper bound for one step (an upstream token call, homeserver provisioning with retries). */
 const STEP_TIMEOUT_MS = 60_000;
-/** Per-login lock: one request at a time changes a login (double submits, two tabs). */
+/** Per-login lock across replicas (Redis): one request at a time changes a login (double submits, two tabs). */
 const LOCK_TTL_S = 75;
 const LOCK_WAIT_MS = 15_000;
 
@@ -48,11 +50,14 @@ export class InvalidLoginEventError extends PageError {
 @Injectable()
 export class LoginStore {
   private readonly machine: LoginMachine;
+  /** Without Redis there is one replica (the config enforces it): an in-process lock per login suffices. */
+  private readonly local = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly kv: KeyValueStore,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(REDIS) private readonly redis: Redis | null,
     actors: LoginActors,
   ) {
     this.machine = loginMachine.provide({ actors: actors.implementations() });
@@ -111,7 +116,9 @@ export class LoginStore {
         settled = await waitFor(actor, (s) => s.status !== 'active' || !s.hasTag('busy'), { timeout: STEP_TIMEOUT_MS });
       } catch (err) {
         // Not persisted: the stored snapshot stays at the last stable state.
-        this.logger.error({ err, loginId: actor.getSnapshot().context?.loginId }, 'login step did not settle');
+        const crashed = actor.getSnapshot().status === 'error';
+        this.logger.error({ err, loginId: actor.getSnapshot().context?.loginId }, crashed ? 'login machine failed' : 'login step did not settle');
+        if (crashed) throw new PageError(500, 'Something went wrong', 'Causeway could not complete this step. Please try again.', { reason: 'login_machine_error' });
         throw new PageError(503, 'Temporarily unavailable', 'This step took too long. Please try again in a moment.', { reason: 'login_step_timeout' });
       }
       await this.persist(settled, actor.getPersistedSnapshot());
@@ -132,6 +139,7 @@ export class LoginStore {
   }
 
   private async withLock<T>(loginId: string, work: () => Promise<T>): Promise<T> {
+    if (!this.redis) return this.withLocalLock(loginId, work);
     const deadline = Date.now() + LOCK_WAIT_MS;
     while (!(await this.kv.setIfAbsent(lockKey(loginId), '1', LOCK_TTL_S))) {
       if (Date.now() > deadline) {
@@ -143,6 +151,18 @@ export class LoginStore {
       return await work();
     } finally {
       await this.kv.delete(lockKey(loginId));
+    }
+  }
+
+  private async withLocalLock<T>(loginId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.local.get(loginId) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(work);
+    const tail = mine.catch(() => undefined);
+    this.local.set(loginId, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.local.get(loginId) === tail) this.local.delete(loginId);
     }
   }
 }

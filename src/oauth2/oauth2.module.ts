@@ -18,7 +18,7 @@ import { DeviceProvisioner } from './homeserver/device-provisioner.js';
 import { DiscoveryController } from './discovery/discovery.controller.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { TokenController } from './token/token.controller.js';
-import { IntrospectionController } from './introspect/introspection.controller.js';
+import { IntrospectionEndpoint } from './introspect/introspection.endpoint.js';
 import { RevocationController } from './revoke/revocation.controller.js';
 import { UserinfoController } from './userinfo/userinfo.controller.js';
 import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
@@ -33,7 +33,6 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     DiscoveryController,
     RegistrationController,
     TokenController,
-    IntrospectionController,
     RevocationController,
     UserinfoController,
     DeviceAuthorizationController,
@@ -43,6 +42,7 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     ClientAuthenticator,
     IntrospectionCache,
     IntrospectionService,
+    IntrospectionEndpoint,
     SessionEnder,
     TokenIssuer,
     DeviceProvisioner,

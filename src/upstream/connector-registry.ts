@@ -1,18 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { LOGGER } from '../http/logger.module.js';
 import { KeyValueStore } from '../storage/kv-store.js';
-import { UpstreamError, type UpstreamConnector } from './connector.js';
+import type { UpstreamConnector } from './connector.js';
 import type { DefaultTemplates } from './mapping/claims-mapper.js';
 import type { ProviderConfig } from './providers.schema.js';
 import { devProviderSchema } from './dev/dev.config.js';
 import { oidcProviderSchema } from './oidc/oidc.config.js';
 import { samlProviderSchema } from './saml/saml.config.js';
 import { casProviderSchema } from './cas/cas.config.js';
-import { createOidcConnector } from './oidc/oidc.connector.js';
+import { createOidcConnector, OidcConnector } from './oidc/oidc.connector.js';
+import { HealthRegistry } from '../health/health.registry.js';
 import { createDevConnector } from './dev/dev.connector.js';
 import { createCasConnector } from './cas/cas.connector.js';
 import { createSamlConnector } from './saml/saml.connector.js';
@@ -36,20 +37,6 @@ export interface ConnectorKind<K extends ProviderKind> {
   create(provider: ConfigOf<K>, deps: ConnectorDeps): UpstreamConnector;
   /** Claims templates used when the provider's `claims` section gives none. */
   defaultTemplates: DefaultTemplates;
-}
-
-/**
- * A kind whose connector is not part of this build (each protocol lands on its own branch): the
- * server still starts, and signing in with such a provider shows a clear 503 page naming it.
- */
-function unavailable(kind: ProviderKind) {
-  return (provider: ProviderConfig, deps: ConnectorDeps): UpstreamConnector => {
-    deps.logger.warn({ provider: provider.id, kind }, `upstream provider "${provider.id}": the ${kind} connector is not available in this build`);
-    const refuse = async (): Promise<never> => {
-      throw new UpstreamError('config', `Signing in with “${provider.name}” is not available on this server yet.`, undefined, 503);
-    };
-    return { provider, begin: refuse, complete: refuse, extractState: () => undefined };
-  };
 }
 
 /**
@@ -102,17 +89,33 @@ export function orderProviders<P extends { order?: number }>(providers: readonly
 
 /**
  * The configured upstream providers and their connectors, built once at start-up from
- * `upstream.providers` (no network calls: OIDC discovery and SAML metadata are fetched on first use).
+ * `upstream.providers`. Construction makes no network call. Once the application has started,
+ * OIDC discovery begins in the background (failures are logged naming the provider and retried on
+ * use; the first sign-in fetches the metadata if it is still missing), and each OIDC provider
+ * reports in /health/ready (`degraded`, never `down`: the other providers keep working).
  */
 @Injectable()
-export class ConnectorRegistry {
+export class ConnectorRegistry implements OnApplicationBootstrap {
   private readonly connectors = new Map<string, UpstreamConnector>();
   private readonly ordered: readonly ProviderConfig[];
 
-  constructor(@Inject(CONFIG) config: GatewayConfig, kv: KeyValueStore, @Inject(LOGGER) logger: Logger) {
+  constructor(
+    @Inject(CONFIG) config: GatewayConfig,
+    kv: KeyValueStore,
+    @Inject(LOGGER) logger: Logger,
+    private readonly health: HealthRegistry,
+  ) {
     const deps: ConnectorDeps = { publicBase: config.http.public_base, kv, logger };
     for (const provider of config.upstream.providers) this.connectors.set(provider.id, createConnector(provider, deps));
     this.ordered = orderProviders(config.upstream.providers);
+  }
+
+  onApplicationBootstrap(): void {
+    for (const [id, connector] of this.connectors) {
+      if (!(connector instanceof OidcConnector)) continue;
+      this.health.register({ name: `upstream:${id}`, check: async () => connector.health() });
+      connector.warmUp();
+    }
   }
 
   /** The connector of a provider id, or undefined for an id that is not configured (an unknown id in a URL). */

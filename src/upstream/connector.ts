@@ -39,6 +39,12 @@ export interface CallbackRequest {
   query: Record<string, string>;
   body: Record<string, string>;
   ip: string;
+  /**
+   * Set by the login module (never from the request) when the callback carries no state and the
+   * connector accepted it as unsolicited (`acceptsUnsolicited`): an IdP-initiated sign-in, not the
+   * answer to this login's request.
+   */
+  unsolicited?: boolean;
 }
 
 /** A verified upstream identity, normalised. */
@@ -104,6 +110,15 @@ export interface UpstreamConnector {
   extractState(req: CallbackRequest): string | undefined;
   /** Verify the callback and return the identity. Throws UpstreamError. */
   complete(req: CallbackRequest, saved: Record<string, unknown>, ctx: UpstreamLoginContext): Promise<Assertion>;
-  /** RP/SP-initiated logout: where to send the browser to end the upstream session too (optional). */
+  /**
+   * Whether a callback without state may start a sign-in of its own (IdP-initiated SSO, e.g. SAML
+   * with `allow_idp_initiated: true`). The login module then starts a login to the account pages
+   * and completes it with `unsolicited: true`. Absent or false: such callbacks are refused.
+   */
+  acceptsUnsolicited?(req: CallbackRequest): boolean;
+  /**
+   * RP/SP-initiated logout: where to send the browser to end the upstream session too (optional).
+   * The IdP (or the connector's own logout endpoint) finally sends the browser to `returnTo` with `?state=`.
+   */
   logoutUrl?(session: UpstreamSessionRef, opts: { returnTo: string; state: string }): Promise<string | undefined>;
 }

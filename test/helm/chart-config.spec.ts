@@ -182,7 +182,7 @@ describe('the rendered config runs', () => {
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     try {
       let status = 0;
-      for (let i = 0; i < 150 && proc.exitCode === null && status !== 200; i++) {
+      for (let i = 0; i < 300 && proc.exitCode === null && status !== 200; i++) {
         status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
           (r) => r.status,
           () => 0,

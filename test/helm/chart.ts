@@ -33,7 +33,7 @@ export function findHelm(): string {
   }
   const local = join(ROOT, '.tools/helm/helm');
   if (executable(local)) return local;
-  throw new Error('helm is neither on PATH nor in .tools/helm/: run `scripts/ensure-helm` (.ci/run does) or install helm >= 3.18');
+  throw new Error('helm is neither on PATH nor in .tools/helm/: run `scripts/ensure-helm` (`scripts/dev test` does) or install helm >= 3.18');
 }
 
 export interface HelmResult {

@@ -10,6 +10,8 @@ export interface ProxiedRequest {
   /** Name of the replica that served it. */
   replica: string;
   status: number;
+  /** The request's `x-test-flow` header: lets a test tell which of its clients sent what. */
+  flow?: string;
 }
 
 export interface RoundRobinProxy {
@@ -19,6 +21,8 @@ export interface RoundRobinProxy {
   drain(name: string): void;
   /** Puts a replica (back) into rotation, at `url`. */
   add(name: string, url: string): void;
+  /** Overrides the rotation: a function naming the replica for a request (undefined: the next in turn). */
+  route?: (method: string, path: string) => string | undefined;
   close(): Promise<void>;
 }
 
@@ -33,9 +37,11 @@ export async function startRoundRobinProxy(port: number, replicas: Record<string
       res.writeHead(503).end('no replica in rotation');
       return;
     }
-    const name = names[next++ % names.length]!;
+    const chosen = proxy.route?.(req.method ?? 'GET', req.url ?? '/');
+    const name = chosen !== undefined && rotation.has(chosen) ? chosen : names[next++ % names.length]!;
     const target = rotation.get(name)!;
-    const entry: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', replica: name, status: 0 };
+    const flow = req.headers['x-test-flow'];
+    const entry: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', replica: name, status: 0, ...(typeof flow === 'string' ? { flow } : {}) };
     log.push(entry);
     const upstream = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false },
@@ -54,12 +60,14 @@ export async function startRoundRobinProxy(port: number, replicas: Record<string
   };
 
   const server = createServer(forward);
-  server.keepAliveTimeout = 1000;
+  // Long, as load balancers keep client connections: a short idle timeout races with the client's
+  // reuse of a pooled connection (ECONNRESET) when the machine is busy.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
-  return {
+  const proxy: RoundRobinProxy = {
     url: `http://127.0.0.1:${port}`,
     log,
     drain: (name) => void rotation.delete(name),
@@ -70,4 +78,5 @@ export async function startRoundRobinProxy(port: number, replicas: Record<string
         server.close(() => resolve());
       }),
   };
+  return proxy;
 }

@@ -199,3 +199,21 @@ export function idpMetadataXml(o: { entityId: string; ssoUrl: string; sloUrl?: s
   sig.computeSignature(xml, { location: { reference: `//*[@ID='${id}']/*[1]`, action: 'before' } });
   return sig.getSignedXml();
 }
+
+/**
+ * Replaces the Assertion of a response by an EncryptedAssertion for the SP's certificate
+ * (AES-128-CBC content, RSA-OAEP key transport whose EncryptionMethod names its SHA-1 digest, as
+ * Shibboleth and ADFS write it). Sign the response afterwards if wanted.
+ */
+export async function encryptAssertion(responseXml: string, spCert: string): Promise<string> {
+  const { default: xmlenc } = (await import('xml-encryption')) as unknown as { default: { encrypt(xml: string, o: Record<string, unknown>, cb: (e: Error | null, r?: string) => void): void } };
+  const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(responseXml)![0];
+  const encrypted = await new Promise<string>((resolve, reject) =>
+    xmlenc.encrypt(
+      assertion,
+      { rsa_pub: spCert, pem: spCert, encryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#aes128-cbc', keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p', disallowEncryptionWithInsecureAlgorithm: false, warnInsecureAlgorithm: false },
+      (e, r) => (e ? reject(e) : resolve(r!)),
+    ),
+  );
+  return responseXml.replace(assertion, `<saml:EncryptedAssertion>${encrypted}</saml:EncryptedAssertion>`);
+}

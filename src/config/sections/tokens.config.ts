@@ -16,7 +16,7 @@ export const tokensSection = z
      * How long one replica may answer an introspection from memory (0 = always ask the database).
      * Revocation in any replica clears the caches at once (Redis pub/sub when configured).
      */
-    introspection_cache_ttl: duration(0).default(0),
+    introspection_cache_ttl: duration(0).default(10),
   })
   .strict();
 export type TokensConfig = z.infer<typeof tokensSection>;

@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '../../http/logger.module.js';
+import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
+import { reaffirmIssuedDevice } from './issued-device.js';
 import { IsNull } from 'typeorm';
 import { sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
@@ -14,7 +18,7 @@ import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser } from './grant-users.js';
 
 type Outcome =
-  | { kind: 'issued'; tokens: IssuedTokens; grant: AuthorizationGrantEntity; replaced: number }
+  | { kind: 'issued'; tokens: IssuedTokens; grant: AuthorizationGrantEntity; replaced: number; localpart: string; sessionId: string; deviceId?: string }
   | { kind: 'replayed'; ended: number }
   | { kind: 'refused'; why: string };
 
@@ -31,6 +35,8 @@ export class AuthorizationCodeGrant implements TokenGrant {
     private readonly db: Database,
     private readonly issuer: TokenIssuer,
     private readonly ender: SessionEnder,
+    private readonly provisioner: DeviceProvisioner,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
@@ -66,7 +72,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
       );
       await em.update(AuthorizationGrantEntity, { id: grant.id }, { session_id: session.id });
       const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
-      return { kind: 'issued', tokens, grant, replaced };
+      return { kind: 'issued', tokens, grant, replaced, localpart: user.localpart, sessionId: session.id, deviceId: scope.deviceId };
     });
 
     if (outcome.kind === 'replayed') {
@@ -75,6 +81,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
     }
     if (outcome.kind === 'refused') throw new InvalidGrantError(outcome.why);
     if (outcome.replaced) this.ender.committed();
+    await reaffirmIssuedDevice({ db: this.db, provisioner: this.provisioner, ender: this.ender, logger: this.logger }, outcome);
 
     const scope = outcome.grant.scope.split(' ');
     const idToken = scope.includes('openid')

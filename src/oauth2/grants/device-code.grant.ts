@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '../../http/logger.module.js';
+import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
+import { reaffirmIssuedDevice } from './issued-device.js';
 import { sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { DeviceCodeEntity } from '../../storage/entities/index.js';
@@ -16,7 +20,9 @@ class DeviceAccessDenied extends AccessDeniedError {
   override readonly status = 400;
 }
 
-type Outcome = { kind: 'error'; error: OAuthError } | { kind: 'issued'; tokens: IssuedTokens; scope: string[]; userId: string; replaced: number };
+type Outcome =
+  | { kind: 'error'; error: OAuthError }
+  | { kind: 'issued'; tokens: IssuedTokens; scope: string[]; userId: string; replaced: number; localpart: string; sessionId: string; deviceId?: string };
 
 /**
  * RFC 8628 §3.4-3.5: authorization_pending while the user has not decided, slow_down when polled
@@ -31,6 +37,8 @@ export class DeviceCodeGrant implements TokenGrant {
     private readonly db: Database,
     private readonly issuer: TokenIssuer,
     private readonly ender: SessionEnder,
+    private readonly provisioner: DeviceProvisioner,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
@@ -60,10 +68,11 @@ export class DeviceCodeGrant implements TokenGrant {
       );
       await em.update(DeviceCodeEntity, { id: row.id }, { session_id: session.id });
       const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
-      return { kind: 'issued', tokens, scope: scope.tokens, userId: user.id, replaced };
+      return { kind: 'issued', tokens, scope: scope.tokens, userId: user.id, replaced, localpart: user.localpart, sessionId: session.id, deviceId: scope.deviceId };
     });
     if (outcome.kind === 'error') throw outcome.error;
     if (outcome.replaced) this.ender.committed();
+    await reaffirmIssuedDevice({ db: this.db, provisioner: this.provisioner, ender: this.ender, logger: this.logger }, outcome);
     const idToken = outcome.scope.includes('openid') ? await this.issuer.idToken(client, { userId: outcome.userId }, outcome.tokens.accessToken, now) : undefined;
     return tokenResponseBody(outcome.tokens, outcome.scope, idToken);
   }

@@ -37,13 +37,23 @@ export class DeviceProvisioner {
     }
   }
 
-  private async withRetries<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * At token issuance: the device was created when the code was issued, but a sign-out elsewhere
+   * (a `devices.sync` computed before this session existed) may have removed it since. Upserting
+   * again right after the session commits makes sure the homeserver knows the device when the
+   * client gets its tokens (MAS calls upsert_device at this point). Throws the homeserver's error.
+   */
+  async reaffirmDevice(localpart: string, deviceId: string): Promise<void> {
+    await this.withRetries(() => this.homeserver.upsertDevice(localpart, deviceId), 1);
+  }
+
+  private async withRetries<T>(call: () => Promise<T>, retries = RETRY_DELAYS_MS.length): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await call();
       } catch (e) {
         const transient = !(e instanceof HomeserverError) || e.transient;
-        if (!transient || attempt >= RETRY_DELAYS_MS.length) throw e;
+        if (!transient || attempt >= retries) throw e;
         await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
       }
     }

@@ -7,6 +7,8 @@ import { REDIS } from '../../storage/storage.module.js';
 export interface CachedToken {
   /** The introspection answer without the time-dependent fields. */
   body: Record<string, unknown>;
+  /** `body` serialised without its closing brace, without and with `device_id` (filled on first use). */
+  json?: [string | undefined, string | undefined];
   /** Expiry of the token (ms), null = none. */
   expiresAt: number | null;
   storedAt: number;

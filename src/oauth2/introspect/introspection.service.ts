@@ -4,10 +4,10 @@ import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { AccessTokenEntity } from '../../storage/entities/index.js';
 import { withBothNamespaces } from '../scopes/scope.js';
-import { IntrospectionCache } from './introspection-cache.js';
+import { IntrospectionCache, type CachedToken } from './introspection-cache.js';
 import { TokenLookup, type TokenRow } from './token-lookup.js';
 
-export const INACTIVE = Object.freeze({ active: false });
+export const INACTIVE_JSON = '{"active":false}';
 
 /**
  * RFC 7662 answers in the shape Synapse reads (contracts/synapse-mas.md §2.2, §2.7). Anything that
@@ -27,28 +27,32 @@ export class IntrospectionService implements OnModuleInit {
     this.lookup = TokenLookup.for(this.db.kind, this.db.dataSource);
   }
 
-  async introspect(token: string, hint: string | undefined, supportsDeviceId: boolean): Promise<Record<string, unknown>> {
-    const kind = parseToken(token);
-    // A token_type_hint that does not match the token is answered inactive, as MAS does: Synapse
-    // asks with access_token and must never accept a refresh token as one.
-    if (kind === 'access') {
-      if (hint !== undefined && hint !== 'access_token') return INACTIVE;
-    } else if (kind === 'refresh') {
-      if (hint !== undefined && hint !== 'refresh_token') return INACTIVE;
-    } else return INACTIVE;
-
-    const hash = sha256Hex(token);
+  /**
+   * The answer as JSON text (the endpoint's hot path). A cached answer is returned synchronously and
+   * serialised once; anything else takes the async path through the database.
+   */
+  introspectJson(token: string, hint: string | undefined, supportsDeviceId: boolean): string | Promise<string> {
     const now = Date.now();
+    const kind = kindFor(token, hint);
+    if (!kind) return INACTIVE_JSON;
+    const hash = sha256Hex(token);
     const cached = this.cache.get(hash, now);
-    if (cached) return answer(cached.body, cached.expiresAt, now, supportsDeviceId);
+    if (cached) return serialise(cached, now, supportsDeviceId);
+    return this.lookupAndCache(hash, kind, now).then((entry) => (entry ? serialise(entry, now, supportsDeviceId) : INACTIVE_JSON));
+  }
 
+  async introspect(token: string, hint: string | undefined, supportsDeviceId: boolean): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.introspectJson(token, hint, supportsDeviceId)) as Record<string, unknown>;
+  }
+
+  private async lookupAndCache(hash: string, kind: 'access' | 'refresh', now: number): Promise<CachedToken | undefined> {
     const mark = this.cache.mark;
     const row = kind === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
-    if (!row || !isLive(row, now, kind)) return INACTIVE;
+    if (!row || !isLive(row, now, kind)) return undefined;
     if (kind === 'access' && row.used_at === null) await this.markUsed(row.id, now);
-    const body = describe(row, kind);
-    this.cache.set(hash, { body, expiresAt: row.expires_at, storedAt: now }, mark);
-    return answer(body, row.expires_at, now, supportsDeviceId);
+    const entry: CachedToken = { body: describe(row, kind), expiresAt: row.expires_at, storedAt: now };
+    this.cache.set(hash, entry, mark);
+    return entry;
   }
 
   /** A live access token's row (userinfo), or undefined. */
@@ -65,6 +69,18 @@ export class IntrospectionService implements OnModuleInit {
   private async markUsed(id: string, now: number) {
     await this.db.transaction((em) => em.update(AccessTokenEntity, { id, first_used_at: IsNull() }, { first_used_at: now }));
   }
+}
+
+/**
+ * The token's kind if it is well formed (checksum included, no I/O) and matches the hint. A
+ * token_type_hint that does not match the token is answered inactive, as MAS does: Synapse asks
+ * with access_token and must never accept a refresh token as one.
+ */
+function kindFor(token: string, hint: string | undefined): 'access' | 'refresh' | undefined {
+  const kind = parseToken(token);
+  if (kind === 'access') return hint === undefined || hint === 'access_token' ? kind : undefined;
+  if (kind === 'refresh') return hint === undefined || hint === 'refresh_token' ? kind : undefined;
+  return undefined;
 }
 
 function isLive(row: TokenRow, now: number, kind: 'access' | 'refresh'): boolean {
@@ -91,12 +107,19 @@ function describe(row: TokenRow, kind: 'access' | 'refresh'): Record<string, unk
   };
 }
 
-/** `expires_in` is relative to now (Synapse adds it to the time it received the answer); integers only. */
-function answer(body: Record<string, unknown>, expiresAt: number | null, now: number, supportsDeviceId: boolean): Record<string, unknown> {
-  const { device_id, ...rest } = body;
-  const out: Record<string, unknown> = { ...rest };
-  if (expiresAt !== null) out.expires_in = Math.max(0, Math.floor((expiresAt - now) / 1000));
-  // X-MAS-Supports-Device-Id: the device is also given as a field (it is always in the scope).
-  if (supportsDeviceId && device_id) out.device_id = device_id;
-  return out;
+/**
+ * `expires_in` is relative to now (Synapse adds it to the time it received the answer); integers
+ * only. With X-MAS-Supports-Device-Id the device is also given as a field (it is always in the scope).
+ */
+function serialise(entry: CachedToken, now: number, supportsDeviceId: boolean): string {
+  const withDevice = supportsDeviceId && !!entry.body.device_id;
+  const slot = withDevice ? 1 : 0;
+  entry.json ??= [undefined, undefined];
+  let prefix = entry.json[slot];
+  if (prefix === undefined) {
+    const { device_id, ...rest } = entry.body;
+    prefix = JSON.stringify(withDevice ? { ...rest, device_id } : rest).slice(0, -1);
+    entry.json[slot] = prefix;
+  }
+  return entry.expiresAt === null ? `${prefix}}` : `${prefix},"expires_in":${Math.max(0, Math.floor((entry.expiresAt - now) / 1000))}}`;
 }

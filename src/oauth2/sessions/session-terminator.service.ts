@@ -63,9 +63,10 @@ export class SessionTerminatorService extends SessionTerminator {
         ),
       ];
       if (browserIds.length === 0) return 0;
-      await em.update(BrowserSessionEntity, { id: In(browserIds), finished_at: IsNull() }, { finished_at: now });
+      const browsers = await em.update(BrowserSessionEntity, { id: In(browserIds), finished_at: IsNull() }, { finished_at: now });
       const sessions = await em.find(OAuth2SessionEntity, { where: { browser_session_id: In(browserIds), finished_at: IsNull() }, select: { id: true } });
-      return this.ender.end(em, sessions.map((s) => s.id), 'upstream_logout', `upstream:${providerId}`, now);
+      // Browser sessions and OAuth sessions ended (0: the upstream session was known but nothing was live).
+      return (browsers.affected ?? 0) + (await this.ender.end(em, sessions.map((s) => s.id), 'upstream_logout', `upstream:${providerId}`, now));
     });
     this.ender.committed();
     return n;

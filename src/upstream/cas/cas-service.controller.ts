@@ -56,7 +56,8 @@ export class CasServiceController {
     if (type !== 'application/x-www-form-urlencoded') {
       throw new PageError(415, 'Unsupported request', 'Logout requests are form posts (application/x-www-form-urlencoded).', { reason: `content type ${type}` });
     }
-    const ended = await this.logout.receive(providerId, req.ip, req.body);
-    return ended > 0 ? 'signed out' : 'no matching session';
+    await this.logout.receive(providerId, req.ip, req.body);
+    // The same answer whether or not a session ended: the body tells nothing about tickets.
+    return 'ok';
   }
 }

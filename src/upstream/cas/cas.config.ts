@@ -35,6 +35,11 @@ export const casProviderSchema = z
      * `http.trust_proxy`, the client address is taken from X-Forwarded-For.
      */
     slo_allowed_from: z.array(cidr).default([]),
+    /**
+     * Signing out of Causeway also signs out of CAS (the browser is sent to {server_url}/logout and
+     * back). Off by default: it ends the person's single sign-on for every other campus service too.
+     */
+    upstream_logout: z.boolean().default(false),
     /** Test/dev only: allow plain http to the CAS server. */
     allow_insecure_http: z.boolean().default(false),
   })

@@ -155,9 +155,12 @@ export class CasConnector implements UpstreamConnector {
   }
 
   async logoutUrl(_session: UpstreamSessionRef, opts: { returnTo: string; state: string }): Promise<string | undefined> {
+    if (!this.provider.upstream_logout) return undefined;
+    const back = new URL(opts.returnTo);
+    back.searchParams.set('state', opts.state);
     const url = new URL(this.endpoints.logout);
     // CAS 3 names the return address `service`; CAS 2 servers read `url`.
-    url.searchParams.set(this.provider.protocol === 3 ? 'service' : 'url', opts.returnTo);
+    url.searchParams.set(this.provider.protocol === 3 ? 'service' : 'url', back.href);
     return url.href;
   }
 }

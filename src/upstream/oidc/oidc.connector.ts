@@ -81,6 +81,17 @@ export class OidcConnector implements UpstreamConnector {
     return this.configuration;
   }
 
+  /** Readiness detail without any network call: discovered, failing (degraded: other providers still work), or not tried yet. */
+  health(): { status: 'up' | 'degraded'; detail?: string } {
+    if (this.lastFailure) return { status: 'degraded', detail: `discovery of ${this.provider.issuer} failed; retried on next use` };
+    return this.configuration ? { status: 'up' } : { status: 'up', detail: 'metadata not fetched yet' };
+  }
+
+  /** Starts discovery in the background (start-up): the first sign-in does not wait, and a misconfiguration shows in the logs early. */
+  warmUp(): void {
+    this.metadata().catch(() => undefined); // logged by metadata()
+  }
+
   private unavailable(cause: unknown) {
     return upstreamError('upstream_unavailable', cause, `The sign-in service “${this.provider.name}” cannot be reached right now. Please try again later.`);
   }

@@ -137,6 +137,8 @@ export class IdpMetadataSource {
       headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${url}`);
+    // A redirect must not downgrade the transport that vouches for unsigned metadata.
+    if (res.url && new URL(res.url).protocol !== 'https:' && !this.cfg.allow_insecure_http) throw new Error(`redirected to a non-https URL (${res.url})`);
     const length = Number(res.headers.get('content-length') ?? 0);
     if (length > MAX_METADATA_BYTES) throw new Error('metadata too large');
     const reader = res.body?.getReader();

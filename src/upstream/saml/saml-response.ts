@@ -235,15 +235,21 @@ function checkAssertion(a: Element, c: ResponseCheck, encrypted: boolean): Verif
   };
 }
 
-/** Refuses signature and digest algorithms outside the allowed list before any verification runs. */
+/**
+ * Refuses signature and digest algorithms outside the allowed list before any verification runs.
+ * Only those of signatures (inside ds:SignedInfo) count: RSA-OAEP key transport in an
+ * EncryptedKey carries its own ds:DigestMethod (often SHA-1, which is fine there).
+ */
 function checkAlgorithms(doc: Document, allowSha1: boolean) {
-  for (const m of descendants(doc, NS.ds, 'SignatureMethod')) {
-    const alg = attr(m, 'Algorithm') ?? '';
-    if (!SIGNATURE_ALGORITHMS.has(alg) && !(allowSha1 && alg === SHA1_SIGNATURE)) throw new UpstreamError('signature_invalid', MSG.signature, `signature algorithm ${alg} not allowed`);
-  }
-  for (const m of descendants(doc, NS.ds, 'DigestMethod')) {
-    const alg = attr(m, 'Algorithm') ?? '';
-    if (!DIGEST_ALGORITHMS.has(alg) && !(allowSha1 && alg === SHA1_DIGEST)) throw new UpstreamError('signature_invalid', MSG.signature, `digest algorithm ${alg} not allowed`);
+  for (const info of descendants(doc, NS.ds, 'SignedInfo')) {
+    for (const m of descendants(info, NS.ds, 'SignatureMethod')) {
+      const alg = attr(m, 'Algorithm') ?? '';
+      if (!SIGNATURE_ALGORITHMS.has(alg) && !(allowSha1 && alg === SHA1_SIGNATURE)) throw new UpstreamError('signature_invalid', MSG.signature, `signature algorithm ${alg} not allowed`);
+    }
+    for (const m of descendants(info, NS.ds, 'DigestMethod')) {
+      const alg = attr(m, 'Algorithm') ?? '';
+      if (!DIGEST_ALGORITHMS.has(alg) && !(allowSha1 && alg === SHA1_DIGEST)) throw new UpstreamError('signature_invalid', MSG.signature, `digest algorithm ${alg} not allowed`);
+    }
   }
 }
 
@@ -264,7 +270,8 @@ export function mapNodeSamlError(e: unknown): UpstreamError {
   if (/expired|too old|subject confirmation/i.test(m)) return new UpstreamError('expired', MSG.expired, e);
   if (/audience/i.test(m)) return new UpstreamError('audience_mismatch', MSG.audience, e);
   if (/issuer/i.test(m)) return new UpstreamError('issuer_mismatch', MSG.issuer, e);
-  if (/decrypt|EncryptedAssertion|decryption|encrypted/i.test(m)) return new UpstreamError('malformed', 'The encrypted assertion could not be decrypted.', e);
+  // Decryption failures get the generic answer: a distinct one would be an oracle against the encryption.
+  if (/decrypt|EncryptedAssertion|decryption|encrypted/i.test(m)) return new UpstreamError('malformed', MSG.malformed, e);
   if (/signature|signed|referenced node|refer to more than one|multiple assertions|transforms|ref URI/i.test(m)) return new UpstreamError('signature_invalid', MSG.signature, e);
   return new UpstreamError('malformed', MSG.malformed, e);
 }

@@ -154,10 +154,16 @@ export class SamlConnector implements UpstreamConnector {
     return typeof v === 'string' && /^[\x21-\x7e]{1,80}$/.test(v) ? v : undefined;
   }
 
+  /** IdP-initiated SSO: a POSTed SAMLResponse without a state of ours, when `allow_idp_initiated: true`. */
+  acceptsUnsolicited(req: CallbackRequest): boolean {
+    return this.provider.allow_idp_initiated && req.method === 'POST' && typeof req.body.SAMLResponse === 'string';
+  }
+
   async complete(req: CallbackRequest, saved: Record<string, unknown>, _ctx?: UpstreamLoginContext): Promise<Assertion> {
     if (req.method !== 'POST') throw new UpstreamError('malformed', 'The identity provider must send the response with HTTP-POST.');
     const p = this.provider;
-    const requestId = typeof saved.requestId === 'string' ? saved.requestId : undefined;
+    // An unsolicited response answers no request of ours, whatever the login prepared.
+    const requestId = !req.unsolicited && typeof saved.requestId === 'string' ? saved.requestId : undefined;
     if (!requestId && !p.allow_idp_initiated) {
       throw new UpstreamError('unsolicited', 'This service does not accept sign-ins started at the identity provider. Please start the sign-in here.');
     }

@@ -66,7 +66,10 @@ export class SamlController {
     }
 
     if (outcome.kind === 'response') {
-      await reply.status(303).header('Location', outcome.returnTo).header('Cache-Control', 'no-store').send();
+      // As an OIDC IdP would: back to the sign-out's return address with its state.
+      const back = new URL(outcome.returnTo);
+      back.searchParams.set('state', outcome.state);
+      await reply.status(303).header('Location', back.href).header('Cache-Control', 'no-store').send();
       return;
     }
 

@@ -78,3 +78,11 @@ describe('causeway config check', () => {
     expect(r.stderr).toContain('matrix.secret: inline secrets are refused outside dev_mode; use secret_file or secret_env');
   });
 });
+
+describe('config problems inside unions keep their full key path', () => {
+  it('names the key of a bad duration (a number-or-string union)', async () => {
+    const r = await check(VALID + 'tokens: { access_token_ttl: [1] }\n');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tokens\.access_token_ttl: /);
+  });
+});

@@ -15,12 +15,16 @@ export const webClient = (name: string) => ({
 });
 
 export const toClient = (url: string) => url.startsWith(CLIENT_URI);
+/** Stop following redirects once they lead to this app's origin. */
+export const toOrigin = (origin: string) => (url: string) => url.startsWith(origin);
 
 export interface AuthorizeParams {
   clientId: string;
   deviceId?: string;
   state?: string;
   prompt?: string;
+  /** Extra scope tokens (e.g. `openid`) before the Matrix ones. */
+  scopePrefix?: string;
   extra?: Record<string, string>;
 }
 
@@ -34,7 +38,7 @@ export function authorizeUrl(base: string, p: AuthorizeParams & { challenge: str
   u.searchParams.set('response_type', 'code');
   u.searchParams.set('client_id', p.clientId);
   u.searchParams.set('redirect_uri', REDIRECT);
-  u.searchParams.set('scope', `urn:matrix:client:api:* urn:matrix:client:device:${p.deviceId ?? 'DEVICE0001'}`);
+  u.searchParams.set('scope', `${p.scopePrefix ? `${p.scopePrefix} ` : ''}urn:matrix:client:api:* urn:matrix:client:device:${p.deviceId ?? 'DEVICE0001'}`);
   u.searchParams.set('state', p.state ?? 'st-1');
   u.searchParams.set('code_challenge', p.challenge);
   u.searchParams.set('code_challenge_method', 'S256');
@@ -50,17 +54,17 @@ export function onlyForm(res: BrowserResponse, match?: (f: HtmlForm) => boolean)
 }
 
 /** The dev sign-in form: fills the username and posts it to the callback. */
-export async function devSignIn(browser: Browser, res: BrowserResponse, username: string, displayName = '') {
+export async function devSignIn(browser: Browser, res: BrowserResponse, username: string, displayName = '', stopAt: (url: string) => boolean = toClient) {
   expect(res.status).toBe(200);
   expect(textOf(res.body)).toContain('development sign-in');
   const form = onlyForm(res, (f) => 'username' in f.fields);
-  return browser.submit(form, { username, displayName }, toClient);
+  return browser.submit(form, { username, displayName }, stopAt);
 }
 
 /** Presses Allow (or Cancel) on the consent page. */
-export async function decide(browser: Browser, res: BrowserResponse, decision: 'allow' | 'deny') {
+export async function decide(browser: Browser, res: BrowserResponse, decision: 'allow' | 'deny', stopAt: (url: string) => boolean = toClient) {
   const form = onlyForm(res, (f) => f.action.endsWith('/consent'));
-  return browser.go(form.action, { method: 'POST', form: { ...form.fields, decision } }, toClient);
+  return browser.go(form.action, { method: 'POST', form: { ...form.fields, decision } }, stopAt);
 }
 
 export function codeOf(location: string): { code: string | null; state: string | null; error: string | null } {
@@ -78,9 +82,17 @@ export async function exchange(base: string, clientId: string, code: string, ver
 }
 
 /** A complete first sign-in through the dev form and consent; returns the tokens. */
-export async function signInAndConsent(base: string, browser: Browser, clientId: string, username: string, deviceId = 'DEVICE0001', extra: Record<string, string> = {}) {
+export async function signInAndConsent(
+  base: string,
+  browser: Browser,
+  clientId: string,
+  username: string,
+  deviceId = 'DEVICE0001',
+  extra: Record<string, string> = {},
+  scopePrefix?: string,
+) {
   const p = pkce();
-  let res = await browser.go(authorizeUrl(base, { clientId, deviceId, challenge: p.challenge, extra }), {}, toClient);
+  let res = await browser.go(authorizeUrl(base, { clientId, deviceId, challenge: p.challenge, extra, scopePrefix }), {}, toClient);
   if (!res.stoppedAt) {
     if (textOf(res.body).includes('development sign-in')) res = await devSignIn(browser, res, username);
     if (!res.stoppedAt) res = await decide(browser, res, 'allow');

@@ -134,6 +134,15 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
       expect(codeOf(res.stoppedAt!)).toEqual({ code: null, state: 'st-cancel', error: 'access_denied' });
     });
 
+    it('prompt=create does not reuse the browser session and opens the sign-up form', async () => {
+      const browser = new Browser();
+      await signInAndConsent(single.url, browser, clientA, 'rita', 'RITADEV001');
+      const res = await browser.go(authorizeUrl(single.url, { clientId: clientA, challenge: pkce().challenge, prompt: 'create' }), {}, toClient);
+      expect(res.stoppedAt).toBeUndefined();
+      expect(res.url).toContain('/upstream/dev/dev-login');
+      expect(textOf(res.body)).toContain('Create an account');
+    });
+
     it('prompt=none without a browser session redirects login_required with the state', async () => {
       const res = await new Browser().go(authorizeUrl(single.url, { clientId: clientA, challenge: pkce().challenge, prompt: 'none', state: 'st-none' }), {}, toClient);
       expect(codeOf(res.stoppedAt!)).toEqual({ code: null, state: 'st-none', error: 'login_required' });
@@ -150,6 +159,19 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
       expect(res.status).toBe(400);
       expectPageHeaders(res.headers);
       expect(textOf(res.body)).toContain('This step is not possible now');
+    });
+
+    it('a double-submitted Allow issues one code: the second request finds the login finished', async () => {
+      const browser = new Browser();
+      const consent = await devSignIn(browser, await browser.go(authorizeUrl(single.url, { clientId: clientA, challenge: pkce().challenge })), 'sam');
+      const form = onlyForm(consent, (f) => f.action.endsWith('/consent'));
+      const fields = { ...form.fields, decision: 'allow' };
+      const answers = await Promise.all([0, 1, 2].map(() => browser.request(form.action, { method: 'POST', form: fields })));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([303, 400, 400]);
+      const winner = answers.find((a) => a.status === 303)!;
+      expect(codeOf(winner.location!).code).toBeTruthy();
+      for (const loser of answers.filter((a) => a.status === 400)) expect(textOf(loser.body)).toContain('This step is not possible now');
     });
 
     it('a form without its CSRF token is refused with a 403 page', async () => {
@@ -235,6 +257,17 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
       expect(res.body).not.toMatch(/<script/i);
     });
 
+    it('login_hint=mxid:… picks the provider the account is linked to', async () => {
+      await signInAndConsent(multi.url, new Browser(), multiClient, 'quinn', 'QUINNDEV01', { provider: 'zeta' });
+      const res = await new Browser().request(authorizeUrl(multi.url, { clientId: multiClient, challenge: pkce().challenge, extra: { login_hint: 'mxid:@quinn:example.test' } }));
+      expect(res.status).toBe(303);
+      expect(res.location).toContain('/upstream/zeta/dev-login');
+      expect(new URL(res.location!).searchParams.get('login_hint')).toBe('quinn');
+      // An unknown account, or one on another server, shows the picker.
+      const other = await new Browser().go(authorizeUrl(multi.url, { clientId: multiClient, challenge: pkce().challenge, extra: { login_hint: 'mxid:@quinn:elsewhere.test' } }));
+      expect(textOf(other.body)).toContain('Choose how to sign in');
+    });
+
     it('?provider= skips the picker', async () => {
       const res = await new Browser().request(authorizeUrl(multi.url, { clientId: multiClient, challenge: pkce().challenge, extra: { provider: 'zeta' } }));
       expect(res.status).toBe(303);
@@ -268,7 +301,6 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
       }
       res = await browser.submit(onlyForm(res, (f) => f.action.endsWith('/register')), { localpart: 'henry.second' }, toClient);
       expect(textOf(res.body)).toContain('@henry.second:example.test');
-      expect(hs.user('henry.second')).toBeUndefined();
       res = await decide(browser, res, 'allow');
       expect(codeOf(res.stoppedAt!).code).toBeTruthy();
       expect(hs.user('henry.second')).toBeDefined();

@@ -19,8 +19,7 @@ import { ClientService } from '../../../src/oauth2/clients/client.service.js';
 import { AuthorizationService } from '../../../src/oauth2/authorize/authorization.service.js';
 import { DeviceAuthorizationService } from '../../../src/oauth2/device/device-authorization.service.js';
 import { DeviceProvisioner } from '../../../src/oauth2/homeserver/device-provisioner.js';
-import type { HomeserverAdapter } from '../../../src/homeserver/homeserver.adapter.js';
-import { UnavailableHomeserverAdapter } from '../../../src/oauth2/homeserver/unavailable-homeserver.adapter.js';
+import { createHomeserverAdapter } from '../../../src/homeserver/homeserver.factory.js';
 import type { SignedInUser, BrowserSessionRef } from '../../../src/oauth2/oauth2.contracts.js';
 import type { CausewayProcess } from '../../support/causeway.js';
 
@@ -43,8 +42,10 @@ export class OAuthSeeder {
   ) {}
 
   /** Opens the database of a running server with the server's own config file. */
-  static async open(cw: CausewayProcess, homeserver: HomeserverAdapter = new UnavailableHomeserverAdapter()): Promise<OAuthSeeder> {
+  static async open(cw: CausewayProcess): Promise<OAuthSeeder> {
     const config = loadConfigFile(join(cw.dir, `gateway-${cw.port}.yaml`));
+    // The same homeserver client the server uses (matrix.api), talking to the test's stand-in.
+    const homeserver = createHomeserverAdapter(config.matrix);
     const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema });
     const db = new Database(dataSource, config.database.url);
     const clients = new ClientService(config, db);

@@ -4,6 +4,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { TEST_DBS } from '../../support/databases.js';
 import { startFakeIdp, type FakeIdp } from '../../support/fake-oidc-idp.js';
+import { freePort } from '../../support/ports.js';
 
 /**
  * POST /upstream/{provider}/backchannel-logout on a running Causeway, with logout tokens signed by
@@ -31,6 +32,7 @@ describe.each(TEST_DBS)('back-channel logout receiver (%s)', (db) => {
           providers: [
             { id: 'corp', name: 'Corp', backchannel_logout: true, ...oidc },
             { id: 'nobcl', name: 'No BCL', ...oidc },
+            { id: 'gone', name: 'Gone', ...oidc, issuer: `http://127.0.0.1:${await freePort()}` },
             { id: 'dev', kind: 'dev', name: 'Dev' },
           ],
         },
@@ -64,6 +66,20 @@ describe.each(TEST_DBS)('back-channel logout receiver (%s)', (db) => {
     expect(body.error).toBe('invalid_request');
     expect(body.error_description).toMatch(description);
   }
+
+  it('readiness: a reachable OIDC provider is up, an unreachable one degraded (the replica stays ready)', async () => {
+    let body: { status: string; components: Record<string, { status: string; detail?: string }> } | undefined;
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${cw.url}/health/ready`);
+      expect(res.status).toBe(200);
+      body = (await res.json()) as typeof body;
+      if (body!.components['upstream:corp']?.detail === undefined && body!.components['upstream:gone']?.status === 'degraded') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body!.components['upstream:corp']).toEqual({ status: 'up' });
+    expect(body!.components['upstream:gone']).toMatchObject({ status: 'degraded', detail: expect.stringContaining('discovery') });
+    expect(body!.status).toBe('degraded');
+  });
 
   it('accepts a valid logout token: 200, no-store', async () => {
     const res = await post(new URLSearchParams({ logout_token: await token() }));

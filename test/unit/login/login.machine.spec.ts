@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
-import { createActor, fromPromise, initialTransition, SimulatedClock, transition, waitFor, type SnapshotFrom } from 'xstate';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createActor as createXstateActor, fromPromise, initialTransition, SimulatedClock, transition, waitFor, type SnapshotFrom } from 'xstate';
 import {
   loginMachine,
   statePath,
@@ -108,6 +108,17 @@ function actors(opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; 
 }
 
 type Snap = SnapshotFrom<typeof loginMachine>;
+
+/** Every actor a test starts is stopped afterwards (their login.ttl timers would keep Jest alive). */
+const running: { stop(): void }[] = [];
+const createActor: typeof createXstateActor = ((logic: never, options: never) => {
+  const actor = createXstateActor(logic, options);
+  running.push(actor);
+  return actor;
+}) as never;
+afterEach(() => {
+  for (const a of running.splice(0)) a.stop();
+});
 const settle = (actor: { getSnapshot(): Snap } & Parameters<typeof waitFor>[0]) =>
   waitFor(actor as never, (s: Snap) => s.status !== 'active' || !s.hasTag('busy')) as Promise<Snap>;
 

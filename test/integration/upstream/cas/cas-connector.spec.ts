@@ -9,7 +9,7 @@ import { CasXmlError } from '../../../../src/upstream/cas/cas-xml.js';
 import { RedisKeyValueStore } from '../../../../src/storage/kv-store.js';
 import { Browser } from '../../../support/browser.js';
 import { ensurePeer, type Peer } from '../../../support/peers.js';
-import { casLogin, casSuccess, startFakeCas, type FakeCas } from './cas-support.js';
+import { casLogin, casSuccess, startFakeCas, type FakeCas } from '../../../support/cas-peer.js';
 
 /**
  * The connector in-process against the real django-cas-server (test/peers/cas-server): begin →
@@ -156,6 +156,33 @@ describe('CAS connector against django-cas-server', () => {
     expect(e.kind).toBe('upstream_denied');
     expect(e.userMessage).toMatch(/not signed in at Campus login/);
   }, 60_000);
+});
+
+describe('signing out of CAS too (upstream_logout)', () => {
+  const session = { providerId: 'campus', subject: 'alice', upstreamSid: 'ST-1', details: null };
+  const returnTo = `${PUBLIC_BASE}oauth2/end-session/done`;
+
+  it('is off by default', async () => {
+    expect(await connector().logoutUrl(session, { returnTo, state: 's1' })).toBeUndefined();
+  });
+
+  it('sends the browser to CAS /logout, which ends the CAS session and returns with the state', async () => {
+    const c = connector({ upstream_logout: true });
+    const { browser } = await signIn(c);
+    const url = await c.logoutUrl(session, { returnTo, state: 'st-42' });
+    expect(url).toBe(`${peer.url}/logout?service=${encodeURIComponent(`${returnTo}?state=st-42`)}`);
+    const back = await browser.go(url!, {}, (u) => u.startsWith(returnTo));
+    expect(back.stoppedAt).toBe(`${returnTo}?state=st-42`);
+    // The CAS session is gone: the next sign-in shows the form again.
+    const again = await browser.go((await c.begin(loginContext())).redirectUrl!, {}, atService);
+    expect(again.stoppedAt).toBeUndefined();
+    expect(again.body).toContain('name="password"');
+  }, 60_000);
+
+  it('names the return address `url` for CAS 2', async () => {
+    const url = new URL((await connector({ upstream_logout: true, protocol: 2 }).logoutUrl(session, { returnTo, state: 's' }))!);
+    expect(url.searchParams.get('url')).toBe(`${returnTo}?state=s`);
+  });
 });
 
 describe('hostile input at the connector', () => {

@@ -229,6 +229,29 @@ describe('SAML connector: ACS', () => {
     expect(await run('either', (l) => b64(responseXml(lFields(l))))).toBe('signature_invalid');
   });
 
+  it('encrypted assertions: decrypted with the SP key (RSA-OAEP key transport naming its SHA-1 digest is fine); `off` and `required` refuse the other kind', async () => {
+    const { encryptAssertion } = await import('../../../support/saml-forge.js');
+    const encryptedFor = async (l: LoginUnderAttack) => b64(signResponse(await encryptAssertion(signAssertion(responseXml(lFields(l)), idpKeys), sp.cert), idpKeys));
+    const run = async (extra: Record<string, unknown>, build: (l: LoginUnderAttack) => Promise<string> | string) => {
+      const c = connector(extra);
+      const { l, saved } = await attackLogin(c);
+      return c.complete(post(await build(l)), saved).then(
+        (a) => a.subject,
+        (e: UpstreamError) => e.userMessage,
+      );
+    };
+    const xml = await encryptAssertion(responseXml(lFields({ idpEntityId: IDP, spEntityId: 'x', acsUrl: 'x', requestId: '_r', otherRequestId: '_o' })), sp.cert);
+    expect(xml).toContain('http://www.w3.org/2000/09/xmldsig#sha1');
+    expect(await run({}, encryptedFor)).toBe('opaque-alice-1234');
+    expect(await run({ signature: 'response' }, encryptedFor)).toBe('opaque-alice-1234');
+    expect(await run({ sp: { key_file: sp.keyFile, cert_file: sp.certFile, encrypted_assertions: 'required' } }, encryptedFor)).toBe('opaque-alice-1234');
+    expect(await run({ sp: { key_file: sp.keyFile, cert_file: sp.certFile, encrypted_assertions: 'off' } }, encryptedFor)).toMatch(/configured not to accept them/);
+    expect(await run({ sp: { key_file: sp.keyFile, cert_file: sp.certFile, encrypted_assertions: 'required' } }, (l) => b64(goodResponse(l)))).toMatch(/requires encrypted ones/);
+    // Encrypted for another SP's key: cannot be read (the same words as any unreadable response: no decryption oracle).
+    const other = fixtureKeys('sp-other');
+    expect(await run({}, async (l) => b64(signResponse(await encryptAssertion(signAssertion(responseXml(lFields(l)), idpKeys), other.cert), idpKeys)))).toBe('The response from the identity provider could not be read.');
+  });
+
   it('accepts signatures by any of several IdP certificates (rollover)', async () => {
     const next = fixtureKeys('idp-next');
     const c = connector({ idp: { entity_id: IDP, sso_url: 'https://idp.example.test/sso', certs: [idpKeys.certFile, next.cert] } });
@@ -259,6 +282,51 @@ describe('SAML connector: ACS', () => {
     const strict = connector({ clock_skew: 0 });
     const b = await attackLogin(strict);
     await expect(strict.complete(post(build(b.l)), b.saved)).rejects.toMatchObject({ kind: 'expired' });
+  });
+});
+
+describe('SAML IdP metadata from a file', () => {
+  it('is re-read on refresh: a new certificate is picked up; a broken file keeps the last good copy (degraded)', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { idpMetadataXml } = await import('../../../support/saml-forge.js');
+    const dir = mkdtempSync(join(tmpdir(), 'causeway-saml-mdfile-'));
+    const file = join(dir, 'idp.xml');
+    const next = fixtureKeys('idp-next');
+    const write = (cert: string) => writeFileSync(file, idpMetadataXml({ entityId: IDP, ssoUrl: 'https://idp.example.test/sso', certs: [cert] }));
+    try {
+      write(idpKeys.cert);
+      const cfg = samlProviderSchema.parse({ id: 'file', kind: 'saml', name: 'File', metadata_file: file, sp: { key_file: sp.keyFile, cert_file: sp.certFile } });
+      const source = new IdpMetadataSource(cfg, { kv, logger });
+      await source.start();
+      source.stop();
+      const first = source.descriptor()!.fingerprints;
+      write(next.cert);
+      expect(await source.refresh()).toBe(true);
+      expect(source.descriptor()!.fingerprints).not.toEqual(first);
+      writeFileSync(file, '<md:EntityDescriptor');
+      expect(await source.refresh()).toBe(false);
+      expect(source.descriptor()!.signingCerts[0]).toBe(next.cert.replace(/\r/g, ''));
+      expect(source.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/not well-formed/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a broken metadata_file at start-up is a start-up error (the operator’s own file)', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'causeway-saml-mdfile-'));
+    const file = join(dir, 'idp.xml');
+    writeFileSync(file, '<html>not metadata</html>');
+    try {
+      const cfg = samlProviderSchema.parse({ id: 'file', kind: 'saml', name: 'File', metadata_file: file, sp: { key_file: sp.keyFile, cert_file: sp.certFile } });
+      await expect(new IdpMetadataSource(cfg, { kv, logger }).start()).rejects.toThrow(/provider file: not SAML metadata/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

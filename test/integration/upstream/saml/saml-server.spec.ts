@@ -21,10 +21,19 @@ const sp = fixtureKeys('sp');
 let metadataServer: Server | undefined;
 let metadataPort: number;
 let servedCerts = [idp.cert];
+/** What /federation serves: metadata signed by the federation key, unsigned, or signed by someone else. */
+let federation: 'signed' | 'unsigned' | 'attacker' = 'signed';
+const fed = fixtureKeys('metadata-signer');
 let cw: CausewayProcess;
 
 function serveMetadata(): Promise<void> {
   metadataServer = createServer((req, res) => {
+    if (req.url === '/federation') {
+      const signer = federation === 'signed' ? fed : federation === 'attacker' ? attacker : undefined;
+      return void res
+        .writeHead(200, { 'content-type': 'application/samlmetadata+xml' })
+        .end(idpMetadataXml({ entityId: 'https://fed-idp.example.test/', ssoUrl: 'https://fed-idp.example.test/sso', certs: [idp.cert], ...(signer ? { signer } : {}) }));
+    }
     if (req.url !== '/metadata') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(
       idpMetadataXml({ entityId: IDP, ssoUrl: 'https://idp.example.test/sso', sloUrl: 'https://idp.example.test/slo', certs: servedCerts }),
@@ -42,6 +51,16 @@ const providers = () => [
     kind: 'saml',
     name: 'Corporate SAML',
     metadata_url: `http://127.0.0.1:${metadataPort}/metadata`,
+    metadata_refresh: '5s',
+    allow_insecure_http: true,
+    sp: { key_file: sp.keyFile, cert_file: sp.certFile },
+  },
+  {
+    id: 'fed',
+    kind: 'saml',
+    name: 'Federation IdP',
+    metadata_url: `http://127.0.0.1:${metadataPort}/federation`,
+    metadata_signing_cert_file: fed.certFile,
     metadata_refresh: '5s',
     allow_insecure_http: true,
     sp: { key_file: sp.keyFile, cert_file: sp.certFile },
@@ -190,6 +209,26 @@ describe('IdP metadata from a URL', () => {
     expect(res.headers.get('location')).toMatch(/^https:\/\/idp\.example\.test\/slo\?SAMLResponse=/);
     // The old key is no longer trusted.
     expect((await idpLogout(idp)).status).toBe(400);
+  });
+
+  it('with a pinned metadata signing certificate, keeps the last good metadata when the served copy is unsigned or signed by another key', async () => {
+    expect((await health()).components['saml_metadata:fed']).toEqual({ status: 'up' });
+    for (const [served, reason] of [
+      ['unsigned', /not signed, but metadata_signing_cert requires it/],
+      ['attacker', /not valid for metadata_signing_cert/],
+    ] as const) {
+      federation = served;
+      const h = await until(`degraded (${served})`, async () => {
+        const v = await health();
+        return v.components['saml_metadata:fed']?.status === 'degraded' ? v : undefined;
+      });
+      // Degraded, not down, and still on the last good copy.
+      expect(h.status).toBe('degraded');
+      expect(h.components['saml_metadata:fed']!.detail).toMatch(/refresh failed, using metadata loaded at/);
+      expect(h.components['saml_metadata:fed']!.detail).toMatch(reason);
+      federation = 'signed';
+      await until('up again', async () => ((await health()).components['saml_metadata:fed']?.status === 'up' ? true : undefined));
+    }
   });
 
   it('keeps the last good metadata when the URL becomes unreachable, and reports degraded (not down)', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Browser, forms, type BrowserResponse } from '../../../support/browser.js';
+import { Browser, forms, type BrowserResponse } from './browser.js';
 
 /**
  * Fills django-cas-server's login form (test/peers/cas-server) as a person would, following

@@ -1,0 +1,199 @@
+// Introspection benchmark: Causeway (SQLite, PostgreSQL; with and without the in-process cache)
+// against a bare Node http server answering fixed JSON (the ceiling) and panva's oidc-provider
+// introspecting its own tokens. autocannon drives each target for a few seconds; the server's CPU
+// time comes from /proc/<pid>/stat. Prints a table; asserts nothing.
+//
+// All targets run at once and are measured in interleaved rounds (A B C … A B C …); each target's
+// best round is reported. On a small shared machine other work only ever slows a round down, so
+// the best of interleaved rounds is the fairest comparison the machine allows.
+//
+//   npm run bench:introspection
+//   BENCH_DURATION=5 BENCH_CONNECTIONS=50 BENCH_TOKENS=10000 CAUSEWAY_BENCH_PG_URL=postgres://… npm run bench:introspection
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { seedCauseway } from './seed-causeway.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const DURATION = Number(process.env.BENCH_DURATION ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// Each measured round is preceded by its own warm-up on that target, so that a cache (Causeway's
+// in-process one) is as warm as a continuously used server's would be, whatever ran in between.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);
+const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECRET = 'bench-shared-secret-0123456789abcdef';
+const CLK_TCK = 100; // Linux USER_HZ
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** utime + stime of a process (all its threads), in seconds. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function forkServer(script, args) {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(HERE, script), args.map(String), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (m) => resolve({ child, ...m }));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+async function startCauseway(label, database, cacheTtl, nodeOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-'));
+  const port = await freePort();
+  const config = {
+    dev_mode: true,
+    http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
+    database: { url: database.url, ...(database.schema ? { schema: database.schema } : {}) },
+    secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
+    matrix: { homeserver: 'bench.test', endpoint: 'http://127.0.0.1:9/', secret: SECRET },
+    tokens: { introspection_cache_ttl: cacheTtl },
+    logging: { level: 'warn' },
+    upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
+  };
+  writeFileSync(join(dir, 'gateway.yaml'), stringify(config));
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: nodeOptions ? { ...process.env, NODE_OPTIONS: nodeOptions } : process.env });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) return { child, url, dir, label };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${label} did not start`);
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Checks the target answers `active: true`, warms it up, and returns a function that measures one round. */
+async function prepare(label, { url, pid, tokens, headers }) {
+  const bodies = tokens.map((t) => `token=${t}&token_type_hint=access_token`);
+  const probe = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: bodies[0] });
+  const probeBody = await probe.json();
+  if (probe.status !== 200 || probeBody.active !== true) throw new Error(`${label}: probe answered ${probe.status} ${JSON.stringify(probeBody)}`);
+  const run = (duration) =>
+    autocannon({
+      url,
+      method: 'POST',
+      connections: CONNECTIONS,
+      duration,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }],
+    });
+  return async () => {
+    await run(WARMUP);
+    const cpuBefore = cpuSeconds(pid);
+    const r = await run(DURATION);
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    const ok = r.requests.total - r.non2xx;
+    return { label, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs: ok ? (cpu / ok) * 1e6 : NaN, errors: r.errors + r.non2xx + r.timeouts };
+  };
+}
+
+async function freshPgSchema() {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  return {
+    url: PG_URL,
+    schema,
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+const targets = [];
+const cleanups = [];
+const loadBefore = loadavg()[0];
+let results;
+try {
+  {
+    const port = await freePort();
+    const { child } = await forkServer('ceiling-server.js', [port]);
+    cleanups.push(() => stop(child));
+    targets.push(await prepare('bare node:http, fixed JSON (ceiling)', { url: `http://127.0.0.1:${port}/`, pid: child.pid, tokens: ['x'], headers: {} }));
+  }
+  {
+    const port = await freePort();
+    process.stderr.write(`oidc-provider: issuing ${TOKENS} tokens…\n`);
+    const { child, tokens } = await forkServer('oidc-provider-server.js', [port, TOKENS]);
+    cleanups.push(() => stop(child));
+    targets.push(await prepare('oidc-provider 9 (in-memory Map adapter)', { url: `http://127.0.0.1:${port}/token/introspection`, pid: child.pid, tokens, headers: { authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` } }));
+  }
+  const sqliteDir = mkdtempSync(join(tmpdir(), 'causeway-bench-db-'));
+  cleanups.push(() => rmSync(sqliteDir, { recursive: true, force: true }));
+  const pgDb = await freshPgSchema();
+  cleanups.push(() => pgDb.drop());
+  for (const [name, database] of [
+    ['SQLite', { url: `sqlite://${sqliteDir}/causeway.db` }],
+    ['PostgreSQL', pgDb],
+  ]) {
+    process.stderr.write(`Causeway ${name}: seeding ${TOKENS} tokens…\n`);
+    const tokens = await seedCauseway(database, TOKENS);
+    for (const [cache, nodeOptions] of [[0], [10], ...(process.env.BENCH_NODE_OPTIONS ? [[10, process.env.BENCH_NODE_OPTIONS]] : [])]) {
+      const label = `Causeway, ${name}${cache ? `, ${cache}s in-process cache` : ', no cache'}${nodeOptions ? `, ${nodeOptions}` : ''}`;
+      const cw = await startCauseway(label, database, cache, nodeOptions);
+      cleanups.push(() => stop(cw.child));
+      cleanups.push(() => rmSync(cw.dir, { recursive: true, force: true }));
+      targets.push(await prepare(label, { url: `${cw.url}/oauth2/introspect`, pid: cw.child.pid, tokens, headers: { authorization: `Bearer ${SECRET}`, 'x-mas-supports-device-id': '1' } }));
+    }
+  }
+  const rounds = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    process.stderr.write(`round ${r + 1}/${ROUNDS}…\n`);
+    for (let i = 0; i < targets.length; i++) rounds[i].push(await targets[i]());
+  }
+  results = rounds.map((rs) => rs.reduce((best, x) => (x.rps > best.rps ? x : best)));
+} finally {
+  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+}
+
+const ceiling = results[0].rps;
+const oidc = results[1].rps;
+const rows = results.map((r) => [
+  r.label,
+  r.rps.toFixed(0),
+  `${r.p50} ms`,
+  `${r.p99} ms`,
+  `${r.cpuUs.toFixed(0)} µs`,
+  `${(r.rps / ceiling).toFixed(2)}×`,
+  `${(r.rps / oidc).toFixed(2)}×`,
+  String(r.errors),
+]);
+const head = ['target', 'req/s', 'p50', 'p99', 'server CPU/req', 'vs ceiling', 'vs oidc-provider', 'errors'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+console.log(`\nIntrospection, ${TOKENS} live tokens, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved rounds of ${DURATION} s per target (each after a ${WARMUP} s warm-up), Node ${process.version}`);
+console.log(line(head));
+console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-').padEnd(w + 1, '-') + (i === 0 ? '-' : ':')).join('|')}|`);
+for (const r of rows) console.log(line(r));
+console.log('\nTargets: ≥ 0.6× the ceiling and ≥ 3× oidc-provider. CPU is the server process only (the PostgreSQL backend is not counted).');
+console.log(`Load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} CPUs; the load generator shares the machine.`);
