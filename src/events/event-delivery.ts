@@ -13,13 +13,18 @@ import { OutboxStore, type OutboxRow } from './outbox.store.js';
 /** Rows per user handled per run (then the scheduler gives other users a turn). */
 const ROWS_PER_RUN = 200;
 
+/**
+ * `settledThrough`: every row of this user with an id up to it is delivered or dead (the run read
+ * all the user's pending rows in id order, so any lower id it did not see was settled before).
+ * The Redis consumer acknowledges those messages without asking the database again.
+ */
 export type DeliveryOutcome =
   /** Nothing pending for this user any more (as of the last read). */
-  | { status: 'done' }
+  | { status: 'done'; settledThrough?: number }
   /** The run stopped at its row budget; run again. */
-  | { status: 'more' }
+  | { status: 'more'; settledThrough?: number }
   /** The homeserver failed transiently; retry at `retryAt` (ms). */
-  | { status: 'retry'; retryAt: number };
+  | { status: 'retry'; retryAt: number; settledThrough?: number };
 
 export type DeadLetterListener = (rows: OutboxRow[], error: string) => void | Promise<void>;
 export type RecoveryListener = () => void;
@@ -90,7 +95,7 @@ export class EventDelivery {
     await Promise.all(
       userKeys.map(async (user) => {
         const outcome = await this.deliverRowsOfUser(user, byUser.get(user) ?? [], devices.get(user), now);
-        out.set(user, outcome.status === 'done' && truncated ? { status: 'more' } : outcome);
+        out.set(user, outcome.status === 'done' && truncated ? { status: 'more', settledThrough: outcome.settledThrough } : outcome);
       }),
     );
     return out;
@@ -132,7 +137,7 @@ export class EventDelivery {
           await this.store.recordFailure(ids, message);
           const delay = backoffDelay(attempts, this.config.events.backoff_initial_ms, this.config.events.backoff_max_ms);
           this.failureLog.note(message, () => ({ user: userKey, kind: head.kind, attempts, retryInMs: delay }));
-          return { status: 'retry', retryAt: now() + delay };
+          return { status: 'retry', retryAt: now() + delay, settledThrough: head.id - 1 };
         }
         await this.store.markDead(ids, message, now());
         this.metrics.deadLetters.inc({ kind: head.kind }, group.length);
@@ -141,7 +146,7 @@ export class EventDelivery {
       }
       i = j;
     }
-    return { status: 'done' };
+    return rows.length ? { status: 'done', settledThrough: rows[rows.length - 1]!.id } : { status: 'done' };
   }
 }
 

@@ -275,13 +275,21 @@ export class StreamConsumer {
 
   // ---- acknowledging -------------------------------------------------------------------------------
 
-  /** XACK the messages (of the users just run) whose rows are delivered or dead: one query, one pipeline. */
+  /**
+   * XACK the messages (of the users just run) whose rows are delivered or dead: those the run itself
+   * settled are known from its outcome; the others (duplicates of rows settled earlier, rows committed
+   * after the run read) are checked in one query. Then one pipeline of XACKs.
+   */
   private async acknowledge(outcomes: Map<string, RunOutcome>): Promise<void> {
-    const entries: [string, string, Tracked][] = [];
-    for (const user of outcomes.keys()) for (const [msgId, t] of this.tracked.get(user) ?? []) entries.push([user, msgId, t]);
-    if (!entries.length) return;
-    const settled = await this.store.settled(entries.map(([, , t]) => t.rowId));
-    const ackable = entries.filter(([, , t]) => settled.has(t.rowId));
+    const known: [string, string, Tracked][] = [];
+    const unknown: [string, string, Tracked][] = [];
+    for (const [user, outcome] of outcomes) {
+      const through = outcome.status === 'error' ? undefined : outcome.settledThrough;
+      for (const [msgId, t] of this.tracked.get(user) ?? []) (through !== undefined && t.rowId <= through ? known : unknown).push([user, msgId, t]);
+    }
+    if (!known.length && !unknown.length) return;
+    const settled = unknown.length ? await this.store.settled(unknown.map(([, , t]) => t.rowId)) : new Set<number>();
+    const ackable = [...known, ...unknown.filter(([, , t]) => settled.has(t.rowId))];
     if (ackable.length) {
       const p = this.redis.pipeline();
       for (const [, msgId, t] of ackable) p.xack(this.keys.stream(t.shard), this.keys.group, msgId);
