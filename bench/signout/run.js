@@ -86,7 +86,8 @@ async function startCauseway(mode, hsUrl, redisUrl) {
   const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-'));
   const port = await freePort();
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const database = mode === 'redis-postgres' ? { url: PG_URL, schema } : { url: `sqlite://${dir}/causeway.db` };
+  // PostgreSQL pool: BENCH_PG_POOL (database.pool_size; the default of 10 is for small deployments).
+  const database = mode === 'redis-postgres' ? { url: PG_URL, schema, pool_size: Number(process.env.BENCH_PG_POOL ?? 40) } : { url: `sqlite://${dir}/causeway.db` };
   const config = {
     dev_mode: true,
     http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
