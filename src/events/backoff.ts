@@ -35,7 +35,9 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number, 
   return Math.round(exp / 2 + random() * (exp / 2));
 }
 
-/** Users delivered in parallel by one process (each user's events stay sequential). */
-export const DELIVERY_CONCURRENCY = 32;
+/** Users delivered together: one query reads their rows, their homeserver calls run in parallel. */
+export const DELIVERY_BATCH_SIZE = 200;
+/** Batches in flight at once per process (each user's events stay sequential). */
+export const DELIVERY_PARALLEL_BATCHES = 8;
 /** /health/ready reports the bus `degraded` when an event has waited longer than this, in ms. */
 export const DEGRADED_AFTER_MS = 5 * 60_000;

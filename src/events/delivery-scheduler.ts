@@ -3,15 +3,21 @@ import { backoffDelay } from './backoff.js';
 
 /**
  * Runs deliveries per user: never two runs for one user at once (that is what keeps a user's
- * events in order inside one process), a bounded number of users in parallel, and a user whose
- * homeserver calls fail waits out its back-off without holding up anyone else.
+ * events in order inside one process), users taken in batches (one database round trip serves a
+ * whole batch), a bounded number of batches in parallel, and a user whose homeserver calls fail
+ * waits out its back-off without holding up anyone else.
  */
+export type RunOutcome = DeliveryOutcome | { status: 'error'; error: unknown };
+
 export interface SchedulerOptions {
+  /** Users per batch. */
+  batchSize: number;
+  /** Batches in parallel. */
   concurrency: number;
-  /** Delivers one user's pending rows. */
-  run: (userKey: string) => Promise<DeliveryOutcome>;
-  /** Called after every run (the Redis driver acknowledges messages here). */
-  settled?: (userKey: string, outcome: DeliveryOutcome | { status: 'error'; error: unknown }) => void | Promise<void>;
+  /** Delivers the pending rows of these users. */
+  run: (userKeys: string[]) => Promise<Map<string, DeliveryOutcome>>;
+  /** Called after every batch (the Redis driver acknowledges messages here). */
+  settled?: (outcomes: Map<string, RunOutcome>) => void | Promise<void>;
   /** Back-off after a run threw (database trouble), in ms. */
   errorBackoff?: (consecutive: number) => number;
   now?: () => number;
@@ -31,6 +37,7 @@ export class DeliveryScheduler {
   private readonly ready: string[] = [];
   private readonly readySet = new Set<string>();
   private active = 0;
+  private running = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
@@ -66,8 +73,9 @@ export class DeliveryScheduler {
     return n;
   }
 
+  /** Users being delivered right now. */
   get inFlight(): number {
-    return this.active;
+    return this.running;
   }
 
   /** Whether this user is being delivered or waits in the ready queue / back-off. */
@@ -78,26 +86,43 @@ export class DeliveryScheduler {
 
   private pump(): void {
     while (!this.stopped && this.active < this.opts.concurrency && this.ready.length) {
-      const user = this.ready.shift()!;
-      this.readySet.delete(user);
-      const s = this.users.get(user)!;
-      s.running = true;
+      const batch = this.ready.splice(0, this.opts.batchSize);
+      for (const u of batch) {
+        this.readySet.delete(u);
+        this.users.get(u)!.running = true;
+      }
       this.active++;
-      void this.runOne(user, s);
+      this.running += batch.length;
+      void this.runBatch(batch);
     }
   }
 
-  private async runOne(user: string, s: UserState): Promise<void> {
-    let outcome: DeliveryOutcome | { status: 'error'; error: unknown };
+  private async runBatch(batch: string[]): Promise<void> {
+    const outcomes = new Map<string, RunOutcome>();
     try {
-      outcome = await this.opts.run(user);
-      s.errors = 0;
+      const result = await this.opts.run(batch);
+      for (const u of batch) outcomes.set(u, result.get(u) ?? { status: 'done' });
     } catch (error) {
-      s.errors++;
-      outcome = { status: 'error', error };
+      for (const u of batch) outcomes.set(u, { status: 'error', error });
     }
-    s.running = false;
     this.active--;
+    this.running -= batch.length;
+    for (const [user, outcome] of outcomes) this.after(user, outcome);
+    try {
+      await this.opts.settled?.(outcomes);
+    } catch {
+      /* acknowledgement trouble is the driver's to retry */
+    }
+    this.pump();
+    if (this.active === 0 && this.ready.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private after(user: string, outcome: RunOutcome): void {
+    const s = this.users.get(user)!;
+    s.running = false;
+    if (this.stopped) return;
+    if (outcome.status === 'error') s.errors++;
+    else s.errors = 0;
     if (outcome.status === 'retry' || outcome.status === 'error') {
       const at = outcome.status === 'retry' ? outcome.retryAt : this.now() + (this.opts.errorBackoff?.(s.errors) ?? backoffDelay(s.errors, 500, 30_000));
       s.retryAt = at;
@@ -112,17 +137,30 @@ export class DeliveryScheduler {
     } else if (outcome.status === 'more' || s.again) {
       s.again = false;
       this.offer(user);
-    } else {
+    } else if (!s.timer) {
       // Done: forget the user so the map does not grow with every user ever seen.
-      if (!s.timer) this.users.delete(user);
+      this.users.delete(user);
     }
-    try {
-      await this.opts.settled?.(user, outcome);
-    } catch {
-      /* acknowledgement trouble is the driver's to retry */
+  }
+
+  /** Ends every back-off now (the homeserver recovered): waiting users are retried at once. */
+  resumeAll(): void {
+    for (const [user, s] of this.users) {
+      if (s.running || !s.timer) continue;
+      clearTimeout(s.timer);
+      s.timer = undefined;
+      s.retryAt = 0;
+      this.offer(user);
     }
-    this.pump();
-    if (this.active === 0 && this.ready.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Forgets a user's back-off and pending offers (its shard moved to another consumer). */
+  forget(userKey: string): void {
+    const s = this.users.get(userKey);
+    if (!s) return;
+    clearTimeout(s.timer);
+    if (!s.running) this.users.delete(userKey);
+    if (this.readySet.delete(userKey)) this.ready.splice(this.ready.indexOf(userKey), 1);
   }
 
   /** Stops starting runs and drops back-off timers; resolves once running deliveries finished (or `timeoutMs`). */
@@ -133,14 +171,5 @@ export class DeliveryScheduler {
     this.readySet.clear();
     if (this.active === 0) return;
     await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), new Promise<void>((r) => setTimeout(r, timeoutMs).unref?.())]);
-  }
-
-  /** Forgets a user's back-off and pending offers (its shard moved to another consumer). */
-  forget(userKey: string): void {
-    const s = this.users.get(userKey);
-    if (!s) return;
-    clearTimeout(s.timer);
-    if (!s.running) this.users.delete(userKey);
-    if (this.readySet.delete(userKey)) this.ready.splice(this.ready.indexOf(userKey), 1);
   }
 }

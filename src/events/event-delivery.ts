@@ -10,18 +10,24 @@ import { EventsMetrics, failureReason } from './events.metrics.js';
 import { faultPoint } from './fault-injection.js';
 import { OutboxStore, type OutboxRow } from './outbox.store.js';
 
-/** Rows of one user handled per run (then the scheduler gives other users a turn). */
+/** Rows per user handled per run (then the scheduler gives other users a turn). */
 const ROWS_PER_RUN = 200;
 
+/**
+ * `settledThrough`: every row of this user with an id up to it is delivered or dead (the run read
+ * all the user's pending rows in id order, so any lower id it did not see was settled before).
+ * The Redis consumer acknowledges those messages without asking the database again.
+ */
 export type DeliveryOutcome =
   /** Nothing pending for this user any more (as of the last read). */
-  | { status: 'done' }
+  | { status: 'done'; settledThrough?: number }
   /** The run stopped at its row budget; run again. */
-  | { status: 'more' }
+  | { status: 'more'; settledThrough?: number }
   /** The homeserver failed transiently; retry at `retryAt` (ms). */
-  | { status: 'retry'; retryAt: number };
+  | { status: 'retry'; retryAt: number; settledThrough?: number };
 
 export type DeadLetterListener = (rows: OutboxRow[], error: string) => void | Promise<void>;
+export type RecoveryListener = () => void;
 
 /**
  * Delivers one user's pending outbox rows to the homeserver, oldest first. The outbox row is the
@@ -37,6 +43,10 @@ export type DeadLetterListener = (rows: OutboxRow[], error: string) => void | Pr
 @Injectable()
 export class EventDelivery {
   private deadListeners: DeadLetterListener[] = [];
+  private recoveryListeners: RecoveryListener[] = [];
+  /** The last homeserver call (any user) failed transiently: the homeserver is probably down. */
+  private failing = false;
+  private readonly failureLog: FailureLog;
 
   constructor(
     private readonly store: OutboxStore,
@@ -44,15 +54,56 @@ export class EventDelivery {
     private readonly metrics: EventsMetrics,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.failureLog = new FailureLog(logger);
+  }
 
   onDeadLetter(listener: DeadLetterListener): void {
     this.deadListeners.push(listener);
   }
 
+  /**
+   * Called when a homeserver call succeeds after failures: an outage is over, so users waiting out
+   * their back-off should be retried now rather than at their (up to backoff_max_ms) timers.
+   */
+  onRecovered(listener: RecoveryListener): void {
+    this.recoveryListeners.push(listener);
+  }
+
+  /** Delivers one user's pending rows (see deliverUsers). */
   async deliverUser(userKey: string, now: () => number = Date.now): Promise<DeliveryOutcome> {
-    const rows = await this.store.pendingRowsForUser(userKey, ROWS_PER_RUN);
+    return (await this.deliverUsers([userKey], now)).get(userKey)!;
+  }
+
+  /**
+   * Delivers the pending rows of several users at once: one query reads their rows, one reads the
+   * devices their sign-outs leave, the homeserver calls run in parallel (each user's own calls stay
+   * in order), and the rows delivered are marked in one group commit. Callers guarantee that none of
+   * these users is being delivered elsewhere.
+   */
+  async deliverUsers(userKeys: string[], now: () => number = Date.now): Promise<Map<string, DeliveryOutcome>> {
+    const { rows, truncated } = await this.store.pendingRowsForUsers(userKeys, ROWS_PER_RUN * userKeys.length);
+    const byUser = new Map<string, OutboxRow[]>();
+    for (const r of rows) {
+      let list = byUser.get(r.userKey);
+      if (!list) byUser.set(r.userKey, (list = []));
+      list.push(r);
+    }
+    const syncFirst = [...byUser].filter(([, list]) => list[0]!.kind === 'devices.sync').map(([u]) => u);
+    const devices = syncFirst.length ? await this.store.activeDevicesForUsers(syncFirst) : new Map<string, string[]>();
+    const out = new Map<string, DeliveryOutcome>();
+    await Promise.all(
+      userKeys.map(async (user) => {
+        const outcome = await this.deliverRowsOfUser(user, byUser.get(user) ?? [], devices.get(user), now);
+        out.set(user, outcome.status === 'done' && truncated ? { status: 'more', settledThrough: outcome.settledThrough } : outcome);
+      }),
+    );
+    return out;
+  }
+
+  private async deliverRowsOfUser(userKey: string, rows: OutboxRow[], preloadedDevices: string[] | undefined, now: () => number): Promise<DeliveryOutcome> {
     let i = 0;
+    let devices = preloadedDevices;
     while (i < rows.length) {
       const head = rows[i]!;
       let j = i + 1;
@@ -60,9 +111,15 @@ export class EventDelivery {
       const group = rows.slice(i, j);
       const ids = group.map((r) => r.id);
       try {
-        await deliverRows(this.homeserver, this.store, userKey, head.kind, group);
+        await deliverRows(this.homeserver, this.store, userKey, head.kind, group, i === 0 ? devices : undefined);
+        devices = undefined;
         this.metrics.homeserverCalls.inc({ kind: head.kind, outcome: 'ok' });
         faultPoint('after-homeserver-call');
+        if (this.failing) {
+          this.failing = false;
+          this.logger.info('homeserver answers again: retrying every waiting user now');
+          for (const l of this.recoveryListeners) l();
+        }
         const at = now();
         await this.store.markDelivered(ids, at);
         for (const r of group) this.metrics.deliveryLatency.observe({ kind: r.kind }, Math.max(0, at - r.createdAt) / 1000);
@@ -75,11 +132,12 @@ export class EventDelivery {
         const retryable =
           e instanceof HomeserverError ? e.transient || e.status === 401 || e.status === 403 : !(e instanceof UnknownEventKindError);
         const attempts = Math.max(...group.map((r) => r.attempts)) + 1;
+        if (e instanceof HomeserverError && e.transient) this.failing = true;
         if (retryable && attempts < this.config.events.max_attempts) {
           await this.store.recordFailure(ids, message);
           const delay = backoffDelay(attempts, this.config.events.backoff_initial_ms, this.config.events.backoff_max_ms);
-          this.logger.warn({ user: userKey, kind: head.kind, rows: ids.length, attempts, retryInMs: delay, err: message }, 'homeserver delivery failed; will retry');
-          return { status: 'retry', retryAt: now() + delay };
+          this.failureLog.note(message, () => ({ user: userKey, kind: head.kind, attempts, retryInMs: delay }));
+          return { status: 'retry', retryAt: now() + delay, settledThrough: head.id - 1 };
         }
         await this.store.markDead(ids, message, now());
         this.metrics.deadLetters.inc({ kind: head.kind }, group.length);
@@ -88,7 +146,28 @@ export class EventDelivery {
       }
       i = j;
     }
-    return rows.length === ROWS_PER_RUN ? { status: 'more' } : { status: 'done' };
+    return rows.length ? { status: 'done', settledThrough: rows[rows.length - 1]!.id } : { status: 'done' };
+  }
+}
+
+/**
+ * During an outage every waiting user fails on each retry: one warning per interval with the count,
+ * the last error and one example, instead of a line per failure.
+ */
+class FailureLog {
+  private count = 0;
+  private last = 0;
+  constructor(
+    private readonly logger: Logger,
+    private readonly everyMs = 10_000,
+  ) {}
+  note(message: string, example: () => Record<string, unknown>): void {
+    this.count++;
+    const t = Date.now();
+    if (t - this.last < this.everyMs) return;
+    this.logger.warn({ failures: this.count, err: message, example: example() }, 'homeserver delivery failing; retrying with back-off');
+    this.count = 0;
+    this.last = t;
   }
 }
 

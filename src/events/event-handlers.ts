@@ -22,11 +22,19 @@ export const COALESCING_KINDS: ReadonlySet<string> = new Set<HomeserverEventKind
 
 export class UnknownEventKindError extends Error {}
 
-export async function deliverRows(homeserver: HomeserverAdapter, store: OutboxStore, localpart: string, kind: string, rows: OutboxRow[]): Promise<void> {
+/** `devices`: the user's active devices when the caller already read them (batch delivery). */
+export async function deliverRows(
+  homeserver: HomeserverAdapter,
+  store: OutboxStore,
+  localpart: string,
+  kind: string,
+  rows: OutboxRow[],
+  devices?: string[],
+): Promise<void> {
   const payload = rows[rows.length - 1]!.payload;
   switch (kind as HomeserverEventKind) {
     case 'devices.sync':
-      return homeserver.syncDevices(localpart, await store.activeDevices(localpart));
+      return homeserver.syncDevices(localpart, devices ?? (await store.activeDevices(localpart)));
     case 'user.provision': {
       await homeserver.provisionUser({
         localpart,

@@ -5,7 +5,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { LOGGER } from '../http/logger.module.js';
 import { REDIS } from '../storage/storage.module.js';
-import { DELIVERY_CONCURRENCY } from './backoff.js';
+
 import { BusDriver } from './bus-driver.js';
 import { EventBus } from './event-bus.service.js';
 import { EventDelivery } from './event-delivery.js';
@@ -34,8 +34,8 @@ import { RedisStreamsDriver } from './redis/redis-streams.driver.js';
       useFactory: (config: GatewayConfig, redis: Redis | null, store: OutboxStore, delivery: EventDelivery, logger: Logger) => {
         const log = logger.child({ component: 'events' });
         return redis && config.redis
-          ? new RedisStreamsDriver(redis, config.redis.key_prefix, store, delivery, config.events, DELIVERY_CONCURRENCY, log)
-          : new InProcessDriver(store, delivery, log, DELIVERY_CONCURRENCY);
+          ? new RedisStreamsDriver(redis, config.redis.key_prefix, store, delivery, config.events, log)
+          : new InProcessDriver(store, delivery, log);
       },
     },
     EventBus,

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
-import { RELAY_POLL_MS } from './backoff.js';
+import { DELIVERY_BATCH_SIZE, DELIVERY_PARALLEL_BATCHES, RELAY_POLL_MS } from './backoff.js';
 import { BusDriver, type ShardStatus } from './bus-driver.js';
 import { DeliveryScheduler } from './delivery-scheduler.js';
 import type { EventDelivery } from './event-delivery.js';
 import { faultPoint } from './fault-injection.js';
 import type { OutboxStore } from './outbox.store.js';
 
-/** Users picked up per scan. */
-const SCAN_USERS = 1000;
+/** Users picked up per scan (all of them, in practice: users waiting out a back-off must not hide the others). */
+const SCAN_USERS = 50_000;
+const WAKE_DEBOUNCE_MS = 2;
 
 /**
  * The embedded default (no Redis): this process delivers straight from the outbox. A scan finds the
@@ -21,15 +22,16 @@ export class InProcessDriver extends BusDriver {
   private scanning = false;
   private rescan = false;
   private stopped = false;
+  private wakeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: OutboxStore,
     delivery: EventDelivery,
     private readonly logger: Logger,
-    concurrency: number,
   ) {
     super();
-    this.scheduler = new DeliveryScheduler({ concurrency, run: (u) => delivery.deliverUser(u) });
+    this.scheduler = new DeliveryScheduler({ batchSize: DELIVERY_BATCH_SIZE, concurrency: DELIVERY_PARALLEL_BATCHES, run: (users) => delivery.deliverUsers(users) });
+    delivery.onRecovered(() => this.scheduler.resumeAll());
   }
 
   async start(): Promise<void> {
@@ -66,13 +68,19 @@ export class InProcessDriver extends BusDriver {
     }
   }
 
+  /** Commits come in bursts: one scan a few milliseconds later covers them all. */
   wake(): void {
-    if (!this.stopped) void this.scan();
+    if (this.stopped || this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      void this.scan();
+    }, WAKE_DEBOUNCE_MS);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.wakeTimer);
     await this.scheduler.stop();
   }
 

@@ -23,50 +23,135 @@ const toRow = (e: OutboxEntity): OutboxRow => ({ id: e.id, userKey: e.user_key, 
 /** A pending row: not delivered, not dead. */
 const PENDING = { delivered_at: IsNull(), dead_at: IsNull() };
 
-/** Every query delivery needs on the outbox (and the session state `devices.sync` is computed from). */
+/**
+ * Every query delivery needs on the outbox (and the session state `devices.sync` is computed from).
+ *
+ * On SQLite every statement shares one connection, so a read issued while another request's
+ * transaction is open would see that transaction's uncommitted rows (a sign-out that may still roll
+ * back). Delivery must only act on committed state, so on SQLite its reads queue like writes.
+ * Marking rows delivered (or failed) is group-committed: concurrent deliveries share one transaction.
+ */
 @Injectable()
 export class OutboxStore {
+  private pendingDelivered: { ids: number[]; at: number; done: () => void; fail: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
+  private pendingFailures: { ids: number[]; error: string; done: () => void; fail: (e: unknown) => void }[] = [];
+  private failureFlushScheduled = false;
+
   constructor(private readonly db: Database) {}
 
   private get em(): EntityManager {
     return this.db.manager;
   }
 
+  /** Runs a read against committed state only (see above). */
+  private read<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.kind === 'sqlite' ? this.db.transaction(work) : work(this.db.manager);
+  }
+
+  /**
+   * A write of ONE statement: atomic by itself, so on PostgreSQL it runs on the pool without
+   * BEGIN/COMMIT (one round trip instead of three); on SQLite it queues like every write.
+   */
+  private writeOne<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.kind === 'sqlite' ? this.db.transaction(work) : work(this.db.manager);
+  }
+
   /** Users with pending rows, the one waiting longest first. */
   async pendingUsers(limit: number): Promise<string[]> {
-    const rows = await this.em
-      .createQueryBuilder(OutboxEntity, 'o')
-      .select('o.user_key', 'user_key')
-      .addSelect('MIN(o.id)', 'first')
-      .where('o.delivered_at IS NULL AND o.dead_at IS NULL')
-      .groupBy('o.user_key')
-      .orderBy('first', 'ASC')
-      .limit(limit)
-      .getRawMany<{ user_key: string }>();
+    const rows = await this.read((em) =>
+      em
+        .createQueryBuilder(OutboxEntity, 'o')
+        .select('o.user_key', 'user_key')
+        .addSelect('MIN(o.id)', 'first')
+        .where('o.delivered_at IS NULL AND o.dead_at IS NULL')
+        .groupBy('o.user_key')
+        .orderBy('first', 'ASC')
+        .limit(limit)
+        .getRawMany<{ user_key: string }>(),
+    );
     return rows.map((r) => r.user_key);
   }
 
   /** A user's pending rows in order. */
   async pendingRowsForUser(userKey: string, limit: number): Promise<OutboxRow[]> {
-    const rows = await this.em.find(OutboxEntity, { where: { user_key: userKey, ...PENDING }, order: { id: 'ASC' }, take: limit });
+    const rows = await this.read((em) => em.find(OutboxEntity, { where: { user_key: userKey, ...PENDING }, order: { id: 'ASC' }, take: limit }));
     return rows.map(toRow);
   }
 
-  async markDelivered(ids: number[], now: number): Promise<void> {
-    if (!ids.length) return;
-    await this.db.transaction((em) => em.update(OutboxEntity, { id: In(ids), delivered_at: IsNull() }, { delivered_at: now }));
+  /** Pending rows of several users, in id order; `truncated` when `limit` cut the list short. */
+  async pendingRowsForUsers(userKeys: string[], limit: number): Promise<{ rows: OutboxRow[]; truncated: boolean }> {
+    if (!userKeys.length) return { rows: [], truncated: false };
+    const rows = await this.read((em) => em.find(OutboxEntity, { where: { user_key: In(userKeys), ...PENDING }, order: { id: 'ASC' }, take: limit }));
+    return { rows: rows.map(toRow), truncated: rows.length === limit };
   }
 
-  async recordFailure(ids: number[], error: string): Promise<void> {
-    if (!ids.length) return;
-    await this.db.transaction((em) =>
-      em
-        .createQueryBuilder()
-        .update(OutboxEntity)
-        .set({ attempts: () => 'attempts + 1', last_error: error.slice(0, 500) })
-        .where({ id: In(ids) })
-        .execute(),
-    );
+  /** Resolves once the rows are marked delivered (committed together with other deliveries of the same moment). */
+  markDelivered(ids: number[], now: number): Promise<void> {
+    if (!ids.length) return Promise.resolve();
+    return new Promise((done, fail) => {
+      this.pendingDelivered.push({ ids, at: now, done, fail });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flushDelivered());
+      }
+    });
+  }
+
+  private async flushDelivered(): Promise<void> {
+    const batch = this.pendingDelivered;
+    this.pendingDelivered = [];
+    this.flushScheduled = false;
+    if (!batch.length) return;
+    // One timestamp for the batch (the latest): it is when they were all confirmed, give or take a tick.
+    const at = Math.max(...batch.map((b) => b.at));
+    const ids = batch.flatMap((b) => b.ids);
+    try {
+      for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000);
+        await this.writeOne((em) => em.update(OutboxEntity, { id: In(chunk), delivered_at: IsNull() }, { delivered_at: at }));
+      }
+      for (const b of batch) b.done();
+    } catch (e) {
+      for (const b of batch) b.fail(e);
+    }
+  }
+
+  /** Counts a failed attempt (group-committed like markDelivered: an outage fails every user at once). */
+  recordFailure(ids: number[], error: string): Promise<void> {
+    if (!ids.length) return Promise.resolve();
+    return new Promise((done, fail) => {
+      this.pendingFailures.push({ ids, error: error.slice(0, 500), done, fail });
+      if (!this.failureFlushScheduled) {
+        this.failureFlushScheduled = true;
+        setImmediate(() => void this.flushFailures());
+      }
+    });
+  }
+
+  private async flushFailures(): Promise<void> {
+    const batch = this.pendingFailures;
+    this.pendingFailures = [];
+    this.failureFlushScheduled = false;
+    try {
+      const byError = new Map<string, number[]>();
+      for (const b of batch) {
+        let list = byError.get(b.error);
+        if (!list) byError.set(b.error, (list = []));
+        for (const id of b.ids) list.push(id);
+      }
+      for (const [error, ids] of byError) {
+        for (let i = 0; i < ids.length; i += 1000) {
+          const chunk = ids.slice(i, i + 1000);
+          await this.writeOne((em) =>
+            em.createQueryBuilder().update(OutboxEntity).set({ attempts: () => 'attempts + 1', last_error: error }).where({ id: In(chunk) }).execute(),
+          );
+        }
+      }
+      for (const b of batch) b.done();
+    } catch (e) {
+      for (const b of batch) b.fail(e);
+    }
   }
 
   /** The failed attempt that gave up counts too. */
@@ -85,20 +170,20 @@ export class OutboxStore {
   /** Which of these rows need no more work (delivered, dead, or already cleaned up). */
   async settled(ids: number[]): Promise<Set<number>> {
     if (!ids.length) return new Set();
-    const pending = await this.em.find(OutboxEntity, { where: { id: In(ids), ...PENDING }, select: { id: true } });
+    const pending = await this.read((em) => em.find(OutboxEntity, { where: { id: In(ids), ...PENDING }, select: { id: true } }));
     const open = new Set(pending.map((r) => r.id));
     return new Set(ids.filter((id) => !open.has(id)));
   }
 
   /** Rows the relay has not published yet, in id order. */
   async unpublished(limit: number): Promise<OutboxRow[]> {
-    const rows = await this.em.find(OutboxEntity, { where: { published_at: IsNull(), ...PENDING }, order: { id: 'ASC' }, take: limit });
+    const rows = await this.read((em) => em.find(OutboxEntity, { where: { published_at: IsNull(), ...PENDING }, order: { id: 'ASC' }, take: limit }));
     return rows.map(toRow);
   }
 
   async markPublished(ids: number[], now: number): Promise<void> {
     if (!ids.length) return;
-    await this.db.transaction((em) => em.update(OutboxEntity, { id: In(ids) }, { published_at: now }));
+    await this.writeOne((em) => em.update(OutboxEntity, { id: In(ids) }, { published_at: now }));
   }
 
   /** Published but undelivered rows (to re-publish after Redis lost them), in id order after `afterId`. */
@@ -155,17 +240,36 @@ export class OutboxStore {
 
   /** The Causeway user behind a localpart (for the `sub` the legacy API records). */
   async userIdOf(localpart: string): Promise<string | undefined> {
-    return (await this.em.findOne(UserEntity, { where: { localpart }, select: { id: true } }))?.id;
+    return (await this.read((em) => em.findOne(UserEntity, { where: { localpart }, select: { id: true } })))?.id;
+  }
+
+  /** activeDevices for several users in one query. */
+  async activeDevicesForUsers(localparts: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(localparts.map((l) => [l, []]));
+    const rows = await this.read((em) =>
+      em
+        .createQueryBuilder(OAuth2SessionEntity, 's')
+        .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
+        .select('u.localpart', 'localpart')
+        .addSelect('s.device_id', 'device_id')
+        .where('u.localpart IN (:...localparts) AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localparts })
+        .getRawMany<{ localpart: string; device_id: string }>(),
+    );
+    for (const r of rows) out.get(r.localpart)?.push(r.device_id);
+    for (const [k, v] of out) out.set(k, [...new Set(v)].sort());
+    return out;
   }
 
   /** Devices of the user's still-active sessions: what the homeserver's device list must equal. */
   async activeDevices(localpart: string): Promise<string[]> {
-    const rows = await this.em
-      .createQueryBuilder(OAuth2SessionEntity, 's')
-      .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
-      .select('DISTINCT s.device_id', 'device_id')
-      .where('u.localpart = :localpart AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localpart })
-      .getRawMany<{ device_id: string }>();
+    const rows = await this.read((em) =>
+      em
+        .createQueryBuilder(OAuth2SessionEntity, 's')
+        .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
+        .select('DISTINCT s.device_id', 'device_id')
+        .where('u.localpart = :localpart AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localpart })
+        .getRawMany<{ device_id: string }>(),
+    );
     return rows.map((r) => r.device_id).sort();
   }
 }

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { HomeserverError } from './homeserver.adapter.js';
 
 /**
@@ -21,45 +23,96 @@ export interface HomeserverHttpOptions {
   userAgent?: string;
 }
 
+class StaleSocketError extends Error {}
+
+/** Sockets kept open to the homeserver (deliveries run many calls in parallel). */
+const MAX_SOCKETS = 128;
+
 export class HomeserverHttp {
-  constructor(private readonly opts: HomeserverHttpOptions) {}
+  private readonly base: URL;
+  // node:http with a keep-alive agent: much cheaper per call than fetch, which matters when a
+  // backlog of sign-outs drains at thousands of calls per second.
+  private readonly agent: HttpAgent;
+  private readonly request: typeof httpRequest;
+
+  constructor(private readonly opts: HomeserverHttpOptions) {
+    this.base = new URL(opts.endpoint);
+    const https = this.base.protocol === 'https:';
+    this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }) : new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    this.request = https ? (httpsRequest as unknown as typeof httpRequest) : httpRequest;
+  }
 
   /** Sends one request; resolves with any HTTP answer, rejects with a transient HomeserverError on network failure or timeout. */
   async send(method: string, path: string, body?: unknown, timeoutMs = this.opts.timeoutMs): Promise<HomeserverResponse> {
-    const url = this.opts.endpoint + path.replace(/^\//, '');
-    let res: Response;
     try {
-      res = await fetch(url, {
-        method,
-        headers: {
-          Authorization: `Bearer ${this.opts.token}`,
-          Accept: 'application/json',
-          'User-Agent': this.opts.userAgent ?? 'Causeway',
-          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      return await this.sendOnce(method, path, body, timeoutMs);
+    } catch (e) {
+      // A kept-alive socket the server closed just as we reused it: every call here is idempotent,
+      // so one immediate retry on a fresh socket is safe (the pattern Node's docs give for reusedSocket).
+      if (e instanceof StaleSocketError) return this.sendOnce(method, path, body, timeoutMs);
+      throw e;
+    }
+  }
+
+  private sendOnce(method: string, path: string, body: unknown, timeoutMs: number): Promise<HomeserverResponse> {
+    const url = new URL(path.replace(/^\//, ''), this.base);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const where = `${method} ${pathOnly(path)}`;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (reason: string, errcode: 'TIMEOUT' | 'NETWORK', status?: number) => {
+        if (settled) return;
+        settled = true;
+        reject(new HomeserverError(`${where}: ${reason}`, true, status, errcode));
+      };
+      const req = this.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          headers: {
+            Authorization: `Bearer ${this.opts.token}`,
+            Accept: 'application/json',
+            'User-Agent': this.opts.userAgent ?? 'Causeway',
+            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+          },
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => fail(`reading the answer failed (${e.message})`, 'NETWORK', res.statusCode));
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            if (text) {
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                parsed = undefined;
+              }
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        fail(`timed out after ${timeoutMs} ms`, 'TIMEOUT');
+        req.destroy();
+      }, timeoutMs);
+      req.on('error', (e: Error & { code?: string }) => {
+        clearTimeout(timer);
+        if (!settled && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+          settled = true;
+          reject(new StaleSocketError());
+          return;
+        }
+        fail(e.code ?? e.message, 'NETWORK');
       });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      const reason = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.message);
-      throw new HomeserverError(`${method} ${pathOnly(path)}: ${reason}`, true, undefined, err.name === 'TimeoutError' ? 'TIMEOUT' : 'NETWORK');
-    }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (e) {
-      throw new HomeserverError(`${method} ${pathOnly(path)}: reading the answer failed (${(e as Error).message})`, true, res.status, 'NETWORK');
-    }
-    let parsed: unknown;
-    if (text) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
-    return { status: res.status, body: parsed };
+      req.end(payload);
+    });
   }
 
   /** The error for an unexpected answer: 5xx (and 429) transient, other statuses permanent. */

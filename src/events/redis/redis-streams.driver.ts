@@ -31,7 +31,6 @@ export class RedisStreamsDriver extends BusDriver {
     store: OutboxStore,
     delivery: EventDelivery,
     events: EventsConfig,
-    concurrency: number,
     private readonly logger: Logger,
   ) {
     super();
@@ -48,7 +47,7 @@ export class RedisStreamsDriver extends BusDriver {
       this.keys,
       this.owner,
       // A dead consumer's shards free up about when its messages become claimable.
-      { concurrency, claimIdleMs, leaseMs: Math.min(15_000, Math.max(3_000, claimIdleMs)) },
+      { claimIdleMs, leaseMs: Math.min(15_000, Math.max(3_000, claimIdleMs)) },
       logger.child({ component: 'consumer' }),
     );
     delivery.onDeadLetter((rows, error) => this.deadLetter(rows, error));

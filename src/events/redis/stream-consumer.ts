@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { BUS_BLOCK_MS } from '../backoff.js';
-import { DeliveryScheduler } from '../delivery-scheduler.js';
+import { BUS_BLOCK_MS, DELIVERY_BATCH_SIZE, DELIVERY_PARALLEL_BATCHES } from '../backoff.js';
+import { DeliveryScheduler, type RunOutcome } from '../delivery-scheduler.js';
+import type { DeliveryOutcome } from '../event-delivery.js';
 import type { EventDelivery } from '../event-delivery.js';
 import type { OutboxStore } from '../outbox.store.js';
 import { Leases, isNoGroup, type StreamKeys } from './stream-keys.js';
@@ -17,7 +18,6 @@ interface Tracked {
 type StreamEntry = [id: string, fields: string[]];
 
 export interface ConsumerOptions {
-  concurrency: number;
   /** `events.claim_idle` in ms: a message unacknowledged this long is taken from its consumer. */
   claimIdleMs: number;
   /** Shard lease TTL in ms (renewed at a third of it). */
@@ -44,6 +44,8 @@ export class StreamConsumer {
   private readonly held = new Set<number>();
   private readonly draining = new Set<number>();
   private readonly tracked = new Map<string, Map<string, Tracked>>();
+  /** Message IDs being tracked (any user). */
+  private readonly trackedIds = new Set<string>();
   private stopped = false;
   private loops: Promise<void>[] = [];
   private maintenanceTimer?: NodeJS.Timeout;
@@ -62,10 +64,16 @@ export class StreamConsumer {
   ) {
     this.leases = new Leases(redis, owner, opts.leaseMs);
     this.scheduler = new DeliveryScheduler({
-      concurrency: opts.concurrency,
-      run: async (user) => (this.ownsUser(user) ? delivery.deliverUser(user) : { status: 'done' }),
-      settled: (user, outcome) => this.acknowledge(user, outcome.status === 'done'),
+      batchSize: DELIVERY_BATCH_SIZE,
+      concurrency: DELIVERY_PARALLEL_BATCHES,
+      // Users whose shard moved away meanwhile are left to the new owner.
+      run: async (users) => {
+        const owned = users.filter((u) => this.ownsUser(u));
+        return owned.length ? delivery.deliverUsers(owned) : new Map<string, DeliveryOutcome>();
+      },
+      settled: (outcomes) => this.acknowledge(outcomes),
     });
+    delivery.onRecovered(() => this.scheduler.resumeAll());
   }
 
   /** Shards this consumer holds right now. */
@@ -153,6 +161,7 @@ export class StreamConsumer {
     this.draining.delete(n);
     for (const user of [...this.tracked.keys()]) {
       if (this.keys.shardOf(user) !== n) continue;
+      for (const msgId of this.tracked.get(user)!.keys()) this.trackedIds.delete(msgId);
       this.tracked.delete(user);
       this.scheduler.forget(user);
     }
@@ -225,6 +234,7 @@ export class StreamConsumer {
       let msgs = this.tracked.get(user);
       if (!msgs) this.tracked.set(user, (msgs = new Map()));
       msgs.set(msgId, { shard, rowId });
+      this.trackedIds.add(msgId);
       if (!this.draining.has(shard)) this.scheduler.offer(user);
     }
   }
@@ -248,8 +258,7 @@ export class StreamConsumer {
   }
 
   private isTracked(msgId: string): boolean {
-    for (const m of this.tracked.values()) if (m.has(msgId)) return true;
-    return false;
+    return this.trackedIds.has(msgId);
   }
 
   private async claimAll(): Promise<void> {
@@ -266,22 +275,37 @@ export class StreamConsumer {
 
   // ---- acknowledging -------------------------------------------------------------------------------
 
-  /** XACK the user's messages whose rows are delivered or dead. */
-  private async acknowledge(user: string, done: boolean): Promise<void> {
-    const msgs = this.tracked.get(user);
-    if (!msgs || !msgs.size) return;
-    const entries = [...msgs];
-    const settled = await this.store.settled(entries.map(([, t]) => t.rowId));
-    const ackable = entries.filter(([, t]) => settled.has(t.rowId));
+  /**
+   * XACK the messages (of the users just run) whose rows are delivered or dead: those the run itself
+   * settled are known from its outcome; the others (duplicates of rows settled earlier, rows committed
+   * after the run read) are checked in one query. Then one pipeline of XACKs.
+   */
+  private async acknowledge(outcomes: Map<string, RunOutcome>): Promise<void> {
+    const known: [string, string, Tracked][] = [];
+    const unknown: [string, string, Tracked][] = [];
+    for (const [user, outcome] of outcomes) {
+      const through = outcome.status === 'error' ? undefined : outcome.settledThrough;
+      for (const [msgId, t] of this.tracked.get(user) ?? []) (through !== undefined && t.rowId <= through ? known : unknown).push([user, msgId, t]);
+    }
+    if (!known.length && !unknown.length) return;
+    const settled = unknown.length ? await this.store.settled(unknown.map(([, , t]) => t.rowId)) : new Set<number>();
+    const ackable = [...known, ...unknown.filter(([, , t]) => settled.has(t.rowId))];
     if (ackable.length) {
       const p = this.redis.pipeline();
-      for (const [msgId, t] of ackable) p.xack(this.keys.stream(t.shard), this.keys.group, msgId);
+      for (const [, msgId, t] of ackable) p.xack(this.keys.stream(t.shard), this.keys.group, msgId);
       await p.exec();
-      for (const [msgId] of ackable) msgs.delete(msgId);
+      for (const [user, msgId] of ackable) {
+        this.tracked.get(user)?.delete(msgId);
+        this.trackedIds.delete(msgId);
+      }
     }
-    if (!msgs.size) this.tracked.delete(user);
-    // A row named by a message is committed, so a finished run should have covered it; run again if not.
-    else if (done && ackable.length < entries.length && this.ownsUser(user)) this.scheduler.offer(user);
+    for (const [user, outcome] of outcomes) {
+      const msgs = this.tracked.get(user);
+      if (!msgs) continue;
+      if (!msgs.size) this.tracked.delete(user);
+      // A row named by a message is committed, so a finished run should have covered it; run again if not.
+      else if (outcome.status === 'done' && this.ownsUser(user)) this.scheduler.offer(user);
+    }
   }
 
   /** Re-adds our unacknowledged messages of these shards to their streams and acknowledges the originals. */
@@ -295,6 +319,7 @@ export class StreamConsumer {
         p.xadd(this.keys.stream(t.shard), '*', 'id', String(t.rowId), 'u', user);
         p.xack(this.keys.stream(t.shard), this.keys.group, msgId);
         msgs.delete(msgId);
+        this.trackedIds.delete(msgId);
         n++;
       }
       if (!msgs.size) this.tracked.delete(user);

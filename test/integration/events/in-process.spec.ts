@@ -88,6 +88,34 @@ describe('in-process event delivery (SQLite, no Redis)', () => {
     if (res.status !== 404) expect(await res.json()).toMatchObject({ driver: 'in-process', dead_letters: 2 });
   });
 
+  it('delivers every event kind with its homeserver call, in the order written', async () => {
+    const uid = await db.createUser('gwen');
+    await db.createSession(uid, 'GDEV');
+    hs.addUser('gwen', { devices: ['GDEV'] });
+    hs.clearCalls();
+    await db.enqueue('gwen', 'user.provision', { displayname: 'Gwen', emails: ['g@example.org'], locked: false });
+    await db.enqueue('gwen', 'user.displayname', { displayname: 'Gwen G.' });
+    await db.enqueue('gwen', 'device.rename', { deviceId: 'GDEV', displayName: 'Phone' });
+    await db.enqueue('gwen', 'device.rename', { deviceId: 'GONE', displayName: 'Old phone' });
+    await db.enqueue('gwen', 'user.deactivate', { erase: false });
+    await db.enqueue('gwen', 'user.reactivate');
+    await db.enqueue('gwen', 'user.displayname', { displayname: null });
+    await waitUntil(async () => (await db.undelivered()) === 0, 10_000, 'gwen’s events');
+    expect(hs.calls.filter((c) => c.path.startsWith('/_synapse/mas/')).map((c) => [c.path.slice('/_synapse/mas/'.length), c.body, c.status])).toEqual([
+      ['provision_user', { localpart: 'gwen', set_displayname: 'Gwen', set_emails: ['g@example.org'], locked: false }, 200],
+      ['sync_devices', { localpart: 'gwen', devices: ['GDEV'] }, 200],
+      ['set_displayname', { localpart: 'gwen', displayname: 'Gwen G.' }, 200],
+      ['update_device_display_name', { localpart: 'gwen', device_id: 'GDEV', display_name: 'Phone' }, 200],
+      // A device already signed out: nothing to rename, counted as done.
+      ['update_device_display_name', { localpart: 'gwen', device_id: 'GONE', display_name: 'Old phone' }, 404],
+      ['delete_user', { localpart: 'gwen', erase: false }, 200],
+      ['reactivate_user', { localpart: 'gwen' }, 200],
+      ['unset_displayname', { localpart: 'gwen' }, 200],
+    ]);
+    expect((await db.outbox()).filter((r) => r.user_key === 'gwen').every((r) => r.delivered_at !== null)).toBe(true);
+    expect(hs.user('gwen')).toMatchObject({ displayName: null, deactivated: false, emails: new Set() });
+  });
+
   it('reports the bus in /health/ready and /metrics', async () => {
     const ready = (await (await fetch(`${cw.url}/health/ready`)).json()) as { components: Record<string, { status: string; detail: string }> };
     expect(ready.components.events).toMatchObject({ status: 'up' });

@@ -100,6 +100,8 @@ describe('Redis Streams bus', () => {
   });
 
   it('reports shards, status, health and metrics', async () => {
+    // The homeserver call comes first, then the row is marked delivered.
+    await waitUntil(async () => (await db.undelivered()) === 0, 5000, 'every row to be marked delivered');
     const status = (await (await fetch(`${cw.url}/api/admin/v1/events/status`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ driver: 'redis-streams', undelivered: 0, dead_letters: 0 });
     expect((status.shards as unknown[]).length).toBe(4);

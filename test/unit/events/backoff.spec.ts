@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { backoffDelay } from '../../../src/events/backoff.js';
+import { shardOf } from '../../../src/events/redis/stream-keys.js';
+import { compareIds } from '../../../src/events/redis/relay.js';
+
+describe('backoffDelay', () => {
+  it('doubles from the initial delay, with jitter in the upper half', () => {
+    expect(backoffDelay(1, 500, 60_000, () => 0)).toBe(250);
+    expect(backoffDelay(1, 500, 60_000, () => 1)).toBe(500);
+    expect(backoffDelay(2, 500, 60_000, () => 1)).toBe(1000);
+    expect(backoffDelay(5, 500, 60_000, () => 0.5)).toBe(6000);
+  });
+  it('never exceeds the cap, and stays above half of it', () => {
+    for (let attempt = 1; attempt < 100; attempt++) {
+      const d = backoffDelay(attempt, 500, 60_000);
+      expect(d).toBeLessThanOrEqual(60_000);
+      expect(d).toBeGreaterThanOrEqual(Math.min(60_000, 500 * 2 ** (attempt - 1)) / 2);
+    }
+  });
+});
+
+describe('shardOf', () => {
+  it('is stable and spreads users over the shards', () => {
+    expect(shardOf('alice', 16)).toBe(shardOf('alice', 16));
+    const counts = new Array(16).fill(0);
+    for (let i = 0; i < 16_000; i++) counts[shardOf(`user${i}`, 16)]++;
+    for (const c of counts) expect(c).toBeGreaterThan(800);
+  });
+  it('handles non-ASCII keys', () => {
+    expect(shardOf('dé', 8)).toBeGreaterThanOrEqual(0);
+    expect(shardOf('dé', 8)).toBeLessThan(8);
+  });
+});
+
+describe('compareIds (stream IDs)', () => {
+  it('orders by time then sequence, numerically', () => {
+    expect(compareIds('1-0', '1-0')).toBe(0);
+    expect(compareIds('9-0', '10-0')).toBe(-1);
+    expect(compareIds('10-2', '10-10')).toBe(-1);
+    expect(compareIds('1700000000000-5', '1700000000000-4')).toBe(1);
+  });
+});
