@@ -9,7 +9,7 @@ import { MAX_DEVICE_ID_LENGTH } from '../oauth2/scopes/scope.js';
  */
 
 const identifier = z
-  .object({ type: z.string(), user: z.unknown() })
+  .object({ type: z.string(), user: z.unknown().optional() })
   .refine((i) => i.type !== 'm.id.user' || typeof i.user === 'string');
 
 const common = {

@@ -1,6 +1,11 @@
 /** Helpers to drive the compatibility layer (MSC3824 legacy login) as a legacy client and its browser would. */
+import { createHash } from 'node:crypto';
 import { expect } from '@jest/globals';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
 import { Browser, forms, textOf, type BrowserResponse } from '../../support/browser.js';
+import type { CausewayProcess } from '../../support/causeway.js';
+import { PG_URL } from '../../support/databases.js';
 
 export const APP_ORIGIN = 'http://legacy-app.test';
 /** Where the legacy client wants the browser back: its own query and fragment must survive. */
@@ -13,9 +18,13 @@ export interface JsonResponse {
   text: string;
 }
 
-/** A request with an exact body and headers (no defaults added), answered as JSON when it parses. */
+/**
+ * A request with an exact body and headers, answered as JSON when it parses. The body goes as bytes:
+ * fetch would add `Content-Type: text/plain` to a string body.
+ */
 export async function send(url: string, init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
-  const res = await fetch(url, { method: init.method ?? 'POST', headers: init.headers ?? {}, body: init.body });
+  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
+  const res = await fetch(url, { method: init.method ?? 'POST', headers: init.headers ?? {}, body });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
@@ -77,3 +86,37 @@ export async function ssoLogin(browser: Browser, base: string, username: string,
   const back = new URL(res.stoppedAt!);
   return { back, loginToken: back.searchParams.get('loginToken')! };
 }
+
+/** Runs one SQL statement on the server's database (SQLite file or PostgreSQL schema); returns the rows. */
+export async function sql<T = Record<string, unknown>>(cw: CausewayProcess, text: string, params: unknown[] = []): Promise<T[]> {
+  if (cw.database.schema) {
+    const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${cw.database.schema}` });
+    await c.connect();
+    try {
+      return (await c.query(text, params)).rows as T[];
+    } finally {
+      await c.end();
+    }
+  }
+  const d = new SqliteDatabase(cw.database.url.replace(/^sqlite:\/\//, ''));
+  try {
+    const stmt = d.prepare(text.replace(/\$\d+/g, '?'));
+    return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+  } finally {
+    d.close();
+  }
+}
+
+/**
+ * Moves a value of the KeyValueStore (the database one: these servers run without Redis) into the
+ * past, as if `ms` had elapsed since it was written: the JSON field `field` is decreased by `ms`.
+ */
+export async function ageKvEntry(cw: CausewayProcess, key: string, field: string, ms: number): Promise<void> {
+  const [row] = await sql<{ value: string }>(cw, 'SELECT value FROM kv_entries WHERE key = $1', [key]);
+  expect(row).toBeDefined();
+  const value = JSON.parse(row!.value) as Record<string, number>;
+  value[field] = value[field]! - ms;
+  await sql(cw, 'UPDATE kv_entries SET value = $1 WHERE key = $2', [JSON.stringify(value), key]);
+}
+
+export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
