@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient as createSdkClient, DebugLogger, MatrixError, OAUTH_AWARE_PREFERRED_FLOW_FIELD, SSOAction, type MatrixClient, type SSOFlow } from 'matrix-js-sdk';
 import { runCli, SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
 import { Browser, forms, textOf, type BrowserResponse } from '../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
+import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients } from '../support/oidc-peer.js';
 import { ensurePeer, type Peer } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
 
@@ -16,7 +18,8 @@ import { freePort } from '../support/ports.js';
  * browser through the sign-in and the confirmation page, `m.login.token`, `whoami`, `refresh`,
  * `logout`. Then a user migrated from Synapse's own CAS login signs in through the real
  * django-cas-server with the IdP id Synapse gave it, and the CAS server's Single Logout ends that
- * compat session and removes its device.
+ * compat session and removes its device; and the real OIDC peer's back-channel logout ends the
+ * compat session of a user who signed in there.
  */
 const APP = 'http://127.0.0.1:9/legacy-app';
 const REDIRECT = `${APP}/#/login`;
@@ -27,14 +30,25 @@ const nowhere: ConstructorParameters<typeof DebugLogger>[0] = Object.assign(() =
 const quiet = new DebugLogger(nowhere);
 const createClient = (opts: { baseUrl: string; accessToken?: string; userId?: string; deviceId?: string }) => createSdkClient({ ...opts, logger: quiet });
 
+const OIDC_CLIENT_ID = `causeway-compat-e2e-${randomBytes(4).toString('hex')}`;
+const OIDC_CLIENT_SECRET = randomBytes(16).toString('hex');
+
 let peer: Peer;
+let oidc: Peer;
 let hs: HomeserverStandin;
 let cw: CausewayProcess;
 
 beforeAll(async () => {
   peer = await ensurePeer('cas');
   const port = await freePort();
-  hs = await startHomeserverStandin({ serverName: 'example.test', endpoint: `http://127.0.0.1:${port}/`, secret: SHARED_SECRET, routeCompatToOp: true });
+  const base = `http://127.0.0.1:${port}/`;
+  oidc = await oidcPeerWithClients({
+    client_id: OIDC_CLIENT_ID,
+    client_secret: OIDC_CLIENT_SECRET,
+    redirect_uris: [`${base}upstream/corp/callback`],
+    backchannel_logout_uri: `${base}upstream/corp/backchannel-logout`,
+  });
+  hs = await startHomeserverStandin({ serverName: 'example.test', endpoint: base, secret: SHARED_SECRET, routeCompatToOp: true });
   cw = await startCauseway({
     port,
     config: {
@@ -44,6 +58,7 @@ beforeAll(async () => {
           { id: 'dev', kind: 'dev', name: 'Development sign-in' },
           // What Synapse's `cas_config` was: its users' external ids are imported under auth provider "cas".
           { id: 'campus', kind: 'cas', name: 'Campus login', server_url: peer.url, protocol: 3, allow_insecure_http: true, slo_allowed_from: ['127.0.0.0/8', '::1/128'], synapse_idp_id: 'cas' },
+          { id: 'corp', kind: 'oidc', name: 'Corporate login', issuer: oidc.url, client_id: OIDC_CLIENT_ID, client_secret: OIDC_CLIENT_SECRET, allow_insecure_http: true, backchannel_logout: true, claims: { localpart: { action: 'force', template: '{{ user.preferred_username }}-corp' } } },
         ],
       },
     },
@@ -51,6 +66,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  if (oidc) await removeOidcPeerClients(oidc, OIDC_CLIENT_ID);
   await cw?.dispose();
   await hs?.stop();
   if (cw) expect(cw.logs.filter((l) => l.includes('"status":500') || l.includes('unhandled error'))).toEqual([]);
@@ -63,8 +79,9 @@ async function browse(browser: Browser, url: string, user: string): Promise<Brow
   for (let step = 0; step < 6 && !res.stoppedAt; step++) {
     const form = forms(res.body, res.url)[0];
     if (res.status !== 200 || !form) return res;
-    if ('username' in form.fields && !('lt' in form.fields)) res = await browser.submit(form, { username: user, displayName: '' }, atApp);
-    else if ('lt' in form.fields) res = await browser.submit(form, { username: user, password: `${user}pass` }, atApp);
+    // The CAS server's form (login ticket `lt`) and the OIDC peer's take a password; the dev form a display name.
+    if ('password' in form.fields || 'lt' in form.fields) res = await browser.submit(form, { username: user, password: `${user}pass` }, atApp);
+    else if ('username' in form.fields) res = await browser.submit(form, { username: user, displayName: '' }, atApp);
     else if (form.action.endsWith('/consent')) {
       // The confirmation page names the account and where the token goes.
       expect(textOf(res.body)).toContain('Continue to 127.0.0.1:9?');
@@ -105,7 +122,7 @@ describe('a legacy client (matrix-js-sdk) signs in through Causeway', () => {
     expect(flows.map((f) => f.type)).toEqual(['m.login.sso', 'm.login.token']);
     const sso = flows[0] as SSOFlow;
     expect(OAUTH_AWARE_PREFERRED_FLOW_FIELD.findIn<boolean>(sso)).toBe(true);
-    expect(sso.identity_providers?.map((p) => p.id)).toEqual(['dev', 'campus']);
+    expect(sso.identity_providers?.map((p) => p.id)).toEqual(['dev', 'campus', 'corp']);
     expect(anonymous.getSsoLoginUrl(REDIRECT, 'sso', 'dev', SSOAction.LOGIN)).toMatch(new RegExp(`^${hs.url}/_matrix/client/v3/login/sso/redirect/dev\\?`));
 
     const token = await loginToken(anonymous, 'dev', 'alice');
@@ -210,5 +227,23 @@ describe('a user migrated from Synapse’s CAS login, with a legacy client, thro
     const res = await fetch(`${hs.url}/_matrix/client/v3/logout`, { method: 'POST', headers: { authorization: `Bearer ${session.access_token}` } });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ errcode: 'M_UNKNOWN_TOKEN', error: 'Invalid access token' });
+  });
+});
+
+describe('a legacy client signed in through an upstream OIDC IdP', () => {
+  it('the IdP’s back-channel logout ends the compat session and removes its device', async () => {
+    const client = createClient({ baseUrl: hs.url });
+    const session = await client.loginRequest({ type: 'm.login.token', token: await loginToken(client, 'corp', 'bob') } as never);
+    expect(session.user_id).toBe('@bob-corp:example.test');
+    const mx = createClient({ baseUrl: hs.url, accessToken: session.access_token });
+    expect((await mx.whoami()).device_id).toBe(session.device_id);
+
+    const started = Date.now();
+    const out = await peerAdminLogout(oidc, 'bob');
+    expect(errorsFor(out, OIDC_CLIENT_ID)).toEqual([]);
+    expect(out.notified).toContain(OIDC_CLIENT_ID);
+    await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && c.at >= started && c.status === 200 && !hs.devices('bob-corp').includes(session.device_id));
+    const err = await whoamiFails(mx);
+    expect((err as MatrixError).httpStatus).toBe(401);
   });
 });
