@@ -25,7 +25,9 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const WARMUP = 1;
+// Each measured round is preceded by its own warm-up on that target, so that a cache (Causeway's
+// in-process one) is as warm as a continuously used server's would be, whatever ran in between.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);
 const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -104,8 +106,8 @@ async function prepare(label, { url, pid, tokens, headers }) {
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }],
     });
-  await run(WARMUP);
   return async () => {
+    await run(WARMUP);
     const cpuBefore = cpuSeconds(pid);
     const r = await run(DURATION);
     const cpu = cpuSeconds(pid) - cpuBefore;
@@ -189,7 +191,7 @@ const rows = results.map((r) => [
 const head = ['target', 'req/s', 'p50', 'p99', 'server CPU/req', 'vs ceiling', 'vs oidc-provider', 'errors'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-console.log(`\nIntrospection, ${TOKENS} live tokens, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved rounds of ${DURATION} s per target (after ${WARMUP} s warm-up), Node ${process.version}`);
+console.log(`\nIntrospection, ${TOKENS} live tokens, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved rounds of ${DURATION} s per target (each after a ${WARMUP} s warm-up), Node ${process.version}`);
 console.log(line(head));
 console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-').padEnd(w + 1, '-') + (i === 0 ? '-' : ':')).join('|')}|`);
 for (const r of rows) console.log(line(r));

@@ -1,4 +1,4 @@
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomInt, timingSafeEqual } from 'node:crypto';
 
 /**
  * MAS-compatible opaque tokens: `<prefix>_<30 random [A-Za-z0-9]>_<6-char checksum>`. The checksum is
@@ -65,7 +65,8 @@ export function parseToken(token: string): TokenKind | undefined {
 
 /** Tokens, codes and secrets are stored only as this hash. */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  // One-shot hash: about a third cheaper than createHash().update().digest() on the introspection hot path.
+  return hash('sha256', value, 'hex');
 }
 
 export function sha256Base64Url(value: string): string {

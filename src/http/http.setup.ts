@@ -15,8 +15,15 @@ const CORS_PATH =
   /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_(metadata|issuer)|login|logout|logout\/all|refresh)$)/;
 const QUIET_PATHS = new Set(['/oauth2/introspect', '/health/live', '/health/ready', '/metrics']);
 
+/** Request ids we mint: a per-process random prefix and a counter (unique, and cheaper than a UUID per request). */
+const REQUEST_ID_PREFIX = randomUUID().slice(0, 8);
+let requestCounter = 0;
+
+/** The caller's X-Request-Id when it is sane, else a new one. */
 export function requestIdFrom(header: unknown): string {
-  return typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+  if (typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header)) return header;
+  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${REQUEST_ID_PREFIX}-${requestCounter.toString(36)}`;
 }
 
 export async function setupHttp(

@@ -5,7 +5,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { LOGGER } from '../http/logger.module.js';
 import { KeyValueStore } from '../storage/kv-store.js';
-import { UpstreamError, type UpstreamConnector } from './connector.js';
+import type { UpstreamConnector } from './connector.js';
 import type { DefaultTemplates } from './mapping/claims-mapper.js';
 import type { ProviderConfig } from './providers.schema.js';
 import { devProviderSchema } from './dev/dev.config.js';
@@ -37,20 +37,6 @@ export interface ConnectorKind<K extends ProviderKind> {
   create(provider: ConfigOf<K>, deps: ConnectorDeps): UpstreamConnector;
   /** Claims templates used when the provider's `claims` section gives none. */
   defaultTemplates: DefaultTemplates;
-}
-
-/**
- * A kind whose connector is not part of this build (each protocol lands on its own branch): the
- * server still starts, and signing in with such a provider shows a clear 503 page naming it.
- */
-function unavailable(kind: ProviderKind) {
-  return (provider: ProviderConfig, deps: ConnectorDeps): UpstreamConnector => {
-    deps.logger.warn({ provider: provider.id, kind }, `upstream provider "${provider.id}": the ${kind} connector is not available in this build`);
-    const refuse = async (): Promise<never> => {
-      throw new UpstreamError('config', `Signing in with “${provider.name}” is not available on this server yet.`, undefined, 503);
-    };
-    return { provider, begin: refuse, complete: refuse, extractState: () => undefined };
-  };
 }
 
 /**

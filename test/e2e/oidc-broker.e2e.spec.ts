@@ -5,7 +5,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
 import { Browser, forms, textOf, type BrowserResponse } from '../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
-import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients } from '../support/oidc-peer.js';
+import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients, withPeerUser } from '../support/oidc-peer.js';
 import { startFakeIdp, type FakeIdp } from '../support/fake-oidc-idp.js';
 import type { Peer } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
@@ -65,6 +65,7 @@ beforeAll(async () => {
             upstream_logout: true,
           },
           { id: 'fake', kind: 'oidc', name: 'Fake IdP', issuer: fake.issuer, client_id: 'fake-client', client_secret: 'fake-secret', allow_insecure_http: true, fetch_userinfo: false },
+          { id: 'gone', kind: 'oidc', name: 'Unreachable IdP', issuer: `http://127.0.0.1:${await freePort()}`, client_id: 'c', client_secret: 's', allow_insecure_http: true },
         ],
       },
     },
@@ -90,7 +91,7 @@ const atClient = (u: string) => u.startsWith(REDIRECT);
 const isCausewayCallback = (u: string) => u.startsWith(`${cw.url}/upstream/peer/callback`);
 
 /** A Matrix client's authorization URL (matrix-js-sdk builds it), optionally choosing the provider. */
-async function startLogin(provider = 'peer') {
+async function startLogin(provider: 'peer' | 'fake' | 'gone' = 'peer') {
   const oauth = new OAuth2(metadata, { clientId });
   const state = randomBytes(8).toString('hex');
   // openid too, so /oauth2/userinfo shows what the claims mapping stored.
@@ -146,79 +147,90 @@ describe('OIDC brokering end to end (real oidc-provider peer, matrix-js-sdk, hom
   let first: Awaited<ReturnType<typeof signIn>>;
   let second: Awaited<ReturnType<typeof signIn>>;
 
-  it('alice signs in through the upstream IdP; whoami on the homeserver shows @alice', async () => {
-    first = await signIn('alice');
-    const matrix = createClient({ baseUrl: hs.url, accessToken: first.tokens.access_token });
-    const who = await matrix.whoami();
-    expect(who.user_id).toBe('@alice:example.test');
-    expect(who.device_id).toBe(first.deviceId);
-    // The claims mapping: display name from `name`, email only because the IdP verified it.
-    const info = await fetch(`${cw.url}/oauth2/userinfo`, { headers: { authorization: `Bearer ${first.tokens.access_token}` } });
-    expect(await info.json()).toMatchObject({ preferred_username: 'alice', name: 'Alice Liddell', email: 'alice@example.org' });
-  });
+  it('alice signs in through the upstream IdP; whoami on the homeserver shows @alice', () =>
+    withPeerUser(peer, 'alice', async () => {
+      first = await signIn('alice');
+      const matrix = createClient({ baseUrl: hs.url, accessToken: first.tokens.access_token });
+      const who = await matrix.whoami();
+      expect(who.user_id).toBe('@alice:example.test');
+      expect(who.device_id).toBe(first.deviceId);
+      // The claims mapping: display name from `name`, email only because the IdP verified it.
+      const info = await fetch(`${cw.url}/oauth2/userinfo`, { headers: { authorization: `Bearer ${first.tokens.access_token}` } });
+      expect(await info.json()).toMatchObject({ preferred_username: 'alice', name: 'Alice Liddell', email: 'alice@example.org' });
+    }));
 
-  it('alice’s second sign-in reuses her account', async () => {
-    second = await signIn('alice');
-    expect(second.tokens.access_token).not.toBe(first.tokens.access_token);
-    const who = await createClient({ baseUrl: hs.url, accessToken: second.tokens.access_token }).whoami();
-    expect(who.user_id).toBe('@alice:example.test');
-    expect(hs.callsTo('provision_user', { ok: true }).map((c) => (c.body as { localpart: string }).localpart)).not.toContain('alice1');
-    expect(hs.state.users.size).toBe(1);
-  });
+  it('alice’s second sign-in reuses her account', () =>
+    withPeerUser(peer, 'alice', async () => {
+      second = await signIn('alice');
+      expect(second.tokens.access_token).not.toBe(first.tokens.access_token);
+      const who = await createClient({ baseUrl: hs.url, accessToken: second.tokens.access_token }).whoami();
+      expect(who.user_id).toBe('@alice:example.test');
+      expect(hs.callsTo('provision_user', { ok: true }).map((c) => (c.body as { localpart: string }).localpart)).not.toContain('alice1');
+      expect(hs.state.users.size).toBe(1);
+    }));
 
-  it('bob fails the attribute requirement and is told which one, without his values', async () => {
-    const login = await startLogin();
-    const res = await browse(new Browser(), login.url, 'bob');
-    expect(res.stoppedAt).toBeUndefined();
-    expect(res.status).toBe(403);
-    const text = textOf(res.body);
-    expect(text).toContain('Sign-in failed');
-    expect(text).toContain('“groups”');
-    expect(text).toMatch(/must include a required value/);
-    expect(text).not.toContain('student');
-    expect(hs.user('bob')).toBeUndefined();
-  });
+  it('bob fails the attribute requirement and is told which one, without his values', () =>
+    withPeerUser(peer, 'bob', async () => {
+      const login = await startLogin();
+      const res = await browse(new Browser(), login.url, 'bob');
+      expect(res.stoppedAt).toBeUndefined();
+      expect(res.status).toBe(403);
+      const text = textOf(res.body);
+      expect(text).toContain('Sign-in failed');
+      expect(text).toContain('“groups”');
+      expect(text).toMatch(/must include a required value/);
+      expect(text).not.toContain('student');
+      expect(hs.user('bob')).toBeUndefined();
+    }));
 
-  it('signing out at Causeway also ends the session at the IdP (upstream_logout: end_session_endpoint with id_token_hint)', async () => {
-    const s = await signIn('alice');
-    const confirm = await s.browser.go(`${cw.url}/end-session`);
-    expect(confirm.status).toBe(200);
-    const out = await s.browser.submit(forms(confirm.body, confirm.url)[0]!, {}, (u) => u.startsWith(peer.url));
-    expect(await introspect(s.tokens.access_token)).toEqual({ active: false });
-    const endSession = new URL(out.stoppedAt!);
-    expect(endSession.origin + endSession.pathname).toBe(`${peer.url}/session/end`);
-    expect(endSession.searchParams.get('id_token_hint')).toMatch(/^eyJ/);
-    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${cw.url}/end-session/done`);
-    expect(endSession.searchParams.get('state')).toBeTruthy();
-    // The IdP asks to confirm; yes ends its session and sends the browser back to Causeway.
-    const ask = await s.browser.go(endSession.href);
-    const back = await s.browser.submit(forms(ask.body, ask.url)[0]!, { logout: 'yes' });
-    expect(back.url).toMatch(new RegExp(`^${cw.url}/end-session/done\\?state=`));
-    expect(back.status).toBe(200);
-    expect(textOf(back.body)).toContain('Signed out');
-    // The IdP session is gone: a new sign-in shows its login form again.
-    const again = await s.browser.go((await startLogin()).url, {}, atClient);
-    expect(again.url.startsWith(peer.url) && 'password' in (forms(again.body, again.url)[0]?.fields ?? {})).toBe(true);
-  });
+  it('signing out at Causeway also ends the session at the IdP (upstream_logout: end_session_endpoint with id_token_hint)', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const s = await signIn('alice');
+      const confirm = await s.browser.go(`${cw.url}/end-session`);
+      expect(confirm.status).toBe(200);
+      const out = await s.browser.submit(forms(confirm.body, confirm.url)[0]!, {}, (u) => u.startsWith(peer.url));
+      expect(await introspect(s.tokens.access_token)).toEqual({ active: false });
+      const endSession = new URL(out.stoppedAt!);
+      expect(endSession.origin + endSession.pathname).toBe(`${peer.url}/session/end`);
+      expect(endSession.searchParams.get('id_token_hint')).toMatch(/^eyJ/);
+      expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${cw.url}/end-session/done`);
+      expect(endSession.searchParams.get('state')).toBeTruthy();
+      // The IdP asks to confirm; yes ends its session and sends the browser back to Causeway.
+      const ask = await s.browser.go(endSession.href);
+      const back = await s.browser.submit(forms(ask.body, ask.url)[0]!, { logout: 'yes' });
+      expect(back.url).toMatch(new RegExp(`^${cw.url}/end-session/done\\?state=`));
+      expect(back.status).toBe(200);
+      expect(textOf(back.body)).toContain('Signed out');
+      // The IdP session is gone: a new sign-in shows its login form again.
+      const again = await s.browser.go((await startLogin()).url, {}, atClient);
+      expect(again.url.startsWith(peer.url) && 'password' in (forms(again.body, again.url)[0]?.fields ?? {})).toBe(true);
+    }));
 
-  it('the upstream IdP’s back-channel logout makes alice’s tokens inactive at once', async () => {
-    const before = await introspect(first.tokens.access_token);
-    expect(before).toMatchObject({ active: true, username: 'alice' });
-    const started = Date.now();
-    const out = await peerAdminLogout(peer, 'alice');
-    expect(errorsFor(out, CLIENT_ID)).toEqual([]);
-    expect(out.notified).toContain(CLIENT_ID);
-    // The IdP waited for Causeway's 200 before answering: the very next introspection is inactive.
-    expect(await introspect(first.tokens.access_token)).toEqual({ active: false });
-    // Both of alice's upstream sessions (one per sign-in) were named in logout tokens.
-    expect(await introspect(second.tokens.access_token)).toEqual({ active: false });
-    process.stdout.write(`back-channel logout → token inactive: ${Date.now() - started} ms\n`);
-    // The homeserver learns it through the outbox: alice's devices are synced away, so even its
-    // cached introspection answer no longer lets the token in.
-    await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && (c.body as { localpart?: string }).localpart === 'alice' && c.status === 200 && !hs.devices('alice').includes(first.deviceId));
-    expect(hs.devices('alice')).not.toContain(second.deviceId);
-    await expect(createClient({ baseUrl: hs.url, accessToken: first.tokens.access_token }).whoami()).rejects.toMatchObject({ httpStatus: 401 });
-  });
+  it('the upstream IdP’s back-channel logout makes alice’s tokens inactive at once', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const before = await introspect(first.tokens.access_token);
+      expect(before).toMatchObject({ active: true, username: 'alice' });
+      const started = Date.now();
+      const out = await peerAdminLogout(peer, 'alice');
+      expect(errorsFor(out, CLIENT_ID)).toEqual([]);
+      expect(out.notified).toContain(CLIENT_ID);
+      // The IdP waited for Causeway's 200 before answering: the very next introspection is inactive.
+      expect(await introspect(first.tokens.access_token)).toEqual({ active: false });
+      // Both of alice's upstream sessions (one per sign-in) were named in logout tokens.
+      expect(await introspect(second.tokens.access_token)).toEqual({ active: false });
+      process.stdout.write(`back-channel logout → token inactive: ${Date.now() - started} ms\n`);
+      // The homeserver learns it through the outbox: alice's devices are synced away, so even its
+      // cached introspection answer no longer lets the token in.
+      await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && (c.body as { localpart?: string }).localpart === 'alice' && c.status === 200 && !hs.devices('alice').includes(first.deviceId));
+      expect(hs.devices('alice')).not.toContain(second.deviceId);
+      await expect(createClient({ baseUrl: hs.url, accessToken: first.tokens.access_token }).whoami()).rejects.toMatchObject({ httpStatus: 401 });
+    }));
+});
+
+it('an unreachable IdP ends the sign-in on a 503 page naming it', async () => {
+  const res = await browse(new Browser(), (await startLogin('gone')).url);
+  expect(res.status).toBe(503);
+  expect(textOf(res.body)).toContain('“Unreachable IdP” cannot be reached right now');
 });
 
 describe('hostile callbacks end on a 4xx page, never a 500', () => {
@@ -257,30 +269,33 @@ describe('hostile callbacks end on a 4xx page, never a 500', () => {
     await expectPage(await new Browser().request(`${cw.url}/upstream/peer/callback?code=abc`), 400, /not valid/);
   });
 
-  it('a replayed callback (the state is single-use)', async () => {
-    const p = await peerCallback();
-    const first = await browse(p.browser, p.callback.href);
-    expect(first.stoppedAt).toBeDefined(); // signed in
-    await expectPage(await p.browser.request(p.callback.href), 400, /already used|not valid/);
-  });
+  it('a replayed callback (the state is single-use)', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const p = await peerCallback();
+      const first = await browse(p.browser, p.callback.href);
+      expect(first.stoppedAt).toBeDefined(); // signed in
+      await expectPage(await p.browser.request(p.callback.href), 400, /already used|not valid/);
+    }));
 
-  it('IdP mix-up: the peer’s callback delivered to another provider’s endpoint', async () => {
-    const p = await peerCallback();
-    const misrouted = new URL(p.callback.href.replace('/upstream/peer/', '/upstream/fake/'));
-    await expectPage(await p.browser.request(misrouted.href), 400, /not valid/);
-  });
+  it('IdP mix-up: the peer’s callback delivered to another provider’s endpoint', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const p = await peerCallback();
+      const misrouted = new URL(p.callback.href.replace('/upstream/peer/', '/upstream/fake/'));
+      await expectPage(await p.browser.request(misrouted.href), 400, /not valid/);
+    }));
 
-  it('IdP mix-up: the peer’s code and iss carried with a state of a login at the fake IdP', async () => {
-    const p = await peerCallback();
-    const f = await loginUntilIdp('fake');
-    fake.onToken = () => ({ status: 400, body: { error: 'invalid_grant' } });
-    const url = new URL(`${cw.url}/upstream/fake/callback`);
-    url.searchParams.set('code', p.callback.searchParams.get('code')!);
-    url.searchParams.set('state', f.state);
-    url.searchParams.set('iss', p.callback.searchParams.get('iss')!);
-    await expectPage(await f.browser.request(url.href), 400, /unexpected identity provider/);
-    expect(fake.requests).not.toContain('POST /token'); // the code never reached the wrong token endpoint
-  });
+  it('IdP mix-up: the peer’s code and iss carried with a state of a login at the fake IdP', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const p = await peerCallback();
+      const f = await loginUntilIdp('fake');
+      fake.onToken = () => ({ status: 400, body: { error: 'invalid_grant' } });
+      const url = new URL(`${cw.url}/upstream/fake/callback`);
+      url.searchParams.set('code', p.callback.searchParams.get('code')!);
+      url.searchParams.set('state', f.state);
+      url.searchParams.set('iss', p.callback.searchParams.get('iss')!);
+      await expectPage(await f.browser.request(url.href), 400, /unexpected identity provider/);
+      expect(fake.requests).not.toContain('POST /token'); // the code never reached the wrong token endpoint
+    }));
 
   describe('forged ID tokens (fake IdP)', () => {
     const now = () => Math.floor(Date.now() / 1000);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePeer, type Peer } from './peers.js';
 
@@ -84,4 +84,34 @@ export function errorsFor(out: { errors: unknown[] }, clientId: string): unknown
 export async function peerAdminLogout(peer: Peer, sub: string): Promise<{ sub: string; sessions: number; notified: string[]; errors: unknown[] }> {
   const res = await fetch(`${peer.url}/admin/logout`, { method: 'POST', body: new URLSearchParams({ sub }) });
   return (await res.json()) as { sub: string; sessions: number; notified: string[]; errors: unknown[] };
+}
+
+/**
+ * The peer has two users (alice, bob) shared by every test file, and an admin logout ends ALL of a
+ * user's sessions and revokes their codes and tokens — including a sign-in another file is in the
+ * middle of. Flows that sign a peer user in (through to the code exchange) and admin logouts hold
+ * this per-user lock, shared across Jest workers. A lock left by a crashed worker expires after 60 s.
+ */
+export async function withPeerUser<T>(peer: Peer, sub: string, fn: () => Promise<T>): Promise<T> {
+  const lock = join(peer.stateDir, `user-${sub}.lock`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }

@@ -5,7 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { LOGGER } from '../../http/logger.module.js';
 import { requestIdFrom } from '../../http/http.setup.js';
 import { MetricsService } from '../../health/metrics.service.js';
@@ -53,7 +53,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.bodyLimit = config.http.body_limit;
-    this.secretDigest = createHash('sha256').update(config.matrix.secret).digest();
+    this.secretDigest = hash('sha256', config.matrix.secret, 'buffer');
     const h = metrics.httpDuration;
     this.durations = { '2xx': h.labels(INTROSPECTION_PATH, 'POST', '2xx'), '4xx': h.labels(INTROSPECTION_PATH, 'POST', '4xx'), '5xx': h.labels(INTROSPECTION_PATH, 'POST', '5xx') };
   }
@@ -77,21 +77,22 @@ export class IntrospectionEndpoint implements OnModuleInit {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
-    const reqId = requestIdFrom(req.headers['x-request-id']);
+    const headers = readHeaders(req.rawHeaders);
+    const reqId = requestIdFrom(headers.requestId);
     let status = 200;
     let body: string;
     try {
       const raw = await this.readBody(req);
-      if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+      if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(headers.contentType ?? '')) {
         throw new InvalidRequestError('expected an application/x-www-form-urlencoded body');
       }
       const form = parseForm(raw);
       const params = formParams(form);
-      const authenticating = this.authenticate(req.headers.authorization, params);
+      const authenticating = this.authenticate(headers.authorization, params);
       if (authenticating) await authenticating;
       // An empty token is a malformed one (inactive); an absent one is a malformed request.
       const token = form.token === '' ? '' : required(params, 'token');
-      const answer = this.introspection.introspectJson(token, params.token_type_hint, req.headers['x-mas-supports-device-id'] === '1');
+      const answer = this.introspection.introspectJson(token, params.token_type_hint, headers.supportsDeviceId === '1');
       body = typeof answer === 'string' ? answer : await answer;
     } catch (e) {
       if (e instanceof OAuthError) {
@@ -105,13 +106,14 @@ export class IntrospectionEndpoint implements OnModuleInit {
         body = '{"error":"server_error"}';
       }
     }
-    res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      'Cache-Control': 'no-store',
-      'X-Request-Id': reqId,
-      'Access-Control-Allow-Origin': '*',
-    });
+    // A flat header list: Node copies it as is (no per-request header object to walk).
+    res.writeHead(status, [
+      'Content-Type', 'application/json; charset=utf-8',
+      'Content-Length', String(Buffer.byteLength(body)),
+      'Cache-Control', 'no-store',
+      'X-Request-Id', reqId,
+      'Access-Control-Allow-Origin', '*',
+    ]);
     res.end(body);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.durations[status >= 500 ? '5xx' : status >= 400 ? '4xx' : '2xx'].observe(seconds);
@@ -149,7 +151,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
   /** Synapse's shared secret is checked synchronously; client credentials need a lookup (a promise). */
   private authenticate(authorization: string | undefined, params: Record<string, string>): Promise<void> | undefined {
     if (authorization !== undefined && /^bearer /i.test(authorization)) {
-      const digest = createHash('sha256').update(authorization.slice(7).trim()).digest();
+      const digest = hash('sha256', authorization.slice(7).trim(), 'buffer');
       if (!timingSafeEqual(digest, this.secretDigest)) throw new BadSharedSecretError('invalid shared secret');
       return undefined;
     }
@@ -162,6 +164,38 @@ export class IntrospectionEndpoint implements OnModuleInit {
     const client = await this.clients.authenticate(creds);
     if (!client.introspection) throw new InvalidClientError('this client may not introspect tokens');
   }
+}
+
+interface IntrospectionHeaders {
+  authorization?: string;
+  contentType?: string;
+  requestId?: string;
+  supportsDeviceId?: string;
+}
+
+/**
+ * The four headers this endpoint reads, from the raw list: reading `req.headers` would build an
+ * object of every header on each call. A repeated header keeps its first value, as Node does for
+ * these names.
+ */
+export function readHeaders(raw: string[]): IntrospectionHeaders {
+  const out: IntrospectionHeaders = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    switch (name.length) {
+      case 12:
+        if (out.contentType === undefined && name.toLowerCase() === 'content-type') out.contentType = raw[i + 1];
+        else if (out.requestId === undefined && name.toLowerCase() === 'x-request-id') out.requestId = raw[i + 1];
+        break;
+      case 13:
+        if (out.authorization === undefined && name.toLowerCase() === 'authorization') out.authorization = raw[i + 1];
+        break;
+      case 24:
+        if (out.supportsDeviceId === undefined && name.toLowerCase() === 'x-mas-supports-device-id') out.supportsDeviceId = raw[i + 1];
+        break;
+    }
+  }
+  return out;
 }
 
 /**

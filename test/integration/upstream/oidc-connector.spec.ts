@@ -12,7 +12,7 @@ import { OidcConnector } from '../../../src/upstream/oidc/oidc.connector.js';
 import { UpstreamError, type CallbackRequest, type UpstreamLoginContext } from '../../../src/upstream/connector.js';
 import { LogoutTokenError } from '../../../src/upstream/oidc/logout-token.js';
 import { Browser, forms } from '../../support/browser.js';
-import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients } from '../../support/oidc-peer.js';
+import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients, withPeerUser } from '../../support/oidc-peer.js';
 import type { Peer } from '../../support/peers.js';
 import { freePort } from '../../support/ports.js';
 
@@ -114,84 +114,90 @@ describe('OIDC connector against the real oidc-provider peer', () => {
     expect(c.provider.id).toBe('peer');
   });
 
-  it('signs alice in: PKCE, nonce, state, ID token, userinfo, sid', async () => {
-    const c = basic();
-    const login = ctx();
-    const begun = await c.begin(login);
-    const url = new URL(begun.redirectUrl!);
-    expect(url.origin + url.pathname).toBe(`${peer.url}/auth`);
-    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(url.searchParams.get('state')).toBe(login.state);
-    expect(url.searchParams.get('nonce')).toBeTruthy();
-    expect(url.searchParams.get('scope')).toBe('openid profile email groups');
-    expect(JSON.stringify(begun.saved)).not.toContain('basic-secret');
+  it('signs alice in: PKCE, nonce, state, ID token, userinfo, sid', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = basic();
+      const login = ctx();
+      const begun = await c.begin(login);
+      const url = new URL(begun.redirectUrl!);
+      expect(url.origin + url.pathname).toBe(`${peer.url}/auth`);
+      expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+      expect(url.searchParams.get('state')).toBe(login.state);
+      expect(url.searchParams.get('nonce')).toBeTruthy();
+      expect(url.searchParams.get('scope')).toBe('openid profile email groups');
+      expect(JSON.stringify(begun.saved)).not.toContain('basic-secret');
 
-    const callback = await signInAtPeer(begun.redirectUrl!);
-    expect(callback.query.iss).toBe(peer.url);
-    expect(c.extractState(callback)).toBe(login.state);
-    const a = await c.complete(callback, begun.saved, login);
-    expect(a.providerId).toBe('peer');
-    expect(a.subject).toBe('alice');
-    expect(a.attributes).toMatchObject({ sub: 'alice', name: 'Alice Liddell', email: 'alice@example.org', email_verified: 'true', groups: ['member', 'staff'], preferred_username: 'alice' });
-    expect(a.upstreamSid).toEqual(expect.any(String));
-    expect(a.sessionDetails?.id_token).toEqual(expect.any(String));
+      const callback = await signInAtPeer(begun.redirectUrl!);
+      expect(callback.query.iss).toBe(peer.url);
+      expect(c.extractState(callback)).toBe(login.state);
+      const a = await c.complete(callback, begun.saved, login);
+      expect(a.providerId).toBe('peer');
+      expect(a.subject).toBe('alice');
+      expect(a.attributes).toMatchObject({ sub: 'alice', name: 'Alice Liddell', email: 'alice@example.org', email_verified: 'true', groups: ['member', 'staff'], preferred_username: 'alice' });
+      expect(a.upstreamSid).toEqual(expect.any(String));
+      expect(a.sessionDetails?.id_token).toEqual(expect.any(String));
 
-    // Replaying the same callback: the code is single-use at the IdP.
-    expect(await kindOf(c.complete(callback, begun.saved, login))).toBe('upstream_denied');
+      // Replaying the same callback: the code is single-use at the IdP.
+      expect(await kindOf(c.complete(callback, begun.saved, login))).toBe('upstream_denied');
 
-    // RP-initiated logout at the IdP: end_session_endpoint with id_token_hint, post_logout_redirect_uri and state.
-    const logout = new URL((await c.logoutUrl!({ providerId: 'peer', subject: a.subject, upstreamSid: a.upstreamSid!, details: a.sessionDetails! }, { returnTo: 'http://127.0.0.1:9/done', state: 'ls1' }))!);
-    expect(logout.origin + logout.pathname).toBe(`${peer.url}/session/end`);
-    expect(logout.searchParams.get('id_token_hint')).toBe(a.sessionDetails!.id_token);
-    expect(logout.searchParams.get('post_logout_redirect_uri')).toBe('http://127.0.0.1:9/done');
-    expect(logout.searchParams.get('state')).toBe('ls1');
-    // The IdP accepts the hint and the return address (a bad one gives its error page instead).
-    const confirm = await fetch(logout);
-    expect(confirm.status).toBe(200);
-    expect(await confirm.text()).toContain('/session/end/confirm');
-  });
+      // RP-initiated logout at the IdP: end_session_endpoint with id_token_hint, post_logout_redirect_uri and state.
+      const logout = new URL((await c.logoutUrl!({ providerId: 'peer', subject: a.subject, upstreamSid: a.upstreamSid!, details: a.sessionDetails! }, { returnTo: 'http://127.0.0.1:9/done', state: 'ls1' }))!);
+      expect(logout.origin + logout.pathname).toBe(`${peer.url}/session/end`);
+      expect(logout.searchParams.get('id_token_hint')).toBe(a.sessionDetails!.id_token);
+      expect(logout.searchParams.get('post_logout_redirect_uri')).toBe('http://127.0.0.1:9/done');
+      expect(logout.searchParams.get('state')).toBe('ls1');
+      // The IdP accepts the hint and the return address (a bad one gives its error page instead).
+      const confirm = await fetch(logout);
+      expect(confirm.status).toBe(200);
+      expect(await confirm.text()).toContain('/session/end/confirm');
+    }));
 
-  it('refuses a callback whose state is not the login’s (unknown state)', async () => {
-    const c = basic();
-    const login = ctx();
-    const begun = await c.begin(login);
-    const callback = await signInAtPeer(begun.redirectUrl!);
-    expect(await kindOf(c.complete(callback, begun.saved, { ...login, state: 'another-state' }))).toBe('state_mismatch');
-  });
+  it('refuses a callback whose state is not the login’s (unknown state)', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = basic();
+      const login = ctx();
+      const begun = await c.begin(login);
+      const callback = await signInAtPeer(begun.redirectUrl!);
+      expect(await kindOf(c.complete(callback, begun.saved, { ...login, state: 'another-state' }))).toBe('state_mismatch');
+    }));
 
-  it('refuses an ID token whose nonce is not the login’s', async () => {
-    const c = basic();
-    const login = ctx();
-    const begun = await c.begin(login);
-    const callback = await signInAtPeer(begun.redirectUrl!);
-    expect(await kindOf(c.complete(callback, { ...begun.saved, nonce: 'a-different-nonce' }, login))).toBe('nonce_mismatch');
-  });
+  it('refuses an ID token whose nonce is not the login’s', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = basic();
+      const login = ctx();
+      const begun = await c.begin(login);
+      const callback = await signInAtPeer(begun.redirectUrl!);
+      expect(await kindOf(c.complete(callback, { ...begun.saved, nonce: 'a-different-nonce' }, login))).toBe('nonce_mismatch');
+    }));
 
-  it('refuses a PKCE verifier that does not match (code stolen from another login)', async () => {
-    const c = basic();
-    const login = ctx();
-    const begun = await c.begin(login);
-    const callback = await signInAtPeer(begun.redirectUrl!);
-    expect(await kindOf(c.complete(callback, { ...begun.saved, code_verifier: 'x'.repeat(43) }, login))).toBe('upstream_denied');
-  });
+  it('refuses a PKCE verifier that does not match (code stolen from another login)', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = basic();
+      const login = ctx();
+      const begun = await c.begin(login);
+      const callback = await signInAtPeer(begun.redirectUrl!);
+      expect(await kindOf(c.complete(callback, { ...begun.saved, code_verifier: 'x'.repeat(43) }, login))).toBe('upstream_denied');
+    }));
 
-  it('refuses a login begun at another provider (IdP mix-up)', async () => {
-    const c = basic();
-    const login = ctx();
-    const begun = await c.begin(login);
-    const callback = await signInAtPeer(begun.redirectUrl!);
-    expect(await kindOf(c.complete(callback, { ...begun.saved, provider: 'other-idp' }, login))).toBe('state_mismatch');
-  });
+  it('refuses a login begun at another provider (IdP mix-up)', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = basic();
+      const login = ctx();
+      const begun = await c.begin(login);
+      const callback = await signInAtPeer(begun.redirectUrl!);
+      expect(await kindOf(c.complete(callback, { ...begun.saved, provider: 'other-idp' }, login))).toBe('state_mismatch');
+    }));
 
-  it('refuses a callback whose iss is another issuer (RFC 9207)', async () => {
-    const c = basic();
-    const login = ctx();
-    const begun = await c.begin(login);
-    const callback = await signInAtPeer(begun.redirectUrl!);
-    expect(await kindOf(c.complete({ ...callback, query: { ...callback.query, iss: 'https://evil.example.com' } }, begun.saved, login))).toBe('issuer_mismatch');
-    const { iss: _drop, ...withoutIss } = callback.query;
-    expect(await kindOf(c.complete({ ...callback, query: withoutIss }, begun.saved, login))).toBe('issuer_mismatch');
-  });
+  it('refuses a callback whose iss is another issuer (RFC 9207)', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = basic();
+      const login = ctx();
+      const begun = await c.begin(login);
+      const callback = await signInAtPeer(begun.redirectUrl!);
+      expect(await kindOf(c.complete({ ...callback, query: { ...callback.query, iss: 'https://evil.example.com' } }, begun.saved, login))).toBe('issuer_mismatch');
+      const { iss: _drop, ...withoutIss } = callback.query;
+      expect(await kindOf(c.complete({ ...callback, query: withoutIss }, begun.saved, login))).toBe('issuer_mismatch');
+    }));
 
   it('reports an error answer of the IdP (access_denied) as denied', async () => {
     const c = basic();
@@ -204,61 +210,66 @@ describe('OIDC connector against the real oidc-provider peer', () => {
     expect((err as UpstreamError).userMessage).toMatch(/cancelled or refused/);
   });
 
-  it('response_mode=form_post: the IdP POSTs the code back; a GET callback is refused', async () => {
-    const c = connector({ client_id: `conn-basic-${RUN}`, client_secret: 'basic-secret', response_mode: 'form_post' });
-    const login = ctx();
-    const begun = await c.begin(login);
-    expect(new URL(begun.redirectUrl!).searchParams.get('response_mode')).toBe('form_post');
-    const callback = await signInAtPeer(begun.redirectUrl!);
-    expect(callback.method).toBe('POST');
-    expect(c.extractState(callback)).toBe(login.state);
-    expect(c.extractState({ ...callback, method: 'GET', query: callback.body, body: {} })).toBeUndefined();
-    expect(await kindOf(c.complete({ ...callback, method: 'GET', query: callback.body, body: {} }, begun.saved, login))).toBe('malformed');
-    expect((await c.complete(callback, begun.saved, login)).subject).toBe('alice');
-  });
+  it('response_mode=form_post: the IdP POSTs the code back; a GET callback is refused', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = connector({ client_id: `conn-basic-${RUN}`, client_secret: 'basic-secret', response_mode: 'form_post' });
+      const login = ctx();
+      const begun = await c.begin(login);
+      expect(new URL(begun.redirectUrl!).searchParams.get('response_mode')).toBe('form_post');
+      const callback = await signInAtPeer(begun.redirectUrl!);
+      expect(callback.method).toBe('POST');
+      expect(c.extractState(callback)).toBe(login.state);
+      expect(c.extractState({ ...callback, method: 'GET', query: callback.body, body: {} })).toBeUndefined();
+      expect(await kindOf(c.complete({ ...callback, method: 'GET', query: callback.body, body: {} }, begun.saved, login))).toBe('malformed');
+      expect((await c.complete(callback, begun.saved, login)).subject).toBe('alice');
+    }));
 
-  it('client_secret_post', async () => {
-    const c = connector({ client_id: `conn-post-${RUN}`, client_secret: 'post-secret', token_endpoint_auth_method: 'client_secret_post' });
-    const login = ctx();
-    const begun = await c.begin(login);
-    expect((await c.complete(await signInAtPeer(begun.redirectUrl!, 'bob'), begun.saved, login)).attributes).toMatchObject({ sub: 'bob', name: 'Bob' });
-  });
+  it('client_secret_post', () =>
+    withPeerUser(peer, 'bob', async () => {
+      const c = connector({ client_id: `conn-post-${RUN}`, client_secret: 'post-secret', token_endpoint_auth_method: 'client_secret_post' });
+      const login = ctx();
+      const begun = await c.begin(login);
+      expect((await c.complete(await signInAtPeer(begun.redirectUrl!, 'bob'), begun.saved, login)).attributes).toMatchObject({ sub: 'bob', name: 'Bob' });
+    }));
 
-  it('private_key_jwt (ES256 key from a PEM)', async () => {
-    const c = connector({ client_id: `conn-pkjwt-${RUN}`, token_endpoint_auth_method: 'private_key_jwt', private_key: pkjwtPem, private_key_kid: 'pk1' });
-    const login = ctx();
-    const begun = await c.begin(login);
-    expect((await c.complete(await signInAtPeer(begun.redirectUrl!), begun.saved, login)).subject).toBe('alice');
-  });
+  it('private_key_jwt (ES256 key from a PEM)', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = connector({ client_id: `conn-pkjwt-${RUN}`, token_endpoint_auth_method: 'private_key_jwt', private_key: pkjwtPem, private_key_kid: 'pk1' });
+      const login = ctx();
+      const begun = await c.begin(login);
+      expect((await c.complete(await signInAtPeer(begun.redirectUrl!), begun.saved, login)).subject).toBe('alice');
+    }));
 
-  it('a wrong client secret is an operator problem (503 config), not a crash', async () => {
-    const c = connector({ client_id: `conn-basic-${RUN}`, client_secret: 'wrong' });
-    const login = ctx();
-    const begun = await c.begin(login);
-    expect(await kindOf(c.complete(await signInAtPeer(begun.redirectUrl!), begun.saved, login))).toBe('config');
-  });
+  it('a wrong client secret is an operator problem (503 config), not a crash', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = connector({ client_id: `conn-basic-${RUN}`, client_secret: 'wrong' });
+      const login = ctx();
+      const begun = await c.begin(login);
+      expect(await kindOf(c.complete(await signInAtPeer(begun.redirectUrl!), begun.saved, login))).toBe('config');
+    }));
 
-  it('back-channel logout: the peer’s logout token is accepted once (sid of the sign-in), then refused as a replay', async () => {
-    const c = connector({ client_id: `conn-basic-${RUN}`, client_secret: 'basic-secret', backchannel_logout: true });
-    const login = ctx();
-    const begun = await c.begin(login);
-    const assertion = await c.complete(await signInAtPeer(begun.redirectUrl!, 'bob'), begun.saved, login);
-    logoutTokens.length = 0;
-    const out = await peerAdminLogout(peer, 'bob');
-    expect(errorsFor(out, `conn-basic-${RUN}`)).toEqual([]);
-    expect(out.notified).toContain(`conn-basic-${RUN}`);
-    expect(logoutTokens.length).toBeGreaterThan(0);
-    // Only bob's token (another file may log alice out of this client at the same time).
-    const token = logoutTokens.find((t) => decodeJwt(t).sub === 'bob')!;
-    expect(token).toBeDefined();
-    const verified = await c.acceptLogoutToken(token);
-    expect(verified.sub).toBe('bob');
-    expect(verified.sid).toBe(assertion.upstreamSid);
-    expect(await kindOf(c.acceptLogoutToken(token))).toBe('replayed');
-    // Another provider's connector (other client_id): aud does not match.
-    const other = connector({ client_id: `conn-post-${RUN}`, client_secret: 'post-secret', token_endpoint_auth_method: 'client_secret_post', backchannel_logout: true });
-    expect(await kindOf(other.acceptLogoutToken(token))).toBe('audience_mismatch');
-  });
+  it('back-channel logout: the peer’s logout token is accepted once (sid of the sign-in), then refused as a replay', () =>
+    withPeerUser(peer, 'bob', async () => {
+      const c = connector({ client_id: `conn-basic-${RUN}`, client_secret: 'basic-secret', backchannel_logout: true });
+      const login = ctx();
+      const begun = await c.begin(login);
+      const assertion = await c.complete(await signInAtPeer(begun.redirectUrl!, 'bob'), begun.saved, login);
+      logoutTokens.length = 0;
+      const out = await peerAdminLogout(peer, 'bob');
+      expect(errorsFor(out, `conn-basic-${RUN}`)).toEqual([]);
+      expect(out.notified).toContain(`conn-basic-${RUN}`);
+      expect(logoutTokens.length).toBeGreaterThan(0);
+      // Only bob's token (another file may log alice out of this client at the same time).
+      const token = logoutTokens.find((t) => decodeJwt(t).sub === 'bob')!;
+      expect(token).toBeDefined();
+      const verified = await c.acceptLogoutToken(token);
+      expect(verified.sub).toBe('bob');
+      expect(verified.sid).toBe(assertion.upstreamSid);
+      expect(await kindOf(c.acceptLogoutToken(token))).toBe('replayed');
+      // Another provider's connector (other client_id): aud does not match.
+      const other = connector({ client_id: `conn-post-${RUN}`, client_secret: 'post-secret', token_endpoint_auth_method: 'client_secret_post', backchannel_logout: true });
+      expect(await kindOf(other.acceptLogoutToken(token))).toBe('audience_mismatch');
+    }));
 
   it('an unreachable IdP is reported as unavailable, naming the provider', async () => {
     const c = connector({ issuer: `http://127.0.0.1:${await freePort()}`, client_id: 'x', client_secret: 's' });
