@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import { Database } from '../storage/database.service.js';
-import { OAuth2SessionEntity, OutboxEntity, UserEntity } from '../storage/entities/index.js';
+import { CompatSessionEntity, OAuth2SessionEntity, OutboxEntity, UserEntity } from '../storage/entities/index.js';
 
 /** An outbox row as delivery sees it. */
 export interface OutboxRow {
@@ -262,14 +262,15 @@ export class OutboxStore {
 
   /** Devices of the user's still-active sessions: what the homeserver's device list must equal. */
   async activeDevices(localpart: string): Promise<string[]> {
-    const rows = await this.read((em) =>
-      em
-        .createQueryBuilder(OAuth2SessionEntity, 's')
-        .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
-        .select('DISTINCT s.device_id', 'device_id')
-        .where('u.localpart = :localpart AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localpart })
-        .getRawMany<{ device_id: string }>(),
-    );
-    return rows.map((r) => r.device_id).sort();
+    const devices = await this.read(async (em) => {
+      const user = await em.findOne(UserEntity, { where: { localpart }, select: { id: true } });
+      if (!user) return [];
+      // Devices of OAuth 2.0 sessions and of compatibility (`/login`) sessions alike.
+      const where = { user_id: user.id, finished_at: IsNull(), device_id: Not(IsNull()) };
+      const oauth = await em.find(OAuth2SessionEntity, { where, select: { device_id: true } });
+      const compat = await em.find(CompatSessionEntity, { where, select: { device_id: true } });
+      return [...oauth, ...compat].map((r) => r.device_id!);
+    });
+    return [...new Set(devices)].sort();
   }
 }

@@ -16,6 +16,8 @@ import { InvalidScopeError } from '../errors.js';
 
 /** RFC 6749 §3.3 scope-token characters. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Whether `s` can stand in a scope as one token (RFC 6749 §3.3). */
+export const isScopeToken = (s: string): boolean => SCOPE_TOKEN.test(s);
 /** Synapse refuses device ids over 255 characters (contracts/synapse-mas.md §2.3 step 7). */
 export const MAX_DEVICE_ID_LENGTH = 255;
 
