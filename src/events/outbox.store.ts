@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { In, IsNull, type EntityManager } from 'typeorm';
+import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import { Database } from '../storage/database.service.js';
 import { CompatSessionEntity, OAuth2SessionEntity, OutboxEntity, UserEntity } from '../storage/entities/index.js';
 
