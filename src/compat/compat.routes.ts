@@ -77,7 +77,7 @@ export class CompatRoutes implements OnModuleInit {
         });
 
       route('GET', '/login', this.flows);
-      route('POST', '/login', this.login, { rateLimit: perMinute(600) });
+      route('POST', '/login', this.login, { rateLimit: perMinute(1200) });
       route('GET', '/login/sso/redirect', this.ssoRedirect);
       route('GET', '/login/sso/redirect/', this.ssoRedirect);
       route('GET', '/login/sso/redirect/:idp', this.ssoRedirect);

@@ -6,7 +6,7 @@ import { createClient as createSdkClient, DebugLogger, MatrixError, OAUTH_AWARE_
 import { runCli, SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
 import { Browser, forms, textOf, type BrowserResponse } from '../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
-import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients } from '../support/oidc-peer.js';
+import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients, withPeerUser } from '../support/oidc-peer.js';
 import { ensurePeer, type Peer } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
 
@@ -231,7 +231,8 @@ describe('a user migrated from Synapse’s CAS login, with a legacy client, thro
 });
 
 describe('a legacy client signed in through an upstream OIDC IdP', () => {
-  it('the IdP’s back-channel logout ends the compat session and removes its device', async () => {
+  // The peer's users are shared by every test file: hold bob while signing him in and logging him out.
+  it('the IdP’s back-channel logout ends the compat session and removes its device', () => withPeerUser(oidc, 'bob', async () => {
     const client = createClient({ baseUrl: hs.url });
     const session = await client.loginRequest({ type: 'm.login.token', token: await loginToken(client, 'corp', 'bob') } as never);
     expect(session.user_id).toBe('@bob-corp:example.test');
@@ -245,5 +246,5 @@ describe('a legacy client signed in through an upstream OIDC IdP', () => {
     await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && c.at >= started && c.status === 200 && !hs.devices('bob-corp').includes(session.device_id));
     const err = await whoamiFails(mx);
     expect((err as MatrixError).httpStatus).toBe(401);
-  });
+  }));
 });
