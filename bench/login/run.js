@@ -65,7 +65,7 @@ async function startCauseway(label, database, redis, homeserverUrl) {
   };
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, stringify(config));
-  const proc = spawn(process.execPath, [MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, [MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {

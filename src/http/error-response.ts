@@ -110,13 +110,16 @@ export async function sendError(
       await reply.status(status).send({ error: status >= 500 ? 'server_error' : 'invalid_request', error_description: expose ? reason : undefined });
       return;
     default: {
-      const title = status === 404 ? 'Page not found' : status === 413 ? 'Request too large' : status >= 500 ? 'Something went wrong' : 'Bad request';
+      const title =
+        status === 404 ? 'Page not found' : status === 413 ? 'Request too large' : status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'Bad request';
       const message =
         status === 404
           ? 'There is nothing at this address.'
-          : status >= 500
-            ? 'Causeway could not complete this step. Please try again in a moment.'
-            : 'This request could not be understood.';
+          : status === 429
+            ? 'Too many requests came from your network in a short time. Please wait a minute and try again.'
+            : status >= 500
+              ? 'Causeway could not complete this step. Please try again in a moment.'
+              : 'This request could not be understood.';
       await sendPage(reply, renderer, status, title, message, request.id);
     }
   }

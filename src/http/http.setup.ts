@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LogController, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
+import { rateLimitForPath } from './rate-limits.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../health/metrics.service.js';
@@ -31,6 +32,11 @@ export async function setupHttp(
   deps: { cookieSecret: string; logger: Logger; metrics: MetricsService; redis?: Redis | null; redisPrefix?: string },
 ): Promise<void> {
   await fastify.register(fastifyCookie, { secret: deps.cookieSecret, hook: 'onRequest' });
+  // Browser-facing and admin routes get their limit by path (before the plugin reads route configs).
+  fastify.addHook('onRoute', (route) => {
+    const limit = rateLimitForPath(route.url);
+    if (limit && !(route.config as { rateLimit?: unknown } | undefined)?.rateLimit) route.config = { ...(route.config ?? {}), rateLimit: limit } as typeof route.config;
+  });
   // Only routes that declare `config.rateLimit` (Nest: @RouteConfig({ rateLimit })) are limited.
   // Counters live in Redis when configured, so the limit holds across replicas.
   await fastify.register(fastifyRateLimit, {

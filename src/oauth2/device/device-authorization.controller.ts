@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
 import { formParams } from '../token/form-params.js';
 import { sendTokenJson } from '../token/token.controller.js';
-import { RATE_LIMITS } from '../rate-limits.js';
+import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { DeviceAuthorizationService } from './device-authorization.service.js';
 
 /** POST /oauth2/device (RFC 8628 §3.1-3.2): 200 JSON, errors 400 unauthorized_client / invalid_scope. */

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { ClientService } from '../clients/client.service.js';
-import { RATE_LIMITS } from '../rate-limits.js';
+import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { validateRegistration } from './client-metadata.js';
 import { InvalidRequestError } from '../errors.js';
 

@@ -6,7 +6,7 @@ import { LOGGER } from '../../http/logger.module.js';
 import { ClientService } from '../clients/client.service.js';
 import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
 import { formParams, required } from '../token/form-params.js';
-import { RATE_LIMITS } from '../rate-limits.js';
+import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { RevocationService } from './revocation.service.js';
 
 /**

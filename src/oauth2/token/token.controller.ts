@@ -9,7 +9,7 @@ import { DeviceCodeGrant } from '../grants/device-code.grant.js';
 import type { TokenGrant } from '../grants/grant.js';
 import { ClientAuthenticator, readClientCredentials } from './client-authentication.js';
 import { formParams, required } from './form-params.js';
-import { RATE_LIMITS } from '../rate-limits.js';
+import { RATE_LIMITS } from '../../http/rate-limits.js';
 
 /** Success: 200 exactly, JSON, never cached (RFC 6749 §5.1; O2RS rejects anything else). */
 export async function sendTokenJson(reply: FastifyReply, body: unknown): Promise<void> {

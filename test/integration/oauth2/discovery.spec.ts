@@ -77,7 +77,7 @@ describe('rate limits', () => {
   let cw: CausewayProcess;
   beforeAll(async () => {
     // 300/min × 0.01 = 3 registrations a minute.
-    cw = await startCauseway({ db: 'sqlite', env: { CAUSEWAY_RATE_LIMIT_SCALE: '0.01' } });
+    cw = await startCauseway({ db: 'sqlite', env: { CAUSEWAY_RATE_LIMIT_SCALE: '0.01' }, config: { admin: { token: 'admin-token-0123456789abcdef' } } });
   });
   afterAll(() => cw?.dispose());
 
@@ -93,5 +93,38 @@ describe('rate limits', () => {
     const body = (await last!.json()) as Record<string, unknown>;
     expect(body.error).toBe('temporarily_unavailable');
     expect(body).not.toHaveProperty('errcode');
+  });
+
+  it('limits /authorize (each one stores a login) with a page that says to wait', async () => {
+    // 300/min × 0.01 = 3.
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await fetch(`${cw.url}/authorize?client_id=nope`, { redirect: 'manual' });
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 3).every((s) => s !== 429)).toBe(true);
+    expect(statuses[4]).toBe(429);
+    expect(last!.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await last!.text()).toContain('Too many attempts');
+  });
+
+  it('limits the admin API, failed authentications included, in its JSON shape', async () => {
+    // 600/min × 0.01 = 6.
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 8; i++) {
+      last = await fetch(`${cw.url}/api/admin/v1/events/status`, { headers: { authorization: 'Bearer wrong-token-0123456789' } });
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
+    expect(statuses[7]).toBe(429);
+    expect(((await last!.json()) as { error?: string }).error).toBeDefined();
+  });
+
+  it('does not limit inbound logout from an IdP (many sign-outs come from one address)', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 10; i++) statuses.add((await fetch(`${cw.url}/upstream/dev/backchannel-logout`, { method: 'POST' })).status);
+    expect(statuses.has(429)).toBe(false);
   });
 });
