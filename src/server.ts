@@ -16,6 +16,7 @@ import { ProtocolErrorFilter } from './http/error.filter.js';
 import { PageRenderer } from './web/page-renderer.js';
 import { MetricsService } from './health/metrics.service.js';
 import { HealthRegistry } from './health/health.registry.js';
+import { startMetricsListener } from './health/metrics-listener.js';
 
 export interface RunningServer {
   app: NestFastifyApplication;
@@ -66,6 +67,9 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
 
   const [host, port] = splitListen(config.http.listen);
   await app.listen(port, host);
+  const metricsServer = config.http.metrics_listen
+    ? await startMetricsListener(app.get(MetricsService), ...splitListen(config.http.metrics_listen))
+    : undefined;
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
   logger.info({ listen: url, issuer: config.http.public_base }, 'causeway is listening');
@@ -78,6 +82,7 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
       closing ??= (async () => {
         app.get(HealthRegistry).markShuttingDown();
         await app.close();
+        await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
         await redis?.quit().catch(() => redis.disconnect());
         await dataSource.destroy();
       })();

@@ -1,4 +1,6 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, NotFoundException, Res } from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
 import type { FastifyReply } from 'fastify';
 import { HealthRegistry } from './health.registry.js';
 import { MetricsService } from './metrics.service.js';
@@ -8,6 +10,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthRegistry,
     private readonly metrics: MetricsService,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   /** The process is alive (event loop turning). Never checks dependencies: a DB outage must not restart pods. */
@@ -25,8 +28,10 @@ export class HealthController {
     await reply.status(result.status === 'down' ? 503 : 200).send(result);
   }
 
+  /** Prometheus metrics, unless `http.metrics_listen` moved them to their own port (metrics-listener.ts). */
   @Get('metrics')
   async prometheus(@Res() reply: FastifyReply) {
+    if (this.config.http.metrics_listen) throw new NotFoundException();
     await reply.header('Content-Type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }

@@ -131,7 +131,7 @@ describe('the rendered gateway.yaml passes `causeway config check` with the file
     const config = parse(readFileSync(files.host(configPath), 'utf8'));
     const values = parse(readFileSync(PRODUCTION_VALUES, 'utf8'));
     expect(config.replicas).toBe(10); // autoscaling.maxReplicas
-    expect(config.http).toEqual({ ...values.config.http, listen: '0.0.0.0:8080' });
+    expect(config.http).toEqual({ ...values.config.http, listen: '0.0.0.0:8080', metrics_listen: '0.0.0.0:9090' });
     expect(config.redis).toEqual({ key_prefix: 'causeway:', url_file: '/run/secrets/causeway/redis-url' });
     expect(config.matrix.secret_file).toBe('/run/secrets/causeway/homeserver-secret');
     expect(config.upstream).toEqual(values.config.upstream);

@@ -98,11 +98,12 @@ describe('what is rendered', () => {
     expect(ingress.rules[0].http.paths[0].backend).toEqual({ service: { name: 'causeway', port: { number: 80 } } });
     const sm = find(production, 'ServiceMonitor');
     expect(sm.metadata.labels).toMatchObject({ release: 'prometheus' });
-    expect(sm.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: false }]);
+    // Metrics are scraped from their own port, never the one the Ingress forwards to.
+    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: false }]);
     // The ServiceMonitor selects the Service, whose port is named as the endpoint says.
     const service = find(production, 'Service');
     expect(service.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
-    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain('http');
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toEqual(['http', 'metrics']);
     // No chart-created Secret: every secret comes from an existingSecret.
     expect(production.filter((d) => d.kind === 'Secret')).toEqual([]);
   });
@@ -150,7 +151,10 @@ describe('the pods', () => {
 
   it('probe /health/live (startup, liveness) and /health/ready (readiness) on the http port', () => {
     const c = container(trial);
-    expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+    ]);
     expect(c.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
@@ -259,6 +263,11 @@ describe('NetworkPolicy', () => {
     expect(np.ingress[0].ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
     expect(np.ingress[0].from).toHaveLength(4);
     expect(np.ingress[0].from[0]).toEqual({ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'causeway', 'app.kubernetes.io/instance': 'causeway' } } });
+    // The metrics port has its own rule: any source by default, networkPolicy.metricsFrom when given.
+    expect(np.ingress[1]).toEqual({ ports: [{ port: 9090, protocol: 'TCP' }] });
+    const prometheusOnly = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    const scraped = find(render({ files: [PRODUCTION_VALUES], values: [{ networkPolicy: { metricsFrom: [prometheusOnly] } }] }), 'NetworkPolicy').spec;
+    expect(scraped.ingress[1]).toEqual({ ports: [{ port: 9090, protocol: 'TCP' }], from: [prometheusOnly] });
     const closed = find(render({ files: [PRODUCTION_VALUES], values: [{ networkPolicy: { egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }] } }] }), 'NetworkPolicy').spec;
     expect(closed.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(closed.egress[0].ports).toEqual([

@@ -173,6 +173,7 @@ The gateway.yaml the pods read: the operator's config with what the chart owns s
 {{- $_ := set $cfg "replicas" (int $facts.replicas) }}
 {{- $http := get $cfg "http" | default dict }}
 {{- $_ := set $http "listen" (printf "0.0.0.0:%d" (int .Values.containerPort)) }}
+{{- $_ := set $http "metrics_listen" (printf "0.0.0.0:%d" (int .Values.metrics.port)) }}
 {{- $_ := set $cfg "http" $http }}
 {{- $keys := list }}
 {{- range $plan.items }}

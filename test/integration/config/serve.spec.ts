@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { TEST_DBS } from '../../support/databases.js';
+import { freePort } from '../../support/ports.js';
 
 describe.each(TEST_DBS)('causeway serve on %s', (db) => {
   let cw: CausewayProcess;
@@ -41,5 +42,27 @@ describe.each(TEST_DBS)('causeway serve on %s', (db) => {
   it('shuts down gracefully on SIGTERM with exit code 0', async () => {
     const code = await cw.stop();
     expect(code).toBe(0);
+  });
+});
+
+describe('metrics on their own port (http.metrics_listen)', () => {
+  let cw: CausewayProcess;
+  let metricsPort: number;
+  beforeAll(async () => {
+    metricsPort = await freePort();
+    cw = await startCauseway({ config: { http: { metrics_listen: `127.0.0.1:${metricsPort}` } } });
+  });
+  afterAll(() => cw?.dispose());
+
+  it('serves /metrics there and no longer on the public port', async () => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('causeway_http_request_duration_seconds');
+    expect((await fetch(`${cw.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/health/ready`)).status).toBe(404);
+  });
+
+  it('still stops cleanly on SIGTERM', async () => {
+    expect(await cw.stop()).toBe(0);
   });
 });
