@@ -20,7 +20,9 @@ async function generate(kind, settings) {
   try {
     await ds.runMigrations({ transaction: 'all' });
     const sql = await ds.driver.createSchemaBuilder().log();
-    return { up: sql.upQueries.map((q) => q.query), down: sql.downQueries.map((q) => q.query).reverse() };
+    // The throw-away schema must not leak into the migration (TypeORM qualifies DROP INDEX with it).
+    const unqualify = (q) => (settings.schema ? q.split(`"${settings.schema}".`).join('') : q);
+    return { up: sql.upQueries.map((q) => unqualify(q.query)), down: sql.downQueries.map((q) => unqualify(q.query)).reverse() };
   } finally {
     if (kind === 'postgres') await ds.query(`DROP SCHEMA IF EXISTS "${settings.schema}" CASCADE`);
     await ds.destroy();

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 import { CasModule } from './upstream/cas/cas.module.js';
+import { CompatModule } from './compat/compat.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -53,6 +54,7 @@ export class AppModule {
         AdminModule.forRoot(deps.config),
         CasModule,
         SamlModule,
+        CompatModule.forRoot(deps.config),
       ],
     };
   }

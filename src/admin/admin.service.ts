@@ -7,7 +7,7 @@ import { AccountDeactivator } from '../identity/account-deactivator.js';
 import { LOGGER } from '../http/logger.module.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { Database } from '../storage/database.service.js';
-import { AuditLogEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
+import { AuditLogEntity, CompatSessionEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
 import { ulid } from '../storage/ulid.js';
 import { notFound } from './admin-error.js';
 
@@ -47,7 +47,9 @@ export class AdminService extends AccountDeactivator {
   }
 
   async view(user: UserEntity): Promise<AdminUserView> {
-    const active = await this.db.manager.count(OAuth2SessionEntity, { where: { user_id: user.id, finished_at: IsNull() } });
+    const where = { user_id: user.id, finished_at: IsNull() };
+    // OAuth sessions and legacy `/login` (compat) sessions alike.
+    const active = (await this.db.manager.count(OAuth2SessionEntity, { where })) + (await this.db.manager.count(CompatSessionEntity, { where }));
     return { id: user.id, localpart: user.localpart, created_at: user.created_at, locked_at: user.locked_at, deactivated_at: user.deactivated_at, active_sessions: active };
   }
 
@@ -113,12 +115,16 @@ export class AdminService extends AccountDeactivator {
     return ended;
   }
 
+  /** One session by id: an OAuth session or a compat (legacy `/login`) session. */
   async endSession(sessionId: string): Promise<boolean> {
     const session = await this.db.manager.findOne(OAuth2SessionEntity, { where: { id: sessionId } });
-    if (!session) throw notFound('session');
-    const wasActive = session.finished_at === null;
-    await this.sessions.endOAuthSession(sessionId, 'admin');
-    await this.db.transaction((em) => this.audit(em, 'oauth2_session.end_by_admin', sessionId, { user_id: session.user_id, was_active: wasActive }, Date.now()));
+    const compat = session ? null : await this.db.manager.findOne(CompatSessionEntity, { where: { id: sessionId } });
+    if (!session && !compat) throw notFound('session');
+    const wasActive = (session ?? compat)!.finished_at === null;
+    if (session) await this.sessions.endOAuthSession(sessionId, 'admin');
+    else await this.sessions.endCompatSession(sessionId, 'admin');
+    const action = session ? 'oauth2_session.end_by_admin' : 'compat_session.end_by_admin';
+    await this.db.transaction((em) => this.audit(em, action, sessionId, { user_id: (session ?? compat)!.user_id, was_active: wasActive }, Date.now()));
     return wasActive;
   }
 

@@ -11,6 +11,7 @@ import { policySection } from './sections/policy.config.js';
 import { adminSection } from './sections/admin.config.js';
 import { eventsSection } from './sections/events.config.js';
 import { loggingSection } from './sections/logging.config.js';
+import { compatSection } from './sections/compat.config.js';
 import { providerSchema } from '../upstream/providers.schema.js';
 
 /** The whole gateway.yaml. Unknown keys anywhere are errors (they are usually typos). */
@@ -32,6 +33,7 @@ export const configSchema = z
     admin: adminSection.prefault({}),
     events: eventsSection.prefault({}),
     logging: loggingSection.prefault({}),
+    compat: compatSection.prefault({}),
     upstream: z
       .object({ providers: z.array(providerSchema).min(1, 'declare at least one provider') })
       .strict(),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import { Database } from '../storage/database.service.js';
-import { OAuth2SessionEntity, OutboxEntity, UserEntity } from '../storage/entities/index.js';
+import { CompatSessionEntity, OAuth2SessionEntity, OutboxEntity, UserEntity } from '../storage/entities/index.js';
 
 /** An outbox row as delivery sees it. */
 export interface OutboxRow {
@@ -243,18 +243,20 @@ export class OutboxStore {
     return (await this.read((em) => em.findOne(UserEntity, { where: { localpart }, select: { id: true } })))?.id;
   }
 
-  /** activeDevices for several users in one query. */
+  /** activeDevices for several users: one query per session kind (OAuth 2.0 and compatibility `/login`). */
   async activeDevicesForUsers(localparts: string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>(localparts.map((l) => [l, []]));
-    const rows = await this.read((em) =>
-      em
-        .createQueryBuilder(OAuth2SessionEntity, 's')
-        .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
-        .select('u.localpart', 'localpart')
-        .addSelect('s.device_id', 'device_id')
-        .where('u.localpart IN (:...localparts) AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localparts })
-        .getRawMany<{ localpart: string; device_id: string }>(),
-    );
+    const rows = await this.read(async (em) => {
+      const query = (entity: typeof OAuth2SessionEntity | typeof CompatSessionEntity) =>
+        em
+          .createQueryBuilder(entity, 's')
+          .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
+          .select('u.localpart', 'localpart')
+          .addSelect('s.device_id', 'device_id')
+          .where('u.localpart IN (:...localparts) AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localparts })
+          .getRawMany<{ localpart: string; device_id: string }>();
+      return [...(await query(OAuth2SessionEntity)), ...(await query(CompatSessionEntity))];
+    });
     for (const r of rows) out.get(r.localpart)?.push(r.device_id);
     for (const [k, v] of out) out.set(k, [...new Set(v)].sort());
     return out;
@@ -262,14 +264,6 @@ export class OutboxStore {
 
   /** Devices of the user's still-active sessions: what the homeserver's device list must equal. */
   async activeDevices(localpart: string): Promise<string[]> {
-    const rows = await this.read((em) =>
-      em
-        .createQueryBuilder(OAuth2SessionEntity, 's')
-        .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
-        .select('DISTINCT s.device_id', 'device_id')
-        .where('u.localpart = :localpart AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localpart })
-        .getRawMany<{ device_id: string }>(),
-    );
-    return rows.map((r) => r.device_id).sort();
+    return (await this.activeDevicesForUsers([localpart])).get(localpart) ?? [];
   }
 }

@@ -8,9 +8,11 @@ import type { MetricsService } from '../health/metrics.service.js';
 
 /**
  * Endpoints browsers call cross-origin (Element Web talks to the OP from its own origin): permissive
- * CORS, preflights answered here (contracts/matrix-oauth-client-api.md §13).
+ * CORS, preflights answered here (contracts/matrix-oauth-client-api.md §13). The compatibility
+ * layer's JSON routes too (legacy web clients call /login, /logout, /refresh from their origin).
  */
-const CORS_PATH = /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_(metadata|issuer))$)/;
+const CORS_PATH =
+  /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_(metadata|issuer)|login|logout|logout\/all|refresh)$)/;
 const QUIET_PATHS = new Set(['/oauth2/introspect', '/health/live', '/health/ready', '/metrics']);
 
 /** Request ids we mint: a per-process random prefix and a counter (unique, and cheaper than a UUID per request). */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { fromPromise } from 'xstate';
 import { CONFIG } from '../config/config.module.js';
@@ -31,6 +32,8 @@ import type {
 import type { MappedIdentity } from '../identity/mapped-identity.js';
 import type { Assertion } from '../upstream/connector.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
+import { CompatSsoCompleter } from '../compat/compat.contracts.js';
+import { lazyContract } from '../identity/lazy-contract.js';
 
 /** KeyValueStore key of a single-use upstream state (→ the login and provider it belongs to). */
 export const upstreamStateKey = (state: string) => `upstream-state:${state}`;
@@ -60,7 +63,13 @@ export class LoginActors {
     private readonly sessions: BrowserSessionsService,
     private readonly completer: AuthorizationCompleter,
     private readonly devices: DeviceGrantDecider,
-  ) {}
+    moduleRef: ModuleRef,
+  ) {
+    this.compat = lazyContract(moduleRef, CompatSsoCompleter);
+  }
+
+  /** The compatibility layer's end of a legacy SSO login (CompatModule, which itself depends on this module). */
+  private readonly compat: () => CompatSsoCompleter;
 
   implementations() {
     return {
@@ -153,6 +162,9 @@ export class LoginActors {
         return { needed: true };
       case 'account':
         return { needed: false };
+      case 'compat_sso':
+        // Phishing defence: the user always sees which account signs in where (the redirect host) before the token leaves.
+        return { needed: true };
     }
   }
 
@@ -168,6 +180,8 @@ export class LoginActors {
         return {};
       case 'account':
         return { redirectUrl: i.target.returnTo };
+      case 'compat_sso':
+        return { redirectUrl: await this.compat().complete(i.target.redirectUrl, user, i.browserSession) };
     }
   }
 

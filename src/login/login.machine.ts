@@ -4,19 +4,26 @@ import type { Assertion, CallbackRequest } from '../upstream/connector.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
 
 /**
- * One login attempt (DESIGN.md §3). Created by /authorize or the device verification page; every
+ * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
+ * account pages or a legacy client's SSO redirect (/complete-compat-sso/{id}); every
  * HTTP request restores the persisted snapshot, sends one event, waits until no step is running
  * (tag `busy`), persists and stops the actor (login.store.ts). Side effects are the named actors,
  * provided with `machine.provide({ actors })` by LoginActors; the context keeps only what must
  * survive a redirect and is JSON-serialisable.
  */
 
-/** What the login is for: an OAuth authorization request, approving a device code, or Causeway's own account pages. */
+/**
+ * What the login is for: an OAuth authorization request, approving a device code, Causeway's own
+ * account pages, or a legacy client's SSO login (MSC3824 compatibility layer), which ends on a
+ * confirmation page and sends the browser to `redirectUrl` with a single-use `loginToken`.
+ */
 export type LoginTarget =
   | { kind: 'authorization'; request: AuthorizationRequest }
   | { kind: 'device'; device: DeviceAuthorizationRef }
   /** `returnTo`: a path under the account pages; `prompt: ['login']` re-authenticates before a destructive action. */
-  | { kind: 'account'; returnTo: string; prompt?: string[] };
+  | { kind: 'account'; returnTo: string; prompt?: string[] }
+  /** `redirectUrl`: validated (compat/redirect-url.ts); `action: 'register'` ⇒ the sign-up screen. */
+  | { kind: 'compat_sso'; redirectUrl: string; action?: 'login' | 'register' };
 
 export interface LoginUser {
   id: string;
@@ -166,7 +173,19 @@ const loginHintOf = (t: LoginTarget): string | undefined => {
   return m?.[1];
 };
 
-const promptOf = (t: LoginTarget): string[] => (t.kind === 'authorization' ? t.request.prompt : t.kind === 'account' ? (t.prompt ?? []) : []);
+function promptOf(t: LoginTarget): string[] {
+  switch (t.kind) {
+    case 'authorization':
+      return t.request.prompt;
+    case 'account':
+      return t.prompt ?? [];
+    case 'compat_sso':
+      // MSC3824 `action=register` is the legacy client's "Create account" button: as prompt=create.
+      return t.action === 'register' ? ['create'] : [];
+    case 'device':
+      return [];
+  }
+}
 
 export const loginMachine = setup({
   types: {} as {

@@ -13,6 +13,7 @@ import { deviceIdOf, describeScopes } from '../web/scope-descriptions.js';
 import { statePath, type LoginContext, type LoginFailure, type LoginTarget } from './login.machine.js';
 import type { LoginSnapshot } from './login.store.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
+import { redirectTarget } from '../compat/redirect-url.js';
 
 /** Path of a login's page (relative to the public base). */
 export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'cancel') =>
@@ -74,7 +75,7 @@ export class LoginPages {
         return this.page(reply, 'picker', 200, {
           ...common,
           title: 'Sign in',
-          heading: ctx.target.kind === 'authorization' && ctx.target.request.prompt.includes('create') ? 'Create an account' : 'Sign in',
+          heading: ctx.prompt.includes('create') ? 'Create an account' : 'Sign in',
           client: await this.clientOf(request, ctx.target),
           action: this.url(loginPath(ctx.loginId, 'provider')),
           providers: this.providerButtons(),
@@ -121,6 +122,17 @@ export class LoginPages {
 
   private async renderConsent(request: FastifyRequest, reply: FastifyReply, ctx: LoginContext, csrf: string): Promise<void> {
     const target = ctx.target;
+    if (target.kind === 'compat_sso') {
+      // A legacy client's SSO login: which account signs in where, before the login token leaves (phishing defence).
+      const where = redirectTarget(target.redirectUrl);
+      return this.page(reply, 'compat-confirm', 200, {
+        title: `Continue to ${where}`,
+        csrf,
+        target: where,
+        user_id: `@${ctx.user!.localpart}:${this.config.matrix.homeserver}`,
+        action: this.url(loginPath(ctx.loginId, 'consent')),
+      });
+    }
     const scope = target.kind === 'authorization' ? target.request.scope : target.kind === 'device' ? target.device.scope : [];
     const device = target.kind === 'device';
     return this.page(reply, 'consent', 200, {
@@ -151,6 +163,9 @@ export class LoginPages {
       }
       if (ctx.target.kind === 'device') {
         return this.page(reply, 'message', 200, { title: 'Request denied', message: 'The device was not signed in. You can close this page.' });
+      }
+      if (ctx.target.kind === 'compat_sso') {
+        return this.page(reply, 'message', 200, { title: 'Sign-in cancelled', message: 'Nothing was signed in. You can close this page.' });
       }
       return this.page(reply, 'message', 200, { title: 'Cancelled', message: 'Nothing was changed.', link: { href: this.url('account/'), label: 'Back to your account' } });
     }

@@ -41,6 +41,15 @@ export class LoginService {
   }
 
   /**
+   * A legacy client's SSO login (MSC3824 compatibility layer). `providerHint`: the provider the
+   * client chose (`/login/sso/redirect/{idp}`), skipping the picker; `ttlSeconds`: what is left of
+   * the 30 minutes the whole login may take.
+   */
+  startCompatSso(target: Extract<LoginTarget, { kind: 'compat_sso' }>, http: FastifyRequest, providerHint: string | undefined, ttlSeconds: number): Promise<LoginSnapshot> {
+    return this.start(target, http, providerHint, undefined, ttlSeconds);
+  }
+
+  /**
    * An IdP-initiated sign-in (the connector accepted an unsolicited callback): a login to the
    * account pages with this provider, re-authenticating even if the browser has a session.
    */
@@ -59,11 +68,12 @@ export class LoginService {
     return { user: { id: user.id, localpart: user.localpart }, browserSession: { id: session.id, authenticatedAt: session.authenticatedAt } };
   }
 
-  private async start(target: LoginTarget, http: FastifyRequest, providerHint?: string, loginHint?: string): Promise<LoginSnapshot> {
+  private async start(target: LoginTarget, http: FastifyRequest, providerHint?: string, loginHint?: string, ttlSeconds?: number): Promise<LoginSnapshot> {
     const providerIds = this.connectors.list().map((p) => p.id);
     const userAgent = http.headers['user-agent'];
     return this.store.create({
       target,
+      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
       providerIds,
       preselectedProvider: await this.preselect(providerIds, providerHint, loginHint),
       session: await this.currentSession(http),

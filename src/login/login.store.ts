@@ -63,10 +63,14 @@ export class LoginStore {
     this.machine = loginMachine.provide({ actors: actors.implementations() });
   }
 
-  /** Starts a login and runs it until it waits for the browser (or ends). */
-  async create(input: Omit<LoginInput, 'loginId' | 'now' | 'ttlSeconds'>): Promise<LoginSnapshot> {
+  /**
+   * Starts a login and runs it until it waits for the browser (or ends). It may take
+   * `login.ttl`, or less when the caller has a tighter deadline (`ttlSeconds`).
+   */
+  async create(input: Omit<LoginInput, 'loginId' | 'now' | 'ttlSeconds'> & { ttlSeconds?: number }): Promise<LoginSnapshot> {
     const now = Date.now();
-    const full: LoginInput = { ...input, loginId: ulid(now), now, ttlSeconds: this.config.login.ttl };
+    const ttlSeconds = Math.max(1, Math.min(this.config.login.ttl, input.ttlSeconds ?? Infinity));
+    const full: LoginInput = { ...input, loginId: ulid(now), now, ttlSeconds };
     const actor = createActor(this.machine, { input: full });
     return this.run(actor, () => undefined);
   }

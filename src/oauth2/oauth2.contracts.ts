@@ -84,14 +84,19 @@ export interface UpstreamSessionMatch {
 }
 
 /**
- * Ends sessions: revokes their tokens at once (introspection answers inactive) and, in the same
- * transaction, writes the outbox event that removes the devices from the homeserver.
+ * Ends sessions — OAuth 2.0 sessions and the compatibility layer's `/login` sessions alike: revokes
+ * their tokens at once (introspection answers inactive) and, in the same transaction, writes the
+ * outbox event that removes the devices from the homeserver.
  */
 export abstract class SessionTerminator {
   abstract endOAuthSession(sessionId: string, reason: EndReason): Promise<void>;
-  /** A browser session and every OAuth session born from it (RP-initiated logout). */
+  /** A compatibility (`/login`, MSC3824) session. Returns whether it was still live. */
+  abstract endCompatSession(sessionId: string, reason: EndReason): Promise<boolean>;
+  /** Every live compatibility session of a user (`/logout/all`); OAuth sessions are left alone. Returns how many ended. */
+  abstract endCompatSessionsOfUser(userId: string, reason: EndReason): Promise<number>;
+  /** A browser session and every session (OAuth or compat) born from it (RP-initiated logout). */
   abstract endBrowserSession(browserSessionId: string, reason: EndReason): Promise<void>;
-  /** Every session of a user (admin "sign out everywhere", lock, deactivation). Returns how many ended. */
+  /** Every session of a user, OAuth and compat (admin "sign out everywhere", lock, deactivation). Returns how many ended. */
   abstract endAllSessionsOfUser(userId: string, reason: EndReason): Promise<number>;
   /** Inbound upstream logout: every Causeway session born from the matching upstream sessions. Returns how many ended. */
   abstract endUpstreamSessions(providerId: string, match: UpstreamSessionMatch): Promise<number>;

@@ -58,6 +58,7 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     { provide: DeviceGrantDecider, useExisting: DeviceAuthorizationService },
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache],
+  // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner],
 })
 export class OAuth2Module {}

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Browser, type BrowserResponse } from '../support/browser.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
-import { waitUntil } from '../support/causeway-db.js';
+import { CausewayDb, waitUntil } from '../support/causeway-db.js';
 import { freshDatabase, TEST_DBS, type TestDatabase } from '../support/databases.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
 import { freePort } from '../support/ports.js';
@@ -272,6 +272,14 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     let user!: { localpart: string; deviceId: string; accessToken: string };
     expect(await login('signout', undefined, (u) => (user = u))).toEqual([]);
     expect(hs.devices(user.localpart)).toEqual([user.deviceId]);
+    // The new account's own event (provision_user, then a device sync, as MAS's ProvisionUserJob)
+    // travels the bus too; let it arrive before counting the sign-out's calls.
+    const store = await CausewayDb.open(db);
+    try {
+      await waitUntil(async () => (await store.undelivered()) === 0, 20_000, 'the account provisioning to reach the homeserver');
+    } finally {
+      await store.close();
+    }
 
     const mark = lastCall();
     await signOut(replicas.r1!.url, user.accessToken);

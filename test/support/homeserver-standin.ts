@@ -221,10 +221,13 @@ export async function startHomeserverStandin(opts: HomeserverStandinOptions = {}
     }
     const upstream = await fetch(target, { method: req.method, headers, body: raw.length ? raw : undefined, redirect: 'manual' });
     const body = Buffer.from(await upstream.arrayBuffer());
-    const out: Record<string, string> = {};
+    const out: Record<string, string | string[]> = {};
     upstream.headers.forEach((v, k) => {
-      if (!['content-encoding', 'transfer-encoding', 'connection', 'content-length'].includes(k)) out[k] = v;
+      if (!['content-encoding', 'transfer-encoding', 'connection', 'content-length', 'set-cookie'].includes(k)) out[k] = v;
     });
+    // Each cookie on its own header line, as a reverse proxy passes them (a joined line would break them).
+    const cookies = upstream.headers.getSetCookie();
+    if (cookies.length) out['set-cookie'] = cookies;
     res.writeHead(upstream.status, out).end(body);
     return { status: upstream.status, body: parseBody(body) };
   }

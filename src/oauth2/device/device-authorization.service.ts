@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
 import { MoreThan } from 'typeorm';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
@@ -13,7 +14,7 @@ import { UnauthorizedClientError } from '../errors.js';
 import type { DeviceAuthorizationRef } from '../authorize/authorization-request.js';
 import { DeviceGrantDecider, type BrowserSessionRef, type SignedInUser } from '../oauth2.contracts.js';
 import { endpointUrl } from '../oauth2.paths.js';
-import { parseScope } from '../scopes/scope.js';
+import { parseScope, withDevice } from '../scopes/scope.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import { AuthorizationService } from '../authorize/authorization.service.js';
 import { formatUserCode, generateUserCode, normalizeUserCode } from './user-code.js';
@@ -33,7 +34,7 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
   /** POST /oauth2/device: the §3.2 response (always with verification_uri_complete). */
   async start(client: OAuthClient, rawScope: string | undefined): Promise<Record<string, unknown>> {
     if (!client.grantTypes.includes(GRANT.deviceCode)) throw new UnauthorizedClientError('this client is not registered for the device code grant');
-    const scope = parseScope(rawScope);
+    const scope = parseScope(withDevice(rawScope, randomInt));
     const now = Date.now();
     const ttl = this.config.tokens.device_code_ttl;
     const interval = this.config.tokens.device_code_interval;

@@ -7,8 +7,13 @@ import { REDIS } from '../../storage/storage.module.js';
 export interface CachedToken {
   /** The introspection answer without the time-dependent fields. */
   body: Record<string, unknown>;
-  /** `body` serialised without its closing brace, without and with `device_id` (filled on first use). */
-  json?: [string | undefined, string | undefined];
+  /**
+   * Compat tokens only: the answer for callers without X-MAS-Supports-Device-Id (device in the
+   * scope instead of `device_id`); null = inactive for them (the device id cannot be a scope token).
+   */
+  legacyBody?: Record<string, unknown> | null;
+  /** The answer serialised without its closing brace, without and with `device_id` (filled on first use; null = inactive). */
+  json?: [string | null | undefined, string | null | undefined];
   /** Expiry of the token (ms), null = none. */
   expiresAt: number | null;
   storedAt: number;

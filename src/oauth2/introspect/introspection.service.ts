@@ -3,9 +3,9 @@ import { IsNull } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { AccessTokenEntity } from '../../storage/entities/index.js';
-import { withBothNamespaces } from '../scopes/scope.js';
+import { API_SCOPE, isScopeToken, NAMESPACE_PREFIX, withBothNamespaces } from '../scopes/scope.js';
 import { IntrospectionCache, type CachedToken } from './introspection-cache.js';
-import { TokenLookup, type TokenRow } from './token-lookup.js';
+import { TokenLookup, type CompatTokenRow, type TokenRow } from './token-lookup.js';
 
 export const INACTIVE_JSON = '{"active":false}';
 
@@ -45,12 +45,19 @@ export class IntrospectionService implements OnModuleInit {
     return JSON.parse(await this.introspectJson(token, hint, supportsDeviceId)) as Record<string, unknown>;
   }
 
-  private async lookupAndCache(hash: string, kind: 'access' | 'refresh', now: number): Promise<CachedToken | undefined> {
+  private async lookupAndCache(hash: string, kind: IntrospectedKind, now: number): Promise<CachedToken | undefined> {
     const mark = this.cache.mark;
-    const row = kind === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
-    if (!row || !isLive(row, now, kind)) return undefined;
-    if (kind === 'access' && row.used_at === null) await this.markUsed(row.id, now);
-    const entry: CachedToken = { body: describe(row, kind), expiresAt: row.expires_at, storedAt: now };
+    let entry: CachedToken;
+    if (kind === 'compat_access' || kind === 'compat_refresh') {
+      const row = kind === 'compat_access' ? await this.lookup.compatAccess(hash) : await this.lookup.compatRefresh(hash);
+      if (!row || !isLive(row, now, kind === 'compat_access' ? 'access' : 'refresh')) return undefined;
+      entry = { ...describeCompat(row, kind), expiresAt: row.expires_at, storedAt: now };
+    } else {
+      const row = kind === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
+      if (!row || !isLive(row, now, kind)) return undefined;
+      if (kind === 'access' && row.used_at === null) await this.markUsed(row.id, now);
+      entry = { body: describe(row, kind), expiresAt: row.expires_at, storedAt: now };
+    }
     this.cache.set(hash, entry, mark);
     return entry;
   }
@@ -76,14 +83,17 @@ export class IntrospectionService implements OnModuleInit {
  * token_type_hint that does not match the token is answered inactive, as MAS does: Synapse asks
  * with access_token and must never accept a refresh token as one.
  */
-function kindFor(token: string, hint: string | undefined): 'access' | 'refresh' | undefined {
+function kindFor(token: string, hint: string | undefined): IntrospectedKind | undefined {
   const kind = parseToken(token);
-  if (kind === 'access') return hint === undefined || hint === 'access_token' ? kind : undefined;
-  if (kind === 'refresh') return hint === undefined || hint === 'refresh_token' ? kind : undefined;
+  if (kind === 'access' || kind === 'compat_access') return hint === undefined || hint === 'access_token' ? kind : undefined;
+  if (kind === 'refresh' || kind === 'compat_refresh') return hint === undefined || hint === 'refresh_token' ? kind : undefined;
   return undefined;
 }
 
-function isLive(row: TokenRow, now: number, kind: 'access' | 'refresh'): boolean {
+type IntrospectedKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh';
+type LivenessFields = Pick<TokenRow, 'revoked_at' | 'finished_at' | 'expires_at' | 'used_at' | 'user_id' | 'localpart' | 'locked_at' | 'deactivated_at'>;
+
+function isLive(row: LivenessFields, now: number, kind: 'access' | 'refresh'): boolean {
   if (row.revoked_at !== null || row.finished_at !== null) return false;
   if (row.expires_at !== null && row.expires_at <= now) return false;
   if (kind === 'refresh' && row.used_at !== null) return false;
@@ -108,6 +118,33 @@ function describe(row: TokenRow, kind: 'access' | 'refresh'): Record<string, unk
 }
 
 /**
+ * A compat (`/login`) token as MAS answers it (contracts/synapse-mas.md §2.7): `client_id` "legacy",
+ * both API scopes (compat sessions are never Synapse admins: admin is granted only through an
+ * interactive OAuth grant that asks for it), `exp` only when the token expires. Callers that send
+ * X-MAS-Supports-Device-Id get the device as `device_id`; the others get it in the scope, or
+ * `{"active": false}` when the device id cannot be a scope token.
+ */
+function describeCompat(row: CompatTokenRow, kind: 'compat_access' | 'compat_refresh'): Pick<CachedToken, 'body' | 'legacyBody'> {
+  const iat = Math.floor(row.created_at / 1000);
+  const base = (scope: string[]) => ({
+    active: true,
+    scope: scope.join(' '),
+    client_id: 'legacy',
+    username: row.localpart,
+    sub: row.user_id,
+    token_type: kind === 'compat_access' ? 'access_token' : 'refresh_token',
+    iat,
+    nbf: iat,
+    ...(row.expires_at !== null ? { exp: Math.floor(row.expires_at / 1000) } : {}),
+  });
+  const deviceScope = `${NAMESPACE_PREFIX.stable}device:${row.device_id}`;
+  return {
+    body: { ...base(withBothNamespaces([API_SCOPE.stable])), device_id: row.device_id },
+    legacyBody: isScopeToken(deviceScope) ? base(withBothNamespaces([API_SCOPE.stable, deviceScope])) : null,
+  };
+}
+
+/**
  * `expires_in` is relative to now (Synapse adds it to the time it received the answer); integers
  * only. With X-MAS-Supports-Device-Id the device is also given as a field (it is always in the scope).
  */
@@ -117,9 +154,16 @@ function serialise(entry: CachedToken, now: number, supportsDeviceId: boolean): 
   entry.json ??= [undefined, undefined];
   let prefix = entry.json[slot];
   if (prefix === undefined) {
-    const { device_id, ...rest } = entry.body;
-    prefix = JSON.stringify(withDevice ? { ...rest, device_id } : rest).slice(0, -1);
+    prefix = answerPrefix(entry, withDevice);
     entry.json[slot] = prefix;
   }
+  if (prefix === null) return INACTIVE_JSON;
   return entry.expiresAt === null ? `${prefix}}` : `${prefix},"expires_in":${Math.max(0, Math.floor((entry.expiresAt - now) / 1000))}}`;
+}
+
+/** The answer without its closing brace (null: inactive for this caller). */
+function answerPrefix(entry: CachedToken, withDevice: boolean): string | null {
+  if (!withDevice && entry.legacyBody !== undefined) return entry.legacyBody === null ? null : JSON.stringify(entry.legacyBody).slice(0, -1);
+  const { device_id, ...rest } = entry.body;
+  return JSON.stringify(withDevice ? { ...rest, device_id } : rest).slice(0, -1);
 }

@@ -4,17 +4,20 @@ import { InvalidScopeError } from '../errors.js';
  * OAuth scopes as Matrix uses them (MSC2967, SPEC §Scope; contracts/matrix-oauth-client-api.md §4).
  * Pure functions: parse a requested scope string into what it grants, or throw `invalid_scope`.
  *
- * Decision on device ids (issue 3 says "a device id is generated when none is requested"; the
- * client contract §4 says an API token without a device token MUST be refused): a Matrix login
- * through OAuth must name exactly one device, so `urn:matrix:client:api:*` without a device token
- * is `invalid_scope` (every target client sends one; a device-less token has no E2EE). A request
- * with no Matrix token at all (`openid`, `openid email`) is not a Matrix login: it is allowed and
- * gets no device and no homeserver provisioning. Generating a device id belongs to the legacy
- * `/login` compatibility layer (MSC3824), where the protocol lets the client omit it.
+ * Device ids: every granted Matrix session names exactly one device. When a request asks for the
+ * Matrix API without naming a device, Causeway generates one (`withDevice`, issue 3) and grants it
+ * in the request's namespace, so the client reads it back from the token response's `scope` (and
+ * from whoami). This keeps the contract's goal — no device-less tokens (no E2EE, no to-device) —
+ * without refusing such clients as MAS's device-less tokens do not either. A request with no Matrix
+ * token at all (`openid`, `openid email`) is not a Matrix login: no device, no homeserver provisioning.
+ * `parseScope` itself stays strict (an API token without a device is refused): stored grants and
+ * refresh narrowing must always carry the device.
  */
 
 /** RFC 6749 §3.3 scope-token characters. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Whether `s` can stand in a scope as one token (RFC 6749 §3.3). */
+export const isScopeToken = (s: string): boolean => SCOPE_TOKEN.test(s);
 /** Synapse refuses device ids over 255 characters (contracts/synapse-mas.md §2.3 step 7). */
 export const MAX_DEVICE_ID_LENGTH = 255;
 
@@ -95,6 +98,32 @@ export function parseScope(raw: string | undefined): ParsedScope {
   if (out.api && devices.length === 0) throw new InvalidScopeError('the Matrix API scope needs exactly one device scope');
   if (devices.length === 1) out.deviceId = devices[0];
   return out;
+}
+
+/** A device id Causeway allocates: 10 characters of [A-Z0-9], as MAS and the SDKs do. */
+export function generateDeviceId(random: (n: number) => number): string {
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let id = '';
+  for (let i = 0; i < 10; i++) id += ALPHABET[random(ALPHABET.length)];
+  return id;
+}
+
+/**
+ * A requested scope with a generated device token added when it asks for the Matrix API without
+ * naming a device (issue 3). Anything else is returned unchanged for `parseScope` to judge.
+ */
+export function withDevice(raw: string | undefined, random: (n: number) => number): string | undefined {
+  if (raw === undefined) return raw;
+  let tokens: string[];
+  try {
+    tokens = splitScope(raw);
+  } catch {
+    return raw;
+  }
+  const api = tokens.find((t) => t === API_SCOPE.stable || t === API_SCOPE.unstable);
+  if (!api || tokens.some((t) => matrixToken(t)?.rest.startsWith('device:'))) return raw;
+  const ns = api === API_SCOPE.stable ? 'stable' : 'unstable';
+  return `${tokens.join(' ')} ${NAMESPACE_PREFIX[ns]}device:${generateDeviceId(random)}`;
 }
 
 /** `scope` ⊆ `granted` (refresh may narrow, never widen; client_credentials within its allowance). */

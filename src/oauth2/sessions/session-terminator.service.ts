@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { In, IsNull } from 'typeorm';
+import { In, IsNull, type EntityManager } from 'typeorm';
 import { Database } from '../../storage/database.service.js';
-import { BrowserSessionEntity, OAuth2SessionEntity, UpstreamSessionEntity } from '../../storage/entities/index.js';
+import { BrowserSessionEntity, CompatSessionEntity, OAuth2SessionEntity, UpstreamSessionEntity } from '../../storage/entities/index.js';
 import { SessionTerminator, type EndReason, type UpstreamSessionMatch } from '../oauth2.contracts.js';
-import { SessionEnder } from './session-ender.js';
+import { SessionEnder, type SessionIds } from './session-ender.js';
 
 /**
- * SessionTerminator: each call is ONE transaction that ends the sessions, revokes their tokens and
- * writes the outbox rows; introspection caches are cleared as soon as it commits.
+ * SessionTerminator: each call is ONE transaction that ends the sessions (OAuth and compat),
+ * revokes their tokens and writes the outbox rows; introspection caches are cleared as soon as it
+ * commits.
  */
 @Injectable()
 export class SessionTerminatorService extends SessionTerminator {
@@ -23,12 +24,26 @@ export class SessionTerminatorService extends SessionTerminator {
     if (n) this.ender.committed();
   }
 
+  async endCompatSession(sessionId: string, reason: EndReason): Promise<boolean> {
+    const n = await this.db.transaction((em) => this.ender.endSessions(em, { compat: [sessionId] }, reason));
+    if (n) this.ender.committed();
+    return n > 0;
+  }
+
+  async endCompatSessionsOfUser(userId: string, reason: EndReason): Promise<number> {
+    const n = await this.db.transaction(async (em) => {
+      const compat = await em.find(CompatSessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
+      return this.ender.endSessions(em, { compat: compat.map((s) => s.id) }, reason);
+    });
+    if (n) this.ender.committed();
+    return n;
+  }
+
   async endBrowserSession(browserSessionId: string, reason: EndReason): Promise<void> {
     const now = Date.now();
     await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { id: browserSessionId, finished_at: IsNull() }, { finished_at: now });
-      const sessions = await em.find(OAuth2SessionEntity, { where: { browser_session_id: browserSessionId, finished_at: IsNull() }, select: { id: true } });
-      await this.ender.end(em, sessions.map((s) => s.id), reason, 'system', now);
+      await this.ender.endSessions(em, await bornFrom(em, [browserSessionId]), reason, 'system', now);
     });
     this.ender.committed();
   }
@@ -37,8 +52,9 @@ export class SessionTerminatorService extends SessionTerminator {
     const now = Date.now();
     const n = await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { user_id: userId, finished_at: IsNull() }, { finished_at: now });
-      const sessions = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
-      return this.ender.end(em, sessions.map((s) => s.id), reason, 'system', now);
+      const oauth = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
+      const compat = await em.find(CompatSessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
+      return this.ender.endSessions(em, { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) }, reason, 'system', now);
     });
     this.ender.committed();
     return n;
@@ -64,11 +80,18 @@ export class SessionTerminatorService extends SessionTerminator {
       ];
       if (browserIds.length === 0) return 0;
       const browsers = await em.update(BrowserSessionEntity, { id: In(browserIds), finished_at: IsNull() }, { finished_at: now });
-      const sessions = await em.find(OAuth2SessionEntity, { where: { browser_session_id: In(browserIds), finished_at: IsNull() }, select: { id: true } });
-      // Browser sessions and OAuth sessions ended (0: the upstream session was known but nothing was live).
-      return (browsers.affected ?? 0) + (await this.ender.end(em, sessions.map((s) => s.id), 'upstream_logout', `upstream:${providerId}`, now));
+      // Browser sessions and the OAuth and compat sessions born from them (0: the upstream session was known but nothing was live).
+      return (browsers.affected ?? 0) + (await this.ender.endSessions(em, await bornFrom(em, browserIds), 'upstream_logout', `upstream:${providerId}`, now));
     });
     this.ender.committed();
     return n;
   }
+}
+
+/** The live sessions of both kinds that a sign-in in these browser sessions produced. */
+async function bornFrom(em: EntityManager, browserSessionIds: string[]): Promise<SessionIds> {
+  const where = { browser_session_id: In(browserSessionIds), finished_at: IsNull() };
+  const oauth = await em.find(OAuth2SessionEntity, { where, select: { id: true } });
+  const compat = await em.find(CompatSessionEntity, { where, select: { id: true } });
+  return { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) };
 }

@@ -4,7 +4,7 @@ import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { generateToken, sha256Base64Url, sha256Hex } from '../../crypto/token-format.js';
 import { KeyStore } from '../../crypto/key-store.js';
-import { AccessTokenEntity, OAuth2SessionEntity, RefreshTokenEntity } from '../../storage/entities/index.js';
+import { AccessTokenEntity, CompatSessionEntity, OAuth2SessionEntity, RefreshTokenEntity } from '../../storage/entities/index.js';
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient } from '../clients/client.js';
 import { SessionEnder } from '../sessions/session-ender.js';
@@ -44,17 +44,17 @@ export class TokenIssuer {
 
   /**
    * A new session. A user signing in again on a device id they already use ends the older
-   * sessions on it in the same transaction (SPEC §Relationship between access tokens and devices);
-   * the caller calls `ender.committed()` after commit when `replaced` > 0.
+   * sessions on it (OAuth, or a legacy client's compat session) in the same transaction (SPEC
+   * §Relationship between access tokens and devices); the caller calls `ender.committed()` after
+   * commit when `replaced` > 0.
    */
   async startSession(em: EntityManager, s: NewSession, now = Date.now()): Promise<{ session: OAuth2SessionEntity; replaced: number }> {
     let replaced = 0;
     if (s.userId && s.deviceId) {
-      const older = await em.find(OAuth2SessionEntity, {
-        where: { user_id: s.userId, device_id: s.deviceId, finished_at: IsNull() },
-        select: { id: true },
-      });
-      replaced = await this.ender.end(em, older.map((o) => o.id), 'replaced_device', 'system', now);
+      const where = { user_id: s.userId, device_id: s.deviceId, finished_at: IsNull() };
+      const older = await em.find(OAuth2SessionEntity, { where, select: { id: true } });
+      const olderCompat = await em.find(CompatSessionEntity, { where, select: { id: true } });
+      replaced = await this.ender.endSessions(em, { oauth: older.map((o) => o.id), compat: olderCompat.map((o) => o.id) }, 'replaced_device', 'system', now);
     }
     const session = em.create(OAuth2SessionEntity, {
       id: ulid(now),

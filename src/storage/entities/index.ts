@@ -12,6 +12,8 @@ import { DeviceCodeEntity } from './device-code.entity.js';
 import { KvEntryEntity } from './kv.entity.js';
 import { OutboxEntity } from './outbox.entity.js';
 import { AuditLogEntity } from './audit-log.entity.js';
+import { CompatSessionEntity } from './compat-session.entity.js';
+import { CompatTokenEntity } from './compat-token.entity.js';
 
 export {
   UserEntity,
@@ -28,6 +30,8 @@ export {
   KvEntryEntity,
   OutboxEntity,
   AuditLogEntity,
+  CompatSessionEntity,
+  CompatTokenEntity,
 };
 
 export const ALL_ENTITIES = [
@@ -45,4 +49,6 @@ export const ALL_ENTITIES = [
   KvEntryEntity,
   OutboxEntity,
   AuditLogEntity,
+  CompatSessionEntity,
+  CompatTokenEntity,
 ];

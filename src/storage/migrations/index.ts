@@ -1,8 +1,10 @@
+import { CompatLayer1795619249994 as PostgresCompatLayer1795619249994 } from './postgres/1795619249994-CompatLayer.js';
+import { CompatLayer1795619249994 as SqliteCompatLayer1795619249994 } from './sqlite/1795619249994-CompatLayer.js';
 import { OutboxDelivery1795614948900 as PostgresOutboxDelivery1795614948900 } from './postgres/1795614948900-OutboxDelivery.js';
 import { OutboxDelivery1795614948900 as SqliteOutboxDelivery1795614948900 } from './sqlite/1795614948900-OutboxDelivery.js';
 import { Initial1795613140853 as PostgresInitial1795613140853 } from './postgres/1795613140853-Initial.js';
 import { Initial1795613140853 as SqliteInitial1795613140853 } from './sqlite/1795613140853-Initial.js';
 // Migrations are generated per database by `npm run migration:generate -- <Name>` (scripts/migration-generate.js)
 // and never edited after they shipped. test/integration/storage checks that entities and migrations agree.
-export const SQLITE_MIGRATIONS: Function[] = [SqliteInitial1795613140853, SqliteOutboxDelivery1795614948900];
-export const POSTGRES_MIGRATIONS: Function[] = [PostgresInitial1795613140853, PostgresOutboxDelivery1795614948900];
+export const SQLITE_MIGRATIONS: Function[] = [SqliteInitial1795613140853, SqliteOutboxDelivery1795614948900, SqliteCompatLayer1795619249994];
+export const POSTGRES_MIGRATIONS: Function[] = [PostgresInitial1795613140853, PostgresOutboxDelivery1795614948900, PostgresCompatLayer1795619249994];

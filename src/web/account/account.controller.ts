@@ -20,7 +20,7 @@ import { acceptLanguages } from '../../oauth2/clients/client-display.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
 import { Database } from '../../storage/database.service.js';
-import { OAuth2SessionEntity } from '../../storage/entities/index.js';
+import { CompatSessionEntity, OAuth2SessionEntity } from '../../storage/entities/index.js';
 import { bindLogin } from '../cookies.js';
 import { CsrfService } from '../csrf.service.js';
 import { parseForm, singleValues } from '../form.js';
@@ -37,6 +37,8 @@ interface SignedIn {
 
 interface DeviceRow {
   sessionId: string;
+  /** OAuth 2.0 session, or a legacy client's `/login` session (MSC3824 compatibility layer). */
+  kind: 'oauth' | 'compat';
   deviceId: string | null;
   clientName: string;
   clientHost?: string;
@@ -148,10 +150,16 @@ export class AccountController {
   @Post('sessions/end')
   async endSession(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const me = await this.requireSignedIn(req);
-    const { session_id } = parseForm(z.object({ session_id: z.string().min(1).max(64) }), req.body);
-    const row = await this.db.manager.findOneBy(OAuth2SessionEntity, { id: session_id, user_id: me.user.id, finished_at: IsNull() });
-    if (!row) throw new PageError(404, 'Device not found', 'This device is not signed in to your account (it may already have been signed out).', { reason: 'session_not_found' });
-    await this.terminator.endOAuthSession(row.id, 'user_logout');
+    const form = parseForm(z.object({ session_id: z.string().min(1).max(64), session_kind: z.enum(['oauth', 'compat']).default('oauth') }), req.body);
+    const notFound = () => new PageError(404, 'Device not found', 'This device is not signed in to your account (it may already have been signed out).', { reason: 'session_not_found' });
+    const where = { id: form.session_id, user_id: me.user.id, finished_at: IsNull() };
+    if (form.session_kind === 'compat') {
+      if (!(await this.db.manager.findOneBy(CompatSessionEntity, where))) throw notFound();
+      await this.terminator.endCompatSession(form.session_id, 'user_logout');
+    } else {
+      if (!(await this.db.manager.findOneBy(OAuth2SessionEntity, where))) throw notFound();
+      await this.terminator.endOAuthSession(form.session_id, 'user_logout');
+    }
     this.redirect(reply, `${this.url()}?done=signed_out`);
   }
 
@@ -217,23 +225,41 @@ export class AccountController {
     await this.pages.respond(req, reply, snap, true);
   }
 
+  /** The user's live sessions, OAuth and compat (legacy `/login` clients) alike, newest first. */
   private async devices(req: FastifyRequest, me: SignedIn): Promise<DeviceRow[]> {
-    const rows = await this.db.manager.find(OAuth2SessionEntity, { where: { user_id: me.user.id, finished_at: IsNull() }, order: { created_at: 'DESC' } });
+    const where = { user_id: me.user.id, finished_at: IsNull() };
+    const rows = await this.db.manager.find(OAuth2SessionEntity, { where, order: { created_at: 'DESC' } });
+    const compat = await this.db.manager.find(CompatSessionEntity, { where, order: { created_at: 'DESC' } });
     const languages = acceptLanguages(req.headers['accept-language']);
-    const out: DeviceRow[] = [];
+    const out: (DeviceRow & { at: number })[] = [];
     for (const r of rows) {
       const client = await this.completer.clientDisplay(r.client_id, languages).catch(() => undefined);
       out.push({
         sessionId: r.id,
+        kind: 'oauth',
         deviceId: r.device_id,
         clientName: client?.name ?? r.client_id,
         ...(client?.host ? { clientHost: client.host } : {}),
         createdAt: formatTime(r.created_at),
         ...(r.last_active_at ? { lastActiveAt: formatTime(r.last_active_at) } : {}),
         current: r.browser_session_id === me.session.id,
+        at: r.created_at,
       });
     }
-    return out;
+    for (const c of compat) {
+      out.push({
+        sessionId: c.id,
+        kind: 'compat',
+        deviceId: c.device_id,
+        // The name the app gave its device at sign-in; the host its SSO login returned to.
+        clientName: c.human_name ?? 'Matrix app',
+        ...(c.redirect_host ? { clientHost: c.redirect_host } : {}),
+        createdAt: formatTime(c.created_at),
+        current: c.browser_session_id === me.session.id,
+        at: c.created_at,
+      });
+    }
+    return out.sort((a, b) => b.at - a.at).map(({ at: _at, ...d }) => d);
   }
 
   private redirect(reply: FastifyReply, location: string): void {

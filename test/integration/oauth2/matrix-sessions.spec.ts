@@ -59,6 +59,17 @@ describe.each(TEST_DBS)('Matrix sessions on %s', (db) => {
     expect(await res.json()).toMatchObject({ user_id: `@${user.localpart}:example.test`, device_id: 'DEVICEAAAA' });
   });
 
+  it('generates a device when the client names none: granted in the scope, created on the homeserver, seen by whoami', async () => {
+    const user = await seed.user();
+    const c = await seed.authorize({ client_id: client, redirect_uri: REDIRECT, scope: `${S}api:*` }, user);
+    const r = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, client_id: client, code_verifier: c.verifier });
+    expect(r.status).toBe(200);
+    const device = /^urn:matrix:client:api:\* urn:matrix:client:device:([A-Z0-9]{10})$/.exec(r.json.scope as string)?.[1];
+    expect(device).toBeDefined();
+    expect(hs.devices(user.localpart)).toEqual([device]);
+    expect(await (await whoami(r.json.access_token as string)).json()).toMatchObject({ device_id: device });
+  });
+
   it('keeps the unstable namespace the client used and introspects both, with device_id for X-MAS-Supports-Device-Id', async () => {
     const user = await seed.user();
     const device = 'hbJk4+Q8/0dZ2mUeD9S8x1n0wq7u2M3pVtq0lQe4mHk';

@@ -86,6 +86,13 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
       const dev = 'A+/'.repeat(85);
       expect((await validate({ scope: `urn:matrix:org.matrix.msc2967.client:api:* urn:matrix:org.matrix.msc2967.client:device:${dev}` })).deviceId).toBe(dev);
     });
+    it('generates a device id when the Matrix API scope names none, in the namespace the client used', async () => {
+      for (const ns of ['urn:matrix:client:', 'urn:matrix:org.matrix.msc2967.client:']) {
+        const req = await validate({ scope: `${ns}api:*` });
+        expect(req.deviceId).toMatch(/^[A-Z0-9]{10}$/);
+        expect(req.scope).toEqual([`${ns}api:*`, `${ns}device:${req.deviceId}`]);
+      }
+    });
     it('shows a page (never redirects) for an unknown client or a redirect URI that differs, even by a trailing slash', async () => {
       for (const params of [{ client_id: 'nope' }, { redirect_uri: `${REDIRECT}/` }, { redirect_uri: 'http://localhost:3000/cb' }, { redirect_uri: 'https://evil.example/cb' }, { client_id: [clientA, clientB] }]) {
         await expect(validate(params)).rejects.toBeInstanceOf(PageError);
@@ -98,7 +105,7 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
       expect(await redirectError({ code_challenge: 'short' })).toBe('invalid_request');
       expect(await redirectError({ response_type: 'token' })).toBe('unsupported_response_type');
       expect(await redirectError({ response_mode: 'form_post' })).toBe('invalid_request');
-      expect(await redirectError({ scope: 'urn:matrix:client:api:*' })).toBe('invalid_scope');
+      expect(await redirectError({ scope: 'urn:matrix:client:api:* urn:matrix:org.matrix.msc2967.client:api:*' })).toBe('invalid_scope');
       expect(await redirectError({ scope: 'openid unknown' })).toBe('invalid_scope');
       expect(await redirectError({ scope: ['openid', 'openid'] })).toBe('invalid_request');
       expect(await redirectError({ request: 'eyJ' })).toBe('request_not_supported');
@@ -437,7 +444,7 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
       const a = await start(noDeviceClient);
       expect(a.status).toBe(400);
       expect(a.json.error).toBe('unauthorized_client');
-      const b = await start(clientA, 'urn:matrix:client:api:*');
+      const b = await start(clientA, 'urn:matrix:client:api:* unknown:scope');
       expect(b.status).toBe(400);
       expect(b.json.error).toBe('invalid_scope');
       const c = await start('unknown-client');

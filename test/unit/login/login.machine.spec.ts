@@ -347,3 +347,56 @@ describe('login machine: expiry', () => {
     expect(actor.getSnapshot().status).toBe('done');
   });
 });
+
+describe('login machine: a legacy client’s SSO login (purpose compat_sso)', () => {
+  const compat = (action?: 'login' | 'register'): LoginTarget => ({ kind: 'compat_sso', redirectUrl: 'https://app.example/cb', ...(action ? { action } : {}) });
+
+  it('reuses the browser session unless the client asked for sign-up (action=register, as prompt=create)', () => {
+    const [reused] = initialTransition(loginMachine, input({ session, target: compat() }));
+    expect(statePath(reused.value)).toBe('consenting.checking');
+    const [signUp] = initialTransition(loginMachine, input({ session, target: compat('register') }));
+    expect(signUp.value).toBe('selectingProvider');
+    expect(signUp.context.prompt).toEqual(['create']);
+    expect(signUp.context.user).toBeUndefined();
+  });
+
+  it('the idp the client named skips the picker', () => {
+    const [s] = initialTransition(loginMachine, input({ target: compat(), preselectedProvider: 'corp' }));
+    expect(s.value).toBe('redirectingUpstream');
+  });
+
+  it('keeps its states: upstream sign-in, then the confirmation step (consenting), then completed with the redirect', async () => {
+    const { calls, machine } = actors({ needConsent: true });
+    const actor = createActor(machine, { input: input({ target: compat(), preselectedProvider: 'corp' }) }).start();
+    let s = await settle(actor);
+    actor.send(callback(s.context.upstream!.state));
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('consenting.asking');
+    actor.send({ type: 'CONSENT_GIVEN' });
+    s = await settle(actor);
+    expect(s.value).toBe('completed');
+    expect(calls).toEqual(['begin:corp', 'complete:state-1', 'map', 'link', 'session', 'checkConsent', 'completeLogin:true']);
+  });
+
+  it('Cancel on the confirmation step fails the login (access_denied): no token is issued', async () => {
+    const { calls, machine } = actors({ needConsent: true });
+    const actor = createActor(machine, { input: input({ session, target: compat() }) }).start();
+    let s = await settle(actor);
+    expect(statePath(s.value)).toBe('consenting.asking');
+    actor.send({ type: 'CANCEL' });
+    s = await settle(actor);
+    expect(s.value).toBe('failed');
+    expect(s.context.failure).toMatchObject({ kind: 'oauth', code: 'access_denied' });
+    expect(calls).not.toContain('completeLogin:true');
+  });
+
+  it('expires after its lifetime (the time left of the 30 minutes)', () => {
+    const clock = new SimulatedClock();
+    const { machine } = actors();
+    const actor = createActor(machine, { input: input({ target: compat(), ttlSeconds: 60 }), clock }).start();
+    clock.increment(59_000);
+    expect(actor.getSnapshot().value).toBe('selectingProvider');
+    clock.increment(1_000);
+    expect(actor.getSnapshot().value).toBe('expired');
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { consentScopes, isSubset, parseScope, withBothNamespaces } from '../../../src/oauth2/scopes/scope.js';
+import { randomInt } from 'node:crypto';
+import { consentScopes, generateDeviceId, isSubset, parseScope, withBothNamespaces, withDevice } from '../../../src/oauth2/scopes/scope.js';
 import { InvalidScopeError } from '../../../src/oauth2/errors.js';
 
 const S = 'urn:matrix:client:';
@@ -34,7 +35,7 @@ describe('parseScope (MSC2967)', () => {
     invalid(`${S}api:* ${S}device:A ${U}device:A`);
   });
   it('refuses a device without the API scope', () => invalid(`openid ${S}device:A`));
-  it('refuses the API scope without a device (stricter than MAS)', () => invalid(`${S}api:*`));
+  it('refuses a stored or refreshed scope with the API scope but no device', () => invalid(`${S}api:*`));
   it('allows a non-Matrix request with no device (openid only)', () => {
     const p = parseScope('openid email');
     expect(p).toMatchObject({ api: false, openid: true });
@@ -71,5 +72,26 @@ describe('scope helpers', () => {
   it('subset', () => {
     expect(isSubset(['a'], ['a', 'b'])).toBe(true);
     expect(isSubset(['a', 'c'], ['a', 'b'])).toBe(false);
+  });
+});
+
+describe('withDevice: a device id is generated when none is requested (issue 3)', () => {
+  const fixed = () => 0; // every character is the alphabet's first: AAAAAAAAAA
+  it('adds a device in the namespace of the API scope', () => {
+    expect(withDevice(`${S}api:*`, fixed)).toBe(`${S}api:* ${S}device:AAAAAAAAAA`);
+    expect(withDevice(`openid ${U}api:*`, fixed)).toBe(`openid ${U}api:* ${U}device:AAAAAAAAAA`);
+    expect(parseScope(withDevice(`${S}api:*`, fixed))).toMatchObject({ api: true, deviceId: 'AAAAAAAAAA', namespace: 'stable' });
+  });
+  it('leaves a request that names a device, or is not a Matrix login, unchanged', () => {
+    expect(withDevice(`${S}api:* ${S}device:MINE`, fixed)).toBe(`${S}api:* ${S}device:MINE`);
+    expect(withDevice('openid email', fixed)).toBe('openid email');
+    expect(withDevice(undefined, fixed)).toBeUndefined();
+  });
+  it('leaves malformed scopes for parseScope to refuse', () => {
+    expect(() => parseScope(withDevice(`${S}api:* bad"token`, fixed))).toThrow(InvalidScopeError);
+    expect(() => parseScope(withDevice(`${S}api:* ${U}api:*`, fixed))).toThrow(InvalidScopeError);
+  });
+  it('generates 10 characters of [A-Z0-9]', () => {
+    for (let i = 0; i < 50; i++) expect(generateDeviceId(randomInt)).toMatch(/^[A-Z0-9]{10}$/);
   });
 });

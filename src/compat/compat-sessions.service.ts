@@ -1,0 +1,199 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { IsNull, type EntityManager } from 'typeorm';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import { generateToken, parseToken, randomAlphanumeric, sha256Hex } from '../crypto/token-format.js';
+import { HomeserverAdapter } from '../homeserver/homeserver.adapter.js';
+import { withHomeserverRetries } from '../homeserver/with-retries.js';
+import { LOGGER } from '../http/logger.module.js';
+import { IntrospectionCache } from '../oauth2/introspect/introspection-cache.js';
+import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
+import { SessionEnder } from '../oauth2/sessions/session-ender.js';
+import { Database } from '../storage/database.service.js';
+import { BrowserSessionEntity, CompatSessionEntity, CompatTokenEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
+import { ulid } from '../storage/ulid.js';
+import { CompatErrors } from './compat-errors.js';
+import type { LoginTokenGrant } from './login-tokens.js';
+
+/** Generated device ids: 10 alphanumerics, as MAS and the SDKs generate them. */
+const GENERATED_DEVICE_ID_LENGTH = 10;
+
+export interface CompatLoginResult {
+  access_token: string;
+  device_id: string;
+  user_id: string;
+  refresh_token?: string;
+  expires_in_ms?: number;
+}
+
+export interface CompatRefreshResult {
+  access_token: string;
+  refresh_token: string;
+  expires_in_ms: number;
+}
+
+/** The live session a compat access token belongs to. */
+export interface CompatSessionRef {
+  sessionId: string;
+  userId: string;
+}
+
+interface NewTokens {
+  row: CompatTokenEntity;
+  accessToken: string;
+  refreshToken?: string;
+}
+
+/**
+ * Compatibility sessions (MSC3824 `/login`): created by exchanging a login token, refreshed with
+ * rotation, found by their access token for `/logout`. Ending them is SessionTerminator's (the
+ * OAuth module's), which ends OAuth and compat sessions alike.
+ */
+@Injectable()
+export class CompatSessions {
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly db: Database,
+    private readonly ender: SessionEnder,
+    private readonly terminator: SessionTerminator,
+    private readonly cache: IntrospectionCache,
+    private readonly homeserver: HomeserverAdapter,
+  ) {}
+
+  private mxid(localpart: string): string {
+    return `@${localpart}:${this.config.matrix.homeserver}`;
+  }
+
+  /**
+   * `m.login.token`: a new session on the requested device (older sessions of this user on it, OAuth
+   * or compat, end in the same transaction) or on a generated one; then the device is created on
+   * the homeserver before the token is handed out. If the homeserver refuses, the session ends
+   * again (a device sync is queued) and the client gets 500 M_UNKNOWN, as MAS does.
+   */
+  async login(
+    grant: LoginTokenGrant,
+    req: { deviceId?: string; displayName?: string; refreshToken: boolean },
+    now = Date.now(),
+  ): Promise<CompatLoginResult> {
+    const user = await this.db.manager.findOne(UserEntity, { where: { id: grant.userId } });
+    const browser = await this.db.manager.findOne(BrowserSessionEntity, { where: { id: grant.browserSessionId } });
+    // A deactivated account is told so; a locked one gets M_USER_LOCKED (locking also ends its browser sessions).
+    if (!user || user.deactivated_at !== null) throw CompatErrors.userDeactivated();
+    if (user.locked_at !== null) throw CompatErrors.userLocked();
+    // The browser session the SSO login happened in was signed out meanwhile (upstream logout, sign-out).
+    if (!browser || browser.finished_at !== null) throw CompatErrors.invalidLoginToken();
+
+    const deviceId = req.deviceId ?? randomAlphanumeric(GENERATED_DEVICE_ID_LENGTH);
+    const { session, tokens, replaced } = await this.db.transaction(async (em) => {
+      const replaced = await this.endSessionsOnDevice(em, user.id, deviceId, now);
+      const session: CompatSessionEntity = {
+        id: ulid(now),
+        user_id: user.id,
+        device_id: deviceId,
+        human_name: req.displayName ?? null,
+        browser_session_id: browser.id,
+        redirect_host: grant.redirectHost.slice(0, 255),
+        created_at: now,
+        finished_at: null,
+        finish_reason: null,
+      };
+      await em.insert(CompatSessionEntity, session);
+      const tokens = await this.issue(em, session.id, req.refreshToken, now);
+      return { session, tokens, replaced };
+    });
+    if (replaced) this.ender.committed();
+
+    try {
+      await withHomeserverRetries(() => this.homeserver.upsertDevice(user.localpart, deviceId, req.displayName), {
+        onRetry: (err, attempt) => this.logger.warn({ err, attempt, localpart: user.localpart }, 'upsert_device failed; retrying'),
+      });
+    } catch (err) {
+      this.logger.error({ err, localpart: user.localpart, session: session.id }, 'homeserver refused the device of a compat login; session ended');
+      await this.terminator.endCompatSession(session.id, 'revoked');
+      throw CompatErrors.internal();
+    }
+    return {
+      access_token: tokens.accessToken,
+      device_id: deviceId,
+      user_id: this.mxid(user.localpart),
+      ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken, expires_in_ms: this.config.compat.token_ttl * 1000 } : {}),
+    };
+  }
+
+  /**
+   * `/refresh`: the refresh token is consumed and replaced, its access token expires at once. An
+   * unknown, used or revoked token, or one of an ended session or of an account that may no longer
+   * sign in, is refused.
+   */
+  async refresh(refreshToken: string, now = Date.now()): Promise<CompatRefreshResult> {
+    if (parseToken(refreshToken) !== 'compat_refresh') throw CompatErrors.invalidRefreshToken();
+    const outcome = await this.db.transaction(async (em) => {
+      const old = await em.findOne(CompatTokenEntity, { where: { refresh_token_hash: sha256Hex(refreshToken) } });
+      if (!old || old.refresh_consumed_at !== null || old.revoked_at !== null) return undefined;
+      const session = await em.findOne(CompatSessionEntity, { where: { id: old.session_id, finished_at: IsNull() } });
+      const user = session ? await em.findOne(UserEntity, { where: { id: session.user_id } }) : null;
+      if (!session || !user || user.locked_at !== null || user.deactivated_at !== null) return undefined;
+      const next = await this.issue(em, session.id, true, now);
+      const expiresAt = old.expires_at === null ? now : Math.min(old.expires_at, now);
+      // Conditional: of two concurrent refreshes with one token, only one consumes it.
+      const consumed = await em.update(
+        CompatTokenEntity,
+        { id: old.id, refresh_consumed_at: IsNull(), revoked_at: IsNull() },
+        { refresh_consumed_at: now, next_token_id: next.row.id, expires_at: expiresAt },
+      );
+      if (consumed.affected !== 1) throw CompatErrors.invalidRefreshToken();
+      return { next, oldAccessHash: old.access_token_hash };
+    });
+    if (!outcome) throw CompatErrors.invalidRefreshToken();
+    this.cache.invalidateTokens([outcome.oldAccessHash]);
+    return { access_token: outcome.next.accessToken, refresh_token: outcome.next.refreshToken!, expires_in_ms: this.config.compat.token_ttl * 1000 };
+  }
+
+  /**
+   * The live session of a compat access token (`/logout`, `/logout/all`), or undefined for anything
+   * else: another kind of token (OAuth `mat_` included), unknown, revoked, expired, or of an ended
+   * session. `activeUser`: also refuse a locked or deactivated account (`/logout/all`, as MAS).
+   */
+  async findByAccessToken(accessToken: string, opts: { activeUser?: boolean } = {}, now = Date.now()): Promise<CompatSessionRef | undefined> {
+    if (parseToken(accessToken) !== 'compat_access') return undefined;
+    const token = await this.db.manager.findOne(CompatTokenEntity, { where: { access_token_hash: sha256Hex(accessToken) } });
+    if (!token || token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now)) return undefined;
+    const session = await this.db.manager.findOne(CompatSessionEntity, { where: { id: token.session_id, finished_at: IsNull() } });
+    if (!session) return undefined;
+    const user = await this.db.manager.findOne(UserEntity, { where: { id: session.user_id } });
+    if (!user) return undefined;
+    if (opts.activeUser && (user.locked_at !== null || user.deactivated_at !== null)) return undefined;
+    return { sessionId: session.id, userId: user.id };
+  }
+
+  /** A new token pair row: the access token expires only when it comes with a refresh token. */
+  private async issue(em: EntityManager, sessionId: string, refreshable: boolean, now: number): Promise<NewTokens> {
+    const accessToken = generateToken('compat_access');
+    const refreshToken = refreshable ? generateToken('compat_refresh') : undefined;
+    const row: CompatTokenEntity = {
+      id: ulid(now),
+      session_id: sessionId,
+      access_token_hash: sha256Hex(accessToken),
+      refresh_token_hash: refreshToken ? sha256Hex(refreshToken) : null,
+      created_at: now,
+      expires_at: refreshable ? now + this.config.compat.token_ttl * 1000 : null,
+      revoked_at: null,
+      refresh_consumed_at: null,
+      next_token_id: null,
+    };
+    await em.insert(CompatTokenEntity, row);
+    return { row, accessToken, ...(refreshToken ? { refreshToken } : {}) };
+  }
+
+  /** Reusing a device id signs out whatever session (OAuth or compat) this user had on it. */
+  private async endSessionsOnDevice(em: EntityManager, userId: string, deviceId: string, now: number): Promise<number> {
+    const where = { user_id: userId, device_id: deviceId, finished_at: IsNull() };
+    const oauth = await em.find(OAuth2SessionEntity, { where, select: { id: true } });
+    const compat = await em.find(CompatSessionEntity, { where, select: { id: true } });
+    if (!oauth.length && !compat.length) return 0;
+    return this.ender.endSessions(em, { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) }, 'replaced_device', 'system', now);
+  }
+}
+

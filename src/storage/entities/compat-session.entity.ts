@@ -1,0 +1,23 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+
+/**
+ * One session of the legacy `/login` API (MSC3824 compatibility layer): a user signed in on one
+ * Matrix device through `m.login.token` after an SSO login in the browser.
+ */
+@Entity('compat_sessions')
+@Index(['user_id', 'device_id'])
+export class CompatSessionEntity {
+  @PrimaryColumn(IdColumnType) id!: string;
+  @Index() @Column(IdColumnType) user_id!: string;
+  @Column({ type: 'varchar', length: 255 }) device_id!: string;
+  /** `initial_device_display_name` from the login request. */
+  @Column({ type: 'varchar', length: 256, nullable: true, default: null }) human_name!: string | null;
+  /** The browser session whose SSO login produced the login token (upstream logout ends this session too). */
+  @Index() @Column({ ...IdColumnType, nullable: true, default: null }) browser_session_id!: string | null;
+  /** Host of the SSO `redirectUrl` the login token was sent to (shown on the account page). */
+  @Column({ type: 'varchar', length: 255, nullable: true, default: null }) redirect_host!: string | null;
+  @TimestampColumn() created_at!: number;
+  @NullableTimestampColumn() finished_at!: number | null;
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
+}
