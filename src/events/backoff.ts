@@ -20,8 +20,12 @@ export const BUS_BLOCK_MS = 1000;
 export const RELAY_POLL_MS = 500;
 /** Rows the relay moves per batch. */
 export const RELAY_BATCH = 500;
-/** Published-but-undelivered rows older than this are re-published (Redis may have lost them), in ms. */
-export const REPUBLISH_AFTER_MS = 60_000;
+/**
+ * Safety net: published-but-undelivered rows older than this are re-published (a message lost in a
+ * partial Redis data loss). Long, because during a homeserver outage every waiting row qualifies
+ * and each republish is a duplicate message; a full Redis data loss is detected at once instead.
+ */
+export const REPUBLISH_AFTER_MS = 5 * 60_000;
 /** Lease of a shard held by one consumer; renewed at a third of it, in ms. */
 export const SHARD_LEASE_MS = 15_000;
 

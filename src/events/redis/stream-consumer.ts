@@ -265,6 +265,9 @@ export class StreamConsumer {
     for (const n of this.held) {
       if (this.stopped || this.draining.has(n)) continue;
       try {
+        // Only another consumer's messages need claiming; ours (waiting out a back-off) are tracked already.
+        const summary = (await this.redis.xpending(this.keys.stream(n), this.keys.group)) as [number, unknown, unknown, [string, string][] | null];
+        if (!summary[0] || (summary[3] ?? []).every(([consumer]) => consumer === this.owner)) continue;
         await this.claimShard(n);
       } catch (err) {
         if (isNoGroup(err)) await this.ensureGroup(n).catch(() => undefined);

@@ -317,6 +317,29 @@ describe('client surface', () => {
   });
 });
 
+describe('routeCompatToOp (the reverse proxy of production)', () => {
+  it('forwards /login, /logout and /refresh to the OP, with method, query, headers and body', async () => {
+    const routed = await startHomeserverStandin({ endpoint: `${op.url}/`, secret: SECRET, routeCompatToOp: true });
+    try {
+      const before = op.received.length;
+      const res = await fetch(`${routed.url}/_matrix/client/v3/login?x=1`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-probe': 'yes' }, body: '{"type":"m.login.token"}' });
+      expect(res.status).toBe(404); // the scripted OP has no /login: its answer comes back as is
+      const got = op.received.slice(before);
+      expect(got).toHaveLength(1);
+      expect(got[0]).toMatchObject({ method: 'POST', path: '/_matrix/client/v3/login', body: '{"type":"m.login.token"}' });
+      expect(got[0]!.headers['x-probe']).toBe('yes');
+      await fetch(`${routed.url}/_matrix/client/r0/logout/all`, { method: 'POST' });
+      await fetch(`${routed.url}/_matrix/client/v3/refresh`, { method: 'POST' });
+      expect(op.received.slice(before).map((r) => r.path)).toEqual(['/_matrix/client/v3/login', '/_matrix/client/r0/logout/all', '/_matrix/client/v3/refresh']);
+      // Everything else is still the homeserver's.
+      expect((await fetch(`${routed.url}/_matrix/client/v3/account/password`, { method: 'POST' })).status).toBe(404);
+      expect(op.received.length).toBe(before + 3);
+    } finally {
+      await routed.stop();
+    }
+  });
+});
+
 describe('cross-signing reset gate', () => {
   it('a replacement needs allow_cross_signing_reset within 10 minutes', async () => {
     op.answer('tok-xs', { active: true, scope: `${API} ${dev('ADEV')}`, username: 'alice' });
