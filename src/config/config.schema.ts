@@ -67,6 +67,9 @@ export const configSchema = z
     if (!c.dev_mode && !c.secrets.encryption_key) {
       ctx.addIssue({ code: 'custom', path: ['secrets', 'encryption_key'], message: 'required outside dev_mode (as encryption_key_file or encryption_key_env)' });
     }
+    if (!c.dev_mode && c.matrix.api === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['matrix', 'api'], message: 'none (no homeserver) is only allowed with dev_mode: true' });
+    }
     if (!c.dev_mode && c.policy.allow_insecure_uris) {
       ctx.addIssue({ code: 'custom', path: ['policy', 'allow_insecure_uris'], message: 'only allowed with dev_mode: true' });
     }

@@ -139,9 +139,11 @@ describe('the rendered gateway.yaml passes `causeway config check` with the file
   });
 
   it('a secret the config gives itself is left to it (nothing generated or mounted for it)', () => {
-    const docs = render({ values: [{ config: { ...EXAMPLE } }] });
+    // The example with Synapse wired in, as its comments show: the shared secret inline (dev_mode).
+    const withSynapse = { ...EXAMPLE, matrix: { homeserver: 'localhost', api: 'synapse-mas', endpoint: 'http://synapse:8008/', secret: 'dev-only-shared-secret-change-me' } };
+    const docs = render({ values: [{ config: withSynapse }] });
     const config = parse(find(docs, 'ConfigMap').data['gateway.yaml']);
-    expect(config.matrix.secret).toBe(EXAMPLE.matrix && (EXAMPLE.matrix as Record<string, unknown>).secret);
+    expect(config.matrix.secret).toBe('dev-only-shared-secret-change-me');
     expect(config.matrix.secret_file).toBeUndefined();
     expect(Object.keys(find(docs, 'Secret').data)).toEqual(['rs1.pem']);
   });

@@ -18,6 +18,8 @@ export interface CausewayOptions {
   database?: TestDatabase;
   /** Config merged over the test defaults (dev mode, dev sign-in, homeserver at `homeserverUrl`). */
   config?: Record<string, unknown>;
+  /** The whole config instead of the test defaults (e.g. a shipped example); `config` still merges over it. */
+  baseConfig?: (port: number, db: TestDatabase) => Record<string, unknown>;
   port?: number;
   /** Work dir (config, SQLite file, dev keys); a fresh temp dir by default. */
   dir?: string;
@@ -73,7 +75,7 @@ export async function startCauseway(opts: CausewayOptions = {}): Promise<Causewa
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'causeway-test-'));
   const port = opts.port ?? (await freePort());
   const database = opts.database ?? (await freshDatabase(opts.db ?? 'sqlite', dir));
-  const config = merge(baseConfig(port, database), opts.config) as Record<string, unknown>;
+  const config = merge((opts.baseConfig ?? baseConfig)(port, database), opts.config) as Record<string, unknown>;
   const configPath = join(dir, `gateway-${port}.yaml`);
   writeFileSync(configPath, stringify(config));
 
@@ -113,7 +115,7 @@ export async function startCauseway(opts: CausewayOptions = {}): Promise<Causewa
   }
   if (!ready) {
     proc.kill('SIGKILL');
-    throw new Error(`causeway did not become ready:\n${logs.slice(-30).join('\n')}`);
+    throw new Error(`causeway did not become ready (exit ${proc.exitCode} ${proc.signalCode}):\n${logs.slice(-30).join('\n')}`);
   }
 
   const handle: CausewayProcess = {

@@ -58,6 +58,12 @@ describe('causeway config check', () => {
     ['public base without trailing slash', VALID.replace('http://127.0.0.1:8080/', 'http://127.0.0.1:8080'), 'http.public_base: must end with "/"'],
     ['duplicate provider ids', VALID.replace('{ id: dev, kind: dev, name: Dev }', '{ id: dev, kind: dev, name: Dev }\n    - { id: dev, kind: dev, name: Again }'), 'upstream.providers[1].id: duplicate provider id "dev"'],
     ['replicas without redis', VALID + 'replicas: 3\n', 'replicas: more than one replica needs redis.url'],
+    ['homeserver endpoint missing', VALID.replace('endpoint: "http://127.0.0.1:8008/", ', ''), 'matrix.endpoint: required with api: synapse-mas'],
+    [
+      'no homeserver outside dev mode',
+      VALID.replace('dev_mode: true', 'dev_mode: false').replace('secret: s3cret', 'api: none').replace('kind: dev', 'kind: cas, server_url: "https://cas.example.edu/cas"'),
+      'matrix.api: none (no homeserver) is only allowed with dev_mode: true',
+    ],
     ['no providers', VALID.replace(/upstream:[\s\S]*$/, 'upstream: { providers: [] }\n'), 'upstream.providers: declare at least one provider'],
     ['YAML syntax error', VALID + 'http: [unclosed\n', 'YAML:'],
   ])('%s → names the key and exits 1', async (_name, yaml, expected) => {
