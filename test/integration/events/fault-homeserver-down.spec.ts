@@ -8,12 +8,12 @@ import { checkOrder, registerPublicClient, seedUsers, signOutAll, type WorkloadU
 
 /**
  * Fault: the homeserver is down (connection refused) while 1,000 sign-outs of 100 users happen
- * through real token revocations. The outage is shortened from 60 s to OUTAGE_MS and the back-off
- * capped at 2 s, so the test stays short; the bus cannot tell the difference. Afterwards every
+ * through real token revocations. The outage lasts the full 60 s, in real time; the back-off is
+ * capped at 2 s so the drain starts soon after the homeserver is back. Afterwards every
  * device removal has arrived, in each user's order, once or idempotently repeated, and nothing is
  * left undelivered or dead.
  */
-const OUTAGE_MS = 15_000;
+const OUTAGE_MS = 60_000;
 const USERS = 100;
 /** Ten are signed out during the outage, one more right after it (racing the drain), one stays signed in. */
 const SESSIONS = 12;
@@ -53,7 +53,7 @@ describe('homeserver down during 1,000 sign-outs (Redis Streams, PostgreSQL)', (
     await hs.comeUp();
     expect(await signOutAll([cw.url], clientId, users, 1, 25)).toBe(USERS);
     await waitUntil(async () => (await db.undelivered()) === 0, 60_000, 'every sign-out to be delivered', 250);
-  }, 120_000);
+  }, 200_000);
 
   afterAll(async () => {
     await db?.close();
