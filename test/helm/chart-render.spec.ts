@@ -294,9 +294,12 @@ describe('NOTES.txt', () => {
     expect(text).toContain('server_name must be "example.com"');
   });
 
-  it('for the trial: port-forward, the generated secret, and warnings about dev mode and SQLite', () => {
+  it('for the trial: port-forward, no homeserver yet, the generated secret, and warnings about dev mode and SQLite', () => {
     const text = notes();
     expect(text).toContain('kubectl port-forward -n auth svc/causeway 8080:80');
+    expect(text).toContain('talks to no homeserver (config matrix.api: none');
+    expect(text).toContain('     matrix_authentication_service:\n       enabled: true\n       endpoint: http://causeway.auth.svc.cluster.local:80/');
+    expect(text).not.toContain('msc3861');
     expect(text).toContain("kubectl get secret -n auth causeway -o jsonpath='{.data.homeserver-secret}'");
     expect(text).toContain('dev_mode is on');
     expect(text).toContain('SQLite database lives on an emptyDir');
