@@ -154,6 +154,17 @@ export class DeliveryScheduler {
     }
   }
 
+  /** Ends this user's back-off and runs it now (it probes the homeserver for the others). */
+  wake(userKey: string): void {
+    const s = this.users.get(userKey);
+    if (s && !s.running && s.timer) {
+      clearTimeout(s.timer);
+      s.timer = undefined;
+      s.retryAt = 0;
+    }
+    this.offer(userKey);
+  }
+
   /** Forgets a user's back-off and pending offers (its shard moved to another consumer). */
   forget(userKey: string): void {
     const s = this.users.get(userKey);

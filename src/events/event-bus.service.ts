@@ -7,6 +7,7 @@ import { BusDriver, type ShardStatus } from './bus-driver.js';
 import { EventsMetrics } from './events.metrics.js';
 import { faultInjectionArmed } from './fault-injection.js';
 import { DbOutbox } from './outbox.js';
+import { EventDelivery } from './event-delivery.js';
 import { OutboxStore, type DeadLetter } from './outbox.store.js';
 
 export interface BusStatus {
@@ -16,6 +17,8 @@ export interface BusStatus {
   /** Age of the oldest of those, in seconds (0 when none). */
   oldest_undelivered_age_seconds: number;
   dead_letters: number;
+  /** This process's circuit breaker is open: the homeserver failed and is only being probed. */
+  homeserver_down: boolean;
   shards: ShardStatus[];
 }
 
@@ -32,6 +35,7 @@ export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdo
     private readonly driver: BusDriver,
     private readonly outbox: DbOutbox,
     private readonly store: OutboxStore,
+    private readonly delivery: EventDelivery,
     private readonly metrics: EventsMetrics,
     private readonly health: HealthRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -79,6 +83,7 @@ export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdo
       undelivered: s.pending,
       oldest_undelivered_age_seconds: s.oldestCreatedAt === null ? 0 : Math.max(0, Math.round((Date.now() - s.oldestCreatedAt) / 100) / 10),
       dead_letters: s.dead,
+      homeserver_down: this.delivery.homeserverDown,
       shards: await this.driver.shards(),
     };
   }

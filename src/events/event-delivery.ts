@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
@@ -8,6 +8,7 @@ import { backoffDelay } from './backoff.js';
 import { COALESCING_KINDS, deliverRows, UnknownEventKindError } from './event-handlers.js';
 import { EventsMetrics, failureReason } from './events.metrics.js';
 import { faultPoint } from './fault-injection.js';
+import { HomeserverBreaker } from './homeserver-breaker.js';
 import { OutboxStore, type OutboxRow } from './outbox.store.js';
 
 /** Rows per user handled per run (then the scheduler gives other users a turn). */
@@ -28,6 +29,7 @@ export type DeliveryOutcome =
 
 export type DeadLetterListener = (rows: OutboxRow[], error: string) => void | Promise<void>;
 export type RecoveryListener = () => void;
+export type ProbeListener = (userKey: string) => void;
 
 /**
  * Delivers one user's pending outbox rows to the homeserver, oldest first. The outbox row is the
@@ -38,14 +40,16 @@ export type RecoveryListener = () => void;
  * Failures: transient ones (5xx, timeouts, connection refused, and 401/403, which are configuration
  * to fix rather than a verdict on the event) count an attempt and ask for a retry with back-off;
  * after `events.max_attempts` the rows become dead letters. Other 4xx answers (and unknown kinds)
- * are permanent: the rows are dead at once and the user's later events go on.
+ * are permanent: the rows are dead at once and the user's later events go on. While the homeserver
+ * is down (5xx, timeouts, refused), a circuit breaker lets one user probe it at a time and parks
+ * the others without calling or counting attempts (HomeserverBreaker).
  */
 @Injectable()
-export class EventDelivery {
+export class EventDelivery implements OnApplicationShutdown {
   private deadListeners: DeadLetterListener[] = [];
   private recoveryListeners: RecoveryListener[] = [];
-  /** The last homeserver call (any user) failed transiently: the homeserver is probably down. */
-  private failing = false;
+  private probeListeners: ProbeListener[] = [];
+  private readonly breaker: HomeserverBreaker;
   private readonly failureLog: FailureLog;
 
   constructor(
@@ -56,6 +60,32 @@ export class EventDelivery {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.failureLog = new FailureLog(logger);
+    this.breaker = new HomeserverBreaker({
+      initialMs: config.events.backoff_initial_ms,
+      maxMs: config.events.backoff_max_ms,
+      wake: (user) => {
+        for (const l of this.probeListeners) l(user);
+      },
+    });
+    metrics.scrapeGauge('causeway_events_homeserver_down', 'The homeserver failed and is only being probed (circuit breaker open), 1 or 0', [], (g) => {
+      g.set(this.breaker.isOpen ? 1 : 0);
+      return Promise.resolve();
+    });
+  }
+
+  /** Whether the homeserver is considered down (the breaker is open). */
+  get homeserverDown(): boolean {
+    return this.breaker.isOpen;
+  }
+
+  /** Called with the user that should probe the homeserver next (the driver runs it now). */
+  onProbe(listener: ProbeListener): void {
+    this.probeListeners.push(listener);
+  }
+
+  /** Shutdown: no more probe timers. */
+  onApplicationShutdown(): void {
+    this.breaker.stop();
   }
 
   onDeadLetter(listener: DeadLetterListener): void {
@@ -82,6 +112,20 @@ export class EventDelivery {
    * these users is being delivered elsewhere.
    */
   async deliverUsers(userKeys: string[], now: () => number = Date.now): Promise<Map<string, DeliveryOutcome>> {
+    const { admitted, parked } = this.breaker.admit(userKeys);
+    const out = new Map<string, DeliveryOutcome>();
+    // Parked users wake when the homeserver answers again (onRecovered); the timer is a safety net.
+    for (const u of parked) out.set(u, { status: 'retry', retryAt: now() + this.config.events.backoff_max_ms });
+    if (!admitted.length) return out;
+    try {
+      for (const [u, o] of await this.deliverAdmitted(admitted, now)) out.set(u, o);
+    } finally {
+      this.breaker.finished(admitted);
+    }
+    return out;
+  }
+
+  private async deliverAdmitted(userKeys: string[], now: () => number): Promise<Map<string, DeliveryOutcome>> {
     const { rows, truncated } = await this.store.pendingRowsForUsers(userKeys, ROWS_PER_RUN * userKeys.length);
     const byUser = new Map<string, OutboxRow[]>();
     for (const r of rows) {
@@ -101,6 +145,13 @@ export class EventDelivery {
     return out;
   }
 
+  /** The homeserver answered a call: an outage, if there was one, is over; waiting users go now. */
+  private homeserverAnswered(): void {
+    if (!this.breaker.answered()) return;
+    this.logger.info('homeserver answers again: retrying every waiting user now');
+    for (const l of this.recoveryListeners) l();
+  }
+
   private async deliverRowsOfUser(userKey: string, rows: OutboxRow[], preloadedDevices: string[] | undefined, now: () => number): Promise<DeliveryOutcome> {
     let i = 0;
     let devices = preloadedDevices;
@@ -115,11 +166,7 @@ export class EventDelivery {
         devices = undefined;
         this.metrics.homeserverCalls.inc({ kind: head.kind, outcome: 'ok' });
         faultPoint('after-homeserver-call');
-        if (this.failing) {
-          this.failing = false;
-          this.logger.info('homeserver answers again: retrying every waiting user now');
-          for (const l of this.recoveryListeners) l();
-        }
+        this.homeserverAnswered();
         const at = now();
         await this.store.markDelivered(ids, at);
         for (const r of group) this.metrics.deliveryLatency.observe({ kind: r.kind }, Math.max(0, at - r.createdAt) / 1000);
@@ -132,7 +179,8 @@ export class EventDelivery {
         const retryable =
           e instanceof HomeserverError ? e.transient || e.status === 401 || e.status === 403 : !(e instanceof UnknownEventKindError);
         const attempts = Math.max(...group.map((r) => r.attempts)) + 1;
-        if (e instanceof HomeserverError && e.transient) this.failing = true;
+        if (e instanceof HomeserverError && e.transient) this.breaker.failed(userKey);
+        else if (e instanceof HomeserverError) this.homeserverAnswered();
         if (retryable && attempts < this.config.events.max_attempts) {
           await this.store.recordFailure(ids, message);
           const delay = backoffDelay(attempts, this.config.events.backoff_initial_ms, this.config.events.backoff_max_ms);
@@ -151,7 +199,7 @@ export class EventDelivery {
 }
 
 /**
- * During an outage every waiting user fails on each retry: one warning per interval with the count,
+ * During an outage the probes fail: one warning per interval with the count,
  * the last error and one example, instead of a line per failure.
  */
 class FailureLog {

@@ -32,6 +32,7 @@ export class InProcessDriver extends BusDriver {
     super();
     this.scheduler = new DeliveryScheduler({ batchSize: DELIVERY_BATCH_SIZE, concurrency: DELIVERY_PARALLEL_BATCHES, run: (users) => delivery.deliverUsers(users) });
     delivery.onRecovered(() => this.scheduler.resumeAll());
+    delivery.onProbe((user) => this.scheduler.wake(user));
   }
 
   async start(): Promise<void> {

@@ -74,6 +74,7 @@ export class StreamConsumer {
       settled: (outcomes) => this.acknowledge(outcomes),
     });
     delivery.onRecovered(() => this.scheduler.resumeAll());
+    delivery.onProbe((user) => this.scheduler.wake(user));
   }
 
   /** Shards this consumer holds right now. */

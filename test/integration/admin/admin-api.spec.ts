@@ -184,7 +184,7 @@ describe('admin API', () => {
   it('bus status', async () => {
     await waitUntil(async () => (await db.undelivered()) === 0, 5000, 'every event to be marked delivered');
     const r = await admin('GET', '/events/status');
-    expect(r).toMatchObject({ status: 200, json: { driver: 'in-process', undelivered: 0, oldest_undelivered_age_seconds: 0, dead_letters: 0 } });
+    expect(r).toMatchObject({ status: 200, json: { driver: 'in-process', undelivered: 0, oldest_undelivered_age_seconds: 0, dead_letters: 0, homeserver_down: false } });
   });
 });
 
