@@ -28,14 +28,14 @@ export class DbOutbox extends Outbox {
     if (em.connection.options.type === 'postgres') {
       await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`causeway.outbox:${localpart}`]);
     }
-    await em.insert(OutboxEntity, {
-      user_key: localpart,
-      kind,
-      payload: payload as never,
-      created_at: Date.now(),
-      published_at: null,
-      delivered_at: null,
-    });
+    // No reload of the generated columns (TypeORM would SELECT the row back on SQLite): nobody reads them.
+    await em
+      .createQueryBuilder()
+      .insert()
+      .into(OutboxEntity)
+      .values({ user_key: localpart, kind, payload: payload as never, created_at: Date.now(), published_at: null, delivered_at: null })
+      .updateEntity(false)
+      .execute();
   }
 
   notify(): void {

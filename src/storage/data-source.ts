@@ -31,6 +31,9 @@ export function buildDataSourceOptions(s: DataSourceSettings): DataSourceOptions
       migrationsTableName: 'migrations',
       synchronize: false,
       enableWAL: true,
+      // TypeORM's default of 100 prepared statements is a FIFO smaller than the set of statements in
+      // use (IN lists of every length among them); see also bindIntegerParameters.
+      statementCacheSize: 2000,
       // Wait for a concurrent writer (e.g. `causeway migrate` while serving) instead of failing.
       prepareDatabase: (db: { pragma(s: string): unknown }) => {
         db.pragma('busy_timeout = 5000');
@@ -65,8 +68,24 @@ export async function openDataSource(s: DataSourceSettings): Promise<DataSource>
     }
   }
   const ds = new DataSource(buildDataSourceOptions(s));
+  if (ds.driver.options.type === 'better-sqlite3') bindIntegerParameters(ds.driver);
   await ds.initialize();
   return ds;
+}
+
+/**
+ * TypeORM's SQLite driver writes every number parameter into the SQL text, so a statement carrying a
+ * timestamp or an id is new SQL each time: prepared again, and crowding the statement cache. Safe
+ * integers are bound instead, as BigInt, which SQLite receives as the very INTEGER it would have
+ * parsed from the text.
+ */
+function bindIntegerParameters(driver: DataSource['driver']): void {
+  const original = driver.escapeQueryWithParameters.bind(driver);
+  driver.escapeQueryWithParameters = (sql: string, parameters: Record<string, unknown>) => {
+    const bound: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(parameters ?? {})) bound[k] = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
+    return original(sql, bound);
+  };
 }
 
 /** Runs pending migrations in one transaction; returns the names applied. */

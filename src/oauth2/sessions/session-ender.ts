@@ -64,10 +64,13 @@ export class SessionEnder {
       ...oauth.map((s) => ({ action: 'oauth2_session.end', target: s.id, details: { reason, client_id: s.client_id, user_id: s.user_id, device_id: s.device_id } })),
       ...compat.map((s) => ({ action: 'compat_session.end', target: s.id, details: { reason, user_id: s.user_id, device_id: s.device_id } })),
     ];
-    await em.insert(
-      AuditLogEntity,
-      audit.map((a) => ({ id: ulid(now), actor, action: a.action, target: a.target, details: a.details as never, created_at: now })),
-    );
+    await em
+      .createQueryBuilder()
+      .insert()
+      .into(AuditLogEntity)
+      .values(audit.map((a) => ({ id: ulid(now), actor, action: a.action, target: a.target, details: a.details as never, created_at: now })))
+      .updateEntity(false) // no reading the rows back (TypeORM would on SQLite)
+      .execute();
     return oauth.length + compat.length;
   }
 
