@@ -32,6 +32,18 @@ describe.each(TEST_DBS)('storage on %s', (kind) => {
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
   });
 
+  it('keeps the SQL text of a statement the same whatever its values (so prepared statements are reused)', async () => {
+    const sql = (at: number) => ds.createQueryBuilder().update(UserEntity).set({ locked_at: at }).where({ localpart: 'x' }).getQueryAndParameters()[0];
+    expect(sql(1795628255618)).toBe(sql(1795628255619));
+    const uid = await db.transaction(async (em) => {
+      await em.insert(UserEntity, { id: '01JBINDTEST00000000000000A', localpart: 'bound', created_at: 1795628255618 });
+      return '01JBINDTEST00000000000000A';
+    });
+    const back = await ds.manager.findOneByOrFail(UserEntity, { id: uid, created_at: 1795628255618 });
+    expect(back.created_at).toBe(1795628255618);
+    await db.transaction((em) => em.delete(UserEntity, { id: uid }));
+  });
+
   it('running migrations again is a no-op', async () => {
     expect(await runMigrations(ds)).toEqual([]);
   });
