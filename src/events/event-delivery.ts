@@ -179,8 +179,13 @@ export class EventDelivery implements OnApplicationShutdown {
         const retryable =
           e instanceof HomeserverError ? e.transient || e.status === 401 || e.status === 403 : !(e instanceof UnknownEventKindError);
         const attempts = Math.max(...group.map((r) => r.attempts)) + 1;
-        if (e instanceof HomeserverError && e.transient) this.breaker.failed(userKey);
-        else if (e instanceof HomeserverError) this.homeserverAnswered();
+        if (e instanceof HomeserverError && e.transient) {
+          if (!this.breaker.failed(userKey)) {
+            // A probe ahead of its back-off: it confirms the outage and counts no attempt.
+            this.failureLog.note(message, () => ({ user: userKey, kind: head.kind, probe: true }));
+            return { status: 'retry', retryAt: now() + this.config.events.backoff_max_ms, settledThrough: head.id - 1 };
+          }
+        } else if (e instanceof HomeserverError) this.homeserverAnswered();
         if (retryable && attempts < this.config.events.max_attempts) {
           await this.store.recordFailure(ids, message);
           const delay = backoffDelay(attempts, this.config.events.backoff_initial_ms, this.config.events.backoff_max_ms);

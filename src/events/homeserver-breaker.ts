@@ -1,5 +1,10 @@
 import { backoffDelay } from './backoff.js';
 
+/**
+ * Longest wait between probes: one call every few seconds costs the homeserver nothing and bounds how
+ * long deliveries stay parked once it is back (the back-off itself grows to `backoff_max_ms`).
+ */
+const PROBE_MAX_INTERVAL_MS = 5000;
 /** How long a user woken to probe may take to arrive before any other waiting user may probe instead. */
 const PROBE_ARRIVAL_GRACE_MS = 1000;
 
@@ -20,14 +25,18 @@ export interface BreakerOptions {
  * dead letter although nothing is wrong with its events.
  *
  * Closed (normal): every user calls. The first transient failure opens it. Open: one call at a
- * time, the probe, with back-off between probes; the user that probes rotates over the users that
- * wait, so only the probe counts an attempt and no single event burns all of them. Every other user
- * is parked (no call, no attempt). The first call the homeserver answers closes it and the caller
- * wakes every parked user. Pure state: the caller makes the calls and reports what happened.
+ * time, the probe; the user that probes rotates over the users that wait, and every other user is
+ * parked (no call, no attempt). A failed probe counts an attempt only on the back-off schedule an
+ * ordinary retry would have followed (so `max_attempts` still ends a lone failing event as a dead
+ * letter after the same time), but probes come at least every PROBE_MAX_INTERVAL_MS, so a recovery is
+ * noticed within seconds however long the outage was. The first call the homeserver answers closes it
+ * and the caller wakes every parked user. Pure state: the caller makes the calls and reports back.
  */
 export class HomeserverBreaker {
   private open = false;
-  private failures = 0;
+  /** Attempts counted during this outage, and when the next probe failure counts one. */
+  private counted = 0;
+  private nextCountAt = 0;
   private probeAt = 0;
   /** The user woken to probe (null: whoever comes first after `probeAt`), and since when. */
   private probeUser: string | null = null;
@@ -71,7 +80,7 @@ export class HomeserverBreaker {
   answered(): boolean {
     if (!this.open) return false;
     this.open = false;
-    this.failures = 0;
+    this.counted = 0;
     this.probing = null;
     this.probeUser = null;
     this.parked.clear();
@@ -80,19 +89,31 @@ export class HomeserverBreaker {
     return true;
   }
 
-  /** A call for this user failed transiently (5xx, timeout, refused). */
-  failed(userKey: string): void {
+  /**
+   * A call for this user failed transiently (5xx, timeout, refused). Returns whether the failure
+   * counts as an attempt: always for an ordinary call, for the probe only on the back-off schedule.
+   */
+  failed(userKey: string): boolean {
+    const t = this.now();
+    let counts = true;
     if (!this.open) {
       this.open = true;
-      this.failures = 1;
+      this.counted = 1;
+      this.nextCountAt = t + this.backoff(1);
     } else if (this.probing === userKey) {
-      this.failures++;
+      counts = t >= this.nextCountAt;
+      if (counts) this.nextCountAt = t + this.backoff(++this.counted);
     }
     if (this.probing === userKey) this.probing = null;
     this.parked.delete(userKey);
     this.parked.add(userKey);
-    this.probeAt = this.now() + backoffDelay(this.failures, this.opts.initialMs, this.opts.maxMs);
+    this.probeAt = Math.min(this.nextCountAt, t + PROBE_MAX_INTERVAL_MS);
     this.schedule();
+    return counts;
+  }
+
+  private backoff(attempt: number): number {
+    return backoffDelay(attempt, this.opts.initialMs, this.opts.maxMs);
   }
 
   /** A run for these users ended; a probe that made no call (nothing was pending) lets the next user probe. */

@@ -81,6 +81,31 @@ describe('HomeserverBreaker', () => {
     expect(breaker.admit(['b'])).toEqual({ admitted: ['b'], parked: [] });
   });
 
+  it('probes at least every 5 s, but counts attempts only at the pace of an ordinary back-off', () => {
+    const slow = new HomeserverBreaker({ initialMs: 500, maxMs: 60_000, wake: (u) => woken.push(u) });
+    expect(slow.failed('a')).toBe(true); // the call that opened it is an ordinary attempt
+    let probes = 0;
+    let counted = 1;
+    let last = Date.now();
+    let longestGap = 0;
+    const end = Date.now() + 10 * 60_000;
+    while (Date.now() < end) {
+      jest.advanceTimersByTime(100);
+      if (slow.admit(['a']).admitted.length === 0) continue;
+      longestGap = Math.max(longestGap, Date.now() - last);
+      last = Date.now();
+      probes++;
+      if (slow.failed('a')) counted++;
+    }
+    slow.stop();
+    expect(longestGap).toBeLessThanOrEqual(5100);
+    expect(probes).toBeGreaterThanOrEqual(115); // ten minutes, a probe every ≤ 5 s
+    // An ordinary per-user back-off (0.5 s doubling to 60 s, half of it jitter) retries 16–27 times in
+    // ten minutes; probing every 5 s does not spend attempts faster than that.
+    expect(counted).toBeGreaterThanOrEqual(10);
+    expect(counted).toBeLessThanOrEqual(28);
+  });
+
   it('with nobody waiting, whoever comes first after the back-off probes', () => {
     breaker.failed('a');
     breaker.finished(['a']);
