@@ -10,8 +10,7 @@
 //   npm run bench:introspection
 //   BENCH_DURATION=5 BENCH_CONNECTIONS=50 BENCH_TOKENS=10000 CAUSEWAY_BENCH_PG_URL=postgres://… npm run bench:introspection
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { cpuSeconds, freePort } from '../lib.js';
 import { seedCauseway } from './seed-causeway.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -32,23 +32,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);
 const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-shared-secret-0123456789abcdef';
-const CLK_TCK = 100; // Linux USER_HZ
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-/** utime + stime of a process (all its threads), in seconds. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 function forkServer(script, args) {
   return new Promise((resolve, reject) => {

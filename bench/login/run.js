@@ -10,12 +10,12 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { freePort } from '../lib.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -25,15 +25,6 @@ const REDIS_URL = process.env.CAUSEWAY_BENCH_REDIS_URL ?? 'redis://127.0.0.1:637
 const SECRET = 'bench-shared-secret-0123456789abcdef';
 const CLIENT_URI = 'http://localhost:3000';
 const REDIRECT = `${CLIENT_URI}/cb`;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Just enough of /_synapse/mas/* for sign-ins: users are created (201), everything else succeeds. */
 async function startHomeserver() {

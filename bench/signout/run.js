@@ -14,14 +14,14 @@
 //      comes back and we time until every event is confirmed delivered.
 // Prints figures and Causeway's CPU time (utime+stime from /proc); asserts nothing.
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { cpuSeconds, freePort } from '../lib.js';
 import { seed, countUndelivered } from './seed.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -36,23 +36,8 @@ const DRAIN_SESSIONS = Number(process.env.BENCH_DRAIN_SESSIONS ?? 2);
 const PHASES = process.env.BENCH_PHASES ?? 'ABC';
 const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-shared-secret-0123456789abcdef';
-const CLK_TCK = 100;
 const now = () => performance.timeOrigin + performance.now();
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
 
 const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
