@@ -128,11 +128,7 @@ export class DeliveryScheduler {
       s.retryAt = at;
       s.again = false;
       clearTimeout(s.timer);
-      s.timer = setTimeout(() => {
-        s.timer = undefined;
-        s.retryAt = 0;
-        this.offer(user);
-      }, Math.max(0, at - this.now()));
+      s.timer = setTimeout(() => this.endBackoff(user), Math.max(0, at - this.now()));
       s.timer.unref?.();
     } else if (outcome.status === 'more' || s.again) {
       s.again = false;
@@ -146,18 +142,21 @@ export class DeliveryScheduler {
   /** Ends every back-off now (the homeserver recovered): waiting users are retried at once. */
   resumeAll(): void {
     for (const [user, s] of this.users) {
-      if (s.running || !s.timer) continue;
-      clearTimeout(s.timer);
-      s.timer = undefined;
-      s.retryAt = 0;
-      this.offer(user);
+      if (!s.running && s.timer) this.endBackoff(user);
     }
   }
 
   /** Ends this user's back-off and runs it now (it probes the homeserver for the others). */
   wake(userKey: string): void {
     const s = this.users.get(userKey);
-    if (s && !s.running && s.timer) {
+    if (s && !s.running && s.timer) this.endBackoff(userKey);
+    else this.offer(userKey);
+  }
+
+  /** Ends a user's back-off (its timer fired, or it is cut short) and offers it. */
+  private endBackoff(userKey: string): void {
+    const s = this.users.get(userKey);
+    if (s) {
       clearTimeout(s.timer);
       s.timer = undefined;
       s.retryAt = 0;
