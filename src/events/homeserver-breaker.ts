@@ -38,9 +38,8 @@ export class HomeserverBreaker {
   private counted = 0;
   private nextCountAt = 0;
   private probeAt = 0;
-  /** The user woken to probe (null: whoever comes first after `probeAt`), and since when. */
+  /** The user woken to probe (null: whoever comes first after `probeAt`). */
   private probeUser: string | null = null;
-  private probeChosenAt = 0;
   private probing: string | null = null;
   /** Users that wait, in the order they will probe. */
   private readonly parked = new Set<string>();
@@ -61,8 +60,8 @@ export class HomeserverBreaker {
     const t = this.now();
     let probe: string | undefined;
     if (this.probing === null && t >= this.probeAt) {
-      const anyone = this.probeUser === null || t >= this.probeChosenAt + PROBE_ARRIVAL_GRACE_MS;
-      probe = this.probeUser !== null && users.includes(this.probeUser) ? this.probeUser : anyone ? users[0] : undefined;
+      // The user woken to probe, or (nobody woken: see wakeNext) whoever comes first.
+      probe = this.probeUser === null ? users[0] : users.includes(this.probeUser) ? this.probeUser : undefined;
     }
     if (probe !== undefined) {
       clearTimeout(this.timer);
@@ -144,7 +143,6 @@ export class HomeserverBreaker {
     this.parked.delete(next.value);
     this.parked.add(next.value);
     this.probeUser = next.value;
-    this.probeChosenAt = this.now();
     // If it does not come (its shard moved away, nothing pending any more), the next one is asked.
     this.timer = setTimeout(() => this.wakeNext(), PROBE_ARRIVAL_GRACE_MS);
     this.timer.unref?.();
