@@ -1,3 +1,5 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { dbKindOf, type DbKind } from './data-source.js';
 
@@ -29,4 +31,30 @@ export class Database {
     this.queue = run.catch(() => undefined);
     return run;
   }
+
+  /**
+   * SQLite only, for hot paths: runs `work` synchronously on the raw connection in a transaction of
+   * its own (rolled back if it throws), queued with the other transactions. Synchronous means no
+   * other statement can slip in, so there is no TypeORM round trip per statement.
+   */
+  sqliteTransaction<T>(work: (conn: BetterSqlite3.Database) => T): Promise<T> {
+    const conn = sqliteConnection(this.manager);
+    const run = this.queue.then(() => conn.transaction(() => work(conn)).immediate());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * PostgreSQL only, for hot paths: one statement on the pool, outside any transaction (a single
+   * statement is atomic), prepared once per connection under `name`.
+   */
+  async pgQuery<R extends Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<R[]> {
+    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    return (await pool.query<R>({ name, text, values })).rows;
+  }
+}
+
+/** The better-sqlite3 handle behind a SQLite EntityManager (inside a transaction: that transaction's). */
+export function sqliteConnection(em: EntityManager): BetterSqlite3.Database {
+  return (em.connection.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
 }

@@ -32,6 +32,9 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
   private readonly ttlMs: number;
   private readonly channel: string;
   private subscriber?: Redis;
+  private pendingAll = false;
+  private pendingHashes: string[] = [];
+  private publishScheduled = false;
   private static readonly MAX = 100_000;
 
   constructor(
@@ -97,13 +100,32 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
   /** After sessions ended (committed): no replica may answer any of their tokens from memory any more. */
   invalidateAll(): void {
     this.clearLocal();
-    if (this.enabled && this.redis) this.redis.publish(this.channel, '*').catch(() => undefined);
+    this.publish('*');
   }
 
-  /** After these access tokens (SHA-256 hex) were revoked, e.g. by a refresh. */
+  /** After these tokens (SHA-256 hex) were revoked, e.g. by a refresh or a revocation. */
   invalidateTokens(hashes: string[]): void {
     if (hashes.length === 0) return;
     this.dropLocal(hashes);
-    if (this.enabled && this.redis) this.redis.publish(this.channel, hashes.join(',')).catch(() => undefined);
+    this.publish(hashes);
+  }
+
+  /**
+   * Tells the other replicas. What is invalidated in one tick goes out as one message (a sign-out
+   * storm would otherwise be a Redis round trip per sign-out); this replica dropped its own at once.
+   */
+  private publish(what: '*' | string[]): void {
+    if (!this.enabled || !this.redis) return;
+    if (what === '*') this.pendingAll = true;
+    else if (!this.pendingAll) this.pendingHashes.push(...what);
+    if (this.publishScheduled) return;
+    this.publishScheduled = true;
+    setImmediate(() => {
+      const message = this.pendingAll ? '*' : this.pendingHashes.join(',');
+      this.pendingAll = false;
+      this.pendingHashes = [];
+      this.publishScheduled = false;
+      this.redis!.publish(this.channel, message).catch(() => undefined);
+    });
   }
 }

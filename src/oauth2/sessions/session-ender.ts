@@ -1,18 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { In, IsNull, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Outbox } from '../../events/outbox.js';
-import {
-  AccessTokenEntity,
-  AuditLogEntity,
-  CompatSessionEntity,
-  CompatTokenEntity,
-  OAuth2SessionEntity,
-  RefreshTokenEntity,
-  UserEntity,
-} from '../../storage/entities/index.js';
+import { Database, sqliteConnection } from '../../storage/database.service.js';
+import { GroupCommitter } from '../../storage/group-commit.js';
 import { ulid } from '../../storage/ulid.js';
 import type { EndReason } from '../oauth2.contracts.js';
 import { IntrospectionCache } from '../introspect/introspection-cache.js';
+import { endSessionsStatement, type EndedSessions } from './session-end.postgres.js';
+import { endSessionsSqlite, sessionsOfTokens, type TokenHashes } from './session-end.sqlite.js';
 
 /** Sessions to end, by kind: OAuth 2.0 sessions and compatibility (`/login`) sessions. */
 export interface SessionIds {
@@ -20,18 +15,42 @@ export interface SessionIds {
   compat?: string[];
 }
 
+/** A live token to revoke, by kind and SHA-256 hash. */
+export interface TokenToRevoke {
+  kind: 'access' | 'refresh' | 'compat_access' | 'compat_refresh';
+  hash: string;
+}
+
+const BY_IDS = endSessionsStatement('ids');
+const BY_TOKENS = endSessionsStatement('tokens');
+/** Revocations sharing one statement at most, and statements in flight at once (PostgreSQL). */
+const REVOKE_BATCH = 64;
+const REVOKE_IN_FLIGHT = 4;
+
 /**
- * Ends sessions inside the caller's transaction: marks them finished, revokes their tokens, writes
- * one `devices.sync` outbox row per user (the homeserver then drops the devices no live session
- * holds, OAuth or compat) and an audit row per session. After the transaction commits the caller
- * calls `committed()` so introspection stops answering from memory and the relay wakes up.
+ * Ends sessions: marks them finished, revokes their tokens, writes one `devices.sync` outbox row per
+ * user (the homeserver then drops the devices no live session holds, OAuth or compat) and an audit
+ * row per session, all in one transaction. One statement on PostgreSQL, synchronous prepared
+ * statements on SQLite (session-end.postgres.ts, session-end.sqlite.ts).
+ *
+ * `endSessions` runs inside the caller's transaction; the caller calls `committed()` after the
+ * commit so introspection stops answering from memory and the relay wakes up. `revokeTokens` is the
+ * hot path of RFC 7009 revocation: revocations arriving together are group-committed.
  */
 @Injectable()
 export class SessionEnder {
+  private readonly revocations: GroupCommitter<TokenToRevoke, boolean>;
+
   constructor(
+    private readonly db: Database,
     private readonly outbox: Outbox,
     private readonly cache: IntrospectionCache,
-  ) {}
+  ) {
+    this.revocations = new GroupCommitter((tokens) => this.revokeBatch(tokens), {
+      maxBatch: REVOKE_BATCH,
+      maxInFlight: db.kind === 'postgres' ? REVOKE_IN_FLIGHT : 1,
+    });
+  }
 
   /** Ends the given unfinished OAuth sessions; returns how many were ended. */
   end(em: EntityManager, sessionIds: string[], reason: EndReason, actor = 'system', now = Date.now()): Promise<number> {
@@ -40,43 +59,52 @@ export class SessionEnder {
 
   /** Ends the given unfinished sessions of both kinds; returns how many were ended. */
   async endSessions(em: EntityManager, ids: SessionIds, reason: EndReason, actor = 'system', now = Date.now()): Promise<number> {
-    const oauth = ids.oauth?.length ? await em.find(OAuth2SessionEntity, { where: { id: In(ids.oauth), finished_at: IsNull() } }) : [];
-    const compat = ids.compat?.length ? await em.find(CompatSessionEntity, { where: { id: In(ids.compat), finished_at: IsNull() } }) : [];
-    if (oauth.length === 0 && compat.length === 0) return 0;
-
-    if (oauth.length) {
-      const o = oauth.map((s) => s.id);
-      await em.update(OAuth2SessionEntity, { id: In(o), finished_at: IsNull() }, { finished_at: now, finish_reason: reason });
-      await em.update(AccessTokenEntity, { session_id: In(o), revoked_at: IsNull() }, { revoked_at: now });
-      await em.update(RefreshTokenEntity, { session_id: In(o), revoked_at: IsNull() }, { revoked_at: now });
-    }
-    if (compat.length) {
-      const c = compat.map((s) => s.id);
-      await em.update(CompatSessionEntity, { id: In(c), finished_at: IsNull() }, { finished_at: now, finish_reason: reason });
-      await em.update(CompatTokenEntity, { session_id: In(c), revoked_at: IsNull() }, { revoked_at: now });
-    }
-
-    const userIds = [...new Set([...oauth.map((s) => s.user_id), ...compat.map((s) => s.user_id)].filter((u): u is string => u !== null))];
-    const users = userIds.length ? await em.find(UserEntity, { where: { id: In(userIds) }, select: { id: true, localpart: true } }) : [];
-    for (const u of users) await this.outbox.enqueue(em, { kind: 'devices.sync', localpart: u.localpart });
-
-    const audit = [
-      ...oauth.map((s) => ({ action: 'oauth2_session.end', target: s.id, details: { reason, client_id: s.client_id, user_id: s.user_id, device_id: s.device_id } })),
-      ...compat.map((s) => ({ action: 'compat_session.end', target: s.id, details: { reason, user_id: s.user_id, device_id: s.device_id } })),
-    ];
-    await em
-      .createQueryBuilder()
-      .insert()
-      .into(AuditLogEntity)
-      .values(audit.map((a) => ({ id: ulid(now), actor, action: a.action, target: a.target, details: a.details as never, created_at: now })))
-      .updateEntity(false) // no reading the rows back (TypeORM would on SQLite)
-      .execute();
-    return oauth.length + compat.length;
+    const oauth = [...new Set(ids.oauth ?? [])];
+    const compat = [...new Set(ids.compat ?? [])];
+    if (!oauth.length && !compat.length) return 0;
+    if (this.db.kind === 'sqlite') return endSessionsSqlite(sqliteConnection(em), { oauth, compat }, reason, actor, now).ended;
+    const auditIds = [...oauth, ...compat].map(() => ulid(now));
+    const [row] = (await em.query(BY_IDS, [oauth, compat, now, reason, actor, auditIds])) as EndedSessions[];
+    return row!.ended;
   }
 
   /** Call once the transaction that ended sessions has committed. */
   committed(): void {
     this.cache.invalidateAll();
     this.outbox.notify();
+  }
+
+  /**
+   * Ends the session of each live token (revocation): resolves whether that token's session was
+   * ended by this call. Commits by itself; the revoked tokens leave every introspection cache.
+   */
+  revokeToken(token: TokenToRevoke): Promise<boolean> {
+    return this.revocations.submit(token);
+  }
+
+  private async revokeBatch(tokens: TokenToRevoke[]): Promise<boolean[]> {
+    const now = Date.now();
+    const t: TokenHashes = { access: [], refresh: [], compatAccess: [], compatRefresh: [] };
+    for (const { kind, hash } of tokens) t[kind === 'access' ? 'access' : kind === 'refresh' ? 'refresh' : kind === 'compat_access' ? 'compatAccess' : 'compatRefresh'].push(hash);
+    const result =
+      this.db.kind === 'sqlite'
+        ? await this.db.sqliteTransaction((conn) => endSessionsSqlite(conn, sessionsOfTokens(conn, t), 'revoked', 'system', now))
+        : (await this.db.pgQuery<EndedSessions & Record<string, unknown>>('causeway_revoke_tokens', BY_TOKENS, [
+            t.access,
+            t.refresh,
+            t.compatAccess,
+            t.compatRefresh,
+            now,
+            'revoked',
+            'system',
+            tokens.map(() => ulid(now)),
+          ]))[0]!;
+    if (result.ended) {
+      this.cache.invalidateTokens(result.hashes);
+      this.outbox.notify();
+    }
+    // A live token whose session this call ended is among the tokens it revoked.
+    const revoked = new Set(result.hashes);
+    return tokens.map((tok) => revoked.has(tok.hash));
   }
 }
