@@ -47,13 +47,16 @@ export async function seed(database, clientId, groups) {
         });
         const token = generateToken('access');
         tokenRows.push({ id: ulid(now), token_hash: sha256Hex(token), session_id: sessionId, created_at: now, expires_at: null, revoked_at: null, first_used_at: null });
-        list.push({ localpart, token });
+        list.push({ localpart, token, round: s });
       }
       if (sessionRows.length >= CHUNK) await flush();
     }
     await flush();
-    // Sessions of one user are signed out in a row in phase C; interleave users otherwise.
-    out[name] = list;
+    // Round by round (every user's first session, then every user's second, …): revocations that
+    // arrive together share one transaction, and one transaction ending two sessions of a user writes
+    // ONE devices.sync event; far apart, each sign-out is an event of its own, so phase C's backlog
+    // really holds users × sessions events (several per user, which delivery then coalesces).
+    out[name] = list.sort((x, y) => x.round - y.round);
   }
   // Planner statistics, as autovacuum keeps them in a database that grew the usual way (seeded tables
   // would otherwise still look empty to PostgreSQL for a while, and get scanned whole).

@@ -1,10 +1,11 @@
 import { backoffDelay } from './backoff.js';
 
 /**
- * Longest wait between probes: one call every few seconds costs the homeserver nothing and bounds how
- * long deliveries stay parked once it is back (the back-off itself grows to `backoff_max_ms`).
+ * Longest wait between probes: one call a second (per replica) costs a down homeserver nothing and
+ * bounds how long deliveries stay parked once it is back (the back-off itself grows to
+ * `backoff_max_ms`): a blip costs sign-outs a second at most, not half a back-off.
  */
-const PROBE_MAX_INTERVAL_MS = 5000;
+export const PROBE_MAX_INTERVAL_MS = 1000;
 /** How long a user woken to probe may take to arrive before any other waiting user may probe instead. */
 const PROBE_ARRIVAL_GRACE_MS = 1000;
 

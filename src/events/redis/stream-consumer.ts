@@ -289,7 +289,12 @@ export class StreamConsumer {
     const unknown: [string, string, Tracked][] = [];
     for (const [user, outcome] of outcomes) {
       const through = outcome.status === 'error' ? undefined : outcome.settledThrough;
-      for (const [msgId, t] of this.tracked.get(user) ?? []) (through !== undefined && t.rowId <= through ? known : unknown).push([user, msgId, t]);
+      for (const [msgId, t] of this.tracked.get(user) ?? []) {
+        if (through !== undefined && t.rowId <= through) known.push([user, msgId, t]);
+        // A user waiting out a back-off (or parked by the breaker) runs again and settles its rows
+        // then; asking the database now about each of its messages would only find them pending.
+        else if (outcome.status !== 'retry') unknown.push([user, msgId, t]);
+      }
     }
     if (!known.length && !unknown.length) return;
     const settled = unknown.length ? await this.store.settled(unknown.map(([, , t]) => t.rowId)) : new Set<number>();
