@@ -3,7 +3,8 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { TEST_DBS } from '../../support/databases.js';
-import { OutboxEntity, UserEntity } from '../../../src/storage/entities/index.js';
+import { AccessTokenEntity, AuditLogEntity, OAuth2SessionEntity, OutboxEntity, UserEntity } from '../../../src/storage/entities/index.js';
+import { In } from 'typeorm';
 import { AuthorizationRedirectError } from '../../../src/oauth2/authorize/authorization-redirect.error.js';
 import { PageError } from '../../../src/web/page-error.js';
 import { OAuthSeeder, pkce } from './oauth-seeder.js';
@@ -378,6 +379,33 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
       }
       expect((await introspect(s.access)).json.active).toBe(false);
       expect((await token({ grant_type: 'refresh_token', refresh_token: s.refresh, client_id: clientA })).json.error).toBe('invalid_grant');
+    });
+    it('revocations arriving together (one group commit) each end their own session exactly once', async () => {
+      const sessions = await Promise.all(Array.from({ length: 30 }, () => live()));
+      const sessionOf = async (access: string) =>
+        (await seed.db.manager.findOneByOrFail(AccessTokenEntity, { token_hash: createHash('sha256').update(access).digest('hex') })).session_id;
+      const ids = await Promise.all(sessions.map((s) => sessionOf(s.access)));
+      const users = await Promise.all(ids.map(async (id) => (await seed.db.manager.findOneByOrFail(OAuth2SessionEntity, { id })).user_id!));
+      const lastOutbox = Number((await seed.db.manager.query('SELECT COALESCE(MAX(id), 0) AS m FROM outbox'))[0].m);
+      const responses = await Promise.all([
+        ...sessions.map((s) => revoke({ token: s.access, client_id: clientA })),
+        // The refresh tokens of the first five, in the same moment: their sessions still end once.
+        ...sessions.slice(0, 5).map((s) => revoke({ token: s.refresh, token_type_hint: 'refresh_token' })),
+        revoke({ token: 'mat_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_000000' }),
+        revoke({ token: 'garbage' }),
+      ]);
+      for (const r of responses) expect([r.status, r.json]).toEqual([200, {}]);
+      for (const s of sessions) expect((await introspect(s.access)).json.active).toBe(false);
+      const ended = await seed.db.manager.findBy(OAuth2SessionEntity, { id: In(ids) });
+      expect(ended.every((s) => s.finished_at !== null && s.finish_reason === 'revoked')).toBe(true);
+      const audit = await seed.db.manager.findBy(AuditLogEntity, { action: 'oauth2_session.end', target: In(ids) });
+      expect(audit.map((a) => a.target).sort()).toEqual([...ids].sort());
+      expect(audit.every((a) => (a.details as { reason?: string }).reason === 'revoked')).toBe(true);
+      // One devices.sync row per user (each of these users had one session).
+      const localparts = (await seed.db.manager.findBy(UserEntity, { id: In(users) })).map((u) => u.localpart);
+      const rows = await seed.db.manager.findBy(OutboxEntity, { user_key: In(localparts), kind: 'devices.sync' });
+      expect(rows.filter((r) => r.id > lastOutbox).map((r) => r.user_key).sort()).toEqual([...localparts].sort());
+      for (const s of sessions.slice(0, 5)) expect((await token({ grant_type: 'refresh_token', refresh_token: s.refresh, client_id: clientA })).json.error).toBe('invalid_grant');
     });
     it('finds the token whatever the hint says, and revokes without or with a mismatching client_id', async () => {
       const s1 = await live();
