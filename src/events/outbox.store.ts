@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not, type EntityManager } from 'typeorm';
-import { Database } from '../storage/database.service.js';
+import { Database, type HotStatement } from '../storage/database.service.js';
 import { CompatSessionEntity, OAuth2SessionEntity, OutboxEntity, UserEntity } from '../storage/entities/index.js';
 
 /** An outbox row as delivery sees it. */
@@ -22,6 +22,73 @@ const toRow = (e: OutboxEntity): OutboxRow => ({ id: e.id, userKey: e.user_key, 
 
 /** A pending row: not delivered, not dead. */
 const PENDING = { delivered_at: IsNull(), dead_at: IsNull() };
+
+const ROW_COLUMNS = 'id, user_key, kind, payload, created_at, attempts';
+
+/**
+ * The statements delivery runs for every batch, without TypeORM (Database.hot): constant texts,
+ * prepared once. Conditions are written for the index each should use, whatever the planner's
+ * statistics say about a queue table that grows and empties by the minute: the partial pending
+ * index for a user's pending rows; the primary key for updates by id (hence COALESCE, which no
+ * index matches, instead of `delivered_at IS NULL`).
+ */
+const HOT = {
+  pendingRows: {
+    name: 'causeway_outbox_pending_rows',
+    postgres: `SELECT ${ROW_COLUMNS} FROM outbox WHERE user_key = ANY($1::varchar[]) AND delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT $2`,
+    sqlite: `SELECT ${ROW_COLUMNS} FROM outbox WHERE user_key IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT ?`,
+  },
+  activeDevices: {
+    name: 'causeway_outbox_active_devices',
+    postgres: `SELECT u.localpart, s.device_id FROM users u JOIN oauth2_sessions s ON s.user_id = u.id
+      WHERE u.localpart = ANY($1::varchar[]) AND s.finished_at IS NULL AND s.device_id IS NOT NULL
+      UNION ALL SELECT u.localpart, c.device_id FROM users u JOIN compat_sessions c ON c.user_id = u.id
+      WHERE u.localpart = ANY($1::varchar[]) AND c.finished_at IS NULL`,
+    sqlite: `WITH l(lp) AS (SELECT value FROM json_each(?))
+      SELECT u.localpart, s.device_id FROM users u JOIN oauth2_sessions s ON s.user_id = u.id
+      WHERE u.localpart IN (SELECT lp FROM l) AND s.finished_at IS NULL AND s.device_id IS NOT NULL
+      UNION ALL SELECT u.localpart, c.device_id FROM users u JOIN compat_sessions c ON c.user_id = u.id
+      WHERE u.localpart IN (SELECT lp FROM l) AND c.finished_at IS NULL`,
+  },
+  markDelivered: {
+    name: 'causeway_outbox_mark_delivered',
+    postgres: `UPDATE outbox SET delivered_at = $1 WHERE id = ANY($2::int[]) AND COALESCE(delivered_at, 0) = 0`,
+    sqlite: `UPDATE outbox SET delivered_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND COALESCE(delivered_at, 0) = 0`,
+  },
+  settledOf: {
+    name: 'causeway_outbox_open_of',
+    postgres: `SELECT id FROM outbox WHERE id = ANY($1::int[]) AND COALESCE(delivered_at, dead_at, 0) = 0`,
+    sqlite: `SELECT id FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND COALESCE(delivered_at, dead_at, 0) = 0`,
+  },
+  unpublished: {
+    name: 'causeway_outbox_unpublished',
+    postgres: `SELECT ${ROW_COLUMNS} FROM outbox WHERE published_at IS NULL AND COALESCE(delivered_at, dead_at) IS NULL ORDER BY id LIMIT $1`,
+    sqlite: `SELECT ${ROW_COLUMNS} FROM outbox WHERE published_at IS NULL AND COALESCE(delivered_at, dead_at) IS NULL ORDER BY id LIMIT ?`,
+  },
+  markPublished: {
+    name: 'causeway_outbox_mark_published',
+    postgres: `UPDATE outbox SET published_at = $1 WHERE id = ANY($2::int[])`,
+    sqlite: `UPDATE outbox SET published_at = ? WHERE id IN (SELECT value FROM json_each(?))`,
+  },
+} satisfies Record<string, HotStatement>;
+
+interface RawRow extends Record<string, unknown> {
+  id: number;
+  user_key: string;
+  kind: string;
+  payload: string | null;
+  created_at: number | string;
+  attempts: number;
+}
+
+const fromRaw = (r: RawRow): OutboxRow => ({
+  id: Number(r.id),
+  userKey: r.user_key,
+  kind: r.kind,
+  payload: r.payload ? (JSON.parse(r.payload) as Record<string, unknown>) : {},
+  createdAt: Number(r.created_at),
+  attempts: Number(r.attempts),
+});
 
 /**
  * Every query delivery needs on the outbox (and the session state `devices.sync` is computed from).
@@ -82,8 +149,8 @@ export class OutboxStore {
   /** Pending rows of several users, in id order; `truncated` when `limit` cut the list short. */
   async pendingRowsForUsers(userKeys: string[], limit: number): Promise<{ rows: OutboxRow[]; truncated: boolean }> {
     if (!userKeys.length) return { rows: [], truncated: false };
-    const rows = await this.read((em) => em.find(OutboxEntity, { where: { user_key: In(userKeys), ...PENDING }, order: { id: 'ASC' }, take: limit }));
-    return { rows: rows.map(toRow), truncated: rows.length === limit };
+    const rows = await this.db.hot<RawRow>(HOT.pendingRows, [userKeys, limit]);
+    return { rows: rows.map(fromRaw), truncated: rows.length === limit };
   }
 
   /** Resolves once the rows are marked delivered (committed together with other deliveries of the same moment). */
@@ -109,7 +176,7 @@ export class OutboxStore {
     try {
       for (let i = 0; i < ids.length; i += 1000) {
         const chunk = ids.slice(i, i + 1000);
-        await this.writeOne((em) => em.update(OutboxEntity, { id: In(chunk), delivered_at: IsNull() }, { delivered_at: at }));
+        await this.db.hot(HOT.markDelivered, [at, chunk]);
       }
       for (const b of batch) b.done();
     } catch (e) {
@@ -173,32 +240,18 @@ export class OutboxStore {
   /** Which of these rows need no more work (delivered, dead, or already cleaned up). */
   async settled(ids: number[]): Promise<Set<number>> {
     if (!ids.length) return new Set();
-    // By primary key only, judged here: with the pending conditions in the query, PostgreSQL may
-    // prefer the partial pending index and filter every pending row (tens of ms per call in an
-    // outage backlog, when this runs for every waiting user).
-    const rows = await this.read((em) => em.find(OutboxEntity, { where: { id: In(ids) }, select: { id: true, delivered_at: true, dead_at: true } }));
-    const open = new Set(rows.filter((r) => r.delivered_at === null && r.dead_at === null).map((r) => r.id));
+    const open = new Set((await this.db.hot<{ id: number }>(HOT.settledOf, [ids])).map((r) => Number(r.id)));
     return new Set(ids.filter((id) => !open.has(id)));
   }
 
   /** Rows the relay has not published yet, in id order. */
   async unpublished(limit: number): Promise<OutboxRow[]> {
-    // COALESCE, not two IS NULLs: the (published_at, id) index answers this in id order, whereas the
-    // partial pending index's predicate would tempt PostgreSQL to filter every pending row.
-    const rows = await this.read((em) =>
-      em
-        .createQueryBuilder(OutboxEntity, 'o')
-        .where('o.published_at IS NULL AND COALESCE(o.delivered_at, o.dead_at) IS NULL')
-        .orderBy('o.id', 'ASC')
-        .take(limit)
-        .getMany(),
-    );
-    return rows.map(toRow);
+    return (await this.db.hot<RawRow>(HOT.unpublished, [limit])).map(fromRaw);
   }
 
   async markPublished(ids: number[], now: number): Promise<void> {
     if (!ids.length) return;
-    await this.writeOne((em) => em.update(OutboxEntity, { id: In(ids) }, { published_at: now }));
+    await this.db.hot(HOT.markPublished, [now, ids]);
   }
 
   /** Published but undelivered rows (to re-publish after Redis lost them), in id order after `afterId`. */
@@ -258,20 +311,10 @@ export class OutboxStore {
     return (await this.read((em) => em.findOne(UserEntity, { where: { localpart }, select: { id: true } })))?.id;
   }
 
-  /** activeDevices for several users: one query per session kind (OAuth 2.0 and compatibility `/login`). */
+  /** activeDevices for several users: one statement for both session kinds (OAuth 2.0 and compatibility `/login`). */
   async activeDevicesForUsers(localparts: string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>(localparts.map((l) => [l, []]));
-    const rows = await this.read(async (em) => {
-      const query = (entity: typeof OAuth2SessionEntity | typeof CompatSessionEntity) =>
-        em
-          .createQueryBuilder(entity, 's')
-          .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
-          .select('u.localpart', 'localpart')
-          .addSelect('s.device_id', 'device_id')
-          .where('u.localpart IN (:...localparts) AND s.finished_at IS NULL AND s.device_id IS NOT NULL', { localparts })
-          .getRawMany<{ localpart: string; device_id: string }>();
-      return [...(await query(OAuth2SessionEntity)), ...(await query(CompatSessionEntity))];
-    });
+    const rows = await this.db.hot<{ localpart: string; device_id: string }>(HOT.activeDevices, [localparts]);
     for (const r of rows) out.get(r.localpart)?.push(r.device_id);
     for (const [k, v] of out) out.set(k, [...new Set(v)].sort());
     return out;

@@ -39,7 +39,11 @@ export class Database {
    */
   sqliteTransaction<T>(work: (conn: BetterSqlite3.Database) => T): Promise<T> {
     const conn = sqliteConnection(this.manager);
-    const run = this.queue.then(() => conn.transaction(() => work(conn)).immediate());
+    return this.enqueue(() => conn.transaction(() => work(conn)).immediate());
+  }
+
+  private enqueue<T>(work: () => T): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -52,6 +56,49 @@ export class Database {
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
     return (await pool.query<R>({ name, text, values })).rows;
   }
+
+  /**
+   * A hot-path statement written once per dialect, run without TypeORM: on PostgreSQL on the pool
+   * (prepared per connection), on SQLite prepared once and run synchronously, queued behind the
+   * open transaction if any, so it only ever sees (and writes) committed state. List parameters are
+   * JS arrays: `= ANY($n)` on PostgreSQL, JSON for `IN (SELECT value FROM json_each(?))` on SQLite,
+   * so one prepared statement serves every list length.
+   */
+  async hot<R extends Record<string, unknown>>(stmt: HotStatement, values: unknown[]): Promise<R[]> {
+    if (this.kind === 'postgres') return this.pgQuery<R>(stmt.name, stmt.postgres, values);
+    const conn = sqliteConnection(this.manager);
+    const bound = values.map(toSqlite);
+    return this.enqueue(() => {
+      const st = prepared(conn, stmt.sqlite);
+      return st.reader ? (st.all(...bound) as R[]) : (st.run(...bound), []);
+    });
+  }
+}
+
+/** One statement for both dialects (see Database.hot). */
+export interface HotStatement {
+  name: string;
+  postgres: string;
+  sqlite: string;
+}
+
+function toSqlite(v: unknown): unknown {
+  if (Array.isArray(v)) return JSON.stringify(v);
+  // Bound as INTEGER (a JS number would be bound as REAL).
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
+}
+
+const statementCache = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+/** A prepared statement of this connection, prepared on first use. */
+export function prepared(conn: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement<unknown[], Record<string, unknown>> {
+  let cache = statementCache.get(conn);
+  if (!cache) statementCache.set(conn, (cache = new Map()));
+  let st = cache.get(sql);
+  if (!st) cache.set(sql, (st = conn.prepare(sql)));
+  return st as BetterSqlite3.Statement<unknown[], Record<string, unknown>>;
 }
 
 /** The better-sqlite3 handle behind a SQLite EntityManager (inside a transaction: that transaction's). */

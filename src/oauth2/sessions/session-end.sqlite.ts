@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { prepared } from '../../storage/database.service.js';
 import { ulid } from '../../storage/ulid.js';
 import type { EndedSessions } from './session-end.postgres.js';
 
@@ -28,15 +29,9 @@ const SQL = {
 } as const;
 
 type Statements = Record<keyof typeof SQL, Statement>;
-const prepared = new WeakMap<BetterSqlite3.Database, Statements>();
 
 function statements(conn: BetterSqlite3.Database): Statements {
-  let s = prepared.get(conn);
-  if (!s) {
-    s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, conn.prepare(sql)])) as Statements;
-    prepared.set(conn, s);
-  }
-  return s;
+  return Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, prepared(conn, sql)])) as Statements;
 }
 
 /** Live token hashes by kind, as the PostgreSQL `tokens` source takes them. */

@@ -19,7 +19,9 @@ export class OutboxEntity {
   @Column({ type: 'simple-json' }) payload!: Record<string, unknown>;
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() published_at!: number | null;
-  @Index() @NullableTimestampColumn() delivered_at!: number | null;
+  // No index of its own: one on delivered_at tempted PostgreSQL, with a queue table's ever-stale
+  // statistics, to scan every pending row for a user's rows or an update by id (OutboxStore HOT).
+  @NullableTimestampColumn() delivered_at!: number | null;
   /** Failed delivery attempts so far (across consumers and restarts). */
   @Column({ type: 'integer', default: 0 }) attempts!: number;
   /** Set when delivery gave up after `events.max_attempts` (or a permanent error): a dead letter. */
