@@ -5,6 +5,9 @@
 //
 // Per mode (redis-postgres: Redis Streams bus + PostgreSQL, the production shape; embedded-sqlite:
 // in-process bus + SQLite, the embedded default), against a forked fake homeserver:
+//   baseline: floor-server.js, the same closed loop against a bare server doing per request only
+//      what no sign-out can skip (one UPDATE, one homeserver call), in the same run (the machine is
+//      shared and its speed varies by the hour).
 //   A. sustained: 64 concurrent clients revoke tokens for BENCH_MAX_S seconds; sign-outs/s accepted
 //      and delivered (each sign-out is a different user: one homeserver call each).
 //   B. latency: BENCH_RATE sign-outs/s (open loop) for BENCH_RATE_S seconds; p50/p99 from sending the
@@ -18,7 +21,8 @@ import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { cpuSeconds, freePort } from '../lib.js';
@@ -159,33 +163,85 @@ async function waitDelivered(db, timeoutMs) {
 
 // ---- phases ------------------------------------------------------------------------------------
 
-async function sustained(ctx, sessions) {
-  const revoke = revoker(ctx.cw.url, ctx.clientId);
+/** 64 clients revoking back to back for MAX_S seconds: how many were accepted, and the server's CPU. */
+async function closedLoop(revoke, tokens, pid) {
   let next = 0;
   let accepted = 0;
   const start = now();
   const end = start + MAX_S * 1000;
-  const cpu0 = cpuSeconds(ctx.cw.child.pid);
+  const cpu0 = cpuSeconds(pid);
   await Promise.all(
     Array.from({ length: 64 }, async () => {
-      while (now() < end && next < sessions.length) {
-        await revoke(sessions[next++].token);
+      while (now() < end && next < tokens.length) {
+        await revoke(tokens[next++]);
         accepted++;
       }
     }),
   );
-  const acceptedS = (now() - start) / 1000;
+  return { start, accepted, seconds: (now() - start) / 1000, cpu0, cpu: cpuSeconds(pid) - cpu0 };
+}
+
+async function sustained(ctx, sessions) {
+  const loop = await closedLoop(revoker(ctx.cw.url, ctx.clientId), sessions.map((s) => s.token), ctx.cw.child.pid);
   const allIn = await waitDelivered(ctx.db, 120_000);
   const { arrivals } = await ctx.hs.arrivals();
-  const last = arrivals.reduce((m, [, at]) => Math.max(m, at), start);
+  const last = arrivals.reduce((m, [, at]) => Math.max(m, at), loop.start);
   return {
-    accepted,
-    acceptedPerS: accepted / acceptedS,
-    deliveredPerS: arrivals.length / ((last - start) / 1000),
+    accepted: loop.accepted,
+    acceptedPerS: loop.accepted / loop.seconds,
+    deliveredPerS: arrivals.length / ((last - loop.start) / 1000),
     delivered: arrivals.length,
     allIn,
-    cpu: cpuSeconds(ctx.cw.child.pid) - cpu0,
+    // Until every sign-out reached the homeserver: the delivery's CPU counts too.
+    cpu: cpuSeconds(ctx.cw.child.pid) - loop.cpu0,
   };
+}
+
+/**
+ * The baseline, in the same run: floor-server.js does per request only what no sign-out can skip
+ * (one durable write, one homeserver call), driven by the same closed loop as phase A.
+ */
+async function floor(mode, hs) {
+  const tokens = Array.from({ length: 40_000 }, () => randomBytes(24).toString('hex'));
+  const hashes = tokens.map((t) => createHash('sha256').update(t).digest('hex'));
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
+  let args;
+  let cleanup;
+  if (mode === 'redis-postgres') {
+    const schema = `bench_floor_${randomBytes(4).toString('hex')}`;
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".floor_tokens (token_hash varchar(64) PRIMARY KEY, revoked_at bigint)`);
+    for (let i = 0; i < hashes.length; i += 5000) await c.query(`INSERT INTO "${schema}".floor_tokens (token_hash) SELECT unnest($1::varchar[])`, [hashes.slice(i, i + 5000)]);
+    await c.query(`ANALYZE "${schema}".floor_tokens`);
+    args = ['postgres', PG_URL, schema];
+    cleanup = async () => {
+      await c.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await c.end();
+    };
+  } else {
+    const file = join(dir, 'floor.db');
+    const db = new (createRequire(import.meta.url)('better-sqlite3'))(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE floor_tokens (token_hash varchar(64) PRIMARY KEY, revoked_at bigint)');
+    const ins = db.prepare('INSERT INTO floor_tokens (token_hash) VALUES (?)');
+    db.transaction(() => hashes.forEach((h) => ins.run(h)))();
+    db.close();
+    args = ['sqlite', file];
+    cleanup = async () => undefined;
+  }
+  const child = fork(join(HERE, 'floor-server.js'), [String(port), hs.url, SECRET, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise((resolve) => child.once('message', resolve));
+  try {
+    const loop = await closedLoop(revoker(`http://127.0.0.1:${port}`, 'floor'), tokens, child.pid);
+    return { perS: loop.accepted / loop.seconds, cpu: loop.cpu, n: loop.accepted };
+  } finally {
+    await stop(child);
+    await hs.arrivals(); // not Causeway's
+    await cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function latency(ctx, sessions) {
@@ -265,8 +321,10 @@ for (const mode of MODES) {
       c: { users: DRAIN_USERS, sessions: DRAIN_SESSIONS },
     });
     const ctx = { hs, cw, db: db.handle, clientId };
-    let a, b, c;
+    let base, a, b, c;
     if (PHASES.includes('A')) {
+      process.stderr.write(`[${mode}] baseline: the floor server for ${MAX_S} s…\n`);
+      base = await floor(mode, hs);
       process.stderr.write(`[${mode}] A: sustained sign-outs for ${MAX_S} s…\n`);
       a = await sustained(ctx, db.groups.a);
     }
@@ -278,7 +336,7 @@ for (const mode of MODES) {
       process.stderr.write(`[${mode}] C: ${DRAIN_USERS * DRAIN_SESSIONS} sign-outs during a ${OUTAGE_S} s outage, then the drain…\n`);
       c = await drain(ctx, db.groups.c);
     }
-    out.push({ mode, a, b, c });
+    out.push({ mode, base, a, b, c });
     await db.close();
   } finally {
     await stop(cw.child);
@@ -293,14 +351,16 @@ for (const mode of MODES) {
 }
 
 console.log('\nSign-out benchmark (one machine: Causeway, its database, Redis, the fake homeserver and the load generator share the CPUs)\n');
-for (const { mode, a, b, c } of out) {
+for (const { mode, base, a, b, c } of out) {
   console.log(`== ${mode}`);
-  if (a) console.log(`A. sustained (64 concurrent revokers, ${MAX_S} s): ${fmt(a.acceptedPerS)} sign-outs/s accepted, ${fmt(a.deliveredPerS)} /s delivered to the homeserver (${a.delivered} of ${a.accepted}${a.allIn ? '' : ', NOT all delivered'}); Causeway CPU ${fmt(a.cpu, 1)} s`);
+  const ms = (cpu, n) => fmt((cpu * 1000) / n, 2);
+  if (base) console.log(`baseline (floor-server.js: one UPDATE + one homeserver call per request, nothing else): ${fmt(base.perS)} /s, ${ms(base.cpu, base.n)} ms CPU each`);
+  if (a) console.log(`A. sustained (64 concurrent revokers, ${MAX_S} s): ${fmt(a.acceptedPerS)} sign-outs/s accepted, ${fmt(a.deliveredPerS)} /s delivered to the homeserver (${a.delivered} of ${a.accepted}${a.allIn ? '' : ', NOT all delivered'}); Causeway CPU ${fmt(a.cpu, 1)} s = ${ms(a.cpu, a.accepted)} ms per sign-out, revocation to delivery${base ? ` (${fmt(a.acceptedPerS / base.perS, 2)}× the baseline's rate, ${fmt(a.cpu / a.accepted / (base.cpu / base.n), 2)}× its CPU)` : ''}`);
   if (b) console.log(
-    `B. at ${RATE}/s for ${RATE_S} s (achieved ${fmt(b.achievedRate)}/s, ${b.total} sign-outs): revoke → homeserver call p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, max ${fmt(b.max, 1)} ms (${b.n} measured); revoke response p50 ${fmt(b.revokeP50, 1)} ms, p99 ${fmt(b.revokeP99, 1)} ms; errors ${b.errors}; Causeway CPU ${fmt(b.cpu, 1)} s`,
+    `B. at ${RATE}/s for ${RATE_S} s (achieved ${fmt(b.achievedRate)}/s, ${b.total} sign-outs): revoke → homeserver call p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, max ${fmt(b.max, 1)} ms (${b.n} measured); revoke response p50 ${fmt(b.revokeP50, 1)} ms, p99 ${fmt(b.revokeP99, 1)} ms; errors ${b.errors}; Causeway CPU ${fmt(b.cpu, 1)} s = ${ms(b.cpu, b.total)} ms per sign-out`,
   );
   if (c) console.log(
-    `C. outage ${fmt(c.outageS, 1)} s (${c.signOuts} sign-outs took ${fmt(c.signOutS, 1)} s), backlog ${c.backlog} events of ${DRAIN_USERS} users: drained in ${fmt(c.drainS, 2)} s = ${fmt(c.eventsPerS)} events/s (${c.calls} sync_devices calls, ${fmt(c.callsPerS)} calls/s; first call ${fmt(c.firstCallAfterS, 2)} s after recovery)${c.allIn ? '' : ' NOT all delivered'}; Causeway CPU during drain ${fmt(c.cpu, 1)} s`,
+    `C. outage ${fmt(c.outageS, 1)} s (${c.signOuts} sign-outs took ${fmt(c.signOutS, 1)} s), backlog ${c.backlog} events of ${DRAIN_USERS} users: drained in ${fmt(c.drainS, 2)} s = ${fmt(c.eventsPerS)} events/s (${c.calls} sync_devices calls, ${fmt(c.callsPerS)} calls/s; first call ${fmt(c.firstCallAfterS, 2)} s after recovery)${c.allIn ? '' : ' NOT all delivered'}; Causeway CPU during drain ${fmt(c.cpu, 1)} s = ${fmt((c.cpu * 1e6) / c.backlog, 0)} µs per event`,
   );
 }
 process.exit(0);
