@@ -19,6 +19,8 @@ export abstract class Outbox {
  * SQLite runs one transaction at a time, so that holds. On PostgreSQL two concurrent transactions
  * could take ids 5 and 6 and commit 6 first; a transaction-scoped advisory lock on the user key makes
  * the second writer of the same user wait for the first to commit before it takes its id.
+ * (SessionEnder, the hot path of every sign-out, writes its `devices.sync` rows inside its own
+ * single statement and takes the same lock there: src/oauth2/sessions/session-end.postgres.ts.)
  */
 export class DbOutbox extends Outbox {
   private listeners: (() => void)[] = [];
