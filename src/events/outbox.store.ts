@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import { Database, type HotStatement } from '../storage/database.service.js';
-import { CompatSessionEntity, OAuth2SessionEntity, OutboxEntity, UserEntity } from '../storage/entities/index.js';
+import { OutboxEntity, UserEntity } from '../storage/entities/index.js';
 
 /** An outbox row as delivery sees it. */
 export interface OutboxRow {

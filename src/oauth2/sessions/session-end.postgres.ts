@@ -40,8 +40,8 @@ const SOURCES: Record<SessionSource, { params: number; sql: string }> = {
  * The statement for a source. Parameters after the source's own: now (ms), reason, actor, and one
  * pre-generated audit id per session that can end (ULIDs are made in JS).
  *
- * Returns one row: `ended` (sessions ended), `hashes` (every token hash revoked, for the
- * introspection caches), `users` (localparts that got a `devices.sync` row).
+ * Returns one row: `ended` (sessions ended) and `hashes` (every token hash revoked, for the
+ * introspection caches).
  */
 export function endSessionsStatement(source: SessionSource): string {
   const { params, sql } = SOURCES[source];
@@ -80,8 +80,7 @@ export function endSessionsStatement(source: SessionSource): string {
     SELECT
       (SELECT count(*) FROM ended)::int AS ended,
       ARRAY(SELECT token_hash FROM at UNION ALL SELECT token_hash FROM rt
-            UNION ALL SELECT access_token_hash FROM ct UNION ALL SELECT refresh_token_hash FROM ct WHERE refresh_token_hash IS NOT NULL) AS hashes,
-      ARRAY(SELECT localpart FROM lk) AS users`;
+            UNION ALL SELECT access_token_hash FROM ct UNION ALL SELECT refresh_token_hash FROM ct WHERE refresh_token_hash IS NOT NULL) AS hashes`;
 }
 
 export interface EndedSessions {
@@ -89,6 +88,4 @@ export interface EndedSessions {
   ended: number;
   /** Hashes of every token revoked (access, refresh, compat). */
   hashes: string[];
-  /** Users that got a `devices.sync` outbox row. */
-  users: string[];
 }

@@ -42,7 +42,7 @@ export interface TokenHashes {
   compatRefresh: string[];
 }
 
-/** The unfinished-or-not sessions the live tokens belong to (ending skips finished ones). */
+/** The sessions the live tokens belong to (ending them skips those already finished). */
 export function sessionsOfTokens(conn: BetterSqlite3.Database, t: TokenHashes): { oauth: string[]; compat: string[] } {
   const s = statements(conn);
   const ids = (st: Statement, hashes: string[]) => hashes.map((h) => st.get(h)?.id as string | undefined).filter((id): id is string => !!id);
@@ -88,7 +88,9 @@ export function endSessionsSqlite(
     userIds.add(row.user_id);
     audit('compat_session.end', id, { reason, user_id: row.user_id, device_id: row.device_id });
   }
-  const users = [...userIds].map((u) => s.localpart.get(u)?.localpart as string | undefined).filter((l): l is string => !!l);
-  for (const localpart of users) s.outbox.run(localpart, at);
-  return { ended, hashes, users };
+  for (const userId of userIds) {
+    const localpart = s.localpart.get(userId)?.localpart as string | undefined;
+    if (localpart) s.outbox.run(localpart, at);
+  }
+  return { ended, hashes };
 }

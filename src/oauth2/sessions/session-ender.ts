@@ -21,6 +21,10 @@ export interface TokenToRevoke {
   hash: string;
 }
 
+const HASH_LIST = { access: 'access', refresh: 'refresh', compat_access: 'compatAccess', compat_refresh: 'compatRefresh' } as const satisfies Record<
+  TokenToRevoke['kind'],
+  keyof TokenHashes
+>;
 const BY_IDS = endSessionsStatement('ids');
 const BY_TOKENS = endSessionsStatement('tokens');
 /** Revocations sharing one statement at most, and statements in flight at once (PostgreSQL). */
@@ -85,7 +89,7 @@ export class SessionEnder {
   private async revokeBatch(tokens: TokenToRevoke[]): Promise<boolean[]> {
     const now = Date.now();
     const t: TokenHashes = { access: [], refresh: [], compatAccess: [], compatRefresh: [] };
-    for (const { kind, hash } of tokens) t[kind === 'access' ? 'access' : kind === 'refresh' ? 'refresh' : kind === 'compat_access' ? 'compatAccess' : 'compatRefresh'].push(hash);
+    for (const { kind, hash } of tokens) t[HASH_LIST[kind]].push(hash);
     const result =
       this.db.kind === 'sqlite'
         ? await this.db.sqliteTransaction((conn) => endSessionsSqlite(conn, sessionsOfTokens(conn, t), 'revoked', 'system', now))
