@@ -41,6 +41,8 @@ export class DeliveryScheduler {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
+  /** Counts resumeAll calls: a run that started before the latest one reports a stale back-off. */
+  private resumes = 0;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? Date.now;
@@ -99,6 +101,7 @@ export class DeliveryScheduler {
 
   private async runBatch(batch: string[]): Promise<void> {
     const outcomes = new Map<string, RunOutcome>();
+    const resumesAtStart = this.resumes;
     try {
       const result = await this.opts.run(batch);
       for (const u of batch) outcomes.set(u, result.get(u) ?? { status: 'done' });
@@ -107,7 +110,10 @@ export class DeliveryScheduler {
     }
     this.active--;
     this.running -= batch.length;
-    for (const [user, outcome] of outcomes) this.after(user, outcome);
+    // The homeserver recovered while this batch ran: a retry it asks for (users the breaker parked
+    // before the recovery) is stale, and resumeAll skipped them because they were running.
+    const resumed = this.resumes !== resumesAtStart;
+    for (const [user, outcome] of outcomes) this.after(user, resumed && outcome.status === 'retry' ? { status: 'more' } : outcome);
     try {
       await this.opts.settled?.(outcomes);
     } catch {
@@ -141,6 +147,7 @@ export class DeliveryScheduler {
 
   /** Ends every back-off now (the homeserver recovered): waiting users are retried at once. */
   resumeAll(): void {
+    this.resumes++;
     for (const [user, s] of this.users) {
       if (!s.running && s.timer) this.endBackoff(user);
     }

@@ -80,6 +80,27 @@ describe('DeliveryScheduler', () => {
     await s.stop();
   });
 
+  it('a run still in flight when resumeAll comes does not wait out the back-off it reports afterwards', async () => {
+    // The race seen in the drain benchmark: users parked by the breaker were being run (they will
+    // answer "retry in backoff_max_ms") when the probe succeeded and resumeAll fired; their stale
+    // retry must not hold them for a minute.
+    const c = controllable();
+    const s = new DeliveryScheduler({ batchSize: 10, concurrency: 2, run: c.run });
+    s.offer('parked');
+    s.offer('probe');
+    s.resumeAll(); // the probe's success, while 'parked' is still being run
+    c.calls[0]!.finish({ parked: { status: 'retry', retryAt: Date.now() + 60_000 } });
+    c.calls[1]!.finish();
+    await tick();
+    expect(s.backingOff()).toBe(0);
+    expect(c.calls.map((x) => x.users)).toEqual([['parked'], ['probe'], ['parked']]);
+    // A retry reported by a run that started after the recovery is honoured as usual.
+    c.calls[2]!.finish({ parked: { status: 'retry', retryAt: Date.now() + 60_000 } });
+    await tick();
+    expect(s.backingOff()).toBe(1);
+    await s.stop();
+  });
+
   it('a batch that throws backs its users off instead of losing them', async () => {
     let n = 0;
     const s = new DeliveryScheduler({
