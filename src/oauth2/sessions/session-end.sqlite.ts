@@ -52,7 +52,7 @@ export function sessionsOfTokens(conn: BetterSqlite3.Database, t: TokenHashes): 
   };
 }
 
-/** Ends the given sessions (those not finished yet); call inside a transaction. */
+/** Ends the given sessions (distinct ids; those already finished are skipped); call inside a transaction. */
 export function endSessionsSqlite(
   conn: BetterSqlite3.Database,
   ids: { oauth?: string[]; compat?: string[] },
@@ -68,7 +68,7 @@ export function endSessionsSqlite(
   const audit = (action: string, target: string, details: Record<string, unknown>) =>
     s.audit.run(ulid(now), actor, action, target, JSON.stringify(details), at);
 
-  for (const id of new Set(ids.oauth ?? [])) {
+  for (const id of ids.oauth ?? []) {
     const row = s.endOAuth.get(at, reason, id) as { user_id: string | null; client_id: string; device_id: string | null } | undefined;
     if (!row) continue;
     ended++;
@@ -77,7 +77,7 @@ export function endSessionsSqlite(
     if (row.user_id) userIds.add(row.user_id);
     audit('oauth2_session.end', id, { reason, client_id: row.client_id, user_id: row.user_id, device_id: row.device_id });
   }
-  for (const id of new Set(ids.compat ?? [])) {
+  for (const id of ids.compat ?? []) {
     const row = s.endCompat.get(at, reason, id) as { user_id: string; device_id: string } | undefined;
     if (!row) continue;
     ended++;

@@ -38,7 +38,7 @@ const REVOKE_IN_FLIGHT = 4;
  * statements on SQLite (session-end.postgres.ts, session-end.sqlite.ts).
  *
  * `endSessions` runs inside the caller's transaction; the caller calls `committed()` after the
- * commit so introspection stops answering from memory and the relay wakes up. `revokeTokens` is the
+ * commit so introspection stops answering from memory and the relay wakes up. `revokeToken` is the
  * hot path of RFC 7009 revocation: revocations arriving together are group-committed.
  */
 @Injectable()
