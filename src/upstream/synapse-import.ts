@@ -96,7 +96,7 @@ export async function importExternalIds(db: Database, config: GatewayConfig, tex
         let user = await em.findOneBy(UserEntity, { localpart: r.localpart });
         if (!user) {
           const now = Date.now();
-          user = { id: ulid(now), localpart: r.localpart, created_at: now, locked_at: null, deactivated_at: null, can_request_admin: false, display_name: null, email: null };
+          user = { id: ulid(now), localpart: r.localpart, created_at: now, locked_at: null, deactivated_at: null, can_request_admin: false, idp_admin: false, display_name: null, email: null };
           if (!opts.dryRun) await em.insert(UserEntity, user);
           report.usersCreated++;
         }
