@@ -14,6 +14,7 @@ import { OutboxEntity } from './outbox.entity.js';
 import { AuditLogEntity } from './audit-log.entity.js';
 import { CompatSessionEntity } from './compat-session.entity.js';
 import { CompatTokenEntity } from './compat-token.entity.js';
+import { SynapseImportUserEntity } from './synapse-import-user.entity.js';
 
 export {
   UserEntity,
@@ -32,6 +33,7 @@ export {
   AuditLogEntity,
   CompatSessionEntity,
   CompatTokenEntity,
+  SynapseImportUserEntity,
 };
 
 export const ALL_ENTITIES = [
@@ -51,4 +53,5 @@ export const ALL_ENTITIES = [
   AuditLogEntity,
   CompatSessionEntity,
   CompatTokenEntity,
+  SynapseImportUserEntity,
 ];

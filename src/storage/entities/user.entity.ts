@@ -12,4 +12,11 @@ export class UserEntity {
   @Column({ type: 'boolean', default: false }) can_request_admin!: boolean;
   @Column({ type: 'varchar', length: 256, nullable: true, default: null }) display_name!: string | null;
   @Column({ type: 'varchar', length: 320, nullable: true, default: null }) email!: string | null;
+  /**
+   * When `causeway import synapse` imported this account: its homeserver account existed before
+   * Causeway, so the homeserver may hold devices Causeway never saw. Sign-outs of such an account
+   * delete exactly the devices whose sessions ended and never send a full `sync_devices`, which
+   * would sweep those devices (docs/operator/synapse-migration.md, "Devices").
+   */
+  @NullableTimestampColumn() imported_at?: number | null;
 }
