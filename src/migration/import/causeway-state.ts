@@ -74,6 +74,14 @@ export interface NewLinkRow {
   createdAt: number;
 }
 
+export interface NewEmailRow {
+  id: string;
+  userId: string;
+  /** Lower-cased, as user_emails stores them. */
+  email: string;
+  createdAt: number;
+}
+
 export interface NewSessionRow {
   id: string;
   userId: string;
@@ -105,6 +113,7 @@ export interface PageWrites {
   newUsers: NewUserRow[];
   userUpdates: UserUpdate[];
   newLinks: NewLinkRow[];
+  newEmails: NewEmailRow[];
   newSessions: NewSessionRow[];
   sessionUpdates: { id: string; humanName: string | null; synapseAdmin: boolean }[];
   endSessions: { id: string; reason: string }[];
@@ -115,7 +124,7 @@ export interface PageWrites {
 }
 
 export function emptyWrites(): PageWrites {
-  return { newUsers: [], userUpdates: [], newLinks: [], newSessions: [], sessionUpdates: [], endSessions: [], newTokens: [], revokeTokens: [], consumeRefresh: [], digests: [] };
+  return { newUsers: [], userUpdates: [], newLinks: [], newEmails: [], newSessions: [], sessionUpdates: [], endSessions: [], newTokens: [], revokeTokens: [], consumeRefresh: [], digests: [] };
 }
 
 export function writeCount(w: PageWrites): number {
@@ -123,6 +132,7 @@ export function writeCount(w: PageWrites): number {
     w.newUsers.length +
     w.userUpdates.length +
     w.newLinks.length +
+    w.newEmails.length +
     w.newSessions.length +
     w.sessionUpdates.length +
     w.endSessions.length +

@@ -20,6 +20,8 @@ export abstract class CausewayTarget {
   /** Sessions of both kinds (device sessions only) and the import's own live tokens of these users. */
   abstract sessions(userIds: string[]): Promise<{ sessions: CausewaySession[]; tokens: CausewayImportedToken[] }>;
   /** Existing links among these (provider, subject) pairs: `provider\0subject` → user id. */
+  /** The addresses in user_emails of these users. */
+  abstract emails(userIds: string[]): Promise<Map<string, string[]>>;
   abstract links(pairs: { providerId: string; subject: string }[]): Promise<Map<string, string>>;
   abstract apply(w: PageWrites): Promise<void>;
   abstract beginDryRun(): Promise<void>;
@@ -77,6 +79,17 @@ function toToken(r: Row): CausewayImportedToken {
   };
 }
 
+function groupEmails(rows: Row[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const id = String(r.user_id);
+    let list = out.get(id);
+    if (!list) out.set(id, (list = []));
+    list.push(String(r.email));
+  }
+  return out;
+}
+
 const USER_COLUMNS = 'id, localpart, locked_at, deactivated_at, can_request_admin, display_name, email, imported_at';
 const SESSION_SQL = (list: string) => `SELECT id, user_id, 'compat' AS kind, device_id, imported_at, finished_at, finish_reason, human_name, synapse_admin
   FROM compat_sessions WHERE user_id ${list}
@@ -114,6 +127,11 @@ class PostgresTarget extends CausewayTarget {
       sessions: (await this.q(SESSION_SQL(list), [userIds])).map(toSession),
       tokens: (await this.q(TOKEN_SQL(list), [userIds])).map(toToken),
     };
+  }
+
+  async emails(userIds: string[]) {
+    if (!userIds.length) return new Map<string, string[]>();
+    return groupEmails(await this.q('SELECT user_id, email FROM user_emails WHERE user_id = ANY($1::varchar[])', [userIds]));
   }
 
   async links(pairs: { providerId: string; subject: string }[]) {
@@ -165,6 +183,14 @@ class PostgresTarget extends CausewayTarget {
         `INSERT INTO upstream_links (id, provider_id, subject, user_id, created_at)
          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::bigint[]) ON CONFLICT DO NOTHING`,
         [col(l, (r) => r.id), col(l, (r) => r.providerId), col(l, (r) => r.subject), col(l, (r) => r.userId), col(l, (r) => r.createdAt)],
+      );
+    }
+    if (w.newEmails.length) {
+      const e = w.newEmails;
+      await this.q(
+        `INSERT INTO user_emails (id, user_id, email, created_at)
+         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bigint[]) ON CONFLICT DO NOTHING`,
+        [col(e, (r) => r.id), col(e, (r) => r.userId), col(e, (r) => r.email), col(e, (r) => r.createdAt)],
       );
     }
     if (w.newSessions.length) {
@@ -275,6 +301,11 @@ class SqliteTarget extends CausewayTarget {
     };
   }
 
+  async emails(userIds: string[]) {
+    if (!userIds.length) return new Map<string, string[]>();
+    return groupEmails(this.all('SELECT user_id, email FROM user_emails WHERE user_id IN (SELECT value FROM json_each(?))', JSON.stringify(userIds)));
+  }
+
   async links(pairs: { providerId: string; subject: string }[]) {
     if (!pairs.length) return new Map<string, string>();
     const rows = this.all(
@@ -308,6 +339,7 @@ class SqliteTarget extends CausewayTarget {
     for (const l of w.newLinks) {
       this.run('INSERT OR IGNORE INTO upstream_links (id, provider_id, subject, user_id, created_at) VALUES (?, ?, ?, ?, ?)', l.id, l.providerId, l.subject, l.userId, l.createdAt);
     }
+    for (const e of w.newEmails) this.run('INSERT OR IGNORE INTO user_emails (id, user_id, email, created_at) VALUES (?, ?, ?, ?)', e.id, e.userId, e.email, e.createdAt);
     for (const s of w.newSessions) {
       this.run(
         'INSERT INTO compat_sessions (id, user_id, device_id, human_name, created_at, imported_at, synapse_admin) VALUES (?, ?, ?, ?, ?, ?, ?)',

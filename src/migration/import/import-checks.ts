@@ -94,7 +94,6 @@ export function dataFindings(c: ImportCounts): Findings {
   if (t.orphan) f.warnings.push(`${t.orphan} access token(s) whose device no longer exists are left out`);
   if (t.unrecognised) f.warnings.push(`${t.unrecognised} token(s) in a format Synapse did not issue (neither syt_/syr_ nor a macaroon) are left out`);
   if (c.emails.otherMedia) f.warnings.push(`${c.emails.otherMedia} threepid(s) that are not emails (phone numbers) are left out`);
-  if (c.emails.severalEmails) f.warnings.push(`${c.emails.severalEmails} user(s) have several emails: Causeway keeps one per account (the earliest added)`);
   return f;
 }
 

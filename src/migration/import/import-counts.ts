@@ -29,6 +29,7 @@ export interface ImportCounts {
     /** auth_provider values no Causeway provider claims through synapse_idp_id, with their row counts. */
     unmapped: Record<string, number>;
   };
+  /** Addresses added to user_emails; users with more than one; threepids that are not emails (left out). */
   emails: { imported: number; severalEmails: number; otherMedia: number };
   devices: {
     read: number;

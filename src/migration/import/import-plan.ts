@@ -38,6 +38,8 @@ export interface PlanContext {
 /** Causeway's state of one user the page may change. */
 export interface ExistingUserState {
   user: CausewayUser;
+  /** The addresses in user_emails (lower-cased). */
+  emails: string[];
   sessions: CausewaySession[];
   /** Tokens the import made, of this user's imported sessions. */
   tokens: CausewayImportedToken[];
@@ -134,12 +136,12 @@ export function planUser(
     sample(counts.users.passwordOnlySample, localpart);
   }
 
-  // Causeway keeps one email per account: Synapse's earliest-added validated email.
-  const emails = d.threepids.filter((t) => t.medium === 'email').sort((a, b) => a.addedAt - b.addedAt);
-  counts.emails.otherMedia += d.threepids.length - emails.length;
+  // Every validated email (user_threepids holds only validated ones) becomes one of the account's
+  // emails; the earliest added is also the account's main address (users.email).
+  const emails = d.threepids.filter((t) => t.medium === 'email' && t.address.length <= MAX_EMAIL).sort((a, b) => a.addedAt - b.addedAt);
+  counts.emails.otherMedia += d.threepids.filter((t) => t.medium !== 'email').length;
   if (emails.length > 1) counts.emails.severalEmails++;
-  const email = emails[0] && emails[0].address.length <= MAX_EMAIL ? emails[0].address : null;
-  if (email) counts.emails.imported++;
+  const email = emails[0]?.address ?? null;
   const displayName = su.displayname === null ? null : su.displayname.slice(0, MAX_DISPLAY_NAME);
 
   // The account.
@@ -183,6 +185,15 @@ export function planUser(
       writes.userUpdates.push(next);
       counts.users.updated++;
     } else counts.users.unchanged++;
+  }
+
+  const haveEmails = new Set(existing?.emails ?? []);
+  for (const e of emails) {
+    const address = e.address.toLowerCase();
+    if (haveEmails.has(address)) continue;
+    haveEmails.add(address);
+    writes.newEmails.push({ id: ctx.newId(e.addedAt), userId, email: address, createdAt: e.addedAt });
+    counts.emails.imported++;
   }
 
   // Upstream links (user_external_ids) through each provider's synapse_idp_id.

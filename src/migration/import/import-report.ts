@@ -41,7 +41,6 @@ export function formatSummary(c: ImportCounts, mode: ImportMode, elapsedMs: numb
   for (const [p, count] of Object.entries(c.links.unmapped)) leftOut.push(`external ids of auth_provider "${p}": ${n(count)} (no provider has synapse_idp_id: ${p})`);
   if (c.links.conflicts) leftOut.push(`external ids already linked to another account: ${n(c.links.conflicts)} (${c.links.conflictSample.join('; ')})`);
   if (c.emails.otherMedia) leftOut.push(`threepids that are not emails: ${n(c.emails.otherMedia)}`);
-  if (c.emails.severalEmails) leftOut.push(`users with several emails (the earliest added is kept): ${n(c.emails.severalEmails)}`);
   const devices = describe({ hidden: c.devices.hidden, 'of deactivated users': c.devices.deactivatedUser, 'on device ids Causeway already uses': c.devices.known });
   if (devices) leftOut.push(`devices: ${devices}`);
   const tokens = describe({

@@ -106,6 +106,7 @@ async function importPage(ctx: PlanContext, mapping: string, page: Page, target:
     }),
   );
   const links = target ? await target.links(pairs) : new Map<string, string>();
+  const emails = target && existingIds.length ? await target.emails(existingIds) : new Map<string, string[]>();
 
   const sessionsOf = groupBy(state.sessions, (s) => s.userId);
   const userOfSession = new Map(state.sessions.map((s) => [s.id, s.userId]));
@@ -113,7 +114,9 @@ async function importPage(ctx: PlanContext, mapping: string, page: Page, target:
   const writes = emptyWrites();
   for (const c of dirty) {
     const user = users.get(c.localpart);
-    const existing: ExistingUserState | undefined = user ? { user, sessions: sessionsOf.get(user.id) ?? [], tokens: tokensOf.get(user.id) ?? [] } : undefined;
+    const existing: ExistingUserState | undefined = user
+      ? { user, emails: emails.get(user.id) ?? [], sessions: sessionsOf.get(user.id) ?? [], tokens: tokensOf.get(user.id) ?? [] }
+      : undefined;
     planUser(ctx, writes, c.su, c.details, existing, links, c.digest);
   }
   if (write && target && writeCount(writes)) await target.apply(writes);

@@ -8,7 +8,7 @@ import { fixtureKeys } from '../../support/saml-forge.js';
 import { FIXTURE_IDPS } from '../../support/synapse-fixture.js';
 
 /** Causeway's tables the import writes (and the outbox, which it must never write). */
-export const CAUSEWAY_TABLES = ['users', 'upstream_links', 'compat_sessions', 'compat_tokens', 'synapse_import_users', 'outbox', 'oauth2_sessions'];
+export const CAUSEWAY_TABLES = ['users', 'user_emails', 'upstream_links', 'compat_sessions', 'compat_tokens', 'synapse_import_users', 'outbox', 'oauth2_sessions'];
 
 /** A Causeway config whose providers carry the fixture's synapse_idp_ids. */
 export function importConfig(db: TestDatabase, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -83,6 +83,8 @@ describe.each(TEST_DBS)('causeway import synapse (Synapse and Causeway on %s)', 
     expect(by.frank!.locked_at).not.toBeNull();
     expect(by.erin!.deactivated_at).not.toBeNull();
     expect(users.every((u) => u.imported_at !== null)).toBe(true);
+    const emails = await causewayQuery<{ email: string }>(cw.db, "SELECT e.email FROM user_emails e JOIN users u ON u.id = e.user_id WHERE u.localpart = 'alice' ORDER BY e.email");
+    expect(emails.map((e) => e.email)).toEqual(['alice@example.org', 'alice@old.example.org']);
 
     const links = await causewayQuery<{ provider_id: string; subject: string; localpart: string }>(
       cw.db,
