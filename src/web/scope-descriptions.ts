@@ -19,6 +19,7 @@ export function describeScopes(scope: readonly string[]): ScopeDescription[] {
     else if (API.test(s)) out.push({ scope: s, text: 'Use your Matrix account: read and send messages, join rooms, and change your settings' });
     else if (GUEST.test(s)) out.push({ scope: s, text: 'Use your Matrix account as a guest' });
     else if (s === 'urn:synapse:admin:*') out.push({ scope: s, text: 'Administer the homeserver with full server-administrator rights' });
+    else if (s === 'urn:causeway:admin') out.push({ scope: s, text: 'Administer the accounts and sessions of this sign-in service (Causeway admin API)' });
     else if (s === 'email') out.push({ scope: s, text: 'See your email address' });
     else if (s === 'profile') out.push({ scope: s, text: 'See your display name' });
     else out.push({ scope: s, text: `Other access: ${s}` });
