@@ -44,7 +44,7 @@ export class AppModule {
         WebModule,
         // Feature modules (one per concern) are added below.
         HomeserverModule,
-        EventsModule,
+        EventsModule.forRoot({ deliver: true }),
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,

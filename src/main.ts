@@ -109,4 +109,7 @@ importCmd
     }
   });
 
+const { registerManage } = await import('./admin/cli/manage.command.js');
+registerManage(program, loadOrExit);
+
 await program.parseAsync(process.argv);
