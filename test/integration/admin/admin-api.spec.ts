@@ -7,6 +7,7 @@ import { startHomeserverStandin, type HomeserverStandin } from '../../support/ho
 import { authorizeUrl, devSignIn, pkce, signInAndConsent, toClient, webClient } from '../login/login-flow.js';
 import { basic, postForm, registerClient } from '../oauth2/oauth-http.js';
 import { AuditLogEntity } from '../../../src/storage/entities/index.js';
+import { ADMIN, adminCall, type Json } from './admin-http.js';
 
 /**
  * The admin API (/api/admin/v1) against a running Causeway and the homeserver stand-in, on each
@@ -15,24 +16,8 @@ import { AuditLogEntity } from '../../../src/storage/entities/index.js';
  * homeserver, the audit row (and actor) of each change, and the order in which the homeserver
  * learns a user's changes. The OpenAPI document and pagination have their own files.
  */
-export const ADMIN = 'admin-token-0123456789abcdef';
 const OPS = { id: 'ops-bot', secret: 'ops-bot-secret-0123456789abcdef' };
 const PLAIN = { id: 'ops-plain', secret: 'ops-plain-secret-0123456789abcdef' };
-
-type Json = Record<string, unknown>;
-export interface AdminCall {
-  status: number;
-  headers: Headers;
-  json: Json;
-}
-
-export async function adminCall(base: string, method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<AdminCall> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}/api/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, headers: res.headers, json: (await res.json().catch(() => ({}))) as Json };
-}
 
 describe.each(TEST_DBS)('admin API on %s', (kind) => {
   let hs: HomeserverStandin;
