@@ -15,6 +15,7 @@ import { AuditLogEntity } from './audit-log.entity.js';
 import { CompatSessionEntity } from './compat-session.entity.js';
 import { CompatTokenEntity } from './compat-token.entity.js';
 import { UserEmailEntity } from './user-email.entity.js';
+import { SynapseImportUserEntity } from './synapse-import-user.entity.js';
 
 export {
   UserEntity,
@@ -34,6 +35,7 @@ export {
   CompatSessionEntity,
   CompatTokenEntity,
   UserEmailEntity,
+  SynapseImportUserEntity,
 };
 
 export const ALL_ENTITIES = [
@@ -54,4 +56,5 @@ export const ALL_ENTITIES = [
   CompatSessionEntity,
   CompatTokenEntity,
   UserEmailEntity,
+  SynapseImportUserEntity,
 ];

@@ -16,4 +16,11 @@ export class UserEntity {
   @Column({ type: 'varchar', length: 256, nullable: true, default: null }) display_name!: string | null;
   /** The email the upstream IdP asserted (claims mapping); every address of the user is in user_emails. */
   @Column({ type: 'varchar', length: 320, nullable: true, default: null }) email!: string | null;
+  /**
+   * When `causeway import synapse` imported this account: its homeserver account existed before
+   * Causeway, so the homeserver may hold devices Causeway never saw. Sign-outs of such an account
+   * delete exactly the devices whose sessions ended and never send a full `sync_devices`, which
+   * would sweep those devices (docs/operator/synapse-migration.md, "Devices").
+   */
+  @NullableTimestampColumn() imported_at?: number | null;
 }
