@@ -7,8 +7,8 @@ import { AccountDeactivator } from '../identity/account-deactivator.js';
 import { LOGGER } from '../http/logger.module.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { Database } from '../storage/database.service.js';
-import { AuditLogEntity, CompatSessionEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
-import { ulid } from '../storage/ulid.js';
+import { AuditLog } from '../audit/audit-log.service.js';
+import { CompatSessionEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
 import { notFound } from './admin-error.js';
 
 export interface AdminUserView {
@@ -35,6 +35,7 @@ export class AdminService extends AccountDeactivator {
     private readonly outbox: Outbox,
     private readonly sessions: SessionTerminator,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly auditLog: AuditLog,
   ) {
     super();
   }
@@ -54,7 +55,9 @@ export class AdminService extends AccountDeactivator {
   }
 
   private audit(em: EntityManager, action: string, target: string, details: Record<string, unknown>, now: number, actor = ACTOR) {
-    return em.insert(AuditLogEntity, { id: ulid(now), actor, action, target, details: details as never, created_at: now });
+    // user.* actions target the user; session actions name theirs in details.
+    const userId = action.startsWith('user.') ? target : typeof details.user_id === 'string' ? details.user_id : null;
+    return this.auditLog.record({ action, actor, target, userId, details, at: now }, em);
   }
 
   /** AccountDeactivator (the account page: the user deactivates their own account). */

@@ -12,6 +12,8 @@ import { adminSection } from './sections/admin.config.js';
 import { eventsSection } from './sections/events.config.js';
 import { loggingSection } from './sections/logging.config.js';
 import { compatSection } from './sections/compat.config.js';
+import { auditSection } from './sections/audit.config.js';
+import { telemetrySection } from './sections/telemetry.config.js';
 import { providerSchema } from '../upstream/providers.schema.js';
 
 /** The whole gateway.yaml. Unknown keys anywhere are errors (they are usually typos). */
@@ -34,6 +36,8 @@ export const configSchema = z
     events: eventsSection.prefault({}),
     logging: loggingSection.prefault({}),
     compat: compatSection.prefault({}),
+    audit: auditSection.prefault({}),
+    telemetry: telemetrySection.prefault({}),
     upstream: z
       .object({ providers: z.array(providerSchema).min(1, 'declare at least one provider') })
       .strict(),

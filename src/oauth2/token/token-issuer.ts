@@ -8,6 +8,7 @@ import { AccessTokenEntity, CompatSessionEntity, OAuth2SessionEntity, RefreshTok
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient } from '../clients/client.js';
 import { SessionEnder } from '../sessions/session-ender.js';
+import { IssuanceRecorder } from './issuance-recorder.js';
 
 export interface NewSession {
   userId: string | null;
@@ -40,6 +41,7 @@ export class TokenIssuer {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly keys: KeyStore,
     private readonly ender: SessionEnder,
+    private readonly recorder: IssuanceRecorder,
   ) {}
 
   /**
@@ -73,7 +75,18 @@ export class TokenIssuer {
     return { session, replaced };
   }
 
-  async issue(em: EntityManager, session: OAuth2SessionEntity, opts: { refresh: boolean }, now = Date.now()): Promise<IssuedTokens> {
+  /** A new access token (and refresh token) for the session, recorded as issued by `opts.grant`. */
+  async issue(em: EntityManager, session: OAuth2SessionEntity, opts: { refresh: boolean; grant: string }, now = Date.now()): Promise<IssuedTokens> {
+    await this.recorder.record(em, {
+      grant: opts.grant,
+      clientId: session.client_id,
+      userId: session.user_id,
+      sessionId: session.id,
+      scope: session.scope.split(' '),
+      deviceId: session.device_id,
+      refresh: opts.refresh,
+      at: now,
+    });
     const ttl = this.config.tokens.access_token_ttl;
     const accessToken = generateToken('access');
     const accessRow = em.create(AccessTokenEntity, {
