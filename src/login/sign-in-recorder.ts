@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { AUDIT_ACTIONS } from '../audit/audit-event.js';
-import { AuditLog } from '../audit/audit-log.service.js';
+import { AuditLogRepository } from '../storage/repositories/audit-log.repository.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { LOGGER } from '../http/logger.module.js';
 import { signInOutcome, type LoginView } from './sign-in-outcome.js';
@@ -13,7 +13,7 @@ export class SignInRecorder {
   private readonly logins: Counter<'provider' | 'outcome'>;
 
   constructor(
-    private readonly audit: AuditLog,
+    private readonly audit: AuditLogRepository,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -29,7 +29,7 @@ export class SignInRecorder {
     if (!o) return;
     this.logins.inc({ provider: o.provider, outcome: o.outcome });
     try {
-      await this.audit.record({
+      await this.audit.recordNow({
         action: AUDIT_ACTIONS.loginAttempt,
         actor: o.userId ? `user:${o.userId}` : 'anonymous',
         target: o.provider,

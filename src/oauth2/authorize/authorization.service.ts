@@ -5,7 +5,7 @@ import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { AuthorizationGrantEntity, ConsentEntity, UserEntity } from '../../storage/entities/index.js';
 import { ulid } from '../../storage/ulid.js';
-import { AuditLog } from '../../audit/audit-log.service.js';
+import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 import { PageError } from '../../web/page-error.js';
 import { ClientService } from '../clients/client.service.js';
@@ -13,6 +13,7 @@ import { clientDisplay } from '../clients/client-display.js';
 import { InvalidScopeError, type OAuthError } from '../errors.js';
 import { AuthorizationCompleter, type BrowserSessionRef, type ClientDisplay, type SignedInUser } from '../oauth2.contracts.js';
 import { ADMIN_SCOPE, consentScopes, isSubset, parseScope } from '../scopes/scope.js';
+import { mayRequestAdmin } from '../scopes/admin-right.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import { validateAuthorization } from './validate-authorization.js';
@@ -26,7 +27,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly db: Database,
     private readonly clients: ClientService,
     private readonly provisioner: DeviceProvisioner,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditLogRepository,
   ) {
     super();
   }
@@ -57,10 +58,7 @@ export class AuthorizationService extends AuthorizationCompleter {
       } else {
         await em.insert(ConsentEntity, { id: ulid(now), user_id: userId, client_id: req.clientId, scopes, created_at: now, updated_at: now });
       }
-      await this.audit.record(
-        { action: AUDIT_ACTIONS.consentGranted, actor: `user:${userId}`, target: req.clientId, userId, details: { client_id: req.clientId, scope: scopes }, at: now },
-        em,
-      );
+      await this.audit.record(em, { action: AUDIT_ACTIONS.consentGranted, actor: `user:${userId}`, target: req.clientId, userId, details: { client_id: req.clientId, scope: scopes }, at: now });
     });
   }
 
@@ -96,17 +94,14 @@ export class AuthorizationService extends AuthorizationCompleter {
         used_at: null,
         session_id: null,
       });
-      await this.audit.record(
-        {
-          action: AUDIT_ACTIONS.authorizationCodeIssued,
-          actor: `user:${user.userId}`,
-          target: req.clientId,
-          userId: user.userId,
-          details: { client_id: req.clientId, scope: scope.tokens, ...(scope.deviceId ? { device_id: scope.deviceId } : {}), browser_session_id: session.id },
-          at: now,
-        },
-        em,
-      );
+      await this.audit.record(em, {
+        action: AUDIT_ACTIONS.authorizationCodeIssued,
+        actor: `user:${user.userId}`,
+        target: req.clientId,
+        userId: user.userId,
+        details: { client_id: req.clientId, scope: scope.tokens, ...(scope.deviceId ? { device_id: scope.deviceId } : {}), browser_session_id: session.id },
+        at: now,
+      });
     });
     return successRedirect(req.redirectUri, req.responseMode, code, req.state);
   }
@@ -115,10 +110,9 @@ export class AuthorizationService extends AuthorizationCompleter {
     return errorRedirectUrl(req.redirectUri, req.responseMode, error, req.state);
   }
 
-  /** `urn:synapse:admin:*` in interactive grants: only policy.admin_localparts or users flagged can_request_admin. */
+  /** `urn:synapse:admin:*` in interactive grants: see scopes/admin-right.ts. */
   async mayAdminister(user: SignedInUser): Promise<boolean> {
-    if (this.config.policy.admin_localparts.includes(user.localpart)) return true;
-    const row = await this.db.manager.findOne(UserEntity, { where: { id: user.userId }, select: { id: true, can_request_admin: true } });
-    return !!row?.can_request_admin;
+    const row = await this.db.manager.findOne(UserEntity, { where: { id: user.userId }, select: { id: true, can_request_admin: true, idp_admin: true } });
+    return mayRequestAdmin({ localpart: user.localpart, canRequestAdmin: !!row?.can_request_admin, idpAdmin: !!row?.idp_admin }, this.config.policy.admin_localparts);
   }
 }

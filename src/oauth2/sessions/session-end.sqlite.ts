@@ -65,8 +65,8 @@ export function endSessionsSqlite(
   const hashes: string[] = [];
   const userIds = new Set<string>();
   let ended = 0;
-  const audit = (action: string, target: string, details: { user_id: string | null; [k: string]: unknown }) =>
-    s.audit.run(ulid(now), actor, action, target, details.user_id, JSON.stringify(details), at);
+  const audit = (action: string, target: string, details: Record<string, unknown>) =>
+    s.audit.run(ulid(now), actor, action, target, (details.user_id as string | null) ?? null, JSON.stringify(details), at);
 
   for (const id of ids.oauth ?? []) {
     const row = s.endOAuth.get(at, reason, id) as { user_id: string | null; client_id: string; device_id: string | null } | undefined;

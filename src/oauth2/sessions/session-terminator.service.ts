@@ -4,7 +4,7 @@ import { Database } from '../../storage/database.service.js';
 import { BrowserSessionEntity, CompatSessionEntity, OAuth2SessionEntity, UpstreamSessionEntity } from '../../storage/entities/index.js';
 import { SessionTerminator, type EndReason, type UpstreamSessionMatch } from '../oauth2.contracts.js';
 import { SessionEnder, type SessionIds } from './session-ender.js';
-import { AuditLog } from '../../audit/audit-log.service.js';
+import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
 /**
@@ -17,20 +17,39 @@ export class SessionTerminatorService extends SessionTerminator {
   constructor(
     private readonly db: Database,
     private readonly ender: SessionEnder,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditLogRepository,
   ) {
     super();
   }
 
-  async endOAuthSession(sessionId: string, reason: EndReason): Promise<void> {
-    const n = await this.db.transaction((em) => this.ender.end(em, [sessionId], reason));
-    if (n) this.ender.committed();
-  }
-
-  async endCompatSession(sessionId: string, reason: EndReason): Promise<boolean> {
-    const n = await this.db.transaction((em) => this.ender.endSessions(em, { compat: [sessionId] }, reason));
+  async endOAuthSession(sessionId: string, reason: EndReason, actor = 'system'): Promise<boolean> {
+    const n = await this.db.transaction((em) => this.ender.end(em, [sessionId], reason, actor));
     if (n) this.ender.committed();
     return n > 0;
+  }
+
+  async endCompatSession(sessionId: string, reason: EndReason, actor = 'system'): Promise<boolean> {
+    const n = await this.db.transaction((em) => this.ender.endSessions(em, { compat: [sessionId] }, reason, actor));
+    if (n) this.ender.committed();
+    return n > 0;
+  }
+
+  async endSessionsOfClient(clientId: string, reason: EndReason, actor = 'system'): Promise<number> {
+    const n = await this.db.transaction(async (em) => {
+      const oauth = await em.find(OAuth2SessionEntity, { where: { client_id: clientId, finished_at: IsNull() }, select: { id: true } });
+      return this.ender.end(em, oauth.map((s) => s.id), reason, actor);
+    });
+    if (n) this.ender.committed();
+    return n;
+  }
+
+  async endSessionsWithScope(userId: string, scopeToken: string, reason: EndReason, actor = 'system'): Promise<number> {
+    const n = await this.db.transaction(async (em) => {
+      const live = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true, scope: true } });
+      return this.ender.end(em, live.filter((s) => s.scope.split(' ').includes(scopeToken)).map((s) => s.id), reason, actor);
+    });
+    if (n) this.ender.committed();
+    return n;
   }
 
   async endCompatSessionsOfUser(userId: string, reason: EndReason): Promise<number> {
@@ -51,13 +70,13 @@ export class SessionTerminatorService extends SessionTerminator {
     this.ender.committed();
   }
 
-  async endAllSessionsOfUser(userId: string, reason: EndReason): Promise<number> {
+  async endAllSessionsOfUser(userId: string, reason: EndReason, actor = 'system'): Promise<number> {
     const now = Date.now();
     const n = await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { user_id: userId, finished_at: IsNull() }, { finished_at: now });
       const oauth = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
       const compat = await em.find(CompatSessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
-      return this.ender.endSessions(em, { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) }, reason, 'system', now);
+      return this.ender.endSessions(em, { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) }, reason, actor, now);
     });
     this.ender.committed();
     return n;
@@ -74,17 +93,14 @@ export class SessionTerminatorService extends SessionTerminator {
       const ended = await this.endFromUpstream(em, providerId, upstream, now);
       // Every logout the IdP sent is recorded, also one that found nothing live.
       const users = [...new Set(upstream.map((u) => u.user_id))];
-      await this.audit.record(
-        {
-          action: AUDIT_ACTIONS.upstreamLogout,
-          actor: `upstream:${providerId}`,
-          target: providerId,
-          userId: users.length === 1 ? users[0] : null,
-          details: { provider: providerId, by: match.upstreamSid ? 'sid' : 'subject', upstream_sessions: upstream.length, sessions_ended: ended, ...(users.length > 1 ? { user_ids: users } : {}) },
-          at: now,
-        },
-        em,
-      );
+      await this.audit.record(em, {
+        action: AUDIT_ACTIONS.upstreamLogout,
+        actor: `upstream:${providerId}`,
+        target: providerId,
+        userId: users.length === 1 ? users[0] : null,
+        details: { provider: providerId, by: match.upstreamSid ? 'sid' : 'subject', upstream_sessions: upstream.length, sessions_ended: ended, ...(users.length > 1 ? { user_ids: users } : {}) },
+        at: now,
+      });
       return ended;
     });
     this.ender.committed();

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
-import { AuditLog } from '../../audit/audit-log.service.js';
+import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { MetricsService } from '../../health/metrics.service.js';
 import { Database } from '../../storage/database.service.js';
 
@@ -29,7 +29,7 @@ export class IssuanceRecorder {
   private readonly issued: Counter<'grant'>;
 
   constructor(
-    private readonly audit: AuditLog,
+    private readonly audit: AuditLogRepository,
     private readonly db: Database,
     metrics: MetricsService,
   ) {
@@ -39,17 +39,14 @@ export class IssuanceRecorder {
   async record(em: EntityManager, t: IssuedTokenRecord): Promise<void> {
     // `urn:ietf:params:oauth:grant-type:device_code` → `device_code`.
     const grant = t.grant.split(':').pop()!;
-    await this.audit.record(
-      {
-        action: AUDIT_ACTIONS.tokenIssued,
-        actor: t.clientId === 'compat' ? (t.userId ? `user:${t.userId}` : 'anonymous') : `client:${t.clientId}`,
-        target: t.sessionId,
-        userId: t.userId,
-        details: { grant, client_id: t.clientId, scope: t.scope, ...(t.deviceId ? { device_id: t.deviceId } : {}), refresh_token: t.refresh },
-        at: t.at,
-      },
-      em,
-    );
+    await this.audit.record(em, {
+      action: AUDIT_ACTIONS.tokenIssued,
+      actor: t.clientId === 'compat' ? (t.userId ? `user:${t.userId}` : 'anonymous') : `client:${t.clientId}`,
+      target: t.sessionId,
+      userId: t.userId,
+      details: { grant, client_id: t.clientId, scope: t.scope, ...(t.deviceId ? { device_id: t.deviceId } : {}), refresh_token: t.refresh },
+      at: t.at,
+    });
     this.db.afterCommit(em, () => this.issued.inc({ grant }));
   }
 }
