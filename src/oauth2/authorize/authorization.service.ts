@@ -38,7 +38,7 @@ export class AuthorizationService extends AuthorizationCompleter {
 
   async clientDisplay(clientId: string, languages: string[] = []): Promise<ClientDisplay> {
     const client = await this.clients.find(clientId);
-    if (!client) throw new PageError(400, 'Unknown application', 'This application is not registered here.', { reason: 'unknown_client' });
+    if (!client) throw new PageError(400, 'error.title.unknown_application', 'error.unknown_client_short', { reason: 'unknown_client' });
     return clientDisplay(client, languages);
   }
 

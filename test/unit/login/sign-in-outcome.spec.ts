@@ -10,6 +10,8 @@ const base: LoginContext = {
   ttlMs: 1000,
   expiresAt: 2000,
 };
+/** A page failure's texts do not matter here. */
+const M = { key: 'x' } as never;
 const view = (value: unknown, ctx: Partial<LoginContext> = {}, status = 'active'): LoginView => ({ status, value, context: { ...base, ...ctx } });
 const waiting = view({ awaitingCallback: 'waiting' }, { providerId: 'corp' });
 
@@ -26,12 +28,12 @@ describe('signInOutcome: which step ends a sign-in attempt, and how', () => {
   });
 
   it('failure with the reason code, before any account (requirement failed)', () => {
-    const after = view('failed', { providerId: 'corp', upstreamSubject: 'bob', failure: { kind: 'page', status: 403, title: 't', message: 'm', reason: 'requirement_failed' } }, 'done');
+    const after = view('failed', { providerId: 'corp', upstreamSubject: 'bob', failure: { kind: 'page', status: 403, title: M, message: M, reason: 'requirement_failed' } }, 'done');
     expect(signInOutcome(waiting, after)).toEqual({ provider: 'corp', outcome: 'failure', reason: 'requirement_failed', loginId: 'L1', subject: 'bob', clientId: 'app' });
   });
 
   it('a failure to reach the IdP at all (a new login whose first step failed)', () => {
-    const after = view('failed', { providerId: 'corp', failure: { kind: 'page', status: 503, title: 't', message: 'm', reason: 'upstream_unavailable' } }, 'done');
+    const after = view('failed', { providerId: 'corp', failure: { kind: 'page', status: 503, title: M, message: M, reason: 'upstream_unavailable' } }, 'done');
     expect(signInOutcome(undefined, after)).toMatchObject({ outcome: 'failure', reason: 'upstream_unavailable' });
   });
 
