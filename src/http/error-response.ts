@@ -15,7 +15,8 @@ export type ErrorStyle = 'oauth' | 'matrix' | 'json' | 'html';
 export function errorStyleFor(url: string): ErrorStyle {
   const path = url.split('?')[0]!;
   if (/^\/_matrix\/client\/[^/]+\/auth_metadata$/.test(path) || path.startsWith('/_matrix/client/unstable/org.matrix.msc2965/')) return 'oauth';
-  if (path.startsWith('/_matrix/')) return 'matrix';
+  // The admin API answers `{errcode, error}` too (unknown routes, unparsable bodies included).
+  if (path.startsWith('/_matrix/') || path.startsWith('/api/admin/')) return 'matrix';
   if (path.startsWith('/oauth2/') || path.startsWith('/.well-known/') || /^\/upstream\/[^/]+\/backchannel-logout$/.test(path)) return 'oauth';
   if (path.startsWith('/api/') || path.startsWith('/health') || path === '/metrics') return 'json';
   return 'html';
