@@ -5,8 +5,14 @@ import { loadConfigFile } from './config/config.loader.js';
 import { ConfigError } from './config/config.errors.js';
 import { createLogger } from './http/logger.js';
 import type { GatewayConfig } from './config/config.schema.js';
+import { buildInfo } from './health/build-info.js';
+import { registerMigrationCommands } from './migration/cli.js';
 
-const program = new Command('causeway').description('Causeway, the identity gateway for Matrix').showHelpAfterError();
+const info = buildInfo();
+const program = new Command('causeway')
+  .description('Causeway, the identity gateway for Matrix')
+  .version(`causeway ${info.version} (commit ${info.commit})`, '-V, --version', 'print the version and the commit it was built from')
+  .showHelpAfterError();
 
 function loadOrExit(file: string): GatewayConfig {
   try {
@@ -26,7 +32,10 @@ program
   .requiredOption('-c, --config <file>', 'YAML config file')
   .action(async (o: { config: string }) => {
     const config = loadOrExit(o.config);
-    const logger = createLogger(config.logging.level);
+    const traced = config.telemetry.tracing.exporter !== 'none';
+    const logger = createLogger(config.logging.level, traced);
+    // Before the server's modules load: the instrumentations hook their imports.
+    const tracing = traced ? await (await import('./telemetry/tracing.js')).startTracing(config.telemetry.tracing, buildInfo(), logger) : undefined;
     const { startServer } = await import('./server.js');
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
@@ -43,7 +52,10 @@ program
       }, 25_000);
       force.unref();
       server.close().then(
-        () => process.exit(0),
+        async () => {
+          await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing: final export failed'));
+          process.exit(0);
+        },
         (err) => {
           logger.error({ err }, 'shutdown failed');
           process.exit(1);
@@ -80,33 +92,9 @@ program
     }
   });
 
-const importCmd = program.command('import').description('import data from another server');
-importCmd
-  .command('synapse-external-ids')
-  .description("link Synapse's SSO users (user_external_ids) to the providers whose synapse_idp_id matches their auth_provider")
-  .requiredOption('-c, --config <file>', 'YAML config file')
-  .requiredOption('-i, --input <file>', 'export of user_external_ids: auth_provider, external_id, user_id (tab-separated)')
-  .option('--format <format>', 'copy (psql \\copy, the default) or tsv (values verbatim, e.g. sqlite3 output)', 'copy')
-  .option('--dry-run', 'report what would change without writing')
-  .action(async (o: { config: string; input: string; format: string; dryRun?: boolean }) => {
-    const config = loadOrExit(o.config);
-    if (o.format !== 'copy' && o.format !== 'tsv') {
-      process.stderr.write('--format: expected copy or tsv\n');
-      process.exit(1);
-    }
-    const { readFileSync } = await import('node:fs');
-    const { openDataSource, runMigrations } = await import('./storage/data-source.js');
-    const { Database } = await import('./storage/database.service.js');
-    const { importExternalIds, formatReport } = await import('./upstream/synapse-import.js');
-    const text = readFileSync(o.input, 'utf8');
-    const ds = await openDataSource({ url: config.database.url, schema: config.database.schema });
-    try {
-      if (config.database.migrate_on_start) await runMigrations(ds);
-      const report = await importExternalIds(new Database(ds, config.database.url), config, text, { format: o.format, dryRun: !!o.dryRun });
-      process.stdout.write(formatReport(report, !!o.dryRun));
-    } finally {
-      await ds.destroy();
-    }
-  });
+registerMigrationCommands(program, loadOrExit);
+
+const { registerManage } = await import('./admin/cli/manage.command.js');
+registerManage(program, loadOrExit);
 
 await program.parseAsync(process.argv);

@@ -5,6 +5,7 @@ import { AuthorizationService } from './authorize/authorization.service.js';
 import { DeviceAuthorizationService } from './device/device-authorization.service.js';
 import { SessionTerminatorService } from './sessions/session-terminator.service.js';
 import { SessionEnder } from './sessions/session-ender.js';
+import { IssuanceRecorder } from './token/issuance-recorder.js';
 import { TokenIssuer } from './token/token-issuer.js';
 import { ClientAuthenticator } from './token/client-authentication.js';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant.js';
@@ -22,6 +23,7 @@ import { IntrospectionEndpoint } from './introspect/introspection.endpoint.js';
 import { RevocationController } from './revoke/revocation.controller.js';
 import { UserinfoController } from './userinfo/userinfo.controller.js';
 import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
+import { PersonalTokens } from './personal/personal-tokens.service.js';
 
 /**
  * The OAuth 2.0 / OIDC provider: discovery, DCR, token, introspection, revocation, userinfo,
@@ -45,6 +47,7 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     IntrospectionEndpoint,
     SessionEnder,
     TokenIssuer,
+    IssuanceRecorder,
     DeviceProvisioner,
     AuthorizationCodeGrant,
     RefreshTokenGrant,
@@ -54,11 +57,12 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     AuthorizationService,
     DeviceAuthorizationService,
     SessionTerminatorService,
+    PersonalTokens,
     { provide: AuthorizationCompleter, useExisting: AuthorizationService },
     { provide: DeviceGrantDecider, useExisting: DeviceAuthorizationService },
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder],
 })
 export class OAuth2Module {}

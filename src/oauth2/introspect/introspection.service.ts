@@ -1,9 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Counter } from 'prom-client';
+import { MetricsService } from '../../health/metrics.service.js';
 import { IsNull } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { AccessTokenEntity } from '../../storage/entities/index.js';
-import { API_SCOPE, isScopeToken, NAMESPACE_PREFIX, withBothNamespaces } from '../scopes/scope.js';
+import { ADMIN_SCOPE, API_SCOPE, isScopeToken, NAMESPACE_PREFIX, withBothNamespaces } from '../scopes/scope.js';
 import { IntrospectionCache, type CachedToken } from './introspection-cache.js';
 import { TokenLookup, type CompatTokenRow, type TokenRow } from './token-lookup.js';
 
@@ -17,11 +19,18 @@ export const INACTIVE_JSON = '{"active":false}';
 @Injectable()
 export class IntrospectionService implements OnModuleInit {
   private lookup!: TokenLookup;
+  private readonly hits: Counter.Internal;
+  private readonly misses: Counter.Internal;
 
   constructor(
     private readonly db: Database,
     private readonly cache: IntrospectionCache,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    const lookups = metrics.counter('causeway_introspection_cache_lookups_total', 'Introspections answered from the in-process cache (hit) or not (miss)', ['result']);
+    this.hits = lookups.labels({ result: 'hit' });
+    this.misses = lookups.labels({ result: 'miss' });
+  }
 
   onModuleInit() {
     this.lookup = TokenLookup.for(this.db.kind, this.db.dataSource);
@@ -37,7 +46,11 @@ export class IntrospectionService implements OnModuleInit {
     if (!kind) return INACTIVE_JSON;
     const hash = sha256Hex(token);
     const cached = this.cache.get(hash, now);
-    if (cached) return serialise(cached, now, supportsDeviceId);
+    if (cached) {
+      this.hits.inc();
+      return serialise(cached, now, supportsDeviceId);
+    }
+    if (this.cache.enabled) this.misses.inc();
     return this.lookupAndCache(hash, kind, now).then((entry) => (entry ? serialise(entry, now, supportsDeviceId) : INACTIVE_JSON));
   }
 
@@ -53,10 +66,12 @@ export class IntrospectionService implements OnModuleInit {
       if (!row || !isLive(row, now, kind === 'compat_access' ? 'access' : 'refresh')) return undefined;
       entry = { ...describeCompat(row, kind), expiresAt: row.expires_at, storedAt: now };
     } else {
-      const row = kind === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
-      if (!row || !isLive(row, now, kind)) return undefined;
-      if (kind === 'access' && row.used_at === null) await this.markUsed(row.id, now);
-      entry = { body: describe(row, kind), expiresAt: row.expires_at, storedAt: now };
+      // A personal access token is an access token of a personal session (same table, same answer).
+      const as = kind === 'refresh' ? 'refresh' : 'access';
+      const row = as === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
+      if (!row || !isLive(row, now, as)) return undefined;
+      if (as === 'access' && row.used_at === null) await this.markUsed(row.id, now);
+      entry = { body: describe(row, as), expiresAt: row.expires_at, storedAt: now };
     }
     this.cache.set(hash, entry, mark);
     return entry;
@@ -64,7 +79,8 @@ export class IntrospectionService implements OnModuleInit {
 
   /** A live access token's row (userinfo), or undefined. */
   async liveAccessToken(token: string): Promise<TokenRow | undefined> {
-    if (parseToken(token) !== 'access') return undefined;
+    const kind = parseToken(token);
+    if (kind !== 'access' && kind !== 'personal') return undefined;
     const now = Date.now();
     const row = await this.lookup.access(sha256Hex(token));
     if (!row || !isLive(row, now, 'access')) return undefined;
@@ -85,12 +101,12 @@ export class IntrospectionService implements OnModuleInit {
  */
 function kindFor(token: string, hint: string | undefined): IntrospectedKind | undefined {
   const kind = parseToken(token);
-  if (kind === 'access' || kind === 'compat_access') return hint === undefined || hint === 'access_token' ? kind : undefined;
+  if (kind === 'access' || kind === 'compat_access' || kind === 'personal') return hint === undefined || hint === 'access_token' ? kind : undefined;
   if (kind === 'refresh' || kind === 'compat_refresh') return hint === undefined || hint === 'refresh_token' ? kind : undefined;
   return undefined;
 }
 
-type IntrospectedKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh';
+type IntrospectedKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh' | 'personal';
 type LivenessFields = Pick<TokenRow, 'revoked_at' | 'finished_at' | 'expires_at' | 'used_at' | 'user_id' | 'localpart' | 'locked_at' | 'deactivated_at'>;
 
 function isLive(row: LivenessFields, now: number, kind: 'access' | 'refresh'): boolean {
@@ -119,8 +135,9 @@ function describe(row: TokenRow, kind: 'access' | 'refresh'): Record<string, unk
 
 /**
  * A compat (`/login`) token as MAS answers it (contracts/synapse-mas.md §2.7): `client_id` "legacy",
- * both API scopes (compat sessions are never Synapse admins: admin is granted only through an
- * interactive OAuth grant that asks for it), `exp` only when the token expires. Callers that send
+ * both API scopes, `exp` only when the token expires. A compat session is a Synapse admin only when
+ * it was imported from Synapse for an admin (its token was an admin's before the switch); otherwise
+ * admin is granted only through an interactive OAuth grant that asks for it. Callers that send
  * X-MAS-Supports-Device-Id get the device as `device_id`; the others get it in the scope, or
  * `{"active": false}` when the device id cannot be a scope token.
  */
@@ -138,9 +155,10 @@ function describeCompat(row: CompatTokenRow, kind: 'compat_access' | 'compat_ref
     ...(row.expires_at !== null ? { exp: Math.floor(row.expires_at / 1000) } : {}),
   });
   const deviceScope = `${NAMESPACE_PREFIX.stable}device:${row.device_id}`;
+  const admin = row.synapse_admin ? [ADMIN_SCOPE] : [];
   return {
-    body: { ...base(withBothNamespaces([API_SCOPE.stable])), device_id: row.device_id },
-    legacyBody: isScopeToken(deviceScope) ? base(withBothNamespaces([API_SCOPE.stable, deviceScope])) : null,
+    body: { ...base([...withBothNamespaces([API_SCOPE.stable]), ...admin]), device_id: row.device_id },
+    legacyBody: isScopeToken(deviceScope) ? base([...withBothNamespaces([API_SCOPE.stable, deviceScope]), ...admin]) : null,
   };
 }
 
