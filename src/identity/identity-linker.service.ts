@@ -6,6 +6,7 @@ import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.ada
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { Database } from '../storage/database.service.js';
 import { PageError } from '../web/page-error.js';
+import { msg, type Msg } from '../web/i18n/message.js';
 import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
 import { checkLocalpart, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
@@ -13,6 +14,7 @@ import type { MappedIdentity } from './mapped-identity.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';
+import { UserLifecycle } from './user-lifecycle.service.js';
 
 export interface SignedInAccount {
   id: string;
@@ -26,9 +28,9 @@ export type LinkOutcome =
   /** New identity whose localpart the user picks on the registration page. */
   | { outcome: 'register'; suggestion?: string; /** The user confirms `suggestion` but may not change it (localpart action `require`). */ fixed: boolean };
 
-export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: string };
+export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: Msg };
 
-const TAKEN = 'This username is already taken. Choose another one.';
+const TAKEN = msg('register.taken');
 
 /**
  * Links upstream identities to users: the first login provisions (or asks for a localpart), later
@@ -44,13 +46,28 @@ export class IdentityLinker {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly homeserver: HomeserverAdapter,
     private readonly outbox: Outbox,
+    private readonly lifecycle: UserLifecycle,
   ) {}
 
   checkLocalpart(localpart: string): LocalpartCheck {
     return checkLocalpart(localpart, { serverName: this.config.matrix.homeserver, reserved: this.config.policy.reserved_localparts });
   }
 
+  /**
+   * Finds (or provisions, or links) the account of an upstream identity. A provider with an `admin`
+   * rule also decides, at each sign-in, whether the user has the admin right (UserLifecycle).
+   */
   async resolve(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
+    const outcome = await this.resolveAccount(provider, mapped);
+    if (outcome.outcome === 'signed_in') await this.applyAdminRule(mapped, outcome.user.id);
+    return outcome;
+  }
+
+  private async applyAdminRule(mapped: MappedIdentity, userId: string): Promise<void> {
+    if (mapped.admin !== undefined) await this.lifecycle.applyIdpAdmin(userId, mapped.admin, mapped.providerId);
+  }
+
+  private async resolveAccount(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
     const link = await this.links.find(provider.id, mapped.subject);
     if (link) return { outcome: 'signed_in', how: 'existing', user: await this.signInExisting(link.userId, mapped) };
 
@@ -60,13 +77,13 @@ export class IdentityLinker {
       return { outcome: 'register', suggestion: candidate || undefined, fixed: lp.mode === 'confirm' };
     }
     if (!lp.value) {
-      throw new PageError(403, 'Sign-in failed', `${provider.name} did not provide a username for your account. Contact your administrator.`, {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_missing', { provider: provider.name }), {
         reason: 'forced_localpart_missing',
       });
     }
     const check = this.checkLocalpart(lp.value);
     if (!check.ok) {
-      throw new PageError(403, 'Sign-in failed', `The username ${provider.name} assigned to you cannot be used on Matrix. Contact your administrator.`, {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_invalid', { provider: provider.name }), {
         reason: 'forced_localpart_invalid',
         problem: check.problem,
       });
@@ -82,16 +99,16 @@ export class IdentityLinker {
       if (winner) return this.onConflict(provider, mapped, winner);
       throw this.conflictError(provider, 'race');
     }
-    if (created === 'already_linked') return this.resolve(provider, mapped);
+    if (created === 'already_linked') return this.resolveAccount(provider, mapped);
     return { outcome: 'signed_in', how: 'created', user: created };
   }
 
   /** The registration form: checks the chosen localpart and creates the account and its link. */
   async register(provider: ProviderConfig, mapped: MappedIdentity, localpart: string, displayname?: string): Promise<RegisterOutcome> {
     if (mapped.localpart.mode === 'confirm' && localpart !== mapped.localpart.value) {
-      return { ok: false, error: 'This username is set by your organisation and cannot be changed.' };
+      return { ok: false, error: msg('register.set_by_organisation') };
     }
-    if (mapped.localpart.mode === 'use') return { ok: false, error: 'This account cannot be registered here.' };
+    if (mapped.localpart.mode === 'use') return { ok: false, error: msg('register.not_here') };
     const check = this.checkLocalpart(localpart);
     if (!check.ok) return { ok: false, error: check.message };
     if (await this.users.findByLocalpart(localpart)) return { ok: false, error: TAKEN };
@@ -99,7 +116,7 @@ export class IdentityLinker {
     try {
       available = await this.availableOnHomeserver(localpart, false);
     } catch {
-      return { ok: false, error: 'Could not check whether this username is free right now. Please try again in a moment.' };
+      return { ok: false, error: msg('register.check_failed') };
     }
     if (!available) return { ok: false, error: TAKEN };
     // A display name the user edited on the form (action `suggest`) replaces the imported one.
@@ -107,6 +124,12 @@ export class IdentityLinker {
       mapped.displayname.action === 'suggest' && displayname !== undefined
         ? { ...mapped, displayname: { ...mapped.displayname, value: displayname.trim() || undefined } }
         : mapped;
+    const result = await this.registerAccount(provider, mapped, edited, localpart);
+    if (result.ok) await this.applyAdminRule(mapped, result.user.id);
+    return result;
+  }
+
+  private async registerAccount(provider: ProviderConfig, mapped: MappedIdentity, edited: MappedIdentity, localpart: string): Promise<RegisterOutcome> {
     const created = await this.createAccount(provider, edited, localpart);
     if (created === 'localpart_taken') return { ok: false, error: TAKEN };
     if (created === 'already_linked') {
@@ -120,7 +143,7 @@ export class IdentityLinker {
 
   private async signInExisting(userId: string, mapped: MappedIdentity): Promise<SignedInAccount> {
     const user = await this.users.findById(userId);
-    if (!user) throw new PageError(500, 'Something went wrong', 'Your account could not be found.', { reason: 'link_without_user' });
+    if (!user) throw new PageError(500, 'error.title.something_went_wrong', 'error.account_not_found', { reason: 'link_without_user' });
     assertCanSignIn(user);
     const sync = {
       displayName: this.syncedValue(mapped.displayname, user.displayName),
@@ -156,18 +179,13 @@ export class IdentityLinker {
       await this.db.transaction((em) => this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: existing.id }));
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      return this.resolve(provider, mapped);
+      return this.resolveAccount(provider, mapped);
     }
     return { outcome: 'signed_in', how: 'linked', user: { id: existing.id, localpart: existing.localpart } };
   }
 
   private conflictError(provider: ProviderConfig, reason: string): PageError {
-    return new PageError(
-      409,
-      'Account already exists',
-      `An account with this username already exists and is not linked to your ${provider.name} identity. Contact your administrator.`,
-      { reason },
-    );
+    return new PageError(409, 'error.title.account_exists', msg('error.account_exists', { provider: provider.name }), { reason });
   }
 
   /** Local rows first; then the homeserver (it may have users Causeway never created). */
@@ -176,7 +194,7 @@ export class IdentityLinker {
       return await this.homeserver.isLocalpartAvailable(localpart);
     } catch (e) {
       if (failAsPage && e instanceof HomeserverError) {
-        throw new PageError(503, 'Temporarily unavailable', 'The homeserver could not be reached. Please try again in a moment.', {
+        throw new PageError(503, 'error.title.temporarily_unavailable', 'error.homeserver_unreachable', {
           reason: 'homeserver_unavailable',
         });
       }
