@@ -45,15 +45,11 @@ export function usersPageSql(kind: SourceKind): string {
     agg(kind, ['e.auth_provider', 'e.external_id'], 'e.auth_provider, e.external_id', 'FROM user_external_ids e WHERE e.user_id = u.name'),
     agg(kind, ['t.medium', 't.address', 't.added_at'], 't.medium, t.address', 'FROM user_threepids t WHERE t.user_id = u.name'),
     agg(kind, ['d.device_id', 'd.display_name', 'd.hidden'], 'd.device_id', 'FROM devices d WHERE d.user_id = u.name'),
-    agg(
-      kind,
-      // A token never changes once written: its id stands for it (and refresh_token_id for its pair).
-      ['a.id', 'a.device_id', 'a.valid_until_ms', 'a.puppets_user_id', 'a.refresh_token_id', 'r.expiry_ts', 'nrt.next_token_id', 'na.used'],
-      'a.id',
-      `FROM access_tokens a LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
-         LEFT JOIN refresh_tokens nrt ON nrt.id = r.next_token_id LEFT JOIN access_tokens na ON na.refresh_token_id = nrt.id
-         WHERE a.user_id = u.name`,
-    ),
+    // A token never changes once written but for `used` (set on a refreshable token's first use):
+    // its id stands for it, refresh_token_id for its pair. A pair's successor is the same user's
+    // token, so a refresh (a new id) or the successor's first use (its `used`) changes this text,
+    // which is all Synapse's refresh checks depend on: no join to refresh_tokens is needed here.
+    agg(kind, ['a.id', 'a.device_id', 'a.valid_until_ms', 'a.puppets_user_id', 'a.refresh_token_id', 'a.used'], 'a.id', 'FROM access_tokens a WHERE a.user_id = u.name'),
   ].join(` || ${ROW[kind]} || ${ROW[kind]} || `);
   const fingerprint = kind === 'postgres' ? `md5(${parts})` : parts;
   return `SELECT u.name, u.password_hash IS NOT NULL AS has_password, u.creation_ts, u.admin, u.is_guest,
