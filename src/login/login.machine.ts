@@ -58,6 +58,12 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /**
+   * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
+   * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
+   * signed in as now, so the page can say that continuing replaces that session.
+   */
+  unsolicited?: { currentLocalpart?: string };
   now: number;
   ttlSeconds: number;
 }
@@ -70,6 +76,7 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
@@ -81,7 +88,10 @@ export interface LoginContext {
   registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
-  /** The browser session was started by this login: the HTTP layer issues its cookie. */
+  /**
+   * The browser session was started by this step: the HTTP layer issues its cookie on the answer
+   * to this request only (never persisted: LoginStore drops it).
+   */
   newBrowserSession?: boolean;
   consentGiven?: boolean;
   /** The terms-of-service step: the person accepted an earlier version (the page says they changed). */
@@ -97,6 +107,8 @@ export type LoginEvent =
   | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
   | { type: 'TERMS_ACCEPTED' }
+  /** "Continue as …?" confirmed (IdP-initiated sign-ins). */
+  | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
   | { type: 'TIMEOUT' };
 
@@ -236,6 +248,7 @@ export const loginMachine = setup({
   },
   guards: {
     hasSession: ({ context }) => context.user !== undefined && context.browserSession !== undefined,
+    unsolicited: ({ context }) => context.unsolicited !== undefined,
     promptNone: ({ context }) => context.prompt.includes('none'),
     providerChosen: ({ context }) => context.providerId !== undefined && context.providerIds.includes(context.providerId),
     knownProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId),
@@ -266,6 +279,7 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
     };
@@ -360,7 +374,7 @@ export const loginMachine = setup({
         onDone: [
           {
             guard: ({ event }) => event.output.outcome === 'signed_in',
-            target: 'terms',
+            target: 'confirmingOrSigningIn',
             actions: assign({ user: ({ event }) => (event.output.outcome === 'signed_in' ? event.output.user : undefined) }),
           },
           {
@@ -403,7 +417,7 @@ export const loginMachine = setup({
             onDone: [
               {
                 guard: ({ event }) => event.output.ok,
-                target: '#login.terms',
+                target: '#login.confirmingOrSigningIn',
                 actions: assign({ user: ({ event }) => (event.output.ok ? event.output.user : undefined), registration: undefined }),
               },
               {
@@ -414,6 +428,18 @@ export const loginMachine = setup({
             onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
           },
         },
+      },
+    },
+    // Then the terms of service (below), then the session: an account is confirmed before anything is recorded for it.
+    confirmingOrSigningIn: {
+      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'terms' }],
+    },
+    /** IdP-initiated sign-ins only: the person confirms the account before a session exists. */
+    confirming: {
+      tags: 'waiting',
+      on: {
+        CONFIRMED: { target: 'terms' },
+        CANCEL: { target: 'cancelling' },
       },
     },
     // The operator's terms of service: asked at sign-up, and again when their version changed.

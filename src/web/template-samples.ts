@@ -98,6 +98,11 @@ export const TEMPLATE_SAMPLES: readonly TemplateSample[] = [
       action: `${LOGIN}/consent`,
     },
   },
+  {
+    name: 'identity-provider-initiated sign-in',
+    template: 'unsolicited-confirm',
+    vars: { csrf: CSRF, provider_name: 'Campus login', user_id: '@alice:example.org', current_user_id: '@bob:example.org', action: `${LOGIN}/confirm` },
+  },
   { name: 'legacy client confirmation', template: 'compat-confirm', vars: { csrf: CSRF, target: 'app.element.io', user_id: '@alice:example.org', action: `${LOGIN}/consent` } },
   { name: 'device code entry', template: 'device-code', vars: { csrf: CSRF, action: `${BASE}link`, code: '' } },
   { name: 'device code entry (error)', template: 'device-code', vars: { csrf: CSRF, action: `${BASE}link`, code: 'WDJB-XXXX', error: msg('device_code.invalid') } },
