@@ -76,6 +76,14 @@ configCmd
     process.stdout.write(`${o.config}: valid (${config.upstream.providers.length} provider(s), ${config.clients.length} static client(s))\n`);
   });
 
+configCmd
+  .command('schema')
+  .description('print the JSON Schema of the config file (for editor validation), every key described')
+  .action(async () => {
+    const { configJsonSchema } = await import('./config/config-json-schema.js');
+    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+  });
+
 program
   .command('migrate')
   .description('apply pending database migrations and exit')
