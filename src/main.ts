@@ -85,6 +85,16 @@ configCmd
   });
 
 program
+  .command('doctor')
+  .description('check a deployment: config, database, Redis, homeserver and its shared secret, public_base, each IdP and its certificates, clocks (exit 1 on any problem)')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (o: { config: string }) => {
+    const { doctor } = await import('./doctor/run.js');
+    const code = await doctor(o.config, process.stdout);
+    process.stdout.write('', () => process.exit(code));
+  });
+
+program
   .command('migrate')
   .description('apply pending database migrations and exit')
   .requiredOption('-c, --config <file>', 'YAML config file')
