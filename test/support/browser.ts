@@ -1,5 +1,14 @@
 import { CookieJar } from 'tough-cookie';
 import { parse } from 'node-html-parser';
+import { chromium, type Browser as Chromium } from 'playwright-core';
+
+/** Headless Chromium (the Debian package; CHROMIUM_PATH overrides), for pages as a real browser renders them. */
+export function launchChromium(): Promise<Chromium> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
 
 export interface BrowserResponse {
   url: string;
