@@ -61,6 +61,7 @@ export function sessionView(s: SessionRow) {
     name: s.name,
     created_at: s.createdAt,
     last_active_at: s.lastActiveAt,
+    last_active_ip: s.lastActiveIp,
     finished_at: s.finishedAt,
     finish_reason: s.finishReason,
     user_agent: s.userAgent,

@@ -54,6 +54,8 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /** The browser's address when the sign-in started. */
+  ip?: string;
   now: number;
   ttlSeconds: number;
 }
@@ -66,6 +68,7 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  ip?: string;
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
@@ -132,6 +135,7 @@ export interface StartSessionInput {
   providerId: string;
   assertion?: Assertion;
   userAgent?: string;
+  ip?: string;
 }
 export interface CheckConsentInput {
   target: LoginTarget;
@@ -239,6 +243,7 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.ip ? { ip: input.ip } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
     };
@@ -393,7 +398,7 @@ export const loginMachine = setup({
       tags: 'busy',
       invoke: {
         src: 'startSession',
-        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent }),
+        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent, ip: context.ip }),
         // The assertion is recorded with the upstream session now; the snapshot no longer needs it.
         onDone: { target: 'consenting', actions: assign({ browserSession: ({ event }) => event.output, newBrowserSession: true, assertion: undefined, mapped: undefined }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },

@@ -78,6 +78,7 @@ export class LoginService {
       preselectedProvider: await this.preselect(providerIds, providerHint, loginHint),
       session: await this.currentSession(http),
       ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
+      ip: http.ip,
     });
   }
 

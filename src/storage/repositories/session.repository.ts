@@ -20,6 +20,8 @@ export interface SessionRow {
   name: string | null;
   createdAt: number;
   lastActiveAt: number | null;
+  /** Client address at the last activity recorded (token request, `/login`, `/refresh`, sign-in). */
+  lastActiveIp: string | null;
   finishedAt: number | null;
   finishReason: string | null;
   userAgent: string | null;
@@ -33,6 +35,8 @@ export interface SessionFilter {
   userId?: string;
   clientId?: string;
   deviceId?: string;
+  /** Last seen from this address. */
+  ip?: string;
   /** Browser sessions end by themselves after `login.browser_session_ttl` (ms). */
   browserTtlMs: number;
   now?: number;
@@ -75,6 +79,7 @@ export class SessionRepository {
 
   private common<T extends ObjectLiteral>(q: SelectQueryBuilder<T>, f: SessionFilter, after: string | undefined, take: number) {
     if (f.userId) q.andWhere('s.user_id = :userId', { userId: f.userId });
+    if (f.ip) q.andWhere('s.last_active_ip = :ip', { ip: f.ip });
     if (after) q.andWhere('s.id > :after', { after });
     return q.orderBy('s.id', 'ASC').take(take);
   }
@@ -96,6 +101,7 @@ export class SessionRepository {
       name: s.human_name,
       createdAt: Number(s.created_at),
       lastActiveAt: n(s.last_active_at),
+      lastActiveIp: s.last_active_ip,
       finishedAt: n(s.finished_at),
       finishReason: s.finish_reason,
       userAgent: null,
@@ -118,7 +124,8 @@ export class SessionRepository {
       scope: null,
       name: s.human_name,
       createdAt: Number(s.created_at),
-      lastActiveAt: null,
+      lastActiveAt: n(s.last_active_at),
+      lastActiveIp: s.last_active_ip,
       finishedAt: n(s.finished_at),
       finishReason: s.finish_reason,
       userAgent: null,
@@ -146,6 +153,7 @@ export class SessionRepository {
         name: null,
         createdAt: created,
         lastActiveAt: n(s.authenticated_at),
+        lastActiveIp: s.last_active_ip,
         finishedAt: expired ? created + f.browserTtlMs : n(s.finished_at),
         finishReason: expired ? 'expired' : null,
         userAgent: s.user_agent,
