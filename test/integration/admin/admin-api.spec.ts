@@ -7,7 +7,7 @@ import { startHomeserverStandin, type HomeserverStandin } from '../../support/ho
 import { authorizeUrl, devSignIn, pkce, signInAndConsent, toClient, webClient } from '../login/login-flow.js';
 import { basic, postForm, registerClient } from '../oauth2/oauth-http.js';
 import { AuditLogEntity } from '../../../src/storage/entities/index.js';
-import { ADMIN, adminCall, type Json } from './admin-http.js';
+import { ADMIN, adminCall, whoamiAt, type Json } from './admin-http.js';
 
 /**
  * The admin API (/api/admin/v1) against a running Causeway and the homeserver stand-in, on each
@@ -28,7 +28,7 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
   let plainToken: string;
 
   const admin = (method: string, path: string, body?: unknown, token: string | null = ADMIN) => adminCall(cw.url, method, path, body, token);
-  const whoami = (token: string) => fetch(`${hs.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+  const whoami = (token: string) => whoamiAt(hs.url, token);
   const audit = async (q: string) => ((await admin('GET', `/audit?${q}`)).json.data as Json[]) ?? [];
   const clientCredentials = async (c: { id: string; secret: string }) => {
     const r = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'client_credentials' }, basic(c.id, c.secret));
