@@ -39,10 +39,14 @@ export interface LoginBrowserSession {
 export type UpstreamRedirect = { url: string } | { formPost: { url: string; fields: Record<string, string> } };
 
 /** Why a login ended without success: an OAuth error for the client, or a page for the person. */
-export type LoginFailure =
+export type LoginFailure = (
   | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
   /** Catalog messages (shown in the language of whoever opens the page). */
-  | { kind: 'page'; status: number; title: Msg; message: Msg };
+  | { kind: 'page'; status: number; title: Msg; message: Msg }
+) & {
+  /** Machine-readable cause for the audit trail and metrics: an UpstreamError kind, a page's reason, an OAuth code, `cancelled`, `internal_error`. */
+  reason?: string;
+};
 
 export interface LoginInput {
   loginId: string;
@@ -73,6 +77,8 @@ export interface LoginContext {
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
   assertion?: Assertion;
+  /** The verified upstream subject, kept after the assertion is dropped (audit trail). */
+  upstreamSubject?: string;
   mapped?: MappedIdentity;
   /** The registration page: the suggested localpart (fixed: the user may only confirm it), the last submitted values and why they were refused. */
   registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
@@ -159,17 +165,26 @@ const notProvided = <I, O>(name: string) =>
  * actor implementations log the cause).
  */
 export function failureFrom(error: unknown): LoginFailure {
-  const e = error as { name?: string; status?: number; title?: unknown; userMessage?: unknown; code?: string; description?: string; redirectable?: boolean };
+  const e = error as {
+    name?: string;
+    kind?: unknown;
+    status?: number;
+    title?: unknown;
+    userMessage?: unknown;
+    code?: string;
+    description?: string;
+    details?: { reason?: unknown };
+  };
   if (e?.name === 'UpstreamError' && isMsg(e.userMessage)) {
-    return { kind: 'page', status: e.status ?? 400, title: msg('error.title.sign_in_failed'), message: e.userMessage };
+    return { kind: 'page', status: e.status ?? 400, title: msg('error.title.sign_in_failed'), message: e.userMessage, reason: typeof e.kind === 'string' ? e.kind : 'upstream_error' };
   }
   if (isMsg(e?.userMessage) && isMsg(e.title) && typeof e.status === 'number') {
-    return { kind: 'page', status: e.status, title: e.title, message: e.userMessage };
+    return { kind: 'page', status: e.status, title: e.title, message: e.userMessage, reason: typeof e.details?.reason === 'string' ? e.details.reason : `http_${e.status}` };
   }
   if (e?.code === 'access_denied' || e?.code === 'login_required' || e?.code === 'consent_required') {
-    return { kind: 'oauth', code: e.code, description: e.description };
+    return { kind: 'oauth', code: e.code, description: e.description, reason: e.code };
   }
-  return { kind: 'page', status: 500, title: msg('error.title.something_went_wrong'), message: msg('error.internal_sign_in') };
+  return { kind: 'page', status: 500, title: msg('error.title.something_went_wrong'), message: msg('error.internal_sign_in'), reason: 'internal_error' };
 }
 
 const loginHintOf = (t: LoginTarget): string | undefined => {
@@ -225,7 +240,7 @@ export const loginMachine = setup({
   },
   actions: {
     fail: assign({ failure: (_, params: { error: unknown }) => failureFrom(params.error) }),
-    denied: assign({ failure: { kind: 'oauth', code: 'access_denied', description: 'The user cancelled the sign-in.' } as LoginFailure }),
+    denied: assign({ failure: { kind: 'oauth', code: 'access_denied', description: 'The user cancelled the sign-in.', reason: 'cancelled' } as LoginFailure }),
   },
   delays: {
     loginTtl: ({ context }) => context.ttlMs,
@@ -256,7 +271,7 @@ export const loginMachine = setup({
     routing: {
       always: [
         { guard: 'hasSession', target: 'consenting' },
-        { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required' } as LoginFailure }) },
+        { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required', reason: 'login_required' } as LoginFailure }) },
         { guard: 'providerChosen', target: 'redirectingUpstream' },
         { target: 'selectingProvider' },
       ],
@@ -315,7 +330,7 @@ export const loginMachine = setup({
               };
             },
             // The protocol state is spent: drop it (it may hold a PKCE verifier or nonce).
-            onDone: { target: '#login.mapping', actions: assign({ assertion: ({ event }) => event.output, upstream: undefined }) },
+            onDone: { target: '#login.mapping', actions: assign({ assertion: ({ event }) => event.output, upstreamSubject: ({ event }) => event.output.subject, upstream: undefined }) },
             onError: { target: '#login.failed', actions: [assign({ upstream: undefined }), { type: 'fail', params: ({ event }) => ({ error: event.error }) }] },
           },
         },
@@ -416,7 +431,7 @@ export const loginMachine = setup({
               {
                 guard: ({ context, event }) => event.output.needed && context.prompt.includes('none'),
                 target: '#login.failed',
-                actions: assign({ failure: { kind: 'oauth', code: 'consent_required' } as LoginFailure }),
+                actions: assign({ failure: { kind: 'oauth', code: 'consent_required', reason: 'consent_required' } as LoginFailure }),
               },
               { guard: ({ event }) => event.output.needed, target: 'asking' },
               { target: '#login.completing' },

@@ -187,6 +187,11 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
       const rows = await audit(`user=${carol.id}`);
       expect(rows.map((r) => [r.action, r.actor])).toEqual([
         ['user.create', `client:${OPS.id}`],
+        // carol's sign-in (the sign-in audit trail), whose session the lock then ends.
+        ['login.attempt', `user:${carol.id}`],
+        ['consent.granted', `user:${carol.id}`],
+        ['authorization_code.issued', `user:${carol.id}`],
+        ['token.issued', `client:${clientId}`],
         ['user.lock', `client:${OPS.id}`],
         ['oauth2_session.end', `client:${OPS.id}`],
         ['user.unlock', 'admin-token'],
@@ -257,6 +262,11 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
         ['user.create', undefined],
         ['upstream_link.add', 'eve@other'],
         ['upstream_link.replace_subject', 'eve'],
+        // The sign-in with the re-keyed identity (the sign-in audit trail).
+        ['login.attempt', 'eve'],
+        ['consent.granted', undefined],
+        ['authorization_code.issued', undefined],
+        ['token.issued', undefined],
         ['upstream_link.remove', 'eve@other'],
         ['upstream_link.remove', 'eve'],
       ]);
@@ -389,7 +399,8 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
       const dead = (await admin('GET', '/events/dead-letters')).json.data as Json[];
       expect(dead).toMatchObject([{ user: 'nobody-here', kind: 'user.reactivate' }, { user: 'nobody-here' }]);
       expect(await admin('POST', `/events/dead-letters/${dead[0]!.id}/replay`)).toMatchObject({ status: 200, json: { replayed: [dead[0]!.id] } });
-      expect(await admin('POST', '/events/dead-letters/replay', undefined, opsToken)).toMatchObject({ status: 200, json: { replayed: [dead[1]!.id] } });
+      // The replayed one may already be dead again (its error is permanent): replaying all takes it too.
+      expect(await admin('POST', '/events/dead-letters/replay', undefined, opsToken)).toMatchObject({ status: 200, json: { replayed: expect.arrayContaining([dead[1]!.id]) } });
       expect((await admin('GET', '/providers')).json.data).toEqual([
         { id: 'dev', kind: 'dev', name: 'Development sign-in', status: 'up', checks: {} },
         { id: 'other', kind: 'dev', name: 'Another directory', status: 'up', checks: {} },

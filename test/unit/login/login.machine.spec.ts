@@ -160,7 +160,7 @@ describe('login machine: transitions (no side effects)', () => {
     const [s] = initialTransition(loginMachine, input({ target: target({ prompt: ['none'] }) }));
     expect(s.value).toBe('failed');
     expect(s.status).toBe('done');
-    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'login_required' });
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'login_required', reason: 'login_required' });
   });
 
   it('PROVIDER_CHOSEN moves to redirectingUpstream only for an offered provider', () => {
@@ -236,7 +236,7 @@ describe('login machine: running with provided actors', () => {
     const actor = createActor(machine, { input: input({ session, target: target({ prompt: ['none'] }) }) }).start();
     const s = await settle(actor);
     expect(s.value).toBe('failed');
-    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'consent_required' });
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'consent_required', reason: 'consent_required' });
   });
 
   it('registration: a refused localpart keeps the form with the error; an accepted one signs in', async () => {
@@ -267,7 +267,7 @@ describe('login machine: running with provided actors', () => {
     actor.send(callback(s.context.upstream!.state));
     s = await settle(actor);
     expect(s.value).toBe('failed');
-    expect(s.context.failure).toEqual({ kind: 'page', status: 400, title: msg('error.title.sign_in_failed'), message: msg('upstream.signature_invalid') });
+    expect(s.context.failure).toEqual({ kind: 'page', status: 400, title: msg('error.title.sign_in_failed'), message: msg('upstream.signature_invalid'), reason: 'signature_invalid' });
     expect(JSON.stringify(s.context)).not.toContain('secret detail');
   });
 
@@ -284,7 +284,7 @@ describe('login machine: running with provided actors', () => {
     let s = await settle(actor);
     actor.send(callback(s.context.upstream!.state));
     s = await settle(actor);
-    expect(s.context.failure).toEqual({ kind: 'page', status: 403, title: msg('error.title.account_locked'), message: msg('error.account_locked') });
+    expect(s.context.failure).toEqual({ kind: 'page', status: 403, title: msg('error.title.account_locked'), message: msg('error.account_locked'), reason: 'http_403' });
   });
 
   it('CANCEL on the consent page ends in access_denied after rejectLogin ran', async () => {
