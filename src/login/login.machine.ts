@@ -60,6 +60,12 @@ export interface LoginInput {
   userAgent?: string;
   /** The browser's address when the sign-in started. */
   ip?: string;
+  /**
+   * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
+   * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
+   * signed in as now, so the page can say that continuing replaces that session.
+   */
+  unsolicited?: { currentLocalpart?: string };
   now: number;
   ttlSeconds: number;
 }
@@ -73,6 +79,7 @@ export interface LoginContext {
   expiresAt: number;
   userAgent?: string;
   ip?: string;
+  unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
@@ -84,7 +91,10 @@ export interface LoginContext {
   registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
-  /** The browser session was started by this login: the HTTP layer issues its cookie. */
+  /**
+   * The browser session was started by this step: the HTTP layer issues its cookie on the answer
+   * to this request only (never persisted: LoginStore drops it).
+   */
   newBrowserSession?: boolean;
   consentGiven?: boolean;
   /** Final redirect to the client. Never persisted (it carries the authorization code): see LoginStore. */
@@ -97,6 +107,8 @@ export type LoginEvent =
   | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
   | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
+  /** "Continue as …?" confirmed (IdP-initiated sign-ins). */
+  | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
   | { type: 'TIMEOUT' };
 
@@ -228,6 +240,7 @@ export const loginMachine = setup({
   },
   guards: {
     hasSession: ({ context }) => context.user !== undefined && context.browserSession !== undefined,
+    unsolicited: ({ context }) => context.unsolicited !== undefined,
     promptNone: ({ context }) => context.prompt.includes('none'),
     providerChosen: ({ context }) => context.providerId !== undefined && context.providerIds.includes(context.providerId),
     knownProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId),
@@ -259,6 +272,7 @@ export const loginMachine = setup({
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
       ...(input.ip ? { ip: input.ip } : {}),
+      ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
     };
@@ -353,7 +367,7 @@ export const loginMachine = setup({
         onDone: [
           {
             guard: ({ event }) => event.output.outcome === 'signed_in',
-            target: 'signingIn',
+            target: 'confirmingOrSigningIn',
             actions: assign({ user: ({ event }) => (event.output.outcome === 'signed_in' ? event.output.user : undefined) }),
           },
           {
@@ -396,7 +410,7 @@ export const loginMachine = setup({
             onDone: [
               {
                 guard: ({ event }) => event.output.ok,
-                target: '#login.signingIn',
+                target: '#login.confirmingOrSigningIn',
                 actions: assign({ user: ({ event }) => (event.output.ok ? event.output.user : undefined), registration: undefined }),
               },
               {
@@ -407,6 +421,17 @@ export const loginMachine = setup({
             onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
           },
         },
+      },
+    },
+    confirmingOrSigningIn: {
+      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'signingIn' }],
+    },
+    /** IdP-initiated sign-ins only: the person confirms the account before a session exists. */
+    confirming: {
+      tags: 'waiting',
+      on: {
+        CONFIRMED: { target: 'signingIn' },
+        CANCEL: { target: 'cancelling' },
       },
     },
     signingIn: {

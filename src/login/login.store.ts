@@ -151,6 +151,8 @@ export class LoginStore {
     const stored = structuredClone(persisted) as { context: Record<string, unknown> };
     // The final redirect carries the authorization code: it goes to the browser once, never to storage.
     delete stored.context.redirectUrl;
+    // Likewise the session cookie: issued only on the answer to the request that started the session.
+    delete stored.context.newBrowserSession;
     const remaining = Math.ceil((ctx.expiresAt - Date.now()) / 1000);
     const ttl = snapshot.status === 'active' ? Math.max(1, remaining) + RETAIN_AFTER_END_S : RETAIN_AFTER_END_S;
     await this.kv.set(key(ctx.loginId), JSON.stringify(stored), ttl);
