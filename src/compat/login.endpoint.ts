@@ -33,6 +33,7 @@ export class LoginEndpoint {
         if (!taken.ok) throw taken.reason === 'expired' ? CompatErrors.loginTokenExpired() : CompatErrors.invalidLoginToken();
         const result = await this.sessions.login(taken.grant, {
           refreshToken: login.refreshToken,
+          ip: req.ip,
           ...(login.deviceId !== undefined ? { deviceId: login.deviceId } : {}),
           ...(login.displayName !== undefined ? { displayName: login.displayName } : {}),
         });

@@ -17,6 +17,6 @@ export class RefreshEndpoint {
 
   async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const body = parseBody(refreshBody, req.headers['content-type'], rawBody(req), { requireContentType: true })!;
-    sendJson(reply, 200, await this.sessions.refresh(body.refresh_token));
+    sendJson(reply, 200, await this.sessions.refresh(body.refresh_token, Date.now(), req.ip));
   }
 }

@@ -42,7 +42,7 @@ export class RefreshTokenGrant implements TokenGrant {
     private readonly audit: AuditLogRepository,
   ) {}
 
-  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+  async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     const presented = required(params, 'refresh_token');
     if (parseToken(presented) !== 'refresh') throw new InvalidGrantError('unknown refresh token');
     const now = Date.now();
@@ -98,7 +98,7 @@ export class RefreshTokenGrant implements TokenGrant {
       }
       const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
       await em.update(RefreshTokenEntity, { id: row.id }, { next_refresh_token_id: tokens.refreshRow!.id });
-      await em.update(OAuth2SessionEntity, { id: session.id }, { last_active_at: now });
+      await em.update(OAuth2SessionEntity, { id: session.id }, { last_active_at: now, last_active_ip: ip?.slice(0, 64) ?? null });
       return { kind: 'issued', tokens, session, revokedHashes };
     });
 
