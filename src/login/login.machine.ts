@@ -5,8 +5,9 @@ import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
- * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
- * account pages or a legacy client's SSO redirect (/complete-compat-sso/{id}); every
+ * One login attempt (docs/architecture.md, "A login, step by step"). Created by /authorize, the
+ * device verification page, the account pages or a legacy client's SSO redirect
+ * (/complete-compat-sso/{id}); every
  * HTTP request restores the persisted snapshot, sends one event, waits until no step is running
  * (tag `busy`), persists and stops the actor (login.store.ts). Side effects are the named actors,
  * provided with `machine.provide({ actors })` by LoginActors; the context keeps only what must
