@@ -5,8 +5,9 @@ import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
- * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
- * account pages or a legacy client's SSO redirect (/complete-compat-sso/{id}); every
+ * One login attempt (docs/architecture.md, "A login, step by step"). Created by /authorize, the
+ * device verification page, the account pages or a legacy client's SSO redirect
+ * (/complete-compat-sso/{id}); every
  * HTTP request restores the persisted snapshot, sends one event, waits until no step is running
  * (tag `busy`), persists and stops the actor (login.store.ts). Side effects are the named actors,
  * provided with `machine.provide({ actors })` by LoginActors; the context keeps only what must
@@ -58,6 +59,14 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /** The browser's address when the sign-in started. */
+  ip?: string;
+  /**
+   * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
+   * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
+   * signed in as now, so the page can say that continuing replaces that session.
+   */
+  unsolicited?: { currentLocalpart?: string };
   now: number;
   ttlSeconds: number;
 }
@@ -70,6 +79,8 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  ip?: string;
+  unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
@@ -81,7 +92,10 @@ export interface LoginContext {
   registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
-  /** The browser session was started by this login: the HTTP layer issues its cookie. */
+  /**
+   * The browser session was started by this step: the HTTP layer issues its cookie on the answer
+   * to this request only (never persisted: LoginStore drops it).
+   */
   newBrowserSession?: boolean;
   consentGiven?: boolean;
   /** Final redirect to the client. Never persisted (it carries the authorization code): see LoginStore. */
@@ -94,6 +108,8 @@ export type LoginEvent =
   | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
   | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
+  /** "Continue as …?" confirmed (IdP-initiated sign-ins). */
+  | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
   | { type: 'TIMEOUT' };
 
@@ -138,6 +154,7 @@ export interface StartSessionInput {
   providerId: string;
   assertion?: Assertion;
   userAgent?: string;
+  ip?: string;
 }
 export interface CheckConsentInput {
   target: LoginTarget;
@@ -224,6 +241,7 @@ export const loginMachine = setup({
   },
   guards: {
     hasSession: ({ context }) => context.user !== undefined && context.browserSession !== undefined,
+    unsolicited: ({ context }) => context.unsolicited !== undefined,
     promptNone: ({ context }) => context.prompt.includes('none'),
     providerChosen: ({ context }) => context.providerId !== undefined && context.providerIds.includes(context.providerId),
     knownProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId),
@@ -254,6 +272,8 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.ip ? { ip: input.ip } : {}),
+      ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
     };
@@ -348,7 +368,7 @@ export const loginMachine = setup({
         onDone: [
           {
             guard: ({ event }) => event.output.outcome === 'signed_in',
-            target: 'signingIn',
+            target: 'confirmingOrSigningIn',
             actions: assign({ user: ({ event }) => (event.output.outcome === 'signed_in' ? event.output.user : undefined) }),
           },
           {
@@ -391,7 +411,7 @@ export const loginMachine = setup({
             onDone: [
               {
                 guard: ({ event }) => event.output.ok,
-                target: '#login.signingIn',
+                target: '#login.confirmingOrSigningIn',
                 actions: assign({ user: ({ event }) => (event.output.ok ? event.output.user : undefined), registration: undefined }),
               },
               {
@@ -404,11 +424,22 @@ export const loginMachine = setup({
         },
       },
     },
+    confirmingOrSigningIn: {
+      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'signingIn' }],
+    },
+    /** IdP-initiated sign-ins only: the person confirms the account before a session exists. */
+    confirming: {
+      tags: 'waiting',
+      on: {
+        CONFIRMED: { target: 'signingIn' },
+        CANCEL: { target: 'cancelling' },
+      },
+    },
     signingIn: {
       tags: 'busy',
       invoke: {
         src: 'startSession',
-        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent }),
+        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent, ip: context.ip }),
         // The assertion is recorded with the upstream session now; the snapshot no longer needs it.
         onDone: { target: 'consenting', actions: assign({ browserSession: ({ event }) => event.output, newBrowserSession: true, assertion: undefined, mapped: undefined }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },

@@ -223,6 +223,39 @@ describe('login machine: running with provided actors', () => {
     actor.stop();
   });
 
+  it('an IdP-initiated sign-in waits on "Continue as …?" before any session starts; Cancel starts none', async () => {
+    const account: LoginTarget = { kind: 'account', returnTo: 'http://x/account/', prompt: ['login'] };
+    for (const decision of ['CONFIRMED', 'CANCEL'] as const) {
+      // The account pages ask no consent (LoginActors.checkConsent).
+      const { calls, machine } = actors({ needConsent: false });
+      const actor = createActor(machine, { input: input({ target: account, session, preselectedProvider: 'corp', unsolicited: { currentLocalpart: 'bob' } }) }).start();
+      let s = await settle(actor);
+      expect(statePath(s.value)).toBe('awaitingCallback.waiting');
+      actor.send(callback('state-1'));
+      s = await settle(actor);
+      expect(s.value).toBe('confirming');
+      expect(s.context.user).toEqual({ id: 'U1', localpart: 'alice' });
+      expect(s.context.unsolicited).toEqual({ currentLocalpart: 'bob' });
+      expect(s.context.browserSession).toBeUndefined();
+      expect(calls).not.toContain('session');
+      actor.send({ type: decision });
+      s = await settle(actor);
+      if (decision === 'CONFIRMED') {
+        expect(s.value).toBe('completed');
+        expect(calls).toContain('session');
+      } else {
+        expect(s.value).toBe('failed');
+        expect(calls).not.toContain('session');
+      }
+      actor.stop();
+    }
+  });
+
+  it('a solicited sign-in never stops on the confirmation step', () => {
+    const [s0] = initialTransition(loginMachine, input());
+    expect(s0.can({ type: 'CONFIRMED' })).toBe(false);
+  });
+
   it('skips the consent page when consent was already given', async () => {
     const { calls, machine } = actors({ needConsent: false });
     const actor = createActor(machine, { input: input({ session }) }).start();
