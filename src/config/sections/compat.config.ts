@@ -3,7 +3,7 @@ import { duration } from '../duration.js';
 
 /**
  * The legacy `/login` API (MSC3824 compatibility layer): what the reverse proxy sends to Causeway
- * for `^/_matrix/client/[^/]+/(login|logout|refresh)`. See README "Legacy clients (MSC3824)".
+ * for `^/_matrix/client/[^/]+/(login|logout|refresh)`. See docs/operator/legacy-clients.md.
  */
 export const compatSection = z
   .object({

@@ -22,7 +22,7 @@ type Outcome =
   | { kind: 'scope'; why: string };
 
 /**
- * RFC 6749 §6 with rotation (contracts/matrix-oauth-client-api.md §5.3):
+ * RFC 6749 §6 with rotation (docs/contracts/matrix-clients.md §5.3):
  * - every refresh returns a new refresh and access token; the previous access token is revoked;
  * - a refresh token already rotated may be used again while its successor pair is unused (the
  *   response was lost): the unused successor is revoked and a fresh pair issued;
