@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
-import type { Assertion, CallbackRequest } from '../upstream/connector.js';
+import type { Assertion, CallbackRequest, DownstreamRequest } from '../upstream/connector.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
@@ -58,6 +58,8 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /** The browser signed out of Causeway since its last sign-in (templated authorization parameters may then force re-authentication upstream). */
+  loggedOut?: boolean;
   /**
    * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
    * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
@@ -76,6 +78,7 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  loggedOut?: boolean;
   unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
@@ -118,6 +121,7 @@ export interface BeginUpstreamInput {
   providerId: string;
   prompt: string[];
   loginHint?: string;
+  request: DownstreamRequest;
 }
 export interface BeginUpstreamOutput {
   state: string;
@@ -131,6 +135,7 @@ export interface CompleteUpstreamInput {
   saved: Record<string, unknown>;
   prompt: string[];
   loginHint?: string;
+  request: DownstreamRequest;
   callback: CallbackRequest;
 }
 export interface MapIdentityInput {
@@ -202,6 +207,19 @@ const loginHintOf = (t: LoginTarget): string | undefined => {
   return m?.[1];
 };
 
+/** The downstream request as templated authorization parameters see it. */
+function downstreamRequestOf(context: LoginContext): DownstreamRequest {
+  const t = context.target;
+  const clientId = t.kind === 'authorization' ? t.request.clientId : t.kind === 'device' ? t.device.clientId : undefined;
+  return {
+    ...(clientId ? { client_id: clientId } : {}),
+    ...(t.kind === 'authorization' && t.request.loginHint ? { login_hint: t.request.loginHint } : {}),
+    ...(t.kind === 'authorization' && t.request.acrValues ? { acr_values: t.request.acrValues } : {}),
+    prompt: context.prompt.join(' '),
+    logged_out: context.loggedOut === true,
+  };
+}
+
 function promptOf(t: LoginTarget): string[] {
   switch (t.kind) {
     case 'authorization':
@@ -267,6 +285,7 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.loggedOut ? { loggedOut: true } : {}),
       ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
@@ -301,6 +320,7 @@ export const loginMachine = setup({
           providerId: context.providerId!,
           prompt: context.prompt,
           loginHint: loginHintOf(context.target),
+          request: downstreamRequestOf(context),
         }),
         onDone: { target: 'awaitingCallback', actions: assign({ upstream: ({ event }) => event.output }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
@@ -335,6 +355,7 @@ export const loginMachine = setup({
                 saved: context.upstream!.saved,
                 prompt: context.prompt,
                 loginHint: loginHintOf(context.target),
+                request: downstreamRequestOf(context),
                 callback: event.callback,
               };
             },

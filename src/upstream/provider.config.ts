@@ -8,7 +8,7 @@ export const providerBaseShape = {
   /** Button label on the provider picker. */
   name: z.string().min(1).max(100),
   /** Brand for the button's icon. */
-  brand: z.enum(['apple', 'facebook', 'github', 'gitlab', 'google', 'microsoft', 'okta', 'keycloak', 'university', 'generic']).optional(),
+  brand: z.enum(['apple', 'discord', 'facebook', 'github', 'gitlab', 'google', 'microsoft', 'okta', 'keycloak', 'university', 'generic']).optional(),
   /** Position on the picker (lower first; unset counts as 0; ties keep the YAML order). */
   order: z.number().int().optional(),
   claims: claimsSection.prefault({}),

@@ -1,22 +1,9 @@
 import { z } from 'zod';
 import { providerBaseShape } from '../provider.config.js';
 import { resolveSecret, secretShape } from '../../config/secret-ref.js';
-import { privateKeyAlg } from './private-key.js';
-
-/** Parameters the connector sets: not overridable through `authorization_params`. */
-const RESERVED_AUTHORIZATION_PARAMS = new Set([
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'response_mode',
-  'scope',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'request',
-  'request_uri',
-]);
+import { privateKeyAlg } from '../oauth-client/private-key.js';
+import { SECRET_METHODS } from '../oauth-client/client-auth.js';
+import { authorizationParamsSchema, RESERVED_OAUTH_PARAMS } from '../authorization-params.js';
 
 /** An upstream OpenID Provider (Keycloak, Entra ID, Google, Authentik, ...), spoken to with openid-client. */
 export const oidcProviderSchema = z
@@ -34,15 +21,25 @@ export const oidcProviderSchema = z
     end_session_endpoint: z.url().optional(),
     client_id: z.string().min(1),
     ...secretShape('client_secret'),
-    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).default('client_secret_basic'),
+    /** `client_secret_jwt`: an HS256 client assertion keyed with client_secret; `private_key_jwt`: signed with private_key. */
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none']).default('client_secret_basic'),
     /** PEM private key for private_key_jwt. */
     ...secretShape('private_key'),
     private_key_kid: z.string().optional(),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token')).default(['openid', 'profile', 'email']),
     /** The ID token signature algorithm this client expects (OIDC default RS256). Asymmetric only: `none` and HMAC are refused. */
     id_token_signed_response_alg: z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']).default('RS256'),
-    /** Extra authorization request parameters, e.g. Google's `hd` or Entra's `domain_hint`. Protocol parameters cannot be overridden. */
-    authorization_params: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a parameter name'), z.string().max(1024)).default({}),
+    /**
+     * Require a signed userinfo answer (`application/jwt`) with this algorithm, verified with the
+     * IdP's JWKS (iss and aud checked too). Unset: plain JSON over TLS, as most IdPs send.
+     */
+    userinfo_signed_response_alg: z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']).optional(),
+    /**
+     * Extra authorization request parameters, e.g. Google's `hd` or Entra's `domain_hint`; each value
+     * is a Liquid template over the downstream request (authorization-params.ts). Protocol
+     * parameters cannot be overridden.
+     */
+    authorization_params: authorizationParamsSchema(RESERVED_OAUTH_PARAMS),
     /** `form_post` makes the IdP POST the code back (response_mode=form_post). */
     response_mode: z.enum(['query', 'form_post']).default('query'),
     /** Merge claims from the userinfo endpoint into the ID token claims. */
@@ -60,7 +57,7 @@ export const oidcProviderSchema = z
   .strict()
   .transform((o, ctx) => {
     const client_secret = resolveSecret(o, 'client_secret', ctx, {
-      required: o.token_endpoint_auth_method === 'client_secret_basic' || o.token_endpoint_auth_method === 'client_secret_post',
+      required: SECRET_METHODS.has(o.token_endpoint_auth_method),
     });
     const private_key = resolveSecret(o, 'private_key', ctx, { required: o.token_endpoint_auth_method === 'private_key_jwt', raw: true });
     if (private_key !== undefined && privateKeyAlg(private_key) === undefined) {
@@ -79,11 +76,6 @@ export const oidcProviderSchema = z
       }
     }
     if (!o.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
-    for (const k of Object.keys(o.authorization_params)) {
-      if (RESERVED_AUTHORIZATION_PARAMS.has(k)) {
-        ctx.addIssue({ code: 'custom', path: ['authorization_params', k], message: 'set by Causeway itself; cannot be overridden' });
-      }
-    }
     if (o.token_endpoint_auth_method === 'private_key_jwt' && !o.private_key_kid) {
       ctx.addIssue({ code: 'custom', path: ['private_key_kid'], message: 'required with private_key_jwt (the kid of the key registered at the IdP)' });
     }
