@@ -5,8 +5,9 @@ import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
- * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
- * account pages or a legacy client's SSO redirect (/complete-compat-sso/{id}); every
+ * One login attempt (docs/architecture.md, "A login, step by step"). Created by /authorize, the
+ * device verification page, the account pages or a legacy client's SSO redirect
+ * (/complete-compat-sso/{id}); every
  * HTTP request restores the persisted snapshot, sends one event, waits until no step is running
  * (tag `busy`), persists and stops the actor (login.store.ts). Side effects are the named actors,
  * provided with `machine.provide({ actors })` by LoginActors; the context keeps only what must
@@ -60,6 +61,8 @@ export interface LoginInput {
   userAgent?: string;
   /** The browser signed out of Causeway since its last sign-in (templated authorization parameters may then force re-authentication upstream). */
   loggedOut?: boolean;
+  /** The browser's address when the sign-in started. */
+  ip?: string;
   /**
    * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
    * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
@@ -79,6 +82,7 @@ export interface LoginContext {
   expiresAt: number;
   userAgent?: string;
   loggedOut?: boolean;
+  ip?: string;
   unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
@@ -155,6 +159,7 @@ export interface StartSessionInput {
   providerId: string;
   assertion?: Assertion;
   userAgent?: string;
+  ip?: string;
 }
 export interface CheckConsentInput {
   target: LoginTarget;
@@ -286,6 +291,7 @@ export const loginMachine = setup({
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
       ...(input.loggedOut ? { loggedOut: true } : {}),
+      ...(input.ip ? { ip: input.ip } : {}),
       ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
@@ -454,7 +460,7 @@ export const loginMachine = setup({
       tags: 'busy',
       invoke: {
         src: 'startSession',
-        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent }),
+        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent, ip: context.ip }),
         // The assertion is recorded with the upstream session now; the snapshot no longer needs it.
         onDone: { target: 'consenting', actions: assign({ browserSession: ({ event }) => event.output, newBrowserSession: true, assertion: undefined, mapped: undefined }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },

@@ -81,6 +81,7 @@ export class LoginService {
       ...(unsolicited ? { unsolicited: session ? { currentLocalpart: session.user.localpart } : {} } : {}),
       ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
       ...(signedOutSinceLastSignIn(http) ? { loggedOut: true } : {}),
+      ip: http.ip,
     });
   }
 
