@@ -8,7 +8,7 @@ import { LOGGER } from '../http/logger.module.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { Database } from '../storage/database.service.js';
 import { AuditLogEntity, CompatSessionEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
-import { ulid } from '../storage/ulid.js';
+import { isUlid, ulid } from '../storage/ulid.js';
 import { notFound } from './admin-error.js';
 
 export interface AdminUserView {
@@ -21,6 +21,8 @@ export interface AdminUserView {
 }
 
 const ACTOR = 'admin-token';
+/** A Causeway user id or a localpart: printable ASCII without spaces, 1 to 255 characters. */
+const ADMIN_USER_REF = /^[\x21-\x7E]{1,255}$/;
 
 /**
  * Account actions of the admin API (and the account page's self-deactivation, as the identity
@@ -39,9 +41,16 @@ export class AdminService extends AccountDeactivator {
     super();
   }
 
-  /** A user by Causeway ID or by localpart. */
+  /**
+   * A user by Causeway ID or by localpart. A reference of neither shape (a localpart is printable
+   * ASCII, at most 255 characters, even as Synapse's historical user ids allowed it) is unknown
+   * before any query.
+   */
   async findUser(ref: string): Promise<UserEntity> {
-    const user = (await this.db.manager.findOne(UserEntity, { where: { id: ref } })) ?? (await this.db.manager.findOne(UserEntity, { where: { localpart: ref } }));
+    if (!ADMIN_USER_REF.test(ref)) throw notFound('user');
+    const user =
+      (isUlid(ref) ? await this.db.manager.findOne(UserEntity, { where: { id: ref } }) : null) ??
+      (await this.db.manager.findOne(UserEntity, { where: { localpart: ref } }));
     if (!user) throw notFound('user');
     return user;
   }
@@ -117,6 +126,7 @@ export class AdminService extends AccountDeactivator {
 
   /** One session by id: an OAuth session or a compat (legacy `/login`) session. */
   async endSession(sessionId: string): Promise<boolean> {
+    if (!isUlid(sessionId)) throw notFound('session');
     const session = await this.db.manager.findOne(OAuth2SessionEntity, { where: { id: sessionId } });
     const compat = session ? null : await this.db.manager.findOne(CompatSessionEntity, { where: { id: sessionId } });
     if (!session && !compat) throw notFound('session');

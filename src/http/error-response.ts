@@ -13,6 +13,8 @@ export type ErrorStyle = 'oauth' | 'matrix' | 'json' | 'html';
 export function errorStyleFor(url: string): ErrorStyle {
   const path = url.split('?')[0]!;
   if (/^\/_matrix\/client\/[^/]+\/auth_metadata$/.test(path) || path.startsWith('/_matrix/client/unstable/org.matrix.msc2965/')) return 'oauth';
+  // The legacy SSO redirect is a page a browser opens, not a JSON API.
+  if (/^\/_matrix\/client\/[^/]+\/login\/sso\/redirect(\/|$)/.test(path)) return 'html';
   if (path.startsWith('/_matrix/')) return 'matrix';
   if (path.startsWith('/oauth2/') || path.startsWith('/.well-known/') || /^\/upstream\/[^/]+\/backchannel-logout$/.test(path)) return 'oauth';
   if (path.startsWith('/api/') || path.startsWith('/health') || path === '/metrics') return 'json';
@@ -39,6 +41,8 @@ function classify(err: unknown): { status: number; reason: string; expose: boole
         return { status: 415, reason: 'unsupported content type', expose: true };
       case 'FST_ERR_RATE_LIMITED':
         return { status: 429, reason: 'too many requests', expose: true };
+      case 'CW_CONTROL_CHARACTER':
+        return { status: 400, reason: fe.message ?? 'control character in the request', expose: true };
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return { status: 400, reason: 'body is not valid JSON', expose: true };

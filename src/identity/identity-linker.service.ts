@@ -8,7 +8,7 @@ import { Database } from '../storage/database.service.js';
 import { PageError } from '../web/page-error.js';
 import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
-import { checkLocalpart, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
+import { checkLocalpart, configuredReservedLocalparts, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
 import type { MappedIdentity } from './mapped-identity.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
@@ -47,7 +47,7 @@ export class IdentityLinker {
   ) {}
 
   checkLocalpart(localpart: string): LocalpartCheck {
-    return checkLocalpart(localpart, { serverName: this.config.matrix.homeserver, reserved: this.config.policy.reserved_localparts });
+    return checkLocalpart(localpart, { serverName: this.config.matrix.homeserver, reserved: configuredReservedLocalparts(this.config.policy) });
   }
 
   async resolve(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {

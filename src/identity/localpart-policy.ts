@@ -28,6 +28,15 @@ export const BUILTIN_RESERVED_LOCALPARTS: readonly string[] = [
 
 export const MAX_USER_ID_LENGTH = 255;
 
+/**
+ * The localparts no new account may take, from the config: `policy.reserved_localparts`, and
+ * `policy.admin_localparts` too (issue 13): a listed name nobody has registered yet would otherwise
+ * make whoever claims it first a homeserver admin. Existing accounts keep their names and rights.
+ */
+export function configuredReservedLocalparts(policy: { reserved_localparts: readonly string[]; admin_localparts: readonly string[] }): string[] {
+  return [...policy.reserved_localparts, ...policy.admin_localparts];
+}
+
 export type LocalpartProblem = 'empty' | 'invalid_characters' | 'leading_underscore' | 'numeric' | 'too_long' | 'reserved';
 
 export type LocalpartCheck = { ok: true } | { ok: false; problem: LocalpartProblem; message: string };

@@ -15,3 +15,10 @@ export function ulid(now = Date.now()): string {
   for (let i = 0; i < 16; i++) rand += CROCKFORD[bytes[i]! & 31];
   return time + rand;
 }
+
+const ULID_SHAPE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Whether `s` has the shape of an id `ulid()` makes (every row id Causeway issues). */
+export function isUlid(s: string): boolean {
+  return ULID_SHAPE.test(s);
+}

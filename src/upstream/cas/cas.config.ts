@@ -1,15 +1,6 @@
-import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { cidrSchema as cidr } from '../../config/cidr.js';
 import { providerBaseShape } from '../provider.config.js';
-
-const cidr = z.string().refine((s) => {
-  try {
-    ipaddr.parseCIDR(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected a CIDR range like 10.0.0.0/8 or 2001:db8::/32');
 
 /**
  * An upstream CAS 2.0/3.0 server (Apereo CAS, django-cas-server, ...).
@@ -31,7 +22,14 @@ export const casProviderSchema = z
     /** Bound on the ticket validation request (connect + answer). */
     timeout_ms: z.number().int().min(100).max(60000).default(5000),
     /**
-     * Addresses allowed to POST Single Logout requests (CIDR ranges; empty = any). With
+     * Accept the CAS server's Single Logout requests (`logoutRequest` POSTs to the service URL and
+     * to `/cas/slo`). They are unsigned, so outside dev_mode `slo_allowed_from` must say who may send
+     * them; `false` refuses them all (404) and people stay signed in until their session ends.
+     */
+    single_logout: z.boolean().default(true),
+    /**
+     * Addresses allowed to POST Single Logout requests (CIDR ranges). Required with `single_logout`
+     * outside dev_mode (`["0.0.0.0/0", "::/0"]` to accept any address, knowingly). With
      * `http.trust_proxy`, the client address is taken from X-Forwarded-For.
      */
     slo_allowed_from: z.array(cidr).default([]),
