@@ -16,6 +16,7 @@ import { LoginModule } from './login/login.module.js';
 import { AccountModule } from './web/account/account.module.js';
 import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
+import type { PageSetup } from './web/page-setup.js';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 import { CasModule } from './upstream/cas/cas.module.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   keys: KeyStore;
   encryptionKey: string;
   logger: Logger;
+  /** Catalogs, templates and branding, prepared (and checked) before the server starts. */
+  pages: PageSetup;
 }
 
 /** Composition root: infrastructure modules first, then one module per concern. */
@@ -41,7 +44,7 @@ export class AppModule {
         StorageModule.forRoot(deps.storage),
         CryptoModule.forRoot(deps.keys, deps.encryptionKey),
         HealthModule,
-        WebModule,
+        WebModule.forRoot(deps.pages),
         // Feature modules (one per concern) are added below.
         HomeserverModule,
         EventsModule,

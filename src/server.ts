@@ -14,6 +14,7 @@ import { PinoNestLogger } from './http/logger.js';
 import { fastifyOptions, setupHttp } from './http/http.setup.js';
 import { ProtocolErrorFilter } from './http/error.filter.js';
 import { PageRenderer } from './web/page-renderer.js';
+import { preparePages } from './web/page-setup.js';
 import { MetricsService } from './health/metrics.service.js';
 import { HealthRegistry } from './health/health.registry.js';
 import { startMetricsListener } from './health/metrics-listener.js';
@@ -38,6 +39,9 @@ function devEncryptionKey(): string {
 }
 
 export async function startServer(config: GatewayConfig, logger: Logger): Promise<RunningServer> {
+  // First: a broken template override, catalog or branding file stops the start-up with the file and line.
+  const pages = preparePages(config);
+  for (const w of pages.warnings) logger.warn(w);
   const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema, pool_size: config.database.pool_size });
   if (config.database.migrate_on_start) {
     const applied = await runMigrations(dataSource);
@@ -51,7 +55,7 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
   if (config.dev_mode) logger.warn('dev_mode is on: dev sign-in, generated keys and inline secrets are enabled. Never use it in production.');
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:' }, keys, encryptionKey, logger }),
+    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:' }, keys, encryptionKey, logger, pages }),
     new FastifyAdapter(fastifyOptions({ bodyLimit: config.http.body_limit, trustProxy: config.http.trust_proxy, logger })),
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), bufferLogs: false },
   );

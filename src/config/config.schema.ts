@@ -12,7 +12,10 @@ import { adminSection } from './sections/admin.config.js';
 import { eventsSection } from './sections/events.config.js';
 import { loggingSection } from './sections/logging.config.js';
 import { compatSection } from './sections/compat.config.js';
+import { brandingSection } from './sections/branding.config.js';
+import { templatesSection } from './sections/templates.config.js';
 import { providerSchema } from '../upstream/providers.schema.js';
+import { SHIPPED_LANGUAGES } from '../web/i18n/languages.js';
 
 /** Shortest `matrix.secret` accepted outside dev_mode. */
 export const MIN_MATRIX_SECRET_LENGTH = 32;
@@ -37,6 +40,8 @@ export const configSchema = z
     events: eventsSection.prefault({}),
     logging: loggingSection.prefault({}),
     compat: compatSection.prefault({}),
+    branding: brandingSection.prefault({}),
+    templates: templatesSection.prefault({}),
     upstream: z
       .object({ providers: z.array(providerSchema).min(1, 'declare at least one provider') })
       .strict(),
@@ -84,6 +89,13 @@ export const configSchema = z
     // The shared secret guards introspection (and /_synapse/mas/* on Synapse's side): no short ones (F7).
     if (!c.dev_mode && c.matrix.api !== 'none' && c.matrix.secret.length > 0 && c.matrix.secret.length < MIN_MATRIX_SECRET_LENGTH) {
       ctx.addIssue({ code: 'custom', path: ['matrix', 'secret'], message: `must be at least ${MIN_MATRIX_SECRET_LENGTH} characters outside dev_mode (e.g. openssl rand -base64 32)` });
+    }
+    if (!c.templates.translations_path && !SHIPPED_LANGUAGES.some((l) => l.tag === c.branding.default_language)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['branding', 'default_language'],
+        message: `expected one of ${SHIPPED_LANGUAGES.map((l) => l.tag).join('|')} (or a catalog in templates.translations_path)`,
+      });
     }
     if (!c.dev_mode && c.policy.allow_insecure_uris) {
       ctx.addIssue({ code: 'custom', path: ['policy', 'allow_insecure_uris'], message: 'only allowed with dev_mode: true' });

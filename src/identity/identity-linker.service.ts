@@ -6,6 +6,7 @@ import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.ada
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { Database } from '../storage/database.service.js';
 import { PageError } from '../web/page-error.js';
+import { msg, type Msg } from '../web/i18n/message.js';
 import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
 import { checkLocalpart, configuredReservedLocalparts, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
@@ -26,9 +27,9 @@ export type LinkOutcome =
   /** New identity whose localpart the user picks on the registration page. */
   | { outcome: 'register'; suggestion?: string; /** The user confirms `suggestion` but may not change it (localpart action `require`). */ fixed: boolean };
 
-export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: string };
+export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: Msg };
 
-const TAKEN = 'This username is already taken. Choose another one.';
+const TAKEN = msg('register.taken');
 
 /**
  * Links upstream identities to users: the first login provisions (or asks for a localpart), later
@@ -60,13 +61,13 @@ export class IdentityLinker {
       return { outcome: 'register', suggestion: candidate || undefined, fixed: lp.mode === 'confirm' };
     }
     if (!lp.value) {
-      throw new PageError(403, 'Sign-in failed', `${provider.name} did not provide a username for your account. Contact your administrator.`, {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_missing', { provider: provider.name }), {
         reason: 'forced_localpart_missing',
       });
     }
     const check = this.checkLocalpart(lp.value);
     if (!check.ok) {
-      throw new PageError(403, 'Sign-in failed', `The username ${provider.name} assigned to you cannot be used on Matrix. Contact your administrator.`, {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_invalid', { provider: provider.name }), {
         reason: 'forced_localpart_invalid',
         problem: check.problem,
       });
@@ -89,9 +90,9 @@ export class IdentityLinker {
   /** The registration form: checks the chosen localpart and creates the account and its link. */
   async register(provider: ProviderConfig, mapped: MappedIdentity, localpart: string, displayname?: string): Promise<RegisterOutcome> {
     if (mapped.localpart.mode === 'confirm' && localpart !== mapped.localpart.value) {
-      return { ok: false, error: 'This username is set by your organisation and cannot be changed.' };
+      return { ok: false, error: msg('register.set_by_organisation') };
     }
-    if (mapped.localpart.mode === 'use') return { ok: false, error: 'This account cannot be registered here.' };
+    if (mapped.localpart.mode === 'use') return { ok: false, error: msg('register.not_here') };
     const check = this.checkLocalpart(localpart);
     if (!check.ok) return { ok: false, error: check.message };
     if (await this.users.findByLocalpart(localpart)) return { ok: false, error: TAKEN };
@@ -99,7 +100,7 @@ export class IdentityLinker {
     try {
       available = await this.availableOnHomeserver(localpart, false);
     } catch {
-      return { ok: false, error: 'Could not check whether this username is free right now. Please try again in a moment.' };
+      return { ok: false, error: msg('register.check_failed') };
     }
     if (!available) return { ok: false, error: TAKEN };
     // A display name the user edited on the form (action `suggest`) replaces the imported one.
@@ -120,7 +121,7 @@ export class IdentityLinker {
 
   private async signInExisting(userId: string, mapped: MappedIdentity): Promise<SignedInAccount> {
     const user = await this.users.findById(userId);
-    if (!user) throw new PageError(500, 'Something went wrong', 'Your account could not be found.', { reason: 'link_without_user' });
+    if (!user) throw new PageError(500, 'error.title.something_went_wrong', 'error.account_not_found', { reason: 'link_without_user' });
     assertCanSignIn(user);
     const sync = {
       displayName: this.syncedValue(mapped.displayname, user.displayName),
@@ -162,12 +163,7 @@ export class IdentityLinker {
   }
 
   private conflictError(provider: ProviderConfig, reason: string): PageError {
-    return new PageError(
-      409,
-      'Account already exists',
-      `An account with this username already exists and is not linked to your ${provider.name} identity. Contact your administrator.`,
-      { reason },
-    );
+    return new PageError(409, 'error.title.account_exists', msg('error.account_exists', { provider: provider.name }), { reason });
   }
 
   /** Local rows first; then the homeserver (it may have users Causeway never created). */
@@ -176,7 +172,7 @@ export class IdentityLinker {
       return await this.homeserver.isLocalpartAvailable(localpart);
     } catch (e) {
       if (failAsPage && e instanceof HomeserverError) {
-        throw new PageError(503, 'Temporarily unavailable', 'The homeserver could not be reached. Please try again in a moment.', {
+        throw new PageError(503, 'error.title.temporarily_unavailable', 'error.homeserver_unreachable', {
           reason: 'homeserver_unavailable',
         });
       }

@@ -14,6 +14,7 @@ import { KeyValueStore } from '../storage/kv-store.js';
 import { UpstreamError, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { PageError } from '../web/page-error.js';
+import { msg } from '../web/i18n/message.js';
 import { IdentityMapper } from './identity-mapper.js';
 import type {
   BeginUpstreamInput,
@@ -101,7 +102,7 @@ export class LoginActors {
 
   private provider(id: string): ProviderConfig {
     const p = this.connectors.list().find((x) => x.id === id);
-    if (!p) throw new PageError(400, 'Unknown sign-in method', 'This sign-in method is no longer available. Return to the app and start again.', { reason: 'provider_gone' });
+    if (!p) throw new PageError(400, 'error.title.unknown_sign_in_method', 'error.provider_gone', { reason: 'provider_gone' });
     return p;
   }
 
@@ -135,7 +136,7 @@ export class LoginActors {
 
   private async completeUpstream(i: CompleteUpstreamInput): Promise<Assertion> {
     const assertion = await this.connector(i.providerId).complete(i.callback, i.saved, this.upstreamContext(i, i.state));
-    if (assertion.providerId !== i.providerId) throw new UpstreamError('unsolicited', 'The sign-in response was for another sign-in method.');
+    if (assertion.providerId !== i.providerId) throw new UpstreamError('unsolicited', msg('upstream.other_method'));
     return assertion;
   }
 

@@ -2,6 +2,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
 import type { Assertion, CallbackRequest } from '../upstream/connector.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
+import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
  * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
@@ -40,7 +41,8 @@ export type UpstreamRedirect = { url: string } | { formPost: { url: string; fiel
 /** Why a login ended without success: an OAuth error for the client, or a page for the person. */
 export type LoginFailure =
   | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
-  | { kind: 'page'; status: number; title: string; message: string };
+  /** Catalog messages (shown in the language of whoever opens the page). */
+  | { kind: 'page'; status: number; title: Msg; message: Msg };
 
 export interface LoginInput {
   loginId: string;
@@ -70,7 +72,7 @@ export interface LoginContext {
   assertion?: Assertion;
   mapped?: MappedIdentity;
   /** The registration page: the suggested localpart (fixed: the user may only confirm it), the last submitted values and why they were refused. */
-  registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: string };
+  registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
   /** The browser session was started by this login: the HTTP layer issues its cookie. */
@@ -124,7 +126,7 @@ export interface RegisterAccountInput {
   localpart: string;
   displayname?: string;
 }
-export type RegisterAccountOutput = { ok: true; user: LoginUser } | { ok: false; error: string };
+export type RegisterAccountOutput = { ok: true; user: LoginUser } | { ok: false; error: Msg };
 export interface StartSessionInput {
   user: LoginUser;
   providerId: string;
@@ -153,17 +155,17 @@ const notProvided = <I, O>(name: string) =>
  * actor implementations log the cause).
  */
 export function failureFrom(error: unknown): LoginFailure {
-  const e = error as { name?: string; status?: number; title?: string; userMessage?: string; code?: string; description?: string; redirectable?: boolean };
-  if (e?.name === 'UpstreamError' && typeof e.userMessage === 'string') {
-    return { kind: 'page', status: e.status ?? 400, title: 'Sign-in failed', message: e.userMessage };
+  const e = error as { name?: string; status?: number; title?: unknown; userMessage?: unknown; code?: string; description?: string; redirectable?: boolean };
+  if (e?.name === 'UpstreamError' && isMsg(e.userMessage)) {
+    return { kind: 'page', status: e.status ?? 400, title: msg('error.title.sign_in_failed'), message: e.userMessage };
   }
-  if (typeof e?.userMessage === 'string' && typeof e.title === 'string' && typeof e.status === 'number') {
+  if (isMsg(e?.userMessage) && isMsg(e.title) && typeof e.status === 'number') {
     return { kind: 'page', status: e.status, title: e.title, message: e.userMessage };
   }
   if (e?.code === 'access_denied' || e?.code === 'login_required' || e?.code === 'consent_required') {
     return { kind: 'oauth', code: e.code, description: e.description };
   }
-  return { kind: 'page', status: 500, title: 'Something went wrong', message: 'Causeway could not complete this sign-in. Please try again.' };
+  return { kind: 'page', status: 500, title: msg('error.title.something_went_wrong'), message: msg('error.internal_sign_in') };
 }
 
 const loginHintOf = (t: LoginTarget): string | undefined => {

@@ -27,13 +27,13 @@ const lockKey = (loginId: string) => `login-lock:${loginId}`;
 
 export class LoginNotFoundError extends PageError {
   constructor() {
-    super(400, 'Sign-in expired', 'This sign-in has expired or is unknown. Return to the app and start signing in again.', { reason: 'login_unknown' });
+    super(400, 'error.title.sign_in_expired', 'error.login_unknown', { reason: 'login_unknown' });
   }
 }
 
 export class InvalidLoginEventError extends PageError {
   constructor(state: string, event: string) {
-    super(400, 'This step is not possible now', 'This page is out of date: the sign-in has moved on or was already finished. Return to the app and start again if needed.', {
+    super(400, 'error.title.step_not_possible', 'error.page_out_of_date', {
       reason: 'invalid_event',
       state,
       event,
@@ -122,8 +122,8 @@ export class LoginStore {
         // Not persisted: the stored snapshot stays at the last stable state.
         const crashed = actor.getSnapshot().status === 'error';
         this.logger.error({ err, loginId: actor.getSnapshot().context?.loginId }, crashed ? 'login machine failed' : 'login step did not settle');
-        if (crashed) throw new PageError(500, 'Something went wrong', 'Causeway could not complete this step. Please try again.', { reason: 'login_machine_error' });
-        throw new PageError(503, 'Temporarily unavailable', 'This step took too long. Please try again in a moment.', { reason: 'login_step_timeout' });
+        if (crashed) throw new PageError(500, 'error.title.something_went_wrong', 'error.internal', { reason: 'login_machine_error' });
+        throw new PageError(503, 'error.title.temporarily_unavailable', 'error.step_timeout', { reason: 'login_step_timeout' });
       }
       await this.persist(settled, actor.getPersistedSnapshot());
       return settled;
@@ -147,7 +147,7 @@ export class LoginStore {
     const deadline = Date.now() + LOCK_WAIT_MS;
     while (!(await this.kv.setIfAbsent(lockKey(loginId), '1', LOCK_TTL_S))) {
       if (Date.now() > deadline) {
-        throw new PageError(409, 'Please wait', 'This sign-in is already being processed in another window. Wait a moment and reload the page.', { reason: 'login_locked' });
+        throw new PageError(409, 'error.title.please_wait', 'error.login_locked', { reason: 'login_locked' });
       }
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -1,4 +1,5 @@
 import type { Assertion } from '../connector.js';
+import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
 import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
 import type { AttributeRequirement, ClaimsConfig, ImportAction, SyncPolicy } from './claims.config.js';
 import { describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
@@ -76,7 +77,7 @@ export interface MappedIdentity {
 
 export type MappingResult =
   | { ok: true; identity: MappedIdentity }
-  | { ok: false; failure: MappingFailure; /** Safe to show: names the attribute/claim and rule, no values. */ userMessage: string };
+  | { ok: false; failure: MappingFailure; /** Safe to show: names the attribute/claim and rule, no values. */ userMessage: Msg };
 
 export const MAX_SUBJECT_LENGTH = 512;
 export const MAX_DISPLAYNAME_LENGTH = 256;
@@ -187,17 +188,16 @@ function fail(failure: MappingFailure): MappingResult {
   return { ok: false, failure, userMessage: describeMappingFailure(failure) };
 }
 
-const CLAIM_TEXT: Record<ClaimName, string> = {
-  subject: 'a stable identifier',
-  localpart: 'a usable username',
-  displayname: 'a display name',
-  email: 'a usable email address',
+const MISSING_CLAIM: Record<ClaimName, MessageKey> = {
+  subject: 'mapping.missing_subject',
+  localpart: 'mapping.missing_localpart',
+  displayname: 'mapping.missing_displayname',
+  email: 'mapping.missing_email',
 };
 
 /** User-facing explanation of a mapping failure (no claim values). */
-export function describeMappingFailure(f: MappingFailure): string {
+export function describeMappingFailure(f: MappingFailure): Msg {
   if (f.kind === 'requirement') return describeRequirementFailure(f);
-  const base = `Your identity provider did not supply ${CLAIM_TEXT[f.claim]}, which this service requires.`;
-  if (f.claim === 'localpart' && f.localpartProblem) return `${base} ${LOCALPART_MESSAGES[f.localpartProblem]}`;
-  return base;
+  if (f.claim === 'localpart' && f.localpartProblem) return msg('mapping.missing_localpart_because', { problem: msg(LOCALPART_MESSAGES[f.localpartProblem]) });
+  return msg(MISSING_CLAIM[f.claim]);
 }

@@ -13,6 +13,7 @@ import {
 import type { OidcProviderConfig } from './oidc.config.js';
 import { claimsToAttributes } from './oidc-claims.js';
 import { classifyOidcError, upstreamError } from './oidc-errors.js';
+import { msg } from '../../web/i18n/message.js';
 import { jtiMemorySeconds, logoutJtiKey, LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from './logout-token.js';
 import { privateKeyAlg, toPkcs8 } from './private-key.js';
 
@@ -93,7 +94,7 @@ export class OidcConnector implements UpstreamConnector {
   }
 
   private unavailable(cause: unknown) {
-    return upstreamError('upstream_unavailable', cause, `The sign-in service “${this.provider.name}” cannot be reached right now. Please try again later.`);
+    return upstreamError('upstream_unavailable', cause, msg('upstream.oidc_unreachable', { provider: this.provider.name }));
   }
 
   private async discover(): Promise<oidc.Configuration> {
@@ -182,7 +183,7 @@ export class OidcConnector implements UpstreamConnector {
     const s = saved as Partial<OidcSaved>;
     // IdP mix-up: a login started at another provider must not be completed here, whatever the callback carries.
     if (s.provider !== this.provider.id) {
-      throw upstreamError('state_mismatch', undefined, 'This sign-in was started with another identity provider. Please start again.');
+      throw upstreamError('state_mismatch', undefined, msg('upstream.oidc_other_idp'));
     }
     if (typeof s.nonce !== 'string' || typeof s.code_verifier !== 'string' || typeof s.redirect_uri !== 'string') {
       throw upstreamError('state_mismatch');

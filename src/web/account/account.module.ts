@@ -12,11 +12,12 @@ import { UpstreamModule } from '../../upstream/upstream.module.js';
 import { PageRenderer } from '../page-renderer.js';
 import { AccountController } from './account.controller.js';
 import { EndSessionController } from './end-session.controller.js';
+import { HomeController } from './home.controller.js';
 
-/** The pages of a signed-in user: the account page (MSC4191 actions) and RP-initiated logout. */
+/** The pages of a signed-in user: the home page, the account page (MSC4191 actions) and RP-initiated logout. */
 @Module({
   imports: [IdentityModule, LoginModule, OAuth2Module, UpstreamModule],
-  controllers: [AccountController, EndSessionController],
+  controllers: [HomeController, AccountController, EndSessionController],
 })
 export class AccountModule implements OnModuleInit {
   constructor(

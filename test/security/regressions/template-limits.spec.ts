@@ -11,10 +11,12 @@ const render = (source: string, attrs: Record<string, string | string[]> = {}, r
 
 describe('F10: every template limit holds', () => {
   it('stops a loop past the tag budget, however cheap each iteration is', () => {
-    const started = Date.now();
-    expect(() => render('{% for i in (1..999) %}{% for j in (1..999) %}{% endfor %}{% endfor %}')).toThrow(/tag limit exceeded/);
-    expect(Date.now() - started).toBeLessThan(TEMPLATE_LIMITS.renderMs);
-    expect(() => render(`{% for i in (1..${TEMPLATE_LIMITS.tags}) %}{% endfor %}`)).toThrow(/tag limit exceeded/);
+    // A generous time budget here, so that only the tag budget can stop these (even on a loaded machine).
+    const noClock = 60_000;
+    expect(() => render('{% for i in (1..999) %}{% for j in (1..999) %}{% endfor %}{% endfor %}', {}, noClock)).toThrow(/tag limit exceeded/);
+    expect(() => render(`{% for i in (1..${TEMPLATE_LIMITS.tags}) %}{% endfor %}`, {}, noClock)).toThrow(/tag limit exceeded/);
+    // With the real clock, whichever limit comes first stops it.
+    expect(() => render('{% for i in (1..999) %}{% for j in (1..999) %}{% endfor %}{% endfor %}')).toThrow(/limit exceeded/);
     // Well inside it, a loop still renders.
     expect(render('{% for g in user.groups %}{{ g }},{% endfor %}', { groups: ['a', 'b'] })).toBe('a,b,');
   });
