@@ -47,7 +47,7 @@ export class AppModule {
         WebModule.forRoot(deps.pages),
         // Feature modules (one per concern) are added below.
         HomeserverModule,
-        EventsModule,
+        EventsModule.forRoot({ deliver: true }),
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,

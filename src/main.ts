@@ -83,4 +83,7 @@ program
 
 registerMigrationCommands(program, loadOrExit);
 
+const { registerManage } = await import('./admin/cli/manage.command.js');
+registerManage(program, loadOrExit);
+
 await program.parseAsync(process.argv);

@@ -38,6 +38,12 @@ function devEncryptionKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The signing keys of the configuration (dev mode: generated ones under data/dev when none are named). */
+export async function loadKeyStore(config: GatewayConfig): Promise<KeyStore> {
+  const keySpecs = config.secrets.keys.length ? config.secrets.keys : config.dev_mode ? ensureDevKeys(`${DEV_DIR}/keys`) : [];
+  return new KeyStore(await Promise.all(keySpecs.map((k) => loadSigningKey(k.kid, k.pem))));
+}
+
 export async function startServer(config: GatewayConfig, logger: Logger): Promise<RunningServer> {
   // First: a broken template override, catalog or branding file stops the start-up with the file and line.
   const pages = preparePages(config);
@@ -49,8 +55,7 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
   }
   const redis = config.redis ? connectRedis(config.redis.url, 'causeway') : null;
 
-  const keySpecs = config.secrets.keys.length ? config.secrets.keys : config.dev_mode ? ensureDevKeys(`${DEV_DIR}/keys`) : [];
-  const keys = new KeyStore(await Promise.all(keySpecs.map((k) => loadSigningKey(k.kid, k.pem))));
+  const keys = await loadKeyStore(config);
   const encryptionKey = config.secrets.encryption_key ?? devEncryptionKey();
   if (config.dev_mode) logger.warn('dev_mode is on: dev sign-in, generated keys and inline secrets are enabled. Never use it in production.');
 

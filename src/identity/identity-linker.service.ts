@@ -14,6 +14,7 @@ import type { MappedIdentity } from './mapped-identity.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';
+import { UserLifecycle } from './user-lifecycle.service.js';
 
 export interface SignedInAccount {
   id: string;
@@ -45,13 +46,28 @@ export class IdentityLinker {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly homeserver: HomeserverAdapter,
     private readonly outbox: Outbox,
+    private readonly lifecycle: UserLifecycle,
   ) {}
 
   checkLocalpart(localpart: string): LocalpartCheck {
     return checkLocalpart(localpart, { serverName: this.config.matrix.homeserver, reserved: configuredReservedLocalparts(this.config.policy) });
   }
 
+  /**
+   * Finds (or provisions, or links) the account of an upstream identity. A provider with an `admin`
+   * rule also decides, at each sign-in, whether the user has the admin right (UserLifecycle).
+   */
   async resolve(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
+    const outcome = await this.resolveAccount(provider, mapped);
+    if (outcome.outcome === 'signed_in') await this.applyAdminRule(mapped, outcome.user.id);
+    return outcome;
+  }
+
+  private async applyAdminRule(mapped: MappedIdentity, userId: string): Promise<void> {
+    if (mapped.admin !== undefined) await this.lifecycle.applyIdpAdmin(userId, mapped.admin, mapped.providerId);
+  }
+
+  private async resolveAccount(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
     const link = await this.links.find(provider.id, mapped.subject);
     if (link) return { outcome: 'signed_in', how: 'existing', user: await this.signInExisting(link.userId, mapped) };
 
@@ -83,7 +99,7 @@ export class IdentityLinker {
       if (winner) return this.onConflict(provider, mapped, winner);
       throw this.conflictError(provider, 'race');
     }
-    if (created === 'already_linked') return this.resolve(provider, mapped);
+    if (created === 'already_linked') return this.resolveAccount(provider, mapped);
     return { outcome: 'signed_in', how: 'created', user: created };
   }
 
@@ -108,6 +124,12 @@ export class IdentityLinker {
       mapped.displayname.action === 'suggest' && displayname !== undefined
         ? { ...mapped, displayname: { ...mapped.displayname, value: displayname.trim() || undefined } }
         : mapped;
+    const result = await this.registerAccount(provider, mapped, edited, localpart);
+    if (result.ok) await this.applyAdminRule(mapped, result.user.id);
+    return result;
+  }
+
+  private async registerAccount(provider: ProviderConfig, mapped: MappedIdentity, edited: MappedIdentity, localpart: string): Promise<RegisterOutcome> {
     const created = await this.createAccount(provider, edited, localpart);
     if (created === 'localpart_taken') return { ok: false, error: TAKEN };
     if (created === 'already_linked') {
@@ -157,7 +179,7 @@ export class IdentityLinker {
       await this.db.transaction((em) => this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: existing.id }));
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      return this.resolve(provider, mapped);
+      return this.resolveAccount(provider, mapped);
     }
     return { outcome: 'signed_in', how: 'linked', user: { id: existing.id, localpart: existing.localpart } };
   }

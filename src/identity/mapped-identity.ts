@@ -28,4 +28,6 @@ export interface MappedIdentity {
   email: MappedProfileValue;
   /** A localpart to `use` that already belongs to an unlinked account: refuse, or attach this identity to it. */
   onConflict: 'fail' | 'link';
+  /** The provider's `admin` rule (e.g. an IdP group) held at this sign-in; absent when the provider has none. */
+  admin?: boolean;
 }

@@ -22,6 +22,7 @@ import { IntrospectionEndpoint } from './introspect/introspection.endpoint.js';
 import { RevocationController } from './revoke/revocation.controller.js';
 import { UserinfoController } from './userinfo/userinfo.controller.js';
 import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
+import { PersonalTokens } from './personal/personal-tokens.service.js';
 
 /**
  * The OAuth 2.0 / OIDC provider: discovery, DCR, token, introspection, revocation, userinfo,
@@ -54,11 +55,12 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     AuthorizationService,
     DeviceAuthorizationService,
     SessionTerminatorService,
+    PersonalTokens,
     { provide: AuthorizationCompleter, useExisting: AuthorizationService },
     { provide: DeviceGrantDecider, useExisting: DeviceAuthorizationService },
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner, PersonalTokens, IntrospectionService],
 })
 export class OAuth2Module {}

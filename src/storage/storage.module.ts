@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 import { Database } from './database.service.js';
 import { DbKeyValueStore, KeyValueStore, RedisKeyValueStore } from './kv-store.js';
 import { AuditLogRepository } from './repositories/audit-log.repository.js';
+import { SessionRepository } from './repositories/session.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -18,7 +20,7 @@ export interface StorageHandles {
 /**
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
  * stops), the KeyValueStore built on whichever is available, and the repositories shared by
- * several modules (the audit log).
+ * several modules (the audit log; the user and session queries of the admin API).
  */
 @Global()
 @Module({})
@@ -33,8 +35,10 @@ export class StorageModule {
         { provide: REDIS, useValue: h.redis },
         { provide: KeyValueStore, useValue: kv },
         { provide: AuditLogRepository, useValue: new AuditLogRepository(database) },
+        { provide: UserRepository, useValue: new UserRepository(database) },
+        { provide: SessionRepository, useValue: new SessionRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository],
     };
   }
 }

@@ -13,6 +13,12 @@ export const providerBaseShape = {
   order: z.number().int().optional(),
   claims: claimsSection.prefault({}),
   attribute_requirements: z.array(attributeRequirement).default([]),
+  /**
+   * Who is an admin at this IdP (same rule forms as attribute_requirements, e.g. `{ attribute: groups,
+   * contains: matrix-admins }`), checked at each sign-in: it decides whether the user may request
+   * `urn:synapse:admin:*`; losing it ends the sessions holding that scope.
+   */
+  admin: attributeRequirement.optional(),
   /** A localpart that already belongs to someone: `fail` refuses, `link` attaches this identity to that account. */
   on_conflict: z.enum(['fail', 'link']).default('fail'),
   /** Synapse's `auth_provider` id for this IdP (e.g. `saml`, `cas`, `oidc-corp`): imported links keep working. */

@@ -21,6 +21,7 @@ export function describeScopes(scope: readonly string[]): ScopeDescription[] {
     else if (API.test(s)) out.push({ scope: s, text: msg('scope.api') });
     else if (GUEST.test(s)) out.push({ scope: s, text: msg('scope.guest') });
     else if (s === 'urn:synapse:admin:*') out.push({ scope: s, text: msg('scope.admin') });
+    else if (s === 'urn:causeway:admin') out.push({ scope: s, text: msg('scope.causeway_admin') });
     else if (s === 'email') out.push({ scope: s, text: msg('scope.email') });
     else if (s === 'profile') out.push({ scope: s, text: msg('scope.profile') });
     else out.push({ scope: s, text: msg('scope.other', { scope: s }) });

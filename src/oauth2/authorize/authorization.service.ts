@@ -10,7 +10,7 @@ import { ClientService } from '../clients/client.service.js';
 import { clientDisplay } from '../clients/client-display.js';
 import { InvalidScopeError, type OAuthError } from '../errors.js';
 import { AuthorizationCompleter, type BrowserSessionRef, type ClientDisplay, type SignedInUser } from '../oauth2.contracts.js';
-import { ADMIN_SCOPE, consentScopes, isSubset, parseScope } from '../scopes/scope.js';
+import { ADMIN_SCOPE, CAUSEWAY_ADMIN_SCOPE, consentScopes, isSubset, parseScope } from '../scopes/scope.js';
 import { mayRequestAdmin } from '../scopes/admin-right.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import type { AuthorizationRequest } from './authorization-request.js';
@@ -66,8 +66,8 @@ export class AuthorizationService extends AuthorizationCompleter {
    */
   async complete(req: AuthorizationRequest, user: SignedInUser, session: BrowserSessionRef): Promise<string> {
     const scope = parseScope(req.scope.join(' '));
-    if (scope.admin && !(await this.mayAdminister(user))) {
-      return this.errorRedirect(req, new InvalidScopeError(`this account may not be granted ${ADMIN_SCOPE}`));
+    if ((scope.admin || scope.causewayAdmin) && !(await this.mayAdminister(user))) {
+      return this.errorRedirect(req, new InvalidScopeError(`this account may not be granted ${scope.admin ? ADMIN_SCOPE : CAUSEWAY_ADMIN_SCOPE}`));
     }
     if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
 

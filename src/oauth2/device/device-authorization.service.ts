@@ -87,7 +87,7 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
     const row = await this.pending(userCode);
     if (!row) throw expiredPage();
     const scope = parseScope(row.scope);
-    if (scope.admin && !(await this.authorizations.mayAdminister(user))) {
+    if ((scope.admin || scope.causewayAdmin) && !(await this.authorizations.mayAdminister(user))) {
       await this.deny(userCode);
       throw new PageError(403, 'error.title.not_allowed', 'error.admin_scope_refused', { reason: 'admin_scope_refused' });
     }

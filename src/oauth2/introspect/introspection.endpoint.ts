@@ -72,6 +72,8 @@ export class IntrospectionEndpoint implements OnModuleInit {
   }
 
   onModuleInit() {
+    // No HTTP server in an application context without one (`causeway manage`).
+    if (!this.adapterHost.httpAdapter) return;
     const server = this.adapterHost.httpAdapter.getInstance<FastifyInstance>().server as Server;
     const fastifyListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
     server.removeAllListeners('request');

@@ -53,10 +53,12 @@ export class IntrospectionService implements OnModuleInit {
       if (!row || !isLive(row, now, kind === 'compat_access' ? 'access' : 'refresh')) return undefined;
       entry = { ...describeCompat(row, kind), expiresAt: row.expires_at, storedAt: now };
     } else {
-      const row = kind === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
-      if (!row || !isLive(row, now, kind)) return undefined;
-      if (kind === 'access' && row.used_at === null) await this.markUsed(row.id, now);
-      entry = { body: describe(row, kind), expiresAt: row.expires_at, storedAt: now };
+      // A personal access token is an access token of a personal session (same table, same answer).
+      const as = kind === 'refresh' ? 'refresh' : 'access';
+      const row = as === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
+      if (!row || !isLive(row, now, as)) return undefined;
+      if (as === 'access' && row.used_at === null) await this.markUsed(row.id, now);
+      entry = { body: describe(row, as), expiresAt: row.expires_at, storedAt: now };
     }
     this.cache.set(hash, entry, mark);
     return entry;
@@ -64,7 +66,8 @@ export class IntrospectionService implements OnModuleInit {
 
   /** A live access token's row (userinfo), or undefined. */
   async liveAccessToken(token: string): Promise<TokenRow | undefined> {
-    if (parseToken(token) !== 'access') return undefined;
+    const kind = parseToken(token);
+    if (kind !== 'access' && kind !== 'personal') return undefined;
     const now = Date.now();
     const row = await this.lookup.access(sha256Hex(token));
     if (!row || !isLive(row, now, 'access')) return undefined;
@@ -85,12 +88,12 @@ export class IntrospectionService implements OnModuleInit {
  */
 function kindFor(token: string, hint: string | undefined): IntrospectedKind | undefined {
   const kind = parseToken(token);
-  if (kind === 'access' || kind === 'compat_access') return hint === undefined || hint === 'access_token' ? kind : undefined;
+  if (kind === 'access' || kind === 'compat_access' || kind === 'personal') return hint === undefined || hint === 'access_token' ? kind : undefined;
   if (kind === 'refresh' || kind === 'compat_refresh') return hint === undefined || hint === 'refresh_token' ? kind : undefined;
   return undefined;
 }
 
-type IntrospectedKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh';
+type IntrospectedKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh' | 'personal';
 type LivenessFields = Pick<TokenRow, 'revoked_at' | 'finished_at' | 'expires_at' | 'used_at' | 'user_id' | 'localpart' | 'locked_at' | 'deactivated_at'>;
 
 function isLive(row: LivenessFields, now: number, kind: 'access' | 'refresh'): boolean {

@@ -40,10 +40,10 @@ export class SessionTerminatorService extends SessionTerminator {
     return n;
   }
 
-  async endSessionsWithScope(userId: string, scopeToken: string, reason: EndReason, actor = 'system'): Promise<number> {
+  async endSessionsWithScope(userId: string, scopeTokens: readonly string[], reason: EndReason, actor = 'system'): Promise<number> {
     const n = await this.db.transaction(async (em) => {
       const live = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true, scope: true } });
-      return this.ender.end(em, live.filter((s) => s.scope.split(' ').includes(scopeToken)).map((s) => s.id), reason, actor);
+      return this.ender.end(em, live.filter((s) => s.scope.split(' ').some((t) => scopeTokens.includes(t))).map((s) => s.id), reason, actor);
     });
     if (n) this.ender.committed();
     return n;

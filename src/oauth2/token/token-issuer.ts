@@ -16,6 +16,8 @@ export interface NewSession {
   scope: string[];
   grantType: string;
   browserSessionId?: string | null;
+  /** A name for the session (personal tokens). */
+  humanName?: string | null;
 }
 
 export interface IssuedTokens {
@@ -68,25 +70,30 @@ export class TokenIssuer {
       last_active_at: now,
       finished_at: null,
       finish_reason: null,
+      human_name: s.humanName ?? null,
     });
     await em.insert(OAuth2SessionEntity, session);
     return { session, replaced };
   }
 
-  async issue(em: EntityManager, session: OAuth2SessionEntity, opts: { refresh: boolean }, now = Date.now()): Promise<IssuedTokens> {
-    const ttl = this.config.tokens.access_token_ttl;
-    const accessToken = generateToken('access');
+  /**
+   * An access token (and a refresh token when asked). `personal`: a personal access token (`mpt_`)
+   * with its own expiry (null: never), never with a refresh token.
+   */
+  async issue(em: EntityManager, session: OAuth2SessionEntity, opts: { refresh: boolean; personal?: { expiresAt: number | null } }, now = Date.now()): Promise<IssuedTokens> {
+    const ttl = opts.personal ? (opts.personal.expiresAt === null ? 0 : Math.max(0, Math.floor((opts.personal.expiresAt - now) / 1000))) : this.config.tokens.access_token_ttl;
+    const accessToken = generateToken(opts.personal ? 'personal' : 'access');
     const accessRow = em.create(AccessTokenEntity, {
       id: ulid(now),
       token_hash: sha256Hex(accessToken),
       session_id: session.id,
       created_at: now,
-      expires_at: now + ttl * 1000,
+      expires_at: opts.personal ? opts.personal.expiresAt : now + ttl * 1000,
       revoked_at: null,
       first_used_at: null,
     });
     await em.insert(AccessTokenEntity, accessRow);
-    if (!opts.refresh) return { accessToken, accessRow, expiresIn: ttl };
+    if (!opts.refresh || opts.personal) return { accessToken, accessRow, expiresIn: ttl };
     const refreshToken = generateToken('refresh');
     const refreshTtl = this.config.tokens.refresh_token_ttl;
     const refreshRow = em.create(RefreshTokenEntity, {

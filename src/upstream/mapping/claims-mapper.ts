@@ -2,7 +2,7 @@ import type { Assertion } from '../connector.js';
 import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
 import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
 import type { AttributeRequirement, ClaimsConfig, ImportAction, SyncPolicy } from './claims.config.js';
-import { describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
+import { checkRequirement, describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
 import { compileTemplate, renderTemplate, type CompiledTemplate } from './template-engine.js';
 
 /**
@@ -23,6 +23,8 @@ export interface MappingConfig {
   claims: ClaimsConfig;
   attribute_requirements: readonly AttributeRequirement[];
   on_conflict: 'fail' | 'link';
+  /** Who is an admin at this IdP (provider `admin`). */
+  admin?: AttributeRequirement;
 }
 
 export type ClaimName = 'subject' | 'localpart' | 'displayname' | 'email';
@@ -73,6 +75,8 @@ export interface MappedIdentity {
    * IdPs trusted to assert who owns a username).
    */
   onConflict: 'fail' | 'link';
+  /** The provider's `admin` rule held (true) or not (false); absent when the provider has no rule. */
+  admin?: boolean;
 }
 
 export type MappingResult =
@@ -128,7 +132,15 @@ export class ProviderMapping {
 
     return {
       ok: true,
-      identity: { providerId: this.config.id, subject, localpart, displayname, email, onConflict: this.config.on_conflict },
+      identity: {
+        providerId: this.config.id,
+        subject,
+        localpart,
+        displayname,
+        email,
+        onConflict: this.config.on_conflict,
+        ...(this.config.admin ? { admin: checkRequirement(this.config.admin, attrs) === 'ok' } : {}),
+      },
     };
   }
 
