@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
-import { configuredReservedLocalparts, type LocalpartPolicyOptions } from '../../identity/localpart-policy.js';
+import type { LocalpartPolicyOptions } from '../../identity/localpart-policy.js';
 import { UpstreamError, type Assertion } from '../connector.js';
 import { CONNECTOR_KINDS } from '../connector-registry.js';
 import { ProviderMapping, type MappingResult } from './claims-mapper.js';
@@ -9,7 +9,7 @@ import { ProviderMapping, type MappingResult } from './claims-mapper.js';
 /**
  * Claims mapping for the login flow: templates compiled once per provider at start-up (their
  * syntax was checked with the config), localpart policy from `matrix.homeserver` and
- * `policy.reserved_localparts` (and `policy.admin_localparts`, see configuredReservedLocalparts).
+ * `policy.reserved_localparts` (`policy.admin_localparts` are reserved for new accounts only: IdentityLinker).
  */
 @Injectable()
 export class ClaimsMapper {
@@ -18,7 +18,7 @@ export class ClaimsMapper {
 
   constructor(@Inject(CONFIG) config: GatewayConfig) {
     for (const p of config.upstream.providers) this.mappings.set(p.id, new ProviderMapping(p, CONNECTOR_KINDS[p.kind].defaultTemplates));
-    this.policy = { serverName: config.matrix.homeserver, reserved: configuredReservedLocalparts(config.policy) };
+    this.policy = { serverName: config.matrix.homeserver, reserved: config.policy.reserved_localparts };
   }
 
   /** Requirements first, then subject, localpart, displayname, email. Never throws for user data. */

@@ -24,7 +24,7 @@ describe.each(TEST_DBS)('grants and sign-out (%s)', (db) => {
   const introspect = async (token: string) => (await postForm(`${cw.url}/oauth2/introspect`, { token }, bearer(SHARED_SECRET))).json.active;
 
   beforeAll(async () => {
-    cw = await startCauseway({ db, config: { matrix: { api: 'none' }, admin: { token: ADMIN }, tokens: { device_code_interval: 1 }, policy: { admin_localparts: ['boss'] } } });
+    cw = await startCauseway({ db, config: { matrix: { api: 'none' }, admin: { token: ADMIN }, tokens: { device_code_interval: 1 }, policy: { admin_localparts: ['boss', 'chief'] } } });
     clientId = await registerClient(cw.url, webClient('F4 app'));
     otherClient = await registerClient(cw.url, webClient('Another app'));
   });
@@ -105,9 +105,18 @@ describe.each(TEST_DBS)('grants and sign-out (%s)', (db) => {
     const after = await devSignIn(browser, res, 'boss');
     expect(after.stoppedAt).toBeUndefined();
     expect(after.status).toBe(403);
-    expect(textOf(after.body)).toContain('This username is reserved');
+    expect(textOf(after.body)).toContain('cannot be used on Matrix');
     // An ordinary name still signs in.
     await signInAndConsent(cw.url, new Browser(), clientId, 'kim', 'KIMDEVICE1');
+    // A listed account an admin created beforehand signs in, and gets the admin scope.
+    const created = await fetch(`${cw.url}/api/admin/v1/users`, {
+      method: 'POST',
+      headers: { ...bearer(ADMIN), 'content-type': 'application/json' },
+      body: JSON.stringify({ localpart: 'chief', links: [{ provider: 'dev', subject: 'chief' }], skip_homeserver_check: true }),
+    });
+    expect(created.status).toBe(201);
+    const t = await signInAndConsent(cw.url, new Browser(), clientId, 'chief', 'CHIEFDEV01', {}, 'urn:synapse:admin:*');
+    expect(t.scope).toContain('urn:synapse:admin:*');
   });
 
   describe('F9: RP-initiated logout redirects only with an id_token_hint', () => {
