@@ -21,6 +21,7 @@ import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 import { CasModule } from './upstream/cas/cas.module.js';
 import { CompatModule } from './compat/compat.module.js';
+import { AuditModule } from './audit/audit.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -43,6 +44,7 @@ export class AppModule {
         LoggerModule.forRoot(deps.logger),
         StorageModule.forRoot(deps.storage),
         CryptoModule.forRoot(deps.keys, deps.encryptionKey),
+        AuditModule,
         HealthModule,
         WebModule.forRoot(deps.pages),
         // Feature modules (one per concern) are added below.

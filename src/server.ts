@@ -11,6 +11,7 @@ import { connectRedis } from './storage/redis.js';
 import { ensureDevKeys, loadSigningKey } from './crypto/keys.js';
 import { KeyStore } from './crypto/key-store.js';
 import { PinoNestLogger } from './http/logger.js';
+import { currentRequest } from './http/request-context.js';
 import { fastifyOptions, setupHttp } from './http/http.setup.js';
 import { ProtocolErrorFilter } from './http/error.filter.js';
 import { PageRenderer } from './web/page-renderer.js';
@@ -60,7 +61,7 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
   if (config.dev_mode) logger.warn('dev_mode is on: dev sign-in, generated keys and inline secrets are enabled. Never use it in production.');
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:' }, keys, encryptionKey, logger, pages }),
+    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:', auditOrigin: currentRequest }, keys, encryptionKey, logger, pages }),
     new FastifyAdapter(fastifyOptions({ bodyLimit: config.http.body_limit, trustProxy: config.http.trust_proxy, logger })),
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), bufferLogs: false },
   );

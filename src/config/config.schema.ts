@@ -12,6 +12,8 @@ import { adminSection } from './sections/admin.config.js';
 import { eventsSection } from './sections/events.config.js';
 import { loggingSection } from './sections/logging.config.js';
 import { compatSection } from './sections/compat.config.js';
+import { auditSection } from './sections/audit.config.js';
+import { telemetrySection } from './sections/telemetry.config.js';
 import { brandingSection } from './sections/branding.config.js';
 import { templatesSection } from './sections/templates.config.js';
 import { providerSchema } from '../upstream/providers.schema.js';
@@ -40,6 +42,8 @@ export const configSchema = z
     events: eventsSection.prefault({}),
     logging: loggingSection.prefault({}),
     compat: compatSection.prefault({}),
+    audit: auditSection.prefault({}),
+    telemetry: telemetrySection.prefault({}),
     branding: brandingSection.prefault({}),
     templates: templatesSection.prefault({}),
     upstream: z

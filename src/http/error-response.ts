@@ -1,3 +1,4 @@
+import { currentRequest } from './request-context.js';
 import { HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -70,7 +71,8 @@ export async function sendError(
 ): Promise<void> {
   if (reply.sent) return;
   const style = errorStyleFor(request.url);
-  const log = logger.child({ reqId: request.id });
+  // Inside the request's context the logger adds reqId itself; an error raised before it (body parsing) names it here.
+  const log = currentRequest() ? logger : logger.child({ reqId: request.id });
 
   if (err instanceof AuthorizationRedirectError) {
     // An /authorize error the client must learn about: back to its redirect URI (RFC 6749 §4.1.2.1).

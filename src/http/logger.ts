@@ -1,5 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
+import { activeTraceIds } from '../telemetry/tracer.js';
+import { currentRequest } from './request-context.js';
+
+const requestFields = (): { reqId?: string } => {
+  const req = currentRequest();
+  return req ? { reqId: req.requestId } : {};
+};
 
 /**
  * JSON logs. Tokens, secrets, cookies and query strings never reach them: request URLs are logged
@@ -51,10 +58,14 @@ function scrub(value: unknown, depth: number): unknown {
   return out;
 }
 
-/** `destination`: stdout unless given (tests pass a stream to read what would be logged). */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * The root logger. Every line written while an HTTP request is handled carries its `reqId`; with
+ * `traced`, every line written inside a traced operation also carries its `trace_id` and `span_id`.
+ */
+export function createLogger(level: string, traced = false, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
+    mixin: traced ? () => ({ ...requestFields(), ...activeTraceIds() }) : requestFields,
     base: { service: 'causeway' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT, censor: '[redacted]' },
@@ -76,6 +87,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       err: serializeError,
     },
   };
+  // `destination`: stdout unless given (tests pass a stream to read what would be logged).
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -30,7 +30,7 @@ export const RATE_LIMITS = {
 export function rateLimitForPath(url: string): { max: number; timeWindow: number } | undefined {
   if (url === '/authorize') return RATE_LIMITS.authorize;
   if (url.startsWith('/api/admin/')) return RATE_LIMITS.admin;
-  if (url.startsWith('/login/') || url === '/link' || url.startsWith('/complete-compat-sso/') || /^\/upstream\/[^/]+\/(callback|dev-login)$/.test(url)) {
+  if (url.startsWith('/login/') || url === '/link' || url.startsWith('/complete-compat-sso/') || /^\/upstream\/[^/]+\/(callback|callback\/resume\/[^/]+|dev-login)$/.test(url)) {
     return RATE_LIMITS.loginStep;
   }
   return undefined;

@@ -35,6 +35,7 @@ import type { Assertion } from '../upstream/connector.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { CompatSsoCompleter } from '../compat/compat.contracts.js';
 import { lazyContract } from '../identity/lazy-contract.js';
+import { inSpan } from '../telemetry/tracer.js';
 
 /** KeyValueStore key of a single-use upstream state (→ the login and provider it belongs to). */
 export const upstreamStateKey = (state: string) => `upstream-state:${state}`;
@@ -89,7 +90,7 @@ export class LoginActors {
   private actor<I, O>(name: string, run: (input: I) => Promise<O>) {
     return fromPromise<O, I>(async ({ input }) => {
       try {
-        return await run(input);
+        return await inSpan(`login.step ${name}`, { 'causeway.login.step': name }, () => run(input));
       } catch (err) {
         const userFacing = err instanceof PageError || err instanceof UpstreamError || err instanceof OAuthError;
         if (!userFacing || err.status >= 500) this.logger.error({ err, step: name }, 'login step failed');

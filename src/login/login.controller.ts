@@ -50,6 +50,13 @@ export class LoginController {
     await this.send(req, reply, loginId, decision === 'allow' ? { type: 'CONSENT_GIVEN' } : { type: 'CANCEL' });
   }
 
+  /** "Continue as …?" after an IdP-initiated sign-in. */
+  @Post(':loginId/confirm')
+  async confirm(@Param('loginId') loginId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const { decision } = this.form(req, loginId, consentForm);
+    await this.send(req, reply, loginId, decision === 'allow' ? { type: 'CONFIRMED' } : { type: 'CANCEL' });
+  }
+
   @Post(':loginId/cancel')
   async cancel(@Param('loginId') loginId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     this.form(req, loginId, z.object({}));

@@ -39,10 +39,14 @@ export interface LoginBrowserSession {
 export type UpstreamRedirect = { url: string } | { formPost: { url: string; fields: Record<string, string> } };
 
 /** Why a login ended without success: an OAuth error for the client, or a page for the person. */
-export type LoginFailure =
+export type LoginFailure = (
   | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
   /** Catalog messages (shown in the language of whoever opens the page). */
-  | { kind: 'page'; status: number; title: Msg; message: Msg };
+  | { kind: 'page'; status: number; title: Msg; message: Msg }
+) & {
+  /** Machine-readable cause for the audit trail and metrics: an UpstreamError kind, a page's reason, an OAuth code, `cancelled`, `internal_error`. */
+  reason?: string;
+};
 
 export interface LoginInput {
   loginId: string;
@@ -54,6 +58,12 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /**
+   * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
+   * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
+   * signed in as now, so the page can say that continuing replaces that session.
+   */
+  unsolicited?: { currentLocalpart?: string };
   now: number;
   ttlSeconds: number;
 }
@@ -66,16 +76,22 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
   assertion?: Assertion;
+  /** The verified upstream subject, kept after the assertion is dropped (audit trail). */
+  upstreamSubject?: string;
   mapped?: MappedIdentity;
   /** The registration page: the suggested localpart (fixed: the user may only confirm it), the last submitted values and why they were refused. */
   registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
-  /** The browser session was started by this login: the HTTP layer issues its cookie. */
+  /**
+   * The browser session was started by this step: the HTTP layer issues its cookie on the answer
+   * to this request only (never persisted: LoginStore drops it).
+   */
   newBrowserSession?: boolean;
   consentGiven?: boolean;
   /** Final redirect to the client. Never persisted (it carries the authorization code): see LoginStore. */
@@ -88,6 +104,8 @@ export type LoginEvent =
   | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
   | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
+  /** "Continue as …?" confirmed (IdP-initiated sign-ins). */
+  | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
   | { type: 'TIMEOUT' };
 
@@ -155,17 +173,26 @@ const notProvided = <I, O>(name: string) =>
  * actor implementations log the cause).
  */
 export function failureFrom(error: unknown): LoginFailure {
-  const e = error as { name?: string; status?: number; title?: unknown; userMessage?: unknown; code?: string; description?: string; redirectable?: boolean };
+  const e = error as {
+    name?: string;
+    kind?: unknown;
+    status?: number;
+    title?: unknown;
+    userMessage?: unknown;
+    code?: string;
+    description?: string;
+    details?: { reason?: unknown };
+  };
   if (e?.name === 'UpstreamError' && isMsg(e.userMessage)) {
-    return { kind: 'page', status: e.status ?? 400, title: msg('error.title.sign_in_failed'), message: e.userMessage };
+    return { kind: 'page', status: e.status ?? 400, title: msg('error.title.sign_in_failed'), message: e.userMessage, reason: typeof e.kind === 'string' ? e.kind : 'upstream_error' };
   }
   if (isMsg(e?.userMessage) && isMsg(e.title) && typeof e.status === 'number') {
-    return { kind: 'page', status: e.status, title: e.title, message: e.userMessage };
+    return { kind: 'page', status: e.status, title: e.title, message: e.userMessage, reason: typeof e.details?.reason === 'string' ? e.details.reason : `http_${e.status}` };
   }
   if (e?.code === 'access_denied' || e?.code === 'login_required' || e?.code === 'consent_required') {
-    return { kind: 'oauth', code: e.code, description: e.description };
+    return { kind: 'oauth', code: e.code, description: e.description, reason: e.code };
   }
-  return { kind: 'page', status: 500, title: msg('error.title.something_went_wrong'), message: msg('error.internal_sign_in') };
+  return { kind: 'page', status: 500, title: msg('error.title.something_went_wrong'), message: msg('error.internal_sign_in'), reason: 'internal_error' };
 }
 
 const loginHintOf = (t: LoginTarget): string | undefined => {
@@ -209,6 +236,7 @@ export const loginMachine = setup({
   },
   guards: {
     hasSession: ({ context }) => context.user !== undefined && context.browserSession !== undefined,
+    unsolicited: ({ context }) => context.unsolicited !== undefined,
     promptNone: ({ context }) => context.prompt.includes('none'),
     providerChosen: ({ context }) => context.providerId !== undefined && context.providerIds.includes(context.providerId),
     knownProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId),
@@ -221,7 +249,7 @@ export const loginMachine = setup({
   },
   actions: {
     fail: assign({ failure: (_, params: { error: unknown }) => failureFrom(params.error) }),
-    denied: assign({ failure: { kind: 'oauth', code: 'access_denied', description: 'The user cancelled the sign-in.' } as LoginFailure }),
+    denied: assign({ failure: { kind: 'oauth', code: 'access_denied', description: 'The user cancelled the sign-in.', reason: 'cancelled' } as LoginFailure }),
   },
   delays: {
     loginTtl: ({ context }) => context.ttlMs,
@@ -239,6 +267,7 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
     };
@@ -251,7 +280,7 @@ export const loginMachine = setup({
     routing: {
       always: [
         { guard: 'hasSession', target: 'consenting' },
-        { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required' } as LoginFailure }) },
+        { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required', reason: 'login_required' } as LoginFailure }) },
         { guard: 'providerChosen', target: 'redirectingUpstream' },
         { target: 'selectingProvider' },
       ],
@@ -310,7 +339,7 @@ export const loginMachine = setup({
               };
             },
             // The protocol state is spent: drop it (it may hold a PKCE verifier or nonce).
-            onDone: { target: '#login.mapping', actions: assign({ assertion: ({ event }) => event.output, upstream: undefined }) },
+            onDone: { target: '#login.mapping', actions: assign({ assertion: ({ event }) => event.output, upstreamSubject: ({ event }) => event.output.subject, upstream: undefined }) },
             onError: { target: '#login.failed', actions: [assign({ upstream: undefined }), { type: 'fail', params: ({ event }) => ({ error: event.error }) }] },
           },
         },
@@ -333,7 +362,7 @@ export const loginMachine = setup({
         onDone: [
           {
             guard: ({ event }) => event.output.outcome === 'signed_in',
-            target: 'signingIn',
+            target: 'confirmingOrSigningIn',
             actions: assign({ user: ({ event }) => (event.output.outcome === 'signed_in' ? event.output.user : undefined) }),
           },
           {
@@ -376,7 +405,7 @@ export const loginMachine = setup({
             onDone: [
               {
                 guard: ({ event }) => event.output.ok,
-                target: '#login.signingIn',
+                target: '#login.confirmingOrSigningIn',
                 actions: assign({ user: ({ event }) => (event.output.ok ? event.output.user : undefined), registration: undefined }),
               },
               {
@@ -387,6 +416,17 @@ export const loginMachine = setup({
             onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
           },
         },
+      },
+    },
+    confirmingOrSigningIn: {
+      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'signingIn' }],
+    },
+    /** IdP-initiated sign-ins only: the person confirms the account before a session exists. */
+    confirming: {
+      tags: 'waiting',
+      on: {
+        CONFIRMED: { target: 'signingIn' },
+        CANCEL: { target: 'cancelling' },
       },
     },
     signingIn: {
@@ -411,7 +451,7 @@ export const loginMachine = setup({
               {
                 guard: ({ context, event }) => event.output.needed && context.prompt.includes('none'),
                 target: '#login.failed',
-                actions: assign({ failure: { kind: 'oauth', code: 'consent_required' } as LoginFailure }),
+                actions: assign({ failure: { kind: 'oauth', code: 'consent_required', reason: 'consent_required' } as LoginFailure }),
               },
               { guard: ({ event }) => event.output.needed, target: 'asking' },
               { target: '#login.completing' },

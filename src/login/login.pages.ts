@@ -16,7 +16,7 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { redirectTarget } from '../compat/redirect-url.js';
 
 /** Path of a login's page (relative to the public base). */
-export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'cancel') =>
+export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'confirm' | 'cancel') =>
   `login/${loginId}${action ? `/${action}` : ''}`;
 
 const OAUTH_FAILURES: Record<Extract<LoginFailure, { kind: 'oauth' }>['code'], new (d?: string) => OAuthError> = {
@@ -40,6 +40,10 @@ export class LoginPages {
     private readonly completer: AuthorizationCompleter,
   ) {}
 
+  private mxid(localpart: string): string {
+    return `@${localpart}:${this.config.matrix.homeserver}`;
+  }
+
   private url(path: string): string {
     return `${this.config.http.public_base}${path}`;
   }
@@ -47,7 +51,8 @@ export class LoginPages {
   /** The request is bound to this login (checked by the caller). */
   async respond(request: FastifyRequest, reply: FastifyReply, snap: LoginSnapshot, afterAction: boolean): Promise<void> {
     const ctx = snap.context;
-    // The browser that finished the sign-in gets the session cookie (never a browser that only carried a callback).
+    // Only on the answer to the request that started the session (LoginStore never persists the flag), always a
+    // request of the browser bound to this login (every caller checks the binding first).
     if (ctx.newBrowserSession && ctx.browserSession) setSessionCookie(reply, this.config, ctx.browserSession.id);
     const state = statePath(snap.value);
 
@@ -112,6 +117,17 @@ export class LoginPages {
       }
       case 'consenting.asking':
         return this.renderConsent(request, reply, ctx, csrf);
+      case 'confirming': {
+        const provider = this.connectors.list().find((p) => p.id === ctx.providerId);
+        const current = ctx.unsolicited?.currentLocalpart;
+        return this.page(reply, 'unsolicited-confirm', 200, {
+          csrf,
+          provider_name: provider?.name ?? ctx.providerId,
+          user_id: this.mxid(ctx.user!.localpart),
+          ...(current && current !== ctx.user!.localpart ? { current_user_id: this.mxid(current) } : {}),
+          action: this.url(loginPath(ctx.loginId, 'confirm')),
+        });
+      }
       default:
         // A busy state is never persisted; anything else has no page of its own.
         return this.page(reply, 'error', 409, { title: msg('error.title.please_wait'), message: msg('error.login_busy') });

@@ -5,6 +5,7 @@ import { AuthorizationService } from './authorize/authorization.service.js';
 import { DeviceAuthorizationService } from './device/device-authorization.service.js';
 import { SessionTerminatorService } from './sessions/session-terminator.service.js';
 import { SessionEnder } from './sessions/session-ender.js';
+import { IssuanceRecorder } from './token/issuance-recorder.js';
 import { TokenIssuer } from './token/token-issuer.js';
 import { ClientAuthenticator } from './token/client-authentication.js';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant.js';
@@ -46,6 +47,7 @@ import { PersonalTokens } from './personal/personal-tokens.service.js';
     IntrospectionEndpoint,
     SessionEnder,
     TokenIssuer,
+    IssuanceRecorder,
     DeviceProvisioner,
     AuthorizationCodeGrant,
     RefreshTokenGrant,
@@ -61,6 +63,6 @@ import { PersonalTokens } from './personal/personal-tokens.service.js';
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner, PersonalTokens, IntrospectionService],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder],
 })
 export class OAuth2Module {}

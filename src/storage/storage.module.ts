@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Database } from './database.service.js';
 import { DbKeyValueStore, KeyValueStore, RedisKeyValueStore } from './kv-store.js';
-import { AuditLogRepository } from './repositories/audit-log.repository.js';
+import { AuditLogRepository, type AuditOrigin } from './repositories/audit-log.repository.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 
@@ -15,6 +15,8 @@ export interface StorageHandles {
   databaseUrl: string;
   redis: Redis | null;
   redisPrefix: string;
+  /** The HTTP request being handled (audit rows record its address and user agent). */
+  auditOrigin?: () => AuditOrigin | undefined;
 }
 
 /**
@@ -34,7 +36,7 @@ export class StorageModule {
         { provide: Database, useValue: database },
         { provide: REDIS, useValue: h.redis },
         { provide: KeyValueStore, useValue: kv },
-        { provide: AuditLogRepository, useValue: new AuditLogRepository(database) },
+        { provide: AuditLogRepository, useValue: new AuditLogRepository(database, h.auditOrigin) },
         { provide: UserRepository, useValue: new UserRepository(database) },
         { provide: SessionRepository, useValue: new SessionRepository(database) },
       ],

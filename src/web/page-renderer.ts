@@ -72,15 +72,18 @@ export class PageRenderer {
   }
 }
 
+/** Addresses whose GET acts once (an IdP's answer, a legacy client's SSO hand-over): not reloaded by the picker. */
+const SINGLE_USE = /^\/(upstream\/[^/]+\/(callback|cas\/|saml\/)|complete-compat-sso\/)/;
+
 /**
  * Where the language picker returns to (relative to the public base): this page again when it
- * was a plain GET, without its `lang` parameter. After a form post, or on an upstream callback
- * (single-use), the home page.
+ * was a plain GET, without its `lang` parameter. After a form post, or on a single-use address,
+ * the home page.
  */
 export function returnPath(request: FastifyRequest): string {
   if (request.method !== 'GET' || request.url.length > MAX_RETURN_LENGTH) return '';
   const [path = '/', query] = request.url.split('?', 2);
-  if (!path.startsWith('/') || path.startsWith('//') || path.startsWith('/upstream/')) return '';
+  if (!path.startsWith('/') || path.startsWith('//') || SINGLE_USE.test(path)) return '';
   const params = new URLSearchParams(query ?? '');
   params.delete('lang');
   const q = params.toString();

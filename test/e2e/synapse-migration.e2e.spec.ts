@@ -71,7 +71,19 @@ describe.each(TEST_DBS)('switching a Synapse on %s to Causeway', (kind) => {
     const providers = (base_.upstream as { providers: Record<string, unknown>[] }).providers.filter((p) => p.kind !== 'oidc');
     const upstream = {
       providers: [
-        { id: 'peer', kind: 'oidc', name: 'Example IdP', issuer: peer.url, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, allow_insecure_http: true, scopes: ['openid', 'profile', 'email'], synapse_idp_id: FIXTURE_IDPS.oidc },
+        {
+          id: 'peer',
+          kind: 'oidc',
+          name: 'Example IdP',
+          issuer: peer.url,
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          allow_insecure_http: true,
+          scopes: ['openid', 'profile', 'email'],
+          // A profile synced at every sign-in: the sign-in sends provision_user, which must not sweep devices either.
+          claims: { displayname: { template: '{{ user.name }} (corp)', sync: 'always' } },
+          synapse_idp_id: FIXTURE_IDPS.oidc,
+        },
         ...providers,
       ],
     };
@@ -164,6 +176,8 @@ describe.each(TEST_DBS)('switching a Synapse on %s to Causeway', (kind) => {
       const mx = createClient({ baseUrl: hs.url, accessToken: fresh.tokens.access_token });
       expect(await mx.whoami()).toEqual(expect.objectContaining({ user_id: '@alice:example.test', device_id: fresh.deviceId }));
       expect(hs.devices('alice')).toEqual(['ALICELAPTOP', 'ALICEPHONE', 'OTHERPATH', fresh.deviceId].sort());
+      await hs.waitForCall((c) => c.path === '/_synapse/mas/provision_user' && (c.body as { set_displayname?: string }).set_displayname === 'Alice Liddell (corp)');
+      expect(hs.callsTo('sync_devices')).toEqual([]);
 
       hs.clearCalls();
       await fresh.oauth.revokeToken(fresh.tokens.access_token, 'access_token');

@@ -58,29 +58,15 @@ export function mappingKey(ctx: Pick<PlanContext, 'serverName' | 'providerOf'>):
 }
 
 /**
- * Digest of everything the plan reads about one user. `last_validated` is left out: Synapse
- * refreshes it as tokens are used, and it changes nothing the import decides.
+ * Digest of everything the plan reads about one user: its account row, the fingerprint Synapse's
+ * database computed of its other rows (synapse-queries.ts), and the provider mapping.
  */
-export function userDigest(user: SynapseUser, details: SynapseUserDetails | undefined, mapping: string): string {
-  const d = details ?? EMPTY_DETAILS;
-  const byKey = <T>(rows: T[], key: (r: T) => string) => rows.map((r) => [key(r), r] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const h = createHash('sha256');
-  h.update(mapping);
-  h.update(JSON.stringify(user));
-  h.update(JSON.stringify(byKey(d.externalIds, (e) => `${e.authProvider}\0${e.externalId}`).map(([k]) => k)));
-  h.update(JSON.stringify(byKey(d.threepids, (t) => `${t.medium}\0${t.address}\0${t.addedAt}`).map(([k]) => k)));
-  h.update(JSON.stringify(byKey(d.devices, (x) => x.deviceId).map(([, x]) => [x.deviceId, x.displayName, x.hidden])));
-  h.update(
-    JSON.stringify(
-      byKey(d.tokens, (t) => String(t.id)).map(([, t]) => [t.id, t.deviceId, t.token, t.validUntilMs, t.puppet, t.refreshToken, t.refreshExpiryTs, t.refreshSuperseded]),
-    ),
-  );
-  return h.digest('hex');
+export function userDigest(user: SynapseUser, fingerprint: string, mapping: string): string {
+  return createHash('sha256').update(mapping).update('\0').update(JSON.stringify(user)).update('\0').update(fingerprint).digest('hex');
 }
 
-/** Counts a page's rows as read (every user, changed or not). */
-export function countRead(counts: ImportCounts, user: SynapseUser, details: SynapseUserDetails | undefined): void {
-  counts.users.read++;
+/** Counts the rows read about one changed user. */
+export function countRead(counts: ImportCounts, details: SynapseUserDetails | undefined): void {
   if (!details) return;
   counts.links.read += details.externalIds.length;
   counts.devices.read += details.devices.length;

@@ -2,8 +2,20 @@ import BetterSqlite3 from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import type { SynapseAccessToken, SynapseDevice, SynapseExternalId, SynapseThreepid, SynapseUser, SynapseUserDetails } from './synapse-rows.js';
-import { DEVICES_SQL, EXTERNAL_IDS_SQL, OTHER_SERVER_SQL, PROVIDER_COUNTS_SQL, SCHEMA_VERSION_SQL, SYNAPSE_SCHEMA_VERSION, THREEPIDS_SQL, TOKENS_SQL, USER_COUNT_SQL, USERS_PAGE_SQL } from './synapse-queries.js';
+import type { SourceKind, SynapseAccessToken, SynapseDevice, SynapseExternalId, SynapsePageUser, SynapseThreepid, SynapseUserDetails } from './synapse-rows.js';
+import {
+  devicesSql,
+  externalIdsSql,
+  OTHER_SERVER_SQL,
+  PROVIDER_COUNTS_SQL,
+  SCHEMA_VERSION_SQL,
+  SYNAPSE_SCHEMA_VERSION,
+  threepidsSql,
+  tokensSql,
+  USER_COUNT_SQL,
+  usersPageSql,
+  type Selection,
+} from './synapse-queries.js';
 
 /** The Synapse database cannot be read as expected: the message is for the operator. */
 export class SynapseSourceError extends Error {
@@ -34,8 +46,12 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 export class SynapseSource {
   private constructor(
     private readonly conn: Connection,
-    readonly kind: 'postgres' | 'sqlite',
-  ) {}
+    readonly kind: SourceKind,
+  ) {
+    this.usersSql = usersPageSql(kind);
+  }
+
+  private readonly usersSql: string;
 
   /** `postgres://…` / `postgresql://…` (libpq-style; `?options=-c search_path=…` selects a schema) or `sqlite:///path/homeserver.db`. */
   static async open(url: string): Promise<SynapseSource> {
@@ -77,9 +93,11 @@ export class SynapseSource {
     return Number((await this.conn.all(USER_COUNT_SQL, []))[0]!.n);
   }
 
-  /** Up to `limit` users after `after` in `users.name` order ('' for the first page). */
-  async usersPage(after: string, limit: number): Promise<SynapseUser[]> {
-    return (await this.conn.all(USERS_PAGE_SQL, [after, limit])).map((r) => ({
+  /** Up to `limit` users after `after` in `users.name` order ('' for the first page), with their fingerprints. */
+  async usersPage(after: string, limit: number): Promise<SynapsePageUser[]> {
+    return (await this.conn.all(this.usersSql, [after, limit])).map((r) => ({
+      fingerprint: String(r.fingerprint),
+      user: {
       name: String(r.name),
       hasPassword: bool(r.has_password),
       creationTs: int(r.creation_ts),
@@ -92,18 +110,25 @@ export class SynapseSource {
       locked: bool(r.locked),
       suspended: bool(r.suspended),
       displayname: str(r.displayname),
+      },
     }));
   }
 
   /** The rows of the other tables for user ids from `first` to `last` (a page's range), grouped by user id. */
-  async details(first: string, last: string): Promise<Map<string, SynapseUserDetails>> {
-    const range = [first, last];
-    const [externalIds, threepids, devices, tokens] = await Promise.all([
-      this.conn.all(EXTERNAL_IDS_SQL, range),
-      this.conn.all(THREEPIDS_SQL, range),
-      this.conn.all(DEVICES_SQL, range),
-      this.conn.all(TOKENS_SQL, range),
-    ]);
+  details(first: string, last: string): Promise<Map<string, SynapseUserDetails>> {
+    return this.read('range', [first, last]);
+  }
+
+  /** The rows of the other tables for these user ids, grouped by user id. */
+  detailsOf(userIds: string[]): Promise<Map<string, SynapseUserDetails>> {
+    return this.read('list', [this.kind === 'postgres' ? userIds : JSON.stringify(userIds)]);
+  }
+
+  private async read(sel: Selection, params: unknown[]): Promise<Map<string, SynapseUserDetails>> {
+    const externalIds = await this.conn.all(externalIdsSql(this.kind, sel), params);
+    const threepids = await this.conn.all(threepidsSql(this.kind, sel), params);
+    const devices = await this.conn.all(devicesSql(this.kind, sel), params);
+    const tokens = await this.conn.all(tokensSql(this.kind, sel), params);
     const out = new Map<string, SynapseUserDetails>();
     const of = (userId: string) => {
       let d = out.get(userId);

@@ -5,6 +5,8 @@ import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { AuthorizationGrantEntity, ConsentEntity, UserEntity } from '../../storage/entities/index.js';
 import { ulid } from '../../storage/ulid.js';
+import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
+import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 import { PageError } from '../../web/page-error.js';
 import { ClientService } from '../clients/client.service.js';
 import { clientDisplay } from '../clients/client-display.js';
@@ -25,6 +27,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly db: Database,
     private readonly clients: ClientService,
     private readonly provisioner: DeviceProvisioner,
+    private readonly audit: AuditLogRepository,
   ) {
     super();
   }
@@ -55,6 +58,7 @@ export class AuthorizationService extends AuthorizationCompleter {
       } else {
         await em.insert(ConsentEntity, { id: ulid(now), user_id: userId, client_id: req.clientId, scopes, created_at: now, updated_at: now });
       }
+      await this.audit.record(em, { action: AUDIT_ACTIONS.consentGranted, actor: `user:${userId}`, target: req.clientId, userId, details: { client_id: req.clientId, scope: scopes }, at: now });
     });
   }
 
@@ -73,8 +77,8 @@ export class AuthorizationService extends AuthorizationCompleter {
 
     const now = Date.now();
     const code = randomAlphanumeric(43);
-    await this.db.transaction((em) =>
-      em.insert(AuthorizationGrantEntity, {
+    await this.db.transaction(async (em) => {
+      await em.insert(AuthorizationGrantEntity, {
         id: ulid(now),
         code_hash: sha256Hex(code),
         client_id: req.clientId,
@@ -89,8 +93,16 @@ export class AuthorizationService extends AuthorizationCompleter {
         expires_at: now + this.config.tokens.authorization_code_ttl * 1000,
         used_at: null,
         session_id: null,
-      }),
-    );
+      });
+      await this.audit.record(em, {
+        action: AUDIT_ACTIONS.authorizationCodeIssued,
+        actor: `user:${user.userId}`,
+        target: req.clientId,
+        userId: user.userId,
+        details: { client_id: req.clientId, scope: scope.tokens, ...(scope.deviceId ? { device_id: scope.deviceId } : {}), browser_session_id: session.id },
+        at: now,
+      });
+    });
     return successRedirect(req.redirectUri, req.responseMode, code, req.state);
   }
 

@@ -16,6 +16,8 @@ import { IntrospectionService } from './introspection.service.js';
 import { FailedAuthenticationLimiter } from './failed-authentication-limiter.js';
 import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { clientAddress, trustFunction, type TrustFunction } from '../../http/trust-proxy.js';
+import { tracingEnabled } from '../../telemetry/tracer.js';
+import { inServerSpan } from '../../telemetry/http-spans.js';
 
 export const INTROSPECTION_PATH = '/oauth2/introspect';
 
@@ -79,7 +81,8 @@ export class IntrospectionEndpoint implements OnModuleInit {
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'POST' && (req.url === INTROSPECTION_PATH || req.url?.startsWith(`${INTROSPECTION_PATH}?`))) {
-        this.handle(req, res).catch((err: unknown) => {
+        const handled = tracingEnabled() ? inServerSpan(req, INTROSPECTION_PATH, () => this.handle(req, res)) : this.handle(req, res);
+        handled.catch((err: unknown) => {
           this.logger.error({ err }, 'introspection handler failed');
           if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"server_error"}');
           else res.destroy();
@@ -90,7 +93,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<{ status: number }> {
     const started = process.hrtime.bigint();
     const headers = readHeaders(req.rawHeaders);
     const reqId = requestIdFrom(headers.requestId);
@@ -123,7 +126,8 @@ export class IntrospectionEndpoint implements OnModuleInit {
         this.durations['4xx'].observe(Number(process.hrtime.bigint() - started) / 1e9);
         this.logger.debug({ reqId, route: INTROSPECTION_PATH }, 'introspection request aborted by the client');
         res.destroy();
-        return;
+        // 499, "client closed request" (nginx's code): for the trace span only, nothing is sent.
+        return { status: 499 };
       }
       if (e instanceof OAuthError) {
         status = e.status;
@@ -150,8 +154,9 @@ export class IntrospectionEndpoint implements OnModuleInit {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.durations[status >= 500 ? '5xx' : status >= 400 ? '4xx' : '2xx'].observe(seconds);
     if (this.logger.isLevelEnabled('debug')) {
-      this.logger.debug({ reqId, method: 'POST', route: INTROSPECTION_PATH, path: INTROSPECTION_PATH, status, ms: Math.round(seconds * 1000) }, 'request');
+      this.logger.debug({ reqId, method: 'POST', route: INTROSPECTION_PATH, path: INTROSPECTION_PATH, status, ms: Math.round(seconds * 1000), ip: req.socket.remoteAddress }, 'request');
     }
+    return { status };
   }
 
   private readBody(req: IncomingMessage): Promise<string> {

@@ -1,4 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Counter } from 'prom-client';
+import { MetricsService } from '../../health/metrics.service.js';
 import { IsNull } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
@@ -17,11 +19,18 @@ export const INACTIVE_JSON = '{"active":false}';
 @Injectable()
 export class IntrospectionService implements OnModuleInit {
   private lookup!: TokenLookup;
+  private readonly hits: Counter.Internal;
+  private readonly misses: Counter.Internal;
 
   constructor(
     private readonly db: Database,
     private readonly cache: IntrospectionCache,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    const lookups = metrics.counter('causeway_introspection_cache_lookups_total', 'Introspections answered from the in-process cache (hit) or not (miss)', ['result']);
+    this.hits = lookups.labels({ result: 'hit' });
+    this.misses = lookups.labels({ result: 'miss' });
+  }
 
   onModuleInit() {
     this.lookup = TokenLookup.for(this.db.kind, this.db.dataSource);
@@ -37,7 +46,11 @@ export class IntrospectionService implements OnModuleInit {
     if (!kind) return INACTIVE_JSON;
     const hash = sha256Hex(token);
     const cached = this.cache.get(hash, now);
-    if (cached) return serialise(cached, now, supportsDeviceId);
+    if (cached) {
+      this.hits.inc();
+      return serialise(cached, now, supportsDeviceId);
+    }
+    if (this.cache.enabled) this.misses.inc();
     return this.lookupAndCache(hash, kind, now).then((entry) => (entry ? serialise(entry, now, supportsDeviceId) : INACTIVE_JSON));
   }
 

@@ -91,7 +91,7 @@ export class PersonalTokens {
         { userId: user.id, clientId: PERSONAL_CLIENT_ID, deviceId: scope.deviceId, scope: scope.tokens, grantType: PERSONAL_GRANT, humanName: r.name },
         now,
       );
-      const tokens = await this.issuer.issue(em, session, { refresh: false, personal: { expiresAt: r.expiresAt } }, now);
+      const tokens = await this.issuer.issue(em, session, { refresh: false, grant: PERSONAL_GRANT, personal: { expiresAt: r.expiresAt } }, now);
       // The homeserver learns the device from this row even if the direct call below fails (outage, CLI).
       if (scope.deviceId) await this.outbox.enqueue(em, { kind: 'devices.sync', localpart: user.localpart });
       await this.audit.record(em, {

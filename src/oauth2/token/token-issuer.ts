@@ -8,6 +8,7 @@ import { AccessTokenEntity, CompatSessionEntity, OAuth2SessionEntity, RefreshTok
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient } from '../clients/client.js';
 import { SessionEnder } from '../sessions/session-ender.js';
+import { IssuanceRecorder } from './issuance-recorder.js';
 
 export interface NewSession {
   userId: string | null;
@@ -42,6 +43,7 @@ export class TokenIssuer {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly keys: KeyStore,
     private readonly ender: SessionEnder,
+    private readonly recorder: IssuanceRecorder,
   ) {}
 
   /**
@@ -77,10 +79,26 @@ export class TokenIssuer {
   }
 
   /**
-   * An access token (and a refresh token when asked). `personal`: a personal access token (`mpt_`)
-   * with its own expiry (null: never), never with a refresh token.
+   * An access token (and a refresh token when asked), recorded as issued by `opts.grant` (audit
+   * trail, causeway_tokens_issued_total). `personal`: a personal access token (`mpt_`) with its own
+   * expiry (null: never), never with a refresh token.
    */
-  async issue(em: EntityManager, session: OAuth2SessionEntity, opts: { refresh: boolean; personal?: { expiresAt: number | null } }, now = Date.now()): Promise<IssuedTokens> {
+  async issue(
+    em: EntityManager,
+    session: OAuth2SessionEntity,
+    opts: { refresh: boolean; grant: string; personal?: { expiresAt: number | null } },
+    now = Date.now(),
+  ): Promise<IssuedTokens> {
+    await this.recorder.record(em, {
+      grant: opts.grant,
+      clientId: session.client_id,
+      userId: session.user_id,
+      sessionId: session.id,
+      scope: session.scope.split(' '),
+      deviceId: session.device_id,
+      refresh: opts.refresh,
+      at: now,
+    });
     const ttl = opts.personal ? (opts.personal.expiresAt === null ? 0 : Math.max(0, Math.floor((opts.personal.expiresAt - now) / 1000))) : this.config.tokens.access_token_ttl;
     const accessToken = generateToken(opts.personal ? 'personal' : 'access');
     const accessRow = em.create(AccessTokenEntity, {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
 import {
@@ -129,16 +130,18 @@ export class CasConnector implements UpstreamConnector {
     if (renew) url.searchParams.set('renew', 'true');
     let text: string;
     try {
-      const res = await fetch(url, {
-        headers: { accept: 'application/xml, text/xml;q=0.9, */*;q=0.1' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.provider.timeout_ms),
+      text = await upstreamCall(this.provider.id, 'cas_validate', async () => {
+        const res = await fetch(url, {
+          headers: { accept: 'application/xml, text/xml;q=0.9, */*;q=0.1' },
+          redirect: 'error',
+          signal: AbortSignal.timeout(this.provider.timeout_ms),
+        });
+        if (res.status !== 200) {
+          await res.body?.cancel();
+          throw new UpstreamError('upstream_unavailable', msg('upstream.cas.validation_failed', { provider: idp }), { status: res.status }, 502);
+        }
+        return readBounded(res, MAX_XML_BYTES);
       });
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        throw new UpstreamError('upstream_unavailable', msg('upstream.cas.validation_failed', { provider: idp }), { status: res.status }, 502);
-      }
-      text = await readBounded(res, MAX_XML_BYTES);
     } catch (e) {
       if (e instanceof UpstreamError) throw e;
       const name = (e as { name?: unknown } | null)?.name;

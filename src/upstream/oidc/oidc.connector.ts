@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import { createRemoteJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
@@ -112,7 +113,7 @@ export class OidcConnector implements UpstreamConnector {
     const execute = p.allow_insecure_http ? [oidc.allowInsecureRequests] : [];
     let server: oidc.ServerMetadata;
     if (p.discovery) {
-      const discovered = await oidc.discovery(new URL(p.issuer), p.client_id, metadata, auth, { execute, timeout: p.timeout_ms / 1000 });
+      const discovered = await upstreamCall(p.id, 'discovery', () => oidc.discovery(new URL(p.issuer), p.client_id, metadata, auth, { execute, timeout: p.timeout_ms / 1000 }));
       server = { ...discovered.serverMetadata(), ...overrides };
     } else {
       server = { issuer: p.issuer, ...overrides };
@@ -199,12 +200,14 @@ export class OidcConnector implements UpstreamConnector {
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     let claims: oidc.IDToken;
     try {
-      tokens = await oidc.authorizationCodeGrant(config, current, {
-        pkceCodeVerifier: s.code_verifier,
-        expectedNonce: s.nonce,
-        expectedState: ctx.state,
-        idTokenExpected: true,
-      });
+      tokens = await upstreamCall(this.provider.id, 'token', () =>
+        oidc.authorizationCodeGrant(config, current, {
+          pkceCodeVerifier: s.code_verifier,
+          expectedNonce: s.nonce,
+          expectedState: ctx.state,
+          idTokenExpected: true,
+        }),
+      );
       claims = tokens.claims()!;
     } catch (e) {
       const err = classifyOidcError(e);
@@ -216,7 +219,7 @@ export class OidcConnector implements UpstreamConnector {
     let userinfo: Record<string, unknown> | undefined;
     if (this.provider.fetch_userinfo && config.serverMetadata().userinfo_endpoint) {
       try {
-        userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+        userinfo = await upstreamCall(this.provider.id, 'userinfo', () => oidc.fetchUserInfo(config, tokens.access_token, claims.sub as string));
       } catch (e) {
         const err = classifyOidcError(e);
         this.log.info({ kind: err.kind, cause: describeCause(e) }, 'OIDC userinfo refused');

@@ -47,7 +47,7 @@ export class SamlController {
 
   private async slo(id: string, method: 'GET' | 'POST', req: FastifyRequest, reply: FastifyReply) {
     const connector = this.connector(id);
-    const log = this.logger.child({ component: 'saml-slo', provider: id, reqId: req.id });
+    const log = this.logger.child({ component: 'saml-slo', provider: id });
     const q = req.url.indexOf('?');
     let outcome;
     try {

@@ -10,6 +10,15 @@ export interface Language {
 /** The languages Causeway ships complete catalogs for (`src/web/i18n/catalogs/<tag>.json`), in picker order. */
 export const SHIPPED_LANGUAGES: readonly Language[] = [
   { tag: 'en', name: 'English', dir: 'ltr' },
+  { tag: 'de', name: 'Deutsch', dir: 'ltr' },
+  { tag: 'fr', name: 'Français', dir: 'ltr' },
+  { tag: 'es', name: 'Español', dir: 'ltr' },
+  { tag: 'it', name: 'Italiano', dir: 'ltr' },
+  { tag: 'nl', name: 'Nederlands', dir: 'ltr' },
+  { tag: 'pl', name: 'Polski', dir: 'ltr' },
+  { tag: 'pt-BR', name: 'Português (Brasil)', dir: 'ltr' },
+  { tag: 'sv', name: 'Svenska', dir: 'ltr' },
+  { tag: 'ar', name: 'العربية', dir: 'rtl' },
 ];
 
 /** The reference catalog: every other one is checked against it, and fills in what an operator's catalog leaves out. */

@@ -190,6 +190,11 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
       const rows = await audit(`user=${carol.id}`);
       expect(rows.map((r) => [r.action, r.actor])).toEqual([
         ['user.create', `client:${OPS.id}`],
+        // carol's sign-in (the sign-in audit trail), whose session the lock then ends.
+        ['login.attempt', `user:${carol.id}`],
+        ['consent.granted', `user:${carol.id}`],
+        ['authorization_code.issued', `user:${carol.id}`],
+        ['token.issued', `client:${clientId}`],
         ['user.lock', `client:${OPS.id}`],
         ['oauth2_session.end', `client:${OPS.id}`],
         ['user.unlock', 'admin-token'],
@@ -260,6 +265,11 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
         ['user.create', undefined],
         ['upstream_link.add', 'eve@other'],
         ['upstream_link.replace_subject', 'eve'],
+        // The sign-in with the re-keyed identity (the sign-in audit trail).
+        ['login.attempt', 'eve'],
+        ['consent.granted', undefined],
+        ['authorization_code.issued', undefined],
+        ['token.issued', undefined],
         ['upstream_link.remove', 'eve@other'],
         ['upstream_link.remove', 'eve'],
       ]);

@@ -38,7 +38,7 @@ describe('F6: database errors are logged without their values', () => {
 
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
-    const logger = createLogger('info', sink);
+    const logger = createLogger('info', false, sink);
     logger.error({ err }, 'storing the user failed');
     logger.error({ err: new Error('wrapped', { cause: err }) }, 'wrapped');
     await new Promise((r) => setImmediate(r));

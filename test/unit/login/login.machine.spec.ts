@@ -160,7 +160,7 @@ describe('login machine: transitions (no side effects)', () => {
     const [s] = initialTransition(loginMachine, input({ target: target({ prompt: ['none'] }) }));
     expect(s.value).toBe('failed');
     expect(s.status).toBe('done');
-    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'login_required' });
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'login_required', reason: 'login_required' });
   });
 
   it('PROVIDER_CHOSEN moves to redirectingUpstream only for an offered provider', () => {
@@ -223,6 +223,39 @@ describe('login machine: running with provided actors', () => {
     actor.stop();
   });
 
+  it('an IdP-initiated sign-in waits on "Continue as …?" before any session starts; Cancel starts none', async () => {
+    const account: LoginTarget = { kind: 'account', returnTo: 'http://x/account/', prompt: ['login'] };
+    for (const decision of ['CONFIRMED', 'CANCEL'] as const) {
+      // The account pages ask no consent (LoginActors.checkConsent).
+      const { calls, machine } = actors({ needConsent: false });
+      const actor = createActor(machine, { input: input({ target: account, session, preselectedProvider: 'corp', unsolicited: { currentLocalpart: 'bob' } }) }).start();
+      let s = await settle(actor);
+      expect(statePath(s.value)).toBe('awaitingCallback.waiting');
+      actor.send(callback('state-1'));
+      s = await settle(actor);
+      expect(s.value).toBe('confirming');
+      expect(s.context.user).toEqual({ id: 'U1', localpart: 'alice' });
+      expect(s.context.unsolicited).toEqual({ currentLocalpart: 'bob' });
+      expect(s.context.browserSession).toBeUndefined();
+      expect(calls).not.toContain('session');
+      actor.send({ type: decision });
+      s = await settle(actor);
+      if (decision === 'CONFIRMED') {
+        expect(s.value).toBe('completed');
+        expect(calls).toContain('session');
+      } else {
+        expect(s.value).toBe('failed');
+        expect(calls).not.toContain('session');
+      }
+      actor.stop();
+    }
+  });
+
+  it('a solicited sign-in never stops on the confirmation step', () => {
+    const [s0] = initialTransition(loginMachine, input());
+    expect(s0.can({ type: 'CONFIRMED' })).toBe(false);
+  });
+
   it('skips the consent page when consent was already given', async () => {
     const { calls, machine } = actors({ needConsent: false });
     const actor = createActor(machine, { input: input({ session }) }).start();
@@ -236,7 +269,7 @@ describe('login machine: running with provided actors', () => {
     const actor = createActor(machine, { input: input({ session, target: target({ prompt: ['none'] }) }) }).start();
     const s = await settle(actor);
     expect(s.value).toBe('failed');
-    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'consent_required' });
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'consent_required', reason: 'consent_required' });
   });
 
   it('registration: a refused localpart keeps the form with the error; an accepted one signs in', async () => {
@@ -267,7 +300,7 @@ describe('login machine: running with provided actors', () => {
     actor.send(callback(s.context.upstream!.state));
     s = await settle(actor);
     expect(s.value).toBe('failed');
-    expect(s.context.failure).toEqual({ kind: 'page', status: 400, title: msg('error.title.sign_in_failed'), message: msg('upstream.signature_invalid') });
+    expect(s.context.failure).toEqual({ kind: 'page', status: 400, title: msg('error.title.sign_in_failed'), message: msg('upstream.signature_invalid'), reason: 'signature_invalid' });
     expect(JSON.stringify(s.context)).not.toContain('secret detail');
   });
 
@@ -284,7 +317,7 @@ describe('login machine: running with provided actors', () => {
     let s = await settle(actor);
     actor.send(callback(s.context.upstream!.state));
     s = await settle(actor);
-    expect(s.context.failure).toEqual({ kind: 'page', status: 403, title: msg('error.title.account_locked'), message: msg('error.account_locked') });
+    expect(s.context.failure).toEqual({ kind: 'page', status: 403, title: msg('error.title.account_locked'), message: msg('error.account_locked'), reason: 'http_403' });
   });
 
   it('CANCEL on the consent page ends in access_denied after rejectLogin ran', async () => {
