@@ -76,6 +76,24 @@ configCmd
     process.stdout.write(`${o.config}: valid (${config.upstream.providers.length} provider(s), ${config.clients.length} static client(s))\n`);
   });
 
+configCmd
+  .command('schema')
+  .description('print the JSON Schema of the config file (for editor validation), every key described')
+  .action(async () => {
+    const { configJsonSchema } = await import('./config/config-json-schema.js');
+    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+  });
+
+program
+  .command('doctor')
+  .description('check a deployment: config, database, Redis, homeserver and its shared secret, public_base, each IdP and its certificates, clocks (exit 1 on any problem)')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (o: { config: string }) => {
+    const { doctor } = await import('./doctor/run.js');
+    const code = await doctor(o.config, process.stdout);
+    process.stdout.write('', () => process.exit(code));
+  });
+
 program
   .command('migrate')
   .description('apply pending database migrations and exit')

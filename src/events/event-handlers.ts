@@ -3,7 +3,7 @@ import type { HomeserverEventKind } from './homeserver-event.js';
 import type { OutboxRow, OutboxStore, UserDevices } from './outbox.store.js';
 
 /**
- * What each event kind asks of the homeserver (contracts/synapse-mas.md §3.3). Every call is
+ * What each event kind asks of the homeserver (docs/contracts/synapse.md §3.3). Every call is
  * idempotent, so a repeated delivery is harmless.
  *
  * | kind              | homeserver call                                                           |

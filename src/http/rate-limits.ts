@@ -1,6 +1,6 @@
 /**
- * Per-client-IP limits (DESIGN §9: login, token, registration, admin), applied by
- * @fastify/rate-limit through each route's config. Generous: a 429 on a refresh makes
+ * Per-client-IP limits (login, token, registration, admin: docs/operator/install.md, "Operating
+ * it"), applied by @fastify/rate-limit through each route's config. Generous: a 429 on a refresh makes
  * matrix-js-sdk sign the user out, so these only stop floods. Overridable with
  * CAUSEWAY_RATE_LIMIT_SCALE (a multiplier, e.g. 0.01 in a test that checks the 429).
  */

@@ -151,7 +151,7 @@ export class LoginActors {
   }
 
   private async startSession(i: StartSessionInput): Promise<LoginBrowserSession> {
-    const s = await this.sessions.start({ userId: i.user.id, providerId: i.providerId, assertion: i.assertion, userAgent: i.userAgent });
+    const s = await this.sessions.start({ userId: i.user.id, providerId: i.providerId, assertion: i.assertion, userAgent: i.userAgent, ip: i.ip });
     return { id: s.id, authenticatedAt: s.authenticatedAt };
   }
 

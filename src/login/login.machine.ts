@@ -5,8 +5,9 @@ import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
- * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
- * account pages or a legacy client's SSO redirect (/complete-compat-sso/{id}); every
+ * One login attempt (docs/architecture.md, "A login, step by step"). Created by /authorize, the
+ * device verification page, the account pages or a legacy client's SSO redirect
+ * (/complete-compat-sso/{id}); every
  * HTTP request restores the persisted snapshot, sends one event, waits until no step is running
  * (tag `busy`), persists and stops the actor (login.store.ts). Side effects are the named actors,
  * provided with `machine.provide({ actors })` by LoginActors; the context keeps only what must
@@ -58,6 +59,8 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /** The browser's address when the sign-in started. */
+  ip?: string;
   /**
    * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
    * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
@@ -76,6 +79,7 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  ip?: string;
   unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
@@ -150,6 +154,7 @@ export interface StartSessionInput {
   providerId: string;
   assertion?: Assertion;
   userAgent?: string;
+  ip?: string;
 }
 export interface CheckConsentInput {
   target: LoginTarget;
@@ -267,6 +272,7 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.ip ? { ip: input.ip } : {}),
       ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
@@ -433,7 +439,7 @@ export const loginMachine = setup({
       tags: 'busy',
       invoke: {
         src: 'startSession',
-        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent }),
+        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent, ip: context.ip }),
         // The assertion is recorded with the upstream session now; the snapshot no longer needs it.
         onDone: { target: 'consenting', actions: assign({ browserSession: ({ event }) => event.output, newBrowserSession: true, assertion: undefined, mapped: undefined }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },

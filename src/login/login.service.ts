@@ -80,6 +80,7 @@ export class LoginService {
       session,
       ...(unsolicited ? { unsolicited: session ? { currentLocalpart: session.user.localpart } : {} } : {}),
       ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
+      ip: http.ip,
     });
   }
 

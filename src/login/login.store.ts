@@ -45,7 +45,8 @@ export class InvalidLoginEventError extends PageError {
 }
 
 /**
- * Persistence of login machines (DESIGN.md §3; STYLE.md "What Causeway takes" 10). Per request:
+ * Persistence of login machines (docs/architecture.md, "A login, step by step";
+ * docs/decisions/0007-xstate-logins-persisted-per-step.md). Per request:
  * restore the snapshot, check `snapshot.can(event)` (400 page if not), send, wait until no step is
  * running, persist `getPersistedSnapshot()` with a TTL, stop the actor. Only the KeyValueStore
  * (Redis when configured, else the database) holds state, so any replica continues any login.

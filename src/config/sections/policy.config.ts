@@ -2,12 +2,10 @@ import { z } from 'zod';
 
 export const policySection = z
   .object({
-    /** Dev/test switch: allow http (not https) client and redirect URIs on loopback hosts in DCR. */
-    allow_insecure_uris: z.boolean().default(false),
-    /** Localparts that may be granted `urn:synapse:admin:*` in interactive logins. */
-    admin_localparts: z.array(z.string()).default([]),
-    /** Localparts no one may register (in addition to built-in reserved ones). */
-    reserved_localparts: z.array(z.string()).default([]),
+    allow_insecure_uris: z.boolean().default(false).describe('dev_mode only: accept http (not https) client and redirect URIs on loopback hosts in client registration.'),
+    admin_localparts: z.array(z.string()).default([]).describe('Localparts that may be granted `urn:synapse:admin:*` (Synapse admin) in interactive sign-ins.'),
+    reserved_localparts: z.array(z.string()).default([]).describe('Localparts no one may register, besides the built-in reserved ones.'),
   })
-  .strict();
+  .strict()
+  .describe('Policies for clients and accounts.');
 export type PolicyConfig = z.infer<typeof policySection>;

@@ -8,7 +8,7 @@ import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { validateRegistration } from './client-metadata.js';
 import { InvalidRequestError } from '../errors.js';
 
-/** RFC 7591 / MSC2966 dynamic client registration (contracts/matrix-oauth-client-api.md §2). */
+/** RFC 7591 / MSC2966 dynamic client registration (docs/contracts/matrix-clients.md §2). */
 @Controller()
 export class RegistrationController {
   constructor(

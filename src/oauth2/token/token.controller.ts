@@ -39,6 +39,6 @@ export class TokenController {
     if (!grant) throw new UnsupportedGrantTypeError(`grant_type ${grantType} is not supported`);
     const client = await this.clients.authenticate(readClientCredentials(req.headers.authorization, params));
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);
-    await sendTokenJson(reply, await grant.exchange({ client, params }));
+    await sendTokenJson(reply, await grant.exchange({ client, params, ip: req.ip }));
   }
 }

@@ -12,4 +12,6 @@ export class BrowserSessionEntity {
   @TimestampColumn() authenticated_at!: number;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 512, nullable: true, default: null }) user_agent!: string | null;
+  /** The browser's address when the sign-in started. */
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
 }

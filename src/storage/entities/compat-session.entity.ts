@@ -20,6 +20,9 @@ export class CompatSessionEntity {
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
+  /** The last `/login` or `/refresh` of the session, and the client address it came from. */
+  @NullableTimestampColumn() last_active_at!: number | null;
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
   /** When `causeway import synapse` made this session from a Synapse device (its tokens are Synapse's). */
   @NullableTimestampColumn() imported_at?: number | null;
   /**
