@@ -209,9 +209,17 @@ export function renderTemplate(
   /** Tests only: a tighter time budget, to show that it is enforced. */
   renderMs: number = TEMPLATE_LIMITS.renderMs,
 ): string {
+  return renderTemplateIn(template, { user: boundedAttributes(attributes) }, renderMs);
+}
+
+/**
+ * Renders over any scope of plain data (e.g. `{ request: … }` for templated authorization
+ * parameters), with the same limits and the same trimmed output as renderTemplate.
+ */
+export function renderTemplateIn(template: CompiledTemplate, scope: Readonly<Record<string, unknown>>, renderMs: number = TEMPLATE_LIMITS.renderMs): string {
   let out: unknown;
   try {
-    out = engine.renderSync(template.parsed, { user: boundedAttributes(attributes) }, {
+    out = engine.renderSync(template.parsed, scope, {
       renderLimit: renderMs,
       memoryLimit: TEMPLATE_LIMITS.memory,
     });
