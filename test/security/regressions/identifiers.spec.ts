@@ -4,7 +4,7 @@ import { validateRegistration } from '../../../src/oauth2/registration/client-me
 import { parseScope } from '../../../src/oauth2/scopes/scope.js';
 import { parseLoginRequest } from '../../../src/compat/login-request.js';
 import { MatrixError } from '../../../src/matrix/matrix-error.js';
-import { claimsToAttributes } from '../../../src/upstream/oidc/oidc-claims.js';
+import { claimsToAttributes } from '../../../src/upstream/oauth-client/json-attributes.js';
 
 /**
  * Issue 13, "informational" findings about identifiers and attacker-sized input, each at the pure
