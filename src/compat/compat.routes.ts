@@ -14,6 +14,7 @@ import { LoginEndpoint } from './login.endpoint.js';
 import { LogoutAllEndpoint } from './logout-all.endpoint.js';
 import { LogoutEndpoint } from './logout.endpoint.js';
 import { RefreshEndpoint } from './refresh.endpoint.js';
+import { RATE_LIMITS } from '../http/rate-limits.js';
 
 /** Per-client-IP flood limits (generous: a 429 on /refresh signs matrix-js-sdk users out). */
 const scale = Number(process.env.CAUSEWAY_RATE_LIMIT_SCALE ?? '1') || 1;
@@ -78,9 +79,11 @@ export class CompatRoutes implements OnModuleInit {
 
       route('GET', '/login', this.flows);
       route('POST', '/login', this.login, { rateLimit: perMinute(1200) });
-      route('GET', '/login/sso/redirect', this.ssoRedirect);
-      route('GET', '/login/sso/redirect/', this.ssoRedirect);
-      route('GET', '/login/sso/redirect/:idp', this.ssoRedirect);
+      // Each call stores a pending request for 30 minutes: limited like /authorize (F8).
+      const sso = { rateLimit: RATE_LIMITS.authorize };
+      route('GET', '/login/sso/redirect', this.ssoRedirect, sso);
+      route('GET', '/login/sso/redirect/', this.ssoRedirect, sso);
+      route('GET', '/login/sso/redirect/:idp', this.ssoRedirect, sso);
       route('POST', '/logout', this.logout);
       route('POST', '/logout/all', this.logoutAll);
       route('POST', '/refresh', this.refresh, { rateLimit: perMinute(1200) });

@@ -18,6 +18,8 @@ export const RATE_LIMITS = {
   loginStep: perMinute(600),
   /** The admin API; failed authentications count like the rest. */
   admin: perMinute(600),
+  /** Failed authentications at /oauth2/introspect (successful calls are never counted: Synapse calls it per request). */
+  introspectionFailures: perMinute(30),
 };
 
 /**
