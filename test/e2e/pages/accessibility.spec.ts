@@ -4,35 +4,9 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/config.loader.js';
 import { renderPage, preparePages, type PageSetup } from '../../../src/web/page-setup.js';
 import { TEMPLATE_SAMPLES } from '../../../src/web/template-samples.js';
-import { countByImpact, runAxe, type AxeViolation, type Impact } from '../../support/axe.js';
+import { AXE_MODES as MODES, axeTable, countByImpact, runAxe, seriousLines, type AxeRow } from '../../support/axe.js';
 import { launchChromium } from '../../support/browser.js';
 import { baseConfig } from '../../support/causeway.js';
-
-const MODES = [
-  { name: 'light desktop', colorScheme: 'light', viewport: { width: 1280, height: 800 } },
-  { name: 'dark desktop', colorScheme: 'dark', viewport: { width: 1280, height: 800 } },
-  { name: 'light mobile', colorScheme: 'light', viewport: { width: 375, height: 740 } },
-  { name: 'dark mobile', colorScheme: 'dark', viewport: { width: 375, height: 740 } },
-] as const;
-
-/** One row of the printed report: a page in one mode, its violations by impact. */
-interface Row {
-  page: string;
-  mode: string;
-  counts: Record<Impact, number>;
-  serious: AxeViolation[];
-}
-
-function report(title: string, rows: Row[]): string {
-  const lines = [`${title}: ${rows.length} axe runs`, `${'page'.padEnd(44)} ${'mode'.padEnd(14)} critical serious moderate minor`];
-  for (const r of rows) lines.push(`${r.page.padEnd(44)} ${r.mode.padEnd(14)} ${String(r.counts.critical).padStart(8)} ${String(r.counts.serious).padStart(7)} ${String(r.counts.moderate).padStart(8)} ${String(r.counts.minor).padStart(5)}`);
-  const total = rows.reduce((t, r) => ({ critical: t.critical + r.counts.critical, serious: t.serious + r.counts.serious, moderate: t.moderate + r.counts.moderate, minor: t.minor + r.counts.minor }), { critical: 0, serious: 0, moderate: 0, minor: 0 });
-  lines.push(`${'total'.padEnd(44)} ${''.padEnd(14)} ${String(total.critical).padStart(8)} ${String(total.serious).padStart(7)} ${String(total.moderate).padStart(8)} ${String(total.minor).padStart(5)}`);
-  return lines.join('\n');
-}
-
-const details = (rows: Row[]) =>
-  rows.flatMap((r) => r.serious.map((v) => `${r.page} [${r.mode}] ${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
 
 /**
  * WCAG 2.2 AA with axe-core in headless Chromium: every page kind Causeway renders (the samples
@@ -70,7 +44,8 @@ describe('accessibility (axe-core) of every page kind', () => {
 
   for (const lang of ['en', 'ar']) {
     it(`${lang}: 0 serious or critical violations on ${TEMPLATE_SAMPLES.length} page kinds × light/dark × desktop/mobile`, async () => {
-      const rows: Row[] = [];
+      const rows: AxeRow[] = [];
+      const serious: string[] = [];
       for (const sample of TEMPLATE_SAMPLES) {
         const html = await renderPage(setup, sample.template, sample.vars, { lang });
         for (const mode of MODES) {
@@ -78,11 +53,12 @@ describe('accessibility (axe-core) of every page kind', () => {
           await page.emulateMedia({ colorScheme: mode.colorScheme });
           await page.setContent(html);
           const violations = await runAxe(page);
-          rows.push({ page: sample.name, mode: mode.name, counts: countByImpact(violations), serious: violations.filter((v) => v.impact === 'serious' || v.impact === 'critical') });
+          rows.push({ page: sample.name, mode: mode.name, counts: countByImpact(violations) });
+          serious.push(...seriousLines(sample.name, mode.name, violations));
         }
       }
-      console.log(report(`axe-core, ${lang}`, rows));
-      expect(details(rows)).toEqual([]);
+      console.log(axeTable(`axe-core, every page kind, ${lang}`, rows));
+      expect(serious).toEqual([]);
     }, 300_000);
   }
 });

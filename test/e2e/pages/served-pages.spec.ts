@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { countByImpact, runAxe, type Impact } from '../../support/axe.js';
+import { AXE_MODES as MODES, axeTable, countByImpact, runAxe, seriousLines, type AxeMode, type AxeRow } from '../../support/axe.js';
 import { launchChromium } from '../../support/browser.js';
 import { ROOT, SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
@@ -11,14 +11,6 @@ import { authorizeUrl, CLIENT_URI, codeOf, exchange, pkce, webClient } from '../
 
 /** `npm run screenshots` sets it: the main pages are written to docs/screenshots/ for the README. */
 const SCREENSHOTS = process.env.SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : undefined;
-
-const MODES = [
-  { name: 'light desktop', colorScheme: 'light', viewport: { width: 1280, height: 800 } },
-  { name: 'dark desktop', colorScheme: 'dark', viewport: { width: 1280, height: 800 } },
-  { name: 'light mobile', colorScheme: 'light', viewport: { width: 390, height: 844 } },
-  { name: 'dark mobile', colorScheme: 'dark', viewport: { width: 390, height: 844 } },
-] as const;
-type Mode = (typeof MODES)[number]['name'];
 
 /**
  * The served pages, walked in Chromium as a person would (an app's sign-in with the picker, a
@@ -34,7 +26,7 @@ describe('served pages: accessibility and screenshots', () => {
   let context: BrowserContext;
   let page: Page;
   let clientId: string;
-  const rows: { page: string; mode: Mode; counts: Record<Impact, number> }[] = [];
+  const rows: AxeRow[] = [];
   const serious: string[] = [];
 
   beforeAll(async () => {
@@ -68,22 +60,20 @@ describe('served pages: accessibility and screenshots', () => {
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {
-    if (rows.length) console.log(printable(rows));
+    if (rows.length) console.log(axeTable('axe-core, served pages', rows));
     await browser?.close();
     await cw?.dispose();
     await hs?.stop();
   });
 
   /** axe in every mode on the page as it stands; screenshots of the named modes. */
-  async function check(name: string, shots: Partial<Record<Mode, string>> = {}) {
+  async function check(name: string, shots: Partial<Record<AxeMode, string>> = {}) {
     for (const mode of MODES) {
       await page.setViewportSize(mode.viewport);
       await page.emulateMedia({ colorScheme: mode.colorScheme });
       const violations = await runAxe(page);
       rows.push({ page: name, mode: mode.name, counts: countByImpact(violations) });
-      for (const v of violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
-        serious.push(`${name} [${mode.name}] ${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      }
+      serious.push(...seriousLines(name, mode.name, violations));
       const file = shots[mode.name];
       if (SCREENSHOTS && file) await page.screenshot({ path: join(SCREENSHOTS, file), fullPage: true });
     }
@@ -237,10 +227,3 @@ describe('served pages: accessibility and screenshots', () => {
   });
 });
 
-function printable(rows: { page: string; mode: string; counts: Record<Impact, number> }[]): string {
-  const lines = [`axe-core on served pages: ${rows.length} runs`, `${'page'.padEnd(36)} ${'mode'.padEnd(14)} critical serious moderate minor`];
-  for (const r of rows) {
-    lines.push(`${r.page.padEnd(36)} ${r.mode.padEnd(14)} ${String(r.counts.critical).padStart(8)} ${String(r.counts.serious).padStart(7)} ${String(r.counts.moderate).padStart(8)} ${String(r.counts.minor).padStart(5)}`);
-  }
-  return lines.join('\n');
-}
