@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
+import { termsVersion } from '../config/sections/branding.config.js';
 import { TermsRepository } from '../storage/repositories/terms.repository.js';
 
 export interface TermsStatus {
@@ -24,8 +25,7 @@ export class TermsService {
 
   /** The version accounts must have accepted, if the operator has terms. */
   get currentVersion(): string | undefined {
-    const b = this.config.branding;
-    return b.tos_uri ? (b.tos_version ?? b.tos_uri) : undefined;
+    return termsVersion(this.config.branding);
   }
 
   async status(userId: string): Promise<TermsStatus> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { GatewayConfig } from '../../config/config.schema.js';
+import { termsVersion } from '../../config/sections/branding.config.js';
 import { palette, type Palette } from './palette.js';
 
 /** A file served as-is (logo, favicon), read once at start-up. */
@@ -73,7 +74,7 @@ export function loadBranding(config: GatewayConfig): Branding {
     ...(b.favicon_file ? { favicon: readAsset('branding.favicon_file', b.favicon_file, FAVICON_TYPES, 128 * 1024) } : {}),
     palette: palette(b.primary_color),
     primaryColor: b.primary_color,
-    ...(b.tos_uri ? { tosUri: b.tos_uri, tosVersion: b.tos_version ?? b.tos_uri } : {}),
+    ...(b.tos_uri ? { tosUri: b.tos_uri, tosVersion: termsVersion(b) } : {}),
     ...(b.policy_uri ? { policyUri: b.policy_uri } : {}),
     ...(b.imprint ? { imprint: b.imprint } : {}),
   };

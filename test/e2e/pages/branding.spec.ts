@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
@@ -24,18 +25,20 @@ describe('branding and terms of service in headless Chromium', () => {
   let cw: CausewayProcess;
   let browser: Browser;
 
+  // The work dir holds the logo and favicon before start-up (branding files are read once, at start).
+  const dir = mkdtempSync(join(tmpdir(), 'causeway-branding-'));
+  const files = { logo_file: 'logo.svg', favicon_file: 'favicon.svg' };
+
   beforeAll(async () => {
-    cw = await startCauseway({ config: { matrix: { api: 'none' }, branding: branding('2026-01') } });
-    writeFileSync(join(cw.dir, 'logo.svg'), LOGO);
-    writeFileSync(join(cw.dir, 'favicon.svg'), LOGO);
-    // Files are read at start-up: restart with them in place (same database and keys).
-    await cw.stop();
-    cw = await startCauseway({ dir: cw.dir, database: cw.database, config: { matrix: { api: 'none' }, branding: { ...branding('2026-01'), logo_file: 'logo.svg', favicon_file: 'favicon.svg' } } });
+    writeFileSync(join(dir, 'logo.svg'), LOGO);
+    writeFileSync(join(dir, 'favicon.svg'), LOGO);
+    cw = await startCauseway({ dir, config: { matrix: { api: 'none' }, branding: { ...branding('2026-01'), ...files } } });
     browser = await launchChromium();
-  });
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await cw?.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const page = async (): Promise<Page> => (await browser.newContext({ javaScriptEnabled: false })).newPage();
@@ -110,7 +113,7 @@ describe('branding and terms of service in headless Chromium', () => {
 
   it('a new tos_version asks again at the next sign-in, saying the terms changed', async () => {
     await cw.stop();
-    cw = await startCauseway({ dir: cw.dir, database: cw.database, config: { matrix: { api: 'none' }, branding: { ...branding('2026-06'), logo_file: 'logo.svg' } } });
+    cw = await startCauseway({ dir, database: cw.database, config: { matrix: { api: 'none' }, branding: { ...branding('2026-06'), ...files } } });
     const p = await page();
     await signIn(p, 'tina');
     expect(await p.textContent('h1')).toBe('Accept the terms of service');
@@ -124,5 +127,5 @@ describe('branding and terms of service in headless Chromium', () => {
     await signIn(next, 'tina');
     await next.waitForURL(/\/account\/?$/);
     await next.context().close();
-  });
+  }, 180_000);
 });
