@@ -75,9 +75,11 @@ export class CompatRoutes implements OnModuleInit {
 
       route('GET', '/login', this.flows);
       route('POST', '/login', this.login, { rateLimit: RATE_LIMITS.compatLogin });
-      route('GET', '/login/sso/redirect', this.ssoRedirect);
-      route('GET', '/login/sso/redirect/', this.ssoRedirect);
-      route('GET', '/login/sso/redirect/:idp', this.ssoRedirect);
+      // Each call stores a pending request for 30 minutes: limited like /authorize (F8).
+      const sso = { rateLimit: RATE_LIMITS.authorize };
+      route('GET', '/login/sso/redirect', this.ssoRedirect, sso);
+      route('GET', '/login/sso/redirect/', this.ssoRedirect, sso);
+      route('GET', '/login/sso/redirect/:idp', this.ssoRedirect, sso);
       route('POST', '/logout', this.logout);
       route('POST', '/logout/all', this.logoutAll);
       route('POST', '/refresh', this.refresh, { rateLimit: RATE_LIMITS.compatRefresh });

@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
-import type { Assertion, CallbackRequest } from '../upstream/connector.js';
+import type { Assertion, CallbackRequest, DownstreamRequest } from '../upstream/connector.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
@@ -41,7 +41,7 @@ export type UpstreamRedirect = { url: string } | { formPost: { url: string; fiel
 
 /** Why a login ended without success: an OAuth error for the client, or a page for the person. */
 export type LoginFailure = (
-  | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
+  | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required' | 'interaction_required'; description?: string }
   /** Catalog messages (shown in the language of whoever opens the page). */
   | { kind: 'page'; status: number; title: Msg; message: Msg }
 ) & {
@@ -59,6 +59,8 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /** The browser signed out of Causeway since its last sign-in (templated authorization parameters may then force re-authentication upstream). */
+  loggedOut?: boolean;
   /** The browser's address when the sign-in started. */
   ip?: string;
   /**
@@ -79,6 +81,7 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  loggedOut?: boolean;
   ip?: string;
   unsolicited?: { currentLocalpart?: string };
   providerId?: string;
@@ -98,6 +101,8 @@ export interface LoginContext {
    */
   newBrowserSession?: boolean;
   consentGiven?: boolean;
+  /** The terms-of-service step: the person accepted an earlier version (the page says they changed). */
+  terms?: { changed: boolean };
   /** Final redirect to the client. Never persisted (it carries the authorization code): see LoginStore. */
   redirectUrl?: string;
   failure?: LoginFailure;
@@ -108,6 +113,7 @@ export type LoginEvent =
   | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
   | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
+  | { type: 'TERMS_ACCEPTED' }
   /** "Continue as …?" confirmed (IdP-initiated sign-ins). */
   | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
@@ -122,6 +128,7 @@ export interface BeginUpstreamInput {
   providerId: string;
   prompt: string[];
   loginHint?: string;
+  request: DownstreamRequest;
 }
 export interface BeginUpstreamOutput {
   state: string;
@@ -135,6 +142,7 @@ export interface CompleteUpstreamInput {
   saved: Record<string, unknown>;
   prompt: string[];
   loginHint?: string;
+  request: DownstreamRequest;
   callback: CallbackRequest;
 }
 export interface MapIdentityInput {
@@ -159,6 +167,13 @@ export interface StartSessionInput {
 export interface CheckConsentInput {
   target: LoginTarget;
   user: LoginUser;
+}
+export interface TermsInput {
+  user: LoginUser;
+}
+export interface TermsOutput {
+  needed: boolean;
+  changed: boolean;
 }
 export interface CompleteLoginInput {
   target: LoginTarget;
@@ -207,6 +222,19 @@ const loginHintOf = (t: LoginTarget): string | undefined => {
   return m?.[1];
 };
 
+/** The downstream request as templated authorization parameters see it. */
+function downstreamRequestOf(context: LoginContext): DownstreamRequest {
+  const t = context.target;
+  const clientId = t.kind === 'authorization' ? t.request.clientId : t.kind === 'device' ? t.device.clientId : undefined;
+  return {
+    ...(clientId ? { client_id: clientId } : {}),
+    ...(t.kind === 'authorization' && t.request.loginHint ? { login_hint: t.request.loginHint } : {}),
+    ...(t.kind === 'authorization' && t.request.acrValues ? { acr_values: t.request.acrValues } : {}),
+    prompt: context.prompt.join(' '),
+    logged_out: context.loggedOut === true,
+  };
+}
+
 function promptOf(t: LoginTarget): string[] {
   switch (t.kind) {
     case 'authorization':
@@ -235,6 +263,8 @@ export const loginMachine = setup({
     linkIdentity: notProvided<{ providerId: string; mapped: MappedIdentity }, LinkIdentityOutput>('linkIdentity'),
     registerAccount: notProvided<RegisterAccountInput, RegisterAccountOutput>('registerAccount'),
     startSession: notProvided<StartSessionInput, LoginBrowserSession>('startSession'),
+    checkTerms: notProvided<TermsInput, TermsOutput>('checkTerms'),
+    acceptTerms: notProvided<TermsInput, void>('acceptTerms'),
     checkConsent: notProvided<CheckConsentInput, { needed: boolean }>('checkConsent'),
     completeLogin: notProvided<CompleteLoginInput, { redirectUrl?: string }>('completeLogin'),
     rejectLogin: notProvided<{ target: LoginTarget }, void>('rejectLogin'),
@@ -272,6 +302,7 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.loggedOut ? { loggedOut: true } : {}),
       ...(input.ip ? { ip: input.ip } : {}),
       ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
@@ -285,7 +316,7 @@ export const loginMachine = setup({
   states: {
     routing: {
       always: [
-        { guard: 'hasSession', target: 'consenting' },
+        { guard: 'hasSession', target: 'terms' },
         { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required', reason: 'login_required' } as LoginFailure }) },
         { guard: 'providerChosen', target: 'redirectingUpstream' },
         { target: 'selectingProvider' },
@@ -307,6 +338,7 @@ export const loginMachine = setup({
           providerId: context.providerId!,
           prompt: context.prompt,
           loginHint: loginHintOf(context.target),
+          request: downstreamRequestOf(context),
         }),
         onDone: { target: 'awaitingCallback', actions: assign({ upstream: ({ event }) => event.output }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
@@ -341,6 +373,7 @@ export const loginMachine = setup({
                 saved: context.upstream!.saved,
                 prompt: context.prompt,
                 loginHint: loginHintOf(context.target),
+                request: downstreamRequestOf(context),
                 callback: event.callback,
               };
             },
@@ -424,16 +457,60 @@ export const loginMachine = setup({
         },
       },
     },
+    // Then the terms of service (below), then the session: an account is confirmed before anything is recorded for it.
     confirmingOrSigningIn: {
-      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'signingIn' }],
+      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'terms' }],
     },
     /** IdP-initiated sign-ins only: the person confirms the account before a session exists. */
     confirming: {
       tags: 'waiting',
       on: {
-        CONFIRMED: { target: 'signingIn' },
+        CONFIRMED: { target: 'terms' },
         CANCEL: { target: 'cancelling' },
       },
+    },
+    // The operator's terms of service: asked at sign-up, and again when their version changed.
+    terms: {
+      initial: 'checking',
+      states: {
+        checking: {
+          tags: 'busy',
+          invoke: {
+            src: 'checkTerms',
+            input: ({ context }) => ({ user: context.user! }),
+            onDone: [
+              {
+                guard: ({ context, event }) => event.output.needed && context.prompt.includes('none'),
+                target: '#login.failed',
+                actions: assign({ failure: { kind: 'oauth', code: 'interaction_required', reason: 'terms_not_accepted' } as LoginFailure }),
+              },
+              { guard: ({ event }) => event.output.needed, target: 'asking', actions: assign({ terms: ({ event }) => ({ changed: event.output.changed }) }) },
+              { target: '#login.termsSettled' },
+            ],
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+        asking: {
+          tags: 'waiting',
+          on: {
+            TERMS_ACCEPTED: { target: 'recording' },
+            CANCEL: { target: '#login.cancelling' },
+          },
+        },
+        recording: {
+          tags: 'busy',
+          invoke: {
+            src: 'acceptTerms',
+            input: ({ context }) => ({ user: context.user! }),
+            onDone: { target: '#login.termsSettled', actions: assign({ terms: undefined }) },
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+      },
+    },
+    // A reused browser session goes on to consent; a fresh sign-in starts its session first.
+    termsSettled: {
+      always: [{ guard: 'hasSession', target: 'consenting' }, { target: 'signingIn' }],
     },
     signingIn: {
       tags: 'busy',
