@@ -11,6 +11,7 @@ import { LoginNotFoundError, LoginStore } from './login.store.js';
 const providerForm = z.object({ provider: z.string().min(1).max(64) });
 const registerForm = z.object({ localpart: z.string().max(255), displayname: z.string().max(256).optional() });
 const consentForm = z.object({ decision: z.enum(['allow', 'deny']) });
+const termsForm = z.object({ accept: z.literal('yes') });
 
 /**
  * The pages of one login (`/login/{id}`): GET shows the step the login waits in; each POST is one
@@ -42,6 +43,12 @@ export class LoginController {
   async register(@Param('loginId') loginId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const { localpart, displayname } = this.form(req, loginId, registerForm);
     await this.send(req, reply, loginId, { type: 'FORM_SUBMITTED', localpart: localpart.trim(), ...(displayname !== undefined ? { displayname } : {}) });
+  }
+
+  @Post(':loginId/terms')
+  async acceptTerms(@Param('loginId') loginId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    this.form(req, loginId, termsForm);
+    await this.send(req, reply, loginId, { type: 'TERMS_ACCEPTED' });
   }
 
   @Post(':loginId/consent')

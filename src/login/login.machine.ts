@@ -41,7 +41,7 @@ export type UpstreamRedirect = { url: string } | { formPost: { url: string; fiel
 
 /** Why a login ended without success: an OAuth error for the client, or a page for the person. */
 export type LoginFailure = (
-  | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
+  | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required' | 'interaction_required'; description?: string }
   /** Catalog messages (shown in the language of whoever opens the page). */
   | { kind: 'page'; status: number; title: Msg; message: Msg }
 ) & {
@@ -98,6 +98,8 @@ export interface LoginContext {
    */
   newBrowserSession?: boolean;
   consentGiven?: boolean;
+  /** The terms-of-service step: the person accepted an earlier version (the page says they changed). */
+  terms?: { changed: boolean };
   /** Final redirect to the client. Never persisted (it carries the authorization code): see LoginStore. */
   redirectUrl?: string;
   failure?: LoginFailure;
@@ -108,6 +110,7 @@ export type LoginEvent =
   | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
   | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
+  | { type: 'TERMS_ACCEPTED' }
   /** "Continue as …?" confirmed (IdP-initiated sign-ins). */
   | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
@@ -159,6 +162,13 @@ export interface StartSessionInput {
 export interface CheckConsentInput {
   target: LoginTarget;
   user: LoginUser;
+}
+export interface TermsInput {
+  user: LoginUser;
+}
+export interface TermsOutput {
+  needed: boolean;
+  changed: boolean;
 }
 export interface CompleteLoginInput {
   target: LoginTarget;
@@ -235,6 +245,8 @@ export const loginMachine = setup({
     linkIdentity: notProvided<{ providerId: string; mapped: MappedIdentity }, LinkIdentityOutput>('linkIdentity'),
     registerAccount: notProvided<RegisterAccountInput, RegisterAccountOutput>('registerAccount'),
     startSession: notProvided<StartSessionInput, LoginBrowserSession>('startSession'),
+    checkTerms: notProvided<TermsInput, TermsOutput>('checkTerms'),
+    acceptTerms: notProvided<TermsInput, void>('acceptTerms'),
     checkConsent: notProvided<CheckConsentInput, { needed: boolean }>('checkConsent'),
     completeLogin: notProvided<CompleteLoginInput, { redirectUrl?: string }>('completeLogin'),
     rejectLogin: notProvided<{ target: LoginTarget }, void>('rejectLogin'),
@@ -285,7 +297,7 @@ export const loginMachine = setup({
   states: {
     routing: {
       always: [
-        { guard: 'hasSession', target: 'consenting' },
+        { guard: 'hasSession', target: 'terms' },
         { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required', reason: 'login_required' } as LoginFailure }) },
         { guard: 'providerChosen', target: 'redirectingUpstream' },
         { target: 'selectingProvider' },
@@ -424,16 +436,60 @@ export const loginMachine = setup({
         },
       },
     },
+    // Then the terms of service (below), then the session: an account is confirmed before anything is recorded for it.
     confirmingOrSigningIn: {
-      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'signingIn' }],
+      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'terms' }],
     },
     /** IdP-initiated sign-ins only: the person confirms the account before a session exists. */
     confirming: {
       tags: 'waiting',
       on: {
-        CONFIRMED: { target: 'signingIn' },
+        CONFIRMED: { target: 'terms' },
         CANCEL: { target: 'cancelling' },
       },
+    },
+    // The operator's terms of service: asked at sign-up, and again when their version changed.
+    terms: {
+      initial: 'checking',
+      states: {
+        checking: {
+          tags: 'busy',
+          invoke: {
+            src: 'checkTerms',
+            input: ({ context }) => ({ user: context.user! }),
+            onDone: [
+              {
+                guard: ({ context, event }) => event.output.needed && context.prompt.includes('none'),
+                target: '#login.failed',
+                actions: assign({ failure: { kind: 'oauth', code: 'interaction_required', reason: 'terms_not_accepted' } as LoginFailure }),
+              },
+              { guard: ({ event }) => event.output.needed, target: 'asking', actions: assign({ terms: ({ event }) => ({ changed: event.output.changed }) }) },
+              { target: '#login.termsSettled' },
+            ],
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+        asking: {
+          tags: 'waiting',
+          on: {
+            TERMS_ACCEPTED: { target: 'recording' },
+            CANCEL: { target: '#login.cancelling' },
+          },
+        },
+        recording: {
+          tags: 'busy',
+          invoke: {
+            src: 'acceptTerms',
+            input: ({ context }) => ({ user: context.user! }),
+            onDone: { target: '#login.termsSettled', actions: assign({ terms: undefined }) },
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+      },
+    },
+    // A reused browser session goes on to consent; a fresh sign-in starts its session first.
+    termsSettled: {
+      always: [{ guard: 'hasSession', target: 'consenting' }, { target: 'signingIn' }],
     },
     signingIn: {
       tags: 'busy',

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
-import { AccessDeniedError, ConsentRequiredError, LoginRequiredError, type OAuthError } from '../oauth2/errors.js';
+import { AccessDeniedError, ConsentRequiredError, InteractionRequiredError, LoginRequiredError, type OAuthError } from '../oauth2/errors.js';
 import { AuthorizationCompleter, type ClientDisplay } from '../oauth2/oauth2.contracts.js';
 import { brandIcon } from '../web/brand-icons.js';
 import { setSessionCookie } from '../web/cookies.js';
@@ -16,13 +16,14 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { redirectTarget } from '../compat/redirect-url.js';
 
 /** Path of a login's page (relative to the public base). */
-export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'confirm' | 'cancel') =>
+export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'terms' | 'consent' | 'confirm' | 'cancel') =>
   `login/${loginId}${action ? `/${action}` : ''}`;
 
 const OAUTH_FAILURES: Record<Extract<LoginFailure, { kind: 'oauth' }>['code'], new (d?: string) => OAuthError> = {
   access_denied: AccessDeniedError,
   login_required: LoginRequiredError,
   consent_required: ConsentRequiredError,
+  interaction_required: InteractionRequiredError,
 };
 
 /**
@@ -115,6 +116,13 @@ export class LoginPages {
           action: this.url(loginPath(ctx.loginId, 'register')),
         });
       }
+      case 'terms.asking':
+        return this.page(reply, 'terms', 200, {
+          ...common,
+          tos_uri: this.config.branding.tos_uri,
+          changed: ctx.terms?.changed === true,
+          action: this.url(loginPath(ctx.loginId, 'terms')),
+        });
       case 'consenting.asking':
         return this.renderConsent(request, reply, ctx, csrf);
       case 'confirming': {

@@ -112,9 +112,13 @@ class PostgresTarget extends CausewayTarget {
     super();
   }
 
-  /** Reads see committed state (pages do not depend on each other's writes). */
-  private async q(text: string, values: unknown[] = []): Promise<Row[]> {
-    return (await this.reader.query({ text, values })).rows as Row[];
+  private reads: Promise<unknown> = Promise.resolve();
+
+  /** Reads see committed state (pages do not depend on each other's writes); one at a time on the reader. */
+  private q(text: string, values: unknown[] = []): Promise<Row[]> {
+    const run = this.reads.then(async () => (await this.reader.query({ text, values })).rows as Row[]);
+    this.reads = run.catch(() => undefined);
+    return run;
   }
 
   private async w(text: string, values: unknown[] = []): Promise<void> {

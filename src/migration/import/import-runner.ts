@@ -36,8 +36,6 @@ interface Candidate {
 
 /** A page read and compared: the users whose digest changed, with their rows. */
 interface Page {
-  last: string;
-  full: boolean;
   dirty: Candidate[];
   details: Map<string, SynapseUserDetails>;
 }
@@ -62,9 +60,8 @@ export async function runImport(source: SynapseSource, opts: ImportRunOptions): 
   const target = opts.target;
   const write = opts.mode !== 'check' && !!target;
 
-  const readPage = async (after: string): Promise<Page | undefined> => {
-    const rows = await source.usersPage(after, pageSize);
-    if (!rows.length) return undefined;
+  const readPage = async (after: string, upTo: string | undefined): Promise<Page> => {
+    const rows = await source.usersPage(after, upTo);
     const candidates = classify(ctx, rows, mapping);
     const stored = target && candidates.length ? await target.digests(candidates.map((c) => c.user.name)) : new Map<string, string>();
     const dirty = candidates.filter((c) => stored.get(c.user.name) !== c.digest);
@@ -75,19 +72,29 @@ export async function runImport(source: SynapseSource, opts: ImportRunOptions): 
       : dirty.length * 2 >= rows.length
         ? await source.details(rows[0]!.user.name, rows[rows.length - 1]!.user.name)
         : await source.detailsOf(dirty.map((c) => c.user.name));
-    return { last: rows[rows.length - 1]!.user.name, full: rows.length === pageSize, dirty, details };
+    return { dirty, details };
   };
 
   opts.progress?.start(await source.userCount());
   if (write && opts.mode === 'dry-run') await target.beginDryRun();
   let writing: Promise<void> = Promise.resolve();
+  const reads: (Promise<Page> | undefined)[] = [];
   try {
-    let next = readPage('');
-    for (;;) {
-      const page = await next;
-      if (!page) break;
-      next = page.full ? readPage(page.last) : Promise.resolve(undefined);
-      next.catch(() => undefined);
+    // Pages are key ranges fixed up front, so several can be read at once (PostgreSQL: one
+    // connection each, on one snapshot) while the current one is planned and the previous written.
+    const bounds = await source.pageBounds(pageSize);
+    const ranges: [string, string | undefined][] = [...bounds.map((b, i): [string, string] => [i ? bounds[i - 1]! : '', b]), [bounds.at(-1) ?? '', undefined]];
+    const startRead = (i: number) => {
+      if (i >= ranges.length) return;
+      const read = readPage(...ranges[i]!);
+      read.catch(() => undefined);
+      reads[i] = read;
+    };
+    for (let i = 0; i < source.parallelism; i++) startRead(i);
+    for (let i = 0; i < ranges.length; i++) {
+      const page = await reads[i]!;
+      reads[i] = undefined;
+      startRead(i + source.parallelism);
       const writes = await planPage(ctx, page, target);
       // One page is written while the next is read and planned; a failed write stops the run.
       await writing;
@@ -98,6 +105,7 @@ export async function runImport(source: SynapseSource, opts: ImportRunOptions): 
     if (write && opts.mode === 'dry-run') await target.rollbackDryRun();
   } catch (e) {
     await writing.catch(() => undefined);
+    await Promise.all(reads.map((r) => r?.catch(() => undefined)));
     if (write && opts.mode === 'dry-run') await target.rollbackDryRun().catch(() => undefined);
     throw e;
   }

@@ -36,11 +36,19 @@ function agg(kind: SourceKind, fields: string[], order: string, from: string): s
 }
 
 /**
- * A page of users with their profile and a fingerprint of their other rows (on PostgreSQL the md5
- * of the text, on SQLite the text itself: the importer hashes it). `last_validated` and
- * `devices.last_seen` are left out: Synapse updates them as sessions are used.
+ * Where pages end: every `$1`-th user id in `users.name` order (one pass over the name index), so
+ * that pages are independent key ranges that can be read in parallel.
  */
-export function usersPageSql(kind: SourceKind): string {
+export const PAGE_BOUNDS_SQL = `SELECT name FROM (SELECT name, row_number() OVER (ORDER BY name) AS n FROM users WHERE name IS NOT NULL) AS numbered
+WHERE n % $1 = 0 ORDER BY name`;
+
+/**
+ * The users of a page (`name > $1`, and `name <= $2` unless it is the last page) with their
+ * profile and a fingerprint of their other rows (on PostgreSQL the md5 of the text, on SQLite the
+ * text itself: the importer hashes it). `last_validated` and `devices.last_seen` are left out:
+ * Synapse updates them as sessions are used.
+ */
+export function usersPageSql(kind: SourceKind, bounded: boolean): string {
   const parts = [
     agg(kind, ['e.auth_provider', 'e.external_id'], 'e.auth_provider, e.external_id', 'FROM user_external_ids e WHERE e.user_id = u.name'),
     agg(kind, ['t.medium', 't.address', 't.added_at'], 't.medium, t.address', 'FROM user_threepids t WHERE t.user_id = u.name'),
@@ -55,7 +63,7 @@ export function usersPageSql(kind: SourceKind): string {
   return `SELECT u.name, u.password_hash IS NOT NULL AS has_password, u.creation_ts, u.admin, u.is_guest,
   u.appservice_id, u.user_type, u.deactivated, u.shadow_banned, u.locked, u.suspended, p.displayname, ${fingerprint} AS fingerprint
 FROM users u LEFT JOIN profiles p ON p.full_user_id = u.name
-WHERE u.name IS NOT NULL AND u.name > $1 ORDER BY u.name LIMIT $2`;
+WHERE u.name IS NOT NULL AND u.name > $1${bounded ? ' AND u.name <= $2' : ''} ORDER BY u.name`;
 }
 
 /** Which users' rows to read: a page's id range (`$1`..`$2`) or a list of user ids (`$1`). */

@@ -7,6 +7,7 @@ import {
   devicesSql,
   externalIdsSql,
   OTHER_SERVER_SQL,
+  PAGE_BOUNDS_SQL,
   PROVIDER_COUNTS_SQL,
   SCHEMA_VERSION_SQL,
   SYNAPSE_SCHEMA_VERSION,
@@ -27,8 +28,12 @@ export class SynapseSourceError extends Error {
 
 type Row = Record<string, unknown>;
 
-/** One connection, one read-only snapshot: every page of one run sees the same database state. */
+/**
+ * Read-only access to one snapshot: every page of a run sees the same database state. `all` calls
+ * made at the same time run in parallel when the source has several connections.
+ */
 interface Connection {
+  readonly parallelism: number;
   all(sql: string, params: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
@@ -47,11 +52,12 @@ export class SynapseSource {
   private constructor(
     private readonly conn: Connection,
     readonly kind: SourceKind,
-  ) {
-    this.usersSql = usersPageSql(kind);
-  }
+  ) {}
 
-  private readonly usersSql: string;
+  /** How many pages may be read at once. */
+  get parallelism(): number {
+    return this.conn.parallelism;
+  }
 
   /** `postgres://…` / `postgresql://…` (libpq-style; `?options=-c search_path=…` selects a schema) or `sqlite:///path/homeserver.db`. */
   static async open(url: string): Promise<SynapseSource> {
@@ -93,9 +99,15 @@ export class SynapseSource {
     return Number((await this.conn.all(USER_COUNT_SQL, []))[0]!.n);
   }
 
-  /** Up to `limit` users after `after` in `users.name` order ('' for the first page), with their fingerprints. */
-  async usersPage(after: string, limit: number): Promise<SynapsePageUser[]> {
-    return (await this.conn.all(this.usersSql, [after, limit])).map((r) => ({
+  /** The last user id of every page of `pageSize` users but the last page, in `users.name` order. */
+  async pageBounds(pageSize: number): Promise<string[]> {
+    return (await this.conn.all(PAGE_BOUNDS_SQL, [pageSize])).map((r) => String(r.name));
+  }
+
+  /** The users after `after` ('' for the first page) up to `upTo` (undefined: to the end), with their fingerprints. */
+  async usersPage(after: string, upTo: string | undefined): Promise<SynapsePageUser[]> {
+    const sql = usersPageSql(this.kind, upTo !== undefined);
+    return (await this.conn.all(sql, upTo !== undefined ? [after, upTo] : [after])).map((r) => ({
       fingerprint: String(r.fingerprint),
       user: {
       name: String(r.name),
@@ -183,6 +195,7 @@ function openSqlite(url: string): Connection {
   db.exec('BEGIN');
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
+    parallelism: 1,
     async all(sql, params) {
       let st = cache.get(sql);
       if (!st) cache.set(sql, (st = db.prepare(sql.replace(/\$\d+/g, '?'))));
@@ -195,23 +208,53 @@ function openSqlite(url: string): Connection {
   };
 }
 
+/** Connections reading one snapshot at once: the database works on two pages while the importer plans and writes. */
+const POSTGRES_READERS = 2;
+
 async function openPostgres(url: string): Promise<Connection> {
-  // Two connections on one exported snapshot would let a page's four range reads run in parallel;
-  // one connection keeps the run simple and already streams pages while Causeway writes.
-  const client = new pg.Client({ connectionString: url, application_name: 'causeway-import' });
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new SynapseSourceError(`cannot connect to the Synapse database: ${(e as Error).message}`);
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: url, application_name: 'causeway-import' });
+    try {
+      await client.connect();
+    } catch (e) {
+      throw new SynapseSourceError(`cannot connect to the Synapse database: ${(e as Error).message}`);
+    }
+    return client;
+  };
+  const first = await connect();
+  await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  const clients = [first];
+  // The others read the first one's snapshot (it stays open for the whole run).
+  const snapshot = String((await first.query('SELECT pg_export_snapshot() AS s')).rows[0].s);
+  for (let i = 1; i < POSTGRES_READERS; i++) {
+    const c = await connect();
+    clients.push(c);
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    await c.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
   }
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  const idle = [...clients];
+  const waiting: ((c: pg.Client) => void)[] = [];
+  const acquire = () => (idle.length ? Promise.resolve(idle.pop()!) : new Promise<pg.Client>((r) => waiting.push(r)));
+  const release = (c: pg.Client) => {
+    const next = waiting.shift();
+    if (next) next(c);
+    else idle.push(c);
+  };
   return {
+    parallelism: clients.length,
     async all(sql, params) {
-      return (await client.query({ text: sql, values: params })).rows as Row[];
+      const c = await acquire();
+      try {
+        return (await c.query({ text: sql, values: params })).rows as Row[];
+      } finally {
+        release(c);
+      }
     },
     async close() {
-      await client.query('ROLLBACK').catch(() => undefined);
-      await client.end();
+      for (const c of clients) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        await c.end().catch(() => undefined);
+      }
     },
   };
 }
