@@ -2,7 +2,7 @@ import { Controller, Post, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
-import { formParams } from '../token/form-params.js';
+import { formBody } from '../token/form-params.js';
 import { sendTokenJson } from '../token/token.controller.js';
 import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { DeviceAuthorizationService } from './device-authorization.service.js';
@@ -18,7 +18,7 @@ export class DeviceAuthorizationController {
   @Post('oauth2/device')
   @RouteConfig({ rateLimit: RATE_LIMITS.deviceAuthorization })
   async authorize(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const params = formParams(req.body);
+    const params = formBody(req);
     const client = await this.clients.authenticate(readClientCredentials(req.headers.authorization, params));
     await sendTokenJson(reply, await this.devices.start(client, params.scope));
   }
