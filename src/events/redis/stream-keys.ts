@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { COMPARE_AND_DELETE } from '../../storage/redis.js';
 
 /** Every Redis key of the event bus, under `redis.key_prefix`. */
 export class StreamKeys {
@@ -58,7 +59,6 @@ export function shardOf(userKey: string, shards: number): number {
  * so a process that lost its lease (paused too long) cannot take it back from the new owner.
  */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 export class Leases {
   constructor(
@@ -74,7 +74,7 @@ export class Leases {
     return (await this.redis.eval(RENEW, 1, key, this.owner, String(this.ttlMs))) === 1;
   }
   async release(key: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, key, this.owner);
+    await this.redis.eval(COMPARE_AND_DELETE, 1, key, this.owner);
   }
 }
 

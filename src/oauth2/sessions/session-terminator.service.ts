@@ -9,8 +9,8 @@ import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
 /**
  * SessionTerminator: each call is ONE transaction that ends the sessions (OAuth and compat),
- * revokes their tokens and writes the outbox rows; introspection caches are cleared as soon as it
- * commits.
+ * revokes their tokens and writes the outbox rows; the revoked tokens leave the introspection
+ * caches as soon as it commits.
  */
 @Injectable()
 export class SessionTerminatorService extends SessionTerminator {
