@@ -48,7 +48,7 @@ function slugger() {
 
 const md = new MarkdownIt({ html: true, linkify: false, typographer: false });
 const pages = sources.map((source) => {
-  const env = {};
+  const env = /** @type {Record<string, unknown>} */ ({});
   const tokens = md.parse(readFileSync(source, 'utf8'), env);
   const slug = slugger();
   const anchors = new Set();
