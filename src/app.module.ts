@@ -20,6 +20,9 @@ import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 import { CasModule } from './upstream/cas/cas.module.js';
 import { CompatModule } from './compat/compat.module.js';
+import { ClockModule } from './clock/clock.module.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import type { Clock } from './clock/clock.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -27,6 +30,7 @@ export interface AppDeps {
   keys: KeyStore;
   encryptionKey: string;
   logger: Logger;
+  clock: Clock;
 }
 
 /** Composition root: infrastructure modules first, then one module per concern. */
@@ -37,6 +41,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(deps.config),
+        ClockModule.forRoot(deps.clock),
         LoggerModule.forRoot(deps.logger),
         StorageModule.forRoot(deps.storage),
         CryptoModule.forRoot(deps.keys, deps.encryptionKey),
@@ -55,6 +60,7 @@ export class AppModule {
         CasModule,
         SamlModule,
         CompatModule.forRoot(deps.config),
+        MaintenanceModule,
       ],
     };
   }
