@@ -5,6 +5,8 @@ import { loadConfigFile } from './config/config.loader.js';
 import { ConfigError } from './config/config.errors.js';
 import { createLogger } from './http/logger.js';
 import type { GatewayConfig } from './config/config.schema.js';
+import { manageCommand } from './cli/manage.js';
+import { registerCleanupCommand } from './maintenance/cleanup.command.js';
 
 const program = new Command('causeway').description('Causeway, the identity gateway for Matrix').showHelpAfterError();
 
@@ -108,5 +110,7 @@ importCmd
       await ds.destroy();
     }
   });
+
+registerCleanupCommand(manageCommand(program), loadOrExit);
 
 await program.parseAsync(process.argv);

@@ -15,6 +15,8 @@ import { BrowserSessionEntity, CompatSessionEntity, CompatTokenEntity, OAuth2Ses
 import { ulid } from '../storage/ulid.js';
 import { CompatErrors } from './compat-errors.js';
 import type { LoginTokenGrant } from './login-tokens.js';
+import { SessionLimit } from '../oauth2/sessions/session-limit.js';
+import { Clock, SystemClock } from '../clock/clock.js';
 
 /** Generated device ids: 10 alphanumerics, as MAS and the SDKs generate them. */
 const GENERATED_DEVICE_ID_LENGTH = 10;
@@ -60,6 +62,8 @@ export class CompatSessions {
     private readonly terminator: SessionTerminator,
     private readonly cache: IntrospectionCache,
     private readonly homeserver: HomeserverAdapter,
+    private readonly limit: SessionLimit,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   private mxid(localpart: string): string {
@@ -75,7 +79,7 @@ export class CompatSessions {
   async login(
     grant: LoginTokenGrant,
     req: { deviceId?: string; displayName?: string; refreshToken: boolean },
-    now = Date.now(),
+    now = this.clock.now(),
   ): Promise<CompatLoginResult> {
     const user = await this.db.manager.findOne(UserEntity, { where: { id: grant.userId } });
     const browser = await this.db.manager.findOne(BrowserSessionEntity, { where: { id: grant.browserSessionId } });
@@ -87,7 +91,7 @@ export class CompatSessions {
 
     const deviceId = req.deviceId ?? randomAlphanumeric(GENERATED_DEVICE_ID_LENGTH);
     const { session, tokens, replaced } = await this.db.transaction(async (em) => {
-      const replaced = await this.endSessionsOnDevice(em, user.id, deviceId, now);
+      const replaced = (await this.endSessionsOnDevice(em, user.id, deviceId, now)) + (await this.limit.makeRoom(em, user.id, 'compat', now));
       const session: CompatSessionEntity = {
         id: ulid(now),
         user_id: user.id,
@@ -96,6 +100,7 @@ export class CompatSessions {
         browser_session_id: browser.id,
         redirect_host: grant.redirectHost.slice(0, 255),
         created_at: now,
+        last_active_at: now,
         finished_at: null,
         finish_reason: null,
       };
@@ -127,7 +132,7 @@ export class CompatSessions {
    * unknown, used or revoked token, or one of an ended session or of an account that may no longer
    * sign in, is refused.
    */
-  async refresh(refreshToken: string, now = Date.now()): Promise<CompatRefreshResult> {
+  async refresh(refreshToken: string, now = this.clock.now()): Promise<CompatRefreshResult> {
     if (parseToken(refreshToken) !== 'compat_refresh') throw CompatErrors.invalidRefreshToken();
     const outcome = await this.db.transaction(async (em) => {
       const old = await em.findOne(CompatTokenEntity, { where: { refresh_token_hash: sha256Hex(refreshToken) } });
@@ -144,6 +149,7 @@ export class CompatSessions {
         { refresh_consumed_at: now, next_token_id: next.row.id, expires_at: expiresAt },
       );
       if (consumed.affected !== 1) throw CompatErrors.invalidRefreshToken();
+      await em.update(CompatSessionEntity, { id: session.id }, { last_active_at: now });
       return { next, oldAccessHash: old.access_token_hash };
     });
     if (!outcome) throw CompatErrors.invalidRefreshToken();
@@ -156,7 +162,7 @@ export class CompatSessions {
    * else: another kind of token (OAuth `mat_` included), unknown, revoked, expired, or of an ended
    * session. `activeUser`: also refuse a locked or deactivated account (`/logout/all`, as MAS).
    */
-  async findByAccessToken(accessToken: string, opts: { activeUser?: boolean } = {}, now = Date.now()): Promise<CompatSessionRef | undefined> {
+  async findByAccessToken(accessToken: string, opts: { activeUser?: boolean } = {}, now = this.clock.now()): Promise<CompatSessionRef | undefined> {
     if (parseToken(accessToken) !== 'compat_access') return undefined;
     const token = await this.db.manager.findOne(CompatTokenEntity, { where: { access_token_hash: sha256Hex(accessToken) } });
     if (!token || token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now)) return undefined;

@@ -10,6 +10,7 @@ import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
 import { checkLocalpart, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
 import type { MappedIdentity } from './mapped-identity.js';
+import { RegistrationRules } from './registration-rules.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';
@@ -30,6 +31,18 @@ export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false;
 
 const TAKEN = 'This username is already taken. Choose another one.';
 
+/** A provider that may not create an account for this identity (`registration: existing_only | disabled`). */
+function registrationRefused(provider: ProviderConfig, mode: 'existing_only' | 'disabled'): PageError {
+  return new PageError(
+    403,
+    'No account',
+    mode === 'disabled'
+      ? `Your ${provider.name} identity is not linked to an account here, and ${provider.name} cannot be used to create or link accounts. Contact your administrator.`
+      : `There is no account here for your ${provider.name} identity. Accounts are created by your administrator: contact them to get one.`,
+    { reason: `registration_${mode}` },
+  );
+}
+
 /**
  * Links upstream identities to users: the first login provisions (or asks for a localpart), later
  * logins find the link. Account creation happens here in the database; the homeserver learns of the
@@ -44,18 +57,39 @@ export class IdentityLinker {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly homeserver: HomeserverAdapter,
     private readonly outbox: Outbox,
-  ) {}
+  ) {
+    this.rules = new RegistrationRules(config.policy);
+  }
+
+  private readonly rules: RegistrationRules;
 
   checkLocalpart(localpart: string): LocalpartCheck {
     return checkLocalpart(localpart, { serverName: this.config.matrix.homeserver, reserved: this.config.policy.reserved_localparts });
   }
 
+  /**
+   * A verified upstream identity: its linked account, or an existing account it may attach to
+   * (`on_conflict`), or a new account (`registration: open` only; forced localparts are created at
+   * once, the others go to the registration page). `registration: disabled` admits linked
+   * identities only; `existing_only` also lets `on_conflict` attach identities to existing accounts.
+   */
   async resolve(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
     const link = await this.links.find(provider.id, mapped.subject);
     if (link) return { outcome: 'signed_in', how: 'existing', user: await this.signInExisting(link.userId, mapped) };
+    if (provider.registration === 'disabled') throw registrationRefused(provider, 'disabled');
 
     const lp = mapped.localpart;
+    // A username the IdP vouches for (force, require) that already has an account: on_conflict decides.
+    if (lp.mode !== 'ask' && lp.value) {
+      const existing = await this.users.findByLocalpart(lp.value);
+      if (existing) return this.onConflict(provider, mapped, existing);
+    }
+    if (provider.registration === 'existing_only') throw registrationRefused(provider, 'existing_only');
+    this.assertEmailAllowed(provider, mapped);
+
     if (lp.mode !== 'use') {
+      // A username the person only confirms must pass the rules now: the page could not change it.
+      if (lp.mode === 'confirm' && lp.value) this.assertLocalpartAllowed(provider, lp.value);
       const candidate = lp.value ? localpartCandidate(lp.value) : undefined;
       return { outcome: 'register', suggestion: candidate || undefined, fixed: lp.mode === 'confirm' };
     }
@@ -71,8 +105,7 @@ export class IdentityLinker {
         problem: check.problem,
       });
     }
-    const existing = await this.users.findByLocalpart(lp.value);
-    if (existing) return this.onConflict(provider, mapped, existing);
+    this.assertLocalpartAllowed(provider, lp.value);
     if (!(await this.availableOnHomeserver(lp.value, true))) {
       throw this.conflictError(provider, 'taken_on_homeserver');
     }
@@ -86,14 +119,42 @@ export class IdentityLinker {
     return { outcome: 'signed_in', how: 'created', user: created };
   }
 
+  /** `policy.localpart_allow` / `localpart_deny` for a username the person cannot change: a page naming the rule. */
+  private assertLocalpartAllowed(provider: ProviderConfig, localpart: string): void {
+    const rule = this.rules.checkLocalpart(localpart);
+    if (!rule.ok) {
+      throw new PageError(403, 'Sign-in failed', `The username ${provider.name} assigned to you is not allowed here (rule: ${rule.rule}). Contact your administrator.`, {
+        reason: 'localpart_rule',
+        rule: rule.rule,
+      });
+    }
+  }
+
+  /** `policy.email_domains`: a new account needs an address on an allowed domain (the page names the rule, not the address). */
+  private assertEmailAllowed(provider: ProviderConfig, mapped: MappedIdentity): void {
+    const email = mapped.email.action === 'ignore' ? undefined : mapped.email.value;
+    const rule = this.rules.checkEmail(email);
+    if (!rule.ok) {
+      throw new PageError(
+        403,
+        'Sign-in failed',
+        `New accounts here need an email address on an allowed domain (rule: ${rule.rule}), and ${provider.name} did not provide one. Contact your administrator.`,
+        { reason: 'email_domain_rule', rule: rule.rule },
+      );
+    }
+  }
+
   /** The registration form: checks the chosen localpart and creates the account and its link. */
   async register(provider: ProviderConfig, mapped: MappedIdentity, localpart: string, displayname?: string): Promise<RegisterOutcome> {
     if (mapped.localpart.mode === 'confirm' && localpart !== mapped.localpart.value) {
       return { ok: false, error: 'This username is set by your organisation and cannot be changed.' };
     }
-    if (mapped.localpart.mode === 'use') return { ok: false, error: 'This account cannot be registered here.' };
+    if (mapped.localpart.mode === 'use' || provider.registration !== 'open') return { ok: false, error: 'This account cannot be registered here.' };
+    this.assertEmailAllowed(provider, mapped);
     const check = this.checkLocalpart(localpart);
     if (!check.ok) return { ok: false, error: check.message };
+    const rule = this.rules.checkLocalpart(localpart);
+    if (!rule.ok) return { ok: false, error: `This username is not allowed here (rule: ${rule.rule}). Choose another one.` };
     if (await this.users.findByLocalpart(localpart)) return { ok: false, error: TAKEN };
     let available: boolean;
     try {

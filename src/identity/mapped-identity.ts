@@ -5,6 +5,9 @@ import type { ImportAction } from '../upstream/mapping/claims.config.js';
  * registration need (the claims mapper of src/upstream/mapping/ produces it). JSON-serialisable:
  * it is kept in the login machine between the callback and the registration form.
  */
+/** What to do when a new identity's username already has an account (MAS's meanings; see provider.config.ts). */
+export type OnConflict = 'fail' | 'link' | 'set' | 'replace' | 'confirm';
+
 export interface MappedLocalpart {
   action: ImportAction;
   /** `use`: create the account with `value` (force); `confirm`: registration page with `value` fixed (require); `ask`: the user picks, pre-filled with `value` if any (suggest, ignore). */
@@ -26,6 +29,6 @@ export interface MappedIdentity {
   localpart: MappedLocalpart;
   displayname: MappedProfileValue;
   email: MappedProfileValue;
-  /** A localpart to `use` that already belongs to an unlinked account: refuse, or attach this identity to it. */
-  onConflict: 'fail' | 'link';
+  /** A localpart to `use` or `confirm` that already belongs to an unlinked account (provider `on_conflict`). */
+  onConflict: OnConflict;
 }

@@ -43,6 +43,7 @@ export class DeviceVerificationController {
   async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     this.csrf.verify(req, CSRF_SCOPE);
     const { code } = parseForm(codeForm, req.body);
+    if (!this.config.policy.device_code_grant) return this.form(req, reply, 404, code);
     const device = await this.devices.find(code);
     if (!device) return this.form(req, reply, 400, code, 'This code is not valid or has expired. Check the code on your device and try again.');
     const snap = await this.logins.startDevice(device, req);
@@ -51,6 +52,9 @@ export class DeviceVerificationController {
   }
 
   private form(req: FastifyRequest, reply: FastifyReply, status: number, code: string, error?: string) {
+    if (!this.config.policy.device_code_grant) {
+      return this.pages.page(reply, 'error', 404, { title: 'Not available', message: 'Signing in a device with a code is turned off on this server.' });
+    }
     return this.pages.page(reply, 'device-code', status, {
       title: 'Connect a device',
       csrf: this.csrf.token(req, reply, CSRF_SCOPE),

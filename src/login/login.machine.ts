@@ -45,8 +45,10 @@ export type LoginFailure =
 export interface LoginInput {
   loginId: string;
   target: LoginTarget;
-  /** The providers offered, in picker order. */
+  /** The providers offered, in picker order (for a sign-up, those that may create accounts). */
   providerIds: string[];
+  /** No provider may create accounts: a sign-up request (prompt=create, a legacy client's register) is a plain sign-in. */
+  signUpClosed?: boolean;
   /** Chosen without the picker: the only provider, `?provider=`, or the provider of a `login_hint` account. */
   preselectedProvider?: string;
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
@@ -173,7 +175,7 @@ const loginHintOf = (t: LoginTarget): string | undefined => {
   return m?.[1];
 };
 
-function promptOf(t: LoginTarget): string[] {
+export function promptOf(t: LoginTarget): string[] {
   switch (t.kind) {
     case 'authorization':
       return t.request.prompt;
@@ -227,7 +229,7 @@ export const loginMachine = setup({
 }).createMachine({
   id: 'login',
   context: ({ input }) => {
-    const prompt = promptOf(input.target);
+    const prompt = promptOf(input.target).filter((p) => !(p === 'create' && input.signUpClosed));
     const reuse = input.session && !prompt.includes('login') && !prompt.includes('create');
     return {
       loginId: input.loginId,

@@ -78,7 +78,7 @@ export class LoginPages {
           heading: ctx.prompt.includes('create') ? 'Create an account' : 'Sign in',
           client: await this.clientOf(request, ctx.target),
           action: this.url(loginPath(ctx.loginId, 'provider')),
-          providers: this.providerButtons(),
+          providers: this.providerButtons(ctx.providerIds),
         });
       case 'awaitingCallback.waiting': {
         const provider = this.connectors.list().find((p) => p.id === ctx.providerId);
@@ -90,7 +90,7 @@ export class LoginPages {
           ...('url' in redirect
             ? { redirect_url: redirect.url }
             : { form_post: { url: redirect.formPost.url, fields: Object.entries(redirect.formPost.fields).map(([name, value]) => ({ name, value })) } }),
-          others: this.providerButtons().filter((p) => p.id !== ctx.providerId),
+          others: this.providerButtons(ctx.providerIds).filter((p) => p.id !== ctx.providerId),
           switch_action: this.url(loginPath(ctx.loginId, 'provider')),
         });
       }
@@ -187,8 +187,12 @@ export class LoginPages {
     }
   }
 
-  private providerButtons() {
-    return this.connectors.list().map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand, p.name) }));
+  /** The login's providers (a sign-up offers only those that may create accounts), in picker order. */
+  private providerButtons(offered: string[]) {
+    return this.connectors
+      .list()
+      .filter((p) => offered.includes(p.id))
+      .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand, p.name) }));
   }
 
   private async clientOf(request: FastifyRequest, target: LoginTarget): Promise<ClientDisplay | undefined> {

@@ -7,7 +7,7 @@ import { UpstreamLinksService } from '../identity/upstream-links.service.js';
 import { UsersService } from '../identity/users.service.js';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
 import { readSignedCookie, SESSION_COOKIE } from '../web/cookies.js';
-import type { LoginInput, LoginTarget } from './login.machine.js';
+import { promptOf, type LoginInput, type LoginTarget } from './login.machine.js';
 import { LoginStore, type LoginSnapshot } from './login.store.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { OAUTH2_PATHS } from '../oauth2/oauth2.paths.js';
@@ -69,12 +69,17 @@ export class LoginService {
   }
 
   private async start(target: LoginTarget, http: FastifyRequest, providerHint?: string, loginHint?: string, ttlSeconds?: number): Promise<LoginSnapshot> {
-    const providerIds = this.connectors.list().map((p) => p.id);
+    const providers = this.connectors.list();
+    // A sign-up offers the providers that may create accounts (`registration: open`), if there are any.
+    const open = providers.filter((p) => p.registration === 'open');
+    const signUp = promptOf(target).includes('create') && open.length > 0;
+    const providerIds = (signUp ? open : providers).map((p) => p.id);
     const userAgent = http.headers['user-agent'];
     return this.store.create({
       target,
       ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
       providerIds,
+      ...(open.length === 0 ? { signUpClosed: true } : {}),
       preselectedProvider: await this.preselect(providerIds, providerHint, loginHint),
       session: await this.currentSession(http),
       ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),

@@ -73,7 +73,12 @@ export type EndReason =
   | 'upstream_logout'
   | 'deactivated'
   | 'locked'
-  | 'expired';
+  /** Its tokens expired (refresh token included) or the client never came back before they did. */
+  | 'expired'
+  /** Not used for `sessions.inactive_after`. */
+  | 'inactive'
+  /** A newer session of the user took its place (`sessions.max_per_user`). */
+  | 'session_limit';
 
 /** Matches the upstream sessions an inbound logout names. */
 export interface UpstreamSessionMatch {

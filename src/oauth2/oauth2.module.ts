@@ -5,6 +5,9 @@ import { AuthorizationService } from './authorize/authorization.service.js';
 import { DeviceAuthorizationService } from './device/device-authorization.service.js';
 import { SessionTerminatorService } from './sessions/session-terminator.service.js';
 import { SessionEnder } from './sessions/session-ender.js';
+import { SessionActivity } from './sessions/session-activity.js';
+import { SessionLimit } from './sessions/session-limit.js';
+import { SessionLifecycle } from './sessions/session-lifecycle.js';
 import { TokenIssuer } from './token/token-issuer.js';
 import { ClientAuthenticator } from './token/client-authentication.js';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant.js';
@@ -44,6 +47,9 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     IntrospectionService,
     IntrospectionEndpoint,
     SessionEnder,
+    SessionActivity,
+    SessionLimit,
+    SessionLifecycle,
     TokenIssuer,
     DeviceProvisioner,
     AuthorizationCodeGrant,
@@ -59,6 +65,6 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, SessionLimit, SessionActivity, SessionLifecycle, DeviceProvisioner],
 })
 export class OAuth2Module {}

@@ -13,8 +13,20 @@ export const providerBaseShape = {
   order: z.number().int().optional(),
   claims: claimsSection.prefault({}),
   attribute_requirements: z.array(attributeRequirement).default([]),
-  /** A localpart that already belongs to someone: `fail` refuses, `link` attaches this identity to that account. */
-  on_conflict: z.enum(['fail', 'link']).default('fail'),
+  /**
+   * A new identity whose localpart (action `force` or `require`) already belongs to an account
+   * (MAS's meanings): `fail` refuses; `link` attaches this identity to that account (MAS `add`);
+   * `set` attaches it only if the account has no link for this provider yet; `replace` moves the
+   * account's link for this provider to this identity (IdP re-keying); `confirm` asks the person to
+   * sign in with a method already linked to that account first, then links.
+   */
+  on_conflict: z.enum(['fail', 'link', 'set', 'replace', 'confirm']).default('fail'),
+  /**
+   * Who may get an account through this provider: `open` (anyone passing the requirements),
+   * `existing_only` (accounts that already exist: pre-provisioned, imported or linked; a new
+   * person gets a page saying so), `disabled` (only identities already linked sign in).
+   */
+  registration: z.enum(['open', 'existing_only', 'disabled']).default('open'),
   /** Synapse's `auth_provider` id for this IdP (e.g. `saml`, `cas`, `oidc-corp`): imported links keep working. */
   synapse_idp_id: z.string().min(1).optional(),
 };

@@ -16,6 +16,8 @@ export const staticClient = z
     introspection: z.boolean().default(false),
     /** Scopes this client may get through client_credentials, e.g. `urn:synapse:admin:*`. */
     client_credentials_scopes: z.array(z.string()).default([]),
+    /** Scopes this client may be granted at all (tokens, or prefixes ending in `*`); absent = any the policy allows. */
+    allowed_scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'expected a scope token or a prefix ending in *')).optional(),
   })
   .strict()
   .transform((o, ctx) => {

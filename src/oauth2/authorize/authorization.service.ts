@@ -15,6 +15,7 @@ import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import { validateAuthorization } from './validate-authorization.js';
 import { errorRedirectUrl, successRedirect } from './redirect-response.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** What the login flow calls around the user's sign-in (see oauth2.contracts.ts). */
 @Injectable()
@@ -24,6 +25,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly db: Database,
     private readonly clients: ClientService,
     private readonly provisioner: DeviceProvisioner,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     super();
   }
@@ -45,7 +47,7 @@ export class AuthorizationService extends AuthorizationCompleter {
   }
 
   async recordConsent(req: AuthorizationRequest, userId: string): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     await this.db.transaction(async (em) => {
       const row = await em.findOneBy(ConsentEntity, { user_id: userId, client_id: req.clientId });
       const scopes = consentScopes(req.scope);
@@ -70,7 +72,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     }
     if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
 
-    const now = Date.now();
+    const now = this.clock.now();
     const code = randomAlphanumeric(43);
     await this.db.transaction((em) =>
       em.insert(AuthorizationGrantEntity, {

@@ -4,6 +4,7 @@ import { Database } from '../../storage/database.service.js';
 import { BrowserSessionEntity, CompatSessionEntity, OAuth2SessionEntity, UpstreamSessionEntity } from '../../storage/entities/index.js';
 import { SessionTerminator, type EndReason, type UpstreamSessionMatch } from '../oauth2.contracts.js';
 import { SessionEnder, type SessionIds } from './session-ender.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /**
  * SessionTerminator: each call is ONE transaction that ends the sessions (OAuth and compat),
@@ -15,6 +16,7 @@ export class SessionTerminatorService extends SessionTerminator {
   constructor(
     private readonly db: Database,
     private readonly ender: SessionEnder,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     super();
   }
@@ -40,7 +42,7 @@ export class SessionTerminatorService extends SessionTerminator {
   }
 
   async endBrowserSession(browserSessionId: string, reason: EndReason): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { id: browserSessionId, finished_at: IsNull() }, { finished_at: now });
       await this.ender.endSessions(em, await bornFrom(em, [browserSessionId]), reason, 'system', now);
@@ -49,7 +51,7 @@ export class SessionTerminatorService extends SessionTerminator {
   }
 
   async endAllSessionsOfUser(userId: string, reason: EndReason): Promise<number> {
-    const now = Date.now();
+    const now = this.clock.now();
     const n = await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { user_id: userId, finished_at: IsNull() }, { finished_at: now });
       const oauth = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
@@ -62,7 +64,7 @@ export class SessionTerminatorService extends SessionTerminator {
 
   async endUpstreamSessions(providerId: string, match: UpstreamSessionMatch): Promise<number> {
     if (!match.upstreamSid && !match.subject) return 0;
-    const now = Date.now();
+    const now = this.clock.now();
     const n = await this.db.transaction(async (em) => {
       const where = match.upstreamSid
         ? { provider_id: providerId, upstream_sid: match.upstreamSid, ended_at: IsNull() }

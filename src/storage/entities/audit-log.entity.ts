@@ -9,5 +9,5 @@ export class AuditLogEntity {
   @Column({ type: 'varchar', length: 64 }) action!: string;
   @Index() @Column({ type: 'varchar', length: 255, nullable: true, default: null }) target!: string | null;
   @Column({ type: 'simple-json', nullable: true, default: null }) details!: Record<string, unknown> | null;
-  @TimestampColumn() created_at!: number;
+  @Index() @TimestampColumn() created_at!: number;
 }

@@ -7,6 +7,8 @@ import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../colum
  */
 @Entity('compat_sessions')
 @Index(['user_id', 'device_id'])
+@Index('IDX_compat_sessions_live_activity', ['last_active_at'], { where: 'finished_at IS NULL' })
+@Index('IDX_compat_sessions_finished', ['finished_at'], { where: 'finished_at IS NOT NULL' })
 export class CompatSessionEntity {
   @PrimaryColumn(IdColumnType) id!: string;
   @Index() @Column(IdColumnType) user_id!: string;
@@ -18,6 +20,8 @@ export class CompatSessionEntity {
   /** Host of the SSO `redirectUrl` the login token was sent to (shown on the account page). */
   @Column({ type: 'varchar', length: 255, nullable: true, default: null }) redirect_host!: string | null;
   @TimestampColumn() created_at!: number;
+  /** Last use (login, refresh, introspection; recorded at most about once a minute). */
+  @NullableTimestampColumn() last_active_at!: number | null;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
 }

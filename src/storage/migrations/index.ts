@@ -1,3 +1,5 @@
+import { SessionLifecycle1796665041888 as PostgresSessionLifecycle1796665041888 } from './postgres/1796665041888-SessionLifecycle.js';
+import { SessionLifecycle1796665041888 as SqliteSessionLifecycle1796665041888 } from './sqlite/1796665041888-SessionLifecycle.js';
 import { OutboxDeliveredIndex1796654045705 as PostgresOutboxDeliveredIndex1796654045705 } from './postgres/1796654045705-OutboxDeliveredIndex.js';
 import { OutboxDeliveredIndex1796654045705 as SqliteOutboxDeliveredIndex1796654045705 } from './sqlite/1796654045705-OutboxDeliveredIndex.js';
 import { CompatLayer1795619249994 as PostgresCompatLayer1795619249994 } from './postgres/1795619249994-CompatLayer.js';
@@ -8,5 +10,5 @@ import { Initial1795613140853 as PostgresInitial1795613140853 } from './postgres
 import { Initial1795613140853 as SqliteInitial1795613140853 } from './sqlite/1795613140853-Initial.js';
 // Migrations are generated per database by `npm run migration:generate -- <Name>` (scripts/migration-generate.js)
 // and never edited after they shipped. test/integration/storage checks that entities and migrations agree.
-export const SQLITE_MIGRATIONS: Function[] = [SqliteInitial1795613140853, SqliteOutboxDelivery1795614948900, SqliteCompatLayer1795619249994, SqliteOutboxDeliveredIndex1796654045705];
-export const POSTGRES_MIGRATIONS: Function[] = [PostgresInitial1795613140853, PostgresOutboxDelivery1795614948900, PostgresCompatLayer1795619249994, PostgresOutboxDeliveredIndex1796654045705];
+export const SQLITE_MIGRATIONS: Function[] = [SqliteInitial1795613140853, SqliteOutboxDelivery1795614948900, SqliteCompatLayer1795619249994, SqliteOutboxDeliveredIndex1796654045705, SqliteSessionLifecycle1796665041888];
+export const POSTGRES_MIGRATIONS: Function[] = [PostgresInitial1795613140853, PostgresOutboxDelivery1795614948900, PostgresCompatLayer1795619249994, PostgresOutboxDeliveredIndex1796654045705, PostgresSessionLifecycle1796665041888];

@@ -1,4 +1,5 @@
 import type { Assertion } from '../connector.js';
+import type { OnConflict } from '../../identity/mapped-identity.js';
 import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
 import type { AttributeRequirement, ClaimsConfig, ImportAction, SyncPolicy } from './claims.config.js';
 import { describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
@@ -21,7 +22,7 @@ export interface MappingConfig {
   id: string;
   claims: ClaimsConfig;
   attribute_requirements: readonly AttributeRequirement[];
-  on_conflict: 'fail' | 'link';
+  on_conflict: OnConflict;
 }
 
 export type ClaimName = 'subject' | 'localpart' | 'displayname' | 'email';
@@ -66,12 +67,8 @@ export interface MappedIdentity {
   localpart: MappedLocalpart;
   displayname: MappedProfileValue;
   email: MappedProfileValue;
-  /**
-   * When the localpart to `use` already belongs to an account that is not linked to this
-   * identity: `fail` refuses the sign-in; `link` attaches this identity to that account (only for
-   * IdPs trusted to assert who owns a username).
-   */
-  onConflict: 'fail' | 'link';
+  /** When the localpart already belongs to an account not linked to this identity (provider `on_conflict`). */
+  onConflict: OnConflict;
 }
 
 export type MappingResult =

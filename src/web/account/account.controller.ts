@@ -26,6 +26,7 @@ import { CsrfService } from '../csrf.service.js';
 import { parseForm, singleValues } from '../form.js';
 import { PageError } from '../page-error.js';
 import { accountAction, DESTRUCTIVE, type AccountAction } from './account-actions.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** A destructive action needs a sign-in at most this old (MSC4191 §Security: links are forgeable). */
 const RECENT_AUTH_MS = 10 * 60_000;
@@ -72,6 +73,7 @@ export class AccountController {
     private readonly db: Database,
     private readonly homeserver: HomeserverAdapter,
     moduleRef: ModuleRef,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     this.deactivator = lazyContract(moduleRef, AccountDeactivator);
   }
@@ -92,7 +94,7 @@ export class AccountController {
 
     const me = await this.signedIn(req);
     if (!me) return this.startSignIn(req, reply, back.href, false);
-    if (DESTRUCTIVE.has(action) && Date.now() - me.session.authenticatedAt > RECENT_AUTH_MS) return this.startSignIn(req, reply, back.href, true);
+    if (DESTRUCTIVE.has(action) && this.clock.now() - me.session.authenticatedAt > RECENT_AUTH_MS) return this.startSignIn(req, reply, back.href, true);
 
     const csrf = this.csrf.token(req, reply, this.csrfScope(me));
     const base = {
@@ -213,7 +215,7 @@ export class AccountController {
     const me = await this.signedIn(req);
     if (!me) throw new PageError(403, 'Signed out', 'You are no longer signed in. Open your account page again to sign in.', { reason: 'no_session' });
     this.csrf.verify(req, this.csrfScope(me));
-    if (recent && Date.now() - me.session.authenticatedAt > RECENT_AUTH_MS) {
+    if (recent && this.clock.now() - me.session.authenticatedAt > RECENT_AUTH_MS) {
       throw new PageError(403, 'Sign in again', 'For your security, this needs a recent sign-in. Open the page again from your app to sign in once more.', { reason: 'stale_auth' });
     }
     return me;
