@@ -5,6 +5,7 @@ import { loadConfigFile } from './config/config.loader.js';
 import { ConfigError } from './config/config.errors.js';
 import { createLogger } from './http/logger.js';
 import type { GatewayConfig } from './config/config.schema.js';
+import { registerMigrationCommands } from './migration/cli.js';
 import { manageCommand } from './cli/manage.js';
 import { registerCleanupCommand } from './maintenance/cleanup.command.js';
 
@@ -82,34 +83,7 @@ program
     }
   });
 
-const importCmd = program.command('import').description('import data from another server');
-importCmd
-  .command('synapse-external-ids')
-  .description("link Synapse's SSO users (user_external_ids) to the providers whose synapse_idp_id matches their auth_provider")
-  .requiredOption('-c, --config <file>', 'YAML config file')
-  .requiredOption('-i, --input <file>', 'export of user_external_ids: auth_provider, external_id, user_id (tab-separated)')
-  .option('--format <format>', 'copy (psql \\copy, the default) or tsv (values verbatim, e.g. sqlite3 output)', 'copy')
-  .option('--dry-run', 'report what would change without writing')
-  .action(async (o: { config: string; input: string; format: string; dryRun?: boolean }) => {
-    const config = loadOrExit(o.config);
-    if (o.format !== 'copy' && o.format !== 'tsv') {
-      process.stderr.write('--format: expected copy or tsv\n');
-      process.exit(1);
-    }
-    const { readFileSync } = await import('node:fs');
-    const { openDataSource, runMigrations } = await import('./storage/data-source.js');
-    const { Database } = await import('./storage/database.service.js');
-    const { importExternalIds, formatReport } = await import('./upstream/synapse-import.js');
-    const text = readFileSync(o.input, 'utf8');
-    const ds = await openDataSource({ url: config.database.url, schema: config.database.schema });
-    try {
-      if (config.database.migrate_on_start) await runMigrations(ds);
-      const report = await importExternalIds(new Database(ds, config.database.url), config, text, { format: o.format, dryRun: !!o.dryRun });
-      process.stdout.write(formatReport(report, !!o.dryRun));
-    } finally {
-      await ds.destroy();
-    }
-  });
+registerMigrationCommands(program, loadOrExit);
 
 registerCleanupCommand(manageCommand(program), loadOrExit);
 

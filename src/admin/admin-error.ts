@@ -2,6 +2,7 @@ import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LOGGER } from '../http/logger.module.js';
+import { IdentityError } from '../identity/identity-errors.js';
 
 /** An admin API error: `{"error": code, "error_description": text}` with its status. */
 export class AdminError extends Error {
@@ -27,6 +28,7 @@ export class AdminErrorFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     let err: AdminError;
     if (e instanceof AdminError) err = e;
+    else if (e instanceof IdentityError) err = new AdminError(e.kind === 'not_found' ? 404 : e.kind === 'homeserver_unavailable' ? 503 : e.kind === 'invalid' ? 400 : 409, e.kind, e.message);
     else if (e instanceof HttpException && e.getStatus() < 500) {
       const s = e.getStatus();
       err = new AdminError(s, s === 404 ? 'not_found' : s === 401 ? 'unauthorized' : 'invalid_request', s === 400 ? 'malformed request' : e.message);

@@ -1,4 +1,5 @@
 import { createHash, hash, randomInt, timingSafeEqual } from 'node:crypto';
+import { parseSynapseToken } from './synapse-token-format.js';
 
 /**
  * MAS-compatible opaque tokens: `<prefix>_<30 random [A-Za-z0-9]>_<6-char checksum>`. The checksum is
@@ -55,10 +56,19 @@ export function generateToken(kind: TokenKind): string {
   return `${body}_${checksum(body)}`;
 }
 
-/** The token's kind if it is well formed with a valid checksum, else undefined. No I/O. */
+/**
+ * The token's kind if it is well formed with a valid checksum, else undefined. No I/O.
+ *
+ * Tokens Synapse issued before the switch (`syt_`, `syr_`, old macaroons; synapse-token-format.ts)
+ * are compatibility tokens: `causeway import synapse` stores their hashes in compat sessions. They
+ * are checked against Synapse's own format and checksum; Causeway's formats keep theirs.
+ */
 export function parseToken(token: string): TokenKind | undefined {
   const m = TOKEN_RE.exec(token);
-  if (!m) return undefined;
+  if (!m) {
+    const synapse = parseSynapseToken(token);
+    return synapse === 'synapse_access' ? 'compat_access' : synapse === 'synapse_refresh' ? 'compat_refresh' : undefined;
+  }
   if (checksum(`${m[1]}_${m[2]}`) !== m[3]) return undefined;
   return KIND_OF_PREFIX.get(m[1]!);
 }

@@ -9,7 +9,7 @@ import { COALESCING_KINDS, deliverRows, UnknownEventKindError } from './event-ha
 import { EventsMetrics, failureReason } from './events.metrics.js';
 import { faultPoint } from './fault-injection.js';
 import { HomeserverBreaker } from './homeserver-breaker.js';
-import { OutboxStore, type OutboxRow } from './outbox.store.js';
+import { OutboxStore, type OutboxRow, type UserDevices } from './outbox.store.js';
 
 /** Rows per user handled per run (then the scheduler gives other users a turn). */
 const ROWS_PER_RUN = 200;
@@ -134,7 +134,7 @@ export class EventDelivery implements OnApplicationShutdown {
       list.push(r);
     }
     const syncFirst = [...byUser].filter(([, list]) => list[0]!.kind === 'devices.sync').map(([u]) => u);
-    const devices = syncFirst.length ? await this.store.activeDevicesForUsers(syncFirst) : new Map<string, string[]>();
+    const devices = syncFirst.length ? await this.store.activeDevicesForUsers(syncFirst) : new Map<string, UserDevices>();
     const out = new Map<string, DeliveryOutcome>();
     await Promise.all(
       userKeys.map(async (user) => {
@@ -152,7 +152,7 @@ export class EventDelivery implements OnApplicationShutdown {
     for (const l of this.recoveryListeners) l();
   }
 
-  private async deliverRowsOfUser(userKey: string, rows: OutboxRow[], preloadedDevices: string[] | undefined, now: () => number): Promise<DeliveryOutcome> {
+  private async deliverRowsOfUser(userKey: string, rows: OutboxRow[], preloadedDevices: UserDevices | undefined, now: () => number): Promise<DeliveryOutcome> {
     let i = 0;
     let devices = preloadedDevices;
     while (i < rows.length) {

@@ -1,6 +1,6 @@
 import { HomeserverError, type HomeserverAdapter } from '../homeserver/homeserver.adapter.js';
 import type { HomeserverEventKind } from './homeserver-event.js';
-import type { OutboxRow, OutboxStore } from './outbox.store.js';
+import type { OutboxRow, OutboxStore, UserDevices } from './outbox.store.js';
 
 /**
  * What each event kind asks of the homeserver (contracts/synapse-mas.md §3.3). Every call is
@@ -9,8 +9,11 @@ import type { OutboxRow, OutboxStore } from './outbox.store.js';
  * | kind              | homeserver call                                                           |
  * |-------------------|---------------------------------------------------------------------------|
  * | devices.sync      | sync_devices with the devices of the user's still-active sessions, read   |
- * |                   | at delivery time (so one call covers every sign-out queued before it)     |
+ * |                   | at delivery time (so one call covers every sign-out queued before it);    |
+ * |                   | for an account imported from Synapse, delete_device for each device whose |
+ * |                   | session ended (see deleteEndedDevices)                                    |
  * | user.provision    | provision_user (display name / emails / locked as given), then a sync     |
+ * |                   | (none for an account imported from Synapse)                               |
  * | user.deactivate   | delete_user with `erase`                                                  |
  * | user.reactivate   | reactivate_user                                                           |
  * | user.displayname  | set_displayname / unset_displayname                                       |
@@ -22,6 +25,22 @@ export const COALESCING_KINDS: ReadonlySet<string> = new Set<HomeserverEventKind
 
 export class UnknownEventKindError extends Error {}
 
+/**
+ * An account imported from Synapse may have devices at the homeserver that Causeway never saw
+ * (created before a partial import, between the last import run and the switch, or by another
+ * path such as the admin API): a `sync_devices` listing Causeway's devices would delete them.
+ * Instead each device whose session ended since the first of these `devices.sync` rows was written
+ * (SessionEnder writes the row with the sessions' finished_at) is deleted, unless another live
+ * session still holds it. delete_device is idempotent, so a repeated delivery is harmless.
+ */
+async function deleteEndedDevices(homeserver: HomeserverAdapter, store: OutboxStore, localpart: string, live: string[], rows: OutboxRow[]): Promise<void> {
+  const since = Math.min(...rows.map((r) => r.createdAt));
+  const keep = new Set(live);
+  for (const device of await store.endedDevices(localpart, since)) {
+    if (!keep.has(device)) await homeserver.deleteDevice(localpart, device);
+  }
+}
+
 /** `devices`: the user's active devices when the caller already read them (batch delivery). */
 export async function deliverRows(
   homeserver: HomeserverAdapter,
@@ -29,12 +48,15 @@ export async function deliverRows(
   localpart: string,
   kind: string,
   rows: OutboxRow[],
-  devices?: string[],
+  devices?: UserDevices,
 ): Promise<void> {
   const payload = rows[rows.length - 1]!.payload;
   switch (kind as HomeserverEventKind) {
-    case 'devices.sync':
-      return homeserver.syncDevices(localpart, devices ?? (await store.activeDevices(localpart)));
+    case 'devices.sync': {
+      const state = devices ?? (await store.activeDevices(localpart));
+      if (state.imported) return deleteEndedDevices(homeserver, store, localpart, state.live, rows);
+      return homeserver.syncDevices(localpart, state.live);
+    }
     case 'user.provision': {
       await homeserver.provisionUser({
         localpart,
@@ -43,8 +65,11 @@ export async function deliverRows(
         ...(payload.emails !== undefined ? { emails: payload.emails as string[] | null } : {}),
         ...(payload.locked !== undefined ? { locked: payload.locked as boolean } : {}),
       });
-      // As MAS's ProvisionUserJob: the device list follows the account change.
-      return homeserver.syncDevices(localpart, await store.activeDevices(localpart));
+      // As MAS's ProvisionUserJob: the device list follows the account change (not the list of an
+      // account imported from Synapse, which may hold devices Causeway never saw).
+      const state = await store.activeDevices(localpart);
+      if (!state.imported) await homeserver.syncDevices(localpart, state.live);
+      return;
     }
     case 'user.deactivate':
       return homeserver.deleteUser(localpart, payload.erase !== false);

@@ -8,8 +8,9 @@
  *   (or, embedded, not yet delivered).
  * - `after-publish`: rows are in Redis but not yet marked published.
  * - `after-homeserver-call`: the homeserver confirmed, but the row is not marked delivered nor the message acknowledged.
+ * - `import-mid-page`: `causeway import synapse` wrote part of a page inside its transaction (not committed).
  */
-export type FaultPoint = 'after-outbox-write' | 'after-publish' | 'after-homeserver-call';
+export type FaultPoint = 'after-outbox-write' | 'after-publish' | 'after-homeserver-call' | 'import-mid-page';
 
 const spec = process.env.CAUSEWAY_FAULT;
 const [armedPoint, countText] = spec ? spec.split(':') : [];

@@ -18,6 +18,17 @@ export interface DeadLetter extends OutboxRow {
   lastError: string | null;
 }
 
+/** What a sign-out must leave on the homeserver for one user. */
+export interface UserDevices {
+  /** Devices of the user's still-active sessions (OAuth 2.0 and compatibility), sorted. */
+  live: string[];
+  /**
+   * The account was imported from Synapse: the homeserver may hold devices Causeway never saw, so
+   * its device list is not Causeway's to replace (no `sync_devices`; ended devices are deleted one by one).
+   */
+  imported: boolean;
+}
+
 const toRow = (e: OutboxEntity): OutboxRow => ({ id: e.id, userKey: e.user_key, kind: e.kind, payload: e.payload ?? {}, createdAt: e.created_at, attempts: e.attempts });
 
 /** A pending row: not delivered, not dead. */
@@ -38,17 +49,30 @@ const HOT = {
     postgres: `SELECT ${ROW_COLUMNS} FROM outbox WHERE user_key = ANY($1::varchar[]) AND delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT $2`,
     sqlite: `SELECT ${ROW_COLUMNS} FROM outbox WHERE user_key IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT ?`,
   },
+  // A row with a NULL device marks an account imported from Synapse (see UserDevices.imported).
   activeDevices: {
     name: 'causeway_outbox_active_devices',
     postgres: `SELECT u.localpart, s.device_id FROM users u JOIN oauth2_sessions s ON s.user_id = u.id
       WHERE u.localpart = ANY($1::varchar[]) AND s.finished_at IS NULL AND s.device_id IS NOT NULL
       UNION ALL SELECT u.localpart, c.device_id FROM users u JOIN compat_sessions c ON c.user_id = u.id
-      WHERE u.localpart = ANY($1::varchar[]) AND c.finished_at IS NULL`,
+      WHERE u.localpart = ANY($1::varchar[]) AND c.finished_at IS NULL
+      UNION ALL SELECT u.localpart, NULL FROM users u WHERE u.localpart = ANY($1::varchar[]) AND u.imported_at IS NOT NULL`,
     sqlite: `WITH l(lp) AS (SELECT value FROM json_each(?))
       SELECT u.localpart, s.device_id FROM users u JOIN oauth2_sessions s ON s.user_id = u.id
       WHERE u.localpart IN (SELECT lp FROM l) AND s.finished_at IS NULL AND s.device_id IS NOT NULL
       UNION ALL SELECT u.localpart, c.device_id FROM users u JOIN compat_sessions c ON c.user_id = u.id
-      WHERE u.localpart IN (SELECT lp FROM l) AND c.finished_at IS NULL`,
+      WHERE u.localpart IN (SELECT lp FROM l) AND c.finished_at IS NULL
+      UNION ALL SELECT u.localpart, NULL FROM users u WHERE u.localpart IN (SELECT lp FROM l) AND u.imported_at IS NOT NULL`,
+  },
+  endedDevices: {
+    name: 'causeway_outbox_ended_devices',
+    postgres: `SELECT s.device_id FROM users u JOIN oauth2_sessions s ON s.user_id = u.id
+      WHERE u.localpart = $1 AND s.finished_at >= $2 AND s.device_id IS NOT NULL
+      UNION SELECT c.device_id FROM users u JOIN compat_sessions c ON c.user_id = u.id WHERE u.localpart = $1 AND c.finished_at >= $2`,
+    sqlite: `WITH p(lp, since) AS (SELECT ?, ?)
+      SELECT s.device_id FROM p JOIN users u ON u.localpart = p.lp JOIN oauth2_sessions s ON s.user_id = u.id
+      WHERE s.finished_at >= p.since AND s.device_id IS NOT NULL
+      UNION SELECT c.device_id FROM p JOIN users u ON u.localpart = p.lp JOIN compat_sessions c ON c.user_id = u.id WHERE c.finished_at >= p.since`,
   },
   markDelivered: {
     name: 'causeway_outbox_mark_delivered',
@@ -303,16 +327,26 @@ export class OutboxStore {
   }
 
   /** activeDevices for several users: one statement for both session kinds (OAuth 2.0 and compatibility `/login`). */
-  async activeDevicesForUsers(localparts: string[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>(localparts.map((l) => [l, []]));
-    const rows = await this.db.hot<{ localpart: string; device_id: string }>(HOT.activeDevices, [localparts]);
-    for (const r of rows) out.get(r.localpart)?.push(r.device_id);
-    for (const [k, v] of out) out.set(k, [...new Set(v)].sort());
+  async activeDevicesForUsers(localparts: string[]): Promise<Map<string, UserDevices>> {
+    const out = new Map<string, UserDevices>(localparts.map((l) => [l, { live: [], imported: false }]));
+    const rows = await this.db.hot<{ localpart: string; device_id: string | null }>(HOT.activeDevices, [localparts]);
+    for (const r of rows) {
+      const u = out.get(r.localpart);
+      if (!u) continue;
+      if (r.device_id === null) u.imported = true;
+      else u.live.push(r.device_id);
+    }
+    for (const u of out.values()) u.live = [...new Set(u.live)].sort();
     return out;
   }
 
   /** Devices of the user's still-active sessions: what the homeserver's device list must equal. */
-  async activeDevices(localpart: string): Promise<string[]> {
-    return (await this.activeDevicesForUsers([localpart])).get(localpart) ?? [];
+  async activeDevices(localpart: string): Promise<UserDevices> {
+    return (await this.activeDevicesForUsers([localpart])).get(localpart) ?? { live: [], imported: false };
+  }
+
+  /** Devices of the user's sessions (either kind) that ended at or after `since` (ms). */
+  async endedDevices(localpart: string, since: number): Promise<string[]> {
+    return (await this.db.hot<{ device_id: string }>(HOT.endedDevices, [localpart, since])).map((r) => r.device_id);
   }
 }

@@ -1,12 +1,20 @@
 import { Module } from '@nestjs/common';
+import { OAuth2Module } from '../oauth2/oauth2.module.js';
+import { AccountDeactivator } from './account-deactivator.js';
 import { BrowserSessionsService } from './browser-sessions.service.js';
 import { IdentityLinker } from './identity-linker.service.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
+import { UserLifecycle } from './user-lifecycle.service.js';
 import { UsersService } from './users.service.js';
 
-/** Users, upstream links, browser and upstream sessions, localpart policy. */
+/**
+ * Users (and their emails), upstream links, browser and upstream sessions, localpart policy, and an
+ * account's life (UserLifecycle: create, lock, deactivate, reactivate, admin right, display name),
+ * which ends sessions through OAuth2Module's SessionTerminator.
+ */
 @Module({
-  providers: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker],
-  exports: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker],
+  imports: [OAuth2Module],
+  providers: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker, UserLifecycle, { provide: AccountDeactivator, useExisting: UserLifecycle }],
+  exports: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker, UserLifecycle, AccountDeactivator],
 })
 export class IdentityModule {}

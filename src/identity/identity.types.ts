@@ -8,7 +8,17 @@ export interface User {
   deactivatedAt: number | null;
   displayName: string | null;
   email: string | null;
+  /** Per-user flag (admin API, CLI, import): may request `urn:synapse:admin:*`. */
   canRequestAdmin: boolean;
+  /** Set by a provider's `admin` rule at the user's last sign-in through it. */
+  idpAdmin: boolean;
+}
+
+export interface UserEmail {
+  id: string;
+  userId: string;
+  email: string;
+  createdAt: number;
 }
 
 export interface UpstreamLink {

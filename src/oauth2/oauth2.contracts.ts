@@ -78,7 +78,11 @@ export type EndReason =
   /** Not used for `sessions.inactive_after`. */
   | 'inactive'
   /** A newer session of the user took its place (`sessions.max_per_user`). */
-  | 'session_limit';
+  | 'session_limit'
+  /** The user may no longer hold `urn:synapse:admin:*` (demoted, or left the IdP's admin group). */
+  | 'admin_right_lost'
+  /** The client was deleted by an admin. */
+  | 'client_deleted';
 
 /** Matches the upstream sessions an inbound logout names. */
 export interface UpstreamSessionMatch {
@@ -94,15 +98,20 @@ export interface UpstreamSessionMatch {
  * outbox event that removes the devices from the homeserver.
  */
 export abstract class SessionTerminator {
-  abstract endOAuthSession(sessionId: string, reason: EndReason): Promise<void>;
+  /** Returns whether the session was still live. `actor` is recorded in the audit rows (default `system`). */
+  abstract endOAuthSession(sessionId: string, reason: EndReason, actor?: string): Promise<boolean>;
   /** A compatibility (`/login`, MSC3824) session. Returns whether it was still live. */
-  abstract endCompatSession(sessionId: string, reason: EndReason): Promise<boolean>;
+  abstract endCompatSession(sessionId: string, reason: EndReason, actor?: string): Promise<boolean>;
   /** Every live compatibility session of a user (`/logout/all`); OAuth sessions are left alone. Returns how many ended. */
   abstract endCompatSessionsOfUser(userId: string, reason: EndReason): Promise<number>;
   /** A browser session and every session (OAuth or compat) born from it (RP-initiated logout). */
   abstract endBrowserSession(browserSessionId: string, reason: EndReason): Promise<void>;
   /** Every session of a user, OAuth and compat (admin "sign out everywhere", lock, deactivation). Returns how many ended. */
-  abstract endAllSessionsOfUser(userId: string, reason: EndReason): Promise<number>;
+  abstract endAllSessionsOfUser(userId: string, reason: EndReason, actor?: string): Promise<number>;
+  /** Every live OAuth session of a client (the client was deleted). Returns how many ended. */
+  abstract endSessionsOfClient(clientId: string, reason: EndReason, actor?: string): Promise<number>;
+  /** The user's live OAuth sessions whose granted scope holds `scopeToken` (e.g. `urn:synapse:admin:*`). Returns how many ended. */
+  abstract endSessionsWithScope(userId: string, scopeToken: string, reason: EndReason, actor?: string): Promise<number>;
   /** Inbound upstream logout: every Causeway session born from the matching upstream sessions. Returns how many ended. */
   abstract endUpstreamSessions(providerId: string, match: UpstreamSessionMatch): Promise<number>;
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Database } from './database.service.js';
 import { DbKeyValueStore, KeyValueStore, RedisKeyValueStore } from './kv-store.js';
+import { AuditLogRepository } from './repositories/audit-log.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -18,7 +19,8 @@ export interface StorageHandles {
 
 /**
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
- * stops) and the KeyValueStore built on whichever is available.
+ * stops), the KeyValueStore built on whichever is available, and the repositories shared by
+ * several modules (the audit log).
  */
 @Global()
 @Module({})
@@ -32,8 +34,9 @@ export class StorageModule {
         { provide: Database, useValue: database },
         { provide: REDIS, useValue: h.redis },
         { provide: KeyValueStore, useValue: kv },
+        { provide: AuditLogRepository, useValue: new AuditLogRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository],
     };
   }
 }

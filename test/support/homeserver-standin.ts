@@ -8,6 +8,7 @@ import type { IntrospectionLogEntry } from './homeserver/introspection.js';
 import { masRoutes } from './homeserver/mas-api.js';
 import { SynapseError, internalError, unrecognized } from './homeserver/synapse-error.js';
 import { StandinState, type StandinDevice, type StandinUser } from './homeserver/standin-state.js';
+import { loadSynapseDatabase, type SynapseRows } from './homeserver/synapse-database.js';
 import { freePort } from './ports.js';
 
 /**
@@ -112,6 +113,8 @@ export interface HomeserverStandin {
   addUser(localpart: string, opts?: { displayName?: string | null; devices?: string[]; locked?: boolean; deactivated?: boolean }): StandinUser;
   addDevice(localpart: string, deviceId: string, opts?: Partial<Pick<StandinDevice, 'displayName' | 'hidden' | 'dehydrated'>>): void;
   user(localpart: string): StandinUser | undefined;
+  /** Knows the users and devices of a Synapse database, as the Synapse running on it does (a migration's starting point). */
+  loadSynapseDatabase(db: SynapseRows): Promise<number>;
   /** Visible device IDs of a user, sorted ([] for an unknown user). */
   devices(localpart: string): string[];
   readonly state: StandinState;
@@ -407,6 +410,7 @@ export async function startHomeserverStandin(opts: HomeserverStandinOptions = {}
       u.devices.set(deviceId, { deviceId, displayName: o.displayName ?? null, hidden: o.hidden ?? false, dehydrated: o.dehydrated ?? false });
     },
     user: (localpart) => state.get(localpart),
+    loadSynapseDatabase: (db) => loadSynapseDatabase(state, db),
     devices(localpart) {
       const u = state.get(localpart);
       return u ? state.visibleDevices(u).map((d) => d.deviceId).sort() : [];

@@ -11,6 +11,7 @@ import { clientDisplay } from '../clients/client-display.js';
 import { InvalidScopeError, type OAuthError } from '../errors.js';
 import { AuthorizationCompleter, type BrowserSessionRef, type ClientDisplay, type SignedInUser } from '../oauth2.contracts.js';
 import { ADMIN_SCOPE, consentScopes, isSubset, parseScope } from '../scopes/scope.js';
+import { mayRequestAdmin } from '../scopes/admin-right.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import { validateAuthorization } from './validate-authorization.js';
@@ -99,10 +100,9 @@ export class AuthorizationService extends AuthorizationCompleter {
     return errorRedirectUrl(req.redirectUri, req.responseMode, error, req.state);
   }
 
-  /** `urn:synapse:admin:*` in interactive grants: only policy.admin_localparts or users flagged can_request_admin. */
+  /** `urn:synapse:admin:*` in interactive grants: see scopes/admin-right.ts. */
   async mayAdminister(user: SignedInUser): Promise<boolean> {
-    if (this.config.policy.admin_localparts.includes(user.localpart)) return true;
-    const row = await this.db.manager.findOne(UserEntity, { where: { id: user.userId }, select: { id: true, can_request_admin: true } });
-    return !!row?.can_request_admin;
+    const row = await this.db.manager.findOne(UserEntity, { where: { id: user.userId }, select: { id: true, can_request_admin: true, idp_admin: true } });
+    return mayRequestAdmin({ localpart: user.localpart, canRequestAdmin: !!row?.can_request_admin, idpAdmin: !!row?.idp_admin }, this.config.policy.admin_localparts);
   }
 }

@@ -6,7 +6,7 @@ import { IsNull } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { AccessTokenEntity } from '../../storage/entities/index.js';
-import { API_SCOPE, isScopeToken, NAMESPACE_PREFIX, withBothNamespaces } from '../scopes/scope.js';
+import { ADMIN_SCOPE, API_SCOPE, isScopeToken, NAMESPACE_PREFIX, withBothNamespaces } from '../scopes/scope.js';
 import { IntrospectionCache, type CachedToken } from './introspection-cache.js';
 import { TokenLookup, type CompatTokenRow, type TokenRow } from './token-lookup.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
@@ -141,8 +141,9 @@ function describe(row: TokenRow, kind: 'access' | 'refresh'): Record<string, unk
 
 /**
  * A compat (`/login`) token as MAS answers it (contracts/synapse-mas.md §2.7): `client_id` "legacy",
- * both API scopes (compat sessions are never Synapse admins: admin is granted only through an
- * interactive OAuth grant that asks for it), `exp` only when the token expires. Callers that send
+ * both API scopes, `exp` only when the token expires. A compat session is a Synapse admin only when
+ * it was imported from Synapse for an admin (its token was an admin's before the switch); otherwise
+ * admin is granted only through an interactive OAuth grant that asks for it. Callers that send
  * X-MAS-Supports-Device-Id get the device as `device_id`; the others get it in the scope, or
  * `{"active": false}` when the device id cannot be a scope token.
  */
@@ -160,9 +161,10 @@ function describeCompat(row: CompatTokenRow, kind: 'compat_access' | 'compat_ref
     ...(row.expires_at !== null ? { exp: Math.floor(row.expires_at / 1000) } : {}),
   });
   const deviceScope = `${NAMESPACE_PREFIX.stable}device:${row.device_id}`;
+  const admin = row.synapse_admin ? [ADMIN_SCOPE] : [];
   return {
-    body: { ...base(withBothNamespaces([API_SCOPE.stable])), device_id: row.device_id },
-    legacyBody: isScopeToken(deviceScope) ? base(withBothNamespaces([API_SCOPE.stable, deviceScope])) : null,
+    body: { ...base([...withBothNamespaces([API_SCOPE.stable]), ...admin]), device_id: row.device_id },
+    legacyBody: isScopeToken(deviceScope) ? base([...withBothNamespaces([API_SCOPE.stable, deviceScope]), ...admin]) : null,
   };
 }
 

@@ -30,10 +30,12 @@ const query = (table: 'access_tokens' | 'refresh_tokens', used: string, placehol
 /** A compat token (`mct_`/`mcr_`, the MSC3824 layer) and its session: no client, no scope (both are implied). */
 export interface CompatTokenRow extends Omit<TokenRow, 'client_id' | 'scope' | 'device_id'> {
   device_id: string;
+  /** A session imported from Synapse for a Synapse admin (its tokens carried admin rights before the switch). */
+  synapse_admin: boolean;
 }
 
 const COMPAT_COLUMNS = `t.id, t.created_at, t.expires_at, t.revoked_at, t.refresh_consumed_at AS used_at, s.id AS session_id, s.device_id,
-  s.finished_at, COALESCE(s.last_active_at, s.created_at) AS last_active_at, s.user_id, u.localpart, u.locked_at, u.deactivated_at`;
+  s.synapse_admin, s.finished_at, s.last_active_at, s.user_id, u.localpart, u.locked_at, u.deactivated_at`;
 const compatQuery = (column: 'access_token_hash' | 'refresh_token_hash', placeholder: string) =>
   `SELECT ${COMPAT_COLUMNS} FROM compat_tokens t JOIN compat_sessions s ON s.id = t.session_id LEFT JOIN users u ON u.id = s.user_id WHERE t.${column} = ${placeholder}`;
 
@@ -50,6 +52,7 @@ function toRow(r: Record<string, unknown> | undefined): TokenRow | undefined {
     last_active_at: num(r.last_active_at),
     locked_at: num(r.locked_at),
     deactivated_at: num(r.deactivated_at),
+    ...('synapse_admin' in r ? { synapse_admin: r.synapse_admin === true || r.synapse_admin === 1 } : {}),
   };
 }
 

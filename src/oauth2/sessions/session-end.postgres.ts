@@ -71,12 +71,12 @@ export function endSessionsStatement(source: SessionSource): string {
       INSERT INTO outbox (user_key, kind, payload, created_at)
       SELECT localpart, 'devices.sync', '{}', ${now}::bigint FROM lk),
     ended AS MATERIALIZED (
-      SELECT 'oauth2_session.end' AS action, id, json_build_object('reason', ${reason}::varchar, 'client_id', client_id, 'user_id', user_id, 'device_id', device_id) AS details FROM os
+      SELECT 'oauth2_session.end' AS action, id, user_id, json_build_object('reason', ${reason}::varchar, 'client_id', client_id, 'user_id', user_id, 'device_id', device_id) AS details FROM os
       UNION ALL
-      SELECT 'compat_session.end', id, json_build_object('reason', ${reason}::varchar, 'user_id', user_id, 'device_id', device_id) FROM cs),
+      SELECT 'compat_session.end', id, user_id, json_build_object('reason', ${reason}::varchar, 'user_id', user_id, 'device_id', device_id) FROM cs),
     au AS (
-      INSERT INTO audit_log (id, actor, action, target, details, created_at)
-      SELECT (${auditIds}::varchar[])[row_number() OVER ()], ${actor}::varchar, action, id, details::text, ${now}::bigint FROM ended)
+      INSERT INTO audit_log (id, actor, action, target, user_id, details, created_at)
+      SELECT (${auditIds}::varchar[])[row_number() OVER ()], ${actor}::varchar, action, id, user_id, details::text, ${now}::bigint FROM ended)
     SELECT
       (SELECT count(*) FROM ended)::int AS ended,
       ARRAY(SELECT token_hash FROM at UNION ALL SELECT token_hash FROM rt

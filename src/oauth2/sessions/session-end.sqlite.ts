@@ -21,7 +21,7 @@ const SQL = {
   revokeCompat: `UPDATE compat_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL RETURNING access_token_hash AS a, refresh_token_hash AS r`,
   localpart: `SELECT localpart FROM users WHERE id = ?`,
   outbox: `INSERT INTO outbox (user_key, kind, payload, created_at) VALUES (?, 'devices.sync', '{}', ?)`,
-  audit: `INSERT INTO audit_log (id, actor, action, target, details, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  audit: `INSERT INTO audit_log (id, actor, action, target, user_id, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   byAccess: `SELECT session_id AS id FROM access_tokens WHERE token_hash = ? AND revoked_at IS NULL`,
   byRefresh: `SELECT session_id AS id FROM refresh_tokens WHERE token_hash = ? AND revoked_at IS NULL`,
   byCompatAccess: `SELECT session_id AS id FROM compat_tokens WHERE access_token_hash = ? AND revoked_at IS NULL`,
@@ -66,7 +66,7 @@ export function endSessionsSqlite(
   const userIds = new Set<string>();
   let ended = 0;
   const audit = (action: string, target: string, details: Record<string, unknown>) =>
-    s.audit.run(ulid(now), actor, action, target, JSON.stringify(details), at);
+    s.audit.run(ulid(now), actor, action, target, (details.user_id as string | null) ?? null, JSON.stringify(details), at);
 
   for (const id of ids.oauth ?? []) {
     const row = s.endOAuth.get(at, reason, id) as { user_id: string | null; client_id: string; device_id: string | null } | undefined;

@@ -21,15 +21,34 @@ export class SessionTerminatorService extends SessionTerminator {
     super();
   }
 
-  async endOAuthSession(sessionId: string, reason: EndReason): Promise<void> {
-    const n = await this.db.transaction((em) => this.ender.end(em, [sessionId], reason));
-    if (n) this.ender.committed();
-  }
-
-  async endCompatSession(sessionId: string, reason: EndReason): Promise<boolean> {
-    const n = await this.db.transaction((em) => this.ender.endSessions(em, { compat: [sessionId] }, reason));
+  async endOAuthSession(sessionId: string, reason: EndReason, actor = 'system'): Promise<boolean> {
+    const n = await this.db.transaction((em) => this.ender.end(em, [sessionId], reason, actor));
     if (n) this.ender.committed();
     return n > 0;
+  }
+
+  async endCompatSession(sessionId: string, reason: EndReason, actor = 'system'): Promise<boolean> {
+    const n = await this.db.transaction((em) => this.ender.endSessions(em, { compat: [sessionId] }, reason, actor));
+    if (n) this.ender.committed();
+    return n > 0;
+  }
+
+  async endSessionsOfClient(clientId: string, reason: EndReason, actor = 'system'): Promise<number> {
+    const n = await this.db.transaction(async (em) => {
+      const oauth = await em.find(OAuth2SessionEntity, { where: { client_id: clientId, finished_at: IsNull() }, select: { id: true } });
+      return this.ender.end(em, oauth.map((s) => s.id), reason, actor);
+    });
+    if (n) this.ender.committed();
+    return n;
+  }
+
+  async endSessionsWithScope(userId: string, scopeToken: string, reason: EndReason, actor = 'system'): Promise<number> {
+    const n = await this.db.transaction(async (em) => {
+      const live = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true, scope: true } });
+      return this.ender.end(em, live.filter((s) => s.scope.split(' ').includes(scopeToken)).map((s) => s.id), reason, actor);
+    });
+    if (n) this.ender.committed();
+    return n;
   }
 
   async endCompatSessionsOfUser(userId: string, reason: EndReason): Promise<number> {
@@ -50,13 +69,13 @@ export class SessionTerminatorService extends SessionTerminator {
     this.ender.committed();
   }
 
-  async endAllSessionsOfUser(userId: string, reason: EndReason): Promise<number> {
+  async endAllSessionsOfUser(userId: string, reason: EndReason, actor = 'system'): Promise<number> {
     const now = this.clock.now();
     const n = await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { user_id: userId, finished_at: IsNull() }, { finished_at: now });
       const oauth = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
       const compat = await em.find(CompatSessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
-      return this.ender.endSessions(em, { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) }, reason, 'system', now);
+      return this.ender.endSessions(em, { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) }, reason, actor, now);
     });
     this.ender.committed();
     return n;

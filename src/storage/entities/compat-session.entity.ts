@@ -24,4 +24,11 @@ export class CompatSessionEntity {
   @NullableTimestampColumn() last_active_at!: number | null;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
+  /** When `causeway import synapse` made this session from a Synapse device (its tokens are Synapse's). */
+  @NullableTimestampColumn() imported_at?: number | null;
+  /**
+   * The device's user was a Synapse admin (`users.admin`) when the session was imported: its tokens
+   * keep granting `urn:synapse:admin:*`, as they did before the switch (MAS's is_synapse_admin).
+   */
+  @Column({ type: 'boolean', default: false }) synapse_admin?: boolean;
 }

@@ -21,4 +21,6 @@ export class CompatTokenEntity {
   @NullableTimestampColumn() revoked_at!: number | null;
   @NullableTimestampColumn() refresh_consumed_at!: number | null;
   @Column({ ...IdColumnType, nullable: true, default: null }) next_token_id!: string | null;
+  /** Imported from Synapse (`syt_`/`syr_` or a macaroon): a later import run revokes it once Synapse dropped it. */
+  @NullableTimestampColumn() imported_at?: number | null;
 }

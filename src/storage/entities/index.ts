@@ -14,6 +14,8 @@ import { OutboxEntity } from './outbox.entity.js';
 import { AuditLogEntity } from './audit-log.entity.js';
 import { CompatSessionEntity } from './compat-session.entity.js';
 import { CompatTokenEntity } from './compat-token.entity.js';
+import { UserEmailEntity } from './user-email.entity.js';
+import { SynapseImportUserEntity } from './synapse-import-user.entity.js';
 
 export {
   UserEntity,
@@ -32,6 +34,8 @@ export {
   AuditLogEntity,
   CompatSessionEntity,
   CompatTokenEntity,
+  UserEmailEntity,
+  SynapseImportUserEntity,
 };
 
 export const ALL_ENTITIES = [
@@ -51,4 +55,6 @@ export const ALL_ENTITIES = [
   AuditLogEntity,
   CompatSessionEntity,
   CompatTokenEntity,
+  UserEmailEntity,
+  SynapseImportUserEntity,
 ];

@@ -23,4 +23,6 @@ export class OAuth2SessionEntity {
   @NullableTimestampColumn() expires_at!: number | null;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
+  /** The device's (or personal token's) name, as set by an admin rename or at personal token creation. */
+  @Column({ type: 'varchar', length: 256, nullable: true, default: null }) human_name!: string | null;
 }

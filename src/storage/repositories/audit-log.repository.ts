@@ -1,0 +1,101 @@
+import type { EntityManager } from 'typeorm';
+import { Database } from '../database.service.js';
+import { AuditLogEntity } from '../entities/index.js';
+import { ulid } from '../ulid.js';
+import { toPage, type Page, type PageRequest } from './page.js';
+
+/**
+ * Who did something, as the audit log records it: `admin-token` (the static admin token),
+ * `user:<id>` (an admin's OAuth token), `client:<client_id>` (client_credentials), `cli:<os user>`
+ * (`causeway manage`), `system`, `upstream:<provider>`.
+ */
+export type Actor = string;
+
+export interface AuditEntry {
+  actor: Actor;
+  /** Dotted, e.g. `user.lock`, `upstream_link.remove`. */
+  action: string;
+  /** What was acted on (a user, session, link, client id). */
+  target?: string | null;
+  /** The user concerned, when there is one (queries by user). */
+  userId?: string | null;
+  /** Never secrets. */
+  details?: Record<string, unknown> | null;
+  at?: number;
+}
+
+export interface AuditRecord {
+  id: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  userId: string | null;
+  details: Record<string, unknown> | null;
+  createdAt: number;
+}
+
+export interface AuditFilter {
+  userId?: string;
+  actor?: string;
+  action?: string;
+  /** Inclusive, ms. */
+  since?: number;
+  /** Exclusive, ms. */
+  until?: number;
+}
+
+const toRecord = (e: AuditLogEntity): AuditRecord => ({
+  id: e.id,
+  actor: e.actor,
+  action: e.action,
+  target: e.target,
+  userId: e.user_id,
+  details: e.details,
+  createdAt: Number(e.created_at),
+});
+
+/**
+ * The audit_log table: the one write path for audit rows written through TypeORM (the session-end
+ * hot paths write theirs in their own statements, src/oauth2/sessions/session-end.*.ts) and the
+ * queries of the admin API.
+ */
+export class AuditLogRepository {
+  private readonly listeners: ((r: AuditRecord) => void)[] = [];
+
+  constructor(private readonly db: Database) {}
+
+  /** Inside the caller's transaction, so the row commits with the change it describes. */
+  async record(em: EntityManager, e: AuditEntry): Promise<AuditRecord> {
+    const at = e.at ?? Date.now();
+    const row = { id: ulid(at), actor: e.actor.slice(0, 128), action: e.action, target: e.target ?? null, user_id: e.userId ?? null, details: (e.details ?? null) as never, created_at: at };
+    await em.createQueryBuilder().insert().into(AuditLogEntity).values(row).updateEntity(false).execute();
+    const rec = toRecord(row as AuditLogEntity);
+    for (const l of this.listeners) l(rec);
+    return rec;
+  }
+
+  /** In a transaction of its own (an action whose change committed elsewhere). */
+  recordNow(e: AuditEntry): Promise<AuditRecord> {
+    return this.db.transaction((em) => this.record(em, e));
+  }
+
+  /** Called for each row recorded through this repository (e.g. an audit stream); runs before the commit. */
+  onRecord(listener: (r: AuditRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async query(f: AuditFilter, page: PageRequest, order: 'asc' | 'desc' = 'asc'): Promise<Page<AuditRecord>> {
+    const q = this.db.manager.createQueryBuilder(AuditLogEntity, 'a');
+    if (f.userId) q.andWhere('a.user_id = :userId', { userId: f.userId });
+    if (f.actor) q.andWhere('a.actor = :actor', { actor: f.actor });
+    if (f.action) q.andWhere('a.action = :action', { action: f.action });
+    if (f.since !== undefined) q.andWhere('a.created_at >= :since', { since: f.since });
+    if (f.until !== undefined) q.andWhere('a.created_at < :until', { until: f.until });
+    if (page.after) q.andWhere(order === 'asc' ? 'a.id > :after' : 'a.id < :after', { after: page.after });
+    const rows = await q
+      .orderBy('a.id', order === 'asc' ? 'ASC' : 'DESC')
+      .take(page.limit + 1)
+      .getMany();
+    return toPage(rows, page.limit, (r) => r.id, toRecord);
+  }
+}
