@@ -107,30 +107,36 @@ export class BrowserSessionsService {
 
   /**
    * Marks browser sessions finished once they are past `login.browser_session_ttl` or idle for
-   * `sessions.browser_inactive_after` (they were already unusable; this lets retention delete them
-   * later). The sessions born from them live on: the cookie's lifetime is not theirs. At most
-   * `limit` rows per statement; returns how many (a dry run counts).
+   * `sessions.browser_inactive_after`, as of the moment they became unusable (so retention, which
+   * counts from `finished_at`, deletes long-dead ones without waiting again). The sessions born
+   * from them live on: the cookie's lifetime is not theirs. At most `batch` rows per statement;
+   * returns how many (a dry run counts).
    */
   async finishExpired(o: { now: number; batch: number; dryRun?: boolean; proceed?: () => Promise<boolean>; observe?: (ms: number) => void }): Promise<number> {
-    const rules: { column: string; cutoff: number }[] = [{ column: 'created_at', cutoff: o.now - this.config.login.browser_session_ttl * 1000 }];
+    // Each rule: the column a session dies by, and how long after it (finished_at is set to that moment).
+    const rules: { column: string; lifetime: number }[] = [{ column: 'created_at', lifetime: this.config.login.browser_session_ttl * 1000 }];
     const idle = this.config.sessions.browser_inactive_after * 1000;
-    if (idle > 0) rules.push({ column: 'last_active_at', cutoff: o.now - idle });
+    if (idle > 0) rules.push({ column: 'last_active_at', lifetime: idle });
     const sql = (t: string) => (this.db.kind === 'postgres' ? t : t.replace(/\$\d+/g, '?'));
     let total = 0;
-    for (const { column, cutoff } of rules) {
+    for (const { column, lifetime } of rules) {
+      const cutoff = o.now - lifetime;
       if (o.dryRun) {
         const [row] = (await this.db.manager.query(sql(`SELECT count(*) AS n FROM browser_sessions WHERE finished_at IS NULL AND ${column} < $1`), [cutoff])) as { n: string }[];
         total += Number(row?.n ?? 0);
         continue;
       }
+      const update = sql(
+        `UPDATE browser_sessions SET finished_at = ${column} + $1 WHERE id IN (SELECT id FROM browser_sessions WHERE finished_at IS NULL AND ${column} < $2 ORDER BY ${column} LIMIT $3) RETURNING id`,
+      );
       for (;;) {
         if (o.proceed && !(await o.proceed())) return total;
-        const update = sql(
-          `UPDATE browser_sessions SET finished_at = $1 WHERE id IN (SELECT id FROM browser_sessions WHERE finished_at IS NULL AND ${column} < $2 ORDER BY ${column} LIMIT $3) RETURNING id`,
-        );
-        const started = performance.now();
-        const n = await this.db.transaction(async (em) => ((await em.queryRunner!.query(update, [o.now, cutoff, o.batch], true)).records as unknown[]).length);
-        o.observe?.(performance.now() - started);
+        const { n, ms } = await this.db.transaction(async (em) => {
+          const started = performance.now();
+          const rows = (await em.queryRunner!.query(update, [lifetime, cutoff, o.batch], true)).records as unknown[];
+          return { n: rows.length, ms: performance.now() - started };
+        });
+        o.observe?.(ms);
         total += n;
         if (n < o.batch) break;
         await new Promise((r) => setImmediate(r));

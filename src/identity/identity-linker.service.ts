@@ -11,6 +11,9 @@ import type { User } from './identity.types.js';
 import { checkLocalpart, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
 import type { MappedIdentity } from './mapped-identity.js';
 import { RegistrationRules } from './registration-rules.js';
+import { BrowserSessionsService } from './browser-sessions.service.js';
+import { AuditLogRepository } from '../storage/repositories/audit-log.repository.js';
+import { Clock, SystemClock } from '../clock/clock.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';
@@ -24,6 +27,8 @@ export interface SignedInAccount {
 export type LinkOutcome =
   /** Known identity (later logins), a forced localpart just provisioned, or attached to an existing account (`on_conflict: link`). */
   | { outcome: 'signed_in'; how: 'existing' | 'created' | 'linked'; user: SignedInAccount }
+  /** `on_conflict: confirm`: the username belongs to `user`; the person first signs in with one of `providerIds` (linked to it). */
+  | { outcome: 'confirm'; user: SignedInAccount; providerIds: string[] }
   /** New identity whose localpart the user picks on the registration page. */
   | { outcome: 'register'; suggestion?: string; /** The user confirms `suggestion` but may not change it (localpart action `require`). */ fixed: boolean };
 
@@ -57,6 +62,9 @@ export class IdentityLinker {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly homeserver: HomeserverAdapter,
     private readonly outbox: Outbox,
+    private readonly audit: AuditLogRepository,
+    private readonly browserSessions: BrowserSessionsService,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     this.rules = new RegistrationRules(config.policy);
   }
@@ -210,16 +218,109 @@ export class IdentityLinker {
     return attr.value;
   }
 
+  /**
+   * A new identity whose username already has an account (provider `on_conflict`, MAS's meanings):
+   * `fail` refuses; `link` attaches it; `set` attaches it only if the account has no link of this
+   * provider yet; `replace` moves the account's link of this provider to it (the IdP re-keyed its
+   * users); `confirm` asks the person to prove they own the account first (`confirm` outcome).
+   */
   private async onConflict(provider: ProviderConfig, mapped: MappedIdentity, existing: User): Promise<LinkOutcome> {
-    if (mapped.onConflict !== 'link') throw this.conflictError(provider, 'localpart_exists');
+    const mode = mapped.onConflict;
+    if (mode === 'fail') throw this.conflictError(provider, 'localpart_exists');
     assertCanSignIn(existing);
+    const user = { id: existing.id, localpart: existing.localpart };
+    if (mode === 'confirm') {
+      const configured = new Set(this.config.upstream.providers.map((p) => p.id));
+      const providerIds = [...new Set((await this.links.forUser(existing.id)).map((l) => l.providerId))].filter((p) => configured.has(p));
+      if (!providerIds.length) throw this.conflictError(provider, 'no_method_to_confirm');
+      return { outcome: 'confirm', user, providerIds };
+    }
     try {
-      await this.db.transaction((em) => this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: existing.id }));
+      await this.db.transaction(async (em) => {
+        const actor = `upstream:${provider.id}`;
+        if (mode === 'set' && (await this.links.forUser(existing.id, em)).some((l) => l.providerId === provider.id)) {
+          throw this.conflictError(provider, 'provider_already_linked');
+        }
+        if (mode === 'replace') {
+          for (const old of await this.links.removeForProvider(em, existing.id, provider.id)) {
+            await this.audit.record(em, { actor, action: 'upstream_link.remove', target: old.id, userId: existing.id, details: { provider_id: old.providerId, subject: old.subject, via: 'on_conflict:replace' } });
+          }
+        }
+        const link = await this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: existing.id }, this.clock.now());
+        await this.audit.record(em, { actor, action: 'upstream_link.add', target: link.id, userId: existing.id, details: { provider_id: provider.id, subject: mapped.subject, via: `on_conflict:${mode}` } });
+      });
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       return this.resolve(provider, mapped);
     }
-    return { outcome: 'signed_in', how: 'linked', user: { id: existing.id, localpart: existing.localpart } };
+    return { outcome: 'signed_in', how: 'linked', user };
+  }
+
+  /**
+   * `on_conflict: confirm`, second half: the person signed in again with `reauth`, a method already
+   * linked to the account `userId` (Keycloak's first-broker-login re-authentication). Only then is
+   * the pending identity linked, and the person signed in to that account.
+   */
+  async confirmLink(pending: { provider: ProviderConfig; mapped: MappedIdentity }, reauth: { provider: ProviderConfig; mapped: MappedIdentity }, userId: string): Promise<SignedInAccount> {
+    const proof = await this.links.find(reauth.provider.id, reauth.mapped.subject);
+    if (!proof || proof.userId !== userId) {
+      throw new PageError(403, 'Not the same account', `That ${reauth.provider.name} sign-in does not belong to the account with this username, so nothing was linked.`, {
+        reason: 'link_confirmation_mismatch',
+      });
+    }
+    const existing = await this.users.findById(userId);
+    if (!existing) throw new PageError(500, 'Something went wrong', 'Your account could not be found.', { reason: 'link_without_user' });
+    assertCanSignIn(existing);
+    try {
+      await this.db.transaction(async (em) => {
+        const link = await this.links.create(em, { providerId: pending.provider.id, subject: pending.mapped.subject, userId }, this.clock.now());
+        await this.audit.record(em, {
+          actor: `user:${userId}`,
+          action: 'upstream_link.add',
+          target: link.id,
+          userId,
+          details: { provider_id: pending.provider.id, subject: pending.mapped.subject, via: 'on_conflict:confirm', confirmed_with: reauth.provider.id },
+        });
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      // Linked meanwhile (another tab): fine if to this account.
+      const now = await this.links.find(pending.provider.id, pending.mapped.subject);
+      if (now?.userId !== userId) throw this.conflictError(pending.provider, 'race');
+    }
+    return this.signInExisting(userId, pending.mapped);
+  }
+
+  /**
+   * "Add a sign-in method" on the account page: the person, signed in as `userId` in browser
+   * session `browserSessionId`, signed in afresh with another provider; that identity is linked
+   * to the account unless it belongs to another one.
+   */
+  async attachToAccount(provider: ProviderConfig, mapped: MappedIdentity, userId: string, browserSessionId: string): Promise<'linked' | 'already_linked'> {
+    if (provider.registration === 'disabled') {
+      throw new PageError(403, 'Not available', `${provider.name} cannot be added as a sign-in method here.`, { reason: 'registration_disabled' });
+    }
+    const session = await this.browserSessions.findActive(browserSessionId);
+    if (!session || session.userId !== userId) {
+      throw new PageError(403, 'Signed out', 'You are no longer signed in. Open your account page again to add a sign-in method.', { reason: 'link_session_gone' });
+    }
+    const owner = await this.links.find(provider.id, mapped.subject);
+    if (owner) {
+      if (owner.userId === userId) return 'already_linked';
+      throw new PageError(409, 'Already linked elsewhere', `This ${provider.name} identity is already the sign-in method of another account, so it cannot be added to yours.`, {
+        reason: 'identity_linked_to_other_account',
+      });
+    }
+    try {
+      await this.db.transaction(async (em) => {
+        const link = await this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId }, this.clock.now());
+        await this.audit.record(em, { actor: `user:${userId}`, action: 'upstream_link.add', target: link.id, userId, details: { provider_id: provider.id, subject: mapped.subject, via: 'account_page' } });
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      return this.attachToAccount(provider, mapped, userId, browserSessionId);
+    }
+    return 'linked';
   }
 
   private conflictError(provider: ProviderConfig, reason: string): PageError {

@@ -90,7 +90,7 @@ export class LoginPages {
           ...('url' in redirect
             ? { redirect_url: redirect.url }
             : { form_post: { url: redirect.formPost.url, fields: Object.entries(redirect.formPost.fields).map(([name, value]) => ({ name, value })) } }),
-          others: this.providerButtons(ctx.providerIds).filter((p) => p.id !== ctx.providerId),
+          others: this.providerButtons(ctx.pendingLink?.providerIds ?? ctx.providerIds).filter((p) => p.id !== ctx.providerId),
           switch_action: this.url(loginPath(ctx.loginId, 'provider')),
         });
       }
@@ -114,6 +114,18 @@ export class LoginPages {
       }
       case 'consenting.asking':
         return this.renderConsent(request, reply, ctx, csrf);
+      case 'confirmingLink.choosing': {
+        const pending = ctx.pendingLink!;
+        const provider = this.connectors.list().find((p) => p.id === pending.providerId);
+        return this.page(reply, 'link-confirm', 200, {
+          ...common,
+          title: 'This username already exists',
+          user_id: `@${pending.user.localpart}:${this.config.matrix.homeserver}`,
+          provider_name: provider?.name ?? pending.providerId,
+          providers: this.providerButtons(pending.providerIds),
+          action: this.url(loginPath(ctx.loginId, 'provider')),
+        });
+      }
       default:
         // A busy state is never persisted; anything else has no page of its own.
         return this.page(reply, 'error', 409, { title: 'Please wait', message: 'This sign-in is still being processed. Reload the page in a moment.' });

@@ -41,6 +41,14 @@ export class LoginService {
   }
 
   /**
+   * "Add a sign-in method" (account page): a fresh sign-in with `providerId` whose identity is then
+   * linked to the signed-in account (`userId`, in browser session `browserSessionId`).
+   */
+  startLink(target: { userId: string; browserSessionId: string; returnTo: string }, providerId: string, http: FastifyRequest): Promise<LoginSnapshot> {
+    return this.start({ kind: 'link', ...target }, http, providerId);
+  }
+
+  /**
    * A legacy client's SSO login (MSC3824 compatibility layer). `providerHint`: the provider the
    * client chose (`/login/sso/redirect/{idp}`), skipping the picker; `ttlSeconds`: what is left of
    * the 30 minutes the whole login may take.

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.service.js';
 import { prepared } from './database.service.js';
 import { DB_LEASE_PREFIX } from './leases.js';
@@ -128,23 +129,38 @@ export class RetentionStore {
     return Number(row?.n ?? 0);
   }
 
-  /** One batch of a rule: at most `limit` rows of its table (and their children). */
-  async deleteBatch(rule: RetentionRule, cutoff: number, limit: number): Promise<Deleted> {
+  /**
+   * One batch of a rule: at most `limit` rows of its table (and their children). `ms`: how long the
+   * statement held the database (SQLite: the transaction itself, not its wait in the queue).
+   */
+  async deleteBatch(rule: RetentionRule, cutoff: number, limit: number): Promise<{ deleted: Deleted; ms: number }> {
     if (this.db.kind === 'postgres') {
+      const t0 = performance.now();
       const [row] = await this.db.pgQuery<Record<string, number>>(`causeway_retention_${rule.table}`, rule.postgres, [cutoff, limit]);
-      return row ?? {};
+      return { deleted: row ?? {}, ms: performance.now() - t0 };
     }
-    return this.db.sqliteTransaction((conn) => {
-      const select = prepared(conn, rule.sqlite.select);
-      // Every `?` is the cutoff but the last, the limit.
-      const marks = rule.sqlite.select.split('?').length - 1;
-      const bound = [...Array<bigint>(marks - 1).fill(BigInt(cutoff)), BigInt(limit)];
-      const ids = select.all(...bound).map((r) => Object.values(r)[0]);
-      const out: Deleted = {};
-      if (!ids.length) return { [rule.table]: 0 };
-      const json = JSON.stringify(ids);
-      for (const d of rule.sqlite.deletes) out[d.table] = (out[d.table] ?? 0) + prepared(conn, d.sql).run(json).changes;
-      return out;
+    let ms = 0;
+    const deleted = await this.db.sqliteTransaction((conn) => {
+      const t0 = performance.now();
+      try {
+        return this.sqliteBatch(conn, rule, cutoff, limit);
+      } finally {
+        ms = performance.now() - t0;
+      }
     });
+    return { deleted, ms };
+  }
+
+  private sqliteBatch(conn: BetterSqlite3.Database, rule: RetentionRule, cutoff: number, limit: number): Deleted {
+    const select = prepared(conn, rule.sqlite.select);
+    // Every `?` is the cutoff but the last, the limit.
+    const marks = rule.sqlite.select.split('?').length - 1;
+    const bound = [...Array<bigint>(marks - 1).fill(BigInt(cutoff)), BigInt(limit)];
+    const ids = select.all(...bound).map((r) => Object.values(r)[0]);
+    const out: Deleted = {};
+    if (!ids.length) return { [rule.table]: 0 };
+    const json = JSON.stringify(ids);
+    for (const d of rule.sqlite.deletes) out[d.table] = (out[d.table] ?? 0) + prepared(conn, d.sql).run(json).changes;
+    return out;
   }
 }

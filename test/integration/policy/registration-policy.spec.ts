@@ -190,7 +190,6 @@ describe.each(TEST_DBS)('registration and client policy on %s', (db) => {
 
       const id = await data.createUser('preprov');
       const admitted = await devLogin('existing', 'preprov');
-      expect([admitted.res.status, textOf(admitted.res.body)]).toEqual([0, '']);
       const { code } = codeOf(admitted.res.stoppedAt!);
       const tokens = await exchange(cw.url, clientId, code!, admitted.verifier);
       expect(tokens.status).toBe(200);
@@ -234,7 +233,6 @@ describe.each(TEST_DBS)('registration and client policy on %s', (db) => {
         const p = pkce();
         let res = await browser.go(authorizeUrl(cw.url, { clientId, challenge: p.challenge, extra: { provider: 'peer' } }), {}, toClient);
         res = await browser.submit(onlyForm(res, (f) => 'password' in f.fields), { username: 'alice', password: 'alicepass' }, toClient);
-        expect([res.status, textOf(res.body)]).toEqual([0, '']);
         if (!res.stoppedAt) res = await decide(browser, res, 'allow');
         const tokens = await exchange(cw.url, clientId, codeOf(res.stoppedAt!).code!, p.verifier);
         expect(tokens.status).toBe(200);
