@@ -15,9 +15,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-assets.js scripts/
+COPY scripts/copy-assets.js scripts/build-info.js scripts/
 COPY src/ src/
-RUN npm run build
+# The commit shown by `causeway --version` and causeway_build_info: docker build --build-arg CAUSEWAY_COMMIT=$(git rev-parse --short=12 HEAD) .
+ARG CAUSEWAY_COMMIT=unknown
+RUN CAUSEWAY_COMMIT=${CAUSEWAY_COMMIT} npm run build
 
 FROM ${NODE_IMAGE} AS prod-deps
 # A compiler only for the case where no prebuilt binary of a native addon fits; this stage is discarded.

@@ -16,6 +16,7 @@ import { LoginModule } from './login/login.module.js';
 import { AccountModule } from './web/account/account.module.js';
 import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
+import type { PageSetup } from './web/page-setup.js';
 import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 import { CasModule } from './upstream/cas/cas.module.js';
@@ -23,6 +24,7 @@ import { CompatModule } from './compat/compat.module.js';
 import { ClockModule } from './clock/clock.module.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import type { Clock } from './clock/clock.js';
+import { AuditModule } from './audit/audit.module.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -31,6 +33,8 @@ export interface AppDeps {
   encryptionKey: string;
   logger: Logger;
   clock: Clock;
+  /** Catalogs, templates and branding, prepared (and checked) before the server starts. */
+  pages: PageSetup;
 }
 
 /** Composition root: infrastructure modules first, then one module per concern. */
@@ -45,11 +49,12 @@ export class AppModule {
         LoggerModule.forRoot(deps.logger),
         StorageModule.forRoot(deps.storage),
         CryptoModule.forRoot(deps.keys, deps.encryptionKey),
+        AuditModule,
         HealthModule,
-        WebModule,
+        WebModule.forRoot(deps.pages),
         // Feature modules (one per concern) are added below.
         HomeserverModule,
-        EventsModule,
+        EventsModule.forRoot({ deliver: true }),
         OAuth2Module,
         AuthMetadataModule,
         UpstreamModule,

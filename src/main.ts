@@ -5,11 +5,16 @@ import { loadConfigFile } from './config/config.loader.js';
 import { ConfigError } from './config/config.errors.js';
 import { createLogger } from './http/logger.js';
 import type { GatewayConfig } from './config/config.schema.js';
+import { buildInfo } from './health/build-info.js';
 import { registerMigrationCommands } from './migration/cli.js';
 import { manageCommand } from './cli/manage.js';
 import { registerCleanupCommand } from './maintenance/cleanup.command.js';
 
-const program = new Command('causeway').description('Causeway, the identity gateway for Matrix').showHelpAfterError();
+const info = buildInfo();
+const program = new Command('causeway')
+  .description('Causeway, the identity gateway for Matrix')
+  .version(`causeway ${info.version} (commit ${info.commit})`, '-V, --version', 'print the version and the commit it was built from')
+  .showHelpAfterError();
 
 function loadOrExit(file: string): GatewayConfig {
   try {
@@ -29,7 +34,10 @@ program
   .requiredOption('-c, --config <file>', 'YAML config file')
   .action(async (o: { config: string }) => {
     const config = loadOrExit(o.config);
-    const logger = createLogger(config.logging.level);
+    const traced = config.telemetry.tracing.exporter !== 'none';
+    const logger = createLogger(config.logging.level, traced);
+    // Before the server's modules load: the instrumentations hook their imports.
+    const tracing = traced ? await (await import('./telemetry/tracing.js')).startTracing(config.telemetry.tracing, buildInfo(), logger) : undefined;
     const { startServer } = await import('./server.js');
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
@@ -46,7 +54,10 @@ program
       }, 25_000);
       force.unref();
       server.close().then(
-        () => process.exit(0),
+        async () => {
+          await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing: final export failed'));
+          process.exit(0);
+        },
         (err) => {
           logger.error({ err }, 'shutdown failed');
           process.exit(1);
@@ -85,6 +96,9 @@ program
 
 registerMigrationCommands(program, loadOrExit);
 
+const { registerManage } = await import('./admin/cli/manage.command.js');
+registerManage(program, loadOrExit);
+// After the admin commands, which create the `manage` group.
 registerCleanupCommand(manageCommand(program), loadOrExit);
 
 await program.parseAsync(process.argv);

@@ -11,9 +11,11 @@ import { connectRedis } from './storage/redis.js';
 import { ensureDevKeys, loadSigningKey } from './crypto/keys.js';
 import { KeyStore } from './crypto/key-store.js';
 import { PinoNestLogger } from './http/logger.js';
+import { currentRequest } from './http/request-context.js';
 import { fastifyOptions, setupHttp } from './http/http.setup.js';
 import { ProtocolErrorFilter } from './http/error.filter.js';
 import { PageRenderer } from './web/page-renderer.js';
+import { preparePages } from './web/page-setup.js';
 import { MetricsService } from './health/metrics.service.js';
 import { HealthRegistry } from './health/health.registry.js';
 import { startMetricsListener } from './health/metrics-listener.js';
@@ -38,7 +40,16 @@ function devEncryptionKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The signing keys of the configuration (dev mode: generated ones under data/dev when none are named). */
+export async function loadKeyStore(config: GatewayConfig): Promise<KeyStore> {
+  const keySpecs = config.secrets.keys.length ? config.secrets.keys : config.dev_mode ? ensureDevKeys(`${DEV_DIR}/keys`) : [];
+  return new KeyStore(await Promise.all(keySpecs.map((k) => loadSigningKey(k.kid, k.pem))));
+}
+
 export async function startServer(config: GatewayConfig, logger: Logger): Promise<RunningServer> {
+  // First: a broken template override, catalog or branding file stops the start-up with the file and line.
+  const pages = preparePages(config);
+  for (const w of pages.warnings) logger.warn(w);
   const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema, pool_size: config.database.pool_size });
   if (config.database.migrate_on_start) {
     const applied = await runMigrations(dataSource);
@@ -46,15 +57,14 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
   }
   const redis = config.redis ? connectRedis(config.redis.url, 'causeway') : null;
 
-  const keySpecs = config.secrets.keys.length ? config.secrets.keys : config.dev_mode ? ensureDevKeys(`${DEV_DIR}/keys`) : [];
-  const keys = new KeyStore(await Promise.all(keySpecs.map((k) => loadSigningKey(k.kid, k.pem))));
+  const keys = await loadKeyStore(config);
   const encryptionKey = config.secrets.encryption_key ?? devEncryptionKey();
   if (config.dev_mode) logger.warn('dev_mode is on: dev sign-in, generated keys and inline secrets are enabled. Never use it in production.');
   const clock = clockFor(config.dev_mode);
   if (clock instanceof OffsetFileClock) logger.warn({ file: clock.file }, 'test clock armed: lifecycle decisions use the time offset written in this file (tests only)');
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:', now: () => clock.now() }, keys, encryptionKey, logger, clock }),
+    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:', now: () => clock.now(), auditOrigin: currentRequest }, keys, encryptionKey, logger, pages, clock }),
     new FastifyAdapter(fastifyOptions({ bodyLimit: config.http.body_limit, trustProxy: config.http.trust_proxy, logger })),
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), bufferLogs: false },
   );

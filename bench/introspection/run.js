@@ -3,6 +3,11 @@
 // introspecting its own tokens. autocannon drives each target for a few seconds; the server's CPU
 // time comes from /proc/<pid>/stat. Prints a table; asserts nothing.
 //
+// Tracing: the SQLite and PostgreSQL targets without cache also run with OpenTelemetry tracing on
+// (every request sampled, spans exported over OTLP/HTTP to otlp-sink.js), beside the same target with
+// tracing off (the default), to show what tracing costs when on and that off costs nothing.
+// BENCH_TRACING=0 skips them.
+//
 // All targets run at once and are measured in interleaved rounds (A B C … A B C …); each target's
 // best round is reported. On a small shared machine other work only ever slows a round down, so
 // the best of interleaved rounds is the fairest comparison the machine allows.
@@ -32,6 +37,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);
 const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-shared-secret-0123456789abcdef';
+const TRACING = process.env.BENCH_TRACING !== '0';
 
 
 function forkServer(script, args) {
@@ -42,7 +48,7 @@ function forkServer(script, args) {
   });
 }
 
-async function startCauseway(label, database, cacheTtl, nodeOptions) {
+async function startCauseway(label, database, cacheTtl, nodeOptions, tracingEndpoint) {
   const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-'));
   const port = await freePort();
   const config = {
@@ -53,6 +59,7 @@ async function startCauseway(label, database, cacheTtl, nodeOptions) {
     matrix: { homeserver: 'bench.test', endpoint: 'http://127.0.0.1:9/', secret: SECRET },
     tokens: { introspection_cache_ttl: cacheTtl },
     logging: { level: 'warn' },
+    ...(tracingEndpoint ? { telemetry: { tracing: { exporter: 'otlp', endpoint: tracingEndpoint, sample_ratio: 1 } } } : {}),
     upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
   };
   writeFileSync(join(dir, 'gateway.yaml'), stringify(config));
@@ -132,6 +139,13 @@ try {
     cleanups.push(() => stop(child));
     targets.push(await prepare('oidc-provider 9 (in-memory Map adapter)', { url: `http://127.0.0.1:${port}/token/introspection`, pid: child.pid, tokens, headers: { authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` } }));
   }
+  let otlpEndpoint;
+  if (TRACING) {
+    const port = await freePort();
+    const { child } = await forkServer('otlp-sink.js', [port]);
+    cleanups.push(() => stop(child));
+    otlpEndpoint = `http://127.0.0.1:${port}/v1/traces`;
+  }
   const sqliteDir = mkdtempSync(join(tmpdir(), 'causeway-bench-db-'));
   cleanups.push(() => rmSync(sqliteDir, { recursive: true, force: true }));
   const pgDb = await freshPgSchema();
@@ -142,9 +156,10 @@ try {
   ]) {
     process.stderr.write(`Causeway ${name}: seeding ${TOKENS} tokens…\n`);
     const tokens = await seedCauseway(database, TOKENS);
-    for (const [cache, nodeOptions] of [[0], [10], ...(process.env.BENCH_NODE_OPTIONS ? [[10, process.env.BENCH_NODE_OPTIONS]] : [])]) {
-      const label = `Causeway, ${name}${cache ? `, ${cache}s in-process cache` : ', no cache'}${nodeOptions ? `, ${nodeOptions}` : ''}`;
-      const cw = await startCauseway(label, database, cache, nodeOptions);
+    const variants = [[0], ...(TRACING ? [[0, undefined, otlpEndpoint]] : []), [10], ...(process.env.BENCH_NODE_OPTIONS ? [[10, process.env.BENCH_NODE_OPTIONS]] : [])];
+    for (const [cache, nodeOptions, tracing] of variants) {
+      const label = `Causeway, ${name}${cache ? `, ${cache}s in-process cache` : ', no cache'}${tracing ? ', tracing on (OTLP, all sampled)' : ''}${nodeOptions ? `, ${nodeOptions}` : ''}`;
+      const cw = await startCauseway(label, database, cache, nodeOptions, tracing);
       cleanups.push(() => stop(cw.child));
       cleanups.push(() => rmSync(cw.dir, { recursive: true, force: true }));
       targets.push(await prepare(label, { url: `${cw.url}/oauth2/introspect`, pid: cw.child.pid, tokens, headers: { authorization: `Bearer ${SECRET}`, 'x-mas-supports-device-id': '1' } }));
@@ -180,4 +195,5 @@ console.log(line(head));
 console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-').padEnd(w + 1, '-') + (i === 0 ? '-' : ':')).join('|')}|`);
 for (const r of rows) console.log(line(r));
 console.log('\nTargets: ≥ 0.6× the ceiling and ≥ 3× oidc-provider. CPU is the server process only (the PostgreSQL backend is not counted).');
+if (TRACING) console.log('Tracing off is the default (telemetry.tracing.exporter: none): the rows without "tracing on" are it. "tracing on": a server span and a span per database statement for every request, batched to an OTLP/HTTP sink.');
 console.log(`Load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} CPUs; the load generator shares the machine.`);

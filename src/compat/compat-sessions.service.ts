@@ -1,3 +1,4 @@
+import { IssuanceRecorder } from '../oauth2/token/issuance-recorder.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { IsNull, type EntityManager } from 'typeorm';
@@ -62,6 +63,7 @@ export class CompatSessions {
     private readonly terminator: SessionTerminator,
     private readonly cache: IntrospectionCache,
     private readonly homeserver: HomeserverAdapter,
+    private readonly issuance: IssuanceRecorder,
     private readonly limit: SessionLimit,
     private readonly clock: Clock = new SystemClock(),
   ) {}
@@ -106,6 +108,7 @@ export class CompatSessions {
       };
       await em.insert(CompatSessionEntity, session);
       const tokens = await this.issue(em, session.id, req.refreshToken, now);
+      await this.issuance.record(em, { grant: 'compat_login', clientId: 'compat', userId: user.id, sessionId: session.id, scope: [], deviceId, refresh: req.refreshToken, at: now });
       return { session, tokens, replaced };
     });
     if (replaced) this.ender.committed();
@@ -150,6 +153,7 @@ export class CompatSessions {
       );
       if (consumed.affected !== 1) throw CompatErrors.invalidRefreshToken();
       await em.update(CompatSessionEntity, { id: session.id }, { last_active_at: now });
+      await this.issuance.record(em, { grant: 'compat_refresh', clientId: 'compat', userId: user.id, sessionId: session.id, scope: [], deviceId: session.device_id, refresh: true, at: now });
       return { next, oldAccessHash: old.access_token_hash };
     });
     if (!outcome) throw CompatErrors.invalidRefreshToken();

@@ -9,7 +9,7 @@ import { PageError } from '../web/page-error.js';
 import { COMPAT_SSO_LOGIN_MS, SsoRequests } from './sso-requests.js';
 
 const expired = () =>
-  new PageError(400, 'Sign-in expired', 'This sign-in link has expired or is unknown. Return to the app and start signing in again.', { reason: 'compat_sso_unknown' });
+  new PageError(400, 'error.title.sign_in_expired', 'error.compat_sso_unknown', { reason: 'compat_sso_unknown' });
 
 /**
  * `GET /complete-compat-sso/{id}` (MAS's URL): where a legacy client's SSO login arrives on
@@ -52,7 +52,7 @@ export class LoginSsoCompleteController {
 
   private continue(req: FastifyRequest, reply: FastifyReply, loginId: string) {
     if (!isLoginBound(req, loginId)) {
-      throw new PageError(403, 'Sign-in not found in this browser', 'This sign-in was started in another browser. Return to the app and start signing in again.', {
+      throw new PageError(403, 'error.title.sign_in_not_found', 'error.compat_sso_other_browser', {
         reason: 'compat_sso_other_browser',
       });
     }

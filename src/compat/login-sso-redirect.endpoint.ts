@@ -35,14 +35,9 @@ export class LoginSsoRedirectEndpoint {
     const query = singleValues(req.query);
     const check = checkRedirectUrl(query.redirectUrl);
     if (!check.ok) {
-      throw new PageError(
-        400,
-        'Sign-in request not valid',
-        check.reason === 'missing'
-          ? 'The app did not say where to return after signing in. Return to the app and try again.'
-          : 'The address the app asked to return to after signing in is not valid. Return to the app and try again.',
-        { reason: `redirect_url_${check.reason}` },
-      );
+      throw new PageError(400, 'error.title.sign_in_request_invalid', check.reason === 'missing' ? 'error.compat_redirect_missing' : 'error.compat_redirect_invalid', {
+        reason: `redirect_url_${check.reason}`,
+      });
     }
     const action = [query.action, query['org.matrix.msc3824.action']].find((a) => a !== undefined && ACTIONS.has(a)) as 'login' | 'register' | undefined;
     const idp = (req.params as { idp?: string }).idp;

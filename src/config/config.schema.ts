@@ -14,7 +14,12 @@ import { loggingSection } from './sections/logging.config.js';
 import { compatSection } from './sections/compat.config.js';
 import { sessionsSection } from './sections/sessions.config.js';
 import { retentionSection } from './sections/retention.config.js';
+import { auditSection } from './sections/audit.config.js';
+import { telemetrySection } from './sections/telemetry.config.js';
+import { brandingSection } from './sections/branding.config.js';
+import { templatesSection } from './sections/templates.config.js';
 import { providerSchema } from '../upstream/providers.schema.js';
+import { SHIPPED_LANGUAGES } from '../web/i18n/languages.js';
 
 /** The whole gateway.yaml. Unknown keys anywhere are errors (they are usually typos). */
 export const configSchema = z
@@ -38,6 +43,10 @@ export const configSchema = z
     compat: compatSection.prefault({}),
     sessions: sessionsSection.prefault({}),
     retention: retentionSection.prefault({}),
+    audit: auditSection.prefault({}),
+    telemetry: telemetrySection.prefault({}),
+    branding: brandingSection.prefault({}),
+    templates: templatesSection.prefault({}),
     upstream: z
       .object({ providers: z.array(providerSchema).min(1, 'declare at least one provider') })
       .strict(),
@@ -76,6 +85,13 @@ export const configSchema = z
     }
     if (!c.dev_mode && c.matrix.api === 'none') {
       ctx.addIssue({ code: 'custom', path: ['matrix', 'api'], message: 'none (no homeserver) is only allowed with dev_mode: true' });
+    }
+    if (!c.templates.translations_path && !SHIPPED_LANGUAGES.some((l) => l.tag === c.branding.default_language)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['branding', 'default_language'],
+        message: `expected one of ${SHIPPED_LANGUAGES.map((l) => l.tag).join('|')} (or a catalog in templates.translations_path)`,
+      });
     }
     if (!c.dev_mode && c.policy.allow_insecure_uris) {
       ctx.addIssue({ code: 'custom', path: ['policy', 'allow_insecure_uris'], message: 'only allowed with dev_mode: true' });

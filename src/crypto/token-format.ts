@@ -7,17 +7,19 @@ import { parseSynapseToken } from './synapse-token-format.js';
  * left-padded with "0". Secret scanners and log redaction recognise the shape, and a malformed
  * token is refused before any database read.
  */
-export type TokenKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh';
+export type TokenKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh' | 'personal';
 export const TOKEN_PREFIX: Record<TokenKind, string> = {
   access: 'mat',
   refresh: 'mar',
   compat_access: 'mct',
   compat_refresh: 'mcr',
+  /** Personal access tokens (issued by an admin for a bot or script), as MAS names them. */
+  personal: 'mpt',
 };
 const KIND_OF_PREFIX = new Map(Object.entries(TOKEN_PREFIX).map(([k, p]) => [p, k as TokenKind]));
 
 const ALPHANUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const TOKEN_RE = /^(mat|mar|mct|mcr)_([A-Za-z0-9]{30})_([A-Za-z0-9]{6})$/;
+const TOKEN_RE = /^(mat|mar|mct|mcr|mpt)_([A-Za-z0-9]{30})_([A-Za-z0-9]{6})$/;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);

@@ -8,7 +8,7 @@ export interface ShardStatus {
 }
 
 export abstract class BusDriver {
-  abstract readonly name: 'in-process' | 'redis-streams';
+  abstract readonly name: 'in-process' | 'redis-streams' | 'none';
   abstract start(): Promise<void>;
   /** Graceful stop: no new work, in-flight deliveries finish, held messages are handed back. */
   abstract stop(): Promise<void>;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Gauge, type Counter, type Histogram } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../health/metrics.service.js';
 
 /** What the event bus reports to Prometheus. Gauges that need a query are filled at scrape time. */
@@ -20,26 +20,14 @@ export class EventsMetrics {
     );
     this.delivered = metrics.counter('causeway_events_delivered_total', 'Events delivered to the homeserver', ['kind']);
     this.failures = metrics.counter('causeway_events_delivery_failures_total', 'Failed delivery attempts by reason', ['reason']);
-    this.deadLetters = metrics.counter('causeway_events_dead_letters_total', 'Events moved to the dead letters', ['kind']);
+    // Not `causeway_events_dead_letters_total`: that family would clash with the gauge `causeway_events_dead_letters`.
+    this.deadLetters = metrics.counter('causeway_events_dead_lettered_total', 'Events moved to the dead letters', ['kind']);
     this.homeserverCalls = metrics.counter('causeway_events_homeserver_calls_total', 'Homeserver calls made by the bus', ['kind', 'outcome']);
   }
 
   /** Registers a gauge whose value is computed on scrape (queue depth, oldest age). */
   scrapeGauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect: (g: Gauge<L>) => Promise<void>): void {
-    if (this.metrics.registry.getSingleMetric(name)) return;
-    new Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers: [this.metrics.registry],
-      async collect() {
-        try {
-          await collect(this);
-        } catch {
-          /* a failed scrape query leaves the last value */
-        }
-      },
-    });
+    this.metrics.scrapeGauge(name, help, labelNames, collect);
   }
 }
 

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { buildInfo } from './build-info.js';
+import { homeserverRequestDuration, upstreamRequestDuration } from '../telemetry/outbound-calls.js';
 
-/** The Prometheus registry every module adds its metrics to; served at /metrics. */
+/**
+ * The Prometheus registry every module adds its metrics to; served at /metrics. Causeway's own
+ * metrics are `causeway_*`; the process and Node.js metrics keep their standard names
+ * (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, …) so the usual dashboards and
+ * alerts match them.
+ */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -15,7 +22,11 @@ export class MetricsService {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'causeway_' });
+    collectDefaultMetrics({ register: this.registry });
+    this.registry.registerMetric(upstreamRequestDuration);
+    this.registry.registerMetric(homeserverRequestDuration);
+    const info = buildInfo();
+    this.gauge('causeway_build_info', 'The running version of Causeway (always 1)', ['version', 'commit']).set({ version: info.version, commit: info.commit }, 1);
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
@@ -23,6 +34,23 @@ export class MetricsService {
   }
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
     return (this.registry.getSingleMetric(name) as Gauge<L>) ?? new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+  /** A gauge whose value is computed when Prometheus scrapes (`collect` sets it; a failure keeps the last value). */
+  scrapeGauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect: (g: Gauge<L>) => void | Promise<void>): void {
+    if (this.registry.getSingleMetric(name)) return;
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        try {
+          await collect(this);
+        } catch {
+          /* a failed scrape query leaves the last value */
+        }
+      },
+    });
   }
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets?: number[]): Histogram<L> {
     return (

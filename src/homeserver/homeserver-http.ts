@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { HomeserverError } from './homeserver.adapter.js';
+import { homeserverCall } from '../telemetry/outbound-calls.js';
 
 /**
  * The HTTP side of both adapters: one call, a per-call timeout, and failures classified the way
@@ -44,17 +45,19 @@ export class HomeserverHttp {
 
   /** Sends one request; resolves with any HTTP answer, rejects with a transient HomeserverError on network failure or timeout. */
   async send(method: string, path: string, body?: unknown, timeoutMs = this.opts.timeoutMs): Promise<HomeserverResponse> {
-    try {
-      return await this.sendOnce(method, path, body, timeoutMs);
-    } catch (e) {
-      // A kept-alive socket the server closed just as we reused it: every call here is idempotent,
-      // so one immediate retry on a fresh socket is safe (the pattern Node's docs give for reusedSocket).
-      if (e instanceof StaleSocketError) return this.sendOnce(method, path, body, timeoutMs);
-      throw e;
-    }
+    return homeserverCall(method, path, async (headers) => {
+      try {
+        return await this.sendOnce(method, path, body, timeoutMs, headers);
+      } catch (e) {
+        // A kept-alive socket the server closed just as we reused it: every call here is idempotent,
+        // so one immediate retry on a fresh socket is safe (the pattern Node's docs give for reusedSocket).
+        if (e instanceof StaleSocketError) return this.sendOnce(method, path, body, timeoutMs, headers);
+        throw e;
+      }
+    });
   }
 
-  private sendOnce(method: string, path: string, body: unknown, timeoutMs: number): Promise<HomeserverResponse> {
+  private sendOnce(method: string, path: string, body: unknown, timeoutMs: number, traceHeaders: Record<string, string>): Promise<HomeserverResponse> {
     const url = new URL(path.replace(/^\//, ''), this.base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const where = `${method} ${pathOnly(path)}`;
@@ -74,6 +77,7 @@ export class HomeserverHttp {
             Authorization: `Bearer ${this.opts.token}`,
             Accept: 'application/json',
             'User-Agent': this.opts.userAgent ?? 'Causeway',
+            ...traceHeaders,
             ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
           },
         },

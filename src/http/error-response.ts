@@ -1,3 +1,4 @@
+import { currentRequest } from './request-context.js';
 import { HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -5,6 +6,7 @@ import { OAuthError } from '../oauth2/errors.js';
 import { MatrixError } from '../matrix/matrix-error.js';
 import { PageError } from '../web/page-error.js';
 import { PAGE_HEADERS, type PageRenderer } from '../web/page-renderer.js';
+import type { MessageKey, Msg } from '../web/i18n/message.js';
 import { AuthorizationRedirectError } from '../oauth2/authorize/authorization-redirect.error.js';
 
 export type ErrorStyle = 'oauth' | 'matrix' | 'json' | 'html';
@@ -13,7 +15,8 @@ export type ErrorStyle = 'oauth' | 'matrix' | 'json' | 'html';
 export function errorStyleFor(url: string): ErrorStyle {
   const path = url.split('?')[0]!;
   if (/^\/_matrix\/client\/[^/]+\/auth_metadata$/.test(path) || path.startsWith('/_matrix/client/unstable/org.matrix.msc2965/')) return 'oauth';
-  if (path.startsWith('/_matrix/')) return 'matrix';
+  // The admin API answers `{errcode, error}` too (unknown routes, unparsable bodies included).
+  if (path.startsWith('/_matrix/') || path.startsWith('/api/admin/')) return 'matrix';
   if (path.startsWith('/oauth2/') || path.startsWith('/.well-known/') || /^\/upstream\/[^/]+\/backchannel-logout$/.test(path)) return 'oauth';
   if (path.startsWith('/api/') || path.startsWith('/health') || path === '/metrics') return 'json';
   return 'html';
@@ -64,7 +67,8 @@ export async function sendError(
 ): Promise<void> {
   if (reply.sent) return;
   const style = errorStyleFor(request.url);
-  const log = logger.child({ reqId: request.id });
+  // Inside the request's context the logger adds reqId itself; an error raised before it (body parsing) names it here.
+  const log = currentRequest() ? logger : logger.child({ reqId: request.id });
 
   if (err instanceof AuthorizationRedirectError) {
     // An /authorize error the client must learn about: back to its redirect URI (RFC 6749 §4.1.2.1).
@@ -83,7 +87,7 @@ export async function sendError(
     return;
   }
   if (err instanceof PageError) {
-    log.info({ status: err.status, title: err.title, ...err.details }, 'page error');
+    log.info({ status: err.status, title: err.title.key, message: err.userMessage.key, ...err.details }, 'page error');
     await sendPage(reply, renderer, err.status, err.title, err.userMessage, request.id);
     return;
   }
@@ -110,22 +114,39 @@ export async function sendError(
       await reply.status(status).send({ error: status >= 500 ? 'server_error' : 'invalid_request', error_description: expose ? reason : undefined });
       return;
     default: {
-      const title =
-        status === 404 ? 'Page not found' : status === 413 ? 'Request too large' : status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'Bad request';
-      const message =
+      const title: MessageKey =
         status === 404
-          ? 'There is nothing at this address.'
-          : status === 429
-            ? 'Too many requests came from your network in a short time. Please wait a minute and try again.'
-            : status >= 500
-              ? 'Causeway could not complete this step. Please try again in a moment.'
-              : 'This request could not be understood.';
+          ? 'error.title.page_not_found'
+          : status === 413
+            ? 'error.title.request_too_large'
+            : status === 429
+              ? 'error.title.too_many_attempts'
+              : status >= 500
+                ? 'error.title.something_went_wrong'
+                : 'error.title.bad_request';
+      const message: MessageKey =
+        status === 404
+          ? 'error.not_found'
+          : status === 413
+            ? 'error.request_too_large'
+            : status === 429
+              ? 'error.too_many_requests'
+              : status >= 500
+                ? 'error.internal'
+                : 'error.not_understood';
       await sendPage(reply, renderer, status, title, message, request.id);
     }
   }
 }
 
-export async function sendPage(reply: FastifyReply, renderer: PageRenderer, status: number, title: string, message: string, requestId?: string) {
-  const html = await renderer.render('error', { title, message, request_id: requestId });
-  await reply.status(status).headers(PAGE_HEADERS).send(html);
+/**
+ * An error page in the request's language (`title` and `message` are catalog messages). Should the
+ * error page itself fail to render, a bare page still answers (with the status), never a hang.
+ */
+export async function sendPage(reply: FastifyReply, renderer: PageRenderer, status: number, title: Msg | MessageKey, message: Msg | MessageKey, requestId?: string) {
+  try {
+    await renderer.send(reply, 'error', status, { title, message, request_id: requestId });
+  } catch {
+    if (!reply.sent) await reply.status(status).headers(PAGE_HEADERS).send(`<!doctype html><title>${status}</title><p>Error ${status}</p>`);
+  }
 }

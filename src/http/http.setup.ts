@@ -6,6 +6,9 @@ import { rateLimitForPath } from './rate-limits.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../health/metrics.service.js';
+import { runInRequest, userAgentOf, type RequestContext } from './request-context.js';
+import { tracingEnabled } from '../telemetry/tracer.js';
+import { requestTraceIds, traceHttpRequests } from '../telemetry/http-spans.js';
 
 /**
  * Endpoints browsers call cross-origin (Element Web talks to the OP from its own origin): permissive
@@ -31,6 +34,21 @@ export async function setupHttp(
   fastify: FastifyInstance,
   deps: { cookieSecret: string; logger: Logger; metrics: MetricsService; redis?: Redis | null; redisPrefix?: string },
 ): Promise<void> {
+  if (tracingEnabled()) traceHttpRequests(fastify);
+  // Before any other hook: the rest of the request runs inside its context (who is calling, for the
+  // audit trail). Entered again before the handler: the body is parsed in the socket's own async
+  // context, which is not the request's.
+  const contexts = new WeakMap<object, RequestContext>();
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const ctx: RequestContext = { requestId: request.id, ip: request.ip, userAgent: userAgentOf(request.headers['user-agent']) };
+    contexts.set(request, ctx);
+    runInRequest(ctx, done);
+  });
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const ctx = contexts.get(request);
+    if (ctx) runInRequest(ctx, done);
+    else done();
+  });
   await fastify.register(fastifyCookie, { secret: deps.cookieSecret, hook: 'onRequest' });
   // Browser-facing and admin routes get their limit by path (before the plugin reads route configs).
   fastify.addHook('onRoute', (route) => {
@@ -67,7 +85,7 @@ export async function setupHttp(
     deps.metrics.httpDuration.observe({ route, method: request.method, status: `${Math.floor(reply.statusCode / 100)}xx` }, seconds);
     const path = request.url.split('?')[0]!;
     const level = QUIET_PATHS.has(path) ? 'debug' : 'info';
-    deps.logger[level]({ reqId: request.id, method: request.method, route, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    deps.logger[level]({ reqId: request.id, method: request.method, route, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: request.ip, ...requestTraceIds(request) }, 'request');
   });
 }
 

@@ -1,5 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
+import { activeTraceIds } from '../telemetry/tracer.js';
+import { currentRequest } from './request-context.js';
+
+const requestFields = (): { reqId?: string } => {
+  const req = currentRequest();
+  return req ? { reqId: req.requestId } : {};
+};
 
 /**
  * JSON logs. Tokens, secrets, cookies and query strings never reach them: request URLs are logged
@@ -26,9 +33,14 @@ export function maskTokens(s: string): string {
   return s.replace(TOKEN_SHAPE, '$1_[redacted]');
 }
 
-export function createLogger(level: string): Logger {
+/**
+ * The root logger. Every line written while an HTTP request is handled carries its `reqId`; with
+ * `traced`, every line written inside a traced operation also carries its `trace_id` and `span_id`.
+ */
+export function createLogger(level: string, traced = false): Logger {
   return pino({
     level,
+    mixin: traced ? () => ({ ...requestFields(), ...activeTraceIds() }) : requestFields,
     base: { service: 'causeway' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT, censor: '[redacted]' },

@@ -6,10 +6,8 @@ export class AccountUnavailableError extends PageError {
   constructor(readonly reason: 'locked' | 'deactivated') {
     super(
       403,
-      reason === 'locked' ? 'Account locked' : 'Account deactivated',
-      reason === 'locked'
-        ? 'This account has been locked by an administrator, so it cannot sign in. Contact your administrator.'
-        : 'This account has been deactivated and can no longer sign in.',
+      reason === 'locked' ? 'error.title.account_locked' : 'error.title.account_deactivated',
+      reason === 'locked' ? 'error.account_locked' : 'error.account_deactivated',
       { reason: `account_${reason}` },
     );
     this.name = 'AccountUnavailableError';

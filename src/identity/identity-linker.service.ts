@@ -6,6 +6,7 @@ import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.ada
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { Database } from '../storage/database.service.js';
 import { PageError } from '../web/page-error.js';
+import { msg, type Msg } from '../web/i18n/message.js';
 import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
 import { checkLocalpart, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
@@ -17,6 +18,7 @@ import { Clock, SystemClock } from '../clock/clock.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';
+import { UserLifecycle } from './user-lifecycle.service.js';
 
 export interface SignedInAccount {
   id: string;
@@ -32,20 +34,15 @@ export type LinkOutcome =
   /** New identity whose localpart the user picks on the registration page. */
   | { outcome: 'register'; suggestion?: string; /** The user confirms `suggestion` but may not change it (localpart action `require`). */ fixed: boolean };
 
-export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: string };
+export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: Msg };
 
-const TAKEN = 'This username is already taken. Choose another one.';
+const TAKEN = msg('register.taken');
 
 /** A provider that may not create an account for this identity (`registration: existing_only | disabled`). */
 function registrationRefused(provider: ProviderConfig, mode: 'existing_only' | 'disabled'): PageError {
-  return new PageError(
-    403,
-    'No account',
-    mode === 'disabled'
-      ? `Your ${provider.name} identity is not linked to an account here, and ${provider.name} cannot be used to create or link accounts. Contact your administrator.`
-      : `There is no account here for your ${provider.name} identity. Accounts are created by your administrator: contact them to get one.`,
-    { reason: `registration_${mode}` },
-  );
+  return new PageError(403, 'error.title.no_account', msg(mode === 'disabled' ? 'error.registration_disabled' : 'error.registration_existing_only', { provider: provider.name }), {
+    reason: `registration_${mode}`,
+  });
 }
 
 /**
@@ -62,6 +59,7 @@ export class IdentityLinker {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly homeserver: HomeserverAdapter,
     private readonly outbox: Outbox,
+    private readonly lifecycle: UserLifecycle,
     private readonly audit: AuditLogRepository,
     private readonly browserSessions: BrowserSessionsService,
     private readonly clock: Clock = new SystemClock(),
@@ -76,12 +74,24 @@ export class IdentityLinker {
   }
 
   /**
-   * A verified upstream identity: its linked account, or an existing account it may attach to
-   * (`on_conflict`), or a new account (`registration: open` only; forced localparts are created at
-   * once, the others go to the registration page). `registration: disabled` admits linked
-   * identities only; `existing_only` also lets `on_conflict` attach identities to existing accounts.
+   * Finds (or provisions, or links) the account of an upstream identity. A provider with an `admin`
+   * rule also decides, at each sign-in, whether the user has the admin right (UserLifecycle).
+   * Then: its linked account, or an existing account it may attach to (`on_conflict`), or a new
+   * account (`registration: open` only; forced localparts are created at once, the others go to the
+   * registration page). `registration: disabled` admits linked identities only; `existing_only`
+   * also lets `on_conflict` attach identities to existing accounts.
    */
   async resolve(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
+    const outcome = await this.resolveAccount(provider, mapped);
+    if (outcome.outcome === 'signed_in') await this.applyAdminRule(mapped, outcome.user.id);
+    return outcome;
+  }
+
+  private async applyAdminRule(mapped: MappedIdentity, userId: string): Promise<void> {
+    if (mapped.admin !== undefined) await this.lifecycle.applyIdpAdmin(userId, mapped.admin, mapped.providerId);
+  }
+
+  private async resolveAccount(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
     const link = await this.links.find(provider.id, mapped.subject);
     if (link) return { outcome: 'signed_in', how: 'existing', user: await this.signInExisting(link.userId, mapped) };
     if (provider.registration === 'disabled') throw registrationRefused(provider, 'disabled');
@@ -102,13 +112,13 @@ export class IdentityLinker {
       return { outcome: 'register', suggestion: candidate || undefined, fixed: lp.mode === 'confirm' };
     }
     if (!lp.value) {
-      throw new PageError(403, 'Sign-in failed', `${provider.name} did not provide a username for your account. Contact your administrator.`, {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_missing', { provider: provider.name }), {
         reason: 'forced_localpart_missing',
       });
     }
     const check = this.checkLocalpart(lp.value);
     if (!check.ok) {
-      throw new PageError(403, 'Sign-in failed', `The username ${provider.name} assigned to you cannot be used on Matrix. Contact your administrator.`, {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_invalid', { provider: provider.name }), {
         reason: 'forced_localpart_invalid',
         problem: check.problem,
       });
@@ -123,7 +133,7 @@ export class IdentityLinker {
       if (winner) return this.onConflict(provider, mapped, winner);
       throw this.conflictError(provider, 'race');
     }
-    if (created === 'already_linked') return this.resolve(provider, mapped);
+    if (created === 'already_linked') return this.resolveAccount(provider, mapped);
     return { outcome: 'signed_in', how: 'created', user: created };
   }
 
@@ -131,7 +141,7 @@ export class IdentityLinker {
   private assertLocalpartAllowed(provider: ProviderConfig, localpart: string): void {
     const rule = this.rules.checkLocalpart(localpart);
     if (!rule.ok) {
-      throw new PageError(403, 'Sign-in failed', `The username ${provider.name} assigned to you is not allowed here (rule: ${rule.rule}). Contact your administrator.`, {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.localpart_rule', { provider: provider.name, rule: rule.rule }), {
         reason: 'localpart_rule',
         rule: rule.rule,
       });
@@ -143,32 +153,27 @@ export class IdentityLinker {
     const email = mapped.email.action === 'ignore' ? undefined : mapped.email.value;
     const rule = this.rules.checkEmail(email);
     if (!rule.ok) {
-      throw new PageError(
-        403,
-        'Sign-in failed',
-        `New accounts here need an email address on an allowed domain (rule: ${rule.rule}), and ${provider.name} did not provide one. Contact your administrator.`,
-        { reason: 'email_domain_rule', rule: rule.rule },
-      );
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.email_domain_rule', { provider: provider.name, rule: rule.rule }), { reason: 'email_domain_rule', rule: rule.rule });
     }
   }
 
   /** The registration form: checks the chosen localpart and creates the account and its link. */
   async register(provider: ProviderConfig, mapped: MappedIdentity, localpart: string, displayname?: string): Promise<RegisterOutcome> {
     if (mapped.localpart.mode === 'confirm' && localpart !== mapped.localpart.value) {
-      return { ok: false, error: 'This username is set by your organisation and cannot be changed.' };
+      return { ok: false, error: msg('register.set_by_organisation') };
     }
-    if (mapped.localpart.mode === 'use' || provider.registration !== 'open') return { ok: false, error: 'This account cannot be registered here.' };
+    if (mapped.localpart.mode === 'use' || provider.registration !== 'open') return { ok: false, error: msg('register.not_here') };
     this.assertEmailAllowed(provider, mapped);
     const check = this.checkLocalpart(localpart);
     if (!check.ok) return { ok: false, error: check.message };
     const rule = this.rules.checkLocalpart(localpart);
-    if (!rule.ok) return { ok: false, error: `This username is not allowed here (rule: ${rule.rule}). Choose another one.` };
+    if (!rule.ok) return { ok: false, error: msg('register.rule', { rule: rule.rule }) };
     if (await this.users.findByLocalpart(localpart)) return { ok: false, error: TAKEN };
     let available: boolean;
     try {
       available = await this.availableOnHomeserver(localpart, false);
     } catch {
-      return { ok: false, error: 'Could not check whether this username is free right now. Please try again in a moment.' };
+      return { ok: false, error: msg('register.check_failed') };
     }
     if (!available) return { ok: false, error: TAKEN };
     // A display name the user edited on the form (action `suggest`) replaces the imported one.
@@ -176,6 +181,12 @@ export class IdentityLinker {
       mapped.displayname.action === 'suggest' && displayname !== undefined
         ? { ...mapped, displayname: { ...mapped.displayname, value: displayname.trim() || undefined } }
         : mapped;
+    const result = await this.registerAccount(provider, mapped, edited, localpart);
+    if (result.ok) await this.applyAdminRule(mapped, result.user.id);
+    return result;
+  }
+
+  private async registerAccount(provider: ProviderConfig, mapped: MappedIdentity, edited: MappedIdentity, localpart: string): Promise<RegisterOutcome> {
     const created = await this.createAccount(provider, edited, localpart);
     if (created === 'localpart_taken') return { ok: false, error: TAKEN };
     if (created === 'already_linked') {
@@ -189,7 +200,7 @@ export class IdentityLinker {
 
   private async signInExisting(userId: string, mapped: MappedIdentity): Promise<SignedInAccount> {
     const user = await this.users.findById(userId);
-    if (!user) throw new PageError(500, 'Something went wrong', 'Your account could not be found.', { reason: 'link_without_user' });
+    if (!user) throw new PageError(500, 'error.title.something_went_wrong', 'error.account_not_found', { reason: 'link_without_user' });
     assertCanSignIn(user);
     const sync = {
       displayName: this.syncedValue(mapped.displayname, user.displayName),
@@ -251,7 +262,7 @@ export class IdentityLinker {
       });
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      return this.resolve(provider, mapped);
+      return this.resolveAccount(provider, mapped);
     }
     return { outcome: 'signed_in', how: 'linked', user };
   }
@@ -264,12 +275,12 @@ export class IdentityLinker {
   async confirmLink(pending: { provider: ProviderConfig; mapped: MappedIdentity }, reauth: { provider: ProviderConfig; mapped: MappedIdentity }, userId: string): Promise<SignedInAccount> {
     const proof = await this.links.find(reauth.provider.id, reauth.mapped.subject);
     if (!proof || proof.userId !== userId) {
-      throw new PageError(403, 'Not the same account', `That ${reauth.provider.name} sign-in does not belong to the account with this username, so nothing was linked.`, {
+      throw new PageError(403, 'error.title.not_same_account', msg('error.link_confirmation_mismatch', { provider: reauth.provider.name }), {
         reason: 'link_confirmation_mismatch',
       });
     }
     const existing = await this.users.findById(userId);
-    if (!existing) throw new PageError(500, 'Something went wrong', 'Your account could not be found.', { reason: 'link_without_user' });
+    if (!existing) throw new PageError(500, 'error.title.something_went_wrong', 'error.account_not_found', { reason: 'link_without_user' });
     assertCanSignIn(existing);
     try {
       await this.db.transaction(async (em) => {
@@ -298,16 +309,16 @@ export class IdentityLinker {
    */
   async attachToAccount(provider: ProviderConfig, mapped: MappedIdentity, userId: string, browserSessionId: string): Promise<'linked' | 'already_linked'> {
     if (provider.registration === 'disabled') {
-      throw new PageError(403, 'Not available', `${provider.name} cannot be added as a sign-in method here.`, { reason: 'registration_disabled' });
+      throw new PageError(403, 'error.title.not_allowed', msg('error.method_not_addable', { provider: provider.name }), { reason: 'registration_disabled' });
     }
     const session = await this.browserSessions.findActive(browserSessionId);
     if (!session || session.userId !== userId) {
-      throw new PageError(403, 'Signed out', 'You are no longer signed in. Open your account page again to add a sign-in method.', { reason: 'link_session_gone' });
+      throw new PageError(403, 'error.title.signed_out', 'error.link_session_gone', { reason: 'link_session_gone' });
     }
     const owner = await this.links.find(provider.id, mapped.subject);
     if (owner) {
       if (owner.userId === userId) return 'already_linked';
-      throw new PageError(409, 'Already linked elsewhere', `This ${provider.name} identity is already the sign-in method of another account, so it cannot be added to yours.`, {
+      throw new PageError(409, 'error.title.linked_elsewhere', msg('error.identity_linked_elsewhere', { provider: provider.name }), {
         reason: 'identity_linked_to_other_account',
       });
     }
@@ -324,12 +335,7 @@ export class IdentityLinker {
   }
 
   private conflictError(provider: ProviderConfig, reason: string): PageError {
-    return new PageError(
-      409,
-      'Account already exists',
-      `An account with this username already exists and is not linked to your ${provider.name} identity. Contact your administrator.`,
-      { reason },
-    );
+    return new PageError(409, 'error.title.account_exists', msg('error.account_exists', { provider: provider.name }), { reason });
   }
 
   /** Local rows first; then the homeserver (it may have users Causeway never created). */
@@ -338,7 +344,7 @@ export class IdentityLinker {
       return await this.homeserver.isLocalpartAvailable(localpart);
     } catch (e) {
       if (failAsPage && e instanceof HomeserverError) {
-        throw new PageError(503, 'Temporarily unavailable', 'The homeserver could not be reached. Please try again in a moment.', {
+        throw new PageError(503, 'error.title.temporarily_unavailable', 'error.homeserver_unreachable', {
           reason: 'homeserver_unavailable',
         });
       }

@@ -15,7 +15,7 @@ export function lazyContract<T>(moduleRef: ModuleRef, token: Type<T> | Abstract<
     try {
       resolved = moduleRef.get(token, { strict: false }) as T;
     } catch {
-      throw new PageError(503, 'Temporarily unavailable', 'Sign-in is not available right now. Please try again later.', {
+      throw new PageError(503, 'error.title.temporarily_unavailable', 'error.sign_in_unavailable', {
         reason: `no provider for ${token.name}`,
       });
     }

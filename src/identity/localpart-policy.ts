@@ -1,3 +1,5 @@
+import { msg, type MessageKey, type Msg } from '../web/i18n/message.js';
+
 /**
  * Which Matrix localparts Causeway hands out (pure; unit-tested at its edges).
  *
@@ -30,7 +32,7 @@ export const MAX_USER_ID_LENGTH = 255;
 
 export type LocalpartProblem = 'empty' | 'invalid_characters' | 'leading_underscore' | 'numeric' | 'too_long' | 'reserved';
 
-export type LocalpartCheck = { ok: true } | { ok: false; problem: LocalpartProblem; message: string };
+export type LocalpartCheck = { ok: true } | { ok: false; problem: LocalpartProblem; message: Msg };
 
 export interface LocalpartPolicyOptions {
   serverName: string;
@@ -41,17 +43,17 @@ export interface LocalpartPolicyOptions {
 const ALLOWED = /^[a-z0-9._=\-/+]+$/;
 
 /** User-facing explanation per problem (shown on the registration page; never echoes upstream data). */
-export const LOCALPART_MESSAGES: Record<LocalpartProblem, string> = {
-  empty: 'Choose a username.',
-  invalid_characters: 'A username may only contain lower-case letters a–z, digits and the characters . _ = - / +',
-  leading_underscore: 'A username may not start with an underscore.',
-  numeric: 'A username may not consist of digits only.',
-  too_long: 'This username is too long.',
-  reserved: 'This username is reserved. Choose another one.',
+export const LOCALPART_MESSAGES: Record<LocalpartProblem, MessageKey> = {
+  empty: 'localpart.empty',
+  invalid_characters: 'localpart.invalid_characters',
+  leading_underscore: 'localpart.leading_underscore',
+  numeric: 'localpart.numeric',
+  too_long: 'localpart.too_long',
+  reserved: 'localpart.reserved',
 };
 
 export function checkLocalpart(localpart: string, opts: LocalpartPolicyOptions): LocalpartCheck {
-  const fail = (problem: LocalpartProblem): LocalpartCheck => ({ ok: false, problem, message: LOCALPART_MESSAGES[problem] });
+  const fail = (problem: LocalpartProblem): LocalpartCheck => ({ ok: false, problem, message: msg(LOCALPART_MESSAGES[problem]) });
   if (localpart.length === 0) return fail('empty');
   if (!ALLOWED.test(localpart)) return fail('invalid_characters');
   if (localpart.startsWith('_')) return fail('leading_underscore');

@@ -31,4 +31,6 @@ export interface MappedIdentity {
   email: MappedProfileValue;
   /** A localpart to `use` or `confirm` that already belongs to an unlinked account (provider `on_conflict`). */
   onConflict: OnConflict;
+  /** The provider's `admin` rule (e.g. an IdP group) held at this sign-in; absent when the provider has none. */
+  admin?: boolean;
 }

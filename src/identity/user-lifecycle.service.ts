@@ -8,7 +8,7 @@ import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.ada
 import { LOGGER } from '../http/logger.module.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { mayRequestAdmin } from '../oauth2/scopes/admin-right.js';
-import { ADMIN_SCOPE } from '../oauth2/scopes/scope.js';
+import { ADMIN_SCOPE, CAUSEWAY_ADMIN_SCOPE } from '../oauth2/scopes/scope.js';
 import { Database } from '../storage/database.service.js';
 import { UserEntity } from '../storage/entities/index.js';
 import { AuditLogRepository, type Actor } from '../storage/repositories/audit-log.repository.js';
@@ -171,7 +171,7 @@ export class UserLifecycle extends AccountDeactivator {
 
   /**
    * The per-user admin flag. Taking it away (when no other rule keeps the right) ends the user's
-   * sessions holding `urn:synapse:admin:*`.
+   * sessions holding `urn:synapse:admin:*` or `urn:causeway:admin`.
    */
   async setAdmin(userId: string, admin: boolean, actor: Actor): Promise<WithEndedSessions> {
     await this.change(userId, actor, admin ? 'user.admin.grant' : 'user.admin.revoke', async (em, u) => {
@@ -197,7 +197,7 @@ export class UserLifecycle extends AccountDeactivator {
 
   private async afterAdminChange(userId: string, actor: Actor): Promise<WithEndedSessions> {
     const user = await this.get(userId);
-    const sessionsEnded = this.mayRequestAdmin(user) ? 0 : await this.sessions.endSessionsWithScope(userId, ADMIN_SCOPE, 'admin_right_lost', actor);
+    const sessionsEnded = this.mayRequestAdmin(user) ? 0 : await this.sessions.endSessionsWithScope(userId, [ADMIN_SCOPE, CAUSEWAY_ADMIN_SCOPE], 'admin_right_lost', actor);
     return { user, sessionsEnded };
   }
 

@@ -10,6 +10,7 @@ import { CsrfService } from '../web/csrf.service.js';
 import { parseForm, singleValues } from '../web/form.js';
 import { LoginPages } from './login.pages.js';
 import { LoginService } from './login.service.js';
+import { msg, type Msg } from '../web/i18n/message.js';
 
 /** The RFC 8628 verification page: the `verification_uri` the OAuth module advertises. */
 const DEVICE_VERIFICATION_PATH = OAUTH2_PATHS.deviceVerification;
@@ -45,18 +46,17 @@ export class DeviceVerificationController {
     const { code } = parseForm(codeForm, req.body);
     if (!this.config.policy.device_code_grant) return this.form(req, reply, 404, code);
     const device = await this.devices.find(code);
-    if (!device) return this.form(req, reply, 400, code, 'This code is not valid or has expired. Check the code on your device and try again.');
+    if (!device) return this.form(req, reply, 400, code, msg('device_code.invalid'));
     const snap = await this.logins.startDevice(device, req);
     bindLogin(req, reply, this.config, snap.context.loginId);
     await this.pages.respond(req, reply, snap, true);
   }
 
-  private form(req: FastifyRequest, reply: FastifyReply, status: number, code: string, error?: string) {
+  private form(req: FastifyRequest, reply: FastifyReply, status: number, code: string, error?: Msg) {
     if (!this.config.policy.device_code_grant) {
-      return this.pages.page(reply, 'error', 404, { title: 'Not available', message: 'Signing in a device with a code is turned off on this server.' });
+      return this.pages.page(reply, 'error', 404, { title: msg('error.title.not_available'), message: msg('error.device_code_off') });
     }
     return this.pages.page(reply, 'device-code', status, {
-      title: 'Connect a device',
       csrf: this.csrf.token(req, reply, CSRF_SCOPE),
       action: `${this.config.http.public_base}${DEVICE_VERIFICATION_PATH}`,
       code,

@@ -14,6 +14,7 @@ import { KeyValueStore } from '../storage/kv-store.js';
 import { UpstreamError, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { PageError } from '../web/page-error.js';
+import { msg } from '../web/i18n/message.js';
 import { IdentityMapper } from './identity-mapper.js';
 import type {
   AttachIdentityInput,
@@ -37,6 +38,7 @@ import type { Assertion } from '../upstream/connector.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { CompatSsoCompleter } from '../compat/compat.contracts.js';
 import { lazyContract } from '../identity/lazy-contract.js';
+import { inSpan } from '../telemetry/tracer.js';
 
 /** KeyValueStore key of a single-use upstream state (→ the login and provider it belongs to). */
 export const upstreamStateKey = (state: string) => `upstream-state:${state}`;
@@ -93,7 +95,7 @@ export class LoginActors {
   private actor<I, O>(name: string, run: (input: I) => Promise<O>) {
     return fromPromise<O, I>(async ({ input }) => {
       try {
-        return await run(input);
+        return await inSpan(`login.step ${name}`, { 'causeway.login.step': name }, () => run(input));
       } catch (err) {
         const userFacing = err instanceof PageError || err instanceof UpstreamError || err instanceof OAuthError;
         if (!userFacing || err.status >= 500) this.logger.error({ err, step: name }, 'login step failed');
@@ -106,7 +108,7 @@ export class LoginActors {
 
   private provider(id: string): ProviderConfig {
     const p = this.connectors.list().find((x) => x.id === id);
-    if (!p) throw new PageError(400, 'Unknown sign-in method', 'This sign-in method is no longer available. Return to the app and start again.', { reason: 'provider_gone' });
+    if (!p) throw new PageError(400, 'error.title.unknown_sign_in_method', 'error.provider_gone', { reason: 'provider_gone' });
     return p;
   }
 
@@ -140,7 +142,7 @@ export class LoginActors {
 
   private async completeUpstream(i: CompleteUpstreamInput): Promise<Assertion> {
     const assertion = await this.connector(i.providerId).complete(i.callback, i.saved, this.upstreamContext(i, i.state));
-    if (assertion.providerId !== i.providerId) throw new UpstreamError('unsolicited', 'The sign-in response was for another sign-in method.');
+    if (assertion.providerId !== i.providerId) throw new UpstreamError('unsolicited', msg('upstream.other_method'));
     return assertion;
   }
 

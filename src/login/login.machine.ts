@@ -2,6 +2,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
 import type { Assertion, CallbackRequest } from '../upstream/connector.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
+import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
  * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
@@ -43,9 +44,14 @@ export interface LoginBrowserSession {
 export type UpstreamRedirect = { url: string } | { formPost: { url: string; fields: Record<string, string> } };
 
 /** Why a login ended without success: an OAuth error for the client, or a page for the person. */
-export type LoginFailure =
+export type LoginFailure = (
   | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
-  | { kind: 'page'; status: number; title: string; message: string };
+  /** Catalog messages (shown in the language of whoever opens the page). */
+  | { kind: 'page'; status: number; title: Msg; message: Msg }
+) & {
+  /** Machine-readable cause for the audit trail and metrics: an UpstreamError kind, a page's reason, an OAuth code, `cancelled`, `internal_error`. */
+  reason?: string;
+};
 
 export interface LoginInput {
   loginId: string;
@@ -75,6 +81,8 @@ export interface LoginContext {
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
   assertion?: Assertion;
+  /** The verified upstream subject, kept after the assertion is dropped (audit trail). */
+  upstreamSubject?: string;
   mapped?: MappedIdentity;
   /**
    * `on_conflict: confirm`: the new identity (of `providerId`) waits here while the person proves
@@ -82,7 +90,7 @@ export interface LoginContext {
    */
   pendingLink?: { providerId: string; mapped: MappedIdentity; assertion?: Assertion; user: LoginUser; providerIds: string[] };
   /** The registration page: the suggested localpart (fixed: the user may only confirm it), the last submitted values and why they were refused. */
-  registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: string };
+  registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
   /** The browser session was started by this login: the HTTP layer issues its cookie. */
@@ -150,7 +158,7 @@ export interface RegisterAccountInput {
   localpart: string;
   displayname?: string;
 }
-export type RegisterAccountOutput = { ok: true; user: LoginUser } | { ok: false; error: string };
+export type RegisterAccountOutput = { ok: true; user: LoginUser } | { ok: false; error: Msg };
 export interface StartSessionInput {
   user: LoginUser;
   providerId: string;
@@ -179,17 +187,26 @@ const notProvided = <I, O>(name: string) =>
  * actor implementations log the cause).
  */
 export function failureFrom(error: unknown): LoginFailure {
-  const e = error as { name?: string; status?: number; title?: string; userMessage?: string; code?: string; description?: string; redirectable?: boolean };
-  if (e?.name === 'UpstreamError' && typeof e.userMessage === 'string') {
-    return { kind: 'page', status: e.status ?? 400, title: 'Sign-in failed', message: e.userMessage };
+  const e = error as {
+    name?: string;
+    kind?: unknown;
+    status?: number;
+    title?: unknown;
+    userMessage?: unknown;
+    code?: string;
+    description?: string;
+    details?: { reason?: unknown };
+  };
+  if (e?.name === 'UpstreamError' && isMsg(e.userMessage)) {
+    return { kind: 'page', status: e.status ?? 400, title: msg('error.title.sign_in_failed'), message: e.userMessage, reason: typeof e.kind === 'string' ? e.kind : 'upstream_error' };
   }
-  if (typeof e?.userMessage === 'string' && typeof e.title === 'string' && typeof e.status === 'number') {
-    return { kind: 'page', status: e.status, title: e.title, message: e.userMessage };
+  if (isMsg(e?.userMessage) && isMsg(e.title) && typeof e.status === 'number') {
+    return { kind: 'page', status: e.status, title: e.title, message: e.userMessage, reason: typeof e.details?.reason === 'string' ? e.details.reason : `http_${e.status}` };
   }
   if (e?.code === 'access_denied' || e?.code === 'login_required' || e?.code === 'consent_required') {
-    return { kind: 'oauth', code: e.code, description: e.description };
+    return { kind: 'oauth', code: e.code, description: e.description, reason: e.code };
   }
-  return { kind: 'page', status: 500, title: 'Something went wrong', message: 'Causeway could not complete this sign-in. Please try again.' };
+  return { kind: 'page', status: 500, title: msg('error.title.something_went_wrong'), message: msg('error.internal_sign_in'), reason: 'internal_error' };
 }
 
 const loginHintOf = (t: LoginTarget): string | undefined => {
@@ -255,7 +272,7 @@ export const loginMachine = setup({
   },
   actions: {
     fail: assign({ failure: (_, params: { error: unknown }) => failureFrom(params.error) }),
-    denied: assign({ failure: { kind: 'oauth', code: 'access_denied', description: 'The user cancelled the sign-in.' } as LoginFailure }),
+    denied: assign({ failure: { kind: 'oauth', code: 'access_denied', description: 'The user cancelled the sign-in.', reason: 'cancelled' } as LoginFailure }),
   },
   delays: {
     loginTtl: ({ context }) => context.ttlMs,
@@ -285,7 +302,7 @@ export const loginMachine = setup({
     routing: {
       always: [
         { guard: 'hasSession', target: 'consenting' },
-        { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required' } as LoginFailure }) },
+        { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required', reason: 'login_required' } as LoginFailure }) },
         { guard: 'providerChosen', target: 'redirectingUpstream' },
         { target: 'selectingProvider' },
       ],
@@ -344,7 +361,7 @@ export const loginMachine = setup({
               };
             },
             // The protocol state is spent: drop it (it may hold a PKCE verifier or nonce).
-            onDone: { target: '#login.mapping', actions: assign({ assertion: ({ event }) => event.output, upstream: undefined }) },
+            onDone: { target: '#login.mapping', actions: assign({ assertion: ({ event }) => event.output, upstreamSubject: ({ event }) => event.output.subject, upstream: undefined }) },
             onError: { target: '#login.failed', actions: [assign({ upstream: undefined }), { type: 'fail', params: ({ event }) => ({ error: event.error }) }] },
           },
         },
@@ -512,7 +529,7 @@ export const loginMachine = setup({
               {
                 guard: ({ context, event }) => event.output.needed && context.prompt.includes('none'),
                 target: '#login.failed',
-                actions: assign({ failure: { kind: 'oauth', code: 'consent_required' } as LoginFailure }),
+                actions: assign({ failure: { kind: 'oauth', code: 'consent_required', reason: 'consent_required' } as LoginFailure }),
               },
               { guard: ({ event }) => event.output.needed, target: 'asking' },
               { target: '#login.completing' },

@@ -10,6 +10,7 @@ import { LoginController } from './login.controller.js';
 import { LoginPages } from './login.pages.js';
 import { LoginService } from './login.service.js';
 import { LoginStore } from './login.store.js';
+import { SignInRecorder } from './sign-in-recorder.js';
 import { UpstreamCallbackController } from './upstream-callback.controller.js';
 import { UpstreamModule } from '../upstream/upstream.module.js';
 
@@ -21,7 +22,7 @@ import { UpstreamModule } from '../upstream/upstream.module.js';
 @Module({
   imports: [IdentityModule, UpstreamModule, OAuth2Module],
   controllers: [AuthorizeController, LoginController, UpstreamCallbackController, DeviceVerificationController, DevLoginController],
-  providers: [LoginStore, LoginActors, LoginService, LoginPages, { provide: IdentityMapper, useClass: TemplateIdentityMapper }],
+  providers: [LoginStore, LoginActors, SignInRecorder, LoginService, LoginPages, { provide: IdentityMapper, useClass: TemplateIdentityMapper }],
   exports: [LoginService, LoginPages],
 })
 export class LoginModule {}

@@ -4,11 +4,11 @@ import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { AccessDeniedError, ConsentRequiredError, LoginRequiredError, type OAuthError } from '../oauth2/errors.js';
 import { AuthorizationCompleter, type ClientDisplay } from '../oauth2/oauth2.contracts.js';
-import { acceptLanguages } from '../oauth2/clients/client-display.js';
 import { brandIcon } from '../web/brand-icons.js';
 import { setSessionCookie } from '../web/cookies.js';
 import { CsrfService } from '../web/csrf.service.js';
-import { PAGE_HEADERS, PageRenderer } from '../web/page-renderer.js';
+import { PageRenderer } from '../web/page-renderer.js';
+import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 import { deviceIdOf, describeScopes } from '../web/scope-descriptions.js';
 import { statePath, type LoginContext, type LoginFailure, type LoginTarget } from './login.machine.js';
 import type { LoginSnapshot } from './login.store.js';
@@ -58,9 +58,9 @@ export class LoginPages {
     if (state === 'failed') return this.renderFailed(request, reply, ctx);
     if (state === 'expired') {
       return this.page(reply, 'error', 400, {
-        title: 'Sign-in expired',
-        message: 'This sign-in took too long and has expired. Return to the app and start again.',
-        ...this.backToClient(ctx.target, 'Return to the app'),
+        title: msg('error.title.sign_in_expired'),
+        message: msg('error.login_expired'),
+        ...this.backToClient(ctx.target, msg('common.return_to_app')),
       });
     }
     if (state === 'awaitingCallback.waiting' && afterAction && ctx.upstream && 'url' in ctx.upstream.redirect) {
@@ -74,8 +74,7 @@ export class LoginPages {
       case 'selectingProvider':
         return this.page(reply, 'picker', 200, {
           ...common,
-          title: 'Sign in',
-          heading: ctx.prompt.includes('create') ? 'Create an account' : 'Sign in',
+          create: ctx.prompt.includes('create'),
           client: await this.clientOf(request, ctx.target),
           action: this.url(loginPath(ctx.loginId, 'provider')),
           providers: this.providerButtons(ctx.providerIds),
@@ -85,7 +84,6 @@ export class LoginPages {
         const redirect = ctx.upstream!.redirect;
         return this.page(reply, 'upstream-continue', 200, {
           ...common,
-          title: `Continue to ${provider?.name ?? 'sign in'}`,
           provider: { name: provider?.name ?? ctx.providerId },
           ...('url' in redirect
             ? { redirect_url: redirect.url }
@@ -100,13 +98,13 @@ export class LoginPages {
         const askDisplayname = ctx.mapped?.displayname.action === 'suggest';
         return this.page(reply, 'register', reg.error ? 400 : 200, {
           ...common,
-          title: 'Choose your username',
           provider_name: provider?.name ?? ctx.providerId,
           server_name: this.config.matrix.homeserver,
           fixed: reg.fixed === true,
           suggestion: reg.suggestion,
           value: reg.value ?? reg.suggestion ?? '',
-          error: reg.error,
+          // A message from before messages were keys (a login persisted by an older version): no text.
+          error: isMsg(reg.error) ? reg.error : undefined,
           ask_displayname: askDisplayname,
           displayname: reg.displayname ?? ctx.mapped?.displayname.value ?? '',
           action: this.url(loginPath(ctx.loginId, 'register')),
@@ -119,7 +117,6 @@ export class LoginPages {
         const provider = this.connectors.list().find((p) => p.id === pending.providerId);
         return this.page(reply, 'link-confirm', 200, {
           ...common,
-          title: 'This username already exists',
           user_id: `@${pending.user.localpart}:${this.config.matrix.homeserver}`,
           provider_name: provider?.name ?? pending.providerId,
           providers: this.providerButtons(pending.providerIds),
@@ -128,7 +125,7 @@ export class LoginPages {
       }
       default:
         // A busy state is never persisted; anything else has no page of its own.
-        return this.page(reply, 'error', 409, { title: 'Please wait', message: 'This sign-in is still being processed. Reload the page in a moment.' });
+        return this.page(reply, 'error', 409, { title: msg('error.title.please_wait'), message: msg('error.login_busy') });
     }
   }
 
@@ -138,7 +135,6 @@ export class LoginPages {
       // A legacy client's SSO login: which account signs in where, before the login token leaves (phishing defence).
       const where = redirectTarget(target.redirectUrl);
       return this.page(reply, 'compat-confirm', 200, {
-        title: `Continue to ${where}`,
         csrf,
         target: where,
         user_id: `@${ctx.user!.localpart}:${this.config.matrix.homeserver}`,
@@ -148,7 +144,6 @@ export class LoginPages {
     const scope = target.kind === 'authorization' ? target.request.scope : target.kind === 'device' ? target.device.scope : [];
     const device = target.kind === 'device';
     return this.page(reply, 'consent', 200, {
-      title: device ? 'Connect a device' : 'Allow access',
       csrf,
       device,
       client: await this.clientOf(request, target),
@@ -162,35 +157,37 @@ export class LoginPages {
 
   private renderCompleted(reply: FastifyReply, ctx: LoginContext): Promise<void> {
     if (ctx.target.kind === 'device') {
-      return this.page(reply, 'message', 200, { title: 'Device connected', message: 'The device is now signed in. You can close this page and return to it.' });
+      return this.page(reply, 'message', 200, { title: msg('done.device_connected_title'), message: msg('done.device_connected') });
     }
-    return this.page(reply, 'message', 200, { title: 'Signed in', message: 'This sign-in is complete. You can close this page and return to the app.' });
+    return this.page(reply, 'message', 200, { title: msg('done.signed_in_title'), message: msg('done.signed_in') });
   }
 
   private async renderFailed(request: FastifyRequest, reply: FastifyReply, ctx: LoginContext): Promise<void> {
-    const f = ctx.failure ?? { kind: 'page', status: 500, title: 'Something went wrong', message: 'This sign-in could not be completed.' };
+    const f: LoginFailure = ctx.failure ?? { kind: 'page', status: 500, title: msg('error.title.something_went_wrong'), message: msg('error.sign_in_not_completed') };
     if (f.kind === 'oauth') {
       if (ctx.target.kind === 'authorization') {
         return this.redirect(reply, this.completer.errorRedirect(ctx.target.request, new OAUTH_FAILURES[f.code](f.description)));
       }
       if (ctx.target.kind === 'device') {
-        return this.page(reply, 'message', 200, { title: 'Request denied', message: 'The device was not signed in. You can close this page.' });
+        return this.page(reply, 'message', 200, { title: msg('done.request_denied_title'), message: msg('done.request_denied') });
       }
       if (ctx.target.kind === 'compat_sso') {
-        return this.page(reply, 'message', 200, { title: 'Sign-in cancelled', message: 'Nothing was signed in. You can close this page.' });
+        return this.page(reply, 'message', 200, { title: msg('done.sign_in_cancelled_title'), message: msg('done.sign_in_cancelled') });
       }
-      return this.page(reply, 'message', 200, { title: 'Cancelled', message: 'Nothing was changed.', link: { href: this.url('account/'), label: 'Back to your account' } });
+      return this.page(reply, 'message', 200, { title: msg('done.cancelled_title'), message: msg('done.cancelled'), link: { href: this.url('account/'), label: msg('common.back_to_account') } });
     }
+    // A failure persisted by an older version carries English text, not a message: shown as a generic failure.
+    const legacy = !isMsg(f.title) || !isMsg(f.message);
     return this.page(reply, 'error', f.status, {
-      title: f.title,
-      message: f.message,
+      title: legacy ? msg('error.title.sign_in_failed') : f.title,
+      message: legacy ? msg('error.sign_in_not_completed') : f.message,
       request_id: request.id,
-      ...this.backToClient(ctx.target, 'Return to the app'),
+      ...this.backToClient(ctx.target, msg('common.return_to_app')),
     });
   }
 
   /** A link that tells the client the sign-in did not happen (access_denied, with its state). */
-  private backToClient(target: LoginTarget, label: string): { back_url?: string; back_label?: string } {
+  private backToClient(target: LoginTarget, label: Msg): { back_url?: string; back_label?: Msg } {
     if (target.kind !== 'authorization') return {};
     try {
       return { back_url: this.completer.errorRedirect(target.request, new AccessDeniedError('The sign-in did not complete.')), back_label: label };
@@ -204,21 +201,20 @@ export class LoginPages {
     return this.connectors
       .list()
       .filter((p) => offered.includes(p.id))
-      .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand, p.name) }));
+      .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand) }));
   }
 
   private async clientOf(request: FastifyRequest, target: LoginTarget): Promise<ClientDisplay | undefined> {
     const clientId = target.kind === 'authorization' ? target.request.clientId : target.kind === 'device' ? target.device.clientId : undefined;
     if (!clientId) return undefined;
-    return this.completer.clientDisplay(clientId, acceptLanguages(request.headers['accept-language']));
+    return this.completer.clientDisplay(clientId, this.renderer.clientLanguages(request));
   }
 
   private redirect(reply: FastifyReply, location: string): void {
     void reply.status(303).header('Cache-Control', 'no-store').header('Location', location).send();
   }
 
-  async page(reply: FastifyReply, template: string, status: number, vars: Record<string, unknown>): Promise<void> {
-    const html = await this.renderer.render(template, vars);
-    await reply.status(status).headers(PAGE_HEADERS).send(html);
+  page(reply: FastifyReply, template: string, status: number, vars: Record<string, unknown>): Promise<void> {
+    return this.renderer.send(reply, template, status, vars);
   }
 }

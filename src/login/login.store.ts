@@ -10,6 +10,9 @@ import { REDIS } from '../storage/storage.module.js';
 import { ulid } from '../storage/ulid.js';
 import { PageError } from '../web/page-error.js';
 import { LoginActors } from './login.actors.js';
+import { SignInRecorder } from './sign-in-recorder.js';
+import type { Span } from '@opentelemetry/api';
+import { inSpan } from '../telemetry/tracer.js';
 import { loginMachine, statePath, type LoginEvent, type LoginInput, type LoginMachine } from './login.machine.js';
 
 export type LoginSnapshot = SnapshotFrom<LoginMachine>;
@@ -27,13 +30,13 @@ const lockKey = (loginId: string) => `login-lock:${loginId}`;
 
 export class LoginNotFoundError extends PageError {
   constructor() {
-    super(400, 'Sign-in expired', 'This sign-in has expired or is unknown. Return to the app and start signing in again.', { reason: 'login_unknown' });
+    super(400, 'error.title.sign_in_expired', 'error.login_unknown', { reason: 'login_unknown' });
   }
 }
 
 export class InvalidLoginEventError extends PageError {
   constructor(state: string, event: string) {
-    super(400, 'This step is not possible now', 'This page is out of date: the sign-in has moved on or was already finished. Return to the app and start again if needed.', {
+    super(400, 'error.title.step_not_possible', 'error.page_out_of_date', {
       reason: 'invalid_event',
       state,
       event,
@@ -59,6 +62,7 @@ export class LoginStore {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(REDIS) private readonly redis: Redis | null,
     actors: LoginActors,
+    private readonly signIns: SignInRecorder,
   ) {
     this.machine = loginMachine.provide({ actors: actors.implementations() });
   }
@@ -72,7 +76,7 @@ export class LoginStore {
     const ttlSeconds = Math.max(1, Math.min(this.config.login.ttl, input.ttlSeconds ?? Infinity));
     const full: LoginInput = { ...input, loginId: ulid(now), now, ttlSeconds };
     const actor = createActor(this.machine, { input: full });
-    return this.run(actor, () => undefined);
+    return inSpan('login.event START', { 'causeway.login.id': full.loginId }, (span) => this.run(actor, undefined, () => undefined, span));
   }
 
   /** The login as stored (TIMEOUT applied if it has expired since), or undefined if unknown. */
@@ -87,6 +91,10 @@ export class LoginStore {
    * (400 page); a login that expired meanwhile gets TIMEOUT instead and comes back `expired`.
    */
   async send(loginId: string, event: LoginEvent): Promise<LoginSnapshot> {
+    return inSpan(`login.event ${event.type}`, { 'causeway.login.id': loginId }, (span) => this.sendLocked(loginId, event, span));
+  }
+
+  private sendLocked(loginId: string, event: LoginEvent, span?: Span): Promise<LoginSnapshot> {
     return this.withLock(loginId, async () => {
       const persisted = await this.kv.get(key(loginId));
       if (!persisted) throw new LoginNotFoundError();
@@ -94,7 +102,8 @@ export class LoginStore {
       const snapshot = actor.getSnapshot();
       const effective: LoginEvent = snapshot.status === 'active' && Date.now() >= snapshot.context.expiresAt ? { type: 'TIMEOUT' } : event;
       if (!snapshot.can(effective)) throw new InvalidLoginEventError(statePath(snapshot.value), event.type);
-      return this.run(actor, (a) => a.send(effective));
+      span?.setAttribute('causeway.login.state_before', statePath(snapshot.value));
+      return this.run(actor, snapshot, (a) => a.send(effective), span);
     });
   }
 
@@ -111,7 +120,8 @@ export class LoginStore {
     }
   }
 
-  private async run(actor: ReturnType<typeof createActor<LoginMachine>>, act: (a: typeof actor) => void): Promise<LoginSnapshot> {
+  /** Runs one step from `before` (undefined: a new login) until it settles, saves it and records a sign-in outcome. */
+  private async run(actor: ReturnType<typeof createActor<LoginMachine>>, before: LoginSnapshot | undefined, act: (a: typeof actor) => void, span?: Span): Promise<LoginSnapshot> {
     actor.start();
     try {
       act(actor);
@@ -122,10 +132,14 @@ export class LoginStore {
         // Not persisted: the stored snapshot stays at the last stable state.
         const crashed = actor.getSnapshot().status === 'error';
         this.logger.error({ err, loginId: actor.getSnapshot().context?.loginId }, crashed ? 'login machine failed' : 'login step did not settle');
-        if (crashed) throw new PageError(500, 'Something went wrong', 'Causeway could not complete this step. Please try again.', { reason: 'login_machine_error' });
-        throw new PageError(503, 'Temporarily unavailable', 'This step took too long. Please try again in a moment.', { reason: 'login_step_timeout' });
+        if (crashed) throw new PageError(500, 'error.title.something_went_wrong', 'error.internal', { reason: 'login_machine_error' });
+        throw new PageError(503, 'error.title.temporarily_unavailable', 'error.step_timeout', { reason: 'login_step_timeout' });
       }
+      span?.setAttribute('causeway.login.state', statePath(settled.value));
+      if (settled.context.providerId) span?.setAttribute('causeway.provider', settled.context.providerId);
       await this.persist(settled, actor.getPersistedSnapshot());
+      this.logger.debug({ loginId: settled.context.loginId, from: before ? statePath(before.value) : null, to: statePath(settled.value) }, 'login step');
+      await this.signIns.settled(before, settled);
       return settled;
     } finally {
       actor.stop();
@@ -147,7 +161,7 @@ export class LoginStore {
     const deadline = Date.now() + LOCK_WAIT_MS;
     while (!(await this.kv.setIfAbsent(lockKey(loginId), '1', LOCK_TTL_S))) {
       if (Date.now() > deadline) {
-        throw new PageError(409, 'Please wait', 'This sign-in is already being processed in another window. Wait a moment and reload the page.', { reason: 'login_locked' });
+        throw new PageError(409, 'error.title.please_wait', 'error.login_locked', { reason: 'login_locked' });
       }
       await new Promise((r) => setTimeout(r, 50));
     }

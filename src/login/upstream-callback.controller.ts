@@ -14,7 +14,7 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { KeyValueStore } from '../storage/kv-store.js';
 
 const invalidState = (reason: string) =>
-  new PageError(400, 'Sign-in link not valid', 'This sign-in response is not valid: it was already used, has expired, or belongs to another sign-in. Return to the app and start again.', { reason });
+  new PageError(400, 'error.title.sign_in_link_invalid', 'error.callback_invalid', { reason });
 
 /**
  * The one callback of every upstream (`/upstream/{provider}/callback`, GET and POST): OIDC
@@ -37,9 +37,9 @@ export class UpstreamCallbackController {
 
   @All(':providerId/callback')
   async callback(@Param('providerId') providerId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    if (req.method !== 'GET' && req.method !== 'POST') throw new PageError(405, 'Method not allowed', 'This address only accepts sign-in responses.');
+    if (req.method !== 'GET' && req.method !== 'POST') throw new PageError(405, 'error.title.method_not_allowed', 'error.callback_method');
     const connector = this.connectors.get(providerId);
-    if (!connector) throw new PageError(404, 'Page not found', 'There is no sign-in method at this address.', { reason: 'unknown_provider' });
+    if (!connector) throw new PageError(404, 'error.title.page_not_found', 'error.no_sign_in_method', { reason: 'unknown_provider' });
 
     const callback: CallbackRequest = {
       method: req.method,

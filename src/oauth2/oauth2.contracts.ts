@@ -110,8 +110,8 @@ export abstract class SessionTerminator {
   abstract endAllSessionsOfUser(userId: string, reason: EndReason, actor?: string): Promise<number>;
   /** Every live OAuth session of a client (the client was deleted). Returns how many ended. */
   abstract endSessionsOfClient(clientId: string, reason: EndReason, actor?: string): Promise<number>;
-  /** The user's live OAuth sessions whose granted scope holds `scopeToken` (e.g. `urn:synapse:admin:*`). Returns how many ended. */
-  abstract endSessionsWithScope(userId: string, scopeToken: string, reason: EndReason, actor?: string): Promise<number>;
+  /** The user's live OAuth sessions whose granted scope holds any of `scopeTokens` (e.g. `urn:synapse:admin:*`). Returns how many ended. */
+  abstract endSessionsWithScope(userId: string, scopeTokens: readonly string[], reason: EndReason, actor?: string): Promise<number>;
   /** Inbound upstream logout: every Causeway session born from the matching upstream sessions. Returns how many ended. */
   abstract endUpstreamSessions(providerId: string, match: UpstreamSessionMatch): Promise<number>;
 }

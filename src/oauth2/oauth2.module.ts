@@ -8,6 +8,7 @@ import { SessionEnder } from './sessions/session-ender.js';
 import { SessionActivity } from './sessions/session-activity.js';
 import { SessionLimit } from './sessions/session-limit.js';
 import { SessionLifecycle } from './sessions/session-lifecycle.js';
+import { IssuanceRecorder } from './token/issuance-recorder.js';
 import { TokenIssuer } from './token/token-issuer.js';
 import { ClientAuthenticator } from './token/client-authentication.js';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant.js';
@@ -25,6 +26,7 @@ import { IntrospectionEndpoint } from './introspect/introspection.endpoint.js';
 import { RevocationController } from './revoke/revocation.controller.js';
 import { UserinfoController } from './userinfo/userinfo.controller.js';
 import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
+import { PersonalTokens } from './personal/personal-tokens.service.js';
 
 /**
  * The OAuth 2.0 / OIDC provider: discovery, DCR, token, introspection, revocation, userinfo,
@@ -51,6 +53,7 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     SessionLimit,
     SessionLifecycle,
     TokenIssuer,
+    IssuanceRecorder,
     DeviceProvisioner,
     AuthorizationCodeGrant,
     RefreshTokenGrant,
@@ -60,11 +63,12 @@ import { DeviceAuthorizationController } from './device/device-authorization.con
     AuthorizationService,
     DeviceAuthorizationService,
     SessionTerminatorService,
+    PersonalTokens,
     { provide: AuthorizationCompleter, useExisting: AuthorizationService },
     { provide: DeviceGrantDecider, useExisting: DeviceAuthorizationService },
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, SessionLimit, SessionActivity, SessionLifecycle, DeviceProvisioner],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, SessionLimit, SessionActivity, SessionLifecycle, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder],
 })
 export class OAuth2Module {}

@@ -15,6 +15,8 @@ import { dbKindOf, type DbKind } from './data-source.js';
 export class Database {
   readonly kind: DbKind;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Work to run once a transaction has committed (see afterCommit), by the transaction's manager. */
+  private readonly onCommit = new WeakMap<EntityManager, Array<() => void>>();
 
   constructor(readonly dataSource: DataSource, url: string) {
     this.kind = dbKindOf(url);
@@ -26,10 +28,30 @@ export class Database {
   }
 
   transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    if (this.kind === 'postgres') return this.dataSource.transaction(work);
-    const run = this.queue.then(() => this.dataSource.transaction(work));
+    const tracked = async () => {
+      let hooks: Array<() => void> = [];
+      const result = await this.dataSource.transaction(async (em) => {
+        this.onCommit.set(em, (hooks = []));
+        return work(em);
+      });
+      for (const hook of hooks) hook();
+      return result;
+    };
+    if (this.kind === 'postgres') return tracked();
+    const run = this.queue.then(tracked);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs `hook` once the transaction of `em` has committed (never if it rolls back); at once when
+   * `em` is not a transaction of `transaction()`. For side effects that must not announce what
+   * may still be undone (e.g. the audit stream).
+   */
+  afterCommit(em: EntityManager, hook: () => void): void {
+    const hooks = this.onCommit.get(em);
+    if (hooks) hooks.push(hook);
+    else hook();
   }
 
   /**

@@ -3,7 +3,9 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Database } from './database.service.js';
 import { DbKeyValueStore, KeyValueStore, RedisKeyValueStore } from './kv-store.js';
-import { AuditLogRepository } from './repositories/audit-log.repository.js';
+import { AuditLogRepository, type AuditOrigin } from './repositories/audit-log.repository.js';
+import { SessionRepository } from './repositories/session.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -15,12 +17,14 @@ export interface StorageHandles {
   redisPrefix: string;
   /** The process's clock (src/clock): expiry of database-held keyed values. */
   now?: () => number;
+  /** The HTTP request being handled (audit rows record its address and user agent). */
+  auditOrigin?: () => AuditOrigin | undefined;
 }
 
 /**
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
  * stops), the KeyValueStore built on whichever is available, and the repositories shared by
- * several modules (the audit log).
+ * several modules (the audit log; the user and session queries of the admin API).
  */
 @Global()
 @Module({})
@@ -34,9 +38,11 @@ export class StorageModule {
         { provide: Database, useValue: database },
         { provide: REDIS, useValue: h.redis },
         { provide: KeyValueStore, useValue: kv },
-        { provide: AuditLogRepository, useValue: new AuditLogRepository(database) },
+        { provide: AuditLogRepository, useValue: new AuditLogRepository(database, h.auditOrigin) },
+        { provide: UserRepository, useValue: new UserRepository(database) },
+        { provide: SessionRepository, useValue: new SessionRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository],
     };
   }
 }

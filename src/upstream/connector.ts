@@ -1,4 +1,6 @@
 import type { ProviderConfig } from './providers.schema.js';
+import type { Msg } from '../web/i18n/message.js';
+import { englishText } from '../web/i18n/english.js';
 
 /**
  * The contract every upstream protocol implements (DESIGN.md §4). Connectors are pure protocol:
@@ -87,17 +89,18 @@ export type UpstreamErrorKind =
   | 'config';
 
 /**
- * A sign-in that failed upstream. `userMessage` is shown on the page and must be safe: no claim
- * values, no tokens, no internals. `cause` is logged, never shown.
+ * A sign-in that failed upstream. `userMessage` (a catalog message) is shown on the page in the
+ * person's language and must be safe: no claim values, no tokens, no internals in its parameters.
+ * `cause` is logged, never shown.
  */
 export class UpstreamError extends Error {
   constructor(
     readonly kind: UpstreamErrorKind,
-    readonly userMessage: string,
+    readonly userMessage: Msg,
     override readonly cause?: unknown,
     readonly status = 400,
   ) {
-    super(`${kind}: ${userMessage}`);
+    super(`${kind}: ${englishText(userMessage)}`);
     this.name = 'UpstreamError';
   }
 }

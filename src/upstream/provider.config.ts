@@ -14,6 +14,12 @@ export const providerBaseShape = {
   claims: claimsSection.prefault({}),
   attribute_requirements: z.array(attributeRequirement).default([]),
   /**
+   * Who is an admin at this IdP (same rule forms as attribute_requirements, e.g. `{ attribute: groups,
+   * contains: matrix-admins }`), checked at each sign-in: it decides whether the user may request
+   * `urn:synapse:admin:*`; losing it ends the sessions holding that scope.
+   */
+  admin: attributeRequirement.optional(),
+  /**
    * A new identity whose localpart (action `force` or `require`) already belongs to an account
    * (MAS's meanings): `fail` refuses; `link` attaches this identity to that account (MAS `add`);
    * `set` attaches it only if the account has no link for this provider yet; `replace` moves the

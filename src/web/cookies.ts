@@ -69,3 +69,12 @@ export function clearSessionCookie(reply: FastifyReply, config: GatewayConfig): 
   const { maxAge: _m, ...opts } = cookieOptions(config);
   reply.clearCookie(SESSION_COOKIE, opts);
 }
+
+/** The language chosen with the picker (a preference, not a secret: unsigned, checked against the catalogs on read). */
+export const LANGUAGE_COOKIE = 'causeway_lang';
+const LANGUAGE_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
+
+export function setLanguageCookie(reply: FastifyReply, config: GatewayConfig, tag: string): void {
+  const { signed: _s, ...opts } = cookieOptions(config, LANGUAGE_COOKIE_MAX_AGE_S);
+  reply.setCookie(LANGUAGE_COOKIE, tag, opts);
+}

@@ -48,7 +48,7 @@ export class CsrfService {
     const body = request.body as Record<string, unknown> | undefined;
     const token = typeof body?.[CSRF_FIELD] === 'string' ? (body[CSRF_FIELD] as string) : undefined;
     if (!secret || !token || !this.tokens.verify(secret, token, scope)) {
-      throw new PageError(403, 'Form expired', 'This form could not be accepted (it may have expired or come from another page). Go back, reload the page and try again.', {
+      throw new PageError(403, 'error.title.form_expired', 'error.form_expired', {
         reason: secret ? 'csrf_token_invalid' : 'csrf_secret_missing',
       });
     }

@@ -16,7 +16,7 @@ export function singleValues(input: unknown): Record<string, string> {
 export function parseForm<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const r = schema.safeParse(singleValues(body));
   if (!r.success) {
-    throw new PageError(400, 'Bad request', 'This form was incomplete or malformed. Go back, reload the page and try again.', {
+    throw new PageError(400, 'error.title.bad_request', 'error.form_invalid', {
       reason: 'form_invalid',
       fields: r.error.issues.map((i) => i.path.join('.')),
     });

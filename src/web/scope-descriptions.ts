@@ -1,3 +1,5 @@
+import { msg, type Msg } from './i18n/message.js';
+
 /**
  * What a scope lets a client do, in words for the consent page (pure). Both the stable and the
  * unstable MSC2967 names; the device scope is shown separately (as the device id).
@@ -8,20 +10,21 @@ const DEVICE = /^urn:matrix:(client|org\.matrix\.msc2967\.client):device:(.+)$/;
 
 export interface ScopeDescription {
   scope: string;
-  text: string;
+  text: Msg;
 }
 
 export function describeScopes(scope: readonly string[]): ScopeDescription[] {
   const out: ScopeDescription[] = [];
   for (const s of scope) {
     if (DEVICE.test(s)) continue;
-    if (s === 'openid') out.push({ scope: s, text: 'See your Matrix user ID and that you are signed in' });
-    else if (API.test(s)) out.push({ scope: s, text: 'Use your Matrix account: read and send messages, join rooms, and change your settings' });
-    else if (GUEST.test(s)) out.push({ scope: s, text: 'Use your Matrix account as a guest' });
-    else if (s === 'urn:synapse:admin:*') out.push({ scope: s, text: 'Administer the homeserver with full server-administrator rights' });
-    else if (s === 'email') out.push({ scope: s, text: 'See your email address' });
-    else if (s === 'profile') out.push({ scope: s, text: 'See your display name' });
-    else out.push({ scope: s, text: `Other access: ${s}` });
+    if (s === 'openid') out.push({ scope: s, text: msg('scope.openid') });
+    else if (API.test(s)) out.push({ scope: s, text: msg('scope.api') });
+    else if (GUEST.test(s)) out.push({ scope: s, text: msg('scope.guest') });
+    else if (s === 'urn:synapse:admin:*') out.push({ scope: s, text: msg('scope.admin') });
+    else if (s === 'urn:causeway:admin') out.push({ scope: s, text: msg('scope.causeway_admin') });
+    else if (s === 'email') out.push({ scope: s, text: msg('scope.email') });
+    else if (s === 'profile') out.push({ scope: s, text: msg('scope.profile') });
+    else out.push({ scope: s, text: msg('scope.other', { scope: s }) });
   }
   return out;
 }

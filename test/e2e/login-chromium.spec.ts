@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
 import { registerClient } from '../integration/oauth2/oauth-http.js';
@@ -31,10 +32,7 @@ describe('login pages in headless Chromium without JavaScript', () => {
     });
     hs.setEndpoint(cw.issuer);
     clientId = await registerClient(cw.url, webClient('Chromium test app'));
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

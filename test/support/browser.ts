@@ -1,5 +1,14 @@
 import { CookieJar } from 'tough-cookie';
 import { parse } from 'node-html-parser';
+import { chromium, type Browser as Chromium } from 'playwright-core';
+
+/** Headless Chromium (the Debian package; CHROMIUM_PATH overrides), for pages as a real browser renders them. */
+export function launchChromium(): Promise<Chromium> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
 
 export interface BrowserResponse {
   url: string;
@@ -25,9 +34,12 @@ export class Browser {
   readonly jar = new CookieJar();
   readonly history: string[] = [];
 
+  /** `headers`: sent with every request (e.g. a `traceparent`, as a tracing proxy in front would add). */
+  constructor(private readonly headers: Record<string, string> = {}) {}
+
   async request(url: string, opts: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<BrowserResponse> {
     const method = opts.method ?? 'GET';
-    const headers: Record<string, string> = { 'user-agent': 'causeway-tests', accept: 'text/html', ...opts.headers };
+    const headers: Record<string, string> = { 'user-agent': 'causeway-tests', accept: 'text/html', ...this.headers, ...opts.headers };
     const cookie = await this.jar.getCookieString(url);
     if (cookie) headers.cookie = cookie;
     let body: string | undefined;

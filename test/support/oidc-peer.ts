@@ -115,3 +115,29 @@ export async function withPeerUser<T>(peer: Peer, sub: string, fn: () => Promise
     rmSync(lock, { recursive: true, force: true });
   }
 }
+
+export interface OidcPeerUser {
+  password: string;
+  claims: Record<string, unknown>;
+}
+
+/**
+ * Adds or changes a user of the peer (its claims, e.g. groups) in <state>/users.json, which the
+ * peer reads on every lookup. Use a username of your own: alice and bob are shared by every file.
+ */
+export async function setOidcPeerUser(peer: Peer, username: string, user: OidcPeerUser | undefined): Promise<void> {
+  const file = join(peer.stateDir, 'users.json');
+  await withClientsLock(peer.stateDir, () => {
+    let users: Record<string, OidcPeerUser> = {};
+    try {
+      users = JSON.parse(readFileSync(file, 'utf8')) as Record<string, OidcPeerUser>;
+    } catch {
+      users = {};
+    }
+    if (user) users[username] = user;
+    else delete users[username];
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(users, null, 2));
+    renameSync(tmp, file);
+  });
+}

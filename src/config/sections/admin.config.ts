@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { resolveSecret, secretShape } from '../secret-ref.js';
 
-/** The admin API (/api/admin/v1) is off unless a token is configured. */
+/**
+ * The admin API (/api/admin/v1). Callers authenticate with the static `token`, or with an OAuth
+ * access token carrying `urn:causeway:admin`. `enabled` defaults to whether a token is configured.
+ */
 export const adminSection = z
-  .object({ ...secretShape('token') })
+  .object({ ...secretShape('token'), enabled: z.boolean().optional() })
   .strict()
   .transform((o, ctx) => {
     const token = resolveSecret(o, 'token', ctx, { required: false });
     if (token !== undefined && token.length < 16) ctx.addIssue({ code: 'custom', path: ['token'], message: 'must be at least 16 characters' });
-    return { token };
+    return { token, enabled: o.enabled ?? token !== undefined };
   });
 export type AdminConfig = z.infer<typeof adminSection>;

@@ -5,12 +5,14 @@ import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { AuthorizationGrantEntity, ConsentEntity, UserEntity } from '../../storage/entities/index.js';
 import { ulid } from '../../storage/ulid.js';
+import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
+import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 import { PageError } from '../../web/page-error.js';
 import { ClientService } from '../clients/client.service.js';
 import { clientDisplay } from '../clients/client-display.js';
 import { InvalidScopeError, type OAuthError } from '../errors.js';
 import { AuthorizationCompleter, type BrowserSessionRef, type ClientDisplay, type SignedInUser } from '../oauth2.contracts.js';
-import { ADMIN_SCOPE, consentScopes, isSubset, parseScope } from '../scopes/scope.js';
+import { ADMIN_SCOPE, CAUSEWAY_ADMIN_SCOPE, consentScopes, isSubset, parseScope } from '../scopes/scope.js';
 import { mayRequestAdmin } from '../scopes/admin-right.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import type { AuthorizationRequest } from './authorization-request.js';
@@ -26,6 +28,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly db: Database,
     private readonly clients: ClientService,
     private readonly provisioner: DeviceProvisioner,
+    private readonly audit: AuditLogRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {
     super();
@@ -37,7 +40,7 @@ export class AuthorizationService extends AuthorizationCompleter {
 
   async clientDisplay(clientId: string, languages: string[] = []): Promise<ClientDisplay> {
     const client = await this.clients.find(clientId);
-    if (!client) throw new PageError(400, 'Unknown application', 'This application is not registered here.', { reason: 'unknown_client' });
+    if (!client) throw new PageError(400, 'error.title.unknown_application', 'error.unknown_client_short', { reason: 'unknown_client' });
     return clientDisplay(client, languages);
   }
 
@@ -57,6 +60,7 @@ export class AuthorizationService extends AuthorizationCompleter {
       } else {
         await em.insert(ConsentEntity, { id: ulid(now), user_id: userId, client_id: req.clientId, scopes, created_at: now, updated_at: now });
       }
+      await this.audit.record(em, { action: AUDIT_ACTIONS.consentGranted, actor: `user:${userId}`, target: req.clientId, userId, details: { client_id: req.clientId, scope: scopes }, at: now });
     });
   }
 
@@ -68,15 +72,15 @@ export class AuthorizationService extends AuthorizationCompleter {
    */
   async complete(req: AuthorizationRequest, user: SignedInUser, session: BrowserSessionRef): Promise<string> {
     const scope = parseScope(req.scope.join(' '));
-    if (scope.admin && !(await this.mayAdminister(user))) {
-      return this.errorRedirect(req, new InvalidScopeError(`this account may not be granted ${ADMIN_SCOPE}`));
+    if ((scope.admin || scope.causewayAdmin) && !(await this.mayAdminister(user))) {
+      return this.errorRedirect(req, new InvalidScopeError(`this account may not be granted ${scope.admin ? ADMIN_SCOPE : CAUSEWAY_ADMIN_SCOPE}`));
     }
     if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
 
     const now = this.clock.now();
     const code = randomAlphanumeric(43);
-    await this.db.transaction((em) =>
-      em.insert(AuthorizationGrantEntity, {
+    await this.db.transaction(async (em) => {
+      await em.insert(AuthorizationGrantEntity, {
         id: ulid(now),
         code_hash: sha256Hex(code),
         client_id: req.clientId,
@@ -91,8 +95,16 @@ export class AuthorizationService extends AuthorizationCompleter {
         expires_at: now + this.config.tokens.authorization_code_ttl * 1000,
         used_at: null,
         session_id: null,
-      }),
-    );
+      });
+      await this.audit.record(em, {
+        action: AUDIT_ACTIONS.authorizationCodeIssued,
+        actor: `user:${user.userId}`,
+        target: req.clientId,
+        userId: user.userId,
+        details: { client_id: req.clientId, scope: scope.tokens, ...(scope.deviceId ? { device_id: scope.deviceId } : {}), browser_session_id: session.id },
+        at: now,
+      });
+    });
     return successRedirect(req.redirectUri, req.responseMode, code, req.state);
   }
 

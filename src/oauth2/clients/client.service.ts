@@ -89,6 +89,29 @@ export class ClientService implements OnApplicationBootstrap {
     });
   }
 
+  /** Every client (static and dynamic) in client_id order, after `after`. */
+  async list(page: { after?: string; limit: number }): Promise<{ client: OAuthClient; createdAt: number; lastUsedAt: number | null }[]> {
+    const q = this.db.manager.createQueryBuilder(ClientEntity, 'c');
+    if (page.after) q.where('c.client_id > :after', { after: page.after });
+    const rows = await q.orderBy('c.client_id', 'ASC').take(page.limit).getMany();
+    return rows.map((r) => ({ client: this.statics.get(r.client_id) ?? fromDynamic(r), createdAt: Number(r.created_at), lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at) }));
+  }
+
+  async row(clientId: string): Promise<{ createdAt: number; lastUsedAt: number | null } | undefined> {
+    const r = await this.db.manager.findOneBy(ClientEntity, { client_id: clientId });
+    return r ? { createdAt: Number(r.created_at), lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at) } : undefined;
+  }
+
+  /**
+   * Removes a dynamically registered client (static ones come from the configuration). Other
+   * replicas may still know it from their cache for up to 5 minutes; its sessions are ended by the caller.
+   */
+  async deleteDynamic(clientId: string): Promise<boolean> {
+    const r = await this.db.transaction((em) => em.delete(ClientEntity, { client_id: clientId, origin: 'dynamic' }));
+    this.cache.delete(clientId);
+    return !!r.affected;
+  }
+
   /** Static clients allowed to call introspection (legacy Synapse). */
   staticClient(clientId: string): OAuthClient | undefined {
     return this.statics.get(clientId);

@@ -92,9 +92,9 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
     const row = await this.pending(userCode);
     if (!row) throw expiredPage();
     const scope = parseScope(row.scope);
-    if (scope.admin && !(await this.authorizations.mayAdminister(user))) {
+    if ((scope.admin || scope.causewayAdmin) && !(await this.authorizations.mayAdminister(user))) {
       await this.deny(userCode);
-      throw new PageError(403, 'Not allowed', 'This account may not grant administrator access to the device.', { reason: 'admin_scope_refused' });
+      throw new PageError(403, 'error.title.not_allowed', 'error.admin_scope_refused', { reason: 'admin_scope_refused' });
     }
     if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
     const done = await this.db.transaction((em) =>
@@ -117,4 +117,4 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
   }
 }
 
-const expiredPage = () => new PageError(400, 'Code expired', 'This code is no longer valid. Start again on your device.', { reason: 'device_code_not_pending' });
+const expiredPage = () => new PageError(400, 'error.title.code_expired', 'error.device_code_expired', { reason: 'device_code_not_pending' });

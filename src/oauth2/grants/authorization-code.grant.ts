@@ -73,7 +73,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
         now,
       );
       await em.update(AuthorizationGrantEntity, { id: grant.id }, { session_id: session.id });
-      const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
+      const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
       return { kind: 'issued', tokens, grant, replaced, localpart: user.localpart, sessionId: session.id, deviceId: scope.deviceId };
     });
 

@@ -37,7 +37,7 @@ export class ClientCredentialsGrant implements TokenGrant {
     const now = this.clock.now();
     const tokens = await this.db.transaction(async (em) => {
       const { session } = await this.issuer.startSession(em, { userId: null, clientId: client.clientId, scope, grantType: this.type }, now);
-      return this.issuer.issue(em, session, { refresh: false }, now);
+      return this.issuer.issue(em, session, { refresh: false, grant: this.type }, now);
     });
     return tokenResponseBody(tokens, scope);
   }

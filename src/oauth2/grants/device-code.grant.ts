@@ -69,7 +69,7 @@ export class DeviceCodeGrant implements TokenGrant {
         now,
       );
       await em.update(DeviceCodeEntity, { id: row.id }, { session_id: session.id });
-      const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
+      const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
       return { kind: 'issued', tokens, scope: scope.tokens, userId: user.id, replaced, localpart: user.localpart, sessionId: session.id, deviceId: scope.deviceId };
     });
     if (outcome.kind === 'error') throw outcome.error;

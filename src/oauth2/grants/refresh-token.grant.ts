@@ -15,6 +15,8 @@ import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/toke
 import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser } from './grant-users.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
+import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
+import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
 type Outcome =
   | { kind: 'issued'; tokens: IssuedTokens; session: OAuth2SessionEntity; revokedHashes: string[] }
@@ -43,6 +45,7 @@ export class RefreshTokenGrant implements TokenGrant {
     private readonly issuer: TokenIssuer,
     private readonly ender: SessionEnder,
     private readonly cache: IntrospectionCache,
+    private readonly audit: AuditLogRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -95,13 +98,21 @@ export class RefreshTokenGrant implements TokenGrant {
         const successorUnused = next && next.consumed_at === null && next.revoked_at === null && nextAccess && nextAccess.first_used_at === null;
         if (!successorUnused) {
           await this.ender.end(em, [session.id], 'refresh_reuse', `client:${client.clientId}`, now);
+          await this.audit.record(em, {
+            action: AUDIT_ACTIONS.refreshTokenReused,
+            actor: `client:${client.clientId}`,
+            target: session.id,
+            userId: session.user_id,
+            details: { client_id: client.clientId, device_id: session.device_id, session_ended: true },
+            at: now,
+          });
           return { kind: 'reused' };
         }
         // The client never got (or never used) the successor: replace it.
         await em.update(RefreshTokenEntity, { id: next.id }, { revoked_at: now });
         revokedHashes.push(...(await this.revokeAccessToken(em, next.access_token_id, now)));
       }
-      const tokens = await this.issuer.issue(em, session, { refresh: true }, now);
+      const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
       await em.update(RefreshTokenEntity, { id: row.id }, { next_refresh_token_id: tokens.refreshRow!.id });
       return { kind: 'issued', tokens, session, revokedHashes };
     });

@@ -28,10 +28,8 @@ export class DeviceProvisioner {
       const transient = !(e instanceof HomeserverError) || e.transient;
       throw new PageError(
         transient ? 503 : 502,
-        'Your homeserver is not answering',
-        transient
-          ? 'You are signed in, but your Matrix homeserver could not set up this session. Please try again in a moment.'
-          : 'You are signed in, but your Matrix homeserver refused to set up this session. Please contact your administrator.',
+        'error.title.homeserver_not_answering',
+        transient ? 'error.homeserver_provisioning_transient' : 'error.homeserver_provisioning_refused',
         { reason: 'homeserver_provisioning', status: e instanceof HomeserverError ? e.status : undefined },
       );
     }

@@ -13,6 +13,8 @@ import { InvalidClientError, InvalidRequestError, OAuthError } from '../errors.j
 import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
 import { formParams, required } from '../token/form-params.js';
 import { IntrospectionService } from './introspection.service.js';
+import { tracingEnabled } from '../../telemetry/tracer.js';
+import { inServerSpan } from '../../telemetry/http-spans.js';
 
 export const INTROSPECTION_PATH = '/oauth2/introspect';
 
@@ -59,12 +61,15 @@ export class IntrospectionEndpoint implements OnModuleInit {
   }
 
   onModuleInit() {
+    // No HTTP server in an application context without one (`causeway manage`).
+    if (!this.adapterHost.httpAdapter) return;
     const server = this.adapterHost.httpAdapter.getInstance<FastifyInstance>().server as Server;
     const fastifyListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'POST' && (req.url === INTROSPECTION_PATH || req.url?.startsWith(`${INTROSPECTION_PATH}?`))) {
-        this.handle(req, res).catch((err: unknown) => {
+        const handled = tracingEnabled() ? inServerSpan(req, INTROSPECTION_PATH, () => this.handle(req, res)) : this.handle(req, res);
+        handled.catch((err: unknown) => {
           this.logger.error({ err }, 'introspection handler failed');
           if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"server_error"}');
           else res.destroy();
@@ -75,7 +80,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<{ status: number }> {
     const started = process.hrtime.bigint();
     const headers = readHeaders(req.rawHeaders);
     const reqId = requestIdFrom(headers.requestId);
@@ -118,8 +123,9 @@ export class IntrospectionEndpoint implements OnModuleInit {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.durations[status >= 500 ? '5xx' : status >= 400 ? '4xx' : '2xx'].observe(seconds);
     if (this.logger.isLevelEnabled('debug')) {
-      this.logger.debug({ reqId, method: 'POST', route: INTROSPECTION_PATH, path: INTROSPECTION_PATH, status, ms: Math.round(seconds * 1000) }, 'request');
+      this.logger.debug({ reqId, method: 'POST', route: INTROSPECTION_PATH, path: INTROSPECTION_PATH, status, ms: Math.round(seconds * 1000), ip: req.socket.remoteAddress }, 'request');
     }
+    return { status };
   }
 
   private readBody(req: IncomingMessage): Promise<string> {

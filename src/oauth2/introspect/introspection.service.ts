@@ -1,4 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Counter } from 'prom-client';
+import { MetricsService } from '../../health/metrics.service.js';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { SessionActivity, type ActiveSessionKind } from '../sessions/session-activity.js';
@@ -21,14 +23,21 @@ export const INACTIVE_JSON = '{"active":false}';
 @Injectable()
 export class IntrospectionService implements OnModuleInit {
   private lookup!: TokenLookup;
+  private readonly hits: Counter.Internal;
+  private readonly misses: Counter.Internal;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly db: Database,
     private readonly cache: IntrospectionCache,
+    metrics: MetricsService,
     private readonly activity: SessionActivity,
     private readonly clock: Clock = new SystemClock(),
-  ) {}
+  ) {
+    const lookups = metrics.counter('causeway_introspection_cache_lookups_total', 'Introspections answered from the in-process cache (hit) or not (miss)', ['result']);
+    this.hits = lookups.labels({ result: 'hit' });
+    this.misses = lookups.labels({ result: 'miss' });
+  }
 
   onModuleInit() {
     this.lookup = TokenLookup.for(this.db.kind, this.db.dataSource);
@@ -44,7 +53,11 @@ export class IntrospectionService implements OnModuleInit {
     if (!kind) return INACTIVE_JSON;
     const hash = sha256Hex(token);
     const cached = this.cache.get(hash, now);
-    if (cached) return serialise(cached, now, supportsDeviceId);
+    if (cached) {
+      this.hits.inc();
+      return serialise(cached, now, supportsDeviceId);
+    }
+    if (this.cache.enabled) this.misses.inc();
     return this.lookupAndCache(hash, kind, now).then((entry) => (entry ? serialise(entry, now, supportsDeviceId) : INACTIVE_JSON));
   }
 
@@ -61,11 +74,14 @@ export class IntrospectionService implements OnModuleInit {
       this.activity.record('compat', row.session_id, now);
       entry = { ...describeCompat(row, kind), expiresAt: row.expires_at, storedAt: now };
     } else {
-      const row = kind === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
-      if (!row || !isLive(row, now, kind) || this.idle('oauth', row, now)) return undefined;
+      // A personal access token is an access token of a personal session (same table, same answer).
+      const as = kind === 'refresh' ? 'refresh' : 'access';
+      const row = as === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
+      // Personal access tokens are not subject to sessions.inactive_after (session-lifecycle.ts).
+      if (!row || !isLive(row, now, as) || (kind !== 'personal' && this.idle('oauth', row, now))) return undefined;
       this.activity.record('oauth', row.session_id, now);
-      if (kind === 'access' && row.used_at === null) await this.markUsed(row.id, now);
-      entry = { body: describe(row, kind), expiresAt: row.expires_at, storedAt: now };
+      if (as === 'access' && row.used_at === null) await this.markUsed(row.id, now);
+      entry = { body: describe(row, as), expiresAt: row.expires_at, storedAt: now };
     }
     this.cache.set(hash, entry, mark);
     return entry;
@@ -85,10 +101,11 @@ export class IntrospectionService implements OnModuleInit {
 
   /** A live access token's row (userinfo), or undefined. */
   async liveAccessToken(token: string): Promise<TokenRow | undefined> {
-    if (parseToken(token) !== 'access') return undefined;
+    const kind = parseToken(token);
+    if (kind !== 'access' && kind !== 'personal') return undefined;
     const now = this.clock.now();
     const row = await this.lookup.access(sha256Hex(token));
-    if (!row || !isLive(row, now, 'access') || this.idle('oauth', row, now)) return undefined;
+    if (!row || !isLive(row, now, 'access') || (kind !== 'personal' && this.idle('oauth', row, now))) return undefined;
     this.activity.record('oauth', row.session_id, now);
     if (row.used_at === null) await this.markUsed(row.id, now);
     return row;
@@ -107,12 +124,12 @@ export class IntrospectionService implements OnModuleInit {
  */
 function kindFor(token: string, hint: string | undefined): IntrospectedKind | undefined {
   const kind = parseToken(token);
-  if (kind === 'access' || kind === 'compat_access') return hint === undefined || hint === 'access_token' ? kind : undefined;
+  if (kind === 'access' || kind === 'compat_access' || kind === 'personal') return hint === undefined || hint === 'access_token' ? kind : undefined;
   if (kind === 'refresh' || kind === 'compat_refresh') return hint === undefined || hint === 'refresh_token' ? kind : undefined;
   return undefined;
 }
 
-type IntrospectedKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh';
+type IntrospectedKind = 'access' | 'refresh' | 'compat_access' | 'compat_refresh' | 'personal';
 type LivenessFields = Pick<TokenRow, 'revoked_at' | 'finished_at' | 'expires_at' | 'used_at' | 'user_id' | 'localpart' | 'locked_at' | 'deactivated_at'>;
 
 function isLive(row: LivenessFields, now: number, kind: 'access' | 'refresh'): boolean {

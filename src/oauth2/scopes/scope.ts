@@ -31,6 +31,8 @@ export const API_SCOPE: Record<MatrixNamespace, string> = {
   unstable: 'urn:matrix:org.matrix.msc2967.client:api:*',
 };
 export const ADMIN_SCOPE = 'urn:synapse:admin:*';
+/** Causeway's own admin API (/api/admin/v1): granted to the same users as ADMIN_SCOPE, or to a static client through client_credentials. */
+export const CAUSEWAY_ADMIN_SCOPE = 'urn:causeway:admin';
 /** OIDC scopes Causeway grants besides the Matrix ones. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email'] as const;
 
@@ -43,7 +45,10 @@ export interface ParsedScope {
   api: boolean;
   deviceId?: string;
   openid: boolean;
+  /** `urn:synapse:admin:*` */
   admin: boolean;
+  /** `urn:causeway:admin` */
+  causewayAdmin: boolean;
 }
 
 function matrixToken(token: string): { ns: MatrixNamespace; rest: string } | undefined {
@@ -69,7 +74,7 @@ export function splitScope(raw: string): string[] {
 export function parseScope(raw: string | undefined): ParsedScope {
   if (raw === undefined || raw.trim() === '') throw new InvalidScopeError('scope is required');
   const tokens = splitScope(raw);
-  const out: ParsedScope = { tokens, api: false, openid: false, admin: false };
+  const out: ParsedScope = { tokens, api: false, openid: false, admin: false, causewayAdmin: false };
   const devices: string[] = [];
   for (const t of tokens) {
     if ((OIDC_SCOPES as readonly string[]).includes(t)) {
@@ -78,6 +83,10 @@ export function parseScope(raw: string | undefined): ParsedScope {
     }
     if (t === ADMIN_SCOPE) {
       out.admin = true;
+      continue;
+    }
+    if (t === CAUSEWAY_ADMIN_SCOPE) {
+      out.causewayAdmin = true;
       continue;
     }
     const m = matrixToken(t);
@@ -171,4 +180,5 @@ export const SUPPORTED_SCOPES = [
   API_SCOPE.unstable,
   `${NAMESPACE_PREFIX.unstable}device:*`,
   ADMIN_SCOPE,
+  CAUSEWAY_ADMIN_SCOPE,
 ];

@@ -28,13 +28,18 @@ interface DeadSessions {
   reason: Extract<EndReason, 'inactive' | 'expired'>;
   table: 'oauth2_sessions' | 'compat_sessions';
   column: 'last_active_at' | 'expires_at';
+  /** More conditions on the session row. */
+  also?: string;
 }
 
 const RULES: DeadSessions[] = [
   { kind: 'oauth', reason: 'expired', table: 'oauth2_sessions', column: 'expires_at' },
-  { kind: 'oauth', reason: 'inactive', table: 'oauth2_sessions', column: 'last_active_at' },
+  // A personal access token lives as long as the admin who issued it said (its expires_at), however rarely a bot uses it.
+  { kind: 'oauth', reason: 'inactive', table: 'oauth2_sessions', column: 'last_active_at', also: "grant_type <> 'personal'" },
   { kind: 'compat', reason: 'inactive', table: 'compat_sessions', column: 'last_active_at' },
 ];
+
+const where = (rule: DeadSessions) => `finished_at IS NULL AND ${rule.column} < $1${rule.also ? ` AND ${rule.also}` : ''}`;
 
 /**
  * Ends OAuth 2.0 and compat sessions nobody can or does use any more (`sessions.inactive_after`;
@@ -76,14 +81,14 @@ export class SessionLifecycle {
   }
 
   private async count(rule: DeadSessions, cutoff: number): Promise<number> {
-    const [row] = (await this.db.manager.query(this.sql(`SELECT count(*) AS n FROM ${rule.table} WHERE finished_at IS NULL AND ${rule.column} < $1`), [cutoff])) as {
+    const [row] = (await this.db.manager.query(this.sql(`SELECT count(*) AS n FROM ${rule.table} WHERE ${where(rule)}`), [cutoff])) as {
       n: string | number;
     }[];
     return Number(row?.n ?? 0);
   }
 
   private async endAll(rule: DeadSessions, cutoff: number, o: BatchOptions): Promise<number> {
-    const select = this.sql(`SELECT id FROM ${rule.table} WHERE finished_at IS NULL AND ${rule.column} < $1 ORDER BY ${rule.column} LIMIT $2`);
+    const select = this.sql(`SELECT id FROM ${rule.table} WHERE ${where(rule)} ORDER BY ${rule.column} LIMIT $2`);
     let total = 0;
     for (;;) {
       if (o.proceed && !(await o.proceed())) break;

@@ -1,10 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { IsNull, type EntityManager } from 'typeorm';
+import { In, IsNull, type EntityManager } from 'typeorm';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { Database } from '../../storage/database.service.js';
 import { CompatSessionEntity, OAuth2SessionEntity } from '../../storage/entities/index.js';
 import { SessionEnder } from './session-ender.js';
+import { GRANT } from '../clients/client.js';
+
+/** Sessions a person starts by signing in somewhere: what `max_per_user` counts (not personal tokens, not client_credentials). */
+export const INTERACTIVE_GRANTS: readonly string[] = [GRANT.authorizationCode, GRANT.deviceCode];
 
 export type LimitedSessionKind = 'oauth' | 'compat';
 
@@ -27,8 +31,11 @@ export class SessionLimit {
     const max = this.config.sessions.max_per_user[kind];
     if (!max) return 0;
     if (this.db.kind === 'postgres') await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`causeway.sessions:${userId}`]);
-    const entity = kind === 'oauth' ? OAuth2SessionEntity : CompatSessionEntity;
-    const live = await em.find(entity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true }, order: { created_at: 'ASC', id: 'ASC' } });
+    const where = { user_id: userId, finished_at: IsNull() };
+    const live =
+      kind === 'oauth'
+        ? await em.find(OAuth2SessionEntity, { where: { ...where, grant_type: In([...INTERACTIVE_GRANTS]) }, select: { id: true }, order: { created_at: 'ASC', id: 'ASC' } })
+        : await em.find(CompatSessionEntity, { where, select: { id: true }, order: { created_at: 'ASC', id: 'ASC' } });
     const excess = live.length - (max - 1);
     if (excess <= 0) return 0;
     const oldest = live.slice(0, excess).map((s) => s.id);

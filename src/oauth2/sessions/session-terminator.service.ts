@@ -5,6 +5,8 @@ import { BrowserSessionEntity, CompatSessionEntity, OAuth2SessionEntity, Upstrea
 import { SessionTerminator, type EndReason, type UpstreamSessionMatch } from '../oauth2.contracts.js';
 import { SessionEnder, type SessionIds } from './session-ender.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
+import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
+import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
 /**
  * SessionTerminator: each call is ONE transaction that ends the sessions (OAuth and compat),
@@ -16,6 +18,7 @@ export class SessionTerminatorService extends SessionTerminator {
   constructor(
     private readonly db: Database,
     private readonly ender: SessionEnder,
+    private readonly audit: AuditLogRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {
     super();
@@ -42,10 +45,10 @@ export class SessionTerminatorService extends SessionTerminator {
     return n;
   }
 
-  async endSessionsWithScope(userId: string, scopeToken: string, reason: EndReason, actor = 'system'): Promise<number> {
+  async endSessionsWithScope(userId: string, scopeTokens: readonly string[], reason: EndReason, actor = 'system'): Promise<number> {
     const n = await this.db.transaction(async (em) => {
       const live = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true, scope: true } });
-      return this.ender.end(em, live.filter((s) => s.scope.split(' ').includes(scopeToken)).map((s) => s.id), reason, actor);
+      return this.ender.end(em, live.filter((s) => s.scope.split(' ').some((t) => scopeTokens.includes(t))).map((s) => s.id), reason, actor);
     });
     if (n) this.ender.committed();
     return n;
@@ -89,23 +92,39 @@ export class SessionTerminatorService extends SessionTerminator {
         ? { provider_id: providerId, upstream_sid: match.upstreamSid, ended_at: IsNull() }
         : { provider_id: providerId, subject: match.subject!, ended_at: IsNull() };
       const upstream = await em.find(UpstreamSessionEntity, { where });
-      if (upstream.length === 0) return 0;
-      await em.update(UpstreamSessionEntity, { id: In(upstream.map((u) => u.id)) }, { ended_at: now });
-      const browserIds = [
-        ...new Set(
-          [
-            ...upstream.map((u) => u.browser_session_id),
-            ...(await em.find(BrowserSessionEntity, { where: { upstream_session_id: In(upstream.map((u) => u.id)) }, select: { id: true } })).map((b) => b.id),
-          ].filter((b): b is string => !!b),
-        ),
-      ];
-      if (browserIds.length === 0) return 0;
-      const browsers = await em.update(BrowserSessionEntity, { id: In(browserIds), finished_at: IsNull() }, { finished_at: now });
-      // Browser sessions and the OAuth and compat sessions born from them (0: the upstream session was known but nothing was live).
-      return (browsers.affected ?? 0) + (await this.ender.endSessions(em, await bornFrom(em, browserIds), 'upstream_logout', `upstream:${providerId}`, now));
+      const ended = await this.endFromUpstream(em, providerId, upstream, now);
+      // Every logout the IdP sent is recorded, also one that found nothing live.
+      const users = [...new Set(upstream.map((u) => u.user_id))];
+      await this.audit.record(em, {
+        action: AUDIT_ACTIONS.upstreamLogout,
+        actor: `upstream:${providerId}`,
+        target: providerId,
+        userId: users.length === 1 ? users[0] : null,
+        details: { provider: providerId, by: match.upstreamSid ? 'sid' : 'subject', upstream_sessions: upstream.length, sessions_ended: ended, ...(users.length > 1 ? { user_ids: users } : {}) },
+        at: now,
+      });
+      return ended;
     });
     this.ender.committed();
     return n;
+  }
+
+  /** Ends the upstream sessions, their browser sessions and every session born from those; returns how many ended. */
+  private async endFromUpstream(em: EntityManager, providerId: string, upstream: UpstreamSessionEntity[], now: number): Promise<number> {
+    if (upstream.length === 0) return 0;
+    await em.update(UpstreamSessionEntity, { id: In(upstream.map((u) => u.id)) }, { ended_at: now });
+    const browserIds = [
+      ...new Set(
+        [
+          ...upstream.map((u) => u.browser_session_id),
+          ...(await em.find(BrowserSessionEntity, { where: { upstream_session_id: In(upstream.map((u) => u.id)) }, select: { id: true } })).map((b) => b.id),
+        ].filter((b): b is string => !!b),
+      ),
+    ];
+    if (browserIds.length === 0) return 0;
+    const browsers = await em.update(BrowserSessionEntity, { id: In(browserIds), finished_at: IsNull() }, { finished_at: now });
+    // Browser sessions and the OAuth and compat sessions born from them (0: the upstream session was known but nothing was live).
+    return (browsers.affected ?? 0) + (await this.ender.endSessions(em, await bornFrom(em, browserIds), 'upstream_logout', `upstream:${providerId}`, now));
   }
 }
 

@@ -8,7 +8,8 @@ import { AccessTokenEntity, CompatSessionEntity, OAuth2SessionEntity, RefreshTok
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient } from '../clients/client.js';
 import { SessionEnder } from '../sessions/session-ender.js';
-import { SessionLimit } from '../sessions/session-limit.js';
+import { INTERACTIVE_GRANTS, SessionLimit } from '../sessions/session-limit.js';
+import { IssuanceRecorder } from './issuance-recorder.js';
 
 export interface NewSession {
   userId: string | null;
@@ -17,6 +18,8 @@ export interface NewSession {
   scope: string[];
   grantType: string;
   browserSessionId?: string | null;
+  /** A name for the session (personal tokens). */
+  humanName?: string | null;
 }
 
 export interface IssuedTokens {
@@ -41,6 +44,7 @@ export class TokenIssuer {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly keys: KeyStore,
     private readonly ender: SessionEnder,
+    private readonly recorder: IssuanceRecorder,
     private readonly limit: SessionLimit,
   ) {}
 
@@ -58,7 +62,7 @@ export class TokenIssuer {
       const olderCompat = await em.find(CompatSessionEntity, { where, select: { id: true } });
       replaced = await this.ender.endSessions(em, { oauth: older.map((o) => o.id), compat: olderCompat.map((o) => o.id) }, 'replaced_device', 'system', now);
     }
-    if (s.userId) replaced += await this.limit.makeRoom(em, s.userId, 'oauth', now);
+    if (s.userId && INTERACTIVE_GRANTS.includes(s.grantType)) replaced += await this.limit.makeRoom(em, s.userId, 'oauth', now);
     const session = em.create(OAuth2SessionEntity, {
       id: ulid(now),
       user_id: s.userId,
@@ -72,25 +76,46 @@ export class TokenIssuer {
       expires_at: null,
       finished_at: null,
       finish_reason: null,
+      human_name: s.humanName ?? null,
     });
     await em.insert(OAuth2SessionEntity, session);
     return { session, replaced };
   }
 
-  async issue(em: EntityManager, session: OAuth2SessionEntity, opts: { refresh: boolean }, now = Date.now()): Promise<IssuedTokens> {
-    const ttl = this.config.tokens.access_token_ttl;
-    const accessToken = generateToken('access');
+  /**
+   * An access token (and a refresh token when asked), recorded as issued by `opts.grant` (audit
+   * trail, causeway_tokens_issued_total). `personal`: a personal access token (`mpt_`) with its own
+   * expiry (null: never), never with a refresh token.
+   */
+  async issue(
+    em: EntityManager,
+    session: OAuth2SessionEntity,
+    opts: { refresh: boolean; grant: string; personal?: { expiresAt: number | null } },
+    now = Date.now(),
+  ): Promise<IssuedTokens> {
+    await this.recorder.record(em, {
+      grant: opts.grant,
+      clientId: session.client_id,
+      userId: session.user_id,
+      sessionId: session.id,
+      scope: session.scope.split(' '),
+      deviceId: session.device_id,
+      refresh: opts.refresh,
+      at: now,
+    });
+    const ttl = opts.personal ? (opts.personal.expiresAt === null ? 0 : Math.max(0, Math.floor((opts.personal.expiresAt - now) / 1000))) : this.config.tokens.access_token_ttl;
+    const accessToken = generateToken(opts.personal ? 'personal' : 'access');
     const accessRow = em.create(AccessTokenEntity, {
       id: ulid(now),
       token_hash: sha256Hex(accessToken),
       session_id: session.id,
       created_at: now,
-      expires_at: now + ttl * 1000,
+      expires_at: opts.personal ? opts.personal.expiresAt : now + ttl * 1000,
       revoked_at: null,
       first_used_at: null,
     });
     await em.insert(AccessTokenEntity, accessRow);
-    if (!opts.refresh) {
+    if (!opts.refresh || opts.personal) {
       await this.touchSession(em, session, now, accessRow.expires_at);
       return { accessToken, accessRow, expiresIn: ttl };
     }

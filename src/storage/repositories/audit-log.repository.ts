@@ -54,23 +54,38 @@ const toRecord = (e: AuditLogEntity): AuditRecord => ({
   createdAt: Number(e.created_at),
 });
 
+/** Where an audited action came from: the HTTP request being handled, if any. */
+export interface AuditOrigin {
+  ip: string;
+  userAgent?: string;
+  requestId: string;
+}
+
 /**
  * The audit_log table: the one write path for audit rows written through TypeORM (the session-end
  * hot paths write theirs in their own statements, src/oauth2/sessions/session-end.*.ts) and the
- * queries of the admin API.
+ * queries of the admin API. `origin` tells which HTTP request is being handled: its client
+ * address, user agent and request id are added to every row's details.
  */
 export class AuditLogRepository {
   private readonly listeners: ((r: AuditRecord) => void)[] = [];
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly origin: () => AuditOrigin | undefined = () => undefined,
+  ) {}
 
   /** Inside the caller's transaction, so the row commits with the change it describes. */
   async record(em: EntityManager, e: AuditEntry): Promise<AuditRecord> {
     const at = e.at ?? Date.now();
-    const row = { id: ulid(at), actor: e.actor.slice(0, 128), action: e.action, target: e.target ?? null, user_id: e.userId ?? null, details: (e.details ?? null) as never, created_at: at };
+    const from = this.origin();
+    const details = from
+      ? { ...e.details, ip: from.ip, ...(from.userAgent ? { user_agent: from.userAgent } : {}), request_id: from.requestId }
+      : (e.details ?? null);
+    const row = { id: ulid(at), actor: e.actor.slice(0, 128), action: e.action, target: e.target?.slice(0, 255) ?? null, user_id: e.userId ?? null, details: details as never, created_at: at };
     await em.createQueryBuilder().insert().into(AuditLogEntity).values(row).updateEntity(false).execute();
     const rec = toRecord(row as AuditLogEntity);
-    for (const l of this.listeners) l(rec);
+    if (this.listeners.length) this.db.afterCommit(em, () => this.listeners.forEach((l) => l(rec)));
     return rec;
   }
 
@@ -79,7 +94,7 @@ export class AuditLogRepository {
     return this.db.transaction((em) => this.record(em, e));
   }
 
-  /** Called for each row recorded through this repository (e.g. an audit stream); runs before the commit. */
+  /** Called for each row recorded through this repository (the audit stream), once its transaction has committed. */
   onRecord(listener: (r: AuditRecord) => void): void {
     this.listeners.push(listener);
   }

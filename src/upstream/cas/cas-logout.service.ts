@@ -58,7 +58,7 @@ export class CasLogoutService {
       try {
         this.terminator = this.moduleRef.get(SessionTerminator, { strict: false });
       } catch {
-        throw new PageError(503, 'Temporarily unavailable', 'Sign-out is not available right now.', { reason: 'no provider for SessionTerminator' });
+        throw new PageError(503, 'error.title.temporarily_unavailable', 'error.sign_out_unavailable', { reason: 'no provider for SessionTerminator' });
       }
     }
     return this.terminator;
@@ -66,7 +66,7 @@ export class CasLogoutService {
 
   provider(id: string): CasProviderConfig {
     const p = this.config.upstream.providers.find((x) => x.id === id);
-    if (!p || p.kind !== 'cas') throw new PageError(404, 'Page not found', 'There is nothing at this address.', { reason: 'not a CAS provider' });
+    if (!p || p.kind !== 'cas') throw new PageError(404, 'error.title.page_not_found', 'error.not_found', { reason: 'not a CAS provider' });
     return p;
   }
 
@@ -75,21 +75,21 @@ export class CasLogoutService {
     const provider = this.provider(providerId);
     if (!addressAllowed(ip, provider.slo_allowed_from)) {
       this.log.warn({ provider: providerId, ip }, 'cas logoutRequest from an address outside slo_allowed_from refused');
-      throw new PageError(403, 'Not allowed', 'Logout requests are not accepted from this address.', { reason: 'slo_allowed_from', ip });
+      throw new PageError(403, 'error.title.not_allowed', 'error.cas_logout_forbidden', { reason: 'slo_allowed_from', ip });
     }
     const field = body && typeof body === 'object' ? (body as Record<string, unknown>).logoutRequest : undefined;
     if (typeof field !== 'string' || field.length === 0) {
-      throw new PageError(400, 'Bad request', 'Expected a form field "logoutRequest" holding a CAS logout request.', { reason: 'no logoutRequest' });
+      throw new PageError(400, 'error.title.bad_request', 'error.cas_logout_missing', { reason: 'no logoutRequest' });
     }
     if (field.length > MAX_LOGOUT_REQUEST_CHARS) {
-      throw new PageError(413, 'Request too large', 'This logout request is too large.', { reason: 'logoutRequest too large', length: field.length });
+      throw new PageError(413, 'error.title.request_too_large', 'error.cas_logout_too_large', { reason: 'logoutRequest too large', length: field.length });
     }
     let ticket: string;
     try {
       ticket = parseLogoutRequest(field).sessionIndex;
     } catch (e) {
       if (!(e instanceof CasXmlError)) throw e;
-      throw new PageError(400, 'Bad request', 'This logout request could not be understood.', { reason: `malformed logoutRequest: ${e.message}` });
+      throw new PageError(400, 'error.title.bad_request', 'error.cas_logout_malformed', { reason: `malformed logoutRequest: ${e.message}` });
     }
     const sessions = this.sessions();
     // A ticket logged out before its sign-in completed must not complete it afterwards.

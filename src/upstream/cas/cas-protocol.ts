@@ -1,4 +1,5 @@
 import { CAS_NS, CasXmlError, SAMLP_NS, childrenNamed, onlyChild, parseXmlDocument, type XmlElement } from './cas-xml.js';
+import { msg, type Msg } from '../../web/i18n/message.js';
 
 /**
  * The CAS 2.0/3.0 protocol as pure functions: validation answers, Single Logout requests, ticket
@@ -119,7 +120,7 @@ export function serviceEndpoint(publicBase: string, providerId: string): string 
 /** Failure codes of the CAS protocol, with what the person is told and how the refusal is classified. */
 export interface FailureExplanation {
   kind: 'audience_mismatch' | 'upstream_denied' | 'upstream_unavailable' | 'config';
-  message: (idp: string) => string;
+  message: (idp: string) => Msg;
   status: number;
 }
 
@@ -130,22 +131,22 @@ export function explainFailure(code: string): FailureExplanation {
       return {
         kind: 'upstream_denied',
         status: 400,
-        message: (idp) => `${idp} did not accept the sign-in ticket: it has expired or was already used. Please sign in again.`,
+        message: (provider) => msg('upstream.cas.ticket_invalid', { provider }),
       };
     case 'INVALID_SERVICE':
       return {
         kind: 'audience_mismatch',
         status: 400,
-        message: (idp) => `${idp} issued this sign-in ticket for a different service, so it cannot be used here. Please sign in again.`,
+        message: (provider) => msg('upstream.cas.wrong_service', { provider }),
       };
     case 'INVALID_REQUEST':
-      return { kind: 'upstream_denied', status: 400, message: (idp) => `${idp} refused to check the sign-in ticket. Please sign in again.` };
+      return { kind: 'upstream_denied', status: 400, message: (provider) => msg('upstream.cas.request_refused', { provider }) };
     case 'UNAUTHORIZED_SERVICE':
     case 'UNAUTHORIZED_SERVICE_PROXY':
-      return { kind: 'config', status: 502, message: (idp) => `${idp} does not allow this service to sign people in. Please tell the administrator.` };
+      return { kind: 'config', status: 502, message: (provider) => msg('upstream.cas.unauthorized_service', { provider }) };
     case 'INTERNAL_ERROR':
-      return { kind: 'upstream_unavailable', status: 502, message: (idp) => `${idp} had an internal error. Please try again in a moment.` };
+      return { kind: 'upstream_unavailable', status: 502, message: (provider) => msg('upstream.cas.internal_error', { provider }) };
     default:
-      return { kind: 'upstream_denied', status: 400, message: (idp) => `${idp} refused the sign-in (${code}). Please sign in again.` };
+      return { kind: 'upstream_denied', status: 400, message: (provider) => msg('upstream.cas.refused', { provider, code: code.slice(0, 64) }) };
   }
 }

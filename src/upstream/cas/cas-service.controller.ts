@@ -27,7 +27,7 @@ export class CasServiceController {
       const value = query[name];
       if (value === undefined) continue;
       if (typeof value !== 'string' || value.length > 512) {
-        throw new PageError(400, 'Sign-in failed', 'The sign-in answer could not be understood. Please start again.', { reason: `bad ${name} parameter` });
+        throw new PageError(400, 'error.title.sign_in_failed', 'error.cas_bad_parameter', { reason: `bad ${name} parameter` });
       }
       target.searchParams.set(name, value);
     }
@@ -54,7 +54,7 @@ export class CasServiceController {
   private async receive(providerId: string, req: FastifyRequest): Promise<string> {
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
-      throw new PageError(415, 'Unsupported request', 'Logout requests are form posts (application/x-www-form-urlencoded).', { reason: `content type ${type}` });
+      throw new PageError(415, 'error.title.unsupported_request', 'error.cas_logout_content_type', { reason: `content type ${type}` });
     }
     await this.logout.receive(providerId, req.ip, req.body);
     // The same answer whether or not a session ended: the body tells nothing about tickets.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
 import {
@@ -13,6 +14,7 @@ import {
 import type { CasProviderConfig } from './cas.config.js';
 import { casEndpoints, explainFailure, isServiceTicket, parseValidationResponse, serviceEndpoint, serviceUrl, type ValidationResult } from './cas-protocol.js';
 import { CasXmlError, MAX_XML_BYTES } from './cas-xml.js';
+import { msg } from '../../web/i18n/message.js';
 
 export interface CasConnectorDeps {
   /** `http.public_base` (ends with "/"). */
@@ -79,25 +81,25 @@ export class CasConnector implements UpstreamConnector {
     const idp = this.provider.name;
     const saved = rawSaved as Partial<CasSaved>;
     if (typeof saved.service !== 'string' || saved.service !== serviceUrl(this.deps.publicBase, this.provider.id, ctx.state)) {
-      throw new UpstreamError('state_mismatch', 'This sign-in does not match the one that was started. Please start again.');
+      throw new UpstreamError('state_mismatch', msg('upstream.cas.state_mismatch'));
     }
     if (req.query.state !== ctx.state) {
-      throw new UpstreamError('state_mismatch', 'This sign-in does not match the one that was started. Please start again.');
+      throw new UpstreamError('state_mismatch', msg('upstream.cas.state_mismatch'));
     }
     // Typed as strings, but a repeated query parameter arrives as an array: check the shape, not the type.
     const ticket: unknown = req.query.ticket;
     if (ticket === undefined || ticket === '') {
       if (this.provider.gateway && !saved.renew) {
-        throw new UpstreamError('upstream_denied', `You are not signed in at ${idp}. Sign in there first, then try again.`);
+        throw new UpstreamError('upstream_denied', msg('upstream.cas.not_signed_in', { provider: idp }));
       }
-      throw new UpstreamError('malformed', `${idp} sent you back without a sign-in ticket. Please sign in again.`);
+      throw new UpstreamError('malformed', msg('upstream.cas.no_ticket', { provider: idp }));
     }
     if (!isServiceTicket(ticket)) {
-      throw new UpstreamError('malformed', `${idp} sent you back with a sign-in ticket that is not valid. Please sign in again.`, { ticketType: typeof ticket });
+      throw new UpstreamError('malformed', msg('upstream.cas.bad_ticket', { provider: idp }), { ticketType: typeof ticket });
     }
     // Single use on our side too, before asking the server: a replay is refused even if the server would accept it.
     if (!(await this.deps.kv.setIfAbsent(ticketKey(this.provider.id, ticket), 'used', TICKET_MEMORY_SECONDS))) {
-      throw new UpstreamError('replayed', `This sign-in ticket from ${idp} was already used. Please sign in again.`);
+      throw new UpstreamError('replayed', msg('upstream.cas.ticket_used', { provider: idp }));
     }
 
     const result = await this.validate(saved.service, ticket, saved.renew === true);
@@ -106,7 +108,7 @@ export class CasConnector implements UpstreamConnector {
       throw new UpstreamError(f.kind, f.message(idp), { code: result.code, message: result.message }, f.status);
     }
     if (saved.renew && result.attributes.isFromNewLogin === 'false') {
-      throw new UpstreamError('upstream_denied', `${idp} did not ask for your password again although this sign-in required it. Please sign in again.`);
+      throw new UpstreamError('upstream_denied', msg('upstream.cas.no_renew', { provider: idp }));
     }
     this.log.debug({ attributeForm: result.attributeForm, attributes: Object.keys(result.attributes) }, 'cas ticket validated');
     return {
@@ -128,29 +130,31 @@ export class CasConnector implements UpstreamConnector {
     if (renew) url.searchParams.set('renew', 'true');
     let text: string;
     try {
-      const res = await fetch(url, {
-        headers: { accept: 'application/xml, text/xml;q=0.9, */*;q=0.1' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.provider.timeout_ms),
+      text = await upstreamCall(this.provider.id, 'cas_validate', async () => {
+        const res = await fetch(url, {
+          headers: { accept: 'application/xml, text/xml;q=0.9, */*;q=0.1' },
+          redirect: 'error',
+          signal: AbortSignal.timeout(this.provider.timeout_ms),
+        });
+        if (res.status !== 200) {
+          await res.body?.cancel();
+          throw new UpstreamError('upstream_unavailable', msg('upstream.cas.validation_failed', { provider: idp }), { status: res.status }, 502);
+        }
+        return readBounded(res, MAX_XML_BYTES);
       });
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        throw new UpstreamError('upstream_unavailable', `${idp} could not check the sign-in ticket. Please try again in a moment.`, { status: res.status }, 502);
-      }
-      text = await readBounded(res, MAX_XML_BYTES);
     } catch (e) {
       if (e instanceof UpstreamError) throw e;
       const name = (e as { name?: unknown } | null)?.name;
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new UpstreamError('upstream_unavailable', `${idp} did not answer in time. Please try again in a moment.`, { timeoutMs: this.provider.timeout_ms }, 504);
+        throw new UpstreamError('upstream_unavailable', msg('upstream.cas.timeout', { provider: idp }), { timeoutMs: this.provider.timeout_ms }, 504);
       }
-      if (e instanceof CasXmlError) throw new UpstreamError('malformed', `${idp} sent an answer that Causeway cannot accept. Please try again later.`, e, 502);
-      throw new UpstreamError('upstream_unavailable', `${idp} could not be reached. Please try again in a moment.`, e, 502);
+      if (e instanceof CasXmlError) throw new UpstreamError('malformed', msg('upstream.cas.bad_answer', { provider: idp }), e, 502);
+      throw new UpstreamError('upstream_unavailable', msg('upstream.cas.unreachable', { provider: idp }), e, 502);
     }
     try {
       return parseValidationResponse(text);
     } catch (e) {
-      throw new UpstreamError('malformed', `${idp} sent an answer that Causeway cannot accept. Please try again later.`, e, 502);
+      throw new UpstreamError('malformed', msg('upstream.cas.bad_answer', { provider: idp }), e, 502);
     }
   }
 

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
-import { PAGE_HEADERS, PageRenderer } from '../../web/page-renderer.js';
+import { PageRenderer } from '../../web/page-renderer.js';
 import { PageError } from '../../web/page-error.js';
 import { singleValues } from '../../web/form.js';
 
@@ -21,17 +21,15 @@ export class DevLoginController {
   @Get(':providerId/dev-login')
   async form(@Param('providerId') providerId: string, @Query() rawQuery: unknown, @Res() reply: FastifyReply) {
     const provider = this.config.upstream.providers.find((p) => p.id === providerId && p.kind === 'dev');
-    if (!provider || !this.config.dev_mode) throw new PageError(404, 'Page not found', 'There is nothing at this address.');
+    if (!provider || !this.config.dev_mode) throw new PageError(404, 'error.title.page_not_found', 'error.not_found');
     const query = singleValues(rawQuery);
-    if (!query.state) throw new PageError(400, 'Bad request', 'This sign-in form needs to be opened from a sign-in. Return to the app and start again.', { reason: 'state_missing' });
-    const html = await this.renderer.render('dev-login', {
-      title: 'Sign in',
+    if (!query.state) throw new PageError(400, 'error.title.bad_request', 'error.dev_login_state_missing', { reason: 'state_missing' });
+    await this.renderer.send(reply, 'dev-login', 200, {
       provider_name: provider.name,
       action: `${this.config.http.public_base}upstream/${encodeURIComponent(provider.id)}/callback`,
       state: query.state,
       login_hint: query.login_hint ?? '',
       create: query.create === '1',
     });
-    await reply.status(200).headers(PAGE_HEADERS).send(html);
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UpstreamError, type Assertion, type BeginResult, type CallbackRequest, type UpstreamConnector, type UpstreamLoginContext } from '../connector.js';
 import type { DevProviderConfig } from './dev.config.js';
+import { msg } from '../../web/i18n/message.js';
 
 /** Path of the dev sign-in form (relative to `http.public_base`). */
 export const devLoginPath = (providerId: string) => `upstream/${encodeURIComponent(providerId)}/dev-login`;
@@ -10,7 +11,7 @@ const form = z.object({
   username: z
     .string()
     .transform((s) => s.trim())
-    .pipe(z.string().min(1, 'Enter a username.').max(255, 'This username is too long.')),
+    .pipe(z.string().min(1, 'upstream.dev_username_missing').max(255, 'upstream.dev_username_too_long')),
   displayName: z
     .string()
     .optional()
@@ -44,10 +45,11 @@ export class DevConnector implements UpstreamConnector {
   }
 
   async complete(req: CallbackRequest): Promise<Assertion> {
-    if (req.method !== 'POST') throw new UpstreamError('malformed', 'The sign-in form was not submitted.');
+    if (req.method !== 'POST') throw new UpstreamError('malformed', msg('upstream.dev_not_submitted'));
     const parsed = form.safeParse(req.body);
     if (!parsed.success) {
-      throw new UpstreamError('malformed', parsed.error.issues.find((i) => i.path[0] === 'username')?.message ?? 'The sign-in form was incomplete.');
+      const username = parsed.error.issues.find((i) => i.path[0] === 'username')?.message;
+      throw new UpstreamError('malformed', msg(username === 'upstream.dev_username_missing' || username === 'upstream.dev_username_too_long' ? username : 'upstream.dev_incomplete'));
     }
     const { username, displayName } = parsed.data;
     return {

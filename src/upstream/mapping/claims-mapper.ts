@@ -1,8 +1,9 @@
 import type { Assertion } from '../connector.js';
 import type { OnConflict } from '../../identity/mapped-identity.js';
+import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
 import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
 import type { AttributeRequirement, ClaimsConfig, ImportAction, SyncPolicy } from './claims.config.js';
-import { describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
+import { checkRequirement, describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
 import { compileTemplate, renderTemplate, type CompiledTemplate } from './template-engine.js';
 
 /**
@@ -23,6 +24,8 @@ export interface MappingConfig {
   claims: ClaimsConfig;
   attribute_requirements: readonly AttributeRequirement[];
   on_conflict: OnConflict;
+  /** Who is an admin at this IdP (provider `admin`). */
+  admin?: AttributeRequirement;
 }
 
 export type ClaimName = 'subject' | 'localpart' | 'displayname' | 'email';
@@ -69,11 +72,13 @@ export interface MappedIdentity {
   email: MappedProfileValue;
   /** When the localpart already belongs to an account not linked to this identity (provider `on_conflict`). */
   onConflict: OnConflict;
+  /** The provider's `admin` rule held (true) or not (false); absent when the provider has no rule. */
+  admin?: boolean;
 }
 
 export type MappingResult =
   | { ok: true; identity: MappedIdentity }
-  | { ok: false; failure: MappingFailure; /** Safe to show: names the attribute/claim and rule, no values. */ userMessage: string };
+  | { ok: false; failure: MappingFailure; /** Safe to show: names the attribute/claim and rule, no values. */ userMessage: Msg };
 
 export const MAX_SUBJECT_LENGTH = 512;
 export const MAX_DISPLAYNAME_LENGTH = 256;
@@ -124,7 +129,15 @@ export class ProviderMapping {
 
     return {
       ok: true,
-      identity: { providerId: this.config.id, subject, localpart, displayname, email, onConflict: this.config.on_conflict },
+      identity: {
+        providerId: this.config.id,
+        subject,
+        localpart,
+        displayname,
+        email,
+        onConflict: this.config.on_conflict,
+        ...(this.config.admin ? { admin: checkRequirement(this.config.admin, attrs) === 'ok' } : {}),
+      },
     };
   }
 
@@ -184,17 +197,16 @@ function fail(failure: MappingFailure): MappingResult {
   return { ok: false, failure, userMessage: describeMappingFailure(failure) };
 }
 
-const CLAIM_TEXT: Record<ClaimName, string> = {
-  subject: 'a stable identifier',
-  localpart: 'a usable username',
-  displayname: 'a display name',
-  email: 'a usable email address',
+const MISSING_CLAIM: Record<ClaimName, MessageKey> = {
+  subject: 'mapping.missing_subject',
+  localpart: 'mapping.missing_localpart',
+  displayname: 'mapping.missing_displayname',
+  email: 'mapping.missing_email',
 };
 
 /** User-facing explanation of a mapping failure (no claim values). */
-export function describeMappingFailure(f: MappingFailure): string {
+export function describeMappingFailure(f: MappingFailure): Msg {
   if (f.kind === 'requirement') return describeRequirementFailure(f);
-  const base = `Your identity provider did not supply ${CLAIM_TEXT[f.claim]}, which this service requires.`;
-  if (f.claim === 'localpart' && f.localpartProblem) return `${base} ${LOCALPART_MESSAGES[f.localpartProblem]}`;
-  return base;
+  if (f.claim === 'localpart' && f.localpartProblem) return msg('mapping.missing_localpart_because', { problem: msg(LOCALPART_MESSAGES[f.localpartProblem]) });
+  return msg(MISSING_CLAIM[f.claim]);
 }

@@ -1,4 +1,5 @@
 import type { AttributeRequirement } from './claims.config.js';
+import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
 
 export type RequirementRule = 'equals' | 'one_of' | 'contains';
 
@@ -46,15 +47,13 @@ export function firstFailedRequirement(
   return undefined;
 }
 
-const RULE_TEXT: Record<RequirementRule, string> = {
-  equals: 'must have the required value',
-  one_of: 'must be one of the allowed values',
-  contains: 'must include a required value',
+const RULE_TEXT: Record<RequirementRule, MessageKey> = {
+  equals: 'mapping.rule_equals',
+  one_of: 'mapping.rule_one_of',
+  contains: 'mapping.rule_contains',
 };
 
 /** What the user is told: the attribute and the kind of rule, not their values nor the expected ones. */
-export function describeRequirementFailure(f: RequirementFailure): string {
-  return f.reason === 'missing'
-    ? `Your identity provider did not send the attribute “${f.attribute}”, which this service requires.`
-    : `Your account does not meet a sign-in requirement of this service: the attribute “${f.attribute}” ${RULE_TEXT[f.rule]}.`;
+export function describeRequirementFailure(f: RequirementFailure): Msg {
+  return msg(f.reason === 'missing' ? 'mapping.attribute_missing' : RULE_TEXT[f.rule], { attribute: f.attribute });
 }

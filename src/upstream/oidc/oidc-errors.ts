@@ -1,5 +1,6 @@
 import { AuthorizationResponseError, ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { UpstreamError, type UpstreamErrorKind } from '../connector.js';
+import { msg, type Msg } from '../../web/i18n/message.js';
 
 /**
  * openid-client / oauth4webapi failures → UpstreamError with a user-safe message. The original
@@ -32,26 +33,26 @@ function claimOf(err: unknown): string | undefined {
   return undefined;
 }
 
-const MESSAGES: Record<UpstreamErrorKind, string> = {
-  state_mismatch: 'This sign-in response does not belong to the sign-in in progress. Please start again.',
-  replayed: 'This sign-in response was already used. Please start again.',
-  signature_invalid: 'The identity provider’s response could not be verified.',
-  issuer_mismatch: 'The sign-in response came from an unexpected identity provider.',
-  audience_mismatch: 'The identity provider’s response was not meant for this service.',
-  recipient_mismatch: 'The identity provider’s response was not meant for this service.',
-  expired: 'The identity provider’s response has expired. Please start again.',
-  not_yet_valid: 'The identity provider’s response is not valid yet. Please check the clocks and try again.',
-  nonce_mismatch: 'The identity provider’s response does not belong to this sign-in. Please start again.',
-  unsolicited: 'This sign-in response was not requested by this service.',
-  malformed: 'The identity provider sent a response that could not be understood.',
-  upstream_denied: 'The identity provider did not complete the sign-in.',
-  upstream_unavailable: 'The identity provider cannot be reached right now. Please try again later.',
-  requirement_failed: 'Your account does not meet the requirements of this service.',
-  account_unavailable: 'This account cannot sign in.',
-  config: 'This identity provider is not configured correctly.',
+const MESSAGES: Record<UpstreamErrorKind, Msg> = {
+  state_mismatch: msg('upstream.state_mismatch'),
+  replayed: msg('upstream.replayed'),
+  signature_invalid: msg('upstream.signature_invalid'),
+  issuer_mismatch: msg('upstream.issuer_mismatch'),
+  audience_mismatch: msg('upstream.audience_mismatch'),
+  recipient_mismatch: msg('upstream.audience_mismatch'),
+  expired: msg('upstream.expired'),
+  not_yet_valid: msg('upstream.not_yet_valid'),
+  nonce_mismatch: msg('upstream.nonce_mismatch'),
+  unsolicited: msg('upstream.unsolicited'),
+  malformed: msg('upstream.malformed'),
+  upstream_denied: msg('upstream.upstream_denied'),
+  upstream_unavailable: msg('upstream.upstream_unavailable'),
+  requirement_failed: msg('upstream.requirement_failed'),
+  account_unavailable: msg('upstream.account_unavailable'),
+  config: msg('upstream.config'),
 };
 
-export function upstreamError(kind: UpstreamErrorKind, cause?: unknown, message = MESSAGES[kind]): UpstreamError {
+export function upstreamError(kind: UpstreamErrorKind, cause?: unknown, message: Msg = MESSAGES[kind]): UpstreamError {
   return new UpstreamError(kind, message, cause, kind === 'upstream_unavailable' || kind === 'config' ? 503 : 400);
 }
 
@@ -63,7 +64,7 @@ export function classifyOidcError(err: unknown): UpstreamError {
     return upstreamError(
       'upstream_denied',
       err,
-      code === 'access_denied' ? 'The sign-in was cancelled or refused at the identity provider.' : MESSAGES.upstream_denied,
+      code === 'access_denied' ? msg('upstream.oidc_access_denied') : MESSAGES.upstream_denied,
     );
   }
   // Our client credentials were refused: an operator problem, not the user's.
@@ -71,7 +72,7 @@ export function classifyOidcError(err: unknown): UpstreamError {
     return upstreamError('config', err);
   }
   // An error answer of the token endpoint (invalid_grant: a code that is unknown, used, or for another client).
-  if (err instanceof ResponseBodyError) return upstreamError('upstream_denied', err, 'The identity provider did not accept this sign-in response. Please start again.');
+  if (err instanceof ResponseBodyError) return upstreamError('upstream_denied', err, msg('upstream.oidc_grant_refused'));
 
   const links = chain(err);
   const codes = links.map((e) => e.code).filter((c): c is string => typeof c === 'string');

@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import { createRemoteJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
@@ -13,6 +14,7 @@ import {
 import type { OidcProviderConfig } from './oidc.config.js';
 import { claimsToAttributes } from './oidc-claims.js';
 import { classifyOidcError, upstreamError } from './oidc-errors.js';
+import { msg } from '../../web/i18n/message.js';
 import { jtiMemorySeconds, logoutJtiKey, LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from './logout-token.js';
 import { privateKeyAlg, toPkcs8 } from './private-key.js';
 
@@ -93,7 +95,7 @@ export class OidcConnector implements UpstreamConnector {
   }
 
   private unavailable(cause: unknown) {
-    return upstreamError('upstream_unavailable', cause, `The sign-in service “${this.provider.name}” cannot be reached right now. Please try again later.`);
+    return upstreamError('upstream_unavailable', cause, msg('upstream.oidc_unreachable', { provider: this.provider.name }));
   }
 
   private async discover(): Promise<oidc.Configuration> {
@@ -111,7 +113,7 @@ export class OidcConnector implements UpstreamConnector {
     const execute = p.allow_insecure_http ? [oidc.allowInsecureRequests] : [];
     let server: oidc.ServerMetadata;
     if (p.discovery) {
-      const discovered = await oidc.discovery(new URL(p.issuer), p.client_id, metadata, auth, { execute, timeout: p.timeout_ms / 1000 });
+      const discovered = await upstreamCall(p.id, 'discovery', () => oidc.discovery(new URL(p.issuer), p.client_id, metadata, auth, { execute, timeout: p.timeout_ms / 1000 }));
       server = { ...discovered.serverMetadata(), ...overrides };
     } else {
       server = { issuer: p.issuer, ...overrides };
@@ -182,7 +184,7 @@ export class OidcConnector implements UpstreamConnector {
     const s = saved as Partial<OidcSaved>;
     // IdP mix-up: a login started at another provider must not be completed here, whatever the callback carries.
     if (s.provider !== this.provider.id) {
-      throw upstreamError('state_mismatch', undefined, 'This sign-in was started with another identity provider. Please start again.');
+      throw upstreamError('state_mismatch', undefined, msg('upstream.oidc_other_idp'));
     }
     if (typeof s.nonce !== 'string' || typeof s.code_verifier !== 'string' || typeof s.redirect_uri !== 'string') {
       throw upstreamError('state_mismatch');
@@ -198,12 +200,14 @@ export class OidcConnector implements UpstreamConnector {
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     let claims: oidc.IDToken;
     try {
-      tokens = await oidc.authorizationCodeGrant(config, current, {
-        pkceCodeVerifier: s.code_verifier,
-        expectedNonce: s.nonce,
-        expectedState: ctx.state,
-        idTokenExpected: true,
-      });
+      tokens = await upstreamCall(this.provider.id, 'token', () =>
+        oidc.authorizationCodeGrant(config, current, {
+          pkceCodeVerifier: s.code_verifier,
+          expectedNonce: s.nonce,
+          expectedState: ctx.state,
+          idTokenExpected: true,
+        }),
+      );
       claims = tokens.claims()!;
     } catch (e) {
       const err = classifyOidcError(e);
@@ -215,7 +219,7 @@ export class OidcConnector implements UpstreamConnector {
     let userinfo: Record<string, unknown> | undefined;
     if (this.provider.fetch_userinfo && config.serverMetadata().userinfo_endpoint) {
       try {
-        userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+        userinfo = await upstreamCall(this.provider.id, 'userinfo', () => oidc.fetchUserInfo(config, tokens.access_token, claims.sub as string));
       } catch (e) {
         const err = classifyOidcError(e);
         this.log.info({ kind: err.kind, cause: describeCause(e) }, 'OIDC userinfo refused');

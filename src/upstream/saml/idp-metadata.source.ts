@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
 import type { ComponentStatus } from '../../health/health.registry.js';
@@ -78,6 +79,12 @@ export class IdpMetadataSource {
     return d;
   }
 
+  /** Seconds since the metadata in use was loaded (undefined: none yet, or inline in the config, which never ages). */
+  ageSeconds(): number | undefined {
+    if (this.cfg.idp || this.loadedAt === undefined) return undefined;
+    return (this.now() - this.loadedAt) / 1000;
+  }
+
   health(): { status: ComponentStatus; detail?: string } {
     if (!this.current) return { status: 'degraded', detail: `no IdP metadata yet: sign-in with this provider is unavailable (${this.lastError ?? 'loading'})` };
     if (!this.descriptor()) return { status: 'degraded', detail: `IdP metadata expired and could not be refreshed (${this.lastError ?? 'no error recorded'})` };
@@ -89,7 +96,8 @@ export class IdpMetadataSource {
   async refresh(): Promise<boolean> {
     if (this.cfg.idp) return true;
     try {
-      const xml = this.cfg.metadata_url ? await this.download(this.cfg.metadata_url) : await readFile(this.cfg.metadata_file!, 'utf8');
+      const url = this.cfg.metadata_url;
+      const xml = url ? await upstreamCall(this.cfg.id, 'saml_metadata', () => this.download(url)) : await readFile(this.cfg.metadata_file!, 'utf8');
       const descriptor = this.parse(xml);
       this.accept(descriptor);
       if (this.cfg.metadata_url) await this.deps.kv.set(this.cacheKey, JSON.stringify({ xml, at: this.now() }), CACHE_TTL_SECONDS).catch(() => undefined);

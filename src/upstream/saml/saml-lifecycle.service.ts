@@ -1,5 +1,6 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HealthRegistry } from '../../health/health.registry.js';
+import { MetricsService } from '../../health/metrics.service.js';
 import { ConnectorRegistry } from '../connector-registry.js';
 import { SamlConnector } from './saml.connector.js';
 
@@ -13,6 +14,7 @@ export class SamlLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly registry: ConnectorRegistry,
     private readonly health: HealthRegistry,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** The SAML connector of a provider id (undefined for an unknown id or another kind). */
@@ -32,6 +34,14 @@ export class SamlLifecycle implements OnModuleInit, OnApplicationShutdown {
     const connectors = this.all();
     await Promise.all(connectors.map((c) => c.metadata.start()));
     for (const c of connectors) this.health.register({ name: `saml_metadata:${c.provider.id}`, check: async () => c.metadata.health() });
+    if (connectors.length === 0) return;
+    this.metrics.scrapeGauge('causeway_saml_metadata_age_seconds', 'Age of the IdP metadata each SAML provider uses (fetched or read; inline metadata is not listed)', ['provider'], (g) => {
+      g.reset();
+      for (const c of connectors) {
+        const age = c.metadata.ageSeconds();
+        if (age !== undefined) g.set({ provider: c.provider.id }, age);
+      }
+    });
   }
 
   onApplicationShutdown() {

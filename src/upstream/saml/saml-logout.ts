@@ -1,6 +1,8 @@
 import { SAML, type Profile } from '@node-saml/node-saml';
 import type { Element } from '@xmldom/xmldom';
 import type { IdpDescriptor } from './idp-metadata.js';
+import { msg, type Msg } from '../../web/i18n/message.js';
+import { englishText } from '../../web/i18n/english.js';
 import { statusName } from './saml-status.js';
 import { NS, SamlInputError, attr, child, children, decodeBase64Strict, inflateLimited, parseXml, text, xmlText } from './saml-xml.js';
 
@@ -16,10 +18,10 @@ const SHA1_SIG_ALG = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
 
 export class LogoutMessageError extends Error {
   constructor(
-    readonly userMessage: string,
+    readonly userMessage: Msg,
     readonly detail?: unknown,
   ) {
-    super(userMessage);
+    super(englishText(userMessage));
     this.name = 'LogoutMessageError';
   }
 }
@@ -97,7 +99,7 @@ function rawParam(rawQuery: string, key: string): string | undefined {
     }
   };
   const hits = rawQuery.split('&').filter((t) => keyOf(t) === key);
-  if (hits.length > 1) throw new LogoutMessageError('The sign-out message repeats a parameter.');
+  if (hits.length > 1) throw new LogoutMessageError(msg('upstream.saml.logout.repeated_parameter'));
   return hits[0];
 }
 
@@ -108,15 +110,15 @@ function rawParam(rawQuery: string, key: string): string | undefined {
 export async function verifyRedirectLogout(query: Record<string, unknown>, rawQuery: string, c: SloContext): Promise<InboundLogoutMessage> {
   const isRequest = typeof query.SAMLRequest === 'string';
   const isResponse = typeof query.SAMLResponse === 'string';
-  if (isRequest === isResponse) throw new LogoutMessageError('This is not a SAML sign-out message.');
+  if (isRequest === isResponse) throw new LogoutMessageError(msg('upstream.saml.logout.not_logout'));
   for (const k of ['SAMLRequest', 'SAMLResponse', 'RelayState', 'SigAlg', 'Signature']) {
-    if (query[k] !== undefined && typeof query[k] !== 'string') throw new LogoutMessageError('The sign-out message repeats a parameter.');
+    if (query[k] !== undefined && typeof query[k] !== 'string') throw new LogoutMessageError(msg('upstream.saml.logout.repeated_parameter'));
   }
   const messageKey = isRequest ? 'SAMLRequest' : 'SAMLResponse';
   const sigAlg = query.SigAlg as string | undefined;
   const signature = query.Signature as string | undefined;
-  if (!signature || !sigAlg) throw new LogoutMessageError('The sign-out message is not signed; this service only accepts signed ones.');
-  if (!REDIRECT_SIG_ALGS.has(sigAlg) && !(c.allowSha1 && sigAlg === SHA1_SIG_ALG)) throw new LogoutMessageError('The sign-out message uses a signature algorithm this service does not accept.', sigAlg);
+  if (!signature || !sigAlg) throw new LogoutMessageError(msg('upstream.saml.logout.unsigned'));
+  if (!REDIRECT_SIG_ALGS.has(sigAlg) && !(c.allowSha1 && sigAlg === SHA1_SIG_ALG)) throw new LogoutMessageError(msg('upstream.saml.logout.algorithm'), sigAlg);
 
   // Rebuild the signed octet string from the raw tokens only, in the order the binding defines,
   // so extra or look-alike parameters cannot change what node-saml verifies.
@@ -127,12 +129,12 @@ export async function verifyRedirectLogout(query: Record<string, unknown>, rawQu
   try {
     xml = xmlText(inflateLimited(decodeBase64Strict(query[messageKey], c.maxMessageSize), c.maxMessageSize));
   } catch (e) {
-    throw new LogoutMessageError(e instanceof SamlInputError ? e.message : 'The sign-out message could not be read.', e);
+    throw new LogoutMessageError(e instanceof SamlInputError ? e.userMessage : msg('upstream.saml.logout.unreadable'), e);
   }
   try {
     await samlFor(c).verifyRedirectSignature(container, tokens.join('&'));
   } catch (e) {
-    throw new LogoutMessageError("The identity provider's signature on this sign-out message is not valid.", e);
+    throw new LogoutMessageError(msg('upstream.saml.logout.signature_invalid'), e);
   }
   return readLogoutXml(xml, c, container.RelayState);
 }
@@ -141,7 +143,7 @@ export async function verifyRedirectLogout(query: Record<string, unknown>, rawQu
 export async function verifyPostLogout(body: Record<string, unknown>, c: SloContext): Promise<InboundLogoutMessage> {
   const isRequest = typeof body.SAMLRequest === 'string';
   const isResponse = typeof body.SAMLResponse === 'string';
-  if (isRequest === isResponse) throw new LogoutMessageError('This is not a SAML sign-out message.');
+  if (isRequest === isResponse) throw new LogoutMessageError(msg('upstream.saml.logout.not_logout'));
   const raw = (isRequest ? body.SAMLRequest : body.SAMLResponse) as string;
   let xml: string;
   let base64: string;
@@ -151,7 +153,7 @@ export async function verifyPostLogout(body: Record<string, unknown>, c: SloCont
     xml = xmlText(buf);
     parseXml(xml);
   } catch (e) {
-    throw new LogoutMessageError(e instanceof SamlInputError ? e.message : 'The sign-out message could not be read.', e);
+    throw new LogoutMessageError(e instanceof SamlInputError ? e.userMessage : msg('upstream.saml.logout.unreadable'), e);
   }
   try {
     const saml = samlFor(c);
@@ -161,7 +163,7 @@ export async function verifyPostLogout(body: Record<string, unknown>, c: SloCont
       if (!loggedOut) throw new Error('not a LogoutResponse');
     }
   } catch (e) {
-    throw new LogoutMessageError("The identity provider's signature on this sign-out message is missing or not valid.", e);
+    throw new LogoutMessageError(msg('upstream.saml.logout.signature_missing_or_invalid'), e);
   }
   return readLogoutXml(xml, c, typeof body.RelayState === 'string' ? body.RelayState : undefined);
 }
@@ -170,19 +172,19 @@ export async function verifyPostLogout(body: Record<string, unknown>, c: SloCont
 function readLogoutXml(xml: string, c: SloContext, relayState: string | undefined): InboundLogoutMessage {
   const root = parseXml(xml).documentElement!;
   if (root.namespaceURI !== NS.samlp || (root.localName !== 'LogoutRequest' && root.localName !== 'LogoutResponse')) {
-    throw new LogoutMessageError('This is not a SAML sign-out message.');
+    throw new LogoutMessageError(msg('upstream.saml.logout.not_logout'));
   }
   const id = attr(root, 'ID');
   const issuer = text(child(root, NS.saml, 'Issuer'));
-  if (!id) throw new LogoutMessageError('The sign-out message has no ID.');
-  if (issuer !== c.idp.entityId) throw new LogoutMessageError('The sign-out message comes from another identity provider.', `Issuer ${issuer}`);
+  if (!id) throw new LogoutMessageError(msg('upstream.saml.logout.no_id'));
+  if (issuer !== c.idp.entityId) throw new LogoutMessageError(msg('upstream.saml.logout.other_idp'), `Issuer ${issuer}`);
   const destination = attr(root, 'Destination');
-  if (destination !== undefined && destination !== c.sloUrl) throw new LogoutMessageError('The sign-out message was sent to another address than this service.', `Destination ${destination}`);
+  if (destination !== undefined && destination !== c.sloUrl) throw new LogoutMessageError(msg('upstream.saml.logout.wrong_destination'), `Destination ${destination}`);
   const skew = c.clockSkewSeconds * 1000;
   const issueInstant = Date.parse(attr(root, 'IssueInstant') ?? '');
-  if (Number.isNaN(issueInstant)) throw new LogoutMessageError('The sign-out message has no valid IssueInstant.');
+  if (Number.isNaN(issueInstant)) throw new LogoutMessageError(msg('upstream.saml.logout.no_issue_instant'));
   // A logout message is used at once; an old one is a replay.
-  if (issueInstant > c.now + skew || issueInstant < c.now - skew - 10 * 60_000) throw new LogoutMessageError('The sign-out message is too old or from the future.');
+  if (issueInstant > c.now + skew || issueInstant < c.now - skew - 10 * 60_000) throw new LogoutMessageError(msg('upstream.saml.logout.stale'));
   const relay = relayState !== undefined ? { relayState } : {};
 
   if (root.localName === 'LogoutResponse') {
@@ -192,10 +194,10 @@ function readLogoutXml(xml: string, c: SloContext, relayState: string | undefine
     return { kind: 'response', id, issuer, ...(inResponseTo ? { inResponseTo } : {}), success: value === SUCCESS, status: statusName(value) ?? 'unknown', ...relay };
   }
   const notOnOrAfter = Date.parse(attr(root, 'NotOnOrAfter') ?? '');
-  if (!Number.isNaN(notOnOrAfter) && c.now - skew >= notOnOrAfter) throw new LogoutMessageError('The sign-out request has expired.');
+  if (!Number.isNaN(notOnOrAfter) && c.now - skew >= notOnOrAfter) throw new LogoutMessageError(msg('upstream.saml.logout.expired'));
   const nameIdEl: Element | undefined = child(root, NS.saml, 'NameID');
   const nameId = text(nameIdEl);
-  if (!nameId) throw new LogoutMessageError('The sign-out request names no user (encrypted NameIDs are not supported).');
+  if (!nameId) throw new LogoutMessageError(msg('upstream.saml.logout.no_name_id'));
   const format = attr(nameIdEl, 'Format');
   return {
     kind: 'request',

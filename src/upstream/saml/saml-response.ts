@@ -1,6 +1,7 @@
 import { SAML, SamlStatusError, ValidateInResponseTo, type CacheProvider } from '@node-saml/node-saml';
 import type { Document, Element } from '@xmldom/xmldom';
 import { UpstreamError } from '../connector.js';
+import { msg } from '../../web/i18n/message.js';
 import type { IdpDescriptor } from './idp-metadata.js';
 import { hasEncryptedId, readAttributes, readNameId, type NameId, type SamlAttribute } from './saml-attributes.js';
 import { statusError } from './saml-status.js';
@@ -51,14 +52,14 @@ const SHA1_SIGNATURE = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
 const SHA1_DIGEST = 'http://www.w3.org/2000/09/xmldsig#sha1';
 
 const MSG = {
-  signature: "The identity provider's signature on this response is missing or not valid.",
-  malformed: 'The response from the identity provider could not be read.',
-  notAnswer: 'This response does not answer this sign-in (it belongs to another or an expired sign-in). Please sign in again.',
-  expired: "The identity provider's assertion has expired. Please sign in again.",
-  notYetValid: "The identity provider's assertion is not valid yet. The clocks of the two servers may differ.",
-  audience: 'The assertion was issued for another service.',
-  recipient: 'The response was sent to another address than this service.',
-  issuer: 'The response comes from another identity provider than the one this sign-in used.',
+  signature: msg('upstream.saml.signature'),
+  malformed: msg('upstream.saml.malformed'),
+  notAnswer: msg('upstream.saml.not_answer'),
+  expired: msg('upstream.saml.expired'),
+  notYetValid: msg('upstream.saml.not_yet_valid'),
+  audience: msg('upstream.saml.audience'),
+  recipient: msg('upstream.saml.recipient'),
+  issuer: msg('upstream.saml.issuer'),
 };
 
 /** node-saml's InResponseTo store, holding the one request this login sent. */
@@ -94,10 +95,10 @@ export async function verifySamlResponse(raw: unknown, c: ResponseCheck): Promis
     base64 = buf.toString('base64');
     doc = parseXml(xmlText(buf));
   } catch (e) {
-    throw new UpstreamError('malformed', e instanceof SamlInputError ? e.message : MSG.malformed, e);
+    throw new UpstreamError('malformed', e instanceof SamlInputError ? e.userMessage : MSG.malformed, e);
   }
   const root = doc.documentElement!;
-  if (root.namespaceURI !== NS.samlp || root.localName !== 'Response') throw new UpstreamError('malformed', 'The identity provider did not send a SAML response.');
+  if (root.namespaceURI !== NS.samlp || root.localName !== 'Response') throw new UpstreamError('malformed', msg('upstream.saml.not_a_response'));
 
   // A failure status carries no identity: show what the IdP said (status names only).
   const status = child(root, NS.samlp, 'Status');
@@ -114,10 +115,10 @@ export async function verifySamlResponse(raw: unknown, c: ResponseCheck): Promis
   // Comments inside signed text survive exclusive canonicalisation unchanged in the digest, so
   // `alice@example.org<!---->.evil.com` keeps its signature: no IdP sends comments there.
   if (descendants(root, NS.saml, 'Assertion').some((a) => hasCommentOrPi(a))) {
-    throw new UpstreamError('malformed', 'The response contains XML comments inside the assertion, which identity providers never send.');
+    throw new UpstreamError('malformed', msg('upstream.saml.xml_comments'));
   }
-  if (encrypted.length && c.encryptedAssertions === 'off') throw new UpstreamError('malformed', 'The identity provider sent an encrypted assertion, but this service is configured not to accept them.');
-  if (clear.length && c.encryptedAssertions === 'required') throw new UpstreamError('malformed', 'The identity provider sent an unencrypted assertion, but this service requires encrypted ones.');
+  if (encrypted.length && c.encryptedAssertions === 'off') throw new UpstreamError('malformed', msg('upstream.saml.encrypted_refused'));
+  if (clear.length && c.encryptedAssertions === 'required') throw new UpstreamError('malformed', msg('upstream.saml.unencrypted_refused'));
 
   const destination = attr(root, 'Destination');
   if (destination !== undefined && destination !== c.acsUrl) throw new UpstreamError('recipient_mismatch', MSG.recipient, `Destination ${destination}`);
@@ -221,7 +222,7 @@ function checkAssertion(a: Element, c: ResponseCheck, encrypted: boolean): Verif
   const sessionNotOnOrAfter = time(attr(authn[0], 'SessionNotOnOrAfter'));
   if (sessionNotOnOrAfter !== undefined && now - skew >= sessionNotOnOrAfter) throw new UpstreamError('expired', MSG.expired, 'SessionNotOnOrAfter passed');
 
-  if (hasEncryptedId(a)) throw new UpstreamError('malformed', 'The identity provider encrypted the user identifier (EncryptedID), which this service does not support.');
+  if (hasEncryptedId(a)) throw new UpstreamError('malformed', msg('upstream.saml.encrypted_id'));
   const nameId = readNameId(a);
   const sessionIndex = attr(authn[0], 'SessionIndex');
   return {

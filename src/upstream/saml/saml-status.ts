@@ -1,25 +1,26 @@
 import { UpstreamError } from '../connector.js';
+import { msg, type MessageKey } from '../../web/i18n/message.js';
 
 const STATUS_PREFIX = 'urn:oasis:names:tc:SAML:2.0:status:';
 
-/** User-facing wording for the second-level status codes IdPs actually send. */
-const MESSAGES: Record<string, string> = {
-  AuthnFailed: 'The identity provider could not verify who you are. Please try again.',
-  NoPassive: 'You are not signed in at the identity provider, and this sign-in asked it not to show a login page.',
-  RequestDenied: 'The identity provider refused this sign-in request.',
-  NoAuthnContext: 'The identity provider cannot sign you in with the method this service requires.',
-  InvalidNameIDPolicy: 'The identity provider cannot identify you in the way this service asked for.',
-  UnknownPrincipal: 'The identity provider does not know this account.',
-  NoAvailableIDP: 'No identity provider is available for this sign-in.',
-  NoSupportedIDP: 'No supported identity provider is available for this sign-in.',
-  ProxyCountExceeded: 'The identity provider could not forward this sign-in.',
-  RequestUnsupported: 'The identity provider does not support this sign-in request.',
-  RequestVersionDeprecated: 'The identity provider does not support this version of SAML.',
-  RequestVersionTooHigh: 'The identity provider does not support this version of SAML.',
-  RequestVersionTooLow: 'The identity provider does not support this version of SAML.',
-  UnsupportedBinding: 'The identity provider does not support the way this service sent the request.',
-  PartialLogout: 'The identity provider could only partly end your session.',
-  AuthnCancelled: 'The sign-in was cancelled at the identity provider.',
+/** User-facing wording (catalog keys) for the second-level status codes IdPs actually send. */
+const MESSAGES: Record<string, MessageKey> = {
+  AuthnFailed: 'upstream.saml.status.AuthnFailed',
+  NoPassive: 'upstream.saml.status.NoPassive',
+  RequestDenied: 'upstream.saml.status.RequestDenied',
+  NoAuthnContext: 'upstream.saml.status.NoAuthnContext',
+  InvalidNameIDPolicy: 'upstream.saml.status.InvalidNameIDPolicy',
+  UnknownPrincipal: 'upstream.saml.status.UnknownPrincipal',
+  NoAvailableIDP: 'upstream.saml.status.NoAvailableIDP',
+  NoSupportedIDP: 'upstream.saml.status.NoSupportedIDP',
+  ProxyCountExceeded: 'upstream.saml.status.ProxyCountExceeded',
+  RequestUnsupported: 'upstream.saml.status.RequestUnsupported',
+  RequestVersionDeprecated: 'upstream.saml.status.VersionUnsupported',
+  RequestVersionTooHigh: 'upstream.saml.status.VersionUnsupported',
+  RequestVersionTooLow: 'upstream.saml.status.VersionUnsupported',
+  UnsupportedBinding: 'upstream.saml.status.UnsupportedBinding',
+  PartialLogout: 'upstream.saml.status.PartialLogout',
+  AuthnCancelled: 'upstream.saml.status.AuthnCancelled',
 };
 
 /** Short name of a status URI (`urn:…:status:AuthnFailed` → `AuthnFailed`). */
@@ -35,14 +36,11 @@ export function statusName(uri: string | undefined): string | undefined {
 export function statusError(top: string | undefined, second: string | undefined, cause?: unknown): UpstreamError {
   const topName = statusName(top) ?? 'unknown';
   const secondName = statusName(second);
-  const message =
-    (secondName && MESSAGES[secondName]) ||
-    (topName === 'Requester'
-      ? 'The identity provider could not accept this sign-in request.'
-      : topName === 'VersionMismatch'
-        ? 'The identity provider does not support this version of SAML.'
-        : 'The identity provider could not sign you in.');
+  const message = msg(
+    (secondName && Object.hasOwn(MESSAGES, secondName) ? MESSAGES[secondName] : undefined) ||
+      (topName === 'Requester' ? 'upstream.saml.status.Requester' : topName === 'VersionMismatch' ? 'upstream.saml.status.VersionUnsupported' : 'upstream.saml.status.other'),
+  );
   // Only plain status names are echoed (the value may come from an unsigned message).
   const code = [topName, secondName].filter((n): n is string => !!n && /^[A-Za-z]{1,40}$/.test(n)).join('/');
-  return new UpstreamError('upstream_denied', code ? `${message} (SAML status: ${code})` : message, cause, 400);
+  return new UpstreamError('upstream_denied', code ? msg('upstream.saml.status.with_code', { message, code }) : message, cause, 400);
 }

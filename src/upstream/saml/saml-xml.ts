@@ -1,5 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { msg, type Msg } from '../../web/i18n/message.js';
+import { englishText } from '../../web/i18n/english.js';
 
 /**
  * Safe handling of SAML XML before anything else looks at it: strict base64, a size cap, no
@@ -16,21 +18,22 @@ export const NS = {
 } as const;
 
 /** A message we refuse before validation; `message` is safe to show. */
+/** SAML input refused before any XML is trusted; `userMessage` says why, in words for the person. */
 export class SamlInputError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly userMessage: Msg) {
+    super(englishText(userMessage));
     this.name = 'SamlInputError';
   }
 }
 
 /** Base64 as SAML bindings use it (line breaks allowed); anything else is refused, not "best effort" decoded. */
 export function decodeBase64Strict(value: unknown, maxBytes: number): Buffer {
-  if (typeof value !== 'string' || value.length === 0) throw new SamlInputError('The SAML message is missing.');
-  if (value.length > Math.ceil((maxBytes * 4) / 3) + 4096) throw new SamlInputError('The SAML message is too large.');
+  if (typeof value !== 'string' || value.length === 0) throw new SamlInputError(msg('upstream.saml.input.missing'));
+  if (value.length > Math.ceil((maxBytes * 4) / 3) + 4096) throw new SamlInputError(msg('upstream.saml.input.too_large'));
   const compact = value.replace(/[\r\n\t ]+/g, '');
-  if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) throw new SamlInputError('The SAML message is not valid base64.');
+  if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) throw new SamlInputError(msg('upstream.saml.input.not_base64'));
   const buf = Buffer.from(compact, 'base64');
-  if (buf.length > maxBytes) throw new SamlInputError('The SAML message is too large.');
+  if (buf.length > maxBytes) throw new SamlInputError(msg('upstream.saml.input.too_large'));
   return buf;
 }
 
@@ -40,16 +43,16 @@ export function inflateLimited(buf: Buffer, maxBytes: number): Buffer {
     return inflateRawSync(buf, { maxOutputLength: maxBytes });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || /maxOutputLength|too large/i.test((e as Error).message)) {
-      throw new SamlInputError('The SAML message is too large.');
+      throw new SamlInputError(msg('upstream.saml.input.too_large'));
     }
-    throw new SamlInputError('The SAML message is not valid DEFLATE data.');
+    throw new SamlInputError(msg('upstream.saml.input.not_deflate'));
   }
 }
 
 /** UTF-8 text of a decoded message, refusing what SAML never carries: DTDs, entity declarations, NULs, invalid UTF-8. */
 export function xmlText(buf: Buffer): string {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
-  if (text.includes('\uFFFD') || text.includes('\u0000')) throw new SamlInputError('The SAML message is not valid UTF-8 XML.');
+  if (text.includes('\uFFFD') || text.includes('\u0000')) throw new SamlInputError(msg('upstream.saml.input.not_utf8'));
   assertNoDtd(text);
   return text;
 }
@@ -57,7 +60,7 @@ export function xmlText(buf: Buffer): string {
 export function assertNoDtd(text: string): void {
   // SAML forbids DTDs (saml-bindings §3.1.1 / XML security considerations); refusing them outright
   // rules out entity expansion whatever a parser further down would do.
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) throw new SamlInputError('The SAML message contains a document type declaration, which SAML forbids.');
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) throw new SamlInputError(msg('upstream.saml.input.doctype'));
 }
 
 /** Namespace-aware DOM; any parser error or warning about broken markup refuses the document. */
@@ -71,9 +74,9 @@ export function parseXml(text: string): Document {
       },
     }).parseFromString(text, 'text/xml');
   } catch {
-    throw new SamlInputError('The SAML message is not well-formed XML.');
+    throw new SamlInputError(msg('upstream.saml.input.not_xml'));
   }
-  if (!doc.documentElement) throw new SamlInputError('The SAML message is not well-formed XML.');
+  if (!doc.documentElement) throw new SamlInputError(msg('upstream.saml.input.not_xml'));
   return doc;
 }
 

@@ -28,6 +28,8 @@ import {
   type SloContext,
 } from './saml-logout.js';
 import type { ConnectorDeps } from '../connector-registry.js';
+// Aliased: `msg` is this file's name for an inbound logout message.
+import { msg as userMsg } from '../../web/i18n/message.js';
 
 /** How long a sign-out sent to the IdP waits for its LogoutResponse. */
 const PENDING_LOGOUT_SECONDS = 15 * 60;
@@ -94,7 +96,7 @@ export class SamlConnector implements UpstreamConnector {
 
   private idp(): IdpDescriptor {
     const idp = this.deps.metadata.descriptor();
-    if (!idp) throw new UpstreamError('upstream_unavailable', 'This identity provider is not available right now. Please try again later.', 'no usable IdP metadata', 503);
+    if (!idp) throw new UpstreamError('upstream_unavailable', userMsg('upstream.saml.unavailable'), 'no usable IdP metadata', 503);
     return idp;
   }
 
@@ -160,12 +162,12 @@ export class SamlConnector implements UpstreamConnector {
   }
 
   async complete(req: CallbackRequest, saved: Record<string, unknown>, _ctx?: UpstreamLoginContext): Promise<Assertion> {
-    if (req.method !== 'POST') throw new UpstreamError('malformed', 'The identity provider must send the response with HTTP-POST.');
+    if (req.method !== 'POST') throw new UpstreamError('malformed', userMsg('upstream.saml.not_post'));
     const p = this.provider;
     // An unsolicited response answers no request of ours, whatever the login prepared.
     const requestId = !req.unsolicited && typeof saved.requestId === 'string' ? saved.requestId : undefined;
     if (!requestId && !p.allow_idp_initiated) {
-      throw new UpstreamError('unsolicited', 'This service does not accept sign-ins started at the identity provider. Please start the sign-in here.');
+      throw new UpstreamError('unsolicited', userMsg('upstream.saml.unsolicited_refused'));
     }
     const idp = this.idp();
     const verified = await verifySamlResponse(req.body.SAMLResponse, {
@@ -186,7 +188,7 @@ export class SamlConnector implements UpstreamConnector {
     // Each assertion is accepted once, for as long as it could be presented.
     const ttl = Math.max(1, Math.ceil((verified.usableUntil - this.now()) / 1000));
     const fresh = await this.deps.kv.setIfAbsent(`saml:assertion:${p.id}:${sha256(`${verified.issuer}\u0000${verified.assertionId}`)}`, '1', ttl);
-    if (!fresh) throw new UpstreamError('replayed', 'This sign-in response was already used. Please sign in again.', `assertion ${verified.assertionId}`);
+    if (!fresh) throw new UpstreamError('replayed', userMsg('upstream.saml.replayed'), `assertion ${verified.assertionId}`);
 
     const attributes = attributeMap(verified.attributes, verified.nameId, p.attribute_aliases);
     const subject = this.subjectOf(verified.nameId);
@@ -216,9 +218,9 @@ export class SamlConnector implements UpstreamConnector {
    */
   private subjectOf(nameId: { value: string; format?: string } | undefined): string {
     if (this.provider.claims.subject) return nameId?.value ?? '';
-    if (!nameId) throw new UpstreamError('config', 'The identity provider did not send a user identifier (NameID).');
+    if (!nameId) throw new UpstreamError('config', userMsg('upstream.saml.no_name_id'));
     if (nameId.format === NAMEID_FORMATS.transient) {
-      throw new UpstreamError('config', 'The identity provider sent a one-time identifier, which cannot identify your account. The administrator must set claims.subject.');
+      throw new UpstreamError('config', userMsg('upstream.saml.transient_name_id'));
     }
     return nameId.value;
   }
@@ -274,25 +276,25 @@ export class SamlConnector implements UpstreamConnector {
    * string as received; POST: the form body). Throws LogoutMessageError (shown as a page).
    */
   async handleSlo(req: { method: 'GET' | 'POST'; query: Record<string, unknown>; rawQuery: string; body: Record<string, unknown> }): Promise<SloOutcome> {
-    if (!this.provider.single_logout) throw new LogoutMessageError('Single Logout is not enabled for this identity provider.');
+    if (!this.provider.single_logout) throw new LogoutMessageError(userMsg('upstream.saml.logout.not_enabled'));
     const idp = this.deps.metadata.descriptor();
-    if (!idp) throw new LogoutMessageError('This identity provider is not available right now.');
+    if (!idp) throw new LogoutMessageError(userMsg('upstream.saml.logout.unavailable'));
     const c = this.sloContext(idp);
     const msg = req.method === 'GET' ? await verifyRedirectLogout(req.query, req.rawQuery, c) : await verifyPostLogout(req.body, c);
 
     if (msg.kind === 'response') {
       // Answers a LogoutRequest we sent: bound by its (signed) InResponseTo, usable once.
       const pending = msg.inResponseTo ? await this.deps.kv.take(this.pendingKey(msg.inResponseTo)) : undefined;
-      if (!pending) throw new LogoutMessageError('This sign-out response does not answer a sign-out in progress (it may have been used already).');
+      if (!pending) throw new LogoutMessageError(userMsg('upstream.saml.logout.no_pending'));
       const { returnTo, state } = JSON.parse(pending) as { returnTo: string; state: string };
-      if (msg.relayState !== undefined && msg.relayState !== state) throw new LogoutMessageError('This sign-out response belongs to another sign-out.');
+      if (msg.relayState !== undefined && msg.relayState !== state) throw new LogoutMessageError(userMsg('upstream.saml.logout.other_sign_out'));
       if (!msg.success) this.log.warn({ status: msg.status }, 'the IdP did not confirm the Single Logout');
       return { kind: 'response', returnTo, state, success: msg.success, status: msg.status };
     }
 
     // IdP-initiated: each LogoutRequest is acted on once.
     const fresh = await this.deps.kv.setIfAbsent(`saml:logout-request:${this.provider.id}:${sha256(msg.id)}`, '1', 20 * 60 + this.provider.clock_skew);
-    if (!fresh) throw new LogoutMessageError('This sign-out request was already processed.');
+    if (!fresh) throw new LogoutMessageError(userMsg('upstream.saml.logout.replayed'));
     return {
       kind: 'request',
       request: msg,

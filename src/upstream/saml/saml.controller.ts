@@ -25,7 +25,7 @@ export class SamlController {
 
   private connector(id: string): SamlConnector {
     const c = /^[a-z0-9][a-z0-9_-]{0,63}$/.test(id) ? this.saml.connector(id) : undefined;
-    if (!c) throw new PageError(404, 'Page not found', 'There is no SAML identity provider at this address.');
+    if (!c) throw new PageError(404, 'error.title.page_not_found', 'error.no_saml_idp');
     return c;
   }
 
@@ -47,7 +47,7 @@ export class SamlController {
 
   private async slo(id: string, method: 'GET' | 'POST', req: FastifyRequest, reply: FastifyReply) {
     const connector = this.connector(id);
-    const log = this.logger.child({ component: 'saml-slo', provider: id, reqId: req.id });
+    const log = this.logger.child({ component: 'saml-slo', provider: id });
     const q = req.url.indexOf('?');
     let outcome;
     try {
@@ -59,8 +59,8 @@ export class SamlController {
       });
     } catch (e) {
       if (e instanceof LogoutMessageError) {
-        log.info({ reason: e.userMessage, detail: e.detail instanceof Error ? e.detail.message : e.detail }, 'SAML logout message refused');
-        throw new PageError(400, 'Sign-out refused', e.userMessage, { reason: 'saml_logout_refused' });
+        log.info({ reason: e.userMessage.key, detail: e.detail instanceof Error ? e.detail.message : e.detail }, 'SAML logout message refused');
+        throw new PageError(400, 'error.title.sign_out_refused', e.userMessage, { reason: 'saml_logout_refused' });
       }
       throw e;
     }
@@ -95,6 +95,7 @@ export class SamlController {
       await reply.status(303).header('Location', back).header('Cache-Control', 'no-store').send();
       return;
     }
-    await sendPage(reply, this.renderer, ended ? 200 : 503, ended ? 'Signed out' : 'Sign-out incomplete', ended ? 'You have been signed out.' : 'Causeway could not end every session. Please try again.', req.id);
+    if (ended) await this.renderer.send(reply, 'message', 200, { title: 'done.signed_out_title', message: 'done.upstream_signed_out' });
+    else await sendPage(reply, this.renderer, 503, 'done.sign_out_incomplete_title', 'done.sign_out_incomplete', req.id);
   }
 }

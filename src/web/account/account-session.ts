@@ -49,10 +49,10 @@ export class AccountSessions {
   /** For form posts: signed in, a valid CSRF token for this session, and (if asked) a recent sign-in. */
   async requireSignedIn(req: FastifyRequest, recent = false): Promise<SignedIn> {
     const me = await this.signedIn(req);
-    if (!me) throw new PageError(403, 'Signed out', 'You are no longer signed in. Open your account page again to sign in.', { reason: 'no_session' });
+    if (!me) throw new PageError(403, 'error.title.signed_out', 'error.no_session', { reason: 'no_session' });
     this.csrf.verify(req, this.csrfScope(me));
     if (recent && !this.isRecent(me)) {
-      throw new PageError(403, 'Sign in again', 'For your security, this needs a recent sign-in. Open the page again from your app to sign in once more.', { reason: 'stale_auth' });
+      throw new PageError(403, 'error.title.sign_in_again', 'error.stale_auth', { reason: 'stale_auth' });
     }
     return me;
   }

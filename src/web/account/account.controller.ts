@@ -14,7 +14,6 @@ import { lazyContract } from '../../identity/lazy-contract.js';
 import { UpstreamLinksService } from '../../identity/upstream-links.service.js';
 import { LoginPages } from '../../login/login.pages.js';
 import { ConnectorRegistry } from '../../upstream/connector-registry.js';
-import { acceptLanguages } from '../../oauth2/clients/client-display.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
 import { Database } from '../../storage/database.service.js';
@@ -22,6 +21,8 @@ import { CompatSessionEntity, OAuth2SessionEntity } from '../../storage/entities
 import { CsrfService } from '../csrf.service.js';
 import { parseForm, singleValues } from '../form.js';
 import { PageError } from '../page-error.js';
+import { msg, type MessageKey } from '../i18n/message.js';
+import { PageRenderer } from '../page-renderer.js';
 import { accountAction, DESTRUCTIVE, type AccountAction } from './account-actions.js';
 import { brandIcon } from '../brand-icons.js';
 import { AccountSessions, type SignedIn } from './account-session.js';
@@ -33,12 +34,14 @@ interface DeviceRow {
   deviceId: string | null;
   clientName: string;
   clientHost?: string;
-  createdAt: string;
-  lastActiveAt?: string;
+  /** Timestamps (ms): the page shows them in its language (`datetime` filter). */
+  createdAt: number;
+  lastActiveAt?: number;
   current: boolean;
 }
 
-const formatTime = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** How long the homeserver accepts a cross-signing reset after it is approved here (Synapse: 10 minutes). */
+const CROSS_SIGNING_RESET_MINUTES = 10;
 
 /**
  * The account page (`account_management_uri`, MSC4191): who is signed in, their sessions (devices)
@@ -54,6 +57,7 @@ export class AccountController {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly sessions: AccountSessions,
     private readonly pages: LoginPages,
+    private readonly renderer: PageRenderer,
     private readonly csrf: CsrfService,
     private readonly completer: AuthorizationCompleter,
     private readonly terminator: SessionTerminator,
@@ -86,7 +90,6 @@ export class AccountController {
 
     const csrf = this.csrf.token(req, reply, this.sessions.csrfScope(me));
     const base = {
-      title: 'Your account',
       user_id: this.mxid(me.user),
       display_name: me.user.displayName,
       csrf,
@@ -101,25 +104,25 @@ export class AccountController {
         const linked = await this.links.forUser(me.user.id);
         const providers = this.connectors.list();
         const names = new Map(providers.map((p) => [p.id, p.name]));
-        const notices: Record<string, string> = {
-          linked: 'The sign-in method was added. You can now sign in with it.',
-          already_linked: 'That sign-in method was already linked to your account.',
-          removed: 'The sign-in method was removed.',
+        const notices: Record<string, MessageKey> = {
+          linked: 'account.method_added_notice',
+          already_linked: 'account.method_already_notice',
+          removed: 'account.method_removed_notice',
         };
-        return this.pages.page(reply, 'account', 200, {
+        return this.renderer.send(reply, 'account', 200, {
           ...base,
           view: 'profile',
           notice: q.done ? notices[q.done] : undefined,
           email: me.user.email,
           identities: linked.map((l) => ({
             provider: names.get(l.providerId) ?? l.providerId,
-            since: formatTime(l.createdAt),
+            since: l.createdAt,
             ...(linked.length > 1 ? { remove_url: `${this.url('links/remove')}?link=${encodeURIComponent(l.id)}` } : {}),
           })),
           // Any provider that may link accounts and is not linked yet.
           addable: providers
             .filter((p) => p.registration !== 'disabled' && !linked.some((l) => l.providerId === p.id))
-            .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand, p.name) })),
+            .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand) })),
           add_action: this.url('links/add'),
         });
       }
@@ -127,9 +130,9 @@ export class AccountController {
       case 'org.matrix.device_delete': {
         const device = deviceId ? (await this.devices(req, me)).find((d) => d.deviceId === deviceId) : undefined;
         if (!device) {
-          return this.pages.page(reply, 'account', 404, { ...base, view: 'notice', notice: 'This device is not signed in to your account (it may already have been signed out).' });
+          return this.renderer.send(reply, 'account', 404, { ...base, view: 'notice', notice: msg('error.device_not_found') });
         }
-        return this.pages.page(reply, 'account', 200, {
+        return this.renderer.send(reply, 'account', 200, {
           ...base,
           view: action === 'org.matrix.device_view' ? 'device' : 'device_delete',
           device,
@@ -138,14 +141,14 @@ export class AccountController {
         });
       }
       case 'org.matrix.cross_signing_reset':
-        return this.pages.page(reply, 'account', 200, { ...base, view: 'cross_signing_reset', reset_action: this.url('cross-signing-reset') });
+        return this.renderer.send(reply, 'account', 200, { ...base, view: 'cross_signing_reset', reset_action: this.url('cross-signing-reset') });
       case 'org.matrix.account_deactivate':
-        return this.pages.page(reply, 'account', 200, { ...base, view: 'deactivate', deactivate_action: this.url('deactivate') });
+        return this.renderer.send(reply, 'account', 200, { ...base, view: 'deactivate', deactivate_action: this.url('deactivate') });
       case 'org.matrix.devices_list':
-        return this.pages.page(reply, 'account', 200, {
+        return this.renderer.send(reply, 'account', 200, {
           ...base,
           view: 'sessions',
-          notice: q.done === 'signed_out' ? 'The device was signed out.' : undefined,
+          notice: q.done === 'signed_out' ? msg('account.signed_out_notice') : undefined,
           devices: await this.devices(req, me),
           end_action: this.url('sessions/end'),
         });
@@ -157,7 +160,7 @@ export class AccountController {
   async endSession(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const me = await this.sessions.requireSignedIn(req);
     const form = parseForm(z.object({ session_id: z.string().min(1).max(64), session_kind: z.enum(['oauth', 'compat']).default('oauth') }), req.body);
-    const notFound = () => new PageError(404, 'Device not found', 'This device is not signed in to your account (it may already have been signed out).', { reason: 'session_not_found' });
+    const notFound = () => new PageError(404, 'error.title.device_not_found', 'error.device_not_found', { reason: 'session_not_found' });
     const where = { id: form.session_id, user_id: me.user.id, finished_at: IsNull() };
     if (form.session_kind === 'compat') {
       if (!(await this.db.manager.findOneBy(CompatSessionEntity, where))) throw notFound();
@@ -178,15 +181,15 @@ export class AccountController {
       await this.homeserver.allowCrossSigningReset(me.user.localpart);
     } catch (err) {
       if (err instanceof HomeserverError && err.status === 404) {
-        throw new PageError(409, 'Nothing to reset', 'Your account has no cross-signing identity yet, so there is nothing to reset. Set up encryption from your app instead.', { reason: 'no_master_key' });
+        throw new PageError(409, 'error.title.nothing_to_reset', 'error.nothing_to_reset', { reason: 'no_master_key' });
       }
       this.logger.warn({ err }, 'allow_cross_signing_reset failed');
-      throw new PageError(503, 'Temporarily unavailable', 'The homeserver could not be reached. Please try again in a moment.', { reason: 'homeserver_unavailable' });
+      throw new PageError(503, 'error.title.temporarily_unavailable', 'error.homeserver_unreachable', { reason: 'homeserver_unavailable' });
     }
-    await this.pages.page(reply, 'message', 200, {
-      title: 'Reset approved',
-      message: 'You can now reset your cryptographic identity from your app. Return to it and try again within the next 10 minutes.',
-      link: { href: this.url(), label: 'Back to your account' },
+    await this.renderer.send(reply, 'message', 200, {
+      title: msg('done.reset_approved_title'),
+      message: msg('done.reset_approved', { minutes: CROSS_SIGNING_RESET_MINUTES }),
+      link: { href: this.url(), label: msg('common.back_to_account') },
     });
   }
 
@@ -196,7 +199,7 @@ export class AccountController {
     const { confirm, erase } = parseForm(z.object({ confirm: z.literal('yes'), erase: z.literal('yes').optional() }), req.body);
     void confirm;
     await this.deactivator().deactivate(me.user.id, { erase: erase === 'yes', actor: `user:${me.user.id}` });
-    await this.pages.page(reply, 'message', 200, { title: 'Account deactivated', message: 'Your account has been deactivated. You have been signed out everywhere.' });
+    await this.renderer.send(reply, 'message', 200, { title: msg('done.deactivated_title'), message: msg('done.deactivated') });
   }
 
   private mxid(user: User): string {
@@ -208,7 +211,7 @@ export class AccountController {
     const where = { user_id: me.user.id, finished_at: IsNull() };
     const rows = await this.db.manager.find(OAuth2SessionEntity, { where, order: { created_at: 'DESC' } });
     const compat = await this.db.manager.find(CompatSessionEntity, { where, order: { created_at: 'DESC' } });
-    const languages = acceptLanguages(req.headers['accept-language']);
+    const languages = this.renderer.clientLanguages(req);
     const out: (DeviceRow & { at: number })[] = [];
     for (const r of rows) {
       const client = await this.completer.clientDisplay(r.client_id, languages).catch(() => undefined);
@@ -218,8 +221,8 @@ export class AccountController {
         deviceId: r.device_id,
         clientName: client?.name ?? r.client_id,
         ...(client?.host ? { clientHost: client.host } : {}),
-        createdAt: formatTime(r.created_at),
-        ...(r.last_active_at ? { lastActiveAt: formatTime(r.last_active_at) } : {}),
+        createdAt: r.created_at,
+        ...(r.last_active_at ? { lastActiveAt: r.last_active_at } : {}),
         current: r.browser_session_id === me.session.id,
         at: r.created_at,
       });
@@ -230,9 +233,9 @@ export class AccountController {
         kind: 'compat',
         deviceId: c.device_id,
         // The name the app gave its device at sign-in; the host its SSO login returned to.
-        clientName: c.human_name ?? 'Matrix app',
+        clientName: c.human_name ?? this.renderer.text(req, 'account.unnamed_app'),
         ...(c.redirect_host ? { clientHost: c.redirect_host } : {}),
-        createdAt: formatTime(c.created_at),
+        createdAt: c.created_at,
         current: c.browser_session_id === me.session.id,
         at: c.created_at,
       });

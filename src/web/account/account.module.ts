@@ -14,11 +14,12 @@ import { AccountController } from './account.controller.js';
 import { EndSessionController } from './end-session.controller.js';
 import { AccountSessions } from './account-session.js';
 import { SignInMethodsController } from './sign-in-methods.controller.js';
+import { HomeController } from './home.controller.js';
 
-/** The pages of a signed-in user: the account page (MSC4191 actions) and RP-initiated logout. */
+/** The pages of a signed-in user: the home page, the account page (MSC4191 actions) and RP-initiated logout. */
 @Module({
   imports: [IdentityModule, LoginModule, OAuth2Module, UpstreamModule],
-  controllers: [AccountController, SignInMethodsController, EndSessionController],
+  controllers: [HomeController, AccountController, SignInMethodsController, EndSessionController],
   providers: [AccountSessions],
 })
 export class AccountModule implements OnModuleInit {

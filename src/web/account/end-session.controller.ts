@@ -9,10 +9,8 @@ import type { GatewayConfig } from '../../config/config.schema.js';
 import { KeyStore } from '../../crypto/key-store.js';
 import { LOGGER } from '../../http/logger.module.js';
 import { BrowserSessionsService } from '../../identity/browser-sessions.service.js';
-import { LoginPages } from '../../login/login.pages.js';
 import { LoginService } from '../../login/login.service.js';
 import { ConnectorRegistry } from '../../upstream/connector-registry.js';
-import { acceptLanguages } from '../../oauth2/clients/client-display.js';
 import { ClientService } from '../../oauth2/clients/client.service.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
@@ -21,6 +19,8 @@ import { clearSessionCookie } from '../cookies.js';
 import { CsrfService } from '../csrf.service.js';
 import { parseForm, singleValues } from '../form.js';
 import { PageError } from '../page-error.js';
+import { msg, type MessageKey } from '../i18n/message.js';
+import { PageRenderer } from '../page-renderer.js';
 
 const params = z.object({
   id_token_hint: z.string().max(16_384).optional(),
@@ -30,7 +30,7 @@ const params = z.object({
 });
 type Params = z.infer<typeof params>;
 
-const invalid = (message: string, reason: string) => new PageError(400, 'Sign-out request not valid', message, { reason });
+const invalid = (message: MessageKey, reason: string) => new PageError(400, 'error.title.sign_out_request_invalid', message, { reason });
 const returnKey = (state: string) => `logout-return:${state}`;
 
 /**
@@ -48,7 +48,7 @@ export class EndSessionController {
     @Inject(LOGGER) private readonly logger: Logger,
     keys: KeyStore,
     private readonly logins: LoginService,
-    private readonly pages: LoginPages,
+    private readonly renderer: PageRenderer,
     private readonly csrf: CsrfService,
     private readonly clients: ClientService,
     private readonly completer: AuthorizationCompleter,
@@ -66,9 +66,8 @@ export class EndSessionController {
     const { clientId, finalUrl } = await this.validate(p);
     const current = await this.logins.currentSession(req);
     if (!current) return this.finish(reply, finalUrl);
-    const client = clientId ? await this.completer.clientDisplay(clientId, acceptLanguages(req.headers['accept-language'])).catch(() => undefined) : undefined;
-    await this.pages.page(reply, 'logout', 200, {
-      title: 'Sign out',
+    const client = clientId ? await this.completer.clientDisplay(clientId, this.renderer.clientLanguages(req)).catch(() => undefined) : undefined;
+    await this.renderer.send(reply, 'logout', 200, {
       client,
       user_id: `@${current.user.localpart}:${this.config.matrix.homeserver}`,
       csrf: this.csrf.token(req, reply, `logout:${current.browserSession.id}`),
@@ -106,7 +105,7 @@ export class EndSessionController {
 
   private parse(raw: unknown): Params {
     const r = params.safeParse(singleValues(raw));
-    if (!r.success) throw invalid('This sign-out request is malformed.', 'params_invalid');
+    if (!r.success) throw invalid('error.end_session.malformed', 'params_invalid');
     return r.data;
   }
 
@@ -115,17 +114,17 @@ export class EndSessionController {
     if (p.id_token_hint) {
       const claims = await this.verifyHint(p.id_token_hint);
       audience = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
-      if (p.client_id && !audience.includes(p.client_id)) throw invalid('The sign-out request names another application than its ID token.', 'client_id_mismatch');
+      if (p.client_id && !audience.includes(p.client_id)) throw invalid('error.end_session.client_mismatch', 'client_id_mismatch');
     }
     const clientId = p.client_id ?? (audience.length === 1 ? audience[0] : undefined);
     if (!p.post_logout_redirect_uri) return { clientId };
-    if (!clientId) throw invalid('The sign-out request does not say which application it comes from.', 'client_missing');
+    if (!clientId) throw invalid('error.end_session.client_missing', 'client_missing');
     const client = await this.clients.find(clientId);
-    if (!client) throw invalid('The application of this sign-out request is not registered here.', 'client_unknown');
+    if (!client) throw invalid('error.end_session.client_unknown', 'client_unknown');
     const declared = client.metadata.post_logout_redirect_uris;
     const registered = Array.isArray(declared) ? declared.filter((u): u is string => typeof u === 'string') : client.redirectUris;
     if (!registered.includes(p.post_logout_redirect_uri)) {
-      throw invalid('The address to return to after signing out is not registered for this application.', 'post_logout_redirect_uri_unregistered');
+      throw invalid('error.end_session.redirect_not_registered', 'post_logout_redirect_uri_unregistered');
     }
     const url = new URL(p.post_logout_redirect_uri);
     if (p.state !== undefined) url.searchParams.set('state', p.state);
@@ -138,7 +137,7 @@ export class EndSessionController {
     } catch (err) {
       // An expired ID token is a fine hint (OIDC RP-Initiated Logout §2): its signature was checked first.
       if (err instanceof joseErrors.JWTExpired) return err.payload;
-      throw invalid('The ID token in this sign-out request is not valid.', 'id_token_hint_invalid');
+      throw invalid('error.end_session.id_token_hint_invalid', 'id_token_hint_invalid');
     }
   }
 
@@ -163,7 +162,7 @@ export class EndSessionController {
 
   private async finish(reply: FastifyReply, finalUrl: string | undefined) {
     if (finalUrl) return this.redirect(reply, finalUrl);
-    await this.pages.page(reply, 'message', 200, { title: 'Signed out', message: 'You are signed out. You can close this page.' });
+    await this.renderer.send(reply, 'message', 200, { title: msg('done.signed_out_title'), message: msg('done.signed_out') });
   }
 
   private redirect(reply: FastifyReply, location: string): void {

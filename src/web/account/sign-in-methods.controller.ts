@@ -13,6 +13,8 @@ import { bindLogin } from '../cookies.js';
 import { CsrfService } from '../csrf.service.js';
 import { parseForm, singleValues } from '../form.js';
 import { PageError } from '../page-error.js';
+import { PageRenderer } from '../page-renderer.js';
+import { msg } from '../i18n/message.js';
 import { AccountSessions, type SignedIn } from './account-session.js';
 
 const linkId = z.string().min(1).max(64);
@@ -33,6 +35,7 @@ export class SignInMethodsController {
     private readonly logins: LoginService,
     private readonly pages: LoginPages,
     private readonly csrf: CsrfService,
+    private readonly renderer: PageRenderer,
   ) {}
 
   private profileUrl(done?: string): string {
@@ -49,7 +52,7 @@ export class SignInMethodsController {
     const { provider } = parseForm(z.object({ provider: z.string().min(1).max(64) }), req.body);
     const p = this.connectors.list().find((x) => x.id === provider);
     if (!p || p.registration === 'disabled') {
-      throw new PageError(400, 'Not available', 'This sign-in method cannot be added here.', { reason: 'provider_not_addable' });
+      throw new PageError(400, 'error.title.not_allowed', msg('error.method_not_addable', { provider: p?.name ?? provider }), { reason: 'provider_not_addable' });
     }
     // Prove it is still you first: an unattended browser must not gain a sign-in method for someone else.
     if (!this.sessions.isRecent(me)) return this.sessions.startSignIn(req, reply, this.profileUrl(), true);
@@ -71,8 +74,7 @@ export class SignInMethodsController {
     if (!link) throw notFound();
     const all = await this.links.forUser(me.user.id);
     if (all.length < 2) throw lastMethod();
-    await this.pages.page(reply, 'account', 200, {
-      title: 'Remove a sign-in method',
+    await this.renderer.send(reply, 'account', 200, {
       user_id: `@${me.user.localpart}:${this.config.matrix.homeserver}`,
       display_name: me.user.displayName,
       csrf: this.csrf.token(req, reply, this.sessions.csrfScope(me)),
@@ -108,6 +110,5 @@ export class SignInMethodsController {
   }
 }
 
-const notFound = () => new PageError(404, 'Not found', 'This sign-in method is not linked to your account (it may already have been removed).', { reason: 'link_not_found' });
-const lastMethod = () =>
-  new PageError(409, 'Cannot remove', 'This is the only way to sign in to your account, so it cannot be removed. Add another sign-in method first.', { reason: 'last_sign_in_method' });
+const notFound = () => new PageError(404, 'error.title.page_not_found', 'error.link_not_found', { reason: 'link_not_found' });
+const lastMethod = () => new PageError(409, 'error.title.cannot_remove', 'error.last_sign_in_method', { reason: 'last_sign_in_method' });

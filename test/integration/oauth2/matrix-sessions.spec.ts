@@ -5,6 +5,7 @@ import { startHomeserverStandin, type HomeserverStandin } from '../../support/ho
 import { PageError } from '../../../src/web/page-error.js';
 import { OAuthSeeder } from './oauth-seeder.js';
 import { bearer, postForm, registerClient } from './oauth-http.js';
+import { english } from '../../support/i18n.js';
 
 const REDIRECT = 'http://localhost:3000/cb';
 const S = 'urn:matrix:client:';
@@ -139,7 +140,7 @@ describe.each(TEST_DBS)('Matrix sessions on %s', (db) => {
       const e = await seed.authorize({ client_id: client, redirect_uri: REDIRECT, scope: `${S}api:* ${S}device:DOWNDEVICE` }, user).then(() => undefined, (x: unknown) => x);
       expect(e).toBeInstanceOf(PageError);
       expect((e as PageError).status).toBe(503);
-      expect((e as PageError).userMessage).toMatch(/homeserver/);
+      expect(english((e as PageError).userMessage)).toMatch(/homeserver/);
     } finally {
       await hs.comeUp();
     }

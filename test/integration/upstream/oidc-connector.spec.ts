@@ -15,6 +15,7 @@ import { Browser, forms } from '../../support/browser.js';
 import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients, withPeerUser } from '../../support/oidc-peer.js';
 import type { Peer } from '../../support/peers.js';
 import { freePort } from '../../support/ports.js';
+import { english } from '../../support/i18n.js';
 
 /**
  * The OIDC connector on its own, against the real oidc-provider peer: a person signs in at the
@@ -207,7 +208,7 @@ describe('OIDC connector against the real oidc-provider peer', () => {
     const err = await c.complete(req, begun.saved, login).catch((e: UpstreamError) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).kind).toBe('upstream_denied');
-    expect((err as UpstreamError).userMessage).toMatch(/cancelled or refused/);
+    expect(english((err as UpstreamError).userMessage)).toMatch(/cancelled or refused/);
   });
 
   it('response_mode=form_post: the IdP POSTs the code back; a GET callback is refused', () =>
@@ -277,6 +278,6 @@ describe('OIDC connector against the real oidc-provider peer', () => {
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).kind).toBe('upstream_unavailable');
     expect((err as UpstreamError).status).toBe(503);
-    expect((err as UpstreamError).userMessage).toContain('Peer IdP');
+    expect(english((err as UpstreamError).userMessage)).toContain('Peer IdP');
   });
 });

@@ -10,6 +10,7 @@ import { oidcProviderSchema } from '../../../src/upstream/oidc/oidc.config.js';
 import { OidcConnector } from '../../../src/upstream/oidc/oidc.connector.js';
 import { UpstreamError, type CallbackRequest, type UpstreamLoginContext } from '../../../src/upstream/connector.js';
 import { startFakeIdp, type FakeIdp } from '../../support/fake-oidc-idp.js';
+import { english } from '../../support/i18n.js';
 
 /**
  * ID tokens no real IdP would issue, served by a fake IdP (discovery, JWKS, token endpoint) so the
@@ -64,7 +65,7 @@ async function attempt(idToken: (nonce: string) => Promise<string> | string, cal
   } catch (e) {
     if (!(e instanceof UpstreamError)) throw e;
     expect(e.status).toBeLessThan(500);
-    expect(e.userMessage).not.toMatch(/eyJ|fake-secret/);
+    expect(english(e.userMessage)).not.toMatch(/eyJ|fake-secret/);
     return { kind: e.kind, error: e };
   }
 }

@@ -22,6 +22,7 @@ import type { Assertion } from '../../../src/upstream/connector.js';
 import type { MappedIdentity } from '../../../src/identity/mapped-identity.js';
 import { PageError } from '../../../src/web/page-error.js';
 import { UpstreamError } from '../../../src/upstream/connector.js';
+import { msg } from '../../../src/web/i18n/message.js';
 
 const request = (over: Partial<AuthorizationRequest> = {}): AuthorizationRequest => ({
   clientId: 'client-1',
@@ -86,7 +87,7 @@ function actors(opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; 
     }),
     registerAccount: fromPromise(async ({ input }: { input: RegisterAccountInput }): Promise<RegisterAccountOutput> => {
       calls.push(`register:${input.localpart}`);
-      return (opts.register ?? (() => true))(input) ? { ok: true as const, user: { id: 'U2', localpart: input.localpart } } : { ok: false as const, error: 'taken' };
+      return (opts.register ?? (() => true))(input) ? { ok: true as const, user: { id: 'U2', localpart: input.localpart } } : { ok: false as const, error: msg('register.taken') };
     }),
     startSession: fromPromise(async (_: { input: StartSessionInput }) => {
       calls.push('session');
@@ -159,7 +160,7 @@ describe('login machine: transitions (no side effects)', () => {
     const [s] = initialTransition(loginMachine, input({ target: target({ prompt: ['none'] }) }));
     expect(s.value).toBe('failed');
     expect(s.status).toBe('done');
-    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'login_required' });
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'login_required', reason: 'login_required' });
   });
 
   it('PROVIDER_CHOSEN moves to redirectingUpstream only for an offered provider', () => {
@@ -235,7 +236,7 @@ describe('login machine: running with provided actors', () => {
     const actor = createActor(machine, { input: input({ session, target: target({ prompt: ['none'] }) }) }).start();
     const s = await settle(actor);
     expect(s.value).toBe('failed');
-    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'consent_required' });
+    expect(s.context.failure).toEqual({ kind: 'oauth', code: 'consent_required', reason: 'consent_required' });
   });
 
   it('registration: a refused localpart keeps the form with the error; an accepted one signs in', async () => {
@@ -250,7 +251,7 @@ describe('login machine: running with provided actors', () => {
     actor.send({ type: 'FORM_SUBMITTED', localpart: 'taken' });
     s = await settle(actor);
     expect(statePath(s.value)).toBe('registering.choosing');
-    expect(s.context.registration).toMatchObject({ suggestion: 'alice', value: 'taken', error: 'taken' });
+    expect(s.context.registration).toMatchObject({ suggestion: 'alice', value: 'taken', error: msg('register.taken') });
 
     actor.send({ type: 'FORM_SUBMITTED', localpart: 'alice2' });
     s = await settle(actor);
@@ -260,13 +261,13 @@ describe('login machine: running with provided actors', () => {
   });
 
   it('an upstream error fails the login with its user-safe message only', async () => {
-    const { machine } = actors({ failComplete: new UpstreamError('signature_invalid', 'The sign-in response could not be verified.', new Error('secret detail')) });
+    const { machine } = actors({ failComplete: new UpstreamError('signature_invalid', msg('upstream.signature_invalid'), new Error('secret detail')) });
     const actor = createActor(machine, { input: input({ preselectedProvider: 'corp' }) }).start();
     let s = await settle(actor);
     actor.send(callback(s.context.upstream!.state));
     s = await settle(actor);
     expect(s.value).toBe('failed');
-    expect(s.context.failure).toEqual({ kind: 'page', status: 400, title: 'Sign-in failed', message: 'The sign-in response could not be verified.' });
+    expect(s.context.failure).toEqual({ kind: 'page', status: 400, title: msg('error.title.sign_in_failed'), message: msg('upstream.signature_invalid'), reason: 'signature_invalid' });
     expect(JSON.stringify(s.context)).not.toContain('secret detail');
   });
 
@@ -275,7 +276,7 @@ describe('login machine: running with provided actors', () => {
     const locked = machine.provide({
       actors: {
         linkIdentity: fromPromise(async (_: { input: { providerId: string; mapped: MappedIdentity } }): Promise<LinkIdentityOutput> => {
-          throw new PageError(403, 'Account locked', 'This account has been locked.');
+          throw new PageError(403, 'error.title.account_locked', 'error.account_locked');
         }),
       },
     });
@@ -283,7 +284,7 @@ describe('login machine: running with provided actors', () => {
     let s = await settle(actor);
     actor.send(callback(s.context.upstream!.state));
     s = await settle(actor);
-    expect(s.context.failure).toEqual({ kind: 'page', status: 403, title: 'Account locked', message: 'This account has been locked.' });
+    expect(s.context.failure).toEqual({ kind: 'page', status: 403, title: msg('error.title.account_locked'), message: msg('error.account_locked'), reason: 'http_403' });
   });
 
   it('CANCEL on the consent page ends in access_denied after rejectLogin ran', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { accountAction, DESTRUCTIVE } from '../../../src/web/account/account-actions.js';
 import { describeScopes, deviceIdOf } from '../../../src/web/scope-descriptions.js';
+import { english } from '../../support/i18n.js';
 
 describe('account management actions (MSC4191) and their aliases', () => {
   it.each([
@@ -39,7 +40,7 @@ describe('scopes in words (consent page)', () => {
   });
 
   it('names admin access plainly and shows unknown scopes verbatim', () => {
-    expect(describeScopes(['urn:synapse:admin:*'])[0]!.text).toContain('server-administrator');
-    expect(describeScopes(['x-custom'])[0]!.text).toContain('x-custom');
+    expect(english(describeScopes(['urn:synapse:admin:*'])[0]!.text)).toContain('server-administrator');
+    expect(english(describeScopes(['x-custom'])[0]!.text)).toContain('x-custom');
   });
 });

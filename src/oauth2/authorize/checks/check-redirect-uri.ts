@@ -10,16 +10,16 @@ import type { AuthorizationCheck } from './authorization-context.js';
 export const checkRedirectUri: AuthorizationCheck = (ctx) => {
   const client = ctx.client!;
   const raw = ctx.params.redirect_uri;
-  if (Array.isArray(raw)) throw new PageError(400, 'Invalid request', 'The application sent redirect_uri more than once.', { reason: 'duplicated_redirect_uri' });
+  if (Array.isArray(raw)) throw new PageError(400, 'error.title.invalid_request', 'error.redirect_uri_repeated', { reason: 'duplicated_redirect_uri' });
   const requested = typeof raw === 'string' && raw !== '' ? raw : undefined;
   if (requested === undefined) {
     if (client.redirectUris.length !== 1) {
-      throw new PageError(400, 'Invalid request', 'The application did not say where to return to (redirect_uri is missing).', { reason: 'missing_redirect_uri' });
+      throw new PageError(400, 'error.title.invalid_request', 'error.redirect_uri_missing', { reason: 'missing_redirect_uri' });
     }
     ctx.redirectUri = client.redirectUris[0]!;
   } else {
     if (!client.redirectUris.some((r) => redirectUriMatches(r, requested))) {
-      throw new PageError(400, 'Invalid redirect address', 'The application asked to return to an address it has not registered.', {
+      throw new PageError(400, 'error.title.invalid_redirect', 'error.redirect_uri_mismatch', {
         reason: 'redirect_uri_mismatch',
         clientId: client.clientId,
       });

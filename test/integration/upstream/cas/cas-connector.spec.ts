@@ -10,6 +10,7 @@ import { RedisKeyValueStore } from '../../../../src/storage/kv-store.js';
 import { Browser } from '../../../support/browser.js';
 import { ensurePeer, type Peer } from '../../../support/peers.js';
 import { casLogin, casSuccess, startFakeCas, type FakeCas } from '../../../support/cas-peer.js';
+import { english } from '../../../support/i18n.js';
 
 /**
  * The connector in-process against the real django-cas-server (test/peers/cas-server): begin →
@@ -154,7 +155,7 @@ describe('CAS connector against django-cas-server', () => {
     expect(new URL(back.stoppedAt!).searchParams.get('ticket')).toBeNull();
     const e = await upstreamError(c.complete(callback(back.stoppedAt!), begun.saved, ctx));
     expect(e.kind).toBe('upstream_denied');
-    expect(e.userMessage).toMatch(/not signed in at Campus login/);
+    expect(english(e.userMessage)).toMatch(/not signed in at Campus login/);
   }, 60_000);
 });
 
@@ -195,7 +196,7 @@ describe('hostile input at the connector', () => {
     const e = await upstreamError(c.complete(forged, victimSaved, victim));
     expect(e.kind).toBe('audience_mismatch');
     expect(e.status).toBe(400);
-    expect(e.userMessage).toBe('Campus login issued this sign-in ticket for a different service, so it cannot be used here. Please sign in again.');
+    expect(english(e.userMessage)).toBe('Campus login issued this sign-in ticket for a different service, so it cannot be used here. Please sign in again.');
     expect(e.cause).toMatchObject({ code: 'INVALID_SERVICE' });
   }, 60_000);
 
@@ -217,7 +218,7 @@ describe('hostile input at the connector', () => {
     await c.complete(req, saved, ctx);
     const e = await upstreamError(c.complete(req, saved, ctx));
     expect(e.kind).toBe('replayed');
-    expect(e.userMessage).toBe('This sign-in ticket from Campus login was already used. Please sign in again.');
+    expect(english(e.userMessage)).toBe('This sign-in ticket from Campus login was already used. Please sign in again.');
   }, 60_000);
 
   it('refuses a replayed ticket even when the server would accept it again', async () => {
@@ -270,7 +271,7 @@ describe('hostile input at the connector', () => {
     const e = await upstreamError(c.complete(callback(`${PUBLIC_BASE}upstream/campus/cas/service?state=${ctx.state}&ticket=ST-h-${randomBytes(4).toString('hex')}`), saved, ctx));
     expect(e.kind).toBe('malformed');
     expect(e.status).toBe(502);
-    expect(e.userMessage).toBe('Campus login sent an answer that Causeway cannot accept. Please try again later.');
+    expect(english(e.userMessage)).toBe('Campus login sent an answer that Causeway cannot accept. Please try again later.');
     expect(e.cause).toBeInstanceOf(CasXmlError);
     expect((e.cause as CasXmlError).reason).toBe(reason);
   });
@@ -293,7 +294,7 @@ describe('hostile input at the connector', () => {
     const e = await upstreamError(c.complete(callback(`${PUBLIC_BASE}upstream/campus/cas/service?state=${ctx.state}&ticket=ST-slow`), saved, ctx));
     expect(e.kind).toBe('upstream_unavailable');
     expect(e.status).toBe(504);
-    expect(e.userMessage).toBe('Campus login did not answer in time. Please try again in a moment.');
+    expect(english(e.userMessage)).toBe('Campus login did not answer in time. Please try again in a moment.');
   });
 
   it('treats a non-200 validation answer as unavailable', async () => {

@@ -12,6 +12,7 @@ import { HOSTILE_CASES, base, goodResponse, type LoginUnderAttack } from '../../
 import { ProviderMapping } from '../../../../src/upstream/mapping/claims-mapper.js';
 import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
 import { b64, fixtureKeys, logoutRequestXml, logoutResponseXml, redirectQuery, responseXml, signAssertion, signResponse } from '../../../support/saml-forge.js';
+import { english } from '../../../support/i18n.js';
 
 /**
  * The SAML connector in-process, against the real Redis replay cache: the full response
@@ -178,7 +179,7 @@ describe('SAML connector: ACS', () => {
     expect(err).toBeInstanceOf(UpstreamError);
     if (process.env.SAML_PRINT_CAUSES) process.stdout.write(`${h.name} => ${(err as UpstreamError).kind}: ${String((err as UpstreamError).cause instanceof Error ? ((err as UpstreamError).cause as Error).message : (err as UpstreamError).cause)}\n`);
     expect((err as UpstreamError).kind).toBe(h.kind);
-    expect((err as UpstreamError).userMessage).toMatch(h.says);
+    expect(english((err as UpstreamError).userMessage)).toMatch(h.says);
   });
 
   it('refuses a replayed assertion', async () => {
@@ -193,7 +194,7 @@ describe('SAML connector: ACS', () => {
     const c = connector({ max_message_size: 8192 });
     const { l, saved } = await attackLogin(c);
     const big = goodResponse(l, { attributes: [{ name: 'junk', values: ['x'.repeat(20_000)] }] });
-    await expect(c.complete(post(b64(big)), saved)).rejects.toMatchObject({ kind: 'malformed', userMessage: expect.stringMatching(/too large/) });
+    await expect(c.complete(post(b64(big)), saved)).rejects.toMatchObject({ kind: 'malformed', message: expect.stringMatching(/too large/) });
   });
 
   it('shows non-Success statuses by name (AuthnFailed, NoPassive, RequestDenied)', async () => {
@@ -205,7 +206,7 @@ describe('SAML connector: ACS', () => {
     ] as const) {
       const { l, saved } = await attackLogin(c);
       const xml = responseXml({ idpEntityId: IDP, spEntityId: c.spEntityId, acsUrl: c.acsUrl, inResponseTo: l.requestId, status: 'urn:oasis:names:tc:SAML:2.0:status:Responder', secondStatus: `urn:oasis:names:tc:SAML:2.0:status:${second}` });
-      await expect(c.complete(post(b64(xml)), saved)).rejects.toMatchObject({ kind: 'upstream_denied', userMessage: expect.stringMatching(words) });
+      await expect(c.complete(post(b64(xml)), saved)).rejects.toMatchObject({ kind: 'upstream_denied', message: expect.stringMatching(words) });
     }
   });
 
@@ -237,7 +238,7 @@ describe('SAML connector: ACS', () => {
       const { l, saved } = await attackLogin(c);
       return c.complete(post(await build(l)), saved).then(
         (a) => a.subject,
-        (e: UpstreamError) => e.userMessage,
+        (e: UpstreamError) => english(e.userMessage),
       );
     };
     const xml = await encryptAssertion(responseXml(lFields({ idpEntityId: IDP, spEntityId: 'x', acsUrl: 'x', requestId: '_r', otherRequestId: '_o' })), sp.cert);

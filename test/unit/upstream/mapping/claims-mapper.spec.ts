@@ -4,6 +4,7 @@ import { attributeRequirement, claimsSection } from '../../../../src/upstream/ma
 import { ProviderMapping, type MappingResult } from '../../../../src/upstream/mapping/claims-mapper.js';
 import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
 import type { Assertion } from '../../../../src/upstream/connector.js';
+import { english } from '../../../support/i18n.js';
 
 const policy = { serverName: 'example.com', reserved: ['helpdesk'] };
 const defaults = CONNECTOR_KINDS.oidc.defaultTemplates;
@@ -62,8 +63,8 @@ describe('claims mapping', () => {
     it('force: an upper-case value is refused with the reason', () => {
       const r = failure(mapping({ localpart: { template: '{{ user.name | split: " " | first }}' } }).map(assertion(alice), policy));
       expect(r.failure).toEqual({ kind: 'claim', claim: 'localpart', reason: 'invalid', localpartProblem: 'invalid_characters' });
-      expect(r.userMessage).toMatch(/usable username/);
-      expect(r.userMessage).not.toContain('Alice');
+      expect(english(r.userMessage)).toMatch(/usable username/);
+      expect(english(r.userMessage)).not.toContain('Alice');
     });
 
     it('force: downcase makes it valid', () => {
@@ -171,8 +172,8 @@ describe('claims mapping', () => {
       const m = mapping({}, [{ attribute: 'groups', contains: 'staff' }]);
       const r = failure(m.map(assertion({ ...alice, groups: ['student'], preferred_username: 'ADMIN' }), policy));
       expect(r.failure).toEqual({ kind: 'requirement', index: 0, attribute: 'groups', rule: 'contains', reason: 'mismatch' });
-      expect(r.userMessage).toContain('“groups”');
-      expect(r.userMessage).not.toMatch(/student|staff/);
+      expect(english(r.userMessage)).toContain('“groups”');
+      expect(english(r.userMessage)).not.toMatch(/student|staff/);
     });
 
     it('passes when they hold', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { attributeRequirement } from '../../../../src/upstream/mapping/claims.config.js';
 import { checkRequirement, describeRequirementFailure, firstFailedRequirement } from '../../../../src/upstream/mapping/requirements.js';
+import { english } from '../../../support/i18n.js';
 
 const attrs = { groups: ['member', 'staff'], affiliation: 'staff', single: ['only'], empty: '', none: [] as string[] };
 
@@ -35,11 +36,11 @@ describe('attribute requirements', () => {
   });
 
   it('tells the user the attribute and rule, never their values nor the expected value', () => {
-    const msg = describeRequirementFailure({ kind: 'requirement', index: 0, attribute: 'groups', rule: 'contains', reason: 'mismatch' });
+    const msg = english(describeRequirementFailure({ kind: 'requirement', index: 0, attribute: 'groups', rule: 'contains', reason: 'mismatch' }));
     expect(msg).toContain('“groups”');
     expect(msg).toMatch(/must include a required value/);
     expect(msg).not.toMatch(/member|staff|admins/);
-    expect(describeRequirementFailure({ kind: 'requirement', index: 0, attribute: 'eduPersonAffiliation', rule: 'one_of', reason: 'missing' })).toMatch(
+    expect(english(describeRequirementFailure({ kind: 'requirement', index: 0, attribute: 'eduPersonAffiliation', rule: 'one_of', reason: 'missing' }))).toMatch(
       /did not send the attribute “eduPersonAffiliation”/,
     );
   });
