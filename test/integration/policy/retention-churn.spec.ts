@@ -17,10 +17,10 @@ import { sql } from '../compat/compat-flow.js';
  * production. Prints the row count of every table before the month (after a warm-up week) and
  * after it, and how long a sweep statement could have held up a sign-in; checks that the tables did
  * not grow with the churn and that afterwards nothing is left that retention would delete. Scale
- * (CI default: 5 users × 3 sign-ins a day, 555 sign-ins per database) with CAUSEWAY_CHURN_USERS and CAUSEWAY_CHURN_PER_DAY.
+ * (CI default: 4 users × 3 sign-ins a day over 37 days, 444 sign-ins per database) with CAUSEWAY_CHURN_USERS and CAUSEWAY_CHURN_PER_DAY.
  */
 
-const USERS = Number(process.env.CAUSEWAY_CHURN_USERS ?? 5);
+const USERS = Number(process.env.CAUSEWAY_CHURN_USERS ?? 4);
 const PER_DAY = Number(process.env.CAUSEWAY_CHURN_PER_DAY ?? 3);
 const WARM_UP_DAYS = 7;
 const DAYS = 30;
