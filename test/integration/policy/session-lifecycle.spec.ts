@@ -109,9 +109,15 @@ describe.each(TEST_DBS)('session lifecycle on %s', (db) => {
     const { loginToken } = await ssoLogin(legacy, idle.url, 'oldcompat');
     const compat = await postJson(`${idle.url}/_matrix/client/v3/login`, { type: 'm.login.token', token: loginToken, device_id: 'COMPATIDLE' });
     expect(compat.status).toBe(200);
+    // A legacy client that only ever talks to the homeserver: its use is seen by introspection alone.
+    const { loginToken: talkToken } = await ssoLogin(new Browser(), idle.url, 'talker');
+    const talker = await postJson(`${idle.url}/_matrix/client/v3/login`, { type: 'm.login.token', token: talkToken, device_id: 'TALKDEV' });
+    expect(talker.status).toBe(200);
     expect(hs.devices('quiet')).toEqual(['QUIETDEV']);
 
     idleClock.advance(20 * DAY);
+    const whoami = await fetch(`${hs.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${talker.json.access_token as string}` } });
+    expect(whoami.status).toBe(200);
     // busy refreshes on day 20 (a use); quiet and the compat session do nothing.
     const refreshed = await postForm(`${idle.url}/oauth2/token`, { grant_type: 'refresh_token', refresh_token: busy.refresh_token!, client_id: idleClient });
     expect(refreshed.status).toBe(200);
@@ -122,6 +128,9 @@ describe.each(TEST_DBS)('session lifecycle on %s', (db) => {
     expect(await finishReason(idle, 'compat_sessions', 'COMPATIDLE')).toBe('inactive');
     expect(await introspect(idle, quiet.access_token!)).toEqual({ active: false });
     expect(await introspect(idle, compat.json.access_token as string)).toEqual({ active: false });
+    // talker was used through the homeserver 11 days ago (recorded by introspection, written by the sweep's flush).
+    expect(hs.devices('talker')).toEqual(['TALKDEV']);
+    expect(await finishReason(idle, 'compat_sessions', 'TALKDEV')).toBeNull();
     // busy was used 11 days ago: still signed in (its access token expired meanwhile; a refresh works).
     expect(hs.devices('busy')).toEqual(['BUSYDEV']);
     expect(await finishReason(idle, 'oauth2_sessions', 'BUSYDEV')).toBeNull();
