@@ -1,6 +1,6 @@
 // Jest runs in native ESM mode (node --experimental-vm-modules): NestJS 12, openid-client 6,
 // jose 6 and matrix-js-sdk are ESM-only. @swc/jest strips types and emits legacy decorators with
-// metadata, as tsc does for the build. See README "Development".
+// metadata, as tsc does for the build. See docs/decisions/0010-native-esm-and-jest.md.
 const swc = [
   '@swc/jest',
   {

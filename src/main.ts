@@ -78,6 +78,52 @@ configCmd
     process.stdout.write(`${o.config}: valid (${config.upstream.providers.length} provider(s), ${config.clients.length} static client(s))\n`);
   });
 
+configCmd
+  .command('schema')
+  .description('print the JSON Schema of the config file (for editor validation), every key described')
+  .action(async () => {
+    const { configJsonSchema } = await import('./config/config-json-schema.js');
+    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+  });
+
+program
+  .command('doctor')
+  .description('check a deployment: config, database, Redis, homeserver and its shared secret, public_base, each IdP and its certificates, clocks (exit 1 on any problem)')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (o: { config: string }) => {
+    const { doctor } = await import('./doctor/run.js');
+    const code = await doctor(o.config, process.stdout);
+    process.stdout.write('', () => process.exit(code));
+  });
+
+const templatesCmd = program.command('templates').description('page templates and translations');
+templatesCmd
+  .command('check')
+  .description('render every page with sample data in every language, with templates.path and templates.translations_path (exit 0 ok, 1 problems)')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (o: { config: string }) => {
+    const config = loadOrExit(o.config);
+    const { preparePages, PageSetupError } = await import('./web/page-setup.js');
+    const { checkTemplates } = await import('./web/templates-check.js');
+    let problems: string[];
+    let summary = '';
+    try {
+      const setup = preparePages(config);
+      for (const w of setup.warnings) process.stdout.write(`warning: ${w}\n`);
+      const report = await checkTemplates(setup, config.templates.path);
+      problems = report.problems;
+      summary = `${report.rendered} page(s) rendered in ${report.languages} language(s)`;
+    } catch (e) {
+      if (!(e instanceof PageSetupError)) throw e;
+      problems = e.problems;
+    }
+    if (problems.length) {
+      process.stderr.write(`${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`templates: ok (${summary})\n`);
+  });
+
 program
   .command('migrate')
   .description('apply pending database migrations and exit')

@@ -15,7 +15,8 @@ import { currentRequest } from './http/request-context.js';
 import { fastifyOptions, setupHttp } from './http/http.setup.js';
 import { ProtocolErrorFilter } from './http/error.filter.js';
 import { PageRenderer } from './web/page-renderer.js';
-import { preparePages } from './web/page-setup.js';
+import { PageSetupError, preparePages } from './web/page-setup.js';
+import { checkTemplates } from './web/templates-check.js';
 import { MetricsService } from './health/metrics.service.js';
 import { HealthRegistry } from './health/health.registry.js';
 import { startMetricsListener } from './health/metrics-listener.js';
@@ -50,6 +51,11 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
   // First: a broken template override, catalog or branding file stops the start-up with the file and line.
   const pages = preparePages(config);
   for (const w of pages.warnings) logger.warn(w);
+  if (config.templates.path) {
+    const report = await checkTemplates(pages, config.templates.path);
+    if (report.problems.length) throw new PageSetupError(report.problems);
+    logger.info({ path: config.templates.path, pages: report.rendered }, 'template override checked');
+  }
   const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema, pool_size: config.database.pool_size });
   if (config.database.migrate_on_start) {
     const applied = await runMigrations(dataSource);

@@ -9,14 +9,13 @@ import { IdentityError } from '../identity/identity-errors.js';
 import type { UpstreamLink, User } from '../identity/identity.types.js';
 import { UpstreamLinksService } from '../identity/upstream-links.service.js';
 import { UserLifecycle, type NewAccount } from '../identity/user-lifecycle.service.js';
-import { UsersService } from '../identity/users.service.js';
+import { toUser, UsersService } from '../identity/users.service.js';
 import { ClientService } from '../oauth2/clients/client.service.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { PersonalTokens, type IssuedPersonalToken } from '../oauth2/personal/personal-tokens.service.js';
-import { mayRequestAdmin } from '../oauth2/scopes/admin-right.js';
 import { API_SCOPE } from '../oauth2/scopes/scope.js';
 import { Database } from '../storage/database.service.js';
-import { CompatSessionEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
+import { CompatSessionEntity, OAuth2SessionEntity } from '../storage/entities/index.js';
 import { AuditLogRepository, type Actor, type AuditFilter, type AuditRecord } from '../storage/repositories/audit-log.repository.js';
 import type { Page, PageRequest } from '../storage/repositories/page.js';
 import { SessionRepository, type SessionFilter, type SessionRow } from '../storage/repositories/session.repository.js';
@@ -61,6 +60,7 @@ export function sessionView(s: SessionRow) {
     name: s.name,
     created_at: s.createdAt,
     last_active_at: s.lastActiveAt,
+    last_active_ip: s.lastActiveIp,
     finished_at: s.finishedAt,
     finish_reason: s.finishReason,
     user_agent: s.userAgent,
@@ -115,28 +115,12 @@ export class AdminService {
     };
   }
 
-  private entityView(e: UserEntity): UserView {
-    const u = { localpart: e.localpart, canRequestAdmin: e.can_request_admin, idpAdmin: e.idp_admin };
-    return {
-      id: e.id,
-      localpart: e.localpart,
-      matrix_id: `@${e.localpart}:${this.config.matrix.homeserver}`,
-      display_name: e.display_name,
-      created_at: Number(e.created_at),
-      locked_at: e.locked_at,
-      deactivated_at: e.deactivated_at,
-      can_request_admin: e.can_request_admin,
-      idp_admin: e.idp_admin,
-      admin: mayRequestAdmin(u, this.config.policy.admin_localparts),
-    };
-  }
-
   findUser(ref: string): Promise<User> {
     return this.lifecycle.get(ref);
   }
 
   async listUsers(f: Omit<UserFilter, 'adminLocalparts'>, page: PageRequest): Promise<ListPage<UserView>> {
-    return pageOf(await this.userRepo.list({ ...f, adminLocalparts: this.config.policy.admin_localparts }, page), (e) => this.entityView(e));
+    return pageOf(await this.userRepo.list({ ...f, adminLocalparts: this.config.policy.admin_localparts }, page), (e) => this.userView(toUser(e)));
   }
 
   async showUser(ref: string) {
@@ -209,7 +193,7 @@ export class AdminService {
     if (row.kind === 'compat') return this.sessions.endCompatSession(id, 'admin', actor);
     if (row.kind === 'browser') {
       const live = row.finishedAt === null;
-      await this.sessions.endBrowserSession(id, 'admin');
+      await this.sessions.endBrowserSession(id, 'admin', actor);
       await this.audit.recordNow({ actor, action: 'browser_session.end', target: id, userId: row.userId, details: { was_active: live } });
       return live;
     }

@@ -2,7 +2,7 @@ import { MatrixError } from '../matrix/matrix-error.js';
 
 /**
  * Every error of the compatibility layer's JSON endpoints, with the status, errcode and text MAS
- * answers (contracts/synapse-mas.md §5.2; matrix-authentication-service crates/handlers/src/compat/).
+ * answers (docs/contracts/synapse.md §5.2; matrix-authentication-service crates/handlers/src/compat/).
  */
 export const CompatErrors = {
   // Body parsing (MAS MatrixJsonBody).
@@ -28,7 +28,7 @@ export const CompatErrors = {
 
   // POST /logout, /logout/all
   missingToken: () => new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token'),
-  /** An Authorization header that is not `Bearer <token>` (Synapse's wording, synapse-mas.md §2.4). */
+  /** An Authorization header that is not `Bearer <token>` (Synapse's wording: docs/contracts/synapse.md §2.4). */
   malformedAuthorization: () => new MatrixError(401, 'M_MISSING_TOKEN', 'Invalid Authorization header.'),
   invalidAccessToken: () => new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Invalid access token'),
   logoutAllNotSupported: () => new MatrixError(404, 'M_UNRECOGNIZED', 'The /logout/all endpoint is not supported by this deployment'),

@@ -80,7 +80,7 @@ export class CompatSessions {
    */
   async login(
     grant: LoginTokenGrant,
-    req: { deviceId?: string; displayName?: string; refreshToken: boolean },
+    req: { deviceId?: string; displayName?: string; refreshToken: boolean; ip?: string },
     now = this.clock.now(),
   ): Promise<CompatLoginResult> {
     const user = await this.db.manager.findOne(UserEntity, { where: { id: grant.userId } });
@@ -102,9 +102,10 @@ export class CompatSessions {
         browser_session_id: browser.id,
         redirect_host: grant.redirectHost.slice(0, 255),
         created_at: now,
-        last_active_at: now,
         finished_at: null,
         finish_reason: null,
+        last_active_at: now,
+        last_active_ip: req.ip?.slice(0, 64) ?? null,
       };
       await em.insert(CompatSessionEntity, session);
       const tokens = await this.issue(em, session.id, req.refreshToken, now);
@@ -135,7 +136,7 @@ export class CompatSessions {
    * unknown, used or revoked token, or one of an ended session or of an account that may no longer
    * sign in, is refused.
    */
-  async refresh(refreshToken: string, now = this.clock.now()): Promise<CompatRefreshResult> {
+  async refresh(refreshToken: string, now = this.clock.now(), ip?: string): Promise<CompatRefreshResult> {
     if (parseToken(refreshToken) !== 'compat_refresh') throw CompatErrors.invalidRefreshToken();
     const outcome = await this.db.transaction(async (em) => {
       const old = await em.findOne(CompatTokenEntity, { where: { refresh_token_hash: sha256Hex(refreshToken) } });
@@ -152,7 +153,7 @@ export class CompatSessions {
         { refresh_consumed_at: now, next_token_id: next.row.id, expires_at: expiresAt },
       );
       if (consumed.affected !== 1) throw CompatErrors.invalidRefreshToken();
-      await em.update(CompatSessionEntity, { id: session.id }, { last_active_at: now });
+      await em.update(CompatSessionEntity, { id: session.id }, { last_active_at: now, last_active_ip: ip?.slice(0, 64) ?? null });
       await this.issuance.record(em, { grant: 'compat_refresh', clientId: 'compat', userId: user.id, sessionId: session.id, scope: [], deviceId: session.device_id, refresh: true, at: now });
       return { next, oldAccessHash: old.access_token_hash };
     });

@@ -7,7 +7,7 @@ import { sendJson } from './compat-http.js';
 const MATRIX_BRANDS = new Set(['apple', 'facebook', 'github', 'gitlab', 'google', 'twitter']);
 
 /**
- * `GET /_matrix/client/{version}/login` (contracts/matrix-oauth-client-api.md §10, synapse-mas.md
+ * `GET /_matrix/client/{version}/login` (docs/contracts/matrix-clients.md §10, docs/contracts/synapse.md
  * §5.2): SSO (with MSC3824's "this server prefers OAuth-aware clients", stable and unstable names)
  * listing the upstream providers in picker order, and `m.login.token` to finish it. No
  * `m.login.password`: Causeway has no passwords.

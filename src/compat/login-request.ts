@@ -3,7 +3,7 @@ import { CompatErrors } from './compat-errors.js';
 import { MAX_DEVICE_ID_LENGTH } from '../oauth2/scopes/scope.js';
 
 /**
- * The body of `POST /_matrix/client/{v}/login` (contracts/synapse-mas.md §5.2), shaped as MAS's
+ * The body of `POST /_matrix/client/{v}/login` (docs/contracts/synapse.md §5.2), shaped as MAS's
  * serde types: `type` picks the credentials, whose fields must then be well formed (else
  * M_BAD_JSON); unknown fields are ignored. Pure.
  */

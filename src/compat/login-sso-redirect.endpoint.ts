@@ -15,7 +15,7 @@ const ACTIONS = new Set(['login', 'register']);
 
 /**
  * `GET /_matrix/client/{version}/login/sso/redirect[/][/{idp}]?redirectUrl=…[&action=…]`
- * (contracts/synapse-mas.md §5.2; SPEC `sso_login_redirect.yaml`). Browsers arrive here through
+ * (docs/contracts/synapse.md §5.2; SPEC `sso_login_redirect.yaml`). Browsers arrive here through
  * the homeserver's host, so nothing is bound to the browser yet: the validated request is stored and
  * the browser is sent (303) to `/complete-compat-sso/{id}` on Causeway's host. A missing or invalid
  * `redirectUrl` (userinfo included) is a 400 page. `action` (or MSC3824's unstable twin, which

@@ -8,7 +8,7 @@ import { parseLoginRequest } from './login-request.js';
 import { readJson } from './matrix-json-body.js';
 
 /**
- * `POST /_matrix/client/{version}/login` (contracts/synapse-mas.md §5.2). Only `m.login.token`
+ * `POST /_matrix/client/{version}/login` (docs/contracts/synapse.md §5.2). Only `m.login.token`
  * signs in: the single-use token an SSO login through `/login/sso/redirect` ended with, within
  * `compat.login_token_ttl` (30 s) of it. → 200 `{access_token: "mct_…", device_id, user_id,
  * refresh_token?, expires_in_ms?}`, the device already created on the homeserver.
@@ -33,6 +33,7 @@ export class LoginEndpoint {
         if (!taken.ok) throw taken.reason === 'expired' ? CompatErrors.loginTokenExpired() : CompatErrors.invalidLoginToken();
         const result = await this.sessions.login(taken.grant, {
           refreshToken: login.refreshToken,
+          ip: req.ip,
           ...(login.deviceId !== undefined ? { deviceId: login.deviceId } : {}),
           ...(login.displayName !== undefined ? { displayName: login.displayName } : {}),
         });

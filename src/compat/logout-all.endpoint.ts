@@ -9,7 +9,7 @@ import { authenticate } from './logout.endpoint.js';
 import { parseBody } from './matrix-json-body.js';
 
 /**
- * `POST /_matrix/client/{version}/logout/all` (contracts/synapse-mas.md §5.2). Signing out
+ * `POST /_matrix/client/{version}/logout/all` (docs/contracts/synapse.md §5.2). Signing out
  * everywhere would leave the user's OAuth sessions alive, which the client cannot know; so, as MAS,
  * it is only done when the client says that is fine (`{"io.element.only_compat_is_fine": true}`),
  * else 404 M_UNRECOGNIZED. Then every compat session of the user ends (one transaction, one

@@ -6,7 +6,7 @@ import { bearerToken, sendJson } from './compat-http.js';
 import { CompatSessions, type CompatSessionRef } from './compat-sessions.service.js';
 
 /**
- * `POST /_matrix/client/{version}/logout` (contracts/synapse-mas.md §5.2): a compat access token in
+ * `POST /_matrix/client/{version}/logout` (docs/contracts/synapse.md §5.2): a compat access token in
  * `Authorization: Bearer` ends its session (tokens revoked at once; `devices.sync` queued in the same
  * transaction removes the device from the homeserver). Any other token, OAuth `mat_` included, is
  * "Invalid access token": OAuth clients sign out by revocation.

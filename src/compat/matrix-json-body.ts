@@ -3,7 +3,7 @@ import { CompatErrors } from './compat-errors.js';
 
 /**
  * Request bodies of the compatibility layer, parsed as MAS's `MatrixJsonBody` does
- * (contracts/synapse-mas.md §5.2). Pure.
+ * (docs/contracts/synapse.md §5.2). Pure.
  *
  * - `Content-Type` is optional (the Matrix spec says so) but, when present, must be
  *   `application/json` or `application/<x>+json` → else 400 M_NOT_JSON;

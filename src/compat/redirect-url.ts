@@ -1,5 +1,5 @@
 /**
- * The `redirectUrl` of `GET /_matrix/client/{v}/login/sso/redirect` (contracts/synapse-mas.md §5.2).
+ * The `redirectUrl` of `GET /_matrix/client/{v}/login/sso/redirect` (docs/contracts/synapse.md §5.2).
  * Pure functions.
  *
  * As MAS: any absolute URL (legacy desktop and mobile clients use their own schemes, such as

@@ -24,16 +24,17 @@ import { SHIPPED_LANGUAGES } from '../web/i18n/languages.js';
 /** The whole gateway.yaml. Unknown keys anywhere are errors (they are usually typos). */
 export const configSchema = z
   .object({
-    /** Enables the dev sign-in, generated dev keys and inline secrets. Never in production. */
-    dev_mode: z.boolean().default(false),
-    /** Number of replicas the deployment runs (the Helm chart sets it); more than 1 needs redis. */
-    replicas: z.number().int().min(1).default(1),
+    dev_mode: z
+      .boolean()
+      .default(false)
+      .describe('Enables the dev sign-in, generated signing keys, inline secrets and running without a homeserver, for trying Causeway. Never in production.'),
+    replicas: z.number().int().min(1).default(1).describe('Number of replicas the deployment runs (the Helm chart sets it); more than 1 needs `redis`.'),
     http: httpSection,
     database: databaseSection.prefault({}),
     redis: redisSection.optional(),
     secrets: secretsSection.prefault({}),
     matrix: matrixSection,
-    clients: z.array(staticClient).default([]),
+    clients: z.array(staticClient).default([]).describe('Clients declared here (e.g. an admin tool, or Synapse introspecting as a client); others register themselves (MSC2966).'),
     tokens: tokensSection.prefault({}),
     login: loginSection.prefault({}),
     policy: policySection.prefault({}),
@@ -48,8 +49,14 @@ export const configSchema = z
     branding: brandingSection.prefault({}),
     templates: templatesSection.prefault({}),
     upstream: z
-      .object({ providers: z.array(providerSchema).min(1, 'declare at least one provider') })
-      .strict(),
+      .object({
+        providers: z
+          .array(providerSchema)
+          .min(1, 'declare at least one provider')
+          .describe('The identity providers people sign in with, in picker order unless `order` says otherwise; one entry per IdP, chosen by `kind`.'),
+      })
+      .strict()
+      .describe('Upstream identity providers: OIDC, SAML 2.0, CAS (and the dev sign-in).'),
   })
   .strict()
   .superRefine((c, ctx) => {

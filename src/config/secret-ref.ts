@@ -4,14 +4,18 @@ import { z } from 'zod';
 /**
  * Every secret may be given three ways: inline (`secret`), from a file (`secret_file`, read once at
  * start-up, surrounding whitespace stripped) or from an environment variable (`secret_env`).
- * `secretShape` adds the three keys to an object schema; `resolveSecret` (called from the object's
+ * `secretShape` adds the three keys (with their descriptions) to an object schema; `resolveSecret` (called from the object's
  * transform) checks that at most one is set and returns the value, reporting problems on the key.
  */
-export function secretShape<N extends string>(name: N) {
+export function secretShape<N extends string>(name: N, description: string) {
   return {
-    [name]: z.string().min(1).optional(),
-    [`${name}_file`]: z.string().min(1).optional(),
-    [`${name}_env`]: z.string().min(1).optional(),
+    [name]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(`${description} Inline values are refused outside dev_mode: give \`${name}_file\` or \`${name}_env\` instead.`),
+    [`${name}_file`]: z.string().min(1).optional().describe(`Path of a file holding \`${name}\` (read once at start-up; surrounding whitespace is stripped).`),
+    [`${name}_env`]: z.string().min(1).optional().describe(`Name of an environment variable holding \`${name}\`.`),
   } as { [K in N | `${N}_file` | `${N}_env`]: z.ZodOptional<z.ZodString> };
 }
 

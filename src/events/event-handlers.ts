@@ -3,7 +3,7 @@ import type { HomeserverEventKind } from './homeserver-event.js';
 import type { OutboxRow, OutboxStore, UserDevices } from './outbox.store.js';
 
 /**
- * What each event kind asks of the homeserver (contracts/synapse-mas.md §3.3). Every call is
+ * What each event kind asks of the homeserver (docs/contracts/synapse.md §3.3). Every call is
  * idempotent, so a repeated delivery is harmless.
  *
  * | kind              | homeserver call                                                           |
@@ -25,16 +25,20 @@ export const COALESCING_KINDS: ReadonlySet<string> = new Set<HomeserverEventKind
 
 export class UnknownEventKindError extends Error {}
 
+/** How far before its `devices.sync` row a session may have ended and still have its device deleted by it. */
+const ENDED_DEVICES_SLACK_MS = 60_000;
+
 /**
  * An account imported from Synapse may have devices at the homeserver that Causeway never saw
  * (created before a partial import, between the last import run and the switch, or by another
  * path such as the admin API): a `sync_devices` listing Causeway's devices would delete them.
- * Instead each device whose session ended since the first of these `devices.sync` rows was written
- * (SessionEnder writes the row with the sessions' finished_at) is deleted, unless another live
- * session still holds it. delete_device is idempotent, so a repeated delivery is harmless.
+ * Instead each device whose session ended around the time these `devices.sync` rows were written
+ * (SessionEnder writes the row with the sessions' finished_at; the slack covers any writer that
+ * stamps the row later) is deleted, unless a live session still holds it. delete_device is
+ * idempotent, so a repeated delivery, or a device deleted twice, is harmless.
  */
 async function deleteEndedDevices(homeserver: HomeserverAdapter, store: OutboxStore, localpart: string, live: string[], rows: OutboxRow[]): Promise<void> {
-  const since = Math.min(...rows.map((r) => r.createdAt));
+  const since = Math.min(...rows.map((r) => r.createdAt)) - ENDED_DEVICES_SLACK_MS;
   const keep = new Set(live);
   for (const device of await store.endedDevices(localpart, since)) {
     if (!keep.has(device)) await homeserver.deleteDevice(localpart, device);

@@ -1,7 +1,8 @@
 /**
  * What the homeserver must learn, as written to the outbox. Each kind is delivered by one
- * homeserver call (see events/README in the events module). Delivery is at least once and in
- * order per user (`localpart` is the ordering key), so each must be idempotent.
+ * homeserver call (the table in event-handlers.ts; docs/architecture.md, "A sign-out, step by
+ * step"). Delivery is at least once and in order per user (`localpart` is the ordering key), so
+ * each must be idempotent.
  */
 export type HomeserverEvent =
   /** Recompute the user's device set from the still-active sessions and `sync_devices` it (every sign-out). */

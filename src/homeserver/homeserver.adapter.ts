@@ -1,5 +1,5 @@
 /**
- * Everything Causeway asks of the homeserver (contracts/synapse-mas.md §3, §4). Implemented by
+ * Everything Causeway asks of the homeserver (docs/contracts/synapse.md §3, §4). Implemented by
  * synapse-mas (/_synapse/mas/*) and synapse-admin (admin API); chosen by `matrix.api`.
  * Every operation is idempotent, so at-least-once delivery may repeat it safely.
  */

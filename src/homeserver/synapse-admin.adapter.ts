@@ -3,7 +3,7 @@ import { HomeserverHttp, isAscii, isSuccess, isUserNotFound, type HomeserverResp
 
 /**
  * The older path: Synapse's admin API with the msc3861 `admin_token`, exactly the calls MAS's
- * `synapse_legacy` driver makes (contracts/synapse-mas.md §4; MAS `crates/matrix-synapse/src/legacy.rs`).
+ * `synapse_legacy` driver makes (docs/contracts/synapse.md §4; MAS `crates/matrix-synapse/src/legacy.rs`).
  * User IDs and device IDs are percent-encoded into the path.
  */
 

@@ -2,8 +2,10 @@ import { HomeserverAdapter, HomeserverError, type HomeserverUser, type Provision
 import { HomeserverHttp, isAscii, isSuccess, isUserNotFound, type HomeserverResponse } from './homeserver-http.js';
 
 /**
- * Synapse ≥ 1.135's `/_synapse/mas/*` API, authenticated with the shared secret
- * (contracts/synapse-mas.md §3.2/§3.3; MAS's `crates/matrix-synapse/src/modern.rs`).
+ * Synapse ≥ 1.136's `/_synapse/mas/*` API, authenticated with the shared secret of its
+ * `matrix_authentication_service` block (docs/contracts/synapse.md §3.2/§3.3; MAS's
+ * `crates/matrix-synapse/src/modern.rs`). 1.135 served the API only under the experimental msc3861
+ * block, with its admin token: that Synapse is `synapse-admin`'s (docs/contracts/synapse.md §1.3).
  */
 export class SynapseMasAdapter extends HomeserverAdapter {
   constructor(private readonly http: HomeserverHttp) {

@@ -12,7 +12,7 @@ import { requestTraceIds, traceHttpRequests } from '../telemetry/http-spans.js';
 
 /**
  * Endpoints browsers call cross-origin (Element Web talks to the OP from its own origin): permissive
- * CORS, preflights answered here (contracts/matrix-oauth-client-api.md §13). The compatibility
+ * CORS, preflights answered here (docs/contracts/matrix-clients.md §13). The compatibility
  * layer's JSON routes too (legacy web clients call /login, /logout, /refresh from their origin).
  */
 const CORS_PATH =

@@ -1,6 +1,6 @@
 /**
- * Per-client-IP limits (DESIGN §9: login, token, registration, admin), applied by
- * @fastify/rate-limit through each route's config. Generous: a 429 on a refresh makes
+ * Per-client-IP limits (login, token, registration, admin: docs/operator/install.md, "Operating
+ * it"), applied by @fastify/rate-limit through each route's config. Generous: a 429 on a refresh makes
  * matrix-js-sdk sign the user out, so these only stop floods. Overridable with
  * CAUSEWAY_RATE_LIMIT_SCALE (a multiplier, e.g. 0.01 in a test that checks the 429).
  */
@@ -28,7 +28,7 @@ export const RATE_LIMITS = {
 export function rateLimitForPath(url: string): { max: number; timeWindow: number } | undefined {
   if (url === '/authorize') return RATE_LIMITS.authorize;
   if (url.startsWith('/api/admin/')) return RATE_LIMITS.admin;
-  if (url.startsWith('/login/') || url === '/link' || url.startsWith('/complete-compat-sso/') || /^\/upstream\/[^/]+\/(callback|dev-login)$/.test(url)) {
+  if (url.startsWith('/login/') || url === '/link' || url.startsWith('/complete-compat-sso/') || /^\/upstream\/[^/]+\/(callback|callback\/resume\/[^/]+|dev-login)$/.test(url)) {
     return RATE_LIMITS.loginStep;
   }
   return undefined;

@@ -50,7 +50,7 @@ export class BrowserSessionsService {
 
   /** Records a sign-in: the upstream session (sid / session index / ticket) and the browser session bound to it. */
   async start(
-    s: { userId: string; providerId: string; assertion?: Assertion; userAgent?: string | null },
+    s: { userId: string; providerId: string; assertion?: Assertion; userAgent?: string | null; ip?: string | null },
     now = this.clock.now(),
   ): Promise<BrowserSession> {
     return this.db.transaction(async (em) => {
@@ -64,6 +64,7 @@ export class BrowserSessionsService {
         last_active_at: now,
         finished_at: null,
         user_agent: s.userAgent ? s.userAgent.slice(0, 512) : null,
+        last_active_ip: s.ip ? s.ip.slice(0, 64) : null,
       };
       if (s.assertion) {
         const upstream: UpstreamSessionEntity = {

@@ -5,6 +5,7 @@ import { BrowserSessionsService } from './browser-sessions.service.js';
 import { IdentityLinker } from './identity-linker.service.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UserLifecycle } from './user-lifecycle.service.js';
+import { TermsService } from './terms.service.js';
 import { UsersService } from './users.service.js';
 
 /**
@@ -14,7 +15,7 @@ import { UsersService } from './users.service.js';
  */
 @Module({
   imports: [OAuth2Module],
-  providers: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker, UserLifecycle, { provide: AccountDeactivator, useExisting: UserLifecycle }],
-  exports: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker, UserLifecycle, AccountDeactivator],
+  providers: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker, UserLifecycle, TermsService, { provide: AccountDeactivator, useExisting: UserLifecycle }],
+  exports: [UsersService, UpstreamLinksService, BrowserSessionsService, IdentityLinker, UserLifecycle, TermsService, AccountDeactivator],
 })
 export class IdentityModule {}

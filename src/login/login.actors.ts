@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config/config.schema.js';
 import { LOGGER } from '../http/logger.module.js';
 import { BrowserSessionsService } from '../identity/browser-sessions.service.js';
 import { IdentityLinker } from '../identity/identity-linker.service.js';
+import { TermsService } from '../identity/terms.service.js';
 import { AuthorizationCompleter, DeviceGrantDecider } from '../oauth2/oauth2.contracts.js';
 import { OAuthError } from '../oauth2/errors.js';
 import { KeyValueStore } from '../storage/kv-store.js';
@@ -32,6 +33,7 @@ import type {
   RegisterAccountInput,
   RegisterAccountOutput,
   StartSessionInput,
+  TermsInput,
 } from './login.machine.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
 import type { Assertion } from '../upstream/connector.js';
@@ -68,6 +70,7 @@ export class LoginActors {
     private readonly sessions: BrowserSessionsService,
     private readonly completer: AuthorizationCompleter,
     private readonly devices: DeviceGrantDecider,
+    private readonly terms: TermsService,
     moduleRef: ModuleRef,
   ) {
     this.compat = lazyContract(moduleRef, CompatSsoCompleter);
@@ -84,6 +87,8 @@ export class LoginActors {
       linkIdentity: this.actor('linkIdentity', (i: { providerId: string; mapped: MappedIdentity }) => this.linkIdentity(i)),
       registerAccount: this.actor('registerAccount', (i: RegisterAccountInput) => this.registerAccount(i)),
       startSession: this.actor('startSession', (i: StartSessionInput) => this.startSession(i)),
+      checkTerms: this.actor('checkTerms', (i: TermsInput) => this.terms.status(i.user.id)),
+      acceptTerms: this.actor('acceptTerms', (i: TermsInput) => this.terms.accept(i.user.id)),
       checkConsent: this.actor('checkConsent', (i: CheckConsentInput) => this.checkConsent(i)),
       completeLogin: this.actor('completeLogin', (i: CompleteLoginInput) => this.completeLogin(i)),
       rejectLogin: this.actor('rejectLogin', (i: { target: LoginTarget }) => this.rejectLogin(i)),
@@ -178,7 +183,7 @@ export class LoginActors {
   }
 
   private async startSession(i: StartSessionInput): Promise<LoginBrowserSession> {
-    const s = await this.sessions.start({ userId: i.user.id, providerId: i.providerId, assertion: i.assertion, userAgent: i.userAgent });
+    const s = await this.sessions.start({ userId: i.user.id, providerId: i.providerId, assertion: i.assertion, userAgent: i.userAgent, ip: i.ip });
     return { id: s.id, authenticatedAt: s.authenticatedAt };
   }
 

@@ -11,6 +11,7 @@ import { LoginNotFoundError, LoginStore } from './login.store.js';
 const providerForm = z.object({ provider: z.string().min(1).max(64) });
 const registerForm = z.object({ localpart: z.string().max(255), displayname: z.string().max(256).optional() });
 const consentForm = z.object({ decision: z.enum(['allow', 'deny']) });
+const termsForm = z.object({ accept: z.literal('yes') });
 
 /**
  * The pages of one login (`/login/{id}`): GET shows the step the login waits in; each POST is one
@@ -44,10 +45,23 @@ export class LoginController {
     await this.send(req, reply, loginId, { type: 'FORM_SUBMITTED', localpart: localpart.trim(), ...(displayname !== undefined ? { displayname } : {}) });
   }
 
+  @Post(':loginId/terms')
+  async acceptTerms(@Param('loginId') loginId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    this.form(req, loginId, termsForm);
+    await this.send(req, reply, loginId, { type: 'TERMS_ACCEPTED' });
+  }
+
   @Post(':loginId/consent')
   async consent(@Param('loginId') loginId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const { decision } = this.form(req, loginId, consentForm);
     await this.send(req, reply, loginId, decision === 'allow' ? { type: 'CONSENT_GIVEN' } : { type: 'CANCEL' });
+  }
+
+  /** "Continue as …?" after an IdP-initiated sign-in. */
+  @Post(':loginId/confirm')
+  async confirm(@Param('loginId') loginId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const { decision } = this.form(req, loginId, consentForm);
+    await this.send(req, reply, loginId, decision === 'allow' ? { type: 'CONFIRMED' } : { type: 'CANCEL' });
   }
 
   @Post(':loginId/cancel')

@@ -5,8 +5,9 @@ import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
- * One login attempt (DESIGN.md §3). Created by /authorize, the device verification page, the
- * account pages or a legacy client's SSO redirect (/complete-compat-sso/{id}); every
+ * One login attempt (docs/architecture.md, "A login, step by step"). Created by /authorize, the
+ * device verification page, the account pages or a legacy client's SSO redirect
+ * (/complete-compat-sso/{id}); every
  * HTTP request restores the persisted snapshot, sends one event, waits until no step is running
  * (tag `busy`), persists and stops the actor (login.store.ts). Side effects are the named actors,
  * provided with `machine.provide({ actors })` by LoginActors; the context keeps only what must
@@ -45,7 +46,7 @@ export type UpstreamRedirect = { url: string } | { formPost: { url: string; fiel
 
 /** Why a login ended without success: an OAuth error for the client, or a page for the person. */
 export type LoginFailure = (
-  | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required'; description?: string }
+  | { kind: 'oauth'; code: 'access_denied' | 'login_required' | 'consent_required' | 'interaction_required'; description?: string }
   /** Catalog messages (shown in the language of whoever opens the page). */
   | { kind: 'page'; status: number; title: Msg; message: Msg }
 ) & {
@@ -65,6 +66,14 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /** The browser's address when the sign-in started. */
+  ip?: string;
+  /**
+   * An IdP-initiated sign-in (an unsolicited response the connector accepted): it stops on a
+   * "Continue as …?" page before any session is issued. `currentLocalpart`: whom the browser is
+   * signed in as now, so the page can say that continuing replaces that session.
+   */
+  unsolicited?: { currentLocalpart?: string };
   now: number;
   ttlSeconds: number;
 }
@@ -77,6 +86,8 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  ip?: string;
+  unsolicited?: { currentLocalpart?: string };
   providerId?: string;
   /** Between begin() and the callback: the single-use state and the connector's saved protocol state. */
   upstream?: { state: string; saved: Record<string, unknown>; redirect: UpstreamRedirect };
@@ -93,9 +104,14 @@ export interface LoginContext {
   registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
   browserSession?: LoginBrowserSession;
-  /** The browser session was started by this login: the HTTP layer issues its cookie. */
+  /**
+   * The browser session was started by this step: the HTTP layer issues its cookie on the answer
+   * to this request only (never persisted: LoginStore drops it).
+   */
   newBrowserSession?: boolean;
   consentGiven?: boolean;
+  /** The terms-of-service step: the person accepted an earlier version (the page says they changed). */
+  terms?: { changed: boolean };
   /** Final redirect to the client. Never persisted (it carries the authorization code): see LoginStore. */
   redirectUrl?: string;
   failure?: LoginFailure;
@@ -106,6 +122,9 @@ export type LoginEvent =
   | { type: 'UPSTREAM_CALLBACK'; providerId: string; state: string; callback: CallbackRequest }
   | { type: 'FORM_SUBMITTED'; localpart: string; displayname?: string }
   | { type: 'CONSENT_GIVEN' }
+  | { type: 'TERMS_ACCEPTED' }
+  /** "Continue as …?" confirmed (IdP-initiated sign-ins). */
+  | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
   | { type: 'TIMEOUT' };
 
@@ -164,10 +183,18 @@ export interface StartSessionInput {
   providerId: string;
   assertion?: Assertion;
   userAgent?: string;
+  ip?: string;
 }
 export interface CheckConsentInput {
   target: LoginTarget;
   user: LoginUser;
+}
+export interface TermsInput {
+  user: LoginUser;
+}
+export interface TermsOutput {
+  needed: boolean;
+  changed: boolean;
 }
 export interface CompleteLoginInput {
   target: LoginTarget;
@@ -247,6 +274,8 @@ export const loginMachine = setup({
     linkIdentity: notProvided<{ providerId: string; mapped: MappedIdentity }, LinkIdentityOutput>('linkIdentity'),
     registerAccount: notProvided<RegisterAccountInput, RegisterAccountOutput>('registerAccount'),
     startSession: notProvided<StartSessionInput, LoginBrowserSession>('startSession'),
+    checkTerms: notProvided<TermsInput, TermsOutput>('checkTerms'),
+    acceptTerms: notProvided<TermsInput, void>('acceptTerms'),
     checkConsent: notProvided<CheckConsentInput, { needed: boolean }>('checkConsent'),
     completeLogin: notProvided<CompleteLoginInput, { redirectUrl?: string }>('completeLogin'),
     rejectLogin: notProvided<{ target: LoginTarget }, void>('rejectLogin'),
@@ -255,6 +284,7 @@ export const loginMachine = setup({
   },
   guards: {
     hasSession: ({ context }) => context.user !== undefined && context.browserSession !== undefined,
+    unsolicited: ({ context }) => context.unsolicited !== undefined,
     promptNone: ({ context }) => context.prompt.includes('none'),
     providerChosen: ({ context }) => context.providerId !== undefined && context.providerIds.includes(context.providerId),
     knownProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId),
@@ -290,6 +320,8 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.ip ? { ip: input.ip } : {}),
+      ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
       ...(reuse ? { user: input.session!.user, browserSession: input.session!.browserSession } : {}),
     };
@@ -301,7 +333,7 @@ export const loginMachine = setup({
   states: {
     routing: {
       always: [
-        { guard: 'hasSession', target: 'consenting' },
+        { guard: 'hasSession', target: 'terms' },
         { guard: 'promptNone', target: 'failed', actions: assign({ failure: { kind: 'oauth', code: 'login_required', reason: 'login_required' } as LoginFailure }) },
         { guard: 'providerChosen', target: 'redirectingUpstream' },
         { target: 'selectingProvider' },
@@ -439,7 +471,7 @@ export const loginMachine = setup({
         onDone: [
           {
             guard: ({ event }) => event.output.outcome === 'signed_in',
-            target: 'signingIn',
+            target: 'confirmingOrSigningIn',
             actions: assign({ user: ({ event }) => (event.output.outcome === 'signed_in' ? event.output.user : undefined) }),
           },
           {
@@ -494,7 +526,7 @@ export const loginMachine = setup({
             onDone: [
               {
                 guard: ({ event }) => event.output.ok,
-                target: '#login.signingIn',
+                target: '#login.confirmingOrSigningIn',
                 actions: assign({ user: ({ event }) => (event.output.ok ? event.output.user : undefined), registration: undefined }),
               },
               {
@@ -507,11 +539,66 @@ export const loginMachine = setup({
         },
       },
     },
+    // Then the terms of service (below), then the session: an account is confirmed before anything is recorded for it.
+    confirmingOrSigningIn: {
+      always: [{ guard: 'unsolicited', target: 'confirming' }, { target: 'terms' }],
+    },
+    /** IdP-initiated sign-ins only: the person confirms the account before a session exists. */
+    confirming: {
+      tags: 'waiting',
+      on: {
+        CONFIRMED: { target: 'terms' },
+        CANCEL: { target: 'cancelling' },
+      },
+    },
+    // The operator's terms of service: asked at sign-up, and again when their version changed.
+    terms: {
+      initial: 'checking',
+      states: {
+        checking: {
+          tags: 'busy',
+          invoke: {
+            src: 'checkTerms',
+            input: ({ context }) => ({ user: context.user! }),
+            onDone: [
+              {
+                guard: ({ context, event }) => event.output.needed && context.prompt.includes('none'),
+                target: '#login.failed',
+                actions: assign({ failure: { kind: 'oauth', code: 'interaction_required', reason: 'terms_not_accepted' } as LoginFailure }),
+              },
+              { guard: ({ event }) => event.output.needed, target: 'asking', actions: assign({ terms: ({ event }) => ({ changed: event.output.changed }) }) },
+              { target: '#login.termsSettled' },
+            ],
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+        asking: {
+          tags: 'waiting',
+          on: {
+            TERMS_ACCEPTED: { target: 'recording' },
+            CANCEL: { target: '#login.cancelling' },
+          },
+        },
+        recording: {
+          tags: 'busy',
+          invoke: {
+            src: 'acceptTerms',
+            input: ({ context }) => ({ user: context.user! }),
+            onDone: { target: '#login.termsSettled', actions: assign({ terms: undefined }) },
+            onError: { target: '#login.failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          },
+        },
+      },
+    },
+    // A reused browser session goes on to consent; a fresh sign-in starts its session first.
+    termsSettled: {
+      always: [{ guard: 'hasSession', target: 'consenting' }, { target: 'signingIn' }],
+    },
     signingIn: {
       tags: 'busy',
       invoke: {
         src: 'startSession',
-        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent }),
+        input: ({ context }) => ({ user: context.user!, providerId: context.providerId!, assertion: context.assertion, userAgent: context.userAgent, ip: context.ip }),
         // The assertion is recorded with the upstream session now; the snapshot no longer needs it.
         onDone: { target: 'consenting', actions: assign({ browserSession: ({ event }) => event.output, newBrowserSession: true, assertion: undefined, mapped: undefined }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
-import { AccessDeniedError, ConsentRequiredError, LoginRequiredError, type OAuthError } from '../oauth2/errors.js';
+import { AccessDeniedError, ConsentRequiredError, InteractionRequiredError, LoginRequiredError, type OAuthError } from '../oauth2/errors.js';
 import { AuthorizationCompleter, type ClientDisplay } from '../oauth2/oauth2.contracts.js';
 import { brandIcon } from '../web/brand-icons.js';
 import { setSessionCookie } from '../web/cookies.js';
@@ -16,13 +16,14 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { redirectTarget } from '../compat/redirect-url.js';
 
 /** Path of a login's page (relative to the public base). */
-export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'consent' | 'cancel') =>
+export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'terms' | 'consent' | 'confirm' | 'cancel') =>
   `login/${loginId}${action ? `/${action}` : ''}`;
 
 const OAUTH_FAILURES: Record<Extract<LoginFailure, { kind: 'oauth' }>['code'], new (d?: string) => OAuthError> = {
   access_denied: AccessDeniedError,
   login_required: LoginRequiredError,
   consent_required: ConsentRequiredError,
+  interaction_required: InteractionRequiredError,
 };
 
 /**
@@ -40,6 +41,10 @@ export class LoginPages {
     private readonly completer: AuthorizationCompleter,
   ) {}
 
+  private mxid(localpart: string): string {
+    return `@${localpart}:${this.config.matrix.homeserver}`;
+  }
+
   private url(path: string): string {
     return `${this.config.http.public_base}${path}`;
   }
@@ -47,7 +52,8 @@ export class LoginPages {
   /** The request is bound to this login (checked by the caller). */
   async respond(request: FastifyRequest, reply: FastifyReply, snap: LoginSnapshot, afterAction: boolean): Promise<void> {
     const ctx = snap.context;
-    // The browser that finished the sign-in gets the session cookie (never a browser that only carried a callback).
+    // Only on the answer to the request that started the session (LoginStore never persists the flag), always a
+    // request of the browser bound to this login (every caller checks the binding first).
     if (ctx.newBrowserSession && ctx.browserSession) setSessionCookie(reply, this.config, ctx.browserSession.id);
     const state = statePath(snap.value);
 
@@ -110,6 +116,13 @@ export class LoginPages {
           action: this.url(loginPath(ctx.loginId, 'register')),
         });
       }
+      case 'terms.asking':
+        return this.page(reply, 'terms', 200, {
+          ...common,
+          tos_uri: this.config.branding.tos_uri,
+          changed: ctx.terms?.changed === true,
+          action: this.url(loginPath(ctx.loginId, 'terms')),
+        });
       case 'consenting.asking':
         return this.renderConsent(request, reply, ctx, csrf);
       case 'confirmingLink.choosing': {
@@ -121,6 +134,17 @@ export class LoginPages {
           provider_name: provider?.name ?? pending.providerId,
           providers: this.providerButtons(pending.providerIds),
           action: this.url(loginPath(ctx.loginId, 'provider')),
+        });
+      }
+      case 'confirming': {
+        const provider = this.connectors.list().find((p) => p.id === ctx.providerId);
+        const current = ctx.unsolicited?.currentLocalpart;
+        return this.page(reply, 'unsolicited-confirm', 200, {
+          csrf,
+          provider_name: provider?.name ?? ctx.providerId,
+          user_id: this.mxid(ctx.user!.localpart),
+          ...(current && current !== ctx.user!.localpart ? { current_user_id: this.mxid(current) } : {}),
+          action: this.url(loginPath(ctx.loginId, 'confirm')),
         });
       }
       default:

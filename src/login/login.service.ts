@@ -62,7 +62,7 @@ export class LoginService {
    * account pages with this provider, re-authenticating even if the browser has a session.
    */
   startUnsolicited(providerId: string, http: FastifyRequest): Promise<LoginSnapshot> {
-    return this.start({ kind: 'account', returnTo: `${this.config.http.public_base}${OAUTH2_PATHS.account}`, prompt: ['login'] }, http, providerId);
+    return this.start({ kind: 'account', returnTo: `${this.config.http.public_base}${OAUTH2_PATHS.account}`, prompt: ['login'] }, http, providerId, undefined, undefined, true);
   }
 
   /** The browser's usable session at Causeway (cookie → not ended, not expired, account still active). */
@@ -76,21 +76,24 @@ export class LoginService {
     return { user: { id: user.id, localpart: user.localpart }, browserSession: { id: session.id, authenticatedAt: session.authenticatedAt } };
   }
 
-  private async start(target: LoginTarget, http: FastifyRequest, providerHint?: string, loginHint?: string, ttlSeconds?: number): Promise<LoginSnapshot> {
+  private async start(target: LoginTarget, http: FastifyRequest, providerHint?: string, loginHint?: string, ttlSeconds?: number, unsolicited = false): Promise<LoginSnapshot> {
     const providers = this.connectors.list();
     // A sign-up offers the providers that may create accounts (`registration: open`), if there are any.
     const open = providers.filter((p) => p.registration === 'open');
     const signUp = promptOf(target).includes('create') && open.length > 0;
     const providerIds = (signUp ? open : providers).map((p) => p.id);
     const userAgent = http.headers['user-agent'];
+    const session = await this.currentSession(http);
     return this.store.create({
       target,
       ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
       providerIds,
       ...(open.length === 0 ? { signUpClosed: true } : {}),
       preselectedProvider: await this.preselect(providerIds, providerHint, loginHint),
-      session: await this.currentSession(http),
+      session,
+      ...(unsolicited ? { unsolicited: session ? { currentLocalpart: session.user.localpart } : {} } : {}),
       ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
+      ip: http.ip,
     });
   }
 

@@ -45,7 +45,8 @@ export class InvalidLoginEventError extends PageError {
 }
 
 /**
- * Persistence of login machines (DESIGN.md §3; STYLE.md "What Causeway takes" 10). Per request:
+ * Persistence of login machines (docs/architecture.md, "A login, step by step";
+ * docs/decisions/0007-xstate-logins-persisted-per-step.md). Per request:
  * restore the snapshot, check `snapshot.can(event)` (400 page if not), send, wait until no step is
  * running, persist `getPersistedSnapshot()` with a TTL, stop the actor. Only the KeyValueStore
  * (Redis when configured, else the database) holds state, so any replica continues any login.
@@ -151,6 +152,8 @@ export class LoginStore {
     const stored = structuredClone(persisted) as { context: Record<string, unknown> };
     // The final redirect carries the authorization code: it goes to the browser once, never to storage.
     delete stored.context.redirectUrl;
+    // Likewise the session cookie: issued only on the answer to the request that started the session.
+    delete stored.context.newBrowserSession;
     const remaining = Math.ceil((ctx.expiresAt - Date.now()) / 1000);
     const ttl = snapshot.status === 'active' ? Math.max(1, remaining) + RETAIN_AFTER_END_S : RETAIN_AFTER_END_S;
     await this.kv.set(key(ctx.loginId), JSON.stringify(stored), ttl);

@@ -6,6 +6,18 @@ import type { GatewayConfig } from '../config/config.schema.js';
  * `causeway import synapse` and `causeway config from-synapse`. Their code loads only when run.
  */
 export function registerMigrationCommands(program: Command, loadOrExit: (file: string) => GatewayConfig): void {
+  const configCmd = program.commands.find((c) => c.name() === 'config') ?? program.command('config').description('configuration tools');
+  configCmd
+    .command('from-synapse')
+    .description("write a Causeway config from Synapse's homeserver.yaml (SSO providers, mapping templates translated to Liquid)")
+    .requiredOption('--synapse-config <file>', "Synapse's homeserver.yaml")
+    .option('--out <file>', 'write the config here (default: standard output; the report then goes to standard error)')
+    .option('--secrets-dir <dir>', 'directory the generated *_file references point into', '/run/secrets/causeway')
+    .action(async (o: { synapseConfig: string; out?: string; secretsDir: string }) => {
+      const { fromSynapseCommand } = await import('./synapse-config/from-synapse-command.js');
+      process.exit(fromSynapseCommand(o));
+    });
+
   const importCmd = program.command('import').description('import data from another server');
   importCmd
     .command('synapse')

@@ -105,7 +105,7 @@ export abstract class SessionTerminator {
   /** Every live compatibility session of a user (`/logout/all`); OAuth sessions are left alone. Returns how many ended. */
   abstract endCompatSessionsOfUser(userId: string, reason: EndReason): Promise<number>;
   /** A browser session and every session (OAuth or compat) born from it (RP-initiated logout). */
-  abstract endBrowserSession(browserSessionId: string, reason: EndReason): Promise<void>;
+  abstract endBrowserSession(browserSessionId: string, reason: EndReason, actor?: string): Promise<void>;
   /** Every session of a user, OAuth and compat (admin "sign out everywhere", lock, deactivation). Returns how many ended. */
   abstract endAllSessionsOfUser(userId: string, reason: EndReason, actor?: string): Promise<number>;
   /** Every live OAuth session of a client (the client was deleted). Returns how many ended. */

@@ -1,7 +1,7 @@
 /**
  * Where every OAuth 2.0 / OIDC endpoint lives, relative to `http.public_base` (the issuer, which
- * ends with "/"). MAS's layout (DESIGN §7), so Causeway is a drop-in replacement: Synapse calls
- * `{endpoint}/oauth2/introspect` without reading discovery.
+ * ends with "/"). MAS's layout (docs/decisions/0012-mas-compatible-surface.md), so Causeway is a
+ * drop-in replacement: Synapse calls `{endpoint}/oauth2/introspect` without reading discovery.
  *
  * The pages served by the login module are listed here too, so discovery and the device
  * authorization response advertise the URLs that module actually serves.

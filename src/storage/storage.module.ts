@@ -6,6 +6,7 @@ import { DbKeyValueStore, KeyValueStore, RedisKeyValueStore } from './kv-store.j
 import { AuditLogRepository, type AuditOrigin } from './repositories/audit-log.repository.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
+import { TermsRepository } from './repositories/terms.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -41,8 +42,9 @@ export class StorageModule {
         { provide: AuditLogRepository, useValue: new AuditLogRepository(database, h.auditOrigin) },
         { provide: UserRepository, useValue: new UserRepository(database) },
         { provide: SessionRepository, useValue: new SessionRepository(database) },
+        { provide: TermsRepository, useValue: new TermsRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository],
     };
   }
 }

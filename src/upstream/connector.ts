@@ -3,8 +3,9 @@ import type { Msg } from '../web/i18n/message.js';
 import { englishText } from '../web/i18n/english.js';
 
 /**
- * The contract every upstream protocol implements (DESIGN.md §4). Connectors are pure protocol:
- * they never touch users, sessions or the login machine. The login module owns the flow.
+ * The contract every upstream protocol implements (CONTRIBUTING.md, "Add an upstream connector").
+ * Connectors are pure protocol: they never touch users, sessions or the login machine. The login
+ * module owns the flow.
  */
 
 /** What a connector needs to start a sign-in. */

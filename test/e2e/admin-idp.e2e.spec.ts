@@ -9,7 +9,7 @@ import type { Peer } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
 import { authorizeUrl, codeOf, exchange, pkce, toClient, webClient } from '../integration/login/login-flow.js';
 import { registerClient } from '../integration/oauth2/oauth-http.js';
-import { ADMIN, adminCall, type Json } from '../integration/admin/admin-http.js';
+import { ADMIN, adminCall, whoamiAt, type Json } from '../integration/admin/admin-http.js';
 
 /**
  * The admin API with a real IdP (the oidc-provider peer): a user pre-provisioned with an upstream
@@ -92,7 +92,7 @@ async function signIn(user: string, deviceId: string, extraScope = ''): Promise<
   return { tokens: t.json as Json };
 }
 
-const whoami = (token: string) => fetch(`${hs.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+const whoami = (token: string) => whoamiAt(hs.url, token);
 
 describe('admin API with a real IdP', () => {
   it('a pre-provisioned user’s first sign-in through the IdP lands on that account', async () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient as createSdkClient, DebugLogger, MatrixError, OAUTH_AWARE_PREFERRED_FLOW_FIELD, SSOAction, type MatrixClient, type SSOFlow } from 'matrix-js-sdk';
+import { MatrixError, OAUTH_AWARE_PREFERRED_FLOW_FIELD, SSOAction, type MatrixClient, type SSOFlow } from 'matrix-js-sdk';
+import { createClient } from '../support/matrix-sdk.js';
 import { runCli, SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
 import { Browser, forms, textOf, type BrowserResponse } from '../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
@@ -25,10 +26,6 @@ const APP = 'http://127.0.0.1:9/legacy-app';
 const REDIRECT = `${APP}/#/login`;
 const atApp = (u: string) => u.startsWith(APP);
 
-/** The SDK's request log is noise here: a logger that writes nowhere. */
-const nowhere: ConstructorParameters<typeof DebugLogger>[0] = Object.assign(() => undefined, { extend: () => nowhere });
-const quiet = new DebugLogger(nowhere);
-const createClient = (opts: { baseUrl: string; accessToken?: string; userId?: string; deviceId?: string }) => createSdkClient({ ...opts, logger: quiet });
 
 const OIDC_CLIENT_ID = `causeway-compat-e2e-${randomBytes(4).toString('hex')}`;
 const OIDC_CLIENT_SECRET = randomBytes(16).toString('hex');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createClient as createSdkClient, DebugLogger, MatrixError, OAuth2 as SdkOAuth2, type ValidatedAuthMetadata } from 'matrix-js-sdk';
+import { MatrixError, type ValidatedAuthMetadata } from 'matrix-js-sdk';
+import { createClient, OAuth2 } from '../support/matrix-sdk.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
 import { TEST_DBS } from '../support/databases.js';
 import { Browser, forms, textOf } from '../support/browser.js';
@@ -17,18 +18,6 @@ const REDIRECT_URI = `${ELEMENT_ORIGIN}/?no_universal_links=true`;
 
 const toElement = toOrigin(ELEMENT_ORIGIN);
 
-/** The SDK's request log is noise here: a logger that writes nowhere. */
-const nowhere: ConstructorParameters<typeof DebugLogger>[0] = Object.assign(() => undefined, { extend: () => nowhere });
-const quiet = new DebugLogger(nowhere);
-const createClient = (opts: { baseUrl: string; accessToken?: string }) => createSdkClient({ ...opts, logger: quiet });
-class OAuth2 extends SdkOAuth2 {
-  constructor(metadata: ValidatedAuthMetadata, context: ConstructorParameters<typeof SdkOAuth2>[1]) {
-    super(metadata, context, quiet);
-  }
-  static override registerClient(metadata: ValidatedAuthMetadata, body: Parameters<typeof SdkOAuth2.registerClient>[1]) {
-    return SdkOAuth2.registerClient(metadata, body, quiet);
-  }
-}
 
 /** Element's callback reads `code` and `state` from the fragment (response_mode=fragment). */
 function fragmentParams(url: string): URLSearchParams {

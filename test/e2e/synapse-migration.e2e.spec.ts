@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient as createSdkClient, DebugLogger, MatrixError, OAuth2 as SdkOAuth2, type ValidatedAuthMetadata } from 'matrix-js-sdk';
+import { MatrixError, type ValidatedAuthMetadata } from 'matrix-js-sdk';
+import { createClient, OAuth2 } from '../support/matrix-sdk.js';
 import { stringify } from 'yaml';
 import { Browser, forms } from '../support/browser.js';
 import { runCli, SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
@@ -23,17 +24,6 @@ import { importConfig } from '../integration/migration/import-fixture.js';
  * `syr_` token through the compat /refresh, alice signs in on a new device through the real OIDC
  * peer and signs out of it again, and her old devices (and one Causeway never saw) survive.
  */
-const nowhere: ConstructorParameters<typeof DebugLogger>[0] = Object.assign(() => undefined, { extend: () => nowhere });
-const quiet = new DebugLogger(nowhere);
-const createClient = (opts: { baseUrl: string; accessToken?: string }) => createSdkClient({ ...opts, logger: quiet });
-class OAuth2 extends SdkOAuth2 {
-  constructor(metadata: ValidatedAuthMetadata, context: ConstructorParameters<typeof SdkOAuth2>[1]) {
-    super(metadata, context, quiet);
-  }
-  static override registerClient(metadata: ValidatedAuthMetadata, body: Parameters<typeof SdkOAuth2.registerClient>[1]) {
-    return SdkOAuth2.registerClient(metadata, body, quiet);
-  }
-}
 
 const RUN = randomBytes(4).toString('hex');
 const CLIENT_ID = `causeway-migration-${RUN}`;
@@ -71,7 +61,19 @@ describe.each(TEST_DBS)('switching a Synapse on %s to Causeway', (kind) => {
     const providers = (base_.upstream as { providers: Record<string, unknown>[] }).providers.filter((p) => p.kind !== 'oidc');
     const upstream = {
       providers: [
-        { id: 'peer', kind: 'oidc', name: 'Example IdP', issuer: peer.url, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, allow_insecure_http: true, scopes: ['openid', 'profile', 'email'], synapse_idp_id: FIXTURE_IDPS.oidc },
+        {
+          id: 'peer',
+          kind: 'oidc',
+          name: 'Example IdP',
+          issuer: peer.url,
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          allow_insecure_http: true,
+          scopes: ['openid', 'profile', 'email'],
+          // A profile synced at every sign-in: the sign-in sends provision_user, which must not sweep devices either.
+          claims: { displayname: { template: '{{ user.name }} (corp)', sync: 'always' } },
+          synapse_idp_id: FIXTURE_IDPS.oidc,
+        },
         ...providers,
       ],
     };
@@ -164,6 +166,8 @@ describe.each(TEST_DBS)('switching a Synapse on %s to Causeway', (kind) => {
       const mx = createClient({ baseUrl: hs.url, accessToken: fresh.tokens.access_token });
       expect(await mx.whoami()).toEqual(expect.objectContaining({ user_id: '@alice:example.test', device_id: fresh.deviceId }));
       expect(hs.devices('alice')).toEqual(['ALICELAPTOP', 'ALICEPHONE', 'OTHERPATH', fresh.deviceId].sort());
+      await hs.waitForCall((c) => c.path === '/_synapse/mas/provision_user' && (c.body as { set_displayname?: string }).set_displayname === 'Alice Liddell (corp)');
+      expect(hs.callsTo('sync_devices')).toEqual([]);
 
       hs.clearCalls();
       await fresh.oauth.revokeToken(fresh.tokens.access_token, 'access_token');

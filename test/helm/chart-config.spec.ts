@@ -36,12 +36,11 @@ function operatorSecrets(databaseUrl = 'postgres://causeway:pw@postgres.db.svc:5
   };
 }
 
-/** The values example of README "Deploy on Kubernetes". */
+/** The values example of docs/operator/kubernetes.md. */
 function readmeValues(): object {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Deploy on Kubernetes'));
-  const block = /```yaml\n# values\.yaml\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README "Deploy on Kubernetes" has no ```yaml block starting with # values.yaml');
+  const guide = readFileSync(join(ROOT, 'docs/operator/kubernetes.md'), 'utf8');
+  const block = /```yaml\n# values\.yaml\n([\s\S]*?)```/.exec(guide);
+  if (!block) throw new Error('docs/operator/kubernetes.md has no ```yaml block starting with # values.yaml');
   return parse(block[1]!) as object;
 }
 
@@ -70,7 +69,7 @@ describe('the rendered gateway.yaml passes `causeway config check` with the file
     ['default values (the trial)', () => render(), {}],
     ['production values', () => render({ files: [PRODUCTION_VALUES] }), operatorSecrets()],
     ['config/gateway.example.yaml pasted as `config:`', () => render({ values: [{ config: EXAMPLE }] }), {}],
-    ['the values example of README "Deploy on Kubernetes"', () => render({ values: [readmeValues()] }), operatorSecrets()],
+    ['the values example of docs/operator/kubernetes.md', () => render({ values: [readmeValues()] }), operatorSecrets()],
     [
       'production values for older Synapse (synapse-admin API, an introspection client)',
       () =>

@@ -66,8 +66,9 @@ describe('what is rendered', () => {
     expect(Buffer.from(secret.data['encryption-key'], 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
   });
 
-  it('production values: HPA, PDB, Ingress with TLS, ServiceMonitor, NetworkPolicy and the migration Job', () => {
+  it('production values: HPA, PDB, Ingress with TLS, ServiceMonitor, PrometheusRule, dashboard, NetworkPolicy and the migration Job', () => {
     expect(kinds(production)).toEqual([
+      'ConfigMap',
       'ConfigMap',
       'ConfigMap (hook)',
       'Deployment',
@@ -77,6 +78,7 @@ describe('what is rendered', () => {
       'NetworkPolicy',
       'Pod (hook)',
       'PodDisruptionBudget',
+      'PrometheusRule',
       'Service',
       'ServiceAccount',
       'ServiceMonitor',
@@ -244,7 +246,7 @@ describe('the migration Job', () => {
     expect(trial.filter((d) => d.kind === 'Job')).toEqual([]);
     const off = render({ files: [PRODUCTION_VALUES], values: [{ migration: { enabled: false } }] });
     expect(off.filter((d) => d.kind === 'Job')).toEqual([]);
-    expect(parse(find(off, 'ConfigMap').data['gateway.yaml']).database.migrate_on_start).toBeUndefined();
+    expect(parse(find(off, 'ConfigMap', 'causeway').data['gateway.yaml']).database.migrate_on_start).toBeUndefined();
   });
 
   it('the chart-created Secret is a hook that exists before the Job', () => {

@@ -1,5 +1,5 @@
 // Checks rendered manifests against the Kubernetes API schemas shipped by the npm packages
-// kubernetes-models (core API) and @kubernetes-models/prometheus-operator (the ServiceMonitor CRD):
+// kubernetes-models (core API) and @kubernetes-models/prometheus-operator (the ServiceMonitor and PrometheusRule CRDs):
 //   - validate(): the OpenAPI schemas (types, required fields, enums, formats);
 //   - strict(): unknown fields, which those schemas let through (as kubeconform does without -strict):
 //     each manifest is type-checked as an object literal of the package's TypeScript interface, so a
@@ -33,6 +33,10 @@ const MODELS: Record<string, ModelRef> = {
   'monitoring.coreos.com/v1/ServiceMonitor': {
     module: '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor',
     type: 'IServiceMonitor',
+  },
+  'monitoring.coreos.com/v1/PrometheusRule': {
+    module: '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule',
+    type: 'IPrometheusRule',
   },
 };
 

@@ -12,7 +12,7 @@ import { loadSynapseDatabase, type SynapseRows } from './homeserver/synapse-data
 import { freePort } from './ports.js';
 
 /**
- * A homeserver that behaves like Synapse toward Causeway (contracts/synapse-mas.md §2 and the §7
+ * A homeserver that behaves like Synapse toward Causeway (docs/contracts/synapse.md §2 and the §7
  * checklist): it introspects client tokens at the OP and derives user/device exactly as Synapse does,
  * serves every /_synapse/mas/* endpoint with Synapse's validation and status codes, the older admin
  * API subset used by the synapse-admin adapter, and the client surface Synapse keeps under delegation.

@@ -18,7 +18,7 @@ export interface KeyPair {
   keyFile: string;
   certFile: string;
 }
-export function fixtureKeys(name: 'idp' | 'idp-next' | 'attacker' | 'sp' | 'sp-other' | 'metadata-signer'): KeyPair {
+export function fixtureKeys(name: 'idp' | 'idp-next' | 'attacker' | 'sp' | 'sp-other' | 'metadata-signer' | 'expired'): KeyPair {
   const keyFile = join(SAML_FIXTURES, `${name}.key`);
   const certFile = join(SAML_FIXTURES, `${name}.crt`);
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), keyFile, certFile };

@@ -1,10 +1,8 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import pino from 'pino';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { parseDuration } from '../../config/duration.js';
 import type { AdminService } from '../admin.service.js';
-import { toAdminError } from '../http/admin-error.js';
 import { record, table } from './table.js';
 
 interface Common {
@@ -41,6 +39,7 @@ export function registerManage(program: Command, loadOrExit: (file: string) => G
       const out = await work(ctx.admin, args, opts);
       process.stdout.write(opts.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.human);
     } catch (e) {
+      const { toAdminError } = await import('../http/admin-error.js');
       const err = e instanceof UsageError ? { errcode: 'M_INVALID_PARAM', message: e.message, status: 400 } : toAdminError(e);
       if (!err) throw e;
       if (opts.json) process.stdout.write(`${JSON.stringify({ errcode: err.errcode, error: err.message })}\n`);
@@ -228,6 +227,7 @@ async function openContext(config: GatewayConfig): Promise<{ admin: AdminService
   const { ManageModule } = await import('./manage.module.js');
   const { AdminService } = await import('../admin.service.js');
   // Logs go to stderr: stdout is the command's output (JSON for scripts).
+  const { default: pino } = await import('pino');
   const logger = pino({ level: 'warn', base: { service: 'causeway-manage' } }, pino.destination(2));
   const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema, pool_size: 2 });
   if (config.database.migrate_on_start) await runMigrations(dataSource);

@@ -63,6 +63,7 @@ export const sessionView = z
     name: z.string().nullable(),
     created_at: timestamp,
     last_active_at: nullableTimestamp,
+    last_active_ip: z.string().nullable().meta({ description: 'Client address at the last recorded activity (token request, /login, /refresh, sign-in).' }),
     finished_at: nullableTimestamp,
     finish_reason: z.string().nullable(),
     user_agent: z.string().nullable(),

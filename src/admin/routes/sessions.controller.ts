@@ -11,6 +11,7 @@ const sessionFilters = {
   user: z.string().min(1).max(255).optional().meta({ description: 'A user id or localpart.' }),
   client: z.string().min(1).max(128).optional(),
   device: z.string().min(1).max(255).optional(),
+  ip: z.string().min(1).max(64).optional().meta({ description: 'Last seen from this address.' }),
 };
 
 export const listSessions = adminRoute({
@@ -70,7 +71,7 @@ export class SessionsController {
 
   @AdminRoute(listSessions)
   list(@Valid(listSessions) { query: q }: Input<typeof listSessions>) {
-    return this.admin.listSessions({ user: q.user, kinds: q.kind ? [q.kind] : undefined, state: q.state, clientId: q.client, deviceId: q.device }, { after: q.after, limit: q.limit });
+    return this.admin.listSessions({ user: q.user, kinds: q.kind ? [q.kind] : undefined, state: q.state, clientId: q.client, deviceId: q.device, ip: q.ip }, { after: q.after, limit: q.limit });
   }
 
   @AdminRoute(getSession)

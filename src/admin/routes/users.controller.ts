@@ -141,6 +141,7 @@ export const userSessions = adminRoute({
       state: z.enum(['active', 'finished']).optional(),
       client: z.string().min(1).max(128).optional(),
       device: z.string().min(1).max(255).optional(),
+      ip: z.string().min(1).max(64).optional(),
     })
     .strict(),
   response: page(sessionView),
@@ -289,7 +290,7 @@ export class UsersController {
 
   @AdminRoute(userSessions)
   sessions(@Valid(userSessions) { params, query: q }: Input<typeof userSessions>) {
-    return this.admin.listSessions({ user: params.user, kinds: q.kind ? [q.kind] : undefined, state: q.state, clientId: q.client, deviceId: q.device }, { after: q.after, limit: q.limit });
+    return this.admin.listSessions({ user: params.user, kinds: q.kind ? [q.kind] : undefined, state: q.state, clientId: q.client, deviceId: q.device, ip: q.ip }, { after: q.after, limit: q.limit });
   }
 
   @AdminRoute(endUserSessions)

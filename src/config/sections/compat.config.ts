@@ -3,19 +3,16 @@ import { duration } from '../duration.js';
 
 /**
  * The legacy `/login` API (MSC3824 compatibility layer): what the reverse proxy sends to Causeway
- * for `^/_matrix/client/[^/]+/(login|logout|refresh)`. See README "Legacy clients (MSC3824)".
+ * for `^/_matrix/client/[^/]+/(login|logout|refresh)`. See docs/operator/legacy-clients.md.
  */
 export const compatSection = z
   .object({
-    /** Off: those routes answer 404 M_UNRECOGNIZED (the spec's "legacy API not offered"). */
-    enabled: z.boolean().default(true),
-    /**
-     * Lifetime of a compat access token when the client asked for `refresh_token: true` (MAS's
-     * `experimental.compat_token_ttl`). Without a refresh token the access token never expires.
-     */
-    token_ttl: duration(1).default(300),
-    /** How long after the SSO login its `loginToken` may be exchanged at `POST /login` (MAS: 30 s). */
-    login_token_ttl: duration(1).default(30),
+    enabled: z.boolean().default(true).describe('Offer the legacy login API; when false those routes answer 404 `M_UNRECOGNIZED`.'),
+    token_ttl: duration(1)
+      .default(300)
+      .describe('Lifetime of a legacy access token when the client asked for a refresh token (a duration: `300`, `5m`); without one it never expires.'),
+    login_token_ttl: duration(1).default(30).describe('How long after the SSO sign-in its `loginToken` may be exchanged at `POST /login`.'),
   })
-  .strict();
+  .strict()
+  .describe('The legacy `/login` API (MSC3824 compatibility layer) for clients that do not speak OAuth.');
 export type CompatConfig = z.infer<typeof compatSection>;

@@ -3,10 +3,11 @@ import { duration } from '../duration.js';
 
 export const loginSection = z
   .object({
-    /** How long a sign-in may take from /authorize to the redirect back. */
-    ttl: duration(30).default(1800),
-    /** Lifetime of the browser session cookie (the user stays signed in at Causeway). */
-    browser_session_ttl: duration(60).default(60 * 60 * 24 * 7),
+    ttl: duration(30).default(1800).describe('How long a sign-in may take, from `/authorize` to the redirect back to the client (a duration: `1800`, `30m`).'),
+    browser_session_ttl: duration(60)
+      .default(60 * 60 * 24 * 7)
+      .describe('How long a person stays signed in at Causeway in their browser (later sign-ins skip the IdP).'),
   })
-  .strict();
+  .strict()
+  .describe('Sign-in flow.');
 export type LoginConfig = z.infer<typeof loginSection>;

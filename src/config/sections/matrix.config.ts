@@ -5,19 +5,20 @@ import { resolveSecret, secretShape } from '../secret-ref.js';
 /** The homeserver Causeway serves. */
 export const matrixSection = z
   .object({
-    /** The homeserver's server_name (user IDs are @localpart:homeserver). */
-    homeserver: z.string().min(1).regex(/^[A-Za-z0-9.\-:[\]]+$/, 'expected a server name such as example.com'),
-    /** Base URL Causeway uses to reach the homeserver (not used with `api: none`). */
-    endpoint: z.url().optional(),
-    /**
-     * `synapse-mas` (Synapse >= 1.135, /_synapse/mas/*), `synapse-admin` (older admin API), or
-     * `none` (dev_mode only: trials without a homeserver; nothing is told to any homeserver).
-     */
-    api: z.enum(['synapse-mas', 'synapse-admin', 'none']).default('synapse-mas'),
-    /** Shared secret: Synapse's matrix_authentication_service.secret (or msc3861.admin_token). */
-    ...secretShape('secret'),
-    /** Per-call timeout towards the homeserver. */
-    timeout_ms: z.number().int().min(100).max(300000).default(10000),
+    homeserver: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'expected a server name such as example.com')
+      .describe('The homeserver\'s `server_name`: user IDs are `@localpart:<homeserver>`.'),
+    endpoint: z.url().optional().describe('Base URL at which Causeway reaches the homeserver, e.g. `http://synapse:8008/` (required unless `api: none`).'),
+    api: z
+      .enum(['synapse-mas', 'synapse-admin', 'none'])
+      .default('synapse-mas')
+      .describe(
+        'How Causeway talks to the homeserver: `synapse-mas` (Synapse\'s `/_synapse/mas/*` API with the shared secret), `synapse-admin` (the admin API of older Synapse with `experimental_features.msc3861`), or `none` (dev_mode only: no homeserver at all).',
+      ),
+    ...secretShape('secret', 'The shared secret: Synapse\'s `matrix_authentication_service.secret` (or `msc3861.admin_token` with `api: synapse-admin`); Synapse presents it to introspect tokens.'),
+    timeout_ms: z.number().int().min(100).max(300000).default(10000).describe('Timeout of each call to the homeserver, in milliseconds.'),
   })
   .strict()
   .transform((o, ctx) => {
@@ -33,5 +34,6 @@ export const matrixSection = z
       // introspection's Bearer mode closed.
       secret: resolveSecret(o, 'secret', ctx, { required: withHomeserver }) ?? (withHomeserver ? '' : randomBytes(32).toString('base64url')),
     };
-  });
+  })
+  .describe('The homeserver Causeway serves.');
 export type MatrixConfig = z.infer<typeof matrixSection>;

@@ -3,20 +3,19 @@ import { resolveSecret, secretShape } from '../secret-ref.js';
 
 const signingKey = z
   .object({
-    /** Key id published in the JWKS. */
-    kid: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 . _ -'),
-    /** PEM (PKCS#8 or PKCS#1/SEC1) private key: RSA (RS256) or P-256 (ES256). */
-    ...secretShape('key'),
+    kid: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 . _ -').describe('Key id, published in the JWKS and in the `kid` header of what the key signs.'),
+    ...secretShape('key', 'PEM private key (PKCS#8, PKCS#1 or SEC1): RSA (signs RS256) or P-256 (signs ES256).'),
   })
   .strict()
   .transform((o, ctx) => ({ kid: o.kid, pem: resolveSecret(o, 'key', ctx, { required: true, raw: true }) ?? '' }));
 
 export const secretsSection = z
   .object({
-    /** At least 32 bytes of randomness: signs cookies and encrypts upstream state. */
-    ...secretShape('encryption_key'),
-    /** Signing keys; the first RSA key signs ID tokens. Without keys, dev_mode generates some in data/. */
-    keys: z.array(signingKey).default([]),
+    ...secretShape('encryption_key', 'At least 32 characters of randomness: signs cookies and encrypts state kept in the browser. Required outside dev_mode.'),
+    keys: z
+      .array(signingKey)
+      .default([])
+      .describe('Signing keys (at least one outside dev_mode); the first RSA key signs ID tokens. With dev_mode and no keys, keys are generated under data/dev.'),
   })
   .strict()
   .transform((o, ctx) => {
@@ -25,5 +24,6 @@ export const secretsSection = z
       ctx.addIssue({ code: 'custom', path: ['encryption_key'], message: 'must be at least 32 characters' });
     }
     return { encryption_key, keys: o.keys };
-  });
+  })
+  .describe('Keys: the cookie/encryption key and the token signing keys.');
 export type SecretsConfig = z.infer<typeof secretsSection>;

@@ -28,6 +28,8 @@ export interface ImportCounts {
     conflictSample: string[];
     /** auth_provider values no Causeway provider claims through synapse_idp_id, with their row counts. */
     unmapped: Record<string, number>;
+    /** External ids longer than Causeway's subjects (512 characters). */
+    tooLong: number;
   };
   /** Addresses added to user_emails; users with more than one; threepids that are not emails (left out). */
   emails: { imported: number; severalEmails: number; otherMedia: number };
@@ -42,6 +44,8 @@ export interface ImportCounts {
     deactivatedUser: number;
     /** Imported sessions whose device Synapse no longer has: ended. */
     ended: number;
+    /** Device ids longer than Causeway's (255 characters). */
+    tooLong: number;
   };
   tokens: {
     read: number;
@@ -83,9 +87,9 @@ export function emptyCounts(): ImportCounts {
       passwordOnly: 0,
       passwordOnlySample: [],
     },
-    links: { read: 0, imported: 0, existing: 0, conflicts: 0, conflictSample: [], unmapped: {} },
+    links: { read: 0, imported: 0, existing: 0, conflicts: 0, conflictSample: [], unmapped: {}, tooLong: 0 },
     emails: { imported: 0, severalEmails: 0, otherMedia: 0 },
-    devices: { read: 0, imported: 0, kept: 0, hidden: 0, known: 0, deactivatedUser: 0, ended: 0 },
+    devices: { read: 0, imported: 0, kept: 0, hidden: 0, known: 0, deactivatedUser: 0, ended: 0, tooLong: 0 },
     tokens: {
       read: 0,
       imported: 0,

@@ -24,6 +24,10 @@ const EMPTY_DETAILS: SynapseUserDetails = { externalIds: [], threepids: [], devi
 /** Causeway's users.display_name column (Synapse allows the same 256). */
 const MAX_DISPLAY_NAME = 256;
 const MAX_EMAIL = 320;
+/** Causeway's column sizes: compat_sessions.device_id, upstream_links.subject, compat_sessions.human_name. */
+const MAX_DEVICE_ID = 255;
+const MAX_SUBJECT = 512;
+const MAX_DEVICE_NAME = 256;
 
 export interface PlanContext {
   now: number;
@@ -58,29 +62,15 @@ export function mappingKey(ctx: Pick<PlanContext, 'serverName' | 'providerOf'>):
 }
 
 /**
- * Digest of everything the plan reads about one user. `last_validated` is left out: Synapse
- * refreshes it as tokens are used, and it changes nothing the import decides.
+ * Digest of everything the plan reads about one user: its account row, the fingerprint Synapse's
+ * database computed of its other rows (synapse-queries.ts), and the provider mapping.
  */
-export function userDigest(user: SynapseUser, details: SynapseUserDetails | undefined, mapping: string): string {
-  const d = details ?? EMPTY_DETAILS;
-  const byKey = <T>(rows: T[], key: (r: T) => string) => rows.map((r) => [key(r), r] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const h = createHash('sha256');
-  h.update(mapping);
-  h.update(JSON.stringify(user));
-  h.update(JSON.stringify(byKey(d.externalIds, (e) => `${e.authProvider}\0${e.externalId}`).map(([k]) => k)));
-  h.update(JSON.stringify(byKey(d.threepids, (t) => `${t.medium}\0${t.address}\0${t.addedAt}`).map(([k]) => k)));
-  h.update(JSON.stringify(byKey(d.devices, (x) => x.deviceId).map(([, x]) => [x.deviceId, x.displayName, x.hidden])));
-  h.update(
-    JSON.stringify(
-      byKey(d.tokens, (t) => String(t.id)).map(([, t]) => [t.id, t.deviceId, t.token, t.validUntilMs, t.puppet, t.refreshToken, t.refreshExpiryTs, t.refreshSuperseded]),
-    ),
-  );
-  return h.digest('hex');
+export function userDigest(user: SynapseUser, fingerprint: string, mapping: string): string {
+  return createHash('sha256').update(mapping).update('\0').update(JSON.stringify(user)).update('\0').update(fingerprint).digest('hex');
 }
 
-/** Counts a page's rows as read (every user, changed or not). */
-export function countRead(counts: ImportCounts, user: SynapseUser, details: SynapseUserDetails | undefined): void {
-  counts.users.read++;
+/** Counts the rows read about one changed user. */
+export function countRead(counts: ImportCounts, details: SynapseUserDetails | undefined): void {
   if (!details) return;
   counts.links.read += details.externalIds.length;
   counts.devices.read += details.devices.length;
@@ -203,6 +193,10 @@ export function planUser(
       counts.links.unmapped[e.authProvider] = (counts.links.unmapped[e.authProvider] ?? 0) + 1;
       continue;
     }
+    if (e.externalId.length > MAX_SUBJECT) {
+      counts.links.tooLong++;
+      continue;
+    }
     const key = `${providerId}\0${e.externalId}`;
     const owner = links.get(key);
     if (owner === userId) counts.links.existing++;
@@ -224,8 +218,10 @@ function planDevices(ctx: PlanContext, writes: PageWrites, su: SynapseUser, d: S
   const { counts, now } = ctx;
   const sessions = existing?.sessions ?? [];
   const importedLive = new Map(sessions.filter((s) => s.imported && s.finishedAt === null).map((s) => [s.deviceId, s]));
-  const visible = d.devices.filter((x) => !x.hidden);
-  counts.devices.hidden += d.devices.length - visible.length;
+  const shown = d.devices.filter((x) => !x.hidden);
+  counts.devices.hidden += d.devices.length - shown.length;
+  const visible = shown.filter((x) => x.deviceId.length <= MAX_DEVICE_ID);
+  counts.devices.tooLong += shown.length - visible.length;
 
   if (su.deactivated) {
     counts.devices.deactivatedUser += visible.length;
@@ -245,8 +241,8 @@ function planDevices(ctx: PlanContext, writes: PageWrites, su: SynapseUser, d: S
     const live = importedLive.get(device.deviceId);
     if (live) {
       counts.devices.kept++;
-      if (live.humanName !== device.displayName || live.synapseAdmin !== su.admin) {
-        writes.sessionUpdates.push({ id: live.id, humanName: device.displayName, synapseAdmin: su.admin });
+      if (live.humanName !== deviceName(device.displayName) || live.synapseAdmin !== su.admin) {
+        writes.sessionUpdates.push({ id: live.id, humanName: deviceName(device.displayName), synapseAdmin: su.admin });
       }
       reconcileTokens(ctx, writes, live.id, tokens, (existing?.tokens ?? []).filter((t) => t.sessionId === live.id));
       continue;
@@ -258,7 +254,7 @@ function planDevices(ctx: PlanContext, writes: PageWrites, su: SynapseUser, d: S
     }
     const createdAt = tokens.length ? Math.min(...tokens.map((t) => t.createdAt)) : now;
     const sessionId = ctx.newId(createdAt);
-    writes.newSessions.push({ id: sessionId, userId, deviceId: device.deviceId, humanName: device.displayName, createdAt, importedAt: now, synapseAdmin: su.admin });
+    writes.newSessions.push({ id: sessionId, userId, deviceId: device.deviceId, humanName: deviceName(device.displayName), createdAt, importedAt: now, synapseAdmin: su.admin });
     counts.devices.imported++;
     reconcileTokens(ctx, writes, sessionId, tokens, []);
   }
@@ -269,6 +265,8 @@ function planDevices(ctx: PlanContext, writes: PageWrites, su: SynapseUser, d: S
     counts.devices.ended++;
   }
 }
+
+const deviceName = (name: string | null) => (name === null ? null : name.slice(0, MAX_DEVICE_NAME));
 
 /** The tokens Synapse would still accept, by device, with what is left out counted. */
 function importableTokens(ctx: PlanContext, tokens: SynapseAccessToken[], visible: Set<string>): Map<string, ImportableToken[]> {

@@ -8,9 +8,9 @@ export function formatSummary(c: ImportCounts, mode: ImportMode, elapsedMs: numb
   const rows: [string, number | string, number | string, number | string, number | string, number | string][] = [
     ['table', 'read', 'imported', 'updated', 'unchanged', 'left out'],
     ['users', c.users.read, c.users.imported, c.users.updated, c.users.unchanged, c.users.guests + c.users.appservice + c.users.otherServer],
-    ['external ids → links', c.links.read, c.links.imported, '-', c.links.existing, c.links.conflicts + sum(c.links.unmapped)],
+    ['external ids → links', c.links.read, c.links.imported, '-', c.links.existing, c.links.conflicts + sum(c.links.unmapped) + c.links.tooLong],
     ['emails', '-', c.emails.imported, '-', '-', c.emails.otherMedia],
-    ['devices → sessions', c.devices.read, c.devices.imported, c.devices.ended ? `${n(c.devices.ended)} ended` : '-', c.devices.kept, c.devices.hidden + c.devices.known + c.devices.deactivatedUser],
+    ['devices → sessions', c.devices.read, c.devices.imported, c.devices.ended ? `${n(c.devices.ended)} ended` : '-', c.devices.kept, c.devices.hidden + c.devices.known + c.devices.deactivatedUser + c.devices.tooLong],
     [
       'access tokens',
       c.tokens.read,
@@ -41,7 +41,13 @@ export function formatSummary(c: ImportCounts, mode: ImportMode, elapsedMs: numb
   for (const [p, count] of Object.entries(c.links.unmapped)) leftOut.push(`external ids of auth_provider "${p}": ${n(count)} (no provider has synapse_idp_id: ${p})`);
   if (c.links.conflicts) leftOut.push(`external ids already linked to another account: ${n(c.links.conflicts)} (${c.links.conflictSample.join('; ')})`);
   if (c.emails.otherMedia) leftOut.push(`threepids that are not emails: ${n(c.emails.otherMedia)}`);
-  const devices = describe({ hidden: c.devices.hidden, 'of deactivated users': c.devices.deactivatedUser, 'on device ids Causeway already uses': c.devices.known });
+  if (c.links.tooLong) leftOut.push(`external ids longer than 512 characters: ${n(c.links.tooLong)}`);
+  const devices = describe({
+    hidden: c.devices.hidden,
+    'of deactivated users': c.devices.deactivatedUser,
+    'on device ids Causeway already uses': c.devices.known,
+    'with ids longer than 255 characters': c.devices.tooLong,
+  });
   if (devices) leftOut.push(`devices: ${devices}`);
   const tokens = describe({
     'puppet (admin "login as")': c.tokens.puppet,

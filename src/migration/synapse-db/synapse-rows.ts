@@ -4,6 +4,8 @@
  * lists them for operators.
  */
 
+export type SourceKind = 'postgres' | 'sqlite';
+
 /** `users` joined with `profiles` (display name). Booleans normalised from Synapse's 0/1 smallints. */
 export interface SynapseUser {
   /** Full Matrix user id, `@localpart:server_name`. */
@@ -20,6 +22,12 @@ export interface SynapseUser {
   locked: boolean;
   suspended: boolean;
   displayname: string | null;
+}
+
+/** A user of a page and the fingerprint of everything else the import reads about it. */
+export interface SynapsePageUser {
+  user: SynapseUser;
+  fingerprint: string;
 }
 
 export interface SynapseExternalId {

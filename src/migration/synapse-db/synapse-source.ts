@@ -2,8 +2,21 @@ import BetterSqlite3 from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import type { SynapseAccessToken, SynapseDevice, SynapseExternalId, SynapseThreepid, SynapseUser, SynapseUserDetails } from './synapse-rows.js';
-import { DEVICES_SQL, EXTERNAL_IDS_SQL, OTHER_SERVER_SQL, PROVIDER_COUNTS_SQL, SCHEMA_VERSION_SQL, SYNAPSE_SCHEMA_VERSION, THREEPIDS_SQL, TOKENS_SQL, USER_COUNT_SQL, USERS_PAGE_SQL } from './synapse-queries.js';
+import type { SourceKind, SynapseAccessToken, SynapseDevice, SynapseExternalId, SynapsePageUser, SynapseThreepid, SynapseUserDetails } from './synapse-rows.js';
+import {
+  devicesSql,
+  externalIdsSql,
+  OTHER_SERVER_SQL,
+  PAGE_BOUNDS_SQL,
+  PROVIDER_COUNTS_SQL,
+  SCHEMA_VERSION_SQL,
+  SYNAPSE_SCHEMA_VERSION,
+  threepidsSql,
+  tokensSql,
+  USER_COUNT_SQL,
+  usersPageSql,
+  type Selection,
+} from './synapse-queries.js';
 
 /** The Synapse database cannot be read as expected: the message is for the operator. */
 export class SynapseSourceError extends Error {
@@ -15,8 +28,12 @@ export class SynapseSourceError extends Error {
 
 type Row = Record<string, unknown>;
 
-/** One connection, one read-only snapshot: every page of one run sees the same database state. */
+/**
+ * Read-only access to one snapshot: every page of a run sees the same database state. `all` calls
+ * made at the same time run in parallel when the source has several connections.
+ */
 interface Connection {
+  readonly parallelism: number;
   all(sql: string, params: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
@@ -34,8 +51,13 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 export class SynapseSource {
   private constructor(
     private readonly conn: Connection,
-    readonly kind: 'postgres' | 'sqlite',
+    readonly kind: SourceKind,
   ) {}
+
+  /** How many pages may be read at once. */
+  get parallelism(): number {
+    return this.conn.parallelism;
+  }
 
   /** `postgres://…` / `postgresql://…` (libpq-style; `?options=-c search_path=…` selects a schema) or `sqlite:///path/homeserver.db`. */
   static async open(url: string): Promise<SynapseSource> {
@@ -77,9 +99,17 @@ export class SynapseSource {
     return Number((await this.conn.all(USER_COUNT_SQL, []))[0]!.n);
   }
 
-  /** Up to `limit` users after `after` in `users.name` order ('' for the first page). */
-  async usersPage(after: string, limit: number): Promise<SynapseUser[]> {
-    return (await this.conn.all(USERS_PAGE_SQL, [after, limit])).map((r) => ({
+  /** The last user id of every page of `pageSize` users but the last page, in `users.name` order. */
+  async pageBounds(pageSize: number): Promise<string[]> {
+    return (await this.conn.all(PAGE_BOUNDS_SQL, [pageSize])).map((r) => String(r.name));
+  }
+
+  /** The users after `after` ('' for the first page) up to `upTo` (undefined: to the end), with their fingerprints. */
+  async usersPage(after: string, upTo: string | undefined): Promise<SynapsePageUser[]> {
+    const sql = usersPageSql(this.kind, upTo !== undefined);
+    return (await this.conn.all(sql, upTo !== undefined ? [after, upTo] : [after])).map((r) => ({
+      fingerprint: String(r.fingerprint),
+      user: {
       name: String(r.name),
       hasPassword: bool(r.has_password),
       creationTs: int(r.creation_ts),
@@ -92,18 +122,25 @@ export class SynapseSource {
       locked: bool(r.locked),
       suspended: bool(r.suspended),
       displayname: str(r.displayname),
+      },
     }));
   }
 
   /** The rows of the other tables for user ids from `first` to `last` (a page's range), grouped by user id. */
-  async details(first: string, last: string): Promise<Map<string, SynapseUserDetails>> {
-    const range = [first, last];
-    const [externalIds, threepids, devices, tokens] = await Promise.all([
-      this.conn.all(EXTERNAL_IDS_SQL, range),
-      this.conn.all(THREEPIDS_SQL, range),
-      this.conn.all(DEVICES_SQL, range),
-      this.conn.all(TOKENS_SQL, range),
-    ]);
+  details(first: string, last: string): Promise<Map<string, SynapseUserDetails>> {
+    return this.read('range', [first, last]);
+  }
+
+  /** The rows of the other tables for these user ids, grouped by user id. */
+  detailsOf(userIds: string[]): Promise<Map<string, SynapseUserDetails>> {
+    return this.read('list', [this.kind === 'postgres' ? userIds : JSON.stringify(userIds)]);
+  }
+
+  private async read(sel: Selection, params: unknown[]): Promise<Map<string, SynapseUserDetails>> {
+    const externalIds = await this.conn.all(externalIdsSql(this.kind, sel), params);
+    const threepids = await this.conn.all(threepidsSql(this.kind, sel), params);
+    const devices = await this.conn.all(devicesSql(this.kind, sel), params);
+    const tokens = await this.conn.all(tokensSql(this.kind, sel), params);
     const out = new Map<string, SynapseUserDetails>();
     const of = (userId: string) => {
       let d = out.get(userId);
@@ -158,6 +195,7 @@ function openSqlite(url: string): Connection {
   db.exec('BEGIN');
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
+    parallelism: 1,
     async all(sql, params) {
       let st = cache.get(sql);
       if (!st) cache.set(sql, (st = db.prepare(sql.replace(/\$\d+/g, '?'))));
@@ -170,23 +208,53 @@ function openSqlite(url: string): Connection {
   };
 }
 
+/** Connections reading one snapshot at once: the database works on two pages while the importer plans and writes. */
+const POSTGRES_READERS = 2;
+
 async function openPostgres(url: string): Promise<Connection> {
-  // Two connections on one exported snapshot would let a page's four range reads run in parallel;
-  // one connection keeps the run simple and already streams pages while Causeway writes.
-  const client = new pg.Client({ connectionString: url, application_name: 'causeway-import' });
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new SynapseSourceError(`cannot connect to the Synapse database: ${(e as Error).message}`);
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: url, application_name: 'causeway-import' });
+    try {
+      await client.connect();
+    } catch (e) {
+      throw new SynapseSourceError(`cannot connect to the Synapse database: ${(e as Error).message}`);
+    }
+    return client;
+  };
+  const first = await connect();
+  await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  const clients = [first];
+  // The others read the first one's snapshot (it stays open for the whole run).
+  const snapshot = String((await first.query('SELECT pg_export_snapshot() AS s')).rows[0].s);
+  for (let i = 1; i < POSTGRES_READERS; i++) {
+    const c = await connect();
+    clients.push(c);
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    await c.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
   }
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  const idle = [...clients];
+  const waiting: ((c: pg.Client) => void)[] = [];
+  const acquire = () => (idle.length ? Promise.resolve(idle.pop()!) : new Promise<pg.Client>((r) => waiting.push(r)));
+  const release = (c: pg.Client) => {
+    const next = waiting.shift();
+    if (next) next(c);
+    else idle.push(c);
+  };
   return {
+    parallelism: clients.length,
     async all(sql, params) {
-      return (await client.query({ text: sql, values: params })).rows as Row[];
+      const c = await acquire();
+      try {
+        return (await c.query({ text: sql, values: params })).rows as Row[];
+      } finally {
+        release(c);
+      }
     },
     async close() {
-      await client.query('ROLLBACK').catch(() => undefined);
-      await client.end();
+      for (const c of clients) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        await c.end().catch(() => undefined);
+      }
     },
   };
 }

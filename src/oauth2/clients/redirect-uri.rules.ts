@@ -2,7 +2,7 @@ import { parse as parseDomain } from 'tldts';
 
 /**
  * Redirect URI and client URI rules of dynamic client registration (MSC2966, SPEC §Redirect URI
- * validation; contracts/matrix-oauth-client-api.md §2.2) and the /authorize match (§3.1). Pure.
+ * validation; docs/contracts/matrix-clients.md §2.2) and the /authorize match (§3.1). Pure.
  * Each check returns an error message, or undefined when the URI is acceptable.
  */
 

@@ -25,7 +25,7 @@ export function signUpPossible(config: GatewayConfig): boolean {
 
 /**
  * The OpenID Provider metadata (RFC 8414 / OIDC Discovery), with every field Matrix clients and
- * Synapse check (contracts/matrix-oauth-client-api.md §1.3, synapse-mas.md §2.8). Only what works is
+ * Synapse check (docs/contracts/matrix-clients.md §1.3, docs/contracts/synapse.md §2.8). Only what works is
  * advertised: code flow, S256, query/fragment.
  */
 export function discoveryDocument(config: GatewayConfig, algorithms: SigningAlg[]): Record<string, unknown> {
@@ -64,5 +64,5 @@ export function discoveryDocument(config: GatewayConfig, algorithms: SigningAlg[
   };
 }
 
-/** What Synapse sends for its own auth_metadata proxies (contracts/synapse-mas.md §5.1). */
+/** What Synapse sends for its own auth_metadata proxies (docs/contracts/synapse.md §5.1). */
 export const AUTH_METADATA_CACHE_CONTROL = 'public, max-age=600, s-maxage=3600, stale-while-revalidate=600';

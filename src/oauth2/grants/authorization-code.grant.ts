@@ -41,7 +41,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
-  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+  async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     const code = required(params, 'code');
     const redirectUri = required(params, 'redirect_uri');
     const verifier = params.code_verifier;
@@ -69,7 +69,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
       const scope = parseScope(grant.scope);
       const { session, replaced } = await this.issuer.startSession(
         em,
-        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: grant.browser_session_id },
+        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: grant.browser_session_id, ip },
         now,
       );
       await em.update(AuthorizationGrantEntity, { id: grant.id }, { session_id: session.id });

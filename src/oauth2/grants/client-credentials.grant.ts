@@ -26,7 +26,7 @@ export class ClientCredentialsGrant implements TokenGrant {
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
-  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+  async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     if (client.origin !== 'static' || isPublic(client)) throw new UnauthorizedClientError('client_credentials is only for confidential clients declared in the configuration');
     const allowed = client.clientCredentialsScopes;
     const scope = params.scope !== undefined ? splitScope(params.scope) : allowed;
@@ -36,7 +36,7 @@ export class ClientCredentialsGrant implements TokenGrant {
     if (refusal) throw new InvalidScopeError(refusal);
     const now = this.clock.now();
     const tokens = await this.db.transaction(async (em) => {
-      const { session } = await this.issuer.startSession(em, { userId: null, clientId: client.clientId, scope, grantType: this.type }, now);
+      const { session } = await this.issuer.startSession(em, { userId: null, clientId: client.clientId, scope, grantType: this.type, ip }, now);
       return this.issuer.issue(em, session, { refresh: false, grant: this.type }, now);
     });
     return tokenResponseBody(tokens, scope);

@@ -43,7 +43,7 @@ export class DeviceCodeGrant implements TokenGrant {
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
-  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+  async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     const deviceCode = required(params, 'device_code');
     const now = this.clock.now();
     const outcome = await this.db.transaction<Outcome>(async (em) => {
@@ -65,7 +65,7 @@ export class DeviceCodeGrant implements TokenGrant {
       const scope = parseScope(row.scope);
       const { session, replaced } = await this.issuer.startSession(
         em,
-        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: row.browser_session_id },
+        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: row.browser_session_id, ip },
         now,
       );
       await em.update(DeviceCodeEntity, { id: row.id }, { session_id: session.id });

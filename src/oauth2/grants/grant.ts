@@ -3,6 +3,8 @@ import type { OAuthClient } from '../clients/client.js';
 export interface GrantRequest {
   client: OAuthClient;
   params: Record<string, string>;
+  /** The client's address (per `http.trust_proxy`), recorded on the session. */
+  ip?: string;
 }
 
 /** One grant type of the token endpoint (one file per grant under grants/). */

@@ -27,7 +27,7 @@ type Outcome =
   | { kind: 'scope'; why: string };
 
 /**
- * RFC 6749 §6 with rotation (contracts/matrix-oauth-client-api.md §5.3):
+ * RFC 6749 §6 with rotation (docs/contracts/matrix-clients.md §5.3):
  * - every refresh returns a new refresh and access token; the previous access token is revoked;
  * - a refresh token already rotated may be used again while its successor pair is unused (the
  *   response was lost): the unused successor is revoked and a fresh pair issued;
@@ -49,7 +49,7 @@ export class RefreshTokenGrant implements TokenGrant {
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
-  async exchange({ client, params }: GrantRequest): Promise<Record<string, unknown>> {
+  async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     const presented = required(params, 'refresh_token');
     if (parseToken(presented) !== 'refresh') throw new InvalidGrantError('unknown refresh token');
     const now = this.clock.now();
@@ -114,6 +114,7 @@ export class RefreshTokenGrant implements TokenGrant {
       }
       const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
       await em.update(RefreshTokenEntity, { id: row.id }, { next_refresh_token_id: tokens.refreshRow!.id });
+      await em.update(OAuth2SessionEntity, { id: session.id }, { last_active_at: now, last_active_ip: ip?.slice(0, 64) ?? null });
       return { kind: 'issued', tokens, session, revokedHashes };
     });
 

@@ -8,7 +8,7 @@ import { PageError } from '../../web/page-error.js';
 const RETRY_DELAYS_MS = [200, 800, 2000];
 
 /**
- * Synapse only accepts tokens of users and devices it already knows (contracts/synapse-mas.md
+ * Synapse only accepts tokens of users and devices it already knows (docs/contracts/synapse.md
  * §2.3), so the user and the device are created there before any code or token is handed out.
  */
 @Injectable()

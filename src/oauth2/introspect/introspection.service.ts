@@ -16,7 +16,7 @@ import { Clock, SystemClock } from '../../clock/clock.js';
 export const INACTIVE_JSON = '{"active":false}';
 
 /**
- * RFC 7662 answers in the shape Synapse reads (contracts/synapse-mas.md §2.2, §2.7). Anything that
+ * RFC 7662 answers in the shape Synapse reads (docs/contracts/synapse.md §2.2, §2.7). Anything that
  * is not a live token of a user who may sign in is `{"active": false}` (never an error: Synapse
  * turns any other status into a 503). Malformed tokens are refused from their shape alone.
  */
@@ -157,7 +157,7 @@ function describe(row: TokenRow, kind: 'access' | 'refresh'): Record<string, unk
 }
 
 /**
- * A compat (`/login`) token as MAS answers it (contracts/synapse-mas.md §2.7): `client_id` "legacy",
+ * A compat (`/login`) token as MAS answers it (docs/contracts/synapse.md §2.7): `client_id` "legacy",
  * both API scopes, `exp` only when the token expires. A compat session is a Synapse admin only when
  * it was imported from Synapse for an admin (its token was an admin's before the switch); otherwise
  * admin is granted only through an interactive OAuth grant that asks for it. Callers that send

@@ -5,7 +5,7 @@ import { checkClientRelatedUri, checkClientUri, checkRedirectUri, parseAbsoluteU
 
 /**
  * Dynamic client registration request validation (RFC 7591 as profiled by MSC2966;
- * contracts/matrix-oauth-client-api.md §2). Pure: body in, registered metadata out, or an
+ * docs/contracts/matrix-clients.md §2). Pure: body in, registered metadata out, or an
  * OAuthError with the contract's code. Unknown fields and unknown grant/response types are dropped.
  */
 

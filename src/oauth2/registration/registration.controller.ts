@@ -9,7 +9,7 @@ import { validateRegistration } from './client-metadata.js';
 import { AccessDeniedError, InvalidRequestError } from '../errors.js';
 import { registrationRefusal } from '../clients/client-policy.js';
 
-/** RFC 7591 / MSC2966 dynamic client registration (contracts/matrix-oauth-client-api.md §2). */
+/** RFC 7591 / MSC2966 dynamic client registration (docs/contracts/matrix-clients.md §2). */
 @Controller()
 export class RegistrationController {
   constructor(

@@ -3,7 +3,7 @@ import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { SessionEnder } from '../sessions/session-ender.js';
 
 /**
- * RFC 7009 as the Matrix spec profiles it (contracts/matrix-oauth-client-api.md §7): revoking any
+ * RFC 7009 as the Matrix spec profiles it (docs/contracts/matrix-clients.md §7): revoking any
  * live token of a session ends the session (access and refresh tokens together, the device leaves
  * the homeserver). Compat tokens (`mct_`/`mcr_`, the `/login` layer) end their compat session; a
  * personal access token (`mpt_`) ends its personal session. The

@@ -1,7 +1,7 @@
 import { InvalidScopeError } from '../errors.js';
 
 /**
- * OAuth scopes as Matrix uses them (MSC2967, SPEC §Scope; contracts/matrix-oauth-client-api.md §4).
+ * OAuth scopes as Matrix uses them (MSC2967, SPEC §Scope; docs/contracts/matrix-clients.md §4).
  * Pure functions: parse a requested scope string into what it grants, or throw `invalid_scope`.
  *
  * Device ids: every granted Matrix session names exactly one device. When a request asks for the
@@ -18,7 +18,7 @@ import { InvalidScopeError } from '../errors.js';
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** Whether `s` can stand in a scope as one token (RFC 6749 §3.3). */
 export const isScopeToken = (s: string): boolean => SCOPE_TOKEN.test(s);
-/** Synapse refuses device ids over 255 characters (contracts/synapse-mas.md §2.3 step 7). */
+/** Synapse refuses device ids over 255 characters (docs/contracts/synapse.md §2.3 step 7). */
 export const MAX_DEVICE_ID_LENGTH = 255;
 
 export type MatrixNamespace = 'stable' | 'unstable';

@@ -63,11 +63,11 @@ export class SessionTerminatorService extends SessionTerminator {
     return n;
   }
 
-  async endBrowserSession(browserSessionId: string, reason: EndReason): Promise<void> {
+  async endBrowserSession(browserSessionId: string, reason: EndReason, actor = 'system'): Promise<void> {
     const now = this.clock.now();
     await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { id: browserSessionId, finished_at: IsNull() }, { finished_at: now });
-      await this.ender.endSessions(em, await bornFrom(em, [browserSessionId]), reason, 'system', now);
+      await this.ender.endSessions(em, await bornFrom(em, [browserSessionId]), reason, actor, now);
     });
     this.ender.committed();
   }

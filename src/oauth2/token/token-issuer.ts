@@ -20,6 +20,8 @@ export interface NewSession {
   browserSessionId?: string | null;
   /** A name for the session (personal tokens). */
   humanName?: string | null;
+  /** The client's address. */
+  ip?: string | null;
 }
 
 export interface IssuedTokens {
@@ -77,6 +79,7 @@ export class TokenIssuer {
       finished_at: null,
       finish_reason: null,
       human_name: s.humanName ?? null,
+      last_active_ip: s.ip?.slice(0, 64) ?? null,
     });
     await em.insert(OAuth2SessionEntity, session);
     return { session, replaced };

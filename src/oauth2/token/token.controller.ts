@@ -49,6 +49,6 @@ export class TokenController {
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);
     const refusal = clientRefusal(this.config.policy, client);
     if (refusal) throw new UnauthorizedClientError(refusal);
-    await sendTokenJson(reply, await grant.exchange({ client, params }));
+    await sendTokenJson(reply, await grant.exchange({ client, params, ip: req.ip }));
   }
 }

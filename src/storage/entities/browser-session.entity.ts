@@ -17,4 +17,6 @@ export class BrowserSessionEntity {
   @NullableTimestampColumn() last_active_at!: number | null;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 512, nullable: true, default: null }) user_agent!: string | null;
+  /** The browser's address when the sign-in started. */
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
 }

@@ -20,10 +20,11 @@ export class CompatSessionEntity {
   /** Host of the SSO `redirectUrl` the login token was sent to (shown on the account page). */
   @Column({ type: 'varchar', length: 255, nullable: true, default: null }) redirect_host!: string | null;
   @TimestampColumn() created_at!: number;
-  /** Last use (login, refresh, introspection; recorded at most about once a minute). */
-  @NullableTimestampColumn() last_active_at!: number | null;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
+  /** The last use of the session (`/login`, `/refresh`, an introspection: SessionActivity writes those about once a minute), and the client address of the last `/login` or `/refresh`. */
+  @NullableTimestampColumn() last_active_at!: number | null;
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
   /** When `causeway import synapse` made this session from a Synapse device (its tokens are Synapse's). */
   @NullableTimestampColumn() imported_at?: number | null;
   /**

@@ -25,4 +25,6 @@ export class OAuth2SessionEntity {
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
   /** The device's (or personal token's) name, as set by an admin rename or at personal token creation. */
   @Column({ type: 'varchar', length: 256, nullable: true, default: null }) human_name!: string | null;
+  /** Client address at the last token request (creation, refresh); behind a proxy per `http.trust_proxy`. */
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
 }

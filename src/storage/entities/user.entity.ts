@@ -23,4 +23,7 @@ export class UserEntity {
    * would sweep those devices (docs/operator/synapse-migration.md, "Devices").
    */
   @NullableTimestampColumn() imported_at?: number | null;
+  /** The version of the terms of service (`branding.tos_version`) the user last accepted, and when. */
+  @Column({ type: 'varchar', length: 64, nullable: true, default: null }) terms_version?: string | null;
+  @NullableTimestampColumn() terms_accepted_at?: number | null;
 }

@@ -20,6 +20,8 @@ export interface SessionRow {
   name: string | null;
   createdAt: number;
   lastActiveAt: number | null;
+  /** Client address at the last activity recorded (token request, `/login`, `/refresh`, sign-in). */
+  lastActiveIp: string | null;
   finishedAt: number | null;
   finishReason: string | null;
   userAgent: string | null;
@@ -33,12 +35,38 @@ export interface SessionFilter {
   userId?: string;
   clientId?: string;
   deviceId?: string;
+  /** Last seen from this address. */
+  ip?: string;
   /** Browser sessions end by themselves after `login.browser_session_ttl` (ms). */
   browserTtlMs: number;
   now?: number;
 }
 
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** The columns OAuth and compat sessions share, as a row. */
+function deviceSessionRow(
+  kind: SessionKind,
+  s: OAuth2SessionEntity | CompatSessionEntity,
+  extra: Pick<SessionRow, 'clientId' | 'scope'>,
+): SessionRow {
+  return {
+    id: s.id,
+    kind,
+    userId: s.user_id,
+    deviceId: s.device_id,
+    name: s.human_name,
+    createdAt: Number(s.created_at),
+    lastActiveAt: n(s.last_active_at),
+    lastActiveIp: s.last_active_ip,
+    finishedAt: n(s.finished_at),
+    finishReason: s.finish_reason,
+    userAgent: null,
+    browserSessionId: s.browser_session_id,
+    providerId: null,
+    ...extra,
+  };
+}
 
 /**
  * Sessions of every kind, for the admin API. Each kind lives in its own table; a page is the first
@@ -75,6 +103,7 @@ export class SessionRepository {
 
   private common<T extends ObjectLiteral>(q: SelectQueryBuilder<T>, f: SessionFilter, after: string | undefined, take: number) {
     if (f.userId) q.andWhere('s.user_id = :userId', { userId: f.userId });
+    if (f.ip) q.andWhere('s.last_active_ip = :ip', { ip: f.ip });
     if (after) q.andWhere('s.id > :after', { after });
     return q.orderBy('s.id', 'ASC').take(take);
   }
@@ -86,22 +115,9 @@ export class SessionRepository {
     if (f.deviceId) q.andWhere('s.device_id = :deviceId', { deviceId: f.deviceId });
     if (f.state) q.andWhere(f.state === 'active' ? 's.finished_at IS NULL' : 's.finished_at IS NOT NULL');
     const rows = await this.common(extra(q), f, after, take).getMany();
-    return rows.map((s) => ({
-      id: s.id,
-      kind: s.grant_type === PERSONAL ? 'personal' : 'oauth2',
-      userId: s.user_id,
-      clientId: s.grant_type === PERSONAL ? null : s.client_id,
-      deviceId: s.device_id,
-      scope: s.scope,
-      name: s.human_name,
-      createdAt: Number(s.created_at),
-      lastActiveAt: n(s.last_active_at),
-      finishedAt: n(s.finished_at),
-      finishReason: s.finish_reason,
-      userAgent: null,
-      browserSessionId: s.browser_session_id,
-      providerId: null,
-    }));
+    return rows.map((s) =>
+      s.grant_type === PERSONAL ? deviceSessionRow('personal', s, { clientId: null, scope: s.scope }) : deviceSessionRow('oauth2', s, { clientId: s.client_id, scope: s.scope }),
+    );
   }
 
   private async compat(f: SessionFilter, after: string | undefined, take: number, extra = <T extends ObjectLiteral>(q: SelectQueryBuilder<T>) => q): Promise<SessionRow[]> {
@@ -109,22 +125,7 @@ export class SessionRepository {
     if (f.deviceId) q.andWhere('s.device_id = :deviceId', { deviceId: f.deviceId });
     if (f.state) q.andWhere(f.state === 'active' ? 's.finished_at IS NULL' : 's.finished_at IS NOT NULL');
     const rows = await this.common(extra(q), f, after, take).getMany();
-    return rows.map((s) => ({
-      id: s.id,
-      kind: 'compat',
-      userId: s.user_id,
-      clientId: null,
-      deviceId: s.device_id,
-      scope: null,
-      name: s.human_name,
-      createdAt: Number(s.created_at),
-      lastActiveAt: null,
-      finishedAt: n(s.finished_at),
-      finishReason: s.finish_reason,
-      userAgent: null,
-      browserSessionId: s.browser_session_id,
-      providerId: null,
-    }));
+    return rows.map((s) => deviceSessionRow('compat', s, { clientId: null, scope: null }));
   }
 
   private async browser(f: SessionFilter, after: string | undefined, take: number, now: number, extra = <T extends ObjectLiteral>(q: SelectQueryBuilder<T>) => q): Promise<SessionRow[]> {
@@ -146,6 +147,7 @@ export class SessionRepository {
         name: null,
         createdAt: created,
         lastActiveAt: n(s.authenticated_at),
+        lastActiveIp: s.last_active_ip,
         finishedAt: expired ? created + f.browserTtlMs : n(s.finished_at),
         finishReason: expired ? 'expired' : null,
         userAgent: s.user_agent,

@@ -21,32 +21,32 @@ const cidr = z.string().refine((s) => {
 export const casProviderSchema = z
   .object({
     ...providerBaseShape,
-    kind: z.literal('cas'),
-    /** CAS base URL, e.g. https://cas.example.edu/cas (login at /login, validation at /serviceValidate or /p3/serviceValidate). */
-    server_url: z.url().transform((u) => u.replace(/\/+$/, '')),
-    /** 3: validate at /p3/serviceValidate (attributes are standard); 2: at /serviceValidate (attributes only as a server extension). */
-    protocol: z.literal([2, 3]).default(3),
-    /** Send `gateway=true`: CAS signs in only people who already have a CAS session and never shows its login form. */
-    gateway: z.boolean().default(false),
-    /** Bound on the ticket validation request (connect + answer). */
-    timeout_ms: z.number().int().min(100).max(60000).default(5000),
-    /**
-     * Addresses allowed to POST Single Logout requests (CIDR ranges; empty = any). With
-     * `http.trust_proxy`, the client address is taken from X-Forwarded-For.
-     */
-    slo_allowed_from: z.array(cidr).default([]),
-    /**
-     * Signing out of Causeway also signs out of CAS (the browser is sent to {server_url}/logout and
-     * back). Off by default: it ends the person's single sign-on for every other campus service too.
-     */
-    upstream_logout: z.boolean().default(false),
-    /** Test/dev only: allow plain http to the CAS server. */
-    allow_insecure_http: z.boolean().default(false),
+    kind: z.literal('cas').describe('A CAS 2.0/3.0 server (Apereo CAS, django-cas-server, …).'),
+    server_url: z
+      .url()
+      .transform((u) => u.replace(/\/+$/, ''))
+      .describe('CAS base URL, e.g. `https://cas.example.edu/cas` (sign-in at `/login`, validation at `/p3/serviceValidate` or `/serviceValidate`).'),
+    protocol: z
+      .literal([2, 3])
+      .default(3)
+      .describe('`3`: validate at `/p3/serviceValidate` (standard attributes); `2`: at `/serviceValidate` (attributes only as a server extension).'),
+    gateway: z.boolean().default(false).describe('Send `gateway=true`: CAS signs in only people who already have a CAS session and never shows its form.'),
+    timeout_ms: z.number().int().min(100).max(60000).default(5000).describe('Timeout of the ticket validation request, in milliseconds.'),
+    slo_allowed_from: z
+      .array(cidr)
+      .default([])
+      .describe('Addresses (CIDR ranges) allowed to POST Single Logout requests; empty: any. Behind a proxy, needs `http.trust_proxy`.'),
+    upstream_logout: z
+      .boolean()
+      .default(false)
+      .describe('Signing out of Causeway also signs out of CAS (`<server_url>/logout` and back); off by default since it ends single sign-on for every other service too.'),
+    allow_insecure_http: z.boolean().default(false).describe('dev_mode only: allow plain http to the CAS server.'),
   })
   .strict()
   .superRefine((o, ctx) => {
     if (!o.allow_insecure_http && !o.server_url.startsWith('https://')) {
       ctx.addIssue({ code: 'custom', path: ['server_url'], message: 'must be https (allow_insecure_http: true only for tests)' });
     }
-  });
+  })
+  .describe('An upstream CAS server.');
 export type CasProviderConfig = z.infer<typeof casProviderSchema>;

@@ -28,37 +28,44 @@ export const templateSource = z
     if (problem) ctx.addIssue({ code: 'custom', message: `invalid template: ${problem}` });
   });
 
-const profileClaim = z
-  .object({
-    /** Template over the upstream attributes, e.g. `{{ user.mail }}`. Default: per provider kind (README). */
-    template: templateSource.optional(),
-    action: importAction.default('force'),
-    sync: syncPolicy.default('first_login'),
-  })
-  .strict();
+const profileClaim = (what: string) =>
+  z
+    .object({
+      template: templateSource.optional().describe(`Template over the upstream attributes giving the ${what}, e.g. \`{{ user.mail }}\`; the default depends on the provider kind.`),
+      action: importAction
+        .default('force')
+        .describe('`force`: imported when present; `require`: the sign-in is refused without a valid value; `suggest`: editable on the registration page; `ignore`: not imported.'),
+      sync: syncPolicy.default('first_login').describe('`first_login`: set when the account is created; `always`: refreshed at every sign-in (set when present, never cleared).'),
+    })
+    .strict()
+    .describe(`How the ${what} is imported.`);
 
 const localpartClaim = z
   .object({
-    /** Template giving the Matrix localpart, e.g. `{{ user.preferred_username | downcase }}`. */
-    template: templateSource.optional(),
-    action: importAction.default('force'),
-    /** Only `first_login`: a Matrix user id never changes. Accepted so all four claims read alike. */
+    template: templateSource.optional().describe('Template giving the Matrix localpart, e.g. `{{ user.preferred_username | downcase }}`; the default depends on the provider kind.'),
+    action: importAction
+      .default('force')
+      .describe('`force`: the value is the username (missing or invalid: refused); `require`: the same, confirmed on the registration page; `suggest`: pre-filled and editable; `ignore`: the person picks.'),
     sync: z
       .string()
       .refine((v) => v === 'first_login', { message: 'a localpart is chosen once, when the account is created: only first_login is possible' })
-      .optional(),
+      .optional()
+      .describe('Only `first_login`: a Matrix user id never changes (accepted so the four claims read alike).'),
   })
-  .strict();
+  .strict()
+  .describe('How the Matrix localpart (the `alice` of `@alice:example.com`) is chosen for a new account.');
 
 export const claimsSection = z
   .object({
-    /** Template for the stable upstream identifier the account link uses. Default: the protocol's subject (OIDC `sub`, SAML NameID, CAS user). */
-    subject: templateSource.optional(),
+    subject: templateSource
+      .optional()
+      .describe('Template for the stable upstream identifier that accounts are linked by; default: the protocol\'s subject (OIDC `sub`, SAML NameID, CAS user).'),
     localpart: localpartClaim.prefault({}),
-    displayname: profileClaim.prefault({}),
-    email: profileClaim.prefault({}),
+    displayname: profileClaim('display name').prefault({}),
+    email: profileClaim('email address').prefault({}),
   })
-  .strict();
+  .strict()
+  .describe('How the IdP\'s attributes become the account: LiquidJS templates over `user.*`, e.g. `{{ user.mail | split: \"@\" | first }}`.');
 export type ClaimsConfig = z.infer<typeof claimsSection>;
 
 /**
@@ -67,18 +74,15 @@ export type ClaimsConfig = z.infer<typeof claimsSection>;
  */
 export const attributeRequirement = z
   .object({
-    /** Attribute name as the connector reports it (OIDC claim, SAML attribute name or friendly name, CAS attribute). */
-    attribute: z.string().min(1),
-    /** The attribute has exactly one value, and it is this one. */
-    equals: z.string().optional(),
-    /** The attribute has a value (any of its values) among these. */
-    one_of: z.array(z.string()).min(1).optional(),
-    /** One of the attribute's values is this one (multi-valued attributes such as groups). */
-    contains: z.string().optional(),
+    attribute: z.string().min(1).describe('Attribute name as the IdP sends it (OIDC claim, SAML attribute name or friendly name, CAS attribute).'),
+    equals: z.string().optional().describe('The attribute has exactly one value, and it is this one.'),
+    one_of: z.array(z.string()).min(1).optional().describe('The attribute has a value among these.'),
+    contains: z.string().optional().describe('One of the attribute\'s values is this one (multi-valued attributes such as groups).'),
   })
   .strict()
   .superRefine((o, ctx) => {
     const n = [o.equals, o.one_of, o.contains].filter((v) => v !== undefined).length;
     if (n !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of equals, one_of, contains' });
-  });
+  })
+  .describe('One condition: `attribute` with exactly one of `equals`, `one_of`, `contains` (exact, case-sensitive; a missing attribute fails).');
 export type AttributeRequirement = z.infer<typeof attributeRequirement>;

@@ -68,6 +68,40 @@ export function toLocalpart(value: unknown): string {
     .replace(/^[-._=/+]+|[-._=/+]+$/g, '');
 }
 
+/** Bytes kept as they are by Synapse's mapping: a Matrix localpart's characters but `=` (MXID_LOCALPART_ALLOWED_CHARACTERS). */
+const MXID_KEPT = new Set([...'abcdefghijklmnopqrstuvwxyz0123456789_-./+'].map((c) => c.charCodeAt(0)));
+
+/**
+ * `mxid_localpart`: Synapse's `map_username_to_mxid_localpart` (the localpart its SSO mapping
+ * providers make: OIDC after `localpart_template`, SAML's default `hexencode`, CAS), so templates
+ * carried over from Synapse give the localparts Synapse gave: ASCII lower-cased, every other byte
+ * of the UTF-8 text written as `=xx`, a leading `_` as `=5f`.
+ */
+export function mxidLocalpart(value: unknown): string {
+  const bytes = Buffer.from(String(value ?? ''), 'utf8');
+  let out = '';
+  for (const byte of bytes) {
+    const b = byte >= 0x41 && byte <= 0x5a ? byte + 32 : byte;
+    out += MXID_KEPT.has(b) ? String.fromCharCode(b) : `=${b.toString(16).padStart(2, '0')}`;
+  }
+  return out.replace(/^_/, '=5f');
+}
+
+/** `mxid_dotreplace`: Synapse SAML's `dotreplace` mapping (lower-cased, other characters become `.`, no leading `_`). */
+export function mxidDotreplace(value: unknown): string {
+  return String(value ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_\-./=+]/gu, '.')
+    .replace(/^_/, '');
+}
+
+/** `localpart_from_email`: Synapse's filter, everything before the last `@`. */
+export function localpartFromEmail(value: unknown): string {
+  const s = String(value ?? '');
+  const at = s.lastIndexOf('@');
+  return at < 0 ? s : s.slice(0, at);
+}
+
 function createEngine(): Liquid {
   const engine = new Liquid({
     fs: NO_FILES,
@@ -90,6 +124,9 @@ function createEngine(): Liquid {
   });
   for (const tag of REMOVED_TAGS) delete engine.tags[tag];
   engine.registerFilter('to_localpart', toLocalpart);
+  engine.registerFilter('mxid_localpart', mxidLocalpart);
+  engine.registerFilter('mxid_dotreplace', mxidDotreplace);
+  engine.registerFilter('localpart_from_email', localpartFromEmail);
   return engine;
 }
 

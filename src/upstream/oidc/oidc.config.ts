@@ -22,40 +22,44 @@ const RESERVED_AUTHORIZATION_PARAMS = new Set([
 export const oidcProviderSchema = z
   .object({
     ...providerBaseShape,
-    kind: z.literal('oidc'),
-    /** Issuer URL; its `/.well-known/openid-configuration` is read unless `discovery: false`. */
-    issuer: z.url(),
-    discovery: z.boolean().default(true),
-    /** Explicit endpoints (required when `discovery: false`, override discovered ones otherwise). */
-    authorization_endpoint: z.url().optional(),
-    token_endpoint: z.url().optional(),
-    userinfo_endpoint: z.url().optional(),
-    jwks_uri: z.url().optional(),
-    end_session_endpoint: z.url().optional(),
-    client_id: z.string().min(1),
-    ...secretShape('client_secret'),
-    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).default('client_secret_basic'),
-    /** PEM private key for private_key_jwt. */
-    ...secretShape('private_key'),
-    private_key_kid: z.string().optional(),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token')).default(['openid', 'profile', 'email']),
-    /** The ID token signature algorithm this client expects (OIDC default RS256). Asymmetric only: `none` and HMAC are refused. */
-    id_token_signed_response_alg: z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']).default('RS256'),
-    /** Extra authorization request parameters, e.g. Google's `hd` or Entra's `domain_hint`. Protocol parameters cannot be overridden. */
-    authorization_params: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a parameter name'), z.string().max(1024)).default({}),
-    /** `form_post` makes the IdP POST the code back (response_mode=form_post). */
-    response_mode: z.enum(['query', 'form_post']).default('query'),
-    /** Merge claims from the userinfo endpoint into the ID token claims. */
-    fetch_userinfo: z.boolean().default(true),
-    /** Accept OIDC Back-Channel Logout tokens at /upstream/{id}/backchannel-logout. */
-    backchannel_logout: z.boolean().default(false),
-    /** On RP-initiated logout at Causeway, also send the user to the IdP's end_session_endpoint with id_token_hint. */
-    upstream_logout: z.boolean().default(false),
-    /** Allowed clock skew for ID and logout tokens, in seconds. */
-    clock_skew: z.number().int().min(0).max(600).default(30),
-    /** Test/dev only: allow plain http to the IdP (e.g. http://127.0.0.1). */
-    allow_insecure_http: z.boolean().default(false),
-    timeout_ms: z.number().int().min(100).max(60000).default(10000),
+    kind: z.literal('oidc').describe('An OpenID Connect provider (Keycloak, Entra ID, Google, Authentik, …).'),
+    issuer: z.url().describe('The IdP\'s issuer URL; its `/.well-known/openid-configuration` is read unless `discovery: false`.'),
+    discovery: z.boolean().default(true).describe('Read the endpoints from the issuer\'s discovery document; when false, give them below.'),
+    authorization_endpoint: z.url().optional().describe('Authorization endpoint (required without discovery; overrides the discovered one).'),
+    token_endpoint: z.url().optional().describe('Token endpoint (required without discovery; overrides the discovered one).'),
+    userinfo_endpoint: z.url().optional().describe('Userinfo endpoint (overrides the discovered one).'),
+    jwks_uri: z.url().optional().describe('The IdP\'s JWKS, which verifies ID tokens (required without discovery; overrides the discovered one).'),
+    end_session_endpoint: z.url().optional().describe('Where `upstream_logout` sends the browser (overrides the discovered one).'),
+    client_id: z.string().min(1).describe('Causeway\'s client id at the IdP.'),
+    ...secretShape('client_secret', 'Causeway\'s client secret at the IdP (for `client_secret_basic` and `client_secret_post`).'),
+    token_endpoint_auth_method: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+      .default('client_secret_basic')
+      .describe('How Causeway authenticates at the IdP\'s token endpoint.'),
+    ...secretShape('private_key', 'PEM private key (RSA, EC or Ed25519) for `private_key_jwt`.'),
+    private_key_kid: z.string().optional().describe('The `kid` of `private_key` as registered at the IdP (required with `private_key_jwt`).'),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token'))
+      .default(['openid', 'profile', 'email'])
+      .describe('Scopes requested from the IdP; must include `openid`.'),
+    id_token_signed_response_alg: z
+      .enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])
+      .default('RS256')
+      .describe('Signature algorithm expected on ID tokens; asymmetric only (`none` and HMAC are refused).'),
+    authorization_params: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a parameter name'), z.string().max(1024))
+      .default({})
+      .describe('Extra parameters of the authorization request, e.g. Google\'s `hd` or Entra\'s `domain_hint`; protocol parameters cannot be overridden.'),
+    response_mode: z.enum(['query', 'form_post']).default('query').describe('How the IdP returns the code: `query` (a redirect) or `form_post` (an HTTP POST).'),
+    fetch_userinfo: z.boolean().default(true).describe('Also fetch the userinfo endpoint and merge its claims into the ID token\'s.'),
+    backchannel_logout: z.boolean().default(false).describe('Accept OIDC Back-Channel Logout tokens at `/upstream/<id>/backchannel-logout`: the IdP ends Causeway sessions.'),
+    upstream_logout: z
+      .boolean()
+      .default(false)
+      .describe('When a person signs out at Causeway, also send them to the IdP\'s `end_session_endpoint` (with `id_token_hint`).'),
+    clock_skew: z.number().int().min(0).max(600).default(30).describe('Allowed clock difference with the IdP for ID and logout tokens, in seconds.'),
+    allow_insecure_http: z.boolean().default(false).describe('dev_mode only: allow plain http to the IdP (e.g. `http://127.0.0.1`).'),
+    timeout_ms: z.number().int().min(100).max(60000).default(10000).describe('Timeout of each call to the IdP, in milliseconds.'),
   })
   .strict()
   .transform((o, ctx) => {
@@ -89,5 +93,6 @@ export const oidcProviderSchema = z
     }
     const { client_secret_file: _a, client_secret_env: _b, private_key_file: _c, private_key_env: _d, ...rest } = o;
     return { ...rest, client_secret, private_key };
-  });
+  })
+  .describe('An upstream OpenID Connect provider.');
 export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;

@@ -35,11 +35,11 @@ function loadCertificate(value: string, path: (string | number)[], ctx: z.Refine
 }
 
 /** `NAME` (PEM text), `NAME_file` (path) or `NAME_env` (variable holding PEM): a public certificate, so inline is fine outside dev_mode. */
-function certificateShape<N extends string>(name: N) {
+function certificateShape<N extends string>(name: N, description: string) {
   return {
-    [name]: z.string().min(1).optional(),
-    [`${name}_file`]: z.string().min(1).optional(),
-    [`${name}_env`]: z.string().min(1).optional(),
+    [name]: z.string().min(1).optional().describe(`${description} PEM text.`),
+    [`${name}_file`]: z.string().min(1).optional().describe(`Path of a PEM file holding \`${name}\`.`),
+    [`${name}_env`]: z.string().min(1).optional().describe(`Name of an environment variable holding \`${name}\` as PEM.`),
   } as { [K in N | `${N}_file` | `${N}_env`]: z.ZodOptional<z.ZodString> };
 }
 
@@ -81,85 +81,87 @@ function resolveCertificate(obj: Record<string, unknown>, name: string, prefix: 
 
 const idpSection = z
   .object({
-    /** The IdP's entity ID (the Issuer of its responses). */
-    entity_id: z.string().min(1),
-    /** SingleSignOnService location. */
-    sso_url: z.url(),
-    /** Binding of `sso_url`: `redirect` (HTTP-Redirect, default) or `post` (HTTP-POST). */
-    sso_binding: z.enum(['redirect', 'post']).default('redirect'),
-    /** SingleLogoutService location (HTTP-Redirect); without it Single Logout is off. */
-    slo_url: z.url().optional(),
-    /** Where LogoutResponses go, when the IdP wants them elsewhere than `slo_url`. */
-    slo_response_url: z.url().optional(),
-    /** Signing certificates (PEM text or file paths); several at once during a key rollover. */
-    certs: z.array(z.string().min(1)).min(1),
+    entity_id: z.string().min(1).describe('The IdP\'s entity ID (the Issuer of its responses).'),
+    sso_url: z.url().describe('The IdP\'s SingleSignOnService location.'),
+    sso_binding: z.enum(['redirect', 'post']).default('redirect').describe('Binding of `sso_url`: `redirect` (HTTP-Redirect) or `post` (HTTP-POST).'),
+    slo_url: z.url().optional().describe('The IdP\'s SingleLogoutService location (HTTP-Redirect); without it Single Logout is off.'),
+    slo_response_url: z.url().optional().describe('Where LogoutResponses go, when the IdP wants them elsewhere than `slo_url`.'),
+    certs: z.array(z.string().min(1)).min(1).describe('The IdP\'s signing certificates (PEM text or file paths); several during a key rollover.'),
   })
-  .strict();
+  .strict()
+  .describe('The IdP declared here instead of by metadata.');
 
 const spSection = z
   .object({
-    /** SP entity ID. Defaults to the metadata URL, {public_base}upstream/{id}/saml/metadata. */
-    entity_id: z.string().min(1).optional(),
-    /** SP private key (PEM): signs AuthnRequests and logout messages, decrypts assertions. */
-    ...secretShape('key'),
-    /** SP certificate matching `key` (PEM as cert, cert_file or cert_env); published in the SP metadata. */
-    ...certificateShape('cert'),
-    /** Sign AuthnRequests (logout messages are always signed). */
-    sign_requests: z.boolean().default(true),
-    signature_algorithm: z.enum(['sha256', 'sha512']).default('sha256'),
-    /**
-     * Encrypted assertions: `optional` publishes an encryption certificate and accepts both,
-     * `required` refuses clear-text assertions, `off` publishes none and refuses encrypted ones.
-     */
-    encrypted_assertions: z.enum(['optional', 'required', 'off']).default('optional'),
+    entity_id: z.string().min(1).optional().describe('Causeway\'s SP entity ID; default: its metadata URL, `<public_base>upstream/<id>/saml/metadata`.'),
+    ...secretShape('key', 'The SP private key (PEM): signs AuthnRequests and logout messages, decrypts assertions.'),
+    ...certificateShape('cert', 'The SP certificate matching `key`, published in the SP metadata.'),
+    sign_requests: z.boolean().default(true).describe('Sign AuthnRequests (logout messages are always signed).'),
+    signature_algorithm: z.enum(['sha256', 'sha512']).default('sha256').describe('Digest of the RSA signatures Causeway makes.'),
+    encrypted_assertions: z
+      .enum(['optional', 'required', 'off'])
+      .default('optional')
+      .describe('`optional`: an encryption certificate is published and both kinds accepted; `required`: clear-text assertions are refused; `off`: none published, encrypted ones refused.'),
   })
-  .strict();
+  .strict()
+  .describe('Causeway as a SAML service provider: its entity ID, key and certificate.');
 
 /** An upstream SAML 2.0 IdP (ADFS, Entra ID, Shibboleth, Okta, SimpleSAMLphp...), spoken to with @node-saml/node-saml. */
 export const samlProviderSchema = z
   .object({
     ...providerBaseShape,
-    kind: z.literal('saml'),
-    /** IdP metadata: exactly one of metadata_url, metadata_file or idp. */
-    metadata_url: z.url().optional(),
-    metadata_file: z.string().min(1).optional(),
-    /** How often metadata_url is fetched again (metadata_file re-read); the last good copy is kept when it fails. */
-    metadata_refresh: duration(5).default(3600),
-    /** Certificate the metadata must be signed with (PEM as metadata_signing_cert, _file or _env). Unsigned or badly signed metadata is then refused. */
-    ...certificateShape('metadata_signing_cert'),
-    metadata_timeout_ms: z.number().int().min(100).max(60000).default(10000),
-    /** Which entity to use when the metadata holds several (a federation aggregate); also checked when given. */
-    idp_entity_id: z.string().min(1).optional(),
-    /** The IdP declared inline instead of by metadata. */
+    kind: z.literal('saml').describe('A SAML 2.0 identity provider (ADFS, Entra ID, Shibboleth, Okta, SimpleSAMLphp, …).'),
+    metadata_url: z.url().optional().describe('URL of the IdP\'s metadata (https). Give exactly one of `metadata_url`, `metadata_file`, `idp`.'),
+    metadata_file: z.string().min(1).optional().describe('Path of a file holding the IdP\'s metadata.'),
+    metadata_refresh: duration(5)
+      .default(3600)
+      .describe('How often the metadata is fetched (or the file read) again; a failed refresh keeps the last good copy.'),
+    ...certificateShape('metadata_signing_cert', 'Certificate the metadata must be signed with; unsigned or badly signed metadata is then refused.'),
+    metadata_timeout_ms: z.number().int().min(100).max(60000).default(10000).describe('Timeout of a metadata download, in milliseconds.'),
+    idp_entity_id: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The entity to use when the metadata holds several (a federation aggregate); checked against the metadata when given.'),
     idp: idpSection.optional(),
     sp: spSection,
-    /** NameIDPolicy Format asked of the IdP (a URI or one of persistent|transient|emailAddress|unspecified). */
-    name_id_format: z.string().min(1).default('persistent'),
-    /** NameIDPolicy AllowCreate. */
-    allow_create: z.boolean().default(true),
-    /** RequestedAuthnContext class references (none: the element is left out). */
-    authn_context: z.array(z.string().min(1)).default([]),
-    authn_context_comparison: z.enum(['exact', 'minimum', 'maximum', 'better']).default('exact'),
-    /** Which signature must be present and valid: `assertion`, `response`, `either` or `both`. Never neither. */
-    signature: z.enum(['assertion', 'response', 'either', 'both']).default('assertion'),
-    /** Accept RSA-SHA1 signatures (old ADFS relying-party trusts). Off by default. */
-    allow_sha1: z.boolean().default(false),
-    /** Accept responses no login asked for (IdP-initiated SSO). Off: every response must answer our AuthnRequest. */
-    allow_idp_initiated: z.boolean().default(false),
-    /** Allowed clock difference with the IdP, in seconds. */
-    clock_skew: z.number().int().min(0).max(600).default(60),
-    /** Refuse assertions issued longer ago than this (seconds), whatever their NotOnOrAfter says. */
-    max_assertion_age: duration(1).optional(),
-    /** Largest SAML message accepted (decoded bytes). */
-    max_message_size: z.number().int().min(4096).max(4 * 1024 * 1024).default(256 * 1024),
-    /** Single Logout both ways (when the IdP has a SingleLogoutService). */
-    single_logout: z.boolean().default(true),
-    /** Query parameter that carries the OAuth `login_hint` to the IdP (`login_hint` for Entra ID, `username` for ADFS). */
-    login_hint_parameter: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-    /** Extra template names for attributes: `alias: attribute Name` (e.g. `employee: "http://schemas.example.com/claims/employeeid"`). */
-    attribute_aliases: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'aliases are plain names (letters, digits, _)'), z.string().min(1)).default({}),
-    /** Test/dev only: allow an http metadata URL. */
-    allow_insecure_http: z.boolean().default(false),
+    name_id_format: z
+      .string()
+      .min(1)
+      .default('persistent')
+      .describe('NameID format asked of the IdP: `persistent`, `transient`, `emailAddress`, `unspecified` or a URI.'),
+    allow_create: z.boolean().default(true).describe('NameIDPolicy AllowCreate: the IdP may create a new identifier for Causeway.'),
+    authn_context: z.array(z.string().min(1)).default([]).describe('RequestedAuthnContext class references, e.g. for multi-factor; none: the element is left out.'),
+    authn_context_comparison: z.enum(['exact', 'minimum', 'maximum', 'better']).default('exact').describe('Comparison of the RequestedAuthnContext.'),
+    signature: z
+      .enum(['assertion', 'response', 'either', 'both'])
+      .default('assertion')
+      .describe('Which signature must be present and valid: on the `assertion`, the `response`, `either` or `both` (never neither).'),
+    allow_sha1: z.boolean().default(false).describe('Accept RSA-SHA1 signatures (old ADFS relying-party trusts).'),
+    allow_idp_initiated: z
+      .boolean()
+      .default(false)
+      .describe('Accept responses no sign-in asked for (IdP-initiated SSO); off: every response must answer one of Causeway\'s AuthnRequests.'),
+    clock_skew: z.number().int().min(0).max(600).default(60).describe('Allowed clock difference with the IdP, in seconds.'),
+    max_assertion_age: duration(1).optional().describe('Refuse assertions issued longer ago than this, whatever their NotOnOrAfter says (a duration).'),
+    max_message_size: z
+      .number()
+      .int()
+      .min(4096)
+      .max(4 * 1024 * 1024)
+      .default(256 * 1024)
+      .describe('Largest SAML message accepted, in decoded bytes.'),
+    single_logout: z.boolean().default(true).describe('Single Logout both ways, when the IdP has a SingleLogoutService.'),
+    login_hint_parameter: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional()
+      .describe('Query parameter that carries the OAuth `login_hint` to the IdP (`login_hint` for Entra ID, `username` for ADFS).'),
+    attribute_aliases: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'aliases are plain names (letters, digits, _)'), z.string().min(1))
+      .default({})
+      .describe('Extra names for attributes in templates, `alias: attribute Name` (e.g. `employee: "http://schemas.example.com/claims/employeeid"`).'),
+    allow_insecure_http: z.boolean().default(false).describe('dev_mode only: allow an http metadata URL.'),
   })
   .strict()
   .transform((o, ctx) => {
@@ -204,7 +206,8 @@ export const samlProviderSchema = z
         encrypted_assertions: sp.encrypted_assertions,
       },
     };
-  });
+  })
+  .describe('An upstream SAML 2.0 identity provider.');
 export type SamlProviderConfig = z.infer<typeof samlProviderSchema>;
 
 /** A refinement context whose issues land under `prefix` (for helpers that report relative paths). */

@@ -1,6 +1,6 @@
 /**
  * The `action` parameter of the account management URL (MSC4191; SPEC v1.18), with the aliases
- * clients still send (contracts/matrix-oauth-client-api.md §8). Pure.
+ * clients still send (docs/contracts/matrix-clients.md §8). Pure.
  */
 export type AccountAction =
   | 'org.matrix.profile'

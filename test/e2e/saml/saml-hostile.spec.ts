@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { createClient, generateScope, OAuth2, type ValidatedAuthMetadata } from 'matrix-js-sdk';
-import { Browser, forms, textOf } from '../../support/browser.js';
+import { Browser, forms, textOf, type BrowserResponse } from '../../support/browser.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
 import { freePort } from '../../support/ports.js';
@@ -58,6 +58,12 @@ afterAll(async () => {
   if (cw) expect(cw.logs.filter((l) => l.includes('"status":500') || l.includes('unhandled error'))).toEqual([]);
 });
 
+const onlyForm = (res: BrowserResponse) => {
+  const form = forms(res.body, res.url).find((f) => 'decision' in f.buttons);
+  if (!form) throw new Error(`no decision form on ${res.url} (${res.status}): ${textOf(res.body).slice(0, 300)}`);
+  return form;
+};
+
 const acs = (provider = 'forged') => `${cw.url}/upstream/${provider}/callback`;
 const atClient = (u: string) => u.startsWith(REDIRECT_URI);
 
@@ -80,9 +86,15 @@ async function loginUnderAttack() {
   return { login, l };
 }
 
+/** Posts to the ACS as the IdP's auto-submitting form would, and follows Causeway's redirect to the same-site GET that continues it. */
 async function post(browser: Browser, url: string, form: Record<string, string>) {
-  return browser.request(url, { method: 'POST', form });
+  return browser.go(url, { method: 'POST', form }, (u) => !u.startsWith(cw.url));
 }
+
+const signedInAs = async (browser: Browser) => {
+  const res = await browser.go(`${cw.url}/account/`, {}, (u) => !u.startsWith(`${cw.url}/account`));
+  return res.stoppedAt ? undefined : /@[a-z0-9._=\-/+]+:example\.test/.exec(textOf(res.body))?.[0];
+};
 
 describe('SAML ACS on the wire', () => {
   it('baseline: a correctly signed response for this login signs in (consent, code, token, whoami)', async () => {
@@ -132,13 +144,38 @@ describe('SAML ACS on the wire', () => {
   it('refuses a replayed unsolicited assertion (assertion-ID replay cache) where IdP-initiated sign-in is allowed', async () => {
     const l: LoginUnderAttack = { idpEntityId: IDP, spEntityId: `${cw.issuer}upstream/unsolicited/saml/metadata`, acsUrl: acs('unsolicited'), requestId: '_unused', otherRequestId: '_unused2' };
     const response = b64(goodResponse(l, { inResponseTo: null, nameId: 'opaque-carol', attributes: [{ name: 'uid', values: ['carol'] }] }));
-    const first = await new Browser().go(acs('unsolicited'), { method: 'POST', form: { SAMLResponse: response } }, (u) => u.startsWith(`${cw.url}/account`));
-    // An IdP-initiated sign-in lands on the account pages.
+    const browser = new Browser();
+    const confirm = await post(browser, acs('unsolicited'), { SAMLResponse: response });
+    expect(textOf(confirm.body)).toContain('Continue as @carol:example.test?');
+    // An IdP-initiated sign-in lands on the account pages once confirmed.
+    const first = await browser.submit(onlyForm(confirm), { decision: 'allow' }, (u) => u.startsWith(`${cw.url}/account`));
     if (!first.stoppedAt) throw new Error(`${first.status} ${textOf(first.body)}\n${cw.logs.slice(-6).join('\n')}`);
     expect(first.stoppedAt).toMatch(/\/account\/?$/);
     const replay = await post(new Browser(), acs('unsolicited'), { SAMLResponse: response });
     expect(replay.status).toBe(400);
     expect(textOf(replay.body)).toMatch(/already used/);
+  });
+
+  it('an assertion posted into a signed-in browser (login CSRF) asks "Continue as …?" and never silently replaces the session', async () => {
+    const l: LoginUnderAttack = { idpEntityId: IDP, spEntityId: `${cw.issuer}upstream/unsolicited/saml/metadata`, acsUrl: acs('unsolicited'), requestId: '_unused', otherRequestId: '_unused2' };
+    const assertion = (uid: string) => b64(goodResponse(l, { inResponseTo: null, nameId: `opaque-${uid}`, attributes: [{ name: 'uid', values: [uid] }] }));
+    // The victim signs in as dave (their own IdP-initiated sign-in, confirmed).
+    const victim = new Browser();
+    const own = await post(victim, acs('unsolicited'), { SAMLResponse: assertion('dave') });
+    await victim.submit(onlyForm(own), { decision: 'allow' }, (u) => u.startsWith(`${cw.url}/account`));
+    expect(await signedInAs(victim)).toBe('@dave:example.test');
+
+    // A hostile page makes the victim's browser post the attacker's fresh assertion.
+    const planted = await post(victim, acs('unsolicited'), { SAMLResponse: assertion('mallory') });
+    expect(planted.headers.getSetCookie().some((c) => c.startsWith('causeway_session='))).toBe(false);
+    const text = textOf(planted.body);
+    expect(text).toContain('Continue as @mallory:example.test?');
+    expect(text).toContain('You are signed in here as @dave:example.test');
+    // Still dave until the person chooses; Cancel keeps dave.
+    expect(await signedInAs(victim)).toBe('@dave:example.test');
+    const cancelled = await victim.submit(onlyForm(planted), { decision: 'deny' });
+    expect(textOf(cancelled.body)).toContain('Nothing was changed');
+    expect(await signedInAs(victim)).toBe('@dave:example.test');
   });
 
   it('refuses an unsolicited response where IdP-initiated sign-in is off, even with an unknown RelayState', async () => {

@@ -7,7 +7,7 @@ import { startHomeserverStandin, type HomeserverStandin } from '../../support/ho
 import { authorizeUrl, devSignIn, pkce, signInAndConsent, toClient, webClient } from '../login/login-flow.js';
 import { basic, postForm, registerClient } from '../oauth2/oauth-http.js';
 import { AuditLogEntity } from '../../../src/storage/entities/index.js';
-import { ADMIN, adminCall, type Json } from './admin-http.js';
+import { ADMIN, adminCall, whoamiAt, type Json } from './admin-http.js';
 
 /**
  * The admin API (/api/admin/v1) against a running Causeway and the homeserver stand-in, on each
@@ -28,7 +28,7 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
   let plainToken: string;
 
   const admin = (method: string, path: string, body?: unknown, token: string | null = ADMIN) => adminCall(cw.url, method, path, body, token);
-  const whoami = (token: string) => fetch(`${hs.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+  const whoami = (token: string) => whoamiAt(hs.url, token);
   const audit = async (q: string) => ((await admin('GET', `/audit?${q}`)).json.data as Json[]) ?? [];
   const clientCredentials = async (c: { id: string; secret: string }) => {
     const r = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'client_credentials' }, basic(c.id, c.secret));
@@ -288,6 +288,10 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
       expect(all.map((s) => s.kind).sort()).toEqual(['browser', 'browser', 'oauth2', 'oauth2']);
       const oauth = (await admin('GET', `/sessions?user=fred&kind=oauth2&state=active&client=${otherClient}`)).json.data as Json[];
       expect(oauth).toMatchObject([{ kind: 'oauth2', client_id: otherClient, device_id: 'FREDDEV2', active: true, scope: expect.arrayContaining(['urn:matrix:client:device:FREDDEV2']) }]);
+      // The address each session was last active from (token request, sign-in).
+      expect(all.map((s) => s.last_active_ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1']);
+      expect(((await admin('GET', '/sessions?user=fred&ip=127.0.0.1')).json.data as Json[]).length).toBe(4);
+      expect((await admin('GET', '/sessions?user=fred&ip=10.9.9.9')).json.data).toEqual([]);
       expect((await admin('GET', '/sessions?device=FREDDEV1')).json.data).toMatchObject([{ device_id: 'FREDDEV1' }]);
       expect(await admin('GET', `/sessions/${oauth[0]!.id}`)).toMatchObject({ status: 200, json: { id: oauth[0]!.id } });
       const paged = await admin('GET', '/users/fred/sessions?limit=3');
@@ -386,9 +390,54 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
       expect(await admin('GET', '/events/status')).toMatchObject({ status: 200, json: { driver: 'in-process', undelivered: 0, dead_letters: 0, homeserver_down: false } });
       expect(await admin('GET', '/events/dead-letters')).toMatchObject({ status: 200, json: { data: [], next_after: null } });
       expect(await admin('POST', '/events/dead-letters/12345/replay')).toMatchObject({ status: 404 });
+      // Two events the delivery gave up on (a user the homeserver does not know: permanent errors).
+      for (const kind of ['user.reactivate', 'user.reactivate']) {
+        await db.enqueue('nobody-here', kind);
+        await waitUntil(async () => (await db.outbox()).filter((r) => r.dead_at !== null).length >= 1, 15_000, 'a dead letter');
+      }
+      await waitUntil(async () => (await db.outbox()).filter((r) => r.dead_at !== null).length === 2, 15_000, 'two dead letters');
+      const dead = (await admin('GET', '/events/dead-letters')).json.data as Json[];
+      expect(dead).toMatchObject([{ user: 'nobody-here', kind: 'user.reactivate' }, { user: 'nobody-here' }]);
+      expect(await admin('POST', `/events/dead-letters/${dead[0]!.id}/replay`)).toMatchObject({ status: 200, json: { replayed: [dead[0]!.id] } });
+      // The replayed one may already be dead again (its error is permanent): replaying all takes it too.
+      expect(await admin('POST', '/events/dead-letters/replay', undefined, opsToken)).toMatchObject({ status: 200, json: { replayed: expect.arrayContaining([dead[1]!.id]) } });
       expect((await admin('GET', '/providers')).json.data).toEqual([
         { id: 'dev', kind: 'dev', name: 'Development sign-in', status: 'up', checks: {} },
         { id: 'other', kind: 'dev', name: 'Another directory', status: 'up', checks: {} },
+      ]);
+    });
+
+    it('every mutating route of the document wrote its audit row, naming the caller', async () => {
+      const ACTION: Record<string, string> = {
+        createUser: 'user.create',
+        lockUser: 'user.lock',
+        unlockUser: 'user.unlock',
+        deactivateUser: 'user.deactivate',
+        reactivateUser: 'user.reactivate',
+        setUserAdmin: 'user.admin.grant',
+        setUserDisplayName: 'user.displayname.set',
+        endUserSessions: 'user.sessions.end_all',
+        addUserLink: 'upstream_link.add',
+        renameDevice: 'device.rename',
+        issuePersonalToken: 'personal_token.issue',
+        endSession: 'oauth2_session.end',
+        revokePersonalToken: 'oauth2_session.end',
+        removeLink: 'upstream_link.remove',
+        replaceLinkSubject: 'upstream_link.replace_subject',
+        deleteClient: 'client.delete',
+        endClientSessions: 'client.sessions.end_all',
+        replayDeadLetter: 'events.dead_letter.replay',
+        replayDeadLetters: 'events.dead_letter.replay',
+      };
+      const doc = (await admin('GET', '/openapi.json')).json as { paths: Record<string, Record<string, { operationId: string }>> };
+      const mutations = Object.values(doc.paths).flatMap((ops) => Object.entries(ops).filter(([m]) => m !== 'get').map(([, op]) => op.operationId));
+      expect(mutations.sort()).toEqual(Object.keys(ACTION).sort());
+      const rows = await audit('limit=1000');
+      const callers = new Set(rows.filter((r) => r.actor === 'admin-token' || r.actor === `client:${OPS.id}` || String(r.actor).startsWith('user:')).map((r) => r.action));
+      for (const [op, action] of Object.entries(ACTION)) expect([op, callers.has(action)]).toEqual([op, true]);
+      expect(rows.filter((r) => r.action === 'events.dead_letter.replay').map((r) => [r.target, r.actor])).toEqual([
+        [expect.any(String), 'admin-token'],
+        ['all', `client:${OPS.id}`],
       ]);
     });
   });

@@ -15,3 +15,7 @@ export async function adminCall(base: string, method: string, path: string, body
   const res = await fetch(`${base}/api/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, headers: res.headers, json: (await res.json().catch(() => ({}))) as Json };
 }
+
+/** Status of `GET /account/whoami` at the homeserver stand-in with this token (200: the homeserver accepts it). */
+export const whoamiAt = (homeserverUrl: string, token: string) =>
+  fetch(`${homeserverUrl}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);

@@ -9,7 +9,7 @@ import { ageKvEntry, APP_REDIRECT, backTo, confirm, devForm, matrixError, postJs
 /**
  * The compatibility layer on the wire, part 1: `GET /login`, the SSO redirect and its pages, and
  * `POST /login` (body parsing, login types, login tokens, devices). Exact status, errcode and text
- * of contracts/synapse-mas.md §5.2. One server for the file, on SQLite: nothing here depends on the
+ * of docs/contracts/synapse.md §5.2. One server for the file, on SQLite: nothing here depends on the
  * database (the session and token paths run on both databases in compat-sessions.spec.ts).
  */
 const ADMIN_TOKEN = 'compat-admin-token-0123456789';

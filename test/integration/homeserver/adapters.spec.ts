@@ -8,7 +8,7 @@ import { startHomeserverStandin, type CallRecord, type HomeserverStandin } from 
 
 /**
  * Both homeserver adapters against the stand-in: what goes over the wire (paths, methods, bodies)
- * matches contracts/synapse-mas.md §3.2/§3.3 (synapse-mas) and §4 (synapse-admin), and failures are
+ * matches docs/contracts/synapse.md §3.2/§3.3 (synapse-mas) and §4 (synapse-admin), and failures are
  * classified for delivery (transient vs permanent, "already done" as success).
  */
 

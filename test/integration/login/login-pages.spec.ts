@@ -197,6 +197,13 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
       const fields = { ...form.fields, username: 'frank' };
       const first = await browser.request(form.action, { method: 'POST', form: fields });
       expect(first.status).toBe(303);
+      const resume = first.location!;
+      expect(resume).toMatch(/\/upstream\/dev\/callback\/resume\/[A-Za-z0-9_-]{43}$/);
+      expect((await browser.request(resume)).status).toBe(303);
+      // The parked callback is single-use, and so is the state it carried.
+      const again = await browser.request(resume);
+      expect(again.status).toBe(400);
+      expectPageHeaders(again.headers);
       const replay = await browser.request(form.action, { method: 'POST', form: fields });
       expect(replay.status).toBe(400);
       expectPageHeaders(replay.headers);
@@ -205,32 +212,62 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
       expect(unknown.status).toBe(400);
       const none = await browser.request(form.action, { method: 'POST', form: { username: 'x' } });
       expect(none.status).toBe(400);
+      const badKey = await browser.request(`${single.url}/upstream/dev/callback/resume/${'A'.repeat(43)}`);
+      expect(badKey.status).toBe(400);
     });
 
-    it('a cross-site POST callback without the login cookie is processed, then continues only in the browser that started it', async () => {
+    it('a cross-site POST callback without the login cookie is parked and continues only in the browser that started it', async () => {
       const browser = new Browser();
       const page = await browser.go(authorizeUrl(single.url, { clientId: clientA, challenge: pkce().challenge }));
       const form = onlyForm(page, (f) => 'username' in f.fields);
-      // What a SameSite=Lax browser sends for a cross-site form POST: no cookies.
-      const cookieless = await fetch(form.action, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ ...form.fields, username: 'grace' }),
-      });
+      const loginUrl = page.url;
+      // What a SameSite=Lax browser sends for a cross-site form POST: no cookies. Nothing advances yet.
+      const post = () =>
+        fetch(form.action, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ ...form.fields, username: 'grace' }),
+        });
+      const cookieless = await post();
       expect(cookieless.status).toBe(303);
-      const loginUrl = new URL(cookieless.headers.get('location')!, single.url).href;
-      expect(loginUrl).toMatch(/\/login\/[0-9A-Z]{26}$/);
-      expect(cookieless.headers.getSetCookie().some((c) => c.startsWith('causeway_session='))).toBe(false);
+      const resume = new URL(cookieless.headers.get('location')!, single.url).href;
+      expect(cookieless.headers.getSetCookie()).toEqual([]);
 
-      const stranger = await new Browser().request(loginUrl);
-      expect(stranger.status).toBe(403);
-      expect(textOf(stranger.body)).toContain('started in another browser');
+      // Another browser following it (the attack: a victim's browser carrying the IdP's answer) is refused,
+      // gets no session, and the login it answers has not moved.
+      const stranger = new Browser();
+      const refused = await stranger.go(resume);
+      expect(refused.status).toBe(403);
+      expect(textOf(refused.body)).toContain('started in another browser');
+      expect(refused.headers.getSetCookie().some((c) => c.startsWith('causeway_session='))).toBe(false);
+      const still = await browser.go(loginUrl);
+      expect(textOf(still.body)).toContain('development sign-in');
+      expect(still.headers.getSetCookie().some((c) => c.startsWith('causeway_session='))).toBe(false);
 
-      const mine = await browser.go(loginUrl);
+      // The state was not spent: the browser that started the login can still finish it.
+      const again = await post();
+      const mine = await browser.go(new URL(again.headers.get('location')!, single.url).href);
       expect(mine.status).toBe(200);
       expect(textOf(mine.body)).toContain('Allow access?');
-      expect(mine.headers.getSetCookie().some((c) => c.startsWith('causeway_session='))).toBe(true);
+      expect((await browser.jar.getCookies(single.url)).some((c) => c.key === 'causeway_session')).toBe(true);
+      // The session cookie came with the request that started the session, not with later page loads.
+      const reload = await browser.request(mine.url);
+      expect(reload.headers.getSetCookie().some((c) => c.startsWith('causeway_session='))).toBe(false);
+    });
+
+    it('a GET callback from another browser leaves the state and the login untouched', async () => {
+      const browser = new Browser();
+      const page = await browser.go(authorizeUrl(single.url, { clientId: clientA, challenge: pkce().challenge }));
+      const form = onlyForm(page, (f) => 'username' in f.fields);
+      const asGet = new URL(form.action);
+      for (const [k, v] of Object.entries({ ...form.fields, username: 'heidi' })) asGet.searchParams.set(k, v);
+      const refused = await new Browser().go(asGet.href);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.getSetCookie().some((c) => c.startsWith('causeway_session='))).toBe(false);
+      const mine = await browser.submit(form, { username: 'heidi' });
+      expect(mine.status).toBe(200);
+      expect(textOf(mine.body)).toContain('Allow access?');
     });
 
     it('an unknown login id is a clear page', async () => {

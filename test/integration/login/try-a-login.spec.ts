@@ -11,7 +11,8 @@ import { ROOT, startCauseway, type CausewayProcess } from '../../support/causewa
 import { decide, devSignIn, onlyForm } from './login-flow.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const section = README.slice(README.indexOf('### Try a login'), README.indexOf('## Configuration'));
+const tryStart = README.indexOf('### Try a login');
+const section = README.slice(tryStart, README.indexOf('\n## ', tryStart));
 const EXAMPLE = parse(readFileSync(join(ROOT, 'config/gateway.example.yaml'), 'utf8')) as Record<string, unknown>;
 const README_BASE = 'http://127.0.0.1:8080';
 

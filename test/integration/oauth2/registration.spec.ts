@@ -87,7 +87,7 @@ describe.each(TEST_DBS)('dynamic client registration on %s', (db) => {
     expect(b.client_id).not.toBe(a.client_id);
   });
 
-  // Every rule of contracts/matrix-oauth-client-api.md §2.2, with the wire error.
+  // Every rule of docs/contracts/matrix-clients.md §2.2, with the wire error.
   const cases: [string, Record<string, unknown>, string][] = [
     ['client_uri missing', { ...elementWeb, client_uri: undefined }, 'invalid_client_metadata'],
     ['client_uri not https', { ...elementWeb, client_uri: 'http://app.element.io' }, 'invalid_client_metadata'],

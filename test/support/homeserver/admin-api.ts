@@ -9,7 +9,7 @@ import { checkUsername, type UsernameContext } from './username.js';
 
 /**
  * The subset of Synapse's admin API (and one client-API call) that MAS's `synapse_legacy` driver uses:
- * contracts/synapse-mas.md §4, behaviour read from synapse/rest/admin/{users,devices}.py at v1.156.0.
+ * docs/contracts/synapse.md §4, behaviour read from synapse/rest/admin/{users,devices}.py at v1.156.0.
  * Requires a server admin: the msc3861 `admin_token`, or any token whose scope has `urn:synapse:admin:*`.
  */
 

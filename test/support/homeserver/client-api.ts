@@ -8,7 +8,7 @@ import { SynapseError, authError, invalidToken, notFound, unrecognized } from '.
 import type { StandinState } from './standin-state.js';
 
 /**
- * The client-server surface Synapse keeps when auth is delegated (contracts/synapse-mas.md §5.1):
+ * The client-server surface Synapse keeps when auth is delegated (docs/contracts/synapse.md §5.1):
  * whoami, auth metadata / issuer, the client well-known, devices, profile display name,
  * appservice-only registration and the cross-signing upload gate. Everything else under
  * /_matrix/ (including /login, /logout, /refresh) is 404 M_UNRECOGNIZED.

@@ -15,7 +15,7 @@ import type { StandinState } from './standin-state.js';
 /**
  * How Synapse authenticates requests when auth is delegated: the stable `matrix_authentication_service`
  * mode (synapse/api/auth/mas.py, 1.157) and the legacy `experimental_features.msc3861` mode
- * (msc3861_delegated.py at v1.156.0). contracts/synapse-mas.md §2.
+ * (msc3861_delegated.py at v1.156.0). docs/contracts/synapse.md §2.
  */
 
 export const STABLE_API_SCOPE = 'urn:matrix:client:api:*';
@@ -285,7 +285,7 @@ export class DelegatedAuth {
     }
   }
 
-  /** contracts/synapse-mas.md §2.3, in order. */
+  /** docs/contracts/synapse.md §2.3, in order. */
   private async stableUser(token: string): Promise<Requester> {
     const result = await this.cachedIntrospection(token);
     const raw = result.raw;

@@ -7,7 +7,7 @@ import type { StandinState, StandinUser } from './standin-state.js';
 import { checkUsername, type UsernameContext } from './username.js';
 
 /**
- * `/_synapse/mas/*` (synapse/rest/synapse/mas/{users,devices}.py at 1.157.1): contracts/synapse-mas.md §3.
+ * `/_synapse/mas/*` (synapse/rest/synapse/mas/{users,devices}.py at 1.157.1): docs/contracts/synapse.md §3.
  * Every handler checks the secret first, then parses, then looks the user up.
  */
 

@@ -14,6 +14,8 @@ import {
   type RegisterAccountOutput,
   type MapIdentityInput,
   type StartSessionInput,
+  type TermsInput,
+  type TermsOutput,
   type CheckConsentInput,
   type CompleteLoginInput,
   type ConfirmLinkInput,
@@ -67,7 +69,9 @@ const mapped = (action: 'force' | 'suggest' = 'force'): MappedIdentity => ({
 });
 
 /** Implementations that record their calls (real promises, no I/O). */
-function actors(opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; register?: (i: RegisterAccountInput) => boolean; failComplete?: unknown } = {}) {
+function actors(
+  opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; register?: (i: RegisterAccountInput) => boolean; failComplete?: unknown; terms?: TermsOutput } = {},
+) {
   const calls: string[] = [];
   const impl = {
     beginUpstream: fromPromise(async ({ input }: { input: BeginUpstreamInput }): Promise<BeginUpstreamOutput> => {
@@ -94,6 +98,13 @@ function actors(opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; 
     startSession: fromPromise(async (_: { input: StartSessionInput }) => {
       calls.push('session');
       return { id: 'B9', authenticatedAt: 5 };
+    }),
+    checkTerms: fromPromise(async ({ input }: { input: TermsInput }): Promise<TermsOutput> => {
+      if (opts.terms) calls.push(`checkTerms:${input.user.id}`);
+      return opts.terms ?? { needed: false, changed: false };
+    }),
+    acceptTerms: fromPromise(async ({ input }: { input: TermsInput }): Promise<void> => {
+      calls.push(`acceptTerms:${input.user.id}`);
     }),
     checkConsent: fromPromise(async (_: { input: CheckConsentInput }) => {
       calls.push('checkConsent');
@@ -144,9 +155,9 @@ describe('login machine: transitions (no side effects)', () => {
     expect(s.value).toBe('selectingProvider');
   });
 
-  it('reuses an existing browser session: straight to consent, no upstream', () => {
+  it('reuses an existing browser session: straight to the terms check, then consent, no upstream', () => {
     const [s] = initialTransition(loginMachine, input({ session }));
-    expect(statePath(s.value)).toBe('consenting.checking');
+    expect(statePath(s.value)).toBe('terms.checking');
     expect(s.context.user).toEqual(session.user);
   });
 
@@ -225,6 +236,39 @@ describe('login machine: running with provided actors', () => {
     actor.stop();
   });
 
+  it('an IdP-initiated sign-in waits on "Continue as …?" before any session starts; Cancel starts none', async () => {
+    const account: LoginTarget = { kind: 'account', returnTo: 'http://x/account/', prompt: ['login'] };
+    for (const decision of ['CONFIRMED', 'CANCEL'] as const) {
+      // The account pages ask no consent (LoginActors.checkConsent).
+      const { calls, machine } = actors({ needConsent: false });
+      const actor = createActor(machine, { input: input({ target: account, session, preselectedProvider: 'corp', unsolicited: { currentLocalpart: 'bob' } }) }).start();
+      let s = await settle(actor);
+      expect(statePath(s.value)).toBe('awaitingCallback.waiting');
+      actor.send(callback('state-1'));
+      s = await settle(actor);
+      expect(s.value).toBe('confirming');
+      expect(s.context.user).toEqual({ id: 'U1', localpart: 'alice' });
+      expect(s.context.unsolicited).toEqual({ currentLocalpart: 'bob' });
+      expect(s.context.browserSession).toBeUndefined();
+      expect(calls).not.toContain('session');
+      actor.send({ type: decision });
+      s = await settle(actor);
+      if (decision === 'CONFIRMED') {
+        expect(s.value).toBe('completed');
+        expect(calls).toContain('session');
+      } else {
+        expect(s.value).toBe('failed');
+        expect(calls).not.toContain('session');
+      }
+      actor.stop();
+    }
+  });
+
+  it('a solicited sign-in never stops on the confirmation step', () => {
+    const [s0] = initialTransition(loginMachine, input());
+    expect(s0.can({ type: 'CONFIRMED' })).toBe(false);
+  });
+
   it('skips the consent page when consent was already given', async () => {
     const { calls, machine } = actors({ needConsent: false });
     const actor = createActor(machine, { input: input({ session }) }).start();
@@ -301,6 +345,82 @@ describe('login machine: running with provided actors', () => {
   });
 });
 
+describe('login machine: terms of service', () => {
+  const needed = { needed: true, changed: false };
+
+  it('a first sign-up is asked to accept them before its session starts; the acceptance is recorded', async () => {
+    const { calls, machine } = actors({ link: 'register', terms: needed });
+    const actor = createActor(machine, { input: input({ preselectedProvider: 'corp' }) }).start();
+    let s = await settle(actor);
+    actor.send(callback(s.context.upstream!.state));
+    s = await settle(actor);
+    actor.send({ type: 'FORM_SUBMITTED', localpart: 'alice' });
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('terms.asking');
+    expect(s.hasTag('waiting')).toBe(true);
+    expect(s.context.terms).toEqual({ changed: false });
+    expect(s.context.browserSession).toBeUndefined();
+    expect(s.can({ type: 'CONSENT_GIVEN' })).toBe(false);
+
+    actor.send({ type: 'TERMS_ACCEPTED' });
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('consenting.asking');
+    expect(s.context.terms).toBeUndefined();
+    expect(calls).toEqual(['begin:corp', 'complete:state-1', 'map', 'link', 'register:alice', 'checkTerms:U2', 'acceptTerms:U2', 'session', 'checkConsent']);
+  });
+
+  it('a changed version asks a returning user again, also on a reused browser session (then consent, no new session)', async () => {
+    const { calls, machine } = actors({ terms: { needed: true, changed: true } });
+    const actor = createActor(machine, { input: input({ session }) }).start();
+    let s = await settle(actor);
+    expect(statePath(s.value)).toBe('terms.asking');
+    expect(s.context.terms).toEqual({ changed: true });
+    actor.send({ type: 'TERMS_ACCEPTED' });
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('consenting.asking');
+    expect(calls).toEqual(['checkTerms:U1', 'acceptTerms:U1', 'checkConsent']);
+  });
+
+  it('accepted terms cost no page: straight on', async () => {
+    const { calls, machine } = actors({ terms: { needed: false, changed: false } });
+    const actor = createActor(machine, { input: input({ session }) }).start();
+    expect(statePath((await settle(actor)).value)).toBe('consenting.asking');
+    expect(calls).toEqual(['checkTerms:U1', 'checkConsent']);
+  });
+
+  it('Cancel refuses the sign-in (access_denied); prompt=none cannot show the page (interaction_required)', async () => {
+    const cancelled = actors({ terms: needed });
+    const a1 = createActor(cancelled.machine, { input: input({ session }) }).start();
+    await settle(a1);
+    a1.send({ type: 'CANCEL' });
+    const s1 = await settle(a1);
+    expect(s1.value).toBe('failed');
+    expect(s1.context.failure).toMatchObject({ kind: 'oauth', code: 'access_denied' });
+    expect(cancelled.calls).not.toContain('acceptTerms:U1');
+
+    const silent = actors({ terms: needed });
+    const a2 = createActor(silent.machine, { input: input({ session, target: target({ prompt: ['none'] }) }) }).start();
+    const s2 = await settle(a2);
+    expect(s2.value).toBe('failed');
+    expect(s2.context.failure).toEqual({ kind: 'oauth', code: 'interaction_required', reason: 'terms_not_accepted' });
+  });
+
+  it('the terms page survives a JSON round trip of the snapshot', async () => {
+    const first = actors({ terms: needed });
+    const a1 = createActor(first.machine, { input: input({ session }) }).start();
+    await settle(a1);
+    const stored = JSON.parse(JSON.stringify(a1.getPersistedSnapshot()));
+    a1.stop();
+    const second = actors({ terms: needed });
+    const a2 = createActor(second.machine, { snapshot: stored, input: undefined as never }).start();
+    expect(statePath(a2.getSnapshot().value)).toBe('terms.asking');
+    expect(a2.getSnapshot().can({ type: 'TERMS_ACCEPTED' })).toBe(true);
+    a2.send({ type: 'TERMS_ACCEPTED' });
+    expect(statePath((await settle(a2)).value)).toBe('consenting.asking');
+    expect(second.calls).toEqual(['acceptTerms:U1', 'checkConsent']);
+  });
+});
+
 describe('login machine: persistence', () => {
   it('survives a JSON round trip of the persisted snapshot and resumes without re-running anything', async () => {
     const first = actors();
@@ -356,7 +476,7 @@ describe('login machine: a legacy client’s SSO login (purpose compat_sso)', ()
 
   it('reuses the browser session unless the client asked for sign-up (action=register, as prompt=create)', () => {
     const [reused] = initialTransition(loginMachine, input({ session, target: compat() }));
-    expect(statePath(reused.value)).toBe('consenting.checking');
+    expect(statePath(reused.value)).toBe('terms.checking');
     const [signUp] = initialTransition(loginMachine, input({ session, target: compat('register') }));
     expect(signUp.value).toBe('selectingProvider');
     expect(signUp.context.prompt).toEqual(['create']);

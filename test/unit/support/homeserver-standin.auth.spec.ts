@@ -3,7 +3,7 @@ import { startHomeserverStandin, type HomeserverStandin } from '../../support/ho
 import { startScriptedOp, type ScriptedOp } from './scripted-op.js';
 
 /**
- * The stand-in's client authentication must match Synapse's (contracts/synapse-mas.md §2, §7 items
+ * The stand-in's client authentication must match Synapse's (docs/contracts/synapse.md §2, §7 items
  * 1–7), or every test that relies on it lies. Driven against a scripted OP.
  */
 

@@ -3,7 +3,7 @@ import { startHomeserverStandin, type HomeserverStandin } from '../../support/ho
 import { startScriptedOp, type ScriptedOp } from './scripted-op.js';
 
 /**
- * The stand-in in legacy `experimental_features.msc3861` mode (Synapse ≤ 1.156, contracts/synapse-mas.md
+ * The stand-in in legacy `experimental_features.msc3861` mode (Synapse ≤ 1.156, docs/contracts/synapse.md
  * §2.6 and §4): client-credential introspection, sub → external ID mapping, the admin_token virtual
  * admin, and the admin API calls of MAS's synapse_legacy driver.
  */

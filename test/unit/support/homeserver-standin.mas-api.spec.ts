@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
 
 /**
- * The stand-in's /_synapse/mas/* must answer exactly as Synapse 1.157 does (contracts/synapse-mas.md
+ * The stand-in's /_synapse/mas/* must answer exactly as Synapse 1.157 does (docs/contracts/synapse.md
  * §3.1–3.2, §7 items 8–14): auth first, methods, body validation rules, status codes, side effects.
  */
 

@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import type { CasProviderConfig } from '../../upstream/cas/cas.config.js';
+import type { OidcProviderConfig } from '../../upstream/oidc/oidc.config.js';
+import type { ProviderConfig } from '../../upstream/providers.schema.js';
+import { MetadataError, parseIdpMetadata } from '../../upstream/saml/idp-metadata.js';
+import { parseCertificate } from '../../upstream/saml/saml-certs.js';
+import type { SamlProviderConfig } from '../../upstream/saml/saml.config.js';
+import { fail, pass, type Check, type CheckResult } from '../doctor.js';
+import { expiryProblem, probe, reasonOf, tlsCertificateExpiry } from '../probe.js';
+import type { ClockReadings } from './clock.check.js';
+
+const UNREACHABLE_HINT = 'check the URL and that this host reaches the IdP (DNS, firewall, outbound proxy)';
+
+/** Each upstream IdP: its discovery, metadata or CAS endpoint answers, and its certificates are not expiring within 30 days. */
+export function upstreamChecks(config: GatewayConfig, clock: ClockReadings): Check[] {
+  return config.upstream.providers.map((p) => async () => {
+    const label = `upstream ${p.id} (${p.kind})`;
+    try {
+      return await checkProvider(p, label, clock);
+    } catch (e) {
+      return [fail(label, `unreachable (${reasonOf(e)})`, UNREACHABLE_HINT)];
+    }
+  });
+}
+
+function checkProvider(p: ProviderConfig, label: string, clock: ClockReadings): Promise<CheckResult[]> {
+  switch (p.kind) {
+    case 'oidc':
+      return oidc(p, label, clock);
+    case 'saml':
+      return saml(p, label, clock);
+    case 'cas':
+      return cas(p, label, clock);
+    case 'dev':
+      return Promise.resolve([pass(label, 'the dev sign-in form (dev_mode)')]);
+  }
+}
+
+/** The TLS certificate of an https URL, as a ✖ when it expires within 30 days. */
+async function tlsProblem(url: string, label: string): Promise<CheckResult | undefined> {
+  const notAfter = await tlsCertificateExpiry(url);
+  const problem = notAfter && expiryProblem(notAfter);
+  return problem ? fail(label, `the TLS certificate of ${new URL(url).host} ${problem}`, 'the IdP must renew its TLS certificate') : undefined;
+}
+
+async function oidc(p: OidcProviderConfig, label: string, clock: ClockReadings): Promise<CheckResult[]> {
+  const tls = await tlsProblem(p.issuer, label);
+  if (tls) return [tls];
+  if (!p.discovery) {
+    const r = await probe(p.token_endpoint!, { method: 'POST' });
+    clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+    return [pass(label, `token endpoint answers (${r.status}); discovery off`)];
+  }
+  const url = new URL('.well-known/openid-configuration', p.issuer.endsWith('/') ? p.issuer : `${p.issuer}/`).href;
+  let r;
+  try {
+    r = await probe(url);
+  } catch (e) {
+    return [fail(label, `${url} unreachable (${reasonOf(e)})`, UNREACHABLE_HINT)];
+  }
+  clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+  if (r.status !== 200) return [fail(label, `discovery answered ${r.status} at ${url}`, 'check issuer: its /.well-known/openid-configuration must answer')];
+  let doc: { issuer?: unknown; jwks_uri?: unknown };
+  try {
+    doc = JSON.parse(r.body) as typeof doc;
+  } catch {
+    return [fail(label, `discovery at ${url} is not JSON`, 'check issuer')];
+  }
+  if (doc.issuer !== p.issuer) return [fail(label, `the discovery document names issuer ${String(doc.issuer)}`, 'set issuer exactly as the IdP spells it (trailing slash included)')];
+  const jwksUri = p.jwks_uri ?? (typeof doc.jwks_uri === 'string' ? doc.jwks_uri : undefined);
+  if (!jwksUri) return [fail(label, 'the discovery document has no jwks_uri', 'give jwks_uri in the provider config')];
+  try {
+    const jwks = await probe(jwksUri);
+    if (jwks.status !== 200) return [fail(label, `its JWKS answered ${jwks.status} (${jwksUri})`, 'ID tokens cannot be verified without the IdP\'s keys')];
+  } catch (e) {
+    return [fail(label, `its JWKS is unreachable (${reasonOf(e)}, ${jwksUri})`, UNREACHABLE_HINT)];
+  }
+  return [pass(label, `discovery and JWKS answer at ${p.issuer}`)];
+}
+
+async function saml(p: SamlProviderConfig, label: string, clock: ClockReadings): Promise<CheckResult[]> {
+  let certs: string[];
+  let source: string;
+  if (p.idp) {
+    certs = p.idp.certs;
+    source = 'inline';
+  } else {
+    let xml: string;
+    if (p.metadata_url) {
+      const tls = await tlsProblem(p.metadata_url, label);
+      if (tls) return [tls];
+      let r;
+      try {
+        r = await probe(p.metadata_url, { redirect: 'follow' });
+      } catch (e) {
+        return [fail(label, `metadata unreachable (${reasonOf(e)}, ${p.metadata_url})`, UNREACHABLE_HINT)];
+      }
+      clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+      if (r.status !== 200) return [fail(label, `metadata answered ${r.status} (${p.metadata_url})`, 'check metadata_url')];
+      xml = r.body;
+      source = `from ${p.metadata_url}`;
+    } else {
+      xml = await readFile(p.metadata_file!, 'utf8');
+      source = `from ${p.metadata_file}`;
+    }
+    try {
+      certs = parseIdpMetadata(xml, { entityId: p.idp_entity_id, signingCert: p.metadata_signing_cert, now: Date.now() }).signingCerts;
+    } catch (e) {
+      if (!(e instanceof MetadataError)) throw e;
+      return [fail(label, `metadata ${source} refused: ${e.message}`, 'check the metadata source (and metadata_signing_cert, idp_entity_id)')];
+    }
+  }
+  const problems: CheckResult[] = [];
+  let earliest: Date | undefined;
+  for (const pem of certs) {
+    const c = parseCertificate(pem);
+    const notAfter = new Date(c.notAfter);
+    if (!earliest || notAfter < earliest) earliest = notAfter;
+    const problem = expiryProblem(notAfter);
+    if (problem) {
+      problems.push(
+        fail(label, `IdP signing certificate ${c.fingerprint256.slice(0, 14)}… ${problem}`, 'the IdP must roll its signing key over (both certificates in its metadata during the change); responses signed with an expired certificate are refused'),
+      );
+    }
+  }
+  const sp = parseCertificate(p.sp.cert);
+  const spProblem = expiryProblem(new Date(sp.notAfter));
+  if (spProblem) problems.push(fail(label, `SP certificate (sp.cert) ${spProblem}`, 'make a new SP key and certificate, publish them in the SP metadata and send it to the IdP'));
+  if (problems.length) return problems;
+  return [pass(label, `metadata ${source} valid; ${certs.length} signing certificate(s) valid until ${earliest?.toISOString().slice(0, 10) ?? '?'}`)];
+}
+
+async function cas(p: CasProviderConfig, label: string, clock: ClockReadings): Promise<CheckResult[]> {
+  const tls = await tlsProblem(p.server_url, label);
+  if (tls) return [tls];
+  const url = `${p.server_url}/login`;
+  let r;
+  try {
+    r = await probe(url);
+  } catch (e) {
+    return [fail(label, `${url} unreachable (${reasonOf(e)})`, UNREACHABLE_HINT)];
+  }
+  clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+  if (r.status >= 400) return [fail(label, `${url} answered ${r.status}`, 'check server_url (the CAS base URL, without /login)')];
+  return [pass(label, `${url} answers (${r.status})`)];
+}
