@@ -28,7 +28,7 @@ export interface SweepHooks {
   onBatch?: (ms: number, deleted?: Deleted) => void;
 }
 
-/** The cutoffs of the retention rules at `now` (README "Policy and lifecycle"). */
+/** The cutoffs of the retention rules at `now` (docs/operator/policy.md). */
 export function retentionCutoffs(config: GatewayConfig, now: number): RetentionCutoffs {
   const r = config.retention;
   return {

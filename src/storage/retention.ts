@@ -4,7 +4,7 @@ import { prepared } from './database.service.js';
 import { DB_LEASE_PREFIX } from './leases.js';
 
 /**
- * What the retention sweeper deletes (README "Policy and lifecycle"), one rule per kind of row.
+ * What the retention sweeper deletes (docs/operator/policy.md), one rule per kind of row.
  * Every rule deletes at most `limit` rows per statement, picked through an index, so a statement
  * takes milliseconds and holds no lock a sign-in waits on for longer than that: the rows it
  * touches are dead (expired, used, revoked, finished long ago), nothing live refers to them.

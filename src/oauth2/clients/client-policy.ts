@@ -3,8 +3,8 @@ import { GRANT, type OAuthClient } from './client.js';
 import { NAMESPACE_PREFIX } from '../scopes/scope.js';
 
 /**
- * Which clients may register and connect, and what they may be granted (README "Policy and
- * lifecycle"). Pure. Every refusal says which rule refused, so an operator reading a client's
+ * Which clients may register and connect, and what they may be granted (docs/operator/policy.md).
+ * Pure. Every refusal says which rule refused, so an operator reading a client's
  * error knows which key to change.
  */
 type ClientPolicy = Pick<PolicyConfig, 'client_registration' | 'client_registration_allow' | 'device_code_grant' | 'denied_scopes' | 'dynamic_client_denied_scopes'>;
