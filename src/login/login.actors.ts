@@ -12,7 +12,7 @@ import { TermsService } from '../identity/terms.service.js';
 import { AuthorizationCompleter, DeviceGrantDecider } from '../oauth2/oauth2.contracts.js';
 import { OAuthError } from '../oauth2/errors.js';
 import { KeyValueStore } from '../storage/kv-store.js';
-import { UpstreamError, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
+import { UpstreamError, type DownstreamRequest, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { PageError } from '../web/page-error.js';
 import { msg } from '../web/i18n/message.js';
@@ -123,13 +123,14 @@ export class LoginActors {
     return c!;
   }
 
-  private upstreamContext(i: { loginId: string; providerId: string; prompt: string[]; loginHint?: string }, state: string): UpstreamLoginContext {
+  private upstreamContext(i: { loginId: string; providerId: string; prompt: string[]; loginHint?: string; request?: DownstreamRequest }, state: string): UpstreamLoginContext {
     return {
       loginId: i.loginId,
       state,
       callbackUrl: callbackUrl(this.config.http.public_base, i.providerId),
       prompt: i.prompt,
       ...(i.loginHint ? { loginHint: i.loginHint } : {}),
+      ...(i.request ? { request: i.request } : {}),
     };
   }
 

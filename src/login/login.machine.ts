@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
-import type { Assertion, CallbackRequest } from '../upstream/connector.js';
+import type { Assertion, CallbackRequest, DownstreamRequest } from '../upstream/connector.js';
 import type { MappedIdentity } from '../identity/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
@@ -66,6 +66,8 @@ export interface LoginInput {
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
   session?: { user: LoginUser; browserSession: LoginBrowserSession };
   userAgent?: string;
+  /** The browser signed out of Causeway since its last sign-in (templated authorization parameters may then force re-authentication upstream). */
+  loggedOut?: boolean;
   /** The browser's address when the sign-in started. */
   ip?: string;
   /**
@@ -86,6 +88,7 @@ export interface LoginContext {
   ttlMs: number;
   expiresAt: number;
   userAgent?: string;
+  loggedOut?: boolean;
   ip?: string;
   unsolicited?: { currentLocalpart?: string };
   providerId?: string;
@@ -137,6 +140,7 @@ export interface BeginUpstreamInput {
   providerId: string;
   prompt: string[];
   loginHint?: string;
+  request: DownstreamRequest;
 }
 export interface BeginUpstreamOutput {
   state: string;
@@ -150,6 +154,7 @@ export interface CompleteUpstreamInput {
   saved: Record<string, unknown>;
   prompt: string[];
   loginHint?: string;
+  request: DownstreamRequest;
   callback: CallbackRequest;
 }
 export interface MapIdentityInput {
@@ -243,6 +248,19 @@ const loginHintOf = (t: LoginTarget): string | undefined => {
   return m?.[1];
 };
 
+/** The downstream request as templated authorization parameters see it. */
+function downstreamRequestOf(context: LoginContext): DownstreamRequest {
+  const t = context.target;
+  const clientId = t.kind === 'authorization' ? t.request.clientId : t.kind === 'device' ? t.device.clientId : undefined;
+  return {
+    ...(clientId ? { client_id: clientId } : {}),
+    ...(t.kind === 'authorization' && t.request.loginHint ? { login_hint: t.request.loginHint } : {}),
+    ...(t.kind === 'authorization' && t.request.acrValues ? { acr_values: t.request.acrValues } : {}),
+    prompt: context.prompt.join(' '),
+    logged_out: context.loggedOut === true,
+  };
+}
+
 export function promptOf(t: LoginTarget): string[] {
   switch (t.kind) {
     case 'authorization':
@@ -320,6 +338,7 @@ export const loginMachine = setup({
       ttlMs: input.ttlSeconds * 1000,
       expiresAt: input.now + input.ttlSeconds * 1000,
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.loggedOut ? { loggedOut: true } : {}),
       ...(input.ip ? { ip: input.ip } : {}),
       ...(input.unsolicited ? { unsolicited: input.unsolicited } : {}),
       ...(input.preselectedProvider ? { providerId: input.preselectedProvider } : {}),
@@ -355,6 +374,7 @@ export const loginMachine = setup({
           providerId: context.providerId!,
           prompt: context.prompt,
           loginHint: loginHintOf(context.target),
+          request: downstreamRequestOf(context),
         }),
         onDone: { target: 'awaitingCallback', actions: assign({ upstream: ({ event }) => event.output }) },
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
@@ -389,6 +409,7 @@ export const loginMachine = setup({
                 saved: context.upstream!.saved,
                 prompt: context.prompt,
                 loginHint: loginHintOf(context.target),
+                request: downstreamRequestOf(context),
                 callback: event.callback,
               };
             },

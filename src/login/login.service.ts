@@ -6,7 +6,7 @@ import { BrowserSessionsService } from '../identity/browser-sessions.service.js'
 import { UpstreamLinksService } from '../identity/upstream-links.service.js';
 import { UsersService } from '../identity/users.service.js';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
-import { readSignedCookie, SESSION_COOKIE } from '../web/cookies.js';
+import { readSignedCookie, SESSION_COOKIE, signedOutSinceLastSignIn } from '../web/cookies.js';
 import { promptOf, type LoginInput, type LoginTarget } from './login.machine.js';
 import { LoginStore, type LoginSnapshot } from './login.store.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
@@ -93,6 +93,7 @@ export class LoginService {
       session,
       ...(unsolicited ? { unsolicited: session ? { currentLocalpart: session.user.localpart } : {} } : {}),
       ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
+      ...(signedOutSinceLastSignIn(http) ? { loggedOut: true } : {}),
       ip: http.ip,
     });
   }

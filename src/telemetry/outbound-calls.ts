@@ -12,7 +12,7 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export const upstreamRequestDuration = new Histogram({
   name: 'causeway_upstream_request_duration_seconds',
-  help: 'Calls to upstream identity providers, by provider, kind (discovery, token, userinfo, saml_metadata, cas_validate) and outcome (ok, error)',
+  help: 'Calls to upstream identity providers, by provider, kind (discovery, token, userinfo, api, saml_metadata, cas_validate) and outcome (ok, error)',
   labelNames: ['provider', 'kind', 'outcome'] as const,
   buckets: SECONDS,
   registers: [],
@@ -26,7 +26,7 @@ export const homeserverRequestDuration = new Histogram({
   registers: [],
 });
 
-export type UpstreamCallKind = 'discovery' | 'token' | 'userinfo' | 'saml_metadata' | 'cas_validate';
+export type UpstreamCallKind = 'discovery' | 'token' | 'userinfo' | 'api' | 'saml_metadata' | 'cas_validate';
 
 /** One call to an upstream IdP: a span `upstream.<kind>` (its HTTP request is a child span) and a latency sample. */
 export function upstreamCall<T>(provider: string, kind: UpstreamCallKind, fn: () => Promise<T>): Promise<T> {

@@ -11,6 +11,8 @@ import type { ProviderConfig } from './providers.schema.js';
 import { devProviderSchema } from './dev/dev.config.js';
 import { oidcProviderSchema } from './oidc/oidc.config.js';
 import { samlProviderSchema } from './saml/saml.config.js';
+import { oauth2ProviderSchema } from './oauth2/oauth2.config.js';
+import { createOAuth2Connector } from './oauth2/oauth2.connector.js';
 import { casProviderSchema } from './cas/cas.config.js';
 import { createOidcConnector, OidcConnector } from './oidc/oidc.connector.js';
 import { HealthRegistry } from '../health/health.registry.js';
@@ -54,6 +56,12 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
       // Only an address the IdP says it verified.
       email: '{% if user.email_verified == "true" %}{{ user.email }}{% endif %}',
     },
+  },
+  oauth2: {
+    schema: oauth2ProviderSchema,
+    create: createOAuth2Connector,
+    // APIs differ: every claim template should be set in the provider's config (the examples do).
+    defaultTemplates: { localpart: '{{ user.login }}', displayname: '{{ user.name }}' },
   },
   saml: {
     schema: samlProviderSchema,

@@ -8,6 +8,24 @@ import { englishText } from '../web/i18n/english.js';
  * module owns the flow.
  */
 
+/**
+ * The request a sign-in serves, as the provider's templated `authorization_params` see it
+ * (`{{ request.login_hint }}`, …). Values come from the downstream client: templates decide what
+ * reaches the IdP.
+ */
+export interface DownstreamRequest {
+  /** The OAuth client the sign-in is for (absent for the account pages and legacy SSO). */
+  client_id?: string;
+  /** The authorization request's `login_hint`, as sent (e.g. `mxid:@alice:example.com`). */
+  login_hint?: string;
+  /** The `prompt` values, space-separated ('' when none). */
+  prompt: string;
+  /** The authorization request's `acr_values`, as sent. */
+  acr_values?: string;
+  /** The browser signed out of Causeway since its last sign-in (a cookie set at sign-out, cleared at sign-in). */
+  logged_out: boolean;
+}
+
 /** What a connector needs to start a sign-in. */
 export interface UpstreamLoginContext {
   loginId: string;
@@ -23,6 +41,8 @@ export interface UpstreamLoginContext {
   prompt: string[];
   /** `login_hint` to pass upstream, if any (already stripped of Matrix-specific prefixes). */
   loginHint?: string;
+  /** The downstream request, for templated authorization parameters (absent: an empty request). */
+  request?: DownstreamRequest;
 }
 
 export interface BeginResult {

@@ -9,7 +9,7 @@ export const providerBaseShape = {
     .describe('Stable id of the provider, used in its URLs (`/upstream/<id>/…`) and in account links: never change it once people have signed in.'),
   name: z.string().min(1).max(100).describe('Label of the provider\'s button on the sign-in page.'),
   brand: z
-    .enum(['apple', 'facebook', 'github', 'gitlab', 'google', 'microsoft', 'okta', 'keycloak', 'university', 'generic'])
+    .enum(['apple', 'discord', 'facebook', 'github', 'gitlab', 'google', 'microsoft', 'okta', 'keycloak', 'university', 'generic'])
     .optional()
     .describe('Icon of the button on the sign-in page.'),
   order: z.number().int().optional().describe('Position on the sign-in page: lower first; unset counts as 0; ties keep the order of the file.'),

@@ -24,6 +24,7 @@ const GLYPHS = {
 
 const BRANDS: Record<string, Brand> = {
   apple: { color: '#000000', path: GLYPHS.apple },
+  discord: { color: '#5865f2', letter: 'D' },
   facebook: { color: '#1877f2', letter: 'f' },
   github: { color: '#24292f', letter: 'GH' },
   gitlab: { color: '#c9461b', letter: 'GL' },

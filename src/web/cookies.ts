@@ -61,13 +61,28 @@ export function isLoginBound(request: FastifyRequest, loginId: string): boolean 
   return boundLoginIds(request).includes(loginId);
 }
 
+/**
+ * Set when the browser signs out, cleared when it signs in again: the next sign-in may then ask the
+ * IdP to re-authenticate (`request.logged_out` in templated authorization parameters), so that the
+ * next person at a shared computer is not signed in silently by the IdP's session.
+ */
+export const SIGNED_OUT_COOKIE = 'causeway_signed_out';
+
 export function setSessionCookie(reply: FastifyReply, config: GatewayConfig, browserSessionId: string): void {
   reply.setCookie(SESSION_COOKIE, browserSessionId, cookieOptions(config, config.login.browser_session_ttl));
+  const { maxAge: _m, ...opts } = cookieOptions(config);
+  reply.clearCookie(SIGNED_OUT_COOKIE, opts);
 }
 
 export function clearSessionCookie(reply: FastifyReply, config: GatewayConfig): void {
   const { maxAge: _m, ...opts } = cookieOptions(config);
   reply.clearCookie(SESSION_COOKIE, opts);
+  reply.setCookie(SIGNED_OUT_COOKIE, '1', cookieOptions(config, config.login.browser_session_ttl));
+}
+
+/** Whether the browser signed out since its last sign-in (SIGNED_OUT_COOKIE). */
+export function signedOutSinceLastSignIn(request: FastifyRequest): boolean {
+  return readSignedCookie(request, SIGNED_OUT_COOKIE) === '1';
 }
 
 /** The language chosen with the picker (a preference, not a secret: unsigned, checked against the catalogs on read). */

@@ -99,7 +99,8 @@ export async function startCauseway(opts: CausewayOptions = {}): Promise<Causewa
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: on a loaded CI machine start-up (migrations included) can take far longer than usual.
+  const deadline = Date.now() + 120_000;
   let ready = false;
   while (Date.now() < deadline && proc.exitCode === null) {
     try {

@@ -10,7 +10,7 @@ import { ensurePeer, type Peer } from './peers.js';
 export interface OidcPeerClient {
   client_id: string;
   client_secret?: string;
-  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
   redirect_uris: string[];
   post_logout_redirect_uris?: string[];
   backchannel_logout_uri?: string;

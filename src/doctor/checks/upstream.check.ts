@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import type { CasProviderConfig } from '../../upstream/cas/cas.config.js';
 import type { OidcProviderConfig } from '../../upstream/oidc/oidc.config.js';
+import type { OAuth2ProviderConfig } from '../../upstream/oauth2/oauth2.config.js';
 import type { ProviderConfig } from '../../upstream/providers.schema.js';
 import { MetadataError, parseIdpMetadata } from '../../upstream/saml/idp-metadata.js';
 import { parseCertificate } from '../../upstream/saml/saml-certs.js';
@@ -32,6 +33,8 @@ function checkProvider(p: ProviderConfig, label: string, clock: ClockReadings): 
       return saml(p, label, clock);
     case 'cas':
       return cas(p, label, clock);
+    case 'oauth2':
+      return oauth2(p, label, clock);
     case 'dev':
       return Promise.resolve([pass(label, 'the dev sign-in form (dev_mode)')]);
   }
@@ -129,6 +132,21 @@ async function saml(p: SamlProviderConfig, label: string, clock: ClockReadings):
   if (spProblem) problems.push(fail(label, `SP certificate (sp.cert) ${spProblem}`, 'make a new SP key and certificate, publish them in the SP metadata and send it to the IdP'));
   if (problems.length) return problems;
   return [pass(label, `metadata ${source} valid; ${certs.length} signing certificate(s) valid until ${earliest?.toISOString().slice(0, 10) ?? '?'}`)];
+}
+
+/** An OAuth 2.0 provider has no discovery: its token endpoint must answer (any status: a POST without a grant is refused). */
+async function oauth2(p: OAuth2ProviderConfig, label: string, clock: ClockReadings): Promise<CheckResult[]> {
+  const tls = (await tlsProblem(p.token_endpoint, label)) ?? (await tlsProblem(p.userinfo.url, label));
+  if (tls) return [tls];
+  let r;
+  try {
+    r = await probe(p.token_endpoint, { method: 'POST' });
+  } catch (e) {
+    return [fail(label, `${p.token_endpoint} unreachable (${reasonOf(e)})`, UNREACHABLE_HINT)];
+  }
+  clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+  if (r.status >= 500) return [fail(label, `the token endpoint answered ${r.status}`, 'check token_endpoint')];
+  return [pass(label, `token endpoint answers (${r.status})`)];
 }
 
 async function cas(p: CasProviderConfig, label: string, clock: ClockReadings): Promise<CheckResult[]> {

@@ -148,9 +148,21 @@ function oidcProvider(t: Translation, p: SynapseSsoProvider, profileSync: 'alway
   const algs = Array.isArray(b.id_token_signing_alg_values_supported) ? b.id_token_signing_alg_values_supported.map(String) : [];
   if (algs.length === 1 && ID_TOKEN_ALGS.has(algs[0]!)) out.id_token_signed_response_alg = algs[0];
   else if (algs.length) t.skip(at('id_token_signing_alg_values_supported'), `${JSON.stringify(algs)}: Causeway expects one asymmetric algorithm (id_token_signed_response_alg)`);
-  if (isObj(b.additional_authorization_parameters)) out.authorization_params = Object.fromEntries(Object.entries(b.additional_authorization_parameters).map(([k, v]) => [k, String(v)]));
+  // Causeway's values are Liquid templates: Synapse's are literal, so any template syntax in them is kept as text.
+  if (isObj(b.additional_authorization_parameters)) {
+    out.authorization_params = Object.fromEntries(
+      Object.entries(b.additional_authorization_parameters).map(([k, v]) => [k, /\{[{%]/.test(String(v)) ? `{% raw %}${String(v)}{% endraw %}` : String(v)]),
+    );
+  }
   if (Array.isArray(b.passthrough_authorization_parameters) && b.passthrough_authorization_parameters.length) {
-    t.skip(at('passthrough_authorization_parameters'), 'Causeway does not pass parameters of the login request on to the IdP');
+    // Templated parameters over the downstream request carry the ones Causeway knows of.
+    const known = new Set(['login_hint', 'acr_values', 'prompt']);
+    const passed = b.passthrough_authorization_parameters.map(String);
+    const params = (out.authorization_params ?? {}) as Record<string, string>;
+    for (const name of passed.filter((n) => known.has(n))) params[name] = `{{ request.${name} }}`;
+    if (Object.keys(params).length) out.authorization_params = params;
+    const unknown = passed.filter((n) => !known.has(n));
+    if (unknown.length) t.skip(at('passthrough_authorization_parameters'), `${JSON.stringify(unknown)}: Causeway passes on only login_hint, acr_values and prompt (templated authorization_params)`);
   }
   if (b.backchannel_logout_enabled === true) out.backchannel_logout = true;
   if (b.backchannel_logout_ignore_sub === true) t.skip(at('backchannel_logout_ignore_sub'), "Causeway checks the logout token's sub");

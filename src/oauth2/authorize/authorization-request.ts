@@ -18,6 +18,8 @@ export interface AuthorizationRequest {
   prompt: string[];
   /** Raw login_hint (e.g. `mxid:@alice:example.com`). */
   loginHint?: string;
+  /** Raw acr_values (space-separated), for upstream providers' templated authorization parameters. */
+  acrValues?: string;
   /** Upstream provider asked for (`?provider=` or derived from the hint). */
   providerHint?: string;
 }

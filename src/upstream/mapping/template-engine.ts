@@ -165,9 +165,17 @@ export function templateProblem(source: string): string | undefined {
  * produced nothing). Throws TemplateError('render' | 'output_too_long').
  */
 export function renderTemplate(template: CompiledTemplate, attributes: Readonly<Record<string, string | string[]>>): string {
+  return renderTemplateIn(template, { user: attributes });
+}
+
+/**
+ * Renders over any scope of plain data (e.g. `{ request: … }` for templated authorization
+ * parameters), with the same limits and the same trimmed output as renderTemplate.
+ */
+export function renderTemplateIn(template: CompiledTemplate, scope: Readonly<Record<string, unknown>>): string {
   let out: unknown;
   try {
-    out = engine.renderSync(template.parsed, { user: attributes }, {
+    out = engine.renderSync(template.parsed, scope, {
       renderLimit: TEMPLATE_LIMITS.renderMs,
       memoryLimit: TEMPLATE_LIMITS.memory,
       templateLimit: TEMPLATE_LIMITS.templates,

@@ -1,22 +1,9 @@
 import { z } from 'zod';
 import { providerBaseShape } from '../provider.config.js';
 import { resolveSecret, secretShape } from '../../config/secret-ref.js';
-import { privateKeyAlg } from './private-key.js';
-
-/** Parameters the connector sets: not overridable through `authorization_params`. */
-const RESERVED_AUTHORIZATION_PARAMS = new Set([
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'response_mode',
-  'scope',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'request',
-  'request_uri',
-]);
+import { privateKeyAlg } from '../oauth-client/private-key.js';
+import { SECRET_METHODS } from '../oauth-client/client-auth.js';
+import { authorizationParamsSchema, RESERVED_OAUTH_PARAMS } from '../authorization-params.js';
 
 /** An upstream OpenID Provider (Keycloak, Entra ID, Google, Authentik, ...), spoken to with openid-client. */
 export const oidcProviderSchema = z
@@ -31,11 +18,11 @@ export const oidcProviderSchema = z
     jwks_uri: z.url().optional().describe('The IdP\'s JWKS, which verifies ID tokens (required without discovery; overrides the discovered one).'),
     end_session_endpoint: z.url().optional().describe('Where `upstream_logout` sends the browser (overrides the discovered one).'),
     client_id: z.string().min(1).describe('Causeway\'s client id at the IdP.'),
-    ...secretShape('client_secret', 'Causeway\'s client secret at the IdP (for `client_secret_basic` and `client_secret_post`).'),
+    ...secretShape('client_secret', 'Causeway\'s client secret at the IdP (for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`).'),
     token_endpoint_auth_method: z
-      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+      .enum(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'])
       .default('client_secret_basic')
-      .describe('How Causeway authenticates at the IdP\'s token endpoint.'),
+      .describe('How Causeway authenticates at the IdP\'s token endpoint (`client_secret_jwt`: an HS256 assertion keyed with the client secret).'),
     ...secretShape('private_key', 'PEM private key (RSA, EC or Ed25519) for `private_key_jwt`.'),
     private_key_kid: z.string().optional().describe('The `kid` of `private_key` as registered at the IdP (required with `private_key_jwt`).'),
     scopes: z
@@ -46,10 +33,13 @@ export const oidcProviderSchema = z
       .enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])
       .default('RS256')
       .describe('Signature algorithm expected on ID tokens; asymmetric only (`none` and HMAC are refused).'),
-    authorization_params: z
-      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a parameter name'), z.string().max(1024))
-      .default({})
-      .describe('Extra parameters of the authorization request, e.g. Google\'s `hd` or Entra\'s `domain_hint`; protocol parameters cannot be overridden.'),
+    userinfo_signed_response_alg: z
+      .enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])
+      .optional()
+      .describe('Require the userinfo answer as a JWT signed with this algorithm (verified with the IdP\'s JWKS, `iss` and `aud` checked); a plain JSON answer is then refused.'),
+    authorization_params: authorizationParamsSchema(RESERVED_OAUTH_PARAMS).describe(
+      'Extra parameters of the authorization request, e.g. Google\'s `hd` or Entra\'s `domain_hint`; each value a Liquid template over the downstream request (`request.login_hint`, `request.prompt`, `request.client_id`, `request.acr_values`, `request.logged_out`), left out when it renders empty; protocol parameters cannot be overridden.',
+    ),
     response_mode: z.enum(['query', 'form_post']).default('query').describe('How the IdP returns the code: `query` (a redirect) or `form_post` (an HTTP POST).'),
     fetch_userinfo: z.boolean().default(true).describe('Also fetch the userinfo endpoint and merge its claims into the ID token\'s.'),
     backchannel_logout: z.boolean().default(false).describe('Accept OIDC Back-Channel Logout tokens at `/upstream/<id>/backchannel-logout`: the IdP ends Causeway sessions.'),
@@ -63,9 +53,7 @@ export const oidcProviderSchema = z
   })
   .strict()
   .transform((o, ctx) => {
-    const client_secret = resolveSecret(o, 'client_secret', ctx, {
-      required: o.token_endpoint_auth_method === 'client_secret_basic' || o.token_endpoint_auth_method === 'client_secret_post',
-    });
+    const client_secret = resolveSecret(o, 'client_secret', ctx, { required: SECRET_METHODS.has(o.token_endpoint_auth_method) });
     const private_key = resolveSecret(o, 'private_key', ctx, { required: o.token_endpoint_auth_method === 'private_key_jwt', raw: true });
     if (private_key !== undefined && privateKeyAlg(private_key) === undefined) {
       ctx.addIssue({ code: 'custom', path: ['private_key'], message: 'expected a PEM RSA, EC (P-256/P-384/P-521) or Ed25519 private key' });
@@ -83,11 +71,6 @@ export const oidcProviderSchema = z
       }
     }
     if (!o.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
-    for (const k of Object.keys(o.authorization_params)) {
-      if (RESERVED_AUTHORIZATION_PARAMS.has(k)) {
-        ctx.addIssue({ code: 'custom', path: ['authorization_params', k], message: 'set by Causeway itself; cannot be overridden' });
-      }
-    }
     if (o.token_endpoint_auth_method === 'private_key_jwt' && !o.private_key_kid) {
       ctx.addIssue({ code: 'custom', path: ['private_key_kid'], message: 'required with private_key_jwt (the kid of the key registered at the IdP)' });
     }

@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import { upstreamCall } from '../../telemetry/outbound-calls.js';
-import { createRemoteJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
 import {
@@ -12,11 +12,12 @@ import {
   type UpstreamSessionRef,
 } from '../connector.js';
 import type { OidcProviderConfig } from './oidc.config.js';
-import { claimsToAttributes } from './oidc-claims.js';
-import { classifyOidcError, upstreamError } from './oidc-errors.js';
+import { claimsToAttributes } from '../oauth-client/json-attributes.js';
+import { classifyOidcError, upstreamError } from '../oauth-client/oauth-errors.js';
 import { msg } from '../../web/i18n/message.js';
 import { jtiMemorySeconds, logoutJtiKey, LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from './logout-token.js';
-import { privateKeyAlg, toPkcs8 } from './private-key.js';
+import { clientAuthFor } from '../oauth-client/client-auth.js';
+import { AuthorizationParams } from '../authorization-params.js';
 
 export interface OidcConnectorDeps {
   publicBase: string;
@@ -55,12 +56,14 @@ export class OidcConnector implements UpstreamConnector {
   private configuration?: Promise<oidc.Configuration>;
   private lastFailure?: { at: number; error: unknown };
   private logoutKeys?: JWTVerifyGetKey;
+  private readonly authorizationParams: AuthorizationParams;
 
   constructor(
     readonly provider: OidcProviderConfig,
     private readonly deps: OidcConnectorDeps,
   ) {
     this.log = deps.logger.child({ component: 'oidc', provider: provider.id });
+    this.authorizationParams = new AuthorizationParams(provider.authorization_params);
   }
 
   /** The openid-client Configuration (discovered or explicit), created on first use. */
@@ -102,9 +105,10 @@ export class OidcConnector implements UpstreamConnector {
     const p = this.provider;
     const metadata: Partial<oidc.ClientMetadata> = {
       id_token_signed_response_alg: p.id_token_signed_response_alg,
+      ...(p.userinfo_signed_response_alg ? { userinfo_signed_response_alg: p.userinfo_signed_response_alg } : {}),
       ...(p.client_secret ? { client_secret: p.client_secret } : {}),
     };
-    const auth = await this.clientAuth();
+    const auth = await clientAuthFor(this.provider);
     const overrides = Object.fromEntries(
       (['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'] as const)
         .filter((k) => p[k] !== undefined)
@@ -126,29 +130,18 @@ export class OidcConnector implements UpstreamConnector {
     return config;
   }
 
-  private async clientAuth(): Promise<oidc.ClientAuth> {
-    const p = this.provider;
-    switch (p.token_endpoint_auth_method) {
-      case 'client_secret_basic':
-        return oidc.ClientSecretBasic(p.client_secret);
-      case 'client_secret_post':
-        return oidc.ClientSecretPost(p.client_secret);
-      case 'none':
-        return oidc.None();
-      case 'private_key_jwt': {
-        const pem = p.private_key!;
-        const key = await importPKCS8(toPkcs8(pem), privateKeyAlg(pem)!);
-        return oidc.PrivateKeyJwt({ key, kid: p.private_key_kid });
-      }
-    }
-  }
-
   async begin(ctx: UpstreamLoginContext): Promise<BeginResult> {
     const config = await this.metadata();
     const code_verifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
+    let extra: Record<string, string>;
+    try {
+      extra = this.authorizationParams.render(ctx.request);
+    } catch (e) {
+      throw upstreamError('config', e);
+    }
     const params: Record<string, string> = {
-      ...this.provider.authorization_params,
+      ...extra,
       redirect_uri: ctx.callbackUrl,
       scope: this.provider.scopes.join(' '),
       state: ctx.state,

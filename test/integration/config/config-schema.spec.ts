@@ -37,7 +37,7 @@ describe('causeway config schema', () => {
   it('describes every key, section and provider kind', () => {
     expect(undescribed(schema, '')).toEqual([]);
     const providers = ((schema.properties!.upstream!.properties!.providers as Schema).items as Schema).oneOf ?? ((schema.properties!.upstream!.properties!.providers as Schema).items as Schema).anyOf;
-    expect((providers as Schema[]).map((p) => p.description)).toEqual([expect.any(String), expect.any(String), expect.any(String), expect.any(String)]);
+    expect((providers as Schema[]).map((p) => p.description)).toEqual([expect.any(String), expect.any(String), expect.any(String), expect.any(String), expect.any(String)]);
     expect(schema.properties!.telemetry!.properties!.tracing!.properties!.sample_ratio).toMatchObject({ type: 'number', minimum: 0, maximum: 1, default: 1, description: expect.stringMatching(/traceparent/) });
   });
 

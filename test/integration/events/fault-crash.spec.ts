@@ -79,7 +79,13 @@ describe('SIGKILL between the outbox write and the publish (Redis Streams)', () 
     const sequence: { user: WorkloadUser; device: string }[] = [];
     for (const u of more) {
       if (cw.proc.exitCode !== null || cw.proc.signalCode !== null) break;
-      await revoke(cw.url, clientId, u.sessions[0]!.accessToken).catch(() => undefined);
+      // Recorded only once Causeway confirmed it: on a loaded machine the kill can land while a revocation
+      // is in flight, and one that never committed must not count as signed out (signOutAll retries it).
+      const confirmed = await revoke(cw.url, clientId, u.sessions[0]!.accessToken).then(
+        () => true,
+        () => false,
+      );
+      if (!confirmed) break;
       u.signedOut.push(u.sessions[0]!.deviceId);
       sequence.push({ user: u, device: u.sessions[0]!.deviceId });
       await new Promise((r) => setTimeout(r, 150));

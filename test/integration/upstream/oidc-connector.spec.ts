@@ -96,11 +96,13 @@ beforeAll(async () => {
     { client_id: `conn-basic-${RUN}`, client_secret: 'basic-secret', ...base, backchannel_logout_uri: bclUrl },
     { client_id: `conn-post-${RUN}`, client_secret: 'post-secret', token_endpoint_auth_method: 'client_secret_post', ...base },
     { client_id: `conn-pkjwt-${RUN}`, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'pk1', alg: 'ES256', use: 'sig' }] }, ...base },
+    { client_id: `conn-csjwt-${RUN}`, client_secret: 'csjwt-secret-0123456789abcdef0123456789', token_endpoint_auth_method: 'client_secret_jwt', ...base },
+    { client_id: `conn-signedui-${RUN}`, client_secret: 'signed-ui-secret', userinfo_signed_response_alg: 'RS256', ...base },
   );
 }, 600_000);
 
 afterAll(async () => {
-  if (peer) await removeOidcPeerClients(peer, `conn-basic-${RUN}`, `conn-post-${RUN}`, `conn-pkjwt-${RUN}`);
+  if (peer) await removeOidcPeerClients(peer, `conn-basic-${RUN}`, `conn-post-${RUN}`, `conn-pkjwt-${RUN}`, `conn-csjwt-${RUN}`, `conn-signedui-${RUN}`);
   await new Promise((r) => bclServer.close(r));
   const keys = await redis.keys(`test:${RUN}:*`);
   if (keys.length) await redis.del(...keys);
@@ -239,6 +241,32 @@ describe('OIDC connector against the real oidc-provider peer', () => {
       const login = ctx();
       const begun = await c.begin(login);
       expect((await c.complete(await signInAtPeer(begun.redirectUrl!), begun.saved, login)).subject).toBe('alice');
+    }));
+
+  it('client_secret_jwt (an HS256 assertion keyed with the client secret); a wrong secret is refused', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = connector({ client_id: `conn-csjwt-${RUN}`, token_endpoint_auth_method: 'client_secret_jwt', client_secret: 'csjwt-secret-0123456789abcdef0123456789' });
+      const login = ctx();
+      const begun = await c.begin(login);
+      expect((await c.complete(await signInAtPeer(begun.redirectUrl!), begun.saved, login)).subject).toBe('alice');
+      const wrong = connector({ client_id: `conn-csjwt-${RUN}`, token_endpoint_auth_method: 'client_secret_jwt', client_secret: 'not-the-secret-0123456789abcdef01234567' });
+      const login2 = ctx();
+      const begun2 = await wrong.begin(login2);
+      expect(await kindOf(wrong.complete(await signInAtPeer(begun2.redirectUrl!), begun2.saved, login2))).toBe('config');
+    }));
+
+  it('signed userinfo (userinfo_signed_response_alg): the JWT is verified and its claims used; a plain JSON answer is refused', () =>
+    withPeerUser(peer, 'alice', async () => {
+      const c = connector({ client_id: `conn-signedui-${RUN}`, client_secret: 'signed-ui-secret', userinfo_signed_response_alg: 'RS256', scopes: ['openid', 'profile', 'email'] });
+      const login = ctx();
+      const begun = await c.begin(login);
+      const a = await c.complete(await signInAtPeer(begun.redirectUrl!), begun.saved, login);
+      expect(a.attributes).toMatchObject({ name: 'Alice Liddell', email: 'alice@example.org' });
+      // A client the IdP answers with plain JSON: when signed userinfo is required, that answer is not accepted.
+      const plain = connector({ client_id: `conn-basic-${RUN}`, client_secret: 'basic-secret', userinfo_signed_response_alg: 'RS256', scopes: ['openid', 'profile'] });
+      const login2 = ctx();
+      const begun2 = await plain.begin(login2);
+      expect(await kindOf(plain.complete(await signInAtPeer(begun2.redirectUrl!), begun2.saved, login2))).toBe('malformed');
     }));
 
   it('a wrong client secret is an operator problem (503 config), not a crash', () =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { claimsToAttributes } from '../../../../src/upstream/oidc/oidc-claims.js';
+import { claimsToAttributes } from '../../../../src/upstream/oauth-client/json-attributes.js';
 
 describe('OIDC claims → attributes', () => {
   it('keeps strings, stringifies scalars, lists stay lists, drops JWT bookkeeping', () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
 import { oidcProviderSchema, type OidcProviderConfig } from '../../../../src/upstream/oidc/oidc.config.js';
-import { claimsToAttributes } from '../../../../src/upstream/oidc/oidc-claims.js';
+import { claimsToAttributes } from '../../../../src/upstream/oauth-client/json-attributes.js';
 import { ProviderMapping } from '../../../../src/upstream/mapping/claims-mapper.js';
 
 /** The shipped OIDC examples' claims mapping, over ID token / userinfo claims shaped as each IdP sends them. */
