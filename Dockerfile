@@ -15,7 +15,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-assets.js scripts/build-info.js scripts/
+COPY scripts/prune-dist.js scripts/copy-assets.js scripts/build-info.js scripts/
 COPY src/ src/
 # The commit shown by `causeway --version` and causeway_build_info: docker build --build-arg CAUSEWAY_COMMIT=$(git rev-parse --short=12 HEAD) .
 ARG CAUSEWAY_COMMIT=unknown

@@ -21,7 +21,9 @@ export const CompatErrors = {
   userLocked: () => new MatrixError(401, 'M_USER_LOCKED', 'User account has been locked'),
   /** As Synapse's own /login answers a deactivated account. */
   userDeactivated: () => new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated'),
-  invalidDeviceId: () => new MatrixError(400, 'M_INVALID_PARAM', 'device_id must be 1 to 255 characters'),
+  /** MAS checks the length only; Causeway also the OAuth device id grammar (scope token characters, not a dot segment). */
+  invalidDeviceId: (grammar = false) =>
+    new MatrixError(400, 'M_INVALID_PARAM', grammar ? 'device_id may only hold printable ASCII without spaces, quotes or backslashes' : 'device_id must be 1 to 255 characters'),
   /** Synapse's own check (and what its upsert_device would answer). */
   displayNameTooLong: () => new MatrixError(400, 'M_TOO_LARGE', 'Device display name is too long (max 100)'),
   internal: () => new MatrixError(500, 'M_UNKNOWN', 'Internal server error'),

@@ -6,6 +6,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { sendError } from '../http/error-response.js';
 import { LOGGER } from '../http/logger.module.js';
+import { RATE_LIMITS } from '../http/rate-limits.js';
 import { PageRenderer } from '../web/page-renderer.js';
 import { CompatErrors } from './compat-errors.js';
 import { LoginFlowsEndpoint } from './login-flows.endpoint.js';
@@ -14,10 +15,6 @@ import { LoginEndpoint } from './login.endpoint.js';
 import { LogoutAllEndpoint } from './logout-all.endpoint.js';
 import { LogoutEndpoint } from './logout.endpoint.js';
 import { RefreshEndpoint } from './refresh.endpoint.js';
-
-/** Per-client-IP flood limits (generous: a 429 on /refresh signs matrix-js-sdk users out). */
-const scale = Number(process.env.CAUSEWAY_RATE_LIMIT_SCALE ?? '1') || 1;
-const perMinute = (n: number) => ({ max: Math.max(1, Math.round(n * scale)), timeWindow: 60_000 });
 
 const PREFIX = '/_matrix/client/:version';
 
@@ -77,13 +74,15 @@ export class CompatRoutes implements OnModuleInit {
         });
 
       route('GET', '/login', this.flows);
-      route('POST', '/login', this.login, { rateLimit: perMinute(1200) });
-      route('GET', '/login/sso/redirect', this.ssoRedirect);
-      route('GET', '/login/sso/redirect/', this.ssoRedirect);
-      route('GET', '/login/sso/redirect/:idp', this.ssoRedirect);
+      route('POST', '/login', this.login, { rateLimit: RATE_LIMITS.compatLogin });
+      // Each call stores a pending request for 30 minutes: limited like /authorize (F8).
+      const sso = { rateLimit: RATE_LIMITS.authorize };
+      route('GET', '/login/sso/redirect', this.ssoRedirect, sso);
+      route('GET', '/login/sso/redirect/', this.ssoRedirect, sso);
+      route('GET', '/login/sso/redirect/:idp', this.ssoRedirect, sso);
       route('POST', '/logout', this.logout);
       route('POST', '/logout/all', this.logoutAll);
-      route('POST', '/refresh', this.refresh, { rateLimit: perMinute(1200) });
+      route('POST', '/refresh', this.refresh, { rateLimit: RATE_LIMITS.compatRefresh });
     });
   }
 }

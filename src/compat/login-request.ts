@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CompatErrors } from './compat-errors.js';
-import { MAX_DEVICE_ID_LENGTH } from '../oauth2/scopes/scope.js';
+import { deviceIdProblem, MAX_DEVICE_ID_LENGTH } from '../oauth2/scopes/scope.js';
 
 /**
  * The body of `POST /_matrix/client/{v}/login` (docs/contracts/synapse.md §5.2), shaped as MAS's
@@ -53,7 +53,8 @@ export function parseLoginRequest(body: unknown): LoginRequest {
       const t = token.safeParse(body);
       if (!t.success) throw CompatErrors.badJson();
       const deviceId = t.data.device_id ?? undefined;
-      if (deviceId !== undefined && (deviceId.length === 0 || deviceId.length > MAX_DEVICE_ID_LENGTH)) throw CompatErrors.invalidDeviceId();
+      // The OAuth device id grammar, checked before the login token is spent.
+      if (deviceId !== undefined && deviceIdProblem(deviceId)) throw CompatErrors.invalidDeviceId(deviceId.length > 0 && deviceId.length <= MAX_DEVICE_ID_LENGTH);
       const displayName = t.data.initial_device_display_name ?? undefined;
       if (displayName !== undefined && displayName.length > 100) throw CompatErrors.displayNameTooLong();
       return {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { CompatErrors } from './compat-errors.js';
+import { controlCharacterField } from '../http/control-characters.js';
 
 /**
  * Request bodies of the compatibility layer, parsed as MAS's `MatrixJsonBody` does
@@ -8,7 +9,9 @@ import { CompatErrors } from './compat-errors.js';
  * - `Content-Type` is optional (the Matrix spec says so) but, when present, must be
  *   `application/json` or `application/<x>+json` → else 400 M_NOT_JSON;
  * - an empty or unparsable body (or one that is not UTF-8) → 400 M_NOT_JSON;
- * - valid JSON of the wrong shape → 400 M_BAD_JSON. Unknown fields are ignored.
+ * - valid JSON of the wrong shape → 400 M_BAD_JSON. Unknown fields are ignored;
+ * - a string holding a control character (a `\u0000` escape, …) → 400 M_BAD_JSON: these bodies come
+ *   in raw, past the HTTP edge's own check (http/control-characters.ts).
  */
 
 export interface BodyOptions {
@@ -45,11 +48,14 @@ export function readJson(contentType: string | undefined, raw: Buffer | undefine
   } catch {
     throw CompatErrors.notJson();
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw CompatErrors.notJson();
   }
+  if (controlCharacterField(value, 'body')) throw CompatErrors.badJson();
+  return value;
 }
 
 /** Parses and shape-checks a body: the schema's output, or the Matrix error. */

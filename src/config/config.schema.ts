@@ -21,6 +21,9 @@ import { templatesSection } from './sections/templates.config.js';
 import { providerSchema } from '../upstream/providers.schema.js';
 import { SHIPPED_LANGUAGES } from '../web/i18n/languages.js';
 
+/** Shortest `matrix.secret` accepted outside dev_mode. */
+export const MIN_MATRIX_SECRET_LENGTH = 32;
+
 /** The whole gateway.yaml. Unknown keys anywhere are errors (they are usually typos). */
 export const configSchema = z
   .object({
@@ -75,6 +78,14 @@ export const configSchema = z
       if (!c.dev_mode && 'allow_insecure_http' in p && p.allow_insecure_http) {
         ctx.addIssue({ code: 'custom', path: ['upstream', 'providers', i, 'allow_insecure_http'], message: 'only allowed with dev_mode: true' });
       }
+      // CAS logout requests are unsigned: anyone who can reach the URL could end sessions (F12).
+      if (!c.dev_mode && p.kind === 'cas' && p.single_logout && p.slo_allowed_from.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['upstream', 'providers', i, 'slo_allowed_from'],
+          message: "required with single_logout (CAS logout requests are unsigned): list the CAS servers' addresses, or set single_logout: false",
+        });
+      }
     });
     const ids = new Set<string>();
     c.clients.forEach((cl, i) => {
@@ -92,6 +103,10 @@ export const configSchema = z
     }
     if (!c.dev_mode && c.matrix.api === 'none') {
       ctx.addIssue({ code: 'custom', path: ['matrix', 'api'], message: 'none (no homeserver) is only allowed with dev_mode: true' });
+    }
+    // The shared secret guards introspection (and /_synapse/mas/* on Synapse's side): no short ones (F7).
+    if (!c.dev_mode && c.matrix.api !== 'none' && c.matrix.secret.length > 0 && c.matrix.secret.length < MIN_MATRIX_SECRET_LENGTH) {
+      ctx.addIssue({ code: 'custom', path: ['matrix', 'secret'], message: `must be at least ${MIN_MATRIX_SECRET_LENGTH} characters outside dev_mode (e.g. openssl rand -base64 32)` });
     }
     if (!c.templates.translations_path && !SHIPPED_LANGUAGES.some((l) => l.tag === c.branding.default_language)) {
       ctx.addIssue({

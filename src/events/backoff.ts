@@ -3,8 +3,9 @@
  *
  * - Synchronous calls made before a token is issued (provision_user, upsert_device): a few quick
  *   retries, because a user is waiting on the page.
- * - The event bus (sign-outs, deactivations): exponential back-off with full jitter between
- *   `events.backoff_initial_ms` and `events.backoff_max_ms` (config), until `events.max_attempts`.
+ * - The event bus (sign-outs, deactivations): exponential back-off with equal jitter (backoffDelay)
+ *   between `events.backoff_initial_ms` and `events.backoff_max_ms` (config), until
+ *   `events.max_attempts`.
  */
 
 /** Attempts of a synchronous homeserver call (first try included) before the user sees an error page. */
@@ -26,8 +27,18 @@ export const RELAY_BATCH = 500;
  * and each republish is a duplicate message; a full Redis data loss is detected at once instead.
  */
 export const REPUBLISH_AFTER_MS = 5 * 60_000;
-/** Lease of a shard held by one consumer; renewed at a third of it, in ms. */
+/** Longest lease of a shard held by one consumer, in ms; renewed at a third of it. */
 export const SHARD_LEASE_MS = 15_000;
+/** Shortest shard lease, in ms: renewing more often than every second would only load Redis. */
+export const SHARD_LEASE_MIN_MS = 3_000;
+
+/**
+ * The shard lease for `events.claim_idle` (ms): a dead consumer's shards free up about when its
+ * messages become claimable, within [SHARD_LEASE_MIN_MS, SHARD_LEASE_MS].
+ */
+export function shardLeaseMs(claimIdleMs: number): number {
+  return Math.min(SHARD_LEASE_MS, Math.max(SHARD_LEASE_MIN_MS, claimIdleMs));
+}
 
 /**
  * Delay before retry number `attempt` (1 = first retry): exponential from `initialMs`, capped at

@@ -1,11 +1,8 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HealthRegistry } from '../health/health.registry.js';
-import { LOGGER } from '../http/logger.module.js';
 import { DEGRADED_AFTER_MS } from './backoff.js';
 import { BusDriver, type ShardStatus } from './bus-driver.js';
 import { EventsMetrics } from './events.metrics.js';
-import { faultInjectionArmed } from './fault-injection.js';
 import { DbOutbox } from './outbox.js';
 import { EventDelivery } from './event-delivery.js';
 import { OutboxStore, type DeadLetter } from './outbox.store.js';
@@ -30,6 +27,7 @@ export interface BusStatus {
 @Injectable()
 export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private unsubscribe?: () => void;
+  private statsInFlight?: ReturnType<OutboxStore['stats']>;
 
   constructor(
     private readonly driver: BusDriver,
@@ -38,17 +36,14 @@ export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdo
     private readonly delivery: EventDelivery,
     private readonly metrics: EventsMetrics,
     private readonly health: HealthRegistry,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const armed = faultInjectionArmed();
-    if (armed) this.logger.warn({ CAUSEWAY_FAULT: armed }, 'fault injection is armed: this process will kill itself on purpose (tests only)');
     this.unsubscribe = this.outbox.onNotify(() => this.driver.wake());
     this.health.register({
       name: 'events',
       check: async () => {
-        const s = await this.store.stats();
+        const s = await this.sharedStats();
         const age = s.oldestCreatedAt === null ? 0 : Date.now() - s.oldestCreatedAt;
         const detail = `${this.driver.name}: ${s.pending} undelivered, oldest ${Math.round(age / 1000)} s, ${s.dead} dead letters`;
         return { status: age > DEGRADED_AFTER_MS ? 'degraded' : 'up', detail };
@@ -59,16 +54,27 @@ export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdo
       for (const s of await this.driver.shards()) g.set({ shard: s.shard }, s.depth);
     });
     this.metrics.scrapeGauge('causeway_events_oldest_undelivered_seconds', 'Age of the oldest event the homeserver has not confirmed', [], async (g) => {
-      const s = await this.store.stats();
+      const s = await this.sharedStats();
       g.set(s.oldestCreatedAt === null ? 0 : (Date.now() - s.oldestCreatedAt) / 1000);
     });
     this.metrics.scrapeGauge('causeway_events_undelivered', 'Events the homeserver has not confirmed yet', [], async (g) => {
-      g.set((await this.store.stats()).pending);
+      g.set((await this.sharedStats()).pending);
     });
     this.metrics.scrapeGauge('causeway_events_dead_letters', 'Events currently in the dead letters', [], async (g) => {
-      g.set((await this.store.stats()).dead);
+      g.set((await this.sharedStats()).dead);
     });
     await this.driver.start();
+  }
+
+  /**
+   * The outbox figures, read once for everyone asking at the same moment: the three gauges of one
+   * scrape (collected concurrently) and a readiness probe share one round of queries.
+   */
+  private sharedStats(): ReturnType<OutboxStore['stats']> {
+    this.statsInFlight ??= this.store.stats().finally(() => {
+      this.statsInFlight = undefined;
+    });
+    return this.statsInFlight;
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -7,7 +7,7 @@ import { LOGGER } from '../http/logger.module.js';
 import { backoffDelay } from './backoff.js';
 import { COALESCING_KINDS, deliverRows, UnknownEventKindError } from './event-handlers.js';
 import { EventsMetrics, failureReason } from './events.metrics.js';
-import { faultPoint } from './fault-injection.js';
+import { faultPoint } from './fault-points.js';
 import { HomeserverBreaker } from './homeserver-breaker.js';
 import { OutboxStore, type OutboxRow, type UserDevices } from './outbox.store.js';
 

@@ -3,7 +3,7 @@ import { DELIVERY_BATCH_SIZE, DELIVERY_PARALLEL_BATCHES, RELAY_POLL_MS } from '.
 import { BusDriver, type ShardStatus } from './bus-driver.js';
 import { DeliveryScheduler } from './delivery-scheduler.js';
 import type { EventDelivery } from './event-delivery.js';
-import { faultPoint } from './fault-injection.js';
+import { faultPoint } from './fault-points.js';
 import type { OutboxStore } from './outbox.store.js';
 
 /** Users picked up per scan (all of them, in practice: users waiting out a back-off must not hide the others). */

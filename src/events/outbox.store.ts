@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import { Database, type HotStatement } from '../storage/database.service.js';
+import { GroupCommitter } from '../storage/group-commit.js';
 import { OutboxEntity, UserEntity } from '../storage/entities/index.js';
 
 /** An outbox row as delivery sees it. */
@@ -35,6 +36,11 @@ const toRow = (e: OutboxEntity): OutboxRow => ({ id: e.id, userKey: e.user_key, 
 const PENDING = { delivered_at: IsNull(), dead_at: IsNull() };
 
 const ROW_COLUMNS = 'id, user_key, kind, payload, created_at, attempts';
+/** Ids per marking statement. */
+const ID_CHUNK = 1000;
+/** Deliveries (or failures) whose marks share one group commit, and such batches written at once (PostgreSQL). */
+const MARKS_PER_BATCH = 500;
+const MARK_BATCHES_IN_FLIGHT = 2;
 
 /**
  * The statements delivery runs for every batch, without TypeORM (Database.hot): constant texts,
@@ -120,16 +126,19 @@ const fromRaw = (r: RawRow): OutboxRow => ({
  * On SQLite every statement shares one connection, so a read issued while another request's
  * transaction is open would see that transaction's uncommitted rows (a sign-out that may still roll
  * back). Delivery must only act on committed state, so on SQLite its reads queue like writes.
- * Marking rows delivered (or failed) is group-committed: concurrent deliveries share one transaction.
+ * Marking rows delivered (or failed) is group-committed (storage/group-commit.ts): the marks of
+ * concurrent deliveries share statements.
  */
 @Injectable()
 export class OutboxStore {
-  private pendingDelivered: { ids: number[]; at: number; done: () => void; fail: (e: unknown) => void }[] = [];
-  private flushScheduled = false;
-  private pendingFailures: { ids: number[]; error: string; done: () => void; fail: (e: unknown) => void }[] = [];
-  private failureFlushScheduled = false;
+  private readonly deliveredMarks: GroupCommitter<{ ids: number[]; at: number }, void>;
+  private readonly failureMarks: GroupCommitter<{ ids: number[]; error: string }, void>;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    const batching = { maxBatch: MARKS_PER_BATCH, maxInFlight: db.kind === 'postgres' ? MARK_BATCHES_IN_FLIGHT : 1 };
+    this.deliveredMarks = new GroupCommitter((marks) => this.writeDelivered(marks), batching);
+    this.failureMarks = new GroupCommitter((marks) => this.writeFailures(marks), batching);
+  }
 
   private get em(): EntityManager {
     return this.db.manager;
@@ -180,69 +189,39 @@ export class OutboxStore {
   /** Resolves once the rows are marked delivered (committed together with other deliveries of the same moment). */
   markDelivered(ids: number[], now: number): Promise<void> {
     if (!ids.length) return Promise.resolve();
-    return new Promise((done, fail) => {
-      this.pendingDelivered.push({ ids, at: now, done, fail });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flushDelivered());
-      }
-    });
+    return this.deliveredMarks.submit({ ids, at: now });
   }
 
-  private async flushDelivered(): Promise<void> {
-    const batch = this.pendingDelivered;
-    this.pendingDelivered = [];
-    this.flushScheduled = false;
-    if (!batch.length) return;
+  private async writeDelivered(marks: { ids: number[]; at: number }[]): Promise<void[]> {
     // One timestamp for the batch (the latest): it is when they were all confirmed, give or take a tick.
-    const at = Math.max(...batch.map((b) => b.at));
-    const ids = batch.flatMap((b) => b.ids);
-    try {
-      for (let i = 0; i < ids.length; i += 1000) {
-        const chunk = ids.slice(i, i + 1000);
-        await this.db.hot(HOT.markDelivered, [at, chunk]);
-      }
-      for (const b of batch) b.done();
-    } catch (e) {
-      for (const b of batch) b.fail(e);
-    }
+    const at = Math.max(...marks.map((m) => m.at));
+    const ids = marks.flatMap((m) => m.ids);
+    for (let i = 0; i < ids.length; i += ID_CHUNK) await this.db.hot(HOT.markDelivered, [at, ids.slice(i, i + ID_CHUNK)]);
+    return marks.map(() => undefined);
   }
 
   /** Counts a failed attempt (group-committed like markDelivered: an outage fails every user at once). */
   recordFailure(ids: number[], error: string): Promise<void> {
     if (!ids.length) return Promise.resolve();
-    return new Promise((done, fail) => {
-      this.pendingFailures.push({ ids, error: error.slice(0, 500), done, fail });
-      if (!this.failureFlushScheduled) {
-        this.failureFlushScheduled = true;
-        setImmediate(() => void this.flushFailures());
-      }
-    });
+    return this.failureMarks.submit({ ids, error: error.slice(0, 500) });
   }
 
-  private async flushFailures(): Promise<void> {
-    const batch = this.pendingFailures;
-    this.pendingFailures = [];
-    this.failureFlushScheduled = false;
-    try {
-      const byError = new Map<string, number[]>();
-      for (const b of batch) {
-        let list = byError.get(b.error);
-        if (!list) byError.set(b.error, (list = []));
-        for (const id of b.ids) list.push(id);
-      }
-      for (const [error, ids] of byError) {
-        for (let i = 0; i < ids.length; i += 1000) {
-          const chunk = ids.slice(i, i + 1000);
-          await this.writeOne((em) =>
-            em.createQueryBuilder().update(OutboxEntity).set({ attempts: () => 'attempts + 1', last_error: error }).where({ id: In(chunk) }).execute(),
-          );
-        }
-      }
-      for (const b of batch) b.done();
-    } catch (e) {
-      for (const b of batch) b.fail(e);
+  private async writeFailures(marks: { ids: number[]; error: string }[]): Promise<void[]> {
+    const byError = new Map<string, number[]>();
+    for (const m of marks) {
+      let list = byError.get(m.error);
+      if (!list) byError.set(m.error, (list = []));
+      list.push(...m.ids);
     }
+    for (const [error, ids] of byError) {
+      for (let i = 0; i < ids.length; i += ID_CHUNK) {
+        const chunk = ids.slice(i, i + ID_CHUNK);
+        await this.writeOne((em) =>
+          em.createQueryBuilder().update(OutboxEntity).set({ attempts: () => 'attempts + 1', last_error: error }).where({ id: In(chunk) }).execute(),
+        );
+      }
+    }
+    return marks.map(() => undefined);
   }
 
   /** The failed attempt that gave up counts too. */

@@ -15,6 +15,8 @@ export type ErrorStyle = 'oauth' | 'matrix' | 'json' | 'html';
 export function errorStyleFor(url: string): ErrorStyle {
   const path = url.split('?')[0]!;
   if (/^\/_matrix\/client\/[^/]+\/auth_metadata$/.test(path) || path.startsWith('/_matrix/client/unstable/org.matrix.msc2965/')) return 'oauth';
+  // The legacy SSO redirect is a page a browser opens, not a JSON API.
+  if (/^\/_matrix\/client\/[^/]+\/login\/sso\/redirect(\/|$)/.test(path)) return 'html';
   // The admin API answers `{errcode, error}` too (unknown routes, unparsable bodies included).
   if (path.startsWith('/_matrix/') || path.startsWith('/api/admin/')) return 'matrix';
   if (path.startsWith('/oauth2/') || path.startsWith('/.well-known/') || /^\/upstream\/[^/]+\/backchannel-logout$/.test(path)) return 'oauth';
@@ -29,7 +31,7 @@ interface FrameworkError {
 }
 
 /** Status and wording of an error that is not one of ours (Nest HttpException, Fastify parser errors). */
-function classify(err: unknown): { status: number; reason: string; expose: boolean } {
+function classify(err: unknown): { status: number; reason: string; expose: boolean; matrixCode?: string } {
   // Nest wraps Fastify's parser errors (FST_ERR_CTP_*) in an HttpException with the original as cause.
   const cause = err instanceof HttpException ? (err.cause as FrameworkError | undefined) : undefined;
   if (err instanceof HttpException && !cause?.code) return { status: err.getStatus(), reason: err.message, expose: err.getStatus() < 500 };
@@ -42,6 +44,8 @@ function classify(err: unknown): { status: number; reason: string; expose: boole
         return { status: 415, reason: 'unsupported content type', expose: true };
       case 'FST_ERR_RATE_LIMITED':
         return { status: 429, reason: 'too many requests', expose: true };
+      case 'CW_CONTROL_CHARACTER':
+        return { status: 400, reason: fe.message ?? 'control character in the request', expose: true, matrixCode: 'M_INVALID_PARAM' };
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return { status: 400, reason: 'body is not valid JSON', expose: true };
@@ -92,7 +96,7 @@ export async function sendError(
     return;
   }
 
-  const { status, reason, expose } = classify(err);
+  const { status, reason, expose, matrixCode } = classify(err);
   if (status >= 500) log.error({ err }, 'unhandled error');
   else log.info({ status, reason, path: request.url.split('?')[0] }, 'request refused');
 
@@ -106,7 +110,7 @@ export async function sendError(
       return;
     }
     case 'matrix': {
-      const errcode = status >= 500 ? 'M_UNKNOWN' : reason === 'body is not valid JSON' ? 'M_NOT_JSON' : (MATRIX_CODE[status] ?? 'M_UNKNOWN');
+      const errcode = status >= 500 ? 'M_UNKNOWN' : reason === 'body is not valid JSON' ? 'M_NOT_JSON' : (matrixCode ?? MATRIX_CODE[status] ?? 'M_UNKNOWN');
       await reply.status(status).send({ errcode, error: expose ? reason : 'Internal server error' });
       return;
     }

@@ -3,6 +3,9 @@ import { LogController, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { rateLimitForPath } from './rate-limits.js';
+import { refuseControlCharacters } from './control-characters.js';
+import { trustFunction } from './trust-proxy.js';
+import type { TrustProxySetting } from '../config/sections/http.config.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../health/metrics.service.js';
@@ -79,6 +82,9 @@ export async function setupHttp(
     }
   });
 
+  // Control characters in a query, a path or a body: refused before any handler reads them (F5).
+  fastify.addHook('preValidation', async (request) => refuseControlCharacters(request));
+
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions?.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
@@ -89,9 +95,9 @@ export async function setupHttp(
   });
 }
 
-export const fastifyOptions = (o: { bodyLimit: number; trustProxy: boolean; logger: Logger }) => ({
+export const fastifyOptions = (o: { bodyLimit: number; trustProxy: TrustProxySetting; logger: Logger }) => ({
   bodyLimit: o.bodyLimit,
-  trustProxy: o.trustProxy,
+  trustProxy: trustFunction(o.trustProxy) ?? false,
   genReqId: (req: { headers: Record<string, unknown> }) => requestIdFrom(req.headers['x-request-id']),
   // Our own one-line access log (onResponse hook above) replaces Fastify's two lines per request.
   logController: new LogController({ disableRequestLogging: true }),

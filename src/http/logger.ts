@@ -34,11 +34,36 @@ export function maskTokens(s: string): string {
 }
 
 /**
+ * Fields of database errors that carry the values of a query: TypeORM's QueryFailedError keeps the
+ * bound `parameters` and the `driverError`, and copies the driver's fields onto itself (PostgreSQL's
+ * `detail` quotes the offending row: "Key (localpart)=(alice) already exists"). Login snapshots
+ * hold PKCE verifiers, nonces and IdP attributes: none of it may reach a log line (issue 13, F6).
+ * The SQL text, the error code, table and constraint stay: they say what failed.
+ */
+const ERROR_FIELDS_NEVER_LOGGED = new Set(['parameters', 'driverError', 'detail', 'where', 'internalQuery', 'raw']);
+
+/** pino's error serializer, minus the fields above, at any depth (wrapped and aggregated errors too). */
+export function serializeError(err: unknown): unknown {
+  return scrub(pino.stdSerializers.err(err as Error), 0);
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (ERROR_FIELDS_NEVER_LOGGED.has(k)) continue;
+    out[k] = scrub(v, depth + 1);
+  }
+  return out;
+}
+
+/**
  * The root logger. Every line written while an HTTP request is handled carries its `reqId`; with
  * `traced`, every line written inside a traced operation also carries its `trace_id` and `span_id`.
  */
-export function createLogger(level: string, traced = false): Logger {
-  return pino({
+export function createLogger(level: string, traced = false, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     mixin: traced ? () => ({ ...requestFields(), ...activeTraceIds() }) : requestFields,
     base: { service: 'causeway' },
@@ -59,9 +84,11 @@ export function createLogger(level: string, traced = false): Logger {
         ip: req.ip,
       }),
       res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
-      err: pino.stdSerializers.err,
+      err: serializeError,
     },
-  });
+  };
+  // `destination`: stdout unless given (tests pass a stream to read what would be logged).
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's logger interface over pino. */

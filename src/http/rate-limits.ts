@@ -18,6 +18,11 @@ export const RATE_LIMITS = {
   loginStep: perMinute(600),
   /** The admin API; failed authentications count like the rest. */
   admin: perMinute(600),
+  /** Legacy `POST /_matrix/client/{v}/login` and `/refresh` (generous: a 429 on /refresh signs matrix-js-sdk users out). */
+  compatLogin: perMinute(1200),
+  compatRefresh: perMinute(1200),
+  /** Failed authentications at /oauth2/introspect (successful calls are never counted: Synapse calls it per request). */
+  introspectionFailures: perMinute(30),
 };
 
 /**

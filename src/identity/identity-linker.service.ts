@@ -9,7 +9,7 @@ import { PageError } from '../web/page-error.js';
 import { msg, type Msg } from '../web/i18n/message.js';
 import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
-import { checkLocalpart, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
+import { checkLocalpart, isReservedForAdmins, LOCALPART_MESSAGES, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
 import type { MappedIdentity } from './mapped-identity.js';
 import { RegistrationRules } from './registration-rules.js';
 import { BrowserSessionsService } from './browser-sessions.service.js';
@@ -123,6 +123,12 @@ export class IdentityLinker {
         problem: check.problem,
       });
     }
+    if (isReservedForAdmins(lp.value, this.config.policy.admin_localparts)) {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_invalid', { provider: provider.name }), {
+        reason: 'forced_localpart_invalid',
+        problem: 'reserved',
+      });
+    }
     this.assertLocalpartAllowed(provider, lp.value);
     if (!(await this.availableOnHomeserver(lp.value, true))) {
       throw this.conflictError(provider, 'taken_on_homeserver');
@@ -169,6 +175,7 @@ export class IdentityLinker {
     const rule = this.rules.checkLocalpart(localpart);
     if (!rule.ok) return { ok: false, error: msg('register.rule', { rule: rule.rule }) };
     if (await this.users.findByLocalpart(localpart)) return { ok: false, error: TAKEN };
+    if (isReservedForAdmins(localpart, this.config.policy.admin_localparts)) return { ok: false, error: msg(LOCALPART_MESSAGES.reserved) };
     let available: boolean;
     try {
       available = await this.availableOnHomeserver(localpart, false);

@@ -30,6 +30,16 @@ export const BUILTIN_RESERVED_LOCALPARTS: readonly string[] = [
 
 export const MAX_USER_ID_LENGTH = 255;
 
+/**
+ * `policy.admin_localparts` name accounts that may be granted `urn:synapse:admin:*`: a listed name
+ * nobody has registered yet would make whoever claims it first a homeserver admin (issue 13). So no
+ * sign-in may create an account with one; existing accounts keep their names, their sign-ins and
+ * their rights, and an admin pre-provisions new ones (admin API `POST /users`, `causeway manage`).
+ */
+export function isReservedForAdmins(localpart: string, adminLocalparts: readonly string[]): boolean {
+  return adminLocalparts.some((a) => a.toLowerCase() === localpart);
+}
+
 export type LocalpartProblem = 'empty' | 'invalid_characters' | 'leading_underscore' | 'numeric' | 'too_long' | 'reserved';
 
 export type LocalpartCheck = { ok: true } | { ok: false; problem: LocalpartProblem; message: Msg };

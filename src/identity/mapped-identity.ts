@@ -1,30 +1,42 @@
-import type { ImportAction } from '../upstream/mapping/claims.config.js';
+import type { ImportAction, SyncPolicy } from '../upstream/mapping/claims.config.js';
+import type { LocalpartProblem } from './localpart-policy.js';
 
 /**
  * An upstream identity after claims mapping and attribute requirements: what linking and
- * registration need (the claims mapper of src/upstream/mapping/ produces it). JSON-serialisable:
- * it is kept in the login machine between the callback and the registration form.
+ * registration need. The claims mapper (src/upstream/mapping/claims-mapper.ts) produces it; the
+ * login machine keeps it between the callback and the registration form, so it is
+ * JSON-serialisable. Declared once, here.
+ */
+
+/**
+ * What to do about the localpart:
+ * - `use`: create the account with `value`, no page (action force). Conflict ⇒ `on_conflict`.
+ * - `confirm`: show the registration page with `value` fixed; the user confirms (action require).
+ * - `ask`: show the registration page, pre-filled with `value` when there is one (suggest, ignore).
  */
 /** What to do when a new identity's username already has an account (MAS's meanings; see provider.config.ts). */
 export type OnConflict = 'fail' | 'link' | 'set' | 'replace' | 'confirm';
 
 export interface MappedLocalpart {
   action: ImportAction;
-  /** `use`: create the account with `value` (force); `confirm`: registration page with `value` fixed (require); `ask`: the user picks, pre-filled with `value` if any (suggest, ignore). */
   mode: 'use' | 'confirm' | 'ask';
   value?: string;
+  /** Why the template's value was not offered (suggest only), for a hint on the page. */
+  rejected?: LocalpartProblem;
+  /** A Matrix user id never changes. */
   sync: 'first_login';
 }
 
 export interface MappedProfileValue {
   action: ImportAction;
+  /** Undefined: nothing to import (ignored, missing, or invalid and not required). */
   value?: string;
-  sync: 'first_login' | 'always';
+  sync: SyncPolicy;
 }
 
 export interface MappedIdentity {
   providerId: string;
-  /** The stable subject the link is keyed on. */
+  /** Stable subject for the account link (upstream_links.subject). */
   subject: string;
   localpart: MappedLocalpart;
   displayname: MappedProfileValue;

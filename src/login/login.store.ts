@@ -10,6 +10,7 @@ import { REDIS } from '../storage/storage.module.js';
 import { ulid } from '../storage/ulid.js';
 import { PageError } from '../web/page-error.js';
 import { LoginActors } from './login.actors.js';
+import { LoginLock } from './login-lock.js';
 import { SignInRecorder } from './sign-in-recorder.js';
 import type { Span } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracer.js';
@@ -19,14 +20,10 @@ export type LoginSnapshot = SnapshotFrom<LoginMachine>;
 
 /** How long a finished or expired login stays readable (its result or "expired" page on reload). */
 const RETAIN_AFTER_END_S = 3600;
-/** Upper bound for one step (an upstream token call, homeserver provisioning with retries). */
+/** Upper bound for one step (an upstream token call, homeserver provisioning with retries); below the lock's TTL. */
 const STEP_TIMEOUT_MS = 60_000;
-/** Per-login lock across replicas (Redis): one request at a time changes a login (double submits, two tabs). */
-const LOCK_TTL_S = 75;
-const LOCK_WAIT_MS = 15_000;
 
 const key = (loginId: string) => `login:${loginId}`;
-const lockKey = (loginId: string) => `login-lock:${loginId}`;
 
 export class LoginNotFoundError extends PageError {
   constructor() {
@@ -54,18 +51,18 @@ export class InvalidLoginEventError extends PageError {
 @Injectable()
 export class LoginStore {
   private readonly machine: LoginMachine;
-  /** Without Redis there is one replica (the config enforces it): an in-process lock per login suffices. */
-  private readonly local = new Map<string, Promise<unknown>>();
+  private readonly lock: LoginLock;
 
   constructor(
     private readonly kv: KeyValueStore,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS) redis: Redis | null,
     actors: LoginActors,
     private readonly signIns: SignInRecorder,
   ) {
     this.machine = loginMachine.provide({ actors: actors.implementations() });
+    this.lock = new LoginLock(kv, redis !== null);
   }
 
   /**
@@ -96,7 +93,7 @@ export class LoginStore {
   }
 
   private sendLocked(loginId: string, event: LoginEvent, span?: Span): Promise<LoginSnapshot> {
-    return this.withLock(loginId, async () => {
+    return this.lock.run(loginId, async () => {
       const persisted = await this.kv.get(key(loginId));
       if (!persisted) throw new LoginNotFoundError();
       const actor = createActor(this.machine, { snapshot: JSON.parse(persisted), input: undefined as never });
@@ -157,33 +154,5 @@ export class LoginStore {
     const remaining = Math.ceil((ctx.expiresAt - Date.now()) / 1000);
     const ttl = snapshot.status === 'active' ? Math.max(1, remaining) + RETAIN_AFTER_END_S : RETAIN_AFTER_END_S;
     await this.kv.set(key(ctx.loginId), JSON.stringify(stored), ttl);
-  }
-
-  private async withLock<T>(loginId: string, work: () => Promise<T>): Promise<T> {
-    if (!this.redis) return this.withLocalLock(loginId, work);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    while (!(await this.kv.setIfAbsent(lockKey(loginId), '1', LOCK_TTL_S))) {
-      if (Date.now() > deadline) {
-        throw new PageError(409, 'error.title.please_wait', 'error.login_locked', { reason: 'login_locked' });
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    try {
-      return await work();
-    } finally {
-      await this.kv.delete(lockKey(loginId));
-    }
-  }
-
-  private async withLocalLock<T>(loginId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.local.get(loginId) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(work);
-    const tail = mine.catch(() => undefined);
-    this.local.set(loginId, tail);
-    try {
-      return await mine;
-    } finally {
-      if (this.local.get(loginId) === tail) this.local.delete(loginId);
-    }
   }
 }

@@ -24,8 +24,10 @@ export interface ClientDisplay {
   logoUri?: string;
   tosUri?: string;
   policyUri?: string;
-  /** Host of client_uri, shown so users can tell look-alike names apart. */
+  /** Host of the (plain, never localized) client_uri, shown so users can tell look-alike names apart. */
   host?: string;
+  /** Where the browser goes back to (redirect URI host, or a native app's scheme), when there is one. */
+  redirectTarget?: string;
 }
 
 export abstract class AuthorizationCompleter {
@@ -37,8 +39,11 @@ export abstract class AuthorizationCompleter {
    * the latter with a 303 if the controller does not catch it.
    */
   abstract validate(params: Record<string, unknown>): Promise<AuthorizationRequest>;
-  /** `languages`: the browser's preferred language tags (Accept-Language order) for `client_name#fr` etc. */
-  abstract clientDisplay(clientId: string, languages?: string[]): Promise<ClientDisplay>;
+  /**
+   * `languages`: the browser's preferred language tags (Accept-Language order) for `client_name#fr`
+   * etc.; `redirectUri`: the authorization request's, shown as where the browser will return.
+   */
+  abstract clientDisplay(clientId: string, languages?: string[], redirectUri?: string): Promise<ClientDisplay>;
   /** True when this user has not yet allowed this client these scopes (or prompt=consent). */
   abstract needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean>;
   abstract recordConsent(req: AuthorizationRequest, userId: string): Promise<void>;
@@ -88,7 +93,7 @@ export type EndReason =
 export interface UpstreamSessionMatch {
   /** OIDC sid, SAML SessionIndex, CAS service ticket. */
   upstreamSid?: string;
-  /** OIDC sub / SAML NameID value (when no sid is given, every session of that subject). */
+  /** OIDC sub / SAML NameID value: alone, every session of that subject; with a sid, the session must match both. */
   subject?: string;
 }
 

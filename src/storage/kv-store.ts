@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { KvEntryEntity } from './entities/index.js';
 import type { Database } from './database.service.js';
+import { COMPARE_AND_DELETE } from './redis.js';
 
 /**
  * Short-lived keyed values shared by all replicas: login machine snapshots, single-use upstream
@@ -14,6 +15,8 @@ export abstract class KeyValueStore {
   /** Stores only if absent (or expired); false means the key was already there (a replay). */
   abstract setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   abstract delete(key: string): Promise<void>;
+  /** Deletes the key only if it still holds `value` (an owner releasing its own lock). */
+  abstract deleteIfEquals(key: string, value: string): Promise<void>;
 }
 
 export class RedisKeyValueStore extends KeyValueStore {
@@ -37,6 +40,9 @@ export class RedisKeyValueStore extends KeyValueStore {
   }
   async delete(key: string) {
     await this.redis.del(this.prefix + key);
+  }
+  async deleteIfEquals(key: string, value: string) {
+    await this.redis.eval(COMPARE_AND_DELETE, 1, this.prefix + key, value);
   }
 }
 
@@ -84,6 +90,9 @@ export class DbKeyValueStore extends KeyValueStore {
   }
   async delete(key: string) {
     await this.write('DELETE FROM kv_entries WHERE key = $1', [key]);
+  }
+  async deleteIfEquals(key: string, value: string) {
+    await this.write('DELETE FROM kv_entries WHERE key = $1 AND value = $2', [key, value]);
   }
   /** Removes expired entries; called periodically. */
   async sweep() {

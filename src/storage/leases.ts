@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Database } from './database.service.js';
+import { COMPARE_AND_DELETE } from './redis.js';
 
 /**
  * Leases: a key holding the owner's name with a TTL. Renew and release only if we still own it,
  * so a process that lost its lease (paused too long) cannot take it back from the new owner.
  */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 export class Leases {
   constructor(
@@ -22,7 +22,7 @@ export class Leases {
     return (await this.redis.eval(RENEW, 1, key, this.owner, String(this.ttlMs))) === 1;
   }
   async release(key: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, key, this.owner);
+    await this.redis.eval(COMPARE_AND_DELETE, 1, key, this.owner);
   }
   /** Who holds the lease now, if anyone. */
   async holder(key: string): Promise<string | undefined> {

@@ -79,7 +79,7 @@ export async function startCauseway(opts: CausewayOptions = {}): Promise<Causewa
   const configPath = join(dir, `gateway-${port}.yaml`);
   writeFileSync(configPath, stringify(config));
 
-  const proc = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], {
+  const proc = spawn(process.execPath, [...testOnlyNodeArgs(opts.env), MAIN, 'serve', '--config', configPath], {
     cwd: dir,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -146,10 +146,16 @@ export async function startCauseway(opts: CausewayOptions = {}): Promise<Causewa
   return handle;
 }
 
+/** The crash points of a fault test live in a module of the tests (never in the build): preloaded when CAUSEWAY_FAULT is set. */
+const FAULT_INJECTION = join(ROOT, 'test/support/fault-injection.mjs');
+function testOnlyNodeArgs(env: Record<string, string> | undefined): string[] {
+  return env?.CAUSEWAY_FAULT ? ['--import', FAULT_INJECTION] : [];
+}
+
 /** Runs the CLI once (config check, migrate) and returns its exit code and output. */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
+    const p = spawn(process.execPath, [...testOnlyNodeArgs(opts.env), MAIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c) => (stdout += c));

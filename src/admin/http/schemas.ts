@@ -22,9 +22,11 @@ export const queryBool = z
 export const timestamp = z.number().int().meta({ description: 'Milliseconds since the epoch.' });
 export const nullableTimestamp = timestamp.nullable();
 
-export const userRef = z.string().min(1).max(255).meta({ description: 'A Causeway user id or a localpart.' });
+/** Printable ASCII without spaces: every id and localpart Causeway issues or imports (Synapse's historical user ids included). */
+const PRINTABLE = /^[\x21-\x7E]+$/;
+export const userRef = z.string().min(1).max(255).regex(PRINTABLE).meta({ description: 'A Causeway user id or a localpart.' });
 export const userParam = z.object({ user: userRef }).strict();
-export const idParam = (name: string, description: string) => z.object({ [name]: z.string().min(1).max(128).meta({ description }) }).strict();
+export const idParam = (name: string, description: string) => z.object({ [name]: z.string().min(1).max(128).regex(PRINTABLE).meta({ description }) }).strict();
 
 export const errorBody = z
   .object({

@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import { resolveSecret, secretShape } from '../secret-ref.js';
 
+/**
+ * Every client_id Causeway issues or accepts: static ones as the operator writes them, dynamic ones
+ * (ULIDs) fit too. Anything else is an unknown client before any lookup.
+ */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
+
 /** Clients declared in YAML (e.g. Synapse for legacy msc3861 introspection, or an admin tool). */
 export const staticClient = z
   .object({
-    client_id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'expected 1-128 characters of A-Z a-z 0-9 . _ ~ -').describe('The client\'s id (1-128 characters of A-Z a-z 0-9 . _ ~ -).'),
+    client_id: z.string().regex(CLIENT_ID_PATTERN, 'expected 1-128 characters of A-Z a-z 0-9 . _ ~ -').describe('The client\'s id (1-128 characters of A-Z a-z 0-9 . _ ~ -).'),
     client_name: z.string().optional().describe('Name shown on the consent page.'),
     client_auth_method: z
       .enum(['none', 'client_secret_basic', 'client_secret_post'])

@@ -9,6 +9,7 @@ import type { OutboxRow, OutboxStore } from '../outbox.store.js';
 import { Relay, xinfoPairs } from './relay.js';
 import { StreamConsumer } from './stream-consumer.js';
 import { StreamKeys } from './stream-keys.js';
+import { shardLeaseMs } from '../backoff.js';
 
 /**
  * The Redis Streams bus: a relay (one publisher at a time) from the outbox to `events.shards`
@@ -46,8 +47,7 @@ export class RedisStreamsDriver extends BusDriver {
       delivery,
       this.keys,
       this.owner,
-      // A dead consumer's shards free up about when its messages become claimable.
-      { claimIdleMs, leaseMs: Math.min(15_000, Math.max(3_000, claimIdleMs)) },
+      { claimIdleMs, leaseMs: shardLeaseMs(claimIdleMs) },
       logger.child({ component: 'consumer' }),
     );
     delivery.onDeadLetter((rows, error) => this.deadLetter(rows, error));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RELAY_BATCH, RELAY_POLL_MS, REPUBLISH_AFTER_MS } from '../backoff.js';
-import { faultPoint } from '../fault-injection.js';
+import { faultPoint } from '../fault-points.js';
 import type { OutboxRow, OutboxStore } from '../outbox.store.js';
 import { Leases, type StreamKeys } from './stream-keys.js';
 

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { faultPoint } from '../../events/fault-injection.js';
+import { faultPoint } from '../../events/fault-points.js';
 import { sqliteConnection } from '../../storage/database.service.js';
 import type { CausewayImportedToken, CausewaySession, CausewayUser, PageWrites } from './causeway-state.js';
 

@@ -38,10 +38,10 @@ export class AuthorizationService extends AuthorizationCompleter {
     return validateAuthorization(params, this.clients, this.config);
   }
 
-  async clientDisplay(clientId: string, languages: string[] = []): Promise<ClientDisplay> {
+  async clientDisplay(clientId: string, languages: string[] = [], redirectUri?: string): Promise<ClientDisplay> {
     const client = await this.clients.find(clientId);
     if (!client) throw new PageError(400, 'error.title.unknown_application', 'error.unknown_client_short', { reason: 'unknown_client' });
-    return clientDisplay(client, languages);
+    return clientDisplay(client, languages, redirectUri);
   }
 
   async needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean> {

@@ -3,7 +3,7 @@ import { In, Not } from 'typeorm';
 import { LRUCache } from 'lru-cache';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
-import type { StaticClientConfig } from '../../config/sections/clients.config.js';
+import { CLIENT_ID_PATTERN, type StaticClientConfig } from '../../config/sections/clients.config.js';
 import { Database } from '../../storage/database.service.js';
 import { ClientEntity } from '../../storage/entities/index.js';
 import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
@@ -49,7 +49,7 @@ export class ClientService implements OnApplicationBootstrap {
   }
 
   async find(clientId: string): Promise<OAuthClient | undefined> {
-    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 128) return undefined;
+    if (typeof clientId !== 'string' || !CLIENT_ID_PATTERN.test(clientId)) return undefined;
     const s = this.statics.get(clientId);
     if (s) return s;
     const cached = this.cache.get(clientId);

@@ -77,6 +77,8 @@ export function reversedHost(hostname: string): string {
 /** One registered redirect URI (contract §2.2 rows "any", "web", "native"). */
 export function checkRedirectUri(raw: string, type: ApplicationType, clientUri: URL, policy: UriPolicy): string | undefined {
   if (raw.includes('#')) return 'must not contain a fragment';
+  if (raw.includes('\\')) return 'must not contain a backslash';
+  if (!canonicalRedirectUri(raw)) return 'must be an absolute URL without spaces, control characters or port 0';
   const u = parseAbsoluteUrl(raw);
   if (!u) return 'must be an absolute URL';
   if (u.username || u.password) return 'must not contain user:password@';
@@ -104,18 +106,33 @@ export function checkRedirectUri(raw: string, type: ApplicationType, clientUri: 
   return undefined;
 }
 
-const LOOPBACK_WITH_PORT = /^(http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])):(\d{1,5})(?=[/?]|$)/;
-const LOOPBACK_NO_PORT = /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?=[/?]|$)/;
+/**
+ * The one form a redirect URI is stored, compared and redirected to: as the WHATWG URL parser (every
+ * browser) reads it, so no other parser can see another host in it. Refused (undefined): what does
+ * not parse, a backslash (browsers read it as `/` in http(s) URLs, RFC 3986 parsers as part of the
+ * userinfo: `https://client.example\@evil.example/cb`), whitespace or control characters, and port 0.
+ */
+export function canonicalRedirectUri(raw: string): string | undefined {
+  if (/[\\\s\u0000-\u001F\u007F]/.test(raw)) return undefined;
+  const u = parseAbsoluteUrl(raw);
+  if (!u || u.port === '0') return undefined;
+  return u.href;
+}
 
 /**
- * /authorize: the requested redirect URI equals a registered one as a string (no normalisation,
- * no trailing-slash tolerance), except that a registered port-less loopback URI matches the same
- * URI with any port (RFC 8252 §7.3).
+ * /authorize: the requested redirect URI equals a registered one, both in canonical form
+ * (`canonicalRedirectUri`; no trailing-slash tolerance, no other normalisation), except that a
+ * registered port-less loopback URI matches the same URI with any port 1-65535 (RFC 8252 §7.3).
  */
 export function redirectUriMatches(registered: string, requested: string): boolean {
-  if (registered === requested) return true;
-  if (!LOOPBACK_NO_PORT.test(registered)) return false;
-  const m = LOOPBACK_WITH_PORT.exec(requested);
-  if (!m) return false;
-  return requested.replace(LOOPBACK_WITH_PORT, '$1') === registered;
+  const want = canonicalRedirectUri(requested);
+  const have = canonicalRedirectUri(registered);
+  if (!want || !have) return false;
+  if (want === have) return true;
+  const w = new URL(want);
+  const h = new URL(have);
+  if (h.protocol !== 'http:' || !isLoopbackHost(h.hostname) || h.port !== '') return false;
+  if (w.protocol !== 'http:' || w.port === '') return false;
+  w.port = '';
+  return w.href === have;
 }

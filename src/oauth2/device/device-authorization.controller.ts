@@ -6,7 +6,7 @@ import { clientRefusal } from '../clients/client-policy.js';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
-import { formParams } from '../token/form-params.js';
+import { formBody } from '../token/form-params.js';
 import { sendTokenJson } from '../token/token.controller.js';
 import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { DeviceAuthorizationService } from './device-authorization.service.js';
@@ -27,7 +27,7 @@ export class DeviceAuthorizationController {
   @RouteConfig({ rateLimit: RATE_LIMITS.deviceAuthorization })
   async authorize(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!this.config.policy.device_code_grant) throw new UnauthorizedClientError('the device authorization grant is turned off on this server (policy.device_code_grant: false)');
-    const params = formParams(req.body);
+    const params = formBody(req);
     const client = await this.clients.authenticate(readClientCredentials(req.headers.authorization, params));
     const refusal = clientRefusal(this.config.policy, client);
     if (refusal) throw new UnauthorizedClientError(refusal);

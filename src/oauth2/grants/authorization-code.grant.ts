@@ -10,12 +10,15 @@ import { AuthorizationGrantEntity } from '../../storage/entities/index.js';
 import { GRANT } from '../clients/client.js';
 import { InvalidGrantError } from '../errors.js';
 import { verifyPkce } from '../authorize/pkce.js';
+import { canonicalRedirectUri } from '../clients/redirect-uri.rules.js';
 import { parseScope } from '../scopes/scope.js';
 import { SessionEnder } from '../sessions/session-ender.js';
 import { required } from '../token/form-params.js';
 import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
 import type { GrantRequest, TokenGrant } from './grant.js';
-import { activeUser } from './grant-users.js';
+import { activeUser, liveBrowserSession } from './grant-users.js';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
 
 type Outcome =
@@ -25,8 +28,10 @@ type Outcome =
 
 /**
  * RFC 6749 §4.1.3 + RFC 7636: the code must exist, be unused, unexpired, issued to this client for
- * this redirect URI, and match the PKCE verifier. Any failure is invalid_grant. A replayed code
- * also ends the session it was exchanged for (RFC 6749 §4.1.2: revoke the tokens issued from it).
+ * this redirect URI, and match the PKCE verifier, and the browser session it was issued in must
+ * still be live (a sign-out between the code and its exchange wins). Any failure is invalid_grant.
+ * A code replayed by the client it was issued to also ends the session it was exchanged for
+ * (RFC 6749 §4.1.2: revoke the tokens issued from it).
  */
 @Injectable()
 export class AuthorizationCodeGrant implements TokenGrant {
@@ -38,6 +43,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
     private readonly ender: SessionEnder,
     private readonly provisioner: DeviceProvisioner,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -50,17 +56,23 @@ export class AuthorizationCodeGrant implements TokenGrant {
     const outcome = await this.db.transaction<Outcome>(async (em) => {
       const grant = await em.findOneBy(AuthorizationGrantEntity, { code_hash: sha256Hex(code) });
       if (!grant) return { kind: 'refused', why: 'unknown authorization code' };
+      // The client the code was issued to, authenticated, is the only one whose replay ends anything:
+      // another client presenting a stolen, used code must not sign its victim out.
+      if (grant.client_id !== client.clientId) return { kind: 'refused', why: 'the code was issued to another client' };
       if (grant.used_at !== null) {
         const ended = grant.session_id ? await this.ender.end(em, [grant.session_id], 'code_reuse', `client:${client.clientId}`, now) : 0;
         return { kind: 'replayed', ended };
       }
-      if (grant.client_id !== client.clientId) return { kind: 'refused', why: 'the code was issued to another client' };
       if (grant.expires_at <= now) return { kind: 'refused', why: 'the authorization code has expired' };
-      if (grant.redirect_uri !== redirectUri) return { kind: 'refused', why: 'redirect_uri does not match the authorization request' };
+      if (grant.redirect_uri !== redirectUri && grant.redirect_uri !== canonicalRedirectUri(redirectUri)) return { kind: 'refused', why: 'redirect_uri does not match the authorization request' };
       if (verifier === undefined) return { kind: 'refused', why: 'code_verifier is required (PKCE)' };
       if (!verifyPkce(verifier, grant.code_challenge)) return { kind: 'refused', why: 'PKCE verification failed' };
       const user = await activeUser(em, grant.user_id);
       if (!user) return { kind: 'refused', why: 'the account can no longer sign in' };
+      // The sign-in the code came from must still be live: a code does not outlive its sign-out.
+      if (!(await liveBrowserSession(em, this.db.kind, grant.browser_session_id, this.config.login.browser_session_ttl, now))) {
+        return { kind: 'refused', why: 'the sign-in this code came from has ended' };
+      }
 
       // Single use, also against a concurrent exchange of the same code.
       const claimed = await em.update(AuthorizationGrantEntity, { id: grant.id, used_at: IsNull() }, { used_at: now });

@@ -13,7 +13,9 @@ import { SessionEnder } from '../sessions/session-ender.js';
 import { required } from '../token/form-params.js';
 import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
 import type { GrantRequest, TokenGrant } from './grant.js';
-import { activeUser } from './grant-users.js';
+import { activeUser, liveBrowserSession } from './grant-users.js';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** RFC 8628 §3.5 says these are 400 (MAS answers 403; both SDKs accept either). */
@@ -40,6 +42,7 @@ export class DeviceCodeGrant implements TokenGrant {
     private readonly ender: SessionEnder,
     private readonly provisioner: DeviceProvisioner,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -60,6 +63,10 @@ export class DeviceCodeGrant implements TokenGrant {
       // approved
       const user = row.user_id ? await activeUser(em, row.user_id) : undefined;
       if (!user) return { kind: 'error', error: new InvalidGrantError('the account can no longer sign in') };
+      // The browser session that approved it must still be live: an approval does not outlive its sign-out.
+      if (!(await liveBrowserSession(em, this.db.kind, row.browser_session_id, this.config.login.browser_session_ttl, now))) {
+        return { kind: 'error', error: new InvalidGrantError('the sign-in that approved this device has ended') };
+      }
       const claimed = await em.update(DeviceCodeEntity, { id: row.id, state: 'approved' }, { state: 'exchanged', last_polled_at: now });
       if (!claimed.affected) return { kind: 'error', error: new InvalidGrantError('the device code was already used') };
       const scope = parseScope(row.scope);

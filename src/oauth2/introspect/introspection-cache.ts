@@ -21,9 +21,11 @@ export interface CachedToken {
 
 /**
  * A short-lived in-process cache of introspection answers, keyed by token hash. Anything that
- * revokes tokens calls `invalidateAll()`: the local cache is cleared at once and, with Redis,
- * every other replica is told over pub/sub. A generation counter stops a lookup that started
- * before an invalidation from storing its (stale) answer after it.
+ * revokes tokens calls `invalidateTokens()` with their hashes once its change has committed: the
+ * local entries go at once and, with Redis, every other replica is told over pub/sub. Other
+ * tokens' answers stay cached (a sign-out storm must not turn every introspection into a database
+ * read). A generation counter stops a lookup that started before an invalidation from storing its
+ * (stale) answer after it.
  */
 @Injectable()
 export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
@@ -32,7 +34,6 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
   private readonly ttlMs: number;
   private readonly channel: string;
   private subscriber?: Redis;
-  private pendingAll = false;
   private pendingHashes: string[] = [];
   private publishScheduled = false;
   private static readonly MAX = 100_000;
@@ -53,6 +54,7 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
     if (!this.enabled || !this.redis) return;
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('message', (_channel: string, message: string) => {
+      // '*' (clear everything) is what older versions published: honoured during a rolling upgrade.
       if (message === '*') this.clearLocal();
       else this.dropLocal(message.split(','));
     });
@@ -97,13 +99,7 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
     for (const h of hashes) this.entries.delete(h);
   }
 
-  /** After sessions ended (committed): no replica may answer any of their tokens from memory any more. */
-  invalidateAll(): void {
-    this.clearLocal();
-    this.publish('*');
-  }
-
-  /** After these tokens (SHA-256 hex) were revoked, e.g. by a refresh or a revocation. */
+  /** After these tokens (SHA-256 hex) were revoked (committed): a session end, a refresh, a revocation. */
   invalidateTokens(hashes: string[]): void {
     if (hashes.length === 0) return;
     this.dropLocal(hashes);
@@ -114,15 +110,13 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
    * Tells the other replicas. What is invalidated in one tick goes out as one message (a sign-out
    * storm would otherwise be a Redis round trip per sign-out); this replica dropped its own at once.
    */
-  private publish(what: '*' | string[]): void {
+  private publish(hashes: string[]): void {
     if (!this.enabled || !this.redis) return;
-    if (what === '*') this.pendingAll = true;
-    else if (!this.pendingAll) this.pendingHashes.push(...what);
+    this.pendingHashes.push(...hashes);
     if (this.publishScheduled) return;
     this.publishScheduled = true;
     setImmediate(() => {
-      const message = this.pendingAll ? '*' : this.pendingHashes.join(',');
-      this.pendingAll = false;
+      const message = this.pendingHashes.join(',');
       this.pendingHashes = [];
       this.publishScheduled = false;
       this.redis!.publish(this.channel, message).catch(() => undefined);

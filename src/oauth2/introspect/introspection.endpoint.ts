@@ -13,6 +13,9 @@ import { InvalidClientError, InvalidRequestError, OAuthError } from '../errors.j
 import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
 import { formParams, required } from '../token/form-params.js';
 import { IntrospectionService } from './introspection.service.js';
+import { FailedAuthenticationLimiter } from './failed-authentication-limiter.js';
+import { RATE_LIMITS } from '../../http/rate-limits.js';
+import { clientAddress, trustFunction, type TrustFunction } from '../../http/trust-proxy.js';
 import { tracingEnabled } from '../../telemetry/tracer.js';
 import { inServerSpan } from '../../telemetry/http-spans.js';
 
@@ -26,6 +29,13 @@ class BadSharedSecretError extends OAuthError {
 class PayloadTooLargeError extends OAuthError {
   override readonly status = 413;
 }
+/** An address over its failed-authentication budget (failed-authentication-limiter.ts). */
+class TooManyFailuresError extends OAuthError {
+  override readonly status = 429;
+  override readonly code = 'temporarily_unavailable';
+}
+/** The client went away before its body was complete: nobody to answer, and not our fault. */
+class ClientAbortedError extends Error {}
 
 /**
  * POST /oauth2/introspect, the path Synapse hard-codes and calls for every client request.
@@ -45,6 +55,8 @@ export class IntrospectionEndpoint implements OnModuleInit {
   /** SHA-256 of `Bearer <matrix.secret>`'s secret, so each call hashes only what it received. */
   private readonly secretDigest: Buffer;
   private readonly durations: Record<'2xx' | '4xx' | '5xx', { observe(v: number): void }>;
+  private readonly trust: TrustFunction | undefined;
+  private readonly failures = new FailedAuthenticationLimiter(RATE_LIMITS.introspectionFailures.max, RATE_LIMITS.introspectionFailures.timeWindow);
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -55,6 +67,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.bodyLimit = config.http.body_limit;
+    this.trust = trustFunction(config.http.trust_proxy);
     this.secretDigest = hash('sha256', config.matrix.secret, 'buffer');
     const h = metrics.httpDuration;
     this.durations = { '2xx': h.labels(INTROSPECTION_PATH, 'POST', '2xx'), '4xx': h.labels(INTROSPECTION_PATH, 'POST', '4xx'), '5xx': h.labels(INTROSPECTION_PATH, 'POST', '5xx') };
@@ -86,6 +99,7 @@ export class IntrospectionEndpoint implements OnModuleInit {
     const reqId = requestIdFrom(headers.requestId);
     let status = 200;
     let body: string;
+    let address: string | undefined;
     try {
       const raw = await this.readBody(req);
       if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(headers.contentType ?? '')) {
@@ -93,17 +107,34 @@ export class IntrospectionEndpoint implements OnModuleInit {
       }
       const form = parseForm(raw);
       const params = formParams(form);
-      const authenticating = this.authenticate(headers.authorization, params);
-      if (authenticating) await authenticating;
+      address = clientAddress(req, this.trust);
+      if (this.failures.blocked(address)) throw new TooManyFailuresError('too many failed authentications from this address; retry in a minute');
+      try {
+        const authenticating = this.authenticate(headers.authorization, params);
+        if (authenticating) await authenticating;
+      } catch (e) {
+        if (e instanceof BadSharedSecretError || (e instanceof InvalidClientError)) this.failures.failed(address);
+        throw e;
+      }
       // An empty token is a malformed one (inactive); an absent one is a malformed request.
       const token = form.token === '' ? '' : required(params, 'token');
       const answer = this.introspection.introspectJson(token, params.token_type_hint, headers.supportsDeviceId === '1');
       body = typeof answer === 'string' ? answer : await answer;
     } catch (e) {
+      if (e instanceof ClientAbortedError) {
+        // A client abort is the client's doing: counted as 4xx, logged at debug, nothing written.
+        this.durations['4xx'].observe(Number(process.hrtime.bigint() - started) / 1e9);
+        this.logger.debug({ reqId, route: INTROSPECTION_PATH }, 'introspection request aborted by the client');
+        res.destroy();
+        // 499, "client closed request" (nginx's code): for the trace span only, nothing is sent.
+        return { status: 499 };
+      }
       if (e instanceof OAuthError) {
         status = e.status;
         body = JSON.stringify(e.toJSON());
         if (e.status === 401 && e.code === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="causeway"');
+        // The rest of an oversized body is not read: the connection closes after the answer.
+        if (e instanceof PayloadTooLargeError) res.setHeader('Connection', 'close');
       } else {
         // Synapse turns anything but a 200 into a 503 for its client: a fault is a 5xx, never a false "inactive".
         this.logger.error({ err: e, reqId }, 'introspection failed');
@@ -138,6 +169,8 @@ export class IntrospectionEndpoint implements OnModuleInit {
         size += c.length;
         if (size > this.bodyLimit) {
           failed = true;
+          // Stop reading: the 413 goes out with Connection: close and the socket ends with it.
+          req.pause();
           reject(new PayloadTooLargeError('request body too large'));
           return;
         }
@@ -148,9 +181,9 @@ export class IntrospectionEndpoint implements OnModuleInit {
         ended = true;
         if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
       });
-      req.on('error', (e) => !failed && reject(e));
-      // A client that goes away mid-body: settle instead of waiting forever.
-      req.on('close', () => !ended && !failed && reject(new InvalidRequestError('the request body was not completed')));
+      // A client that goes away mid-body (reset, abort): settle instead of waiting forever.
+      req.on('error', () => !failed && reject(new ClientAbortedError()));
+      req.on('close', () => !ended && !failed && reject(new ClientAbortedError()));
     });
   }
 

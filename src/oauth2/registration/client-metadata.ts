@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError } from '../errors.js';
 import { GRANT, type ClientAuthMethod } from '../clients/client.js';
-import { checkClientRelatedUri, checkClientUri, checkRedirectUri, parseAbsoluteUrl, type ApplicationType, type UriPolicy } from '../clients/redirect-uri.rules.js';
+import { canonicalRedirectUri, checkClientRelatedUri, checkClientUri, checkRedirectUri, parseAbsoluteUrl, type ApplicationType, type UriPolicy } from '../clients/redirect-uri.rules.js';
 
 /**
  * Dynamic client registration request validation (RFC 7591 as profiled by MSC2966;
@@ -110,6 +110,8 @@ export function validateRegistration(body: unknown, policy: UriPolicy): Register
     if (base === 'client_uri') {
       const bad = checkClientUri(value, policy);
       if (bad) throw metadataError(key, bad);
+      // Consent pages show client_uri's host: a localized variant may not name another one.
+      if (parseAbsoluteUrl(value)!.host !== clientUri.host) throw metadataError(key, "must be on client_uri's host");
     } else if (base !== 'client_name') {
       const bad = checkClientRelatedUri(value, clientUri, policy);
       if (bad) throw metadataError(key, bad);
@@ -123,7 +125,8 @@ export function validateRegistration(body: unknown, policy: UriPolicy): Register
     const bad = checkRedirectUri(uri, applicationType, clientUri, policy);
     if (bad) throw new InvalidRedirectUriError(`${uri}: ${bad}`);
   }
-  if (redirectUris.length) out.redirect_uris = [...new Set(redirectUris)];
+  // Stored (and answered) in the form browsers read them, the form /authorize compares.
+  if (redirectUris.length) out.redirect_uris = [...new Set(redirectUris.map((u) => canonicalRedirectUri(u)!))];
   // SPEC: grant_types MUST include refresh_token (MAS accepts and then refuses every refresh).
   if (!grantTypes.includes(GRANT.refreshToken)) throw metadataError('grant_types', 'must include refresh_token');
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { LOGGER } from '../../http/logger.module.js';
 import { ClientService } from '../clients/client.service.js';
 import { ClientAuthenticator, readClientCredentials } from '../token/client-authentication.js';
-import { formParams, required } from '../token/form-params.js';
+import { formBody, required } from '../token/form-params.js';
 import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { RevocationService } from './revocation.service.js';
 
@@ -26,7 +26,7 @@ export class RevocationController {
   @Post('oauth2/revoke')
   @RouteConfig({ rateLimit: RATE_LIMITS.revocation })
   async revoke(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const params = formParams(req.body);
+    const params = formBody(req);
     const creds = readClientCredentials(req.headers.authorization, params);
     if (creds.method !== 'none') await this.authenticator.authenticate(creds);
     const token = required(params, 'token');

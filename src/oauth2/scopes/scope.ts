@@ -21,6 +21,20 @@ export const isScopeToken = (s: string): boolean => SCOPE_TOKEN.test(s);
 /** Synapse refuses device ids over 255 characters (docs/contracts/synapse.md §2.3 step 7). */
 export const MAX_DEVICE_ID_LENGTH = 255;
 
+/**
+ * The device id grammar, for OAuth scopes and the compatibility layer's `device_id` alike: a scope
+ * token (MAS builds device ids from scope tokens, so printable ASCII without space, `"` and `\`), 1
+ * to 255 characters, and not `.` or `..` (a device id is a path segment of homeserver admin URLs).
+ * No control characters, no bidi overrides, nothing a URL path or a log line could misread.
+ */
+export function deviceIdProblem(id: string): string | undefined {
+  if (id.length === 0) return 'empty device id';
+  if (id.length > MAX_DEVICE_ID_LENGTH) return `device id longer than ${MAX_DEVICE_ID_LENGTH} characters`;
+  if (!SCOPE_TOKEN.test(id)) return 'device id contains a character that is not allowed';
+  if (id === '.' || id === '..') return 'device id must not be a dot segment';
+  return undefined;
+}
+
 export type MatrixNamespace = 'stable' | 'unstable';
 export const NAMESPACE_PREFIX: Record<MatrixNamespace, string> = {
   stable: 'urn:matrix:client:',
@@ -97,8 +111,8 @@ export function parseScope(raw: string | undefined): ParsedScope {
     else if (m.rest === 'api:guest') throw new InvalidScopeError('guest access is not offered');
     else if (m.rest.startsWith('device:')) {
       const id = m.rest.slice('device:'.length);
-      if (id.length === 0) throw new InvalidScopeError('empty device id');
-      if (id.length > MAX_DEVICE_ID_LENGTH) throw new InvalidScopeError(`device id longer than ${MAX_DEVICE_ID_LENGTH} characters`);
+      const problem = deviceIdProblem(id);
+      if (problem) throw new InvalidScopeError(problem);
       devices.push(id);
     } else throw new InvalidScopeError(`unknown scope: ${t}`);
   }

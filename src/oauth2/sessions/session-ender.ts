@@ -38,8 +38,9 @@ const REVOKE_IN_FLIGHT = 4;
  * row per session, all in one transaction. One statement on PostgreSQL, synchronous prepared
  * statements on SQLite (session-end.postgres.ts, session-end.sqlite.ts).
  *
- * `endSessions` runs inside the caller's transaction; the caller calls `committed()` after the
- * commit so introspection stops answering from memory and the relay wakes up. `revokeToken` is the
+ * `endSessions` runs inside the caller's transaction (one of `Database.transaction`): once it
+ * commits, exactly the revoked tokens leave every replica's introspection cache (other users'
+ * answers stay cached), and the caller calls `committed()` to wake the relay. `revokeToken` is the
  * hot path of RFC 7009 revocation: revocations arriving together are group-committed.
  */
 @Injectable()
@@ -68,15 +69,20 @@ export class SessionEnder {
     const oauth = [...new Set(ids.oauth ?? [])];
     const compat = [...new Set(ids.compat ?? [])];
     if (!oauth.length && !compat.length) return 0;
-    if (this.db.kind === 'sqlite') return endSessionsSqlite(sqliteConnection(em), { oauth, compat }, reason, actor, now).ended;
-    const auditIds = [...oauth, ...compat].map(() => ulid(now));
-    const [row] = (await em.query(BY_IDS, [oauth, compat, now, reason, actor, auditIds])) as EndedSessions[];
-    return row!.ended;
+    let result: EndedSessions;
+    if (this.db.kind === 'sqlite') {
+      result = endSessionsSqlite(sqliteConnection(em), { oauth, compat }, reason, actor, now);
+    } else {
+      const auditIds = [...oauth, ...compat].map(() => ulid(now));
+      result = ((await em.query(BY_IDS, [oauth, compat, now, reason, actor, auditIds])) as EndedSessions[])[0]!;
+    }
+    // Not before the commit: a lookup in between would read the tokens still live and cache them.
+    if (result.hashes.length) this.db.afterCommit(em, () => this.cache.invalidateTokens(result.hashes));
+    return result.ended;
   }
 
-  /** Call once the transaction that ended sessions has committed. */
+  /** Call once the transaction that ended sessions has committed: wakes the outbox relay. */
   committed(): void {
-    this.cache.invalidateAll();
     this.outbox.notify();
   }
 

@@ -10,8 +10,8 @@ import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
 /**
  * SessionTerminator: each call is ONE transaction that ends the sessions (OAuth and compat),
- * revokes their tokens and writes the outbox rows; introspection caches are cleared as soon as it
- * commits.
+ * revokes their tokens and writes the outbox rows; the revoked tokens leave the introspection
+ * caches as soon as it commits.
  */
 @Injectable()
 export class SessionTerminatorService extends SessionTerminator {
@@ -88,9 +88,14 @@ export class SessionTerminatorService extends SessionTerminator {
     if (!match.upstreamSid && !match.subject) return 0;
     const now = this.clock.now();
     const n = await this.db.transaction(async (em) => {
-      const where = match.upstreamSid
-        ? { provider_id: providerId, upstream_sid: match.upstreamSid, ended_at: IsNull() }
-        : { provider_id: providerId, subject: match.subject!, ended_at: IsNull() };
+      // Both given (an OIDC logout token with sid and sub): a session must match both, so a sid
+      // that happens to be reused for another subject ends nothing of theirs.
+      const where = {
+        provider_id: providerId,
+        ended_at: IsNull(),
+        ...(match.upstreamSid ? { upstream_sid: match.upstreamSid } : {}),
+        ...(match.subject ? { subject: match.subject } : {}),
+      };
       const upstream = await em.find(UpstreamSessionEntity, { where });
       const ended = await this.endFromUpstream(em, providerId, upstream, now);
       // Every logout the IdP sent is recorded, also one that found nothing live.

@@ -12,7 +12,7 @@ import { ClientCredentialsGrant } from '../grants/client-credentials.grant.js';
 import { DeviceCodeGrant } from '../grants/device-code.grant.js';
 import type { TokenGrant } from '../grants/grant.js';
 import { ClientAuthenticator, readClientCredentials } from './client-authentication.js';
-import { formParams, required } from './form-params.js';
+import { formBody, required } from './form-params.js';
 import { RATE_LIMITS } from '../../http/rate-limits.js';
 
 /** Success: 200 exactly, JSON, never cached (RFC 6749 §5.1; O2RS rejects anything else). */
@@ -38,7 +38,7 @@ export class TokenController {
   @Post('oauth2/token')
   @RouteConfig({ rateLimit: RATE_LIMITS.token })
   async token(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const params = formParams(req.body);
+    const params = formBody(req);
     const grantType = required(params, 'grant_type');
     const grant = this.grants.get(grantType);
     if (!grant) throw new UnsupportedGrantTypeError(`grant_type ${grantType} is not supported`);

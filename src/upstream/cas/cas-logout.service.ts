@@ -70,9 +70,21 @@ export class CasLogoutService {
     return p;
   }
 
+  /** Only reachable in dev_mode (the config refuses it otherwise): say loudly that anyone may sign people out. */
+  onModuleInit() {
+    for (const p of this.config.upstream.providers) {
+      if (p.kind === 'cas' && p.single_logout && p.slo_allowed_from.length === 0) {
+        this.log.warn({ provider: p.id }, 'CAS single logout accepts unsigned logout requests from ANY address: set slo_allowed_from (required outside dev_mode)');
+      }
+    }
+  }
+
   /** Handles one logoutRequest; returns how many Causeway sessions ended (0 for an unknown ticket). */
   async receive(providerId: string, ip: string, body: unknown): Promise<number> {
     const provider = this.provider(providerId);
+    if (!provider.single_logout) {
+      throw new PageError(404, 'error.title.page_not_found', 'error.not_found', { reason: 'cas single_logout is off' });
+    }
     if (!addressAllowed(ip, provider.slo_allowed_from)) {
       this.log.warn({ provider: providerId, ip }, 'cas logoutRequest from an address outside slo_allowed_from refused');
       throw new PageError(403, 'error.title.not_allowed', 'error.cas_logout_forbidden', { reason: 'slo_allowed_from', ip });

@@ -1,15 +1,6 @@
-import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { cidrSchema as cidr } from '../../config/cidr.js';
 import { providerBaseShape } from '../provider.config.js';
-
-const cidr = z.string().refine((s) => {
-  try {
-    ipaddr.parseCIDR(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected a CIDR range like 10.0.0.0/8 or 2001:db8::/32');
 
 /**
  * An upstream CAS 2.0/3.0 server (Apereo CAS, django-cas-server, ...).
@@ -32,10 +23,18 @@ export const casProviderSchema = z
       .describe('`3`: validate at `/p3/serviceValidate` (standard attributes); `2`: at `/serviceValidate` (attributes only as a server extension).'),
     gateway: z.boolean().default(false).describe('Send `gateway=true`: CAS signs in only people who already have a CAS session and never shows its form.'),
     timeout_ms: z.number().int().min(100).max(60000).default(5000).describe('Timeout of the ticket validation request, in milliseconds.'),
+    single_logout: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Accept the CAS server's Single Logout requests (`logoutRequest` POSTs to the service URL and `/cas/slo`). They are unsigned: outside dev_mode `slo_allowed_from` is then required. `false` refuses them all (404).",
+      ),
     slo_allowed_from: z
       .array(cidr)
       .default([])
-      .describe('Addresses (CIDR ranges) allowed to POST Single Logout requests; empty: any. Behind a proxy, needs `http.trust_proxy`.'),
+      .describe(
+        'Addresses (CIDR ranges) allowed to POST Single Logout requests: the CAS servers. Required with `single_logout` outside dev_mode (`["0.0.0.0/0", "::/0"]` accepts any address, knowingly). Behind a proxy, needs `http.trust_proxy`.',
+      ),
     upstream_logout: z
       .boolean()
       .default(false)

@@ -9,7 +9,7 @@ import { ProviderMapping, type MappingResult } from './claims-mapper.js';
 /**
  * Claims mapping for the login flow: templates compiled once per provider at start-up (their
  * syntax was checked with the config), localpart policy from `matrix.homeserver` and
- * `policy.reserved_localparts`.
+ * `policy.reserved_localparts` (`policy.admin_localparts` are reserved for new accounts only: IdentityLinker).
  */
 @Injectable()
 export class ClaimsMapper {

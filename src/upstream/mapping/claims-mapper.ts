@@ -2,7 +2,8 @@ import type { Assertion } from '../connector.js';
 import type { OnConflict } from '../../identity/mapped-identity.js';
 import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
 import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
-import type { AttributeRequirement, ClaimsConfig, ImportAction, SyncPolicy } from './claims.config.js';
+import type { AttributeRequirement, ClaimsConfig, ImportAction } from './claims.config.js';
+import type { MappedIdentity, MappedLocalpart, MappedProfileValue } from '../../identity/mapped-identity.js';
 import { checkRequirement, describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
 import { compileTemplate, renderTemplate, type CompiledTemplate } from './template-engine.js';
 
@@ -39,42 +40,6 @@ export interface ClaimFailure {
   localpartProblem?: LocalpartProblem;
 }
 export type MappingFailure = RequirementFailure | ClaimFailure;
-
-/**
- * What to do about the localpart:
- * - `use`: create the account with `value`, no page (action force). Conflict ⇒ `on_conflict`.
- * - `confirm`: show the registration page with `value` fixed; the user confirms (action require).
- * - `ask`: show the registration page, pre-filled with `value` when there is one (suggest, ignore).
- */
-export interface MappedLocalpart {
-  action: ImportAction;
-  mode: 'use' | 'confirm' | 'ask';
-  value?: string;
-  /** Why the template's value was not offered (suggest only), for a hint on the page. */
-  rejected?: LocalpartProblem;
-  /** A Matrix user id never changes. */
-  sync: 'first_login';
-}
-
-export interface MappedProfileValue {
-  action: ImportAction;
-  /** Undefined: nothing to import (ignored, missing, or invalid and not required). */
-  value?: string;
-  sync: SyncPolicy;
-}
-
-export interface MappedIdentity {
-  providerId: string;
-  /** Stable subject for the account link (upstream_links.subject). */
-  subject: string;
-  localpart: MappedLocalpart;
-  displayname: MappedProfileValue;
-  email: MappedProfileValue;
-  /** When the localpart already belongs to an account not linked to this identity (provider `on_conflict`). */
-  onConflict: OnConflict;
-  /** The provider's `admin` rule held (true) or not (false); absent when the provider has no rule. */
-  admin?: boolean;
-}
 
 export type MappingResult =
   | { ok: true; identity: MappedIdentity }

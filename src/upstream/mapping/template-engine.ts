@@ -1,4 +1,4 @@
-import { Liquid, type FS, type Template } from 'liquidjs';
+import { Liquid, type Context, type Emitter, type FS, type Template } from 'liquidjs';
 
 /**
  * The one template language of claims mapping: LiquidJS, sandboxed. A template is written by the
@@ -7,23 +7,31 @@ import { Liquid, type FS, type Template } from 'liquidjs';
  *   - no file system: `include`, `render` and `layout` (and `block`) do not exist, and the FS refuses;
  *   - only own properties of the scope are visible (no prototype walking: `user.constructor` is empty);
  *   - unknown filters are a parse error, so a typo fails at config load, not at sign-in;
- *   - bounded template size, render time, allocations and output length.
+ *   - bounded template size, render time, allocations, rendered tags and output length;
+ *   - bounded input: attribute values longer than `maxValueLength` (and list entries past
+ *     `maxListEntries`) are left out of the scope before rendering.
+ * LiquidJS 10 accepts a `templateLimit` option but does not enforce it (a 999×999 loop renders),
+ * so the tag budget is ours (`withTagBudget`).
  */
 
 export const TEMPLATE_LIMITS = {
   /** Characters of template source. */
   maxSourceLength: 2000,
   /**
-   * Wall-clock budget of one render. A backstop only (the allocation and template-count limits stop
-   * hostile templates deterministically): generous, so a loaded machine never fails a real sign-in.
+   * Wall-clock budget of one render (renders are synchronous, on the event loop). A backstop: the
+   * tag and allocation budgets stop hostile templates deterministically, long before it.
    */
-  renderMs: 1000,
+  renderMs: 250,
   /** LiquidJS allocation units (string/array lengths created while rendering). */
   memory: 1_000_000,
-  /** Tag/output renders per call (loop bodies count each time). */
-  templates: 10_000,
+  /** Tags, outputs and blocks rendered per call, loop bodies counted at every iteration. */
+  tags: 10_000,
   /** Characters of rendered output (after trimming). */
   maxOutputLength: 1024,
+  /** Characters of one attribute value a template may see. */
+  maxValueLength: 4096,
+  /** Entries of a multi-valued attribute a template may see. */
+  maxListEntries: 500,
 } as const;
 
 /** Raised when a template cannot be parsed or rendered. `message` never contains scope values. */
@@ -127,7 +135,38 @@ function createEngine(): Liquid {
   engine.registerFilter('mxid_localpart', mxidLocalpart);
   engine.registerFilter('mxid_dotreplace', mxidDotreplace);
   engine.registerFilter('localpart_from_email', localpartFromEmail);
+  withTagBudget(engine, TEMPLATE_LIMITS.tags);
   return engine;
+}
+
+const BUDGET = 'causeway:tag-budget';
+
+/**
+ * Every block of templates (the whole template, each branch, each loop iteration) is rendered
+ * through `renderer.renderTemplates`: counting the templates it is handed, per render context,
+ * bounds the work of one render whatever the loops multiply.
+ */
+function withTagBudget(engine: Liquid, limit: number): void {
+  const renderer = engine.renderer;
+  const original = renderer.renderTemplates.bind(renderer);
+  renderer.renderTemplates = function* (templates: Template[], ctx: Context, emitter?: Emitter) {
+    const budget = ctx.getRegister(BUDGET, { used: 0 }) as { used: number };
+    // The block itself counts too: an empty loop body still costs an iteration.
+    budget.used += templates.length + 1;
+    if (budget.used > limit) throw new Error(`template tag limit exceeded (${limit} tags per render)`);
+    return yield* original(templates, ctx, emitter);
+  };
+}
+
+/** The scope a template sees: overlong values and list entries past the limit are left out. */
+export function boundedAttributes(attributes: Readonly<Record<string, string | string[]>>): Record<string, string | string[]> {
+  const entries: [string, string | string[]][] = [];
+  for (const [k, v] of Object.entries(attributes)) {
+    if (Array.isArray(v)) entries.push([k, v.slice(0, TEMPLATE_LIMITS.maxListEntries).filter((x) => typeof x === 'string' && x.length <= TEMPLATE_LIMITS.maxValueLength)]);
+    else if (typeof v === 'string' && v.length <= TEMPLATE_LIMITS.maxValueLength) entries.push([k, v]);
+  }
+  // fromEntries: an attribute named "__proto__" stays an ordinary own key.
+  return Object.fromEntries(entries);
 }
 
 const engine = createEngine();
@@ -164,21 +203,25 @@ export function templateProblem(source: string): string | undefined {
  * Renders over `{ user: attributes }` and returns the trimmed output ('' when the template
  * produced nothing). Throws TemplateError('render' | 'output_too_long').
  */
-export function renderTemplate(template: CompiledTemplate, attributes: Readonly<Record<string, string | string[]>>): string {
-  return renderTemplateIn(template, { user: attributes });
+export function renderTemplate(
+  template: CompiledTemplate,
+  attributes: Readonly<Record<string, string | string[]>>,
+  /** Tests only: a tighter time budget, to show that it is enforced. */
+  renderMs: number = TEMPLATE_LIMITS.renderMs,
+): string {
+  return renderTemplateIn(template, { user: boundedAttributes(attributes) }, renderMs);
 }
 
 /**
  * Renders over any scope of plain data (e.g. `{ request: … }` for templated authorization
  * parameters), with the same limits and the same trimmed output as renderTemplate.
  */
-export function renderTemplateIn(template: CompiledTemplate, scope: Readonly<Record<string, unknown>>): string {
+export function renderTemplateIn(template: CompiledTemplate, scope: Readonly<Record<string, unknown>>, renderMs: number = TEMPLATE_LIMITS.renderMs): string {
   let out: unknown;
   try {
     out = engine.renderSync(template.parsed, scope, {
-      renderLimit: TEMPLATE_LIMITS.renderMs,
+      renderLimit: renderMs,
       memoryLimit: TEMPLATE_LIMITS.memory,
-      templateLimit: TEMPLATE_LIMITS.templates,
     });
   } catch (e) {
     // The message of a LiquidJS render error may quote the template, never the scope values.

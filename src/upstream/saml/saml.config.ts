@@ -3,7 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { providerBaseShape } from '../provider.config.js';
 import { duration } from '../../config/duration.js';
-import { resolveSecret, secretShape } from '../../config/secret-ref.js';
+import { givenKey, publicValueShape, resolveSecret, secretShape } from '../../config/secret-ref.js';
 import { keyMatchesCertificate, parseCertificate } from './saml-certs.js';
 
 export const NAMEID_FORMATS = {
@@ -34,47 +34,17 @@ function loadCertificate(value: string, path: (string | number)[], ctx: z.Refine
   }
 }
 
-/** `NAME` (PEM text), `NAME_file` (path) or `NAME_env` (variable holding PEM): a public certificate, so inline is fine outside dev_mode. */
-function certificateShape<N extends string>(name: N, description: string) {
-  return {
-    [name]: z.string().min(1).optional().describe(`${description} PEM text.`),
-    [`${name}_file`]: z.string().min(1).optional().describe(`Path of a PEM file holding \`${name}\`.`),
-    [`${name}_env`]: z.string().min(1).optional().describe(`Name of an environment variable holding \`${name}\` as PEM.`),
-  } as { [K in N | `${N}_file` | `${N}_env`]: z.ZodOptional<z.ZodString> };
-}
-
-function resolveCertificate(obj: Record<string, unknown>, name: string, prefix: (string | number)[], ctx: z.RefinementCtx, required: string | false): string | undefined {
-  const given = [name, `${name}_file`, `${name}_env`].filter((k) => obj[k] !== undefined);
-  if (given.length > 1) {
-    ctx.addIssue({ code: 'custom', path: [...prefix, given[1]!], message: `give only one of ${given.join(', ')}` });
-    return undefined;
-  }
-  if (given.length === 0) {
-    if (required) ctx.addIssue({ code: 'custom', path: [...prefix, name], message: `required (as ${name}, ${name}_file or ${name}_env): ${required}` });
-    return undefined;
-  }
-  const key = given[0]!;
-  const ref = obj[key] as string;
-  let text = ref;
-  if (key.endsWith('_env')) {
-    const v = process.env[ref];
-    if (!v) {
-      ctx.addIssue({ code: 'custom', path: [...prefix, key], message: `environment variable ${ref} is not set` });
-      return undefined;
-    }
-    text = v;
-  } else if (key.endsWith('_file')) {
-    try {
-      text = readFileSync(ref, 'utf8');
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', path: [...prefix, key], message: `cannot read ${ref}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-      return undefined;
-    }
-  }
+/**
+ * A certificate given as `NAME` (PEM text), `NAME_file` or `NAME_env` (secret-ref.ts reads the
+ * reference), parsed while the config loads; problems are reported on the key that gave it.
+ */
+function resolveCertificate(obj: Record<string, unknown>, name: string, ctx: z.RefinementCtx, required: string | false): string | undefined {
+  const text = resolveSecret(obj, name, ctx, { public: true, raw: true, required });
+  if (text === undefined) return undefined;
   try {
     return parseCertificate(text).pem;
   } catch (e) {
-    ctx.addIssue({ code: 'custom', path: [...prefix, key], message: (e as Error).message });
+    ctx.addIssue({ code: 'custom', path: [givenKey(obj, name)], message: (e as Error).message });
     return undefined;
   }
 }
@@ -95,7 +65,7 @@ const spSection = z
   .object({
     entity_id: z.string().min(1).optional().describe('Causeway\'s SP entity ID; default: its metadata URL, `<public_base>upstream/<id>/saml/metadata`.'),
     ...secretShape('key', 'The SP private key (PEM): signs AuthnRequests and logout messages, decrypts assertions.'),
-    ...certificateShape('cert', 'The SP certificate matching `key`, published in the SP metadata.'),
+    ...publicValueShape('cert', 'The SP certificate matching `key`, published in the SP metadata.'),
     sign_requests: z.boolean().default(true).describe('Sign AuthnRequests (logout messages are always signed).'),
     signature_algorithm: z.enum(['sha256', 'sha512']).default('sha256').describe('Digest of the RSA signatures Causeway makes.'),
     encrypted_assertions: z
@@ -116,7 +86,7 @@ export const samlProviderSchema = z
     metadata_refresh: duration(5)
       .default(3600)
       .describe('How often the metadata is fetched (or the file read) again; a failed refresh keeps the last good copy.'),
-    ...certificateShape('metadata_signing_cert', 'Certificate the metadata must be signed with; unsigned or badly signed metadata is then refused.'),
+    ...publicValueShape('metadata_signing_cert', 'Certificate the metadata must be signed with; unsigned or badly signed metadata is then refused.'),
     metadata_timeout_ms: z.number().int().min(100).max(60000).default(10000).describe('Timeout of a metadata download, in milliseconds.'),
     idp_entity_id: z
       .string()
@@ -175,13 +145,13 @@ export const samlProviderSchema = z
     }
     const pinned = [o.metadata_signing_cert, o.metadata_signing_cert_file, o.metadata_signing_cert_env].some((v) => v !== undefined);
     if (pinned && o.idp) ctx.addIssue({ code: 'custom', path: ['metadata_signing_cert'], message: 'only with metadata_url or metadata_file' });
-    const metadataSigningCert = resolveCertificate(o, 'metadata_signing_cert', [], ctx, false);
+    const metadataSigningCert = resolveCertificate(o, 'metadata_signing_cert', ctx, false);
 
     const idp = o.idp ? { ...o.idp, certs: o.idp.certs.map((c, i) => loadCertificate(c, ['idp', 'certs', i], ctx)).filter((c): c is string => !!c) } : undefined;
 
     const sp = o.sp;
     const key = resolveSecret(sp as Record<string, unknown>, 'key', ctxAt(ctx, ['sp']), { required: true, raw: true });
-    const cert = resolveCertificate(sp, 'cert', ['sp'], ctx, 'the SP certificate matching sp.key');
+    const cert = resolveCertificate(sp, 'cert', ctxAt(ctx, ['sp']), 'the SP certificate matching sp.key');
     if (key) {
       try {
         createPrivateKey(key);

@@ -12,6 +12,7 @@ import { BrowserSessionsService } from '../../identity/browser-sessions.service.
 import { LoginService } from '../../login/login.service.js';
 import { ConnectorRegistry } from '../../upstream/connector-registry.js';
 import { ClientService } from '../../oauth2/clients/client.service.js';
+import { canonicalRedirectUri } from '../../oauth2/clients/redirect-uri.rules.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
 import { KeyValueStore } from '../../storage/kv-store.js';
@@ -36,7 +37,7 @@ const returnKey = (state: string) => `logout-return:${state}`;
 /**
  * OIDC RP-initiated logout (`end_session_endpoint`): validates `id_token_hint` (our signature;
  * an expired hint is fine), `client_id` and `post_logout_redirect_uri` (exactly one of the client's
- * registered URIs), asks the user to confirm, ends the browser session and every session born from
+ * registered URIs, followed only with a valid `id_token_hint`), asks the user to confirm, ends the browser session and every session born from
  * it, then optionally passes through the upstream IdP's logout before returning to the client.
  */
 @Controller(OAUTH2_PATHS.endSession)
@@ -73,6 +74,8 @@ export class EndSessionController {
       csrf: this.csrf.token(req, reply, `logout:${current.browserSession.id}`),
       action: `${this.config.http.public_base}${OAUTH2_PATHS.endSession}`,
       client_id: clientId,
+      // The hint goes along so that the POST checks it again before redirecting.
+      id_token_hint: finalUrl ? p.id_token_hint : undefined,
       post_logout_redirect_uri: finalUrl ? p.post_logout_redirect_uri : undefined,
       state: finalUrl ? p.state : undefined,
       cancel_url: `${this.config.http.public_base}${OAUTH2_PATHS.account}`,
@@ -84,7 +87,7 @@ export class EndSessionController {
     const current = await this.logins.currentSession(req);
     if (current) this.csrf.verify(req, `logout:${current.browserSession.id}`);
     const p = parseForm(params, req.body);
-    const { finalUrl } = await this.validate({ ...p, id_token_hint: undefined });
+    const { finalUrl } = await this.validate(p);
     clearSessionCookie(reply, this.config);
     if (!current) return this.finish(reply, finalUrl);
 
@@ -123,10 +126,18 @@ export class EndSessionController {
     if (!client) throw invalid('error.end_session.client_unknown', 'client_unknown');
     const declared = client.metadata.post_logout_redirect_uris;
     const registered = Array.isArray(declared) ? declared.filter((u): u is string => typeof u === 'string') : client.redirectUris;
-    if (!registered.includes(p.post_logout_redirect_uri)) {
+    const wanted = canonicalRedirectUri(p.post_logout_redirect_uri);
+    if (!wanted || !registered.some((r) => canonicalRedirectUri(r) === wanted)) {
       throw invalid('error.end_session.redirect_not_registered', 'post_logout_redirect_uri_unregistered');
     }
-    const url = new URL(p.post_logout_redirect_uri);
+    // OIDC RP-Initiated Logout §2: no redirection without an ID token proving the client asked for
+    // it. Without one, anyone could bounce browsers off Causeway's origin to any URI a self-registered
+    // client declared (issue 13, F9): the person signs out and stays on Causeway's page.
+    if (!p.id_token_hint) {
+      this.logger.info({ clientId }, 'post_logout_redirect_uri without id_token_hint: not redirecting');
+      return { clientId };
+    }
+    const url = new URL(wanted);
     if (p.state !== undefined) url.searchParams.set('state', p.state);
     return { clientId, finalUrl: url.href };
   }

@@ -79,6 +79,8 @@ afterAll(async () => {
 interface SignedIn {
   browser: Browser;
   accessToken: string;
+  /** For RP-initiated logout back to the client (`id_token_hint`): the sign-in asks for `openid`. */
+  idToken: string;
   deviceId: string;
   /** The SAMLResponse as the IdP sent it to the ACS. */
   samlResponseXml: string;
@@ -93,7 +95,7 @@ async function signIn(provider: string, user: { username: string; password: stri
   // matrix-js-sdk builds the authorization URL (PKCE S256, device scope); `provider` picks the IdP.
   const oauth = new OAuth2(metadata, { clientId });
   const state = randomBytes(8).toString('hex');
-  const authorize = new URL(await oauth.generateAuthorizationCodeGrantUrl(state, REDIRECT_URI, 'query', undefined, generateScope(oauth.context.deviceId)));
+  const authorize = new URL(await oauth.generateAuthorizationCodeGrantUrl(state, REDIRECT_URI, 'query', undefined, `openid ${generateScope(oauth.context.deviceId)}`));
   authorize.searchParams.set('provider', provider);
   const deviceId = oauth.context.deviceId!;
 
@@ -117,8 +119,8 @@ async function signIn(provider: string, user: { username: string; password: stri
   expect(back.searchParams.get('state')).toBe(state);
   const code = back.searchParams.get('code');
   if (!code) throw new Error(`no code: ${back.href}`);
-  const { access_token } = await oauth.completeAuthorizationCodeGrant(code, REDIRECT_URI);
-  return { browser, accessToken: access_token, deviceId, samlResponseXml, authnRequest };
+  const tokens = (await oauth.completeAuthorizationCodeGrant(code, REDIRECT_URI)) as { access_token: string; id_token?: string };
+  return { browser, accessToken: tokens.access_token, idToken: tokens.id_token ?? '', deviceId, samlResponseXml, authnRequest };
 }
 
 /** whoami at the homeserver, as the Matrix client does it. */
@@ -187,7 +189,7 @@ describe('SAML Single Logout with SimpleSAMLphp', () => {
     expect(hs.devices('alice')).toContain(s.deviceId);
 
     // RP-initiated logout at Causeway: the confirmation page, then the IdP's SLO and back.
-    const confirm = await s.browser.go(`${cw.url}/end-session?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT_URI)}&state=bye`);
+    const confirm = await s.browser.go(`${cw.url}/end-session?client_id=${clientId}&id_token_hint=${s.idToken}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT_URI)}&state=bye`);
     const form = forms(confirm.body, confirm.url).find((f) => f.method === 'POST');
     if (!form) throw new Error(`no logout form: ${confirm.status} ${confirm.url} ${textOf(confirm.body)}`);
     const out = await s.browser.submit(form, {}, isClientRedirect);

@@ -203,12 +203,13 @@ describe.each(TEST_DBS)('device verification, account page, sign-out, locked acc
   describe('RP-initiated logout', () => {
     it('validates post_logout_redirect_uri, confirms, ends the browser session and its tokens, then returns with the state', async () => {
       const browser = new Browser();
-      const t = await signInAndConsent(cw.url, browser, clientId, 'nina', 'NINADEVICE');
+      const t = await signInAndConsent(cw.url, browser, clientId, 'nina', 'NINADEVICE', {}, 'openid');
       const bad = await browser.request(`${cw.url}/end-session?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`);
       expect(bad.status).toBe(400);
       expect(textOf(bad.body)).toContain('not registered');
 
-      const url = `${cw.url}/end-session?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT)}&state=bye-1`;
+      // Redirected back only with an ID token of the client (test/security/regressions: without one, no redirect).
+      const url = `${cw.url}/end-session?client_id=${clientId}&id_token_hint=${t.id_token}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT)}&state=bye-1`;
       const page = await browser.go(url);
       expect(page.status).toBe(200);
       expect(textOf(page.body)).toContain('@nina:example.test');

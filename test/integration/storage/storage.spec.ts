@@ -91,5 +91,14 @@ describe.each(TEST_DBS)('storage on %s', (kind) => {
       expect(await kv.take('e')).toBeUndefined();
       expect(await kv.setIfAbsent('e2', 'again', 10)).toBe(true);
     });
+
+    it('deletes a key only for the value its owner set (an owner releasing its lock)', async () => {
+      const kv = new DbKeyValueStore(db);
+      await kv.set('lock:l', 'owner-b', 60);
+      await kv.deleteIfEquals('lock:l', 'owner-a');
+      expect(await kv.get('lock:l')).toBe('owner-b');
+      await kv.deleteIfEquals('lock:l', 'owner-b');
+      expect(await kv.get('lock:l')).toBeUndefined();
+    });
   });
 });

@@ -5,6 +5,8 @@ import { startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { TEST_DBS } from '../../support/databases.js';
 import { startFakeIdp, type FakeIdp } from '../../support/fake-oidc-idp.js';
 import { freePort } from '../../support/ports.js';
+import { sql } from '../compat/compat-flow.js';
+import { ulid } from '../../../src/storage/ulid.js';
 
 /**
  * POST /upstream/{provider}/backchannel-logout on a running Causeway, with logout tokens signed by
@@ -90,6 +92,23 @@ describe.each(TEST_DBS)('back-channel logout receiver (%s)', (db) => {
   it('accepts sub only and sid only', async () => {
     expect((await post(new URLSearchParams({ logout_token: await token({ sid: undefined }) }))).status).toBe(200);
     expect((await post(new URLSearchParams({ logout_token: await token({ sub: undefined }) }))).status).toBe(200);
+  });
+
+  it('with both sid and sub, ends only a session matching both (issue 13)', async () => {
+    // Bob's sign-in at corp: its upstream session (sid shared-sid) and the OAuth session born from it.
+    const t = Date.now();
+    const ids = { user: ulid(), browser: ulid(), upstream: ulid(), session: ulid() };
+    const localpart = `bob${randomBytes(3).toString('hex')}`;
+    await sql(cw, 'INSERT INTO users (id, localpart, created_at, can_request_admin) VALUES ($1, $2, $3, $4)', [ids.user, localpart, t, db === 'postgres' ? false : 0]);
+    await sql(cw, 'INSERT INTO browser_sessions (id, user_id, provider_id, upstream_session_id, created_at, authenticated_at) VALUES ($1, $2, $3, $4, $5, $6)', [ids.browser, ids.user, 'corp', ids.upstream, t, t]);
+    await sql(cw, 'INSERT INTO upstream_sessions (id, provider_id, subject, user_id, upstream_sid, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [ids.upstream, 'corp', localpart, ids.user, 'shared-sid', ids.browser, t]);
+    await sql(cw, 'INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [ids.session, ids.user, 'c', 'D1', 'openid', 'authorization_code', ids.browser, t]);
+    const finished = async () => (await sql<{ finished_at: unknown }>(cw, 'SELECT finished_at FROM oauth2_sessions WHERE id = $1', [ids.session]))[0]!.finished_at;
+
+    expect((await post(new URLSearchParams({ logout_token: await token({ sid: 'shared-sid', sub: 'mallory' }) }))).status).toBe(200);
+    expect(await finished()).toBeNull();
+    expect((await post(new URLSearchParams({ logout_token: await token({ sid: 'shared-sid', sub: localpart }) }))).status).toBe(200);
+    expect(await finished()).not.toBeNull();
   });
 
   it('refuses a replayed jti', async () => {

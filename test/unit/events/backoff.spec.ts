@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelay } from '../../../src/events/backoff.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as backoff from '../../../src/events/backoff.js';
+import { backoffDelay, SHARD_LEASE_MIN_MS, SHARD_LEASE_MS, shardLeaseMs } from '../../../src/events/backoff.js';
 import { shardOf } from '../../../src/events/redis/stream-keys.js';
 import { compareIds } from '../../../src/events/redis/relay.js';
 
@@ -16,6 +20,36 @@ describe('backoffDelay', () => {
       expect(d).toBeLessThanOrEqual(60_000);
       expect(d).toBeGreaterThanOrEqual(Math.min(60_000, 500 * 2 ** (attempt - 1)) / 2);
     }
+  });
+});
+
+describe('backoff.ts, the one place of the back-off constants', () => {
+  const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
+  const file = readFileSync(join(SRC, 'events/backoff.ts'), 'utf8');
+  const sources = (dir: string): string[] =>
+    readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+  const allCode = sources(SRC)
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+
+  it('names the jitter backoffDelay implements (equal jitter: half fixed, half random), and no other', () => {
+    const named = new Set([...file.matchAll(/\b(full|equal|decorrelated) jitter\b/gi)].map((m) => m[1]!.toLowerCase()));
+    expect([...named]).toEqual(['equal']);
+    // Equal jitter: never below half of the exponential delay, up to all of it.
+    expect(backoffDelay(3, 500, 60_000, () => 0)).toBe(1000);
+    expect(backoffDelay(3, 500, 60_000, () => 0.999999)).toBe(2000);
+  });
+
+  it('every value it exports is used by the code (no second, bare copy of a constant)', () => {
+    // Used = named somewhere besides its own declaration (in this file or another).
+    const unused = Object.keys(backoff).filter((name) => (allCode.match(new RegExp(`\\b${name}\\b`, 'g')) ?? []).length < 2);
+    expect(unused).toEqual([]);
+  });
+
+  it('derives the shard lease from events.claim_idle within its bounds', () => {
+    expect(shardLeaseMs(30_000)).toBe(SHARD_LEASE_MS);
+    expect(shardLeaseMs(10_000)).toBe(10_000);
+    expect(shardLeaseMs(500)).toBe(SHARD_LEASE_MIN_MS);
   });
 });
 

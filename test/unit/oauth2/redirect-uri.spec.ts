@@ -79,12 +79,14 @@ describe('redirect URIs at registration', () => {
 });
 
 describe('redirect URI match at /authorize', () => {
-  it('is an exact string comparison', () => {
+  it('compares canonical forms (as browsers read them), nothing looser', () => {
     expect(redirectUriMatches('https://example.com/cb', 'https://example.com/cb')).toBe(true);
     expect(redirectUriMatches('https://example.com/cb', 'https://example.com/cb/')).toBe(false);
     expect(redirectUriMatches('https://example.com/cb/', 'https://example.com/cb')).toBe(false);
-    expect(redirectUriMatches('https://example.com/cb', 'https://EXAMPLE.com/cb')).toBe(false);
     expect(redirectUriMatches('https://example.com/?a=1', 'https://example.com/?a=1&b=2')).toBe(false);
+    // The same URL to every browser: host case and the default port are not differences.
+    expect(redirectUriMatches('https://example.com/cb', 'https://EXAMPLE.com/cb')).toBe(true);
+    expect(redirectUriMatches('https://example.com/cb', 'https://example.com:443/cb')).toBe(true);
   });
   it('lets a port-less loopback URI match any port, nothing else', () => {
     expect(redirectUriMatches('http://localhost/callback', 'http://localhost:53122/callback')).toBe(true);
@@ -93,6 +95,5 @@ describe('redirect URI match at /authorize', () => {
     expect(redirectUriMatches('http://localhost/callback', 'http://localhost:53122/callback/')).toBe(false);
     expect(redirectUriMatches('http://localhost/callback', 'http://127.0.0.1:53122/callback')).toBe(false);
     expect(redirectUriMatches('http://localhost:1000/callback', 'http://localhost:2000/callback')).toBe(false);
-    expect(redirectUriMatches('https://example.com/cb', 'https://example.com:443/cb')).toBe(false);
   });
 });

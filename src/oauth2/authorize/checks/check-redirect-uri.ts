@@ -1,10 +1,11 @@
 import { PageError } from '../../../web/page-error.js';
-import { redirectUriMatches } from '../../clients/redirect-uri.rules.js';
+import { canonicalRedirectUri, redirectUriMatches } from '../../clients/redirect-uri.rules.js';
 import type { AuthorizationCheck } from './authorization-context.js';
 
 /**
- * redirect_uri must equal a registered one (string comparison; a registered port-less loopback URI
- * matches any port). Absent: the single registered URI, if there is exactly one (as MAS does).
+ * redirect_uri must equal a registered one (both in canonical form; a registered port-less loopback
+ * URI matches any port), and the browser goes to its canonical form. Absent: the single registered
+ * URI, if there is exactly one (as MAS does).
  * Failures are shown as a page, never redirected (RFC 6749 §4.1.2.1).
  */
 export const checkRedirectUri: AuthorizationCheck = (ctx) => {
@@ -16,7 +17,7 @@ export const checkRedirectUri: AuthorizationCheck = (ctx) => {
     if (client.redirectUris.length !== 1) {
       throw new PageError(400, 'error.title.invalid_request', 'error.redirect_uri_missing', { reason: 'missing_redirect_uri' });
     }
-    ctx.redirectUri = client.redirectUris[0]!;
+    ctx.redirectUri = canonicalRedirectUri(client.redirectUris[0]!) ?? client.redirectUris[0]!;
   } else {
     if (!client.redirectUris.some((r) => redirectUriMatches(r, requested))) {
       throw new PageError(400, 'error.title.invalid_redirect', 'error.redirect_uri_mismatch', {
@@ -24,7 +25,7 @@ export const checkRedirectUri: AuthorizationCheck = (ctx) => {
         clientId: client.clientId,
       });
     }
-    ctx.redirectUri = requested;
+    ctx.redirectUri = canonicalRedirectUri(requested)!;
   }
   ctx.request.redirectUri = ctx.redirectUri;
 };
