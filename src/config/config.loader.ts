@@ -18,6 +18,7 @@ export function parseConfig(text: string, file = 'config'): GatewayConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(file, [{ path: '', message: 'expected a mapping of sections (http, matrix, upstream, ...)' }]);
   }
+  applyEnvironmentDefaults(raw as Record<string, unknown>);
   parseOptions.devMode = (raw as Record<string, unknown>).dev_mode === true;
   try {
     const result = configSchema.safeParse(raw);
@@ -35,6 +36,19 @@ export function parseConfig(text: string, file = 'config'): GatewayConfig {
       if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
     }
     return undefined;
+  }
+}
+
+/**
+ * Defaults a deployment sets for files that leave a key out: `CAUSEWAY_HTTP_LISTEN` is `http.listen`
+ * unless the file gives one (the container image sets 0.0.0.0:8080, so `docker run -p 8080:8080`
+ * reaches the server; elsewhere the default stays 127.0.0.1:8080).
+ */
+function applyEnvironmentDefaults(raw: Record<string, unknown>): void {
+  const listen = process.env.CAUSEWAY_HTTP_LISTEN;
+  const http = raw.http;
+  if (listen && typeof http === 'object' && http !== null && !Array.isArray(http) && (http as Record<string, unknown>).listen === undefined) {
+    (http as Record<string, unknown>).listen = listen;
   }
 }
 

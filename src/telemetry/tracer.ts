@@ -33,7 +33,7 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span?: Span
   });
 }
 
-export function recordError(span: Span, err: unknown): void {
+function recordError(span: Span, err: unknown): void {
   span.recordException(err instanceof Error ? err : String(err));
   span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
 }

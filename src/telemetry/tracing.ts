@@ -2,7 +2,6 @@ import { register } from 'node:module';
 import { context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { TelemetryConfig } from '../config/sections/telemetry.config.js';
-import type { BuildInfo } from '../health/build-info.js';
 import { markTracingEnabled } from './tracer.js';
 import { traceSqliteStatements } from './sqlite-spans.js';
 
@@ -19,7 +18,7 @@ export interface Tracing {
  * ioredis is loaded through an ESM import, which only a loader hook registered first can see.
  * With `exporter: none` nothing of the SDK is even loaded.
  */
-export async function startTracing(cfg: TelemetryConfig['tracing'], info: BuildInfo, logger: Logger): Promise<Tracing | undefined> {
+export async function startTracing(cfg: TelemetryConfig['tracing'], info: { version: string; commit: string }, logger: Logger): Promise<Tracing | undefined> {
   if (cfg.exporter === 'none') return undefined;
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['ioredis'] } });
   const [sdk, { OTLPTraceExporter }, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { resourceFromAttributes }, { registerInstrumentations }] =

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, generateScope, OAuth2, type ValidatedAuthMetadata } from 'matrix-js-sdk';
 import { runCli, SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
+import { createSynapseDatabase, SynapseWriter } from '../support/synapse-fixture.js';
 import { Browser, forms, textOf, type BrowserResponse } from '../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
 import { casSuccess, startFakeCas, type FakeCas } from '../support/cas-peer.js';
@@ -160,11 +160,12 @@ describe('CAS brokering end to end (django-cas-server, matrix-js-sdk, homeserver
   });
 
   it('a migrated Synapse CAS user (auth_provider "cas", external id = CAS user) keeps his account', async () => {
-    hs.addUser('robert', { displayName: 'Robert (Synapse)' });
-    const dump = join(cw.dir, 'external_ids.tsv');
-    writeFileSync(dump, 'auth_provider\texternal_id\tuser_id\ncas\tbob\t@robert:example.test\n');
-    const r = await runCli(['import', 'synapse-external-ids', '--config', join(cw.dir, `gateway-${cw.port}.yaml`), '--input', dump, '--format', 'tsv'], { cwd: cw.dir });
-    expect(r.stderr).toBe('');
+    const synapse = await createSynapseDatabase('sqlite', cw.dir);
+    await new SynapseWriter(synapse).user({ localpart: 'robert', displayname: 'Robert (Synapse)', externalIds: { cas: 'bob' } });
+    await hs.loadSynapseDatabase(synapse);
+    const r = await runCli(['import', 'synapse', '--config', join(cw.dir, `gateway-${cw.port}.yaml`), '--synapse-database', synapse.url], { cwd: cw.dir });
+    await synapse.drop();
+    expect(r.stderr).not.toContain('import failed');
     expect(r.code).toBe(0);
     const bob = await signIn('campus', 'bob');
     const who = await createClient({ baseUrl: hs.url, accessToken: bob.tokens.access_token }).whoami();

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MatrixError, OAUTH_AWARE_PREFERRED_FLOW_FIELD, SSOAction, type MatrixClient, type SSOFlow } from 'matrix-js-sdk';
 import { createClient } from '../support/matrix-sdk.js';
 import { runCli, SHARED_SECRET, startCauseway, type CausewayProcess } from '../support/causeway.js';
+import { createSynapseDatabase, SynapseWriter } from '../support/synapse-fixture.js';
 import { Browser, forms, textOf, type BrowserResponse } from '../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../support/homeserver-standin.js';
 import { errorsFor, oidcPeerWithClients, peerAdminLogout, removeOidcPeerClients, withPeerUser } from '../support/oidc-peer.js';
@@ -182,11 +182,12 @@ describe('a user migrated from Synapse’s CAS login, with a legacy client, thro
 
   it('signs in to the same account, choosing the provider by the IdP id Synapse used ("cas")', async () => {
     // Synapse's user_external_ids row: auth_provider "cas", external_id = the CAS user name.
-    hs.addUser('robert', { displayName: 'Robert (Synapse)' });
-    const dump = join(cw.dir, 'external_ids.tsv');
-    writeFileSync(dump, 'auth_provider\texternal_id\tuser_id\ncas\tbob\t@robert:example.test\n');
-    const r = await runCli(['import', 'synapse-external-ids', '--config', join(cw.dir, `gateway-${cw.port}.yaml`), '--input', dump, '--format', 'tsv'], { cwd: cw.dir });
-    expect(r.stderr).toBe('');
+    const synapse = await createSynapseDatabase('sqlite', cw.dir);
+    await new SynapseWriter(synapse).user({ localpart: 'robert', displayname: 'Robert (Synapse)', externalIds: { cas: 'bob' } });
+    await hs.loadSynapseDatabase(synapse);
+    const r = await runCli(['import', 'synapse', '--config', join(cw.dir, `gateway-${cw.port}.yaml`), '--synapse-database', synapse.url], { cwd: cw.dir });
+    await synapse.drop();
+    expect(r.stderr).not.toContain('import failed');
     expect(r.code).toBe(0);
 
     browser = new Browser();
@@ -212,10 +213,13 @@ describe('a user migrated from Synapse’s CAS login, with a legacy client, thro
       body: new URLSearchParams({ token: session.access_token }),
     });
     expect(await introspected.json()).toEqual({ active: false });
+    // robert's account came from Synapse: his ended device is deleted by itself, never by a sync_devices
+    // that would sweep devices Causeway never saw.
     const call = await hs.waitForCall((c) => {
-      const b = c.body as { localpart?: string; devices?: string[] };
-      return c.path === '/_synapse/mas/sync_devices' && c.at >= logoutAt && c.status === 200 && b.localpart === 'robert' && !b.devices?.includes(session.device_id);
+      const b = c.body as { localpart?: string; device_id?: string };
+      return c.path === '/_synapse/mas/delete_device' && c.at >= logoutAt && c.status === 204 && b.localpart === 'robert' && b.device_id === session.device_id;
     }, 30_000);
+    expect(hs.callsTo('sync_devices').filter((c) => (c.body as { localpart?: string }).localpart === 'robert')).toEqual([]);
     process.stdout.write(`CAS Single Logout → compat device removed at the homeserver: ${call.at - logoutAt} ms\n`);
     const err = await whoamiFails(createClient({ baseUrl: hs.url, accessToken: session.access_token }));
     expect(err).toBeInstanceOf(MatrixError);

@@ -380,6 +380,15 @@ describe('audit trail: rows and JSON lines', () => {
     expect(details).toMatchObject({ localpart: 'alice', user_agent: 'ops-script/2' });
     await fetch(`${cw.url}/api/admin/v1/users/${aliceId}/unlock`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   });
+
+  it('the whole trail of a user through the admin API', async () => {
+    const res = await fetch(`${cw.url}/api/admin/v1/audit?user=${aliceId}&limit=200`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const actions = new Set(((await res.json()) as { data: { action: string }[] }).data.map((r) => r.action));
+    for (const a of ['login.attempt', 'consent.granted', 'authorization_code.issued', 'token.issued', 'refresh_token.reused', 'upstream_logout.received', 'user.lock', 'user.unlock']) {
+      expect([a, actions.has(a)]).toEqual([a, true]);
+    }
+  });
 });
 
 describe('/metrics', () => {
@@ -389,6 +398,7 @@ describe('/metrics', () => {
     const res = await fetch(`${cw.url}/metrics`);
     expect(res.status).toBe(200);
     families = parseMetrics(await res.text());
+    process.stdout.write(`metrics:\n${[...families.values()].map((f) => `${f.name} ${f.type}${f.samples[0] && Object.keys(f.samples[0].labels).length ? ` {${Object.keys(f.samples[0].labels).filter((l) => l !== 'le').join(',')}}` : ''}`).join('\n')}\n`);
   });
 
   it('has the standard process and Node.js metrics under their usual names', () => {

@@ -305,6 +305,8 @@ describe('NOTES.txt', () => {
     expect(text).toContain("kubectl get secret -n auth causeway -o jsonpath='{.data.homeserver-secret}'");
     expect(text).toContain('dev_mode is on');
     expect(text).toContain('SQLite database lives on an emptyDir');
+    // The default image.repository: nothing is published there yet.
+    expect(text).toContain('No Causeway image is published at ghcr.io/causeway/causeway yet: build the Dockerfile, push it to your');
   });
 
   it('for older Synapse (matrix.api synapse-admin): the msc3861 block naming the introspection client', () => {

@@ -81,7 +81,8 @@ function dockerignore(text: string): (path: string) => boolean {
   };
 }
 
-const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+const DOCKERFILE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const stages = parseDockerfile(DOCKERFILE);
 const ignored = dockerignore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
 const stage = (name: string) => stages.find((s) => s.name === name)!;
 const steps = (s: Stage, cmd: string) => s.steps.filter((i) => i.cmd === cmd);
@@ -189,6 +190,44 @@ describe('Dockerfile', () => {
 
   it('runtime: exposes the port the chart declares', () => {
     expect(steps(runtime, 'EXPOSE').map((e) => Number(e.args))).toEqual([values.port]);
+  });
+
+  it('every stage is built FROM one base image pinned by digest, with a note on updating it', () => {
+    for (const st of stages) expect(st.image).toMatch(/^node:24\.\d+\.\d+-(bookworm|trixie)-slim@sha256:[a-f0-9]{64}$/);
+    expect(new Set(stages.map((st) => st.image)).size).toBe(1);
+    expect(DOCKERFILE).toMatch(/To update it:.*\n.*imagetools inspect/);
+  });
+
+  it('runtime: listens on 0.0.0.0 at the port it exposes, unless the config says otherwise', () => {
+    // The server reads CAUSEWAY_HTTP_LISTEN as http.listen's default (test/integration/config/container-defaults.spec.ts).
+    expect(steps(runtime, 'ENV').map((e) => e.args)).toContain(`CAUSEWAY_HTTP_LISTEN=0.0.0.0:${values.port}`);
+  });
+
+  it('runtime: no package manager (npm, npx, corepack removed, and nothing runs them later)', () => {
+    const runs = steps(runtime, 'RUN').map((r) => r.args);
+    const removal = runs.findIndex((r) => /rm -rf .*\/usr\/local\/lib\/node_modules\/npm\b/.test(r));
+    expect(removal).toBeGreaterThanOrEqual(0);
+    for (const tool of ['/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/corepack']) expect(runs[removal]).toContain(tool);
+    expect(runs.slice(removal + 1).some((r) => /\b(npm|npx|corepack|yarn)\b/.test(r))).toBe(false);
+    expect(jsonArray(steps(runtime, 'ENTRYPOINT').at(-1))[0]).toBe('node');
+  });
+
+  it('runtime: a HEALTHCHECK on /health/live with what the image carries (node, bin/healthcheck.js)', () => {
+    const checks = steps(runtime, 'HEALTHCHECK');
+    expect(checks).toHaveLength(1);
+    const m = /^((?:--\S+\s+)*)CMD\s+(\[.*\])$/.exec(checks[0]!.args);
+    expect(m).not.toBeNull();
+    expect(m![1]).toMatch(/--interval=\d+s/);
+    expect(m![1]).toMatch(/--timeout=\d+s/);
+    expect(JSON.parse(m![2]!)).toEqual(['node', 'bin/healthcheck.js']);
+    expect(steps(runtime, 'COPY').map(copyParts)).toContainEqual({ from: undefined, sources: ['bin/'], dest: './bin/' });
+    expect(readFileSync(join(ROOT, 'bin/healthcheck.js'), 'utf8')).toContain('/health/live');
+  });
+
+  it('CI builds the image when the machine has a container builder, and says so when it skips', () => {
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+    expect(ci).toMatch(/docker build|buildah bud|podman build/);
+    expect(ci).toMatch(/container image build skipped/);
   });
 
   it('the parser reads what it should (these checks can fail)', () => {

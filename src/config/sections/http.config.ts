@@ -19,7 +19,9 @@ export const httpSection = z
       .url()
       .refine((u) => u.endsWith('/'), 'must end with "/"')
       .describe('Public base URL, also the OAuth/OIDC issuer; every URL Causeway publishes derives from it. Must end with `/`.'),
-    listen: hostPort('0.0.0.0:8080').default('127.0.0.1:8080').describe('`host:port` the HTTP server listens on (`[::]:8080` for IPv6).'),
+    listen: hostPort('0.0.0.0:8080')
+      .default('127.0.0.1:8080')
+      .describe('`host:port` the HTTP server listens on (`[::]:8080` for IPv6). When left out: the environment variable `CAUSEWAY_HTTP_LISTEN` if set (the container image sets `0.0.0.0:8080`), else `127.0.0.1:8080`.'),
     metrics_listen: z
       .union([z.literal('public'), hostPort('0.0.0.0:9090')])
       .optional()

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { dbKindOf, openDataSource } from '../../storage/data-source.js';
+import { withTimeout } from '../../health/health.registry.js';
 import { fail, pass, type Check } from '../doctor.js';
 import { PROBE_TIMEOUT_MS, reasonOf } from '../probe.js';
 
@@ -63,13 +64,3 @@ const redisHost = (url: string) => {
   const u = new URL(url);
   return `${u.hostname}:${u.port || 6379}`;
 };
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
-    );
-  });
-}

@@ -8,7 +8,7 @@ import { MetadataError, parseIdpMetadata } from '../../upstream/saml/idp-metadat
 import { parseCertificate } from '../../upstream/saml/saml-certs.js';
 import type { SamlProviderConfig } from '../../upstream/saml/saml.config.js';
 import { fail, pass, type Check, type CheckResult } from '../doctor.js';
-import { expiryProblem, probe, reasonOf, tlsCertificateExpiry } from '../probe.js';
+import { expiryProblem, probe, reasonOf, tlsCertificateExpiry, type Probe } from '../probe.js';
 import type { ClockReadings } from './clock.check.js';
 
 const UNREACHABLE_HINT = 'check the URL and that this host reaches the IdP (DNS, firewall, outbound proxy)';
@@ -40,6 +40,21 @@ function checkProvider(p: ProviderConfig, label: string, clock: ClockReadings): 
   }
 }
 
+/**
+ * Asks an IdP URL and records its clock: the answer, or the ✖ when it cannot be reached. Any HTTP
+ * status is an answer; the caller judges it.
+ */
+async function ask(p: ProviderConfig, url: string, label: string, clock: ClockReadings, init?: RequestInit): Promise<Probe | CheckResult> {
+  try {
+    const r = await probe(url, init);
+    clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+    return r;
+  } catch (e) {
+    return fail(label, `${url} unreachable (${reasonOf(e)})`, UNREACHABLE_HINT);
+  }
+}
+const unreachable = (r: Probe | CheckResult): r is CheckResult => 'ok' in r;
+
 /** The TLS certificate of an https URL, as a ✖ when it expires within 30 days. */
 async function tlsProblem(url: string, label: string): Promise<CheckResult | undefined> {
   const notAfter = await tlsCertificateExpiry(url);
@@ -51,18 +66,12 @@ async function oidc(p: OidcProviderConfig, label: string, clock: ClockReadings):
   const tls = await tlsProblem(p.issuer, label);
   if (tls) return [tls];
   if (!p.discovery) {
-    const r = await probe(p.token_endpoint!, { method: 'POST' });
-    clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
-    return [pass(label, `token endpoint answers (${r.status}); discovery off`)];
+    const r = await ask(p, p.token_endpoint!, label, clock, { method: 'POST' });
+    return [unreachable(r) ? r : pass(label, `token endpoint answers (${r.status}); discovery off`)];
   }
   const url = new URL('.well-known/openid-configuration', p.issuer.endsWith('/') ? p.issuer : `${p.issuer}/`).href;
-  let r;
-  try {
-    r = await probe(url);
-  } catch (e) {
-    return [fail(label, `${url} unreachable (${reasonOf(e)})`, UNREACHABLE_HINT)];
-  }
-  clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+  const r = await ask(p, url, label, clock);
+  if (unreachable(r)) return [r];
   if (r.status !== 200) return [fail(label, `discovery answered ${r.status} at ${url}`, 'check issuer: its /.well-known/openid-configuration must answer')];
   let doc: { issuer?: unknown; jwks_uri?: unknown };
   try {
@@ -93,13 +102,8 @@ async function saml(p: SamlProviderConfig, label: string, clock: ClockReadings):
     if (p.metadata_url) {
       const tls = await tlsProblem(p.metadata_url, label);
       if (tls) return [tls];
-      let r;
-      try {
-        r = await probe(p.metadata_url, { redirect: 'follow' });
-      } catch (e) {
-        return [fail(label, `metadata unreachable (${reasonOf(e)}, ${p.metadata_url})`, UNREACHABLE_HINT)];
-      }
-      clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+      const r = await ask(p, p.metadata_url, label, clock, { redirect: 'follow' });
+      if (unreachable(r)) return [r];
       if (r.status !== 200) return [fail(label, `metadata answered ${r.status} (${p.metadata_url})`, 'check metadata_url')];
       xml = r.body;
       source = `from ${p.metadata_url}`;
@@ -153,13 +157,8 @@ async function cas(p: CasProviderConfig, label: string, clock: ClockReadings): P
   const tls = await tlsProblem(p.server_url, label);
   if (tls) return [tls];
   const url = `${p.server_url}/login`;
-  let r;
-  try {
-    r = await probe(url);
-  } catch (e) {
-    return [fail(label, `${url} unreachable (${reasonOf(e)})`, UNREACHABLE_HINT)];
-  }
-  clock.push({ peer: `IdP ${p.id}`, skewMs: r.skewMs });
+  const r = await ask(p, url, label, clock);
+  if (unreachable(r)) return [r];
   if (r.status >= 400) return [fail(label, `${url} answered ${r.status}`, 'check server_url (the CAS base URL, without /login)')];
   return [pass(label, `${url} answers (${r.status})`)];
 }

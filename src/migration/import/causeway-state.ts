@@ -44,18 +44,7 @@ export const SYNAPSE_REMOVED = 'synapse_removed';
 /** The finish_reason of sessions the import ends because Synapse deactivated their user. */
 export const SYNAPSE_DEACTIVATED = 'synapse_deactivated';
 
-export interface NewUserRow {
-  id: string;
-  localpart: string;
-  createdAt: number;
-  lockedAt: number | null;
-  deactivatedAt: number | null;
-  canRequestAdmin: boolean;
-  displayName: string | null;
-  email: string | null;
-  importedAt: number;
-}
-
+/** What the import sets on an account it creates or updates (Synapse is the authority until the switch). */
 export interface UserUpdate {
   id: string;
   lockedAt: number | null;
@@ -64,6 +53,11 @@ export interface UserUpdate {
   displayName: string | null;
   email: string | null;
   importedAt: number;
+}
+
+export interface NewUserRow extends UserUpdate {
+  localpart: string;
+  createdAt: number;
 }
 
 export interface NewLinkRow {

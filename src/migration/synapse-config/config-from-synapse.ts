@@ -287,6 +287,8 @@ function casProvider(t: Translation, p: SynapseSsoProvider, profileSync: 'always
   if (version === 3) out.protocol = 3;
   else if (version === 2 || version === undefined || version === null) out.protocol = 2;
   else t.skip(at('protocol_version'), `${String(version)}: Causeway speaks CAS 2.0 and 3.0`);
+  // Synapse ignored CAS logout requests; accepting them needs the CAS servers' addresses (slo_allowed_from).
+  out.single_logout = false;
   const required = isObj(b.required_attributes) ? b.required_attributes : {};
   const reqs: Obj[] = [];
   for (const [attribute, value] of Object.entries(required)) {

@@ -144,6 +144,7 @@ describe('causeway config from-synapse', () => {
       kind: 'cas',
       server_url: 'https://cas.campus.example/cas',
       protocol: 3,
+      single_logout: false,
       attribute_requirements: [{ attribute: 'userGroup', contains: 'staff' }],
       claims: { localpart: { action: 'force', template: '{{ user.user | strip | mxid_localpart }}' }, displayname: { template: '{{ user.displayName }}' } },
       synapse_idp_id: 'cas',
