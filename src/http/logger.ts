@@ -27,6 +27,16 @@ const REDACT = [
   '*.device_code',
   '*.secret',
 ];
+/**
+ * `code` is both a secret (an OAuth authorization code in a query or form) and what an error says
+ * went wrong (`ECONNREFUSED`, `SQLITE_CONSTRAINT_UNIQUE`, PostgreSQL's `23505`): the error codes
+ * stay readable, anything else named `code` is redacted.
+ */
+const ERROR_CODE = /^(?:[A-Z][A-Z0-9_]{1,63}|[0-9A-Z]{5})$/;
+function censorField(value: unknown, path: string[]): unknown {
+  return path[path.length - 1] === 'code' && typeof value === 'string' && ERROR_CODE.test(value) ? value : '[redacted]';
+}
+
 const TOKEN_SHAPE = /\b(mat|mar|mct|mcr|mpt|syt|syr)_[A-Za-z0-9]{10,}_[A-Za-z0-9]{6}\b/g;
 
 export function maskTokens(s: string): string {
@@ -68,7 +78,7 @@ export function createLogger(level: string, traced = false, destination?: pino.D
     mixin: traced ? () => ({ ...requestFields(), ...activeTraceIds() }) : requestFields,
     base: { service: 'causeway' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACT, censor: '[redacted]' },
+    redact: { paths: REDACT, censor: censorField },
     formatters: { level: (label) => ({ level: label }) },
     hooks: {
       logMethod(args, method) {
