@@ -43,7 +43,7 @@ const TRACING = process.env.BENCH_TRACING !== '0';
 function forkServer(script, args) {
   return new Promise((resolve, reject) => {
     const child = fork(join(HERE, script), args.map(String), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    child.once('message', (m) => resolve({ child, ...m }));
+    child.once('message', (m) => resolve({ child, .../** @type {object} */ (m) }));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }
@@ -86,7 +86,7 @@ async function stop(child) {
 async function prepare(label, { url, pid, tokens, headers }) {
   const bodies = tokens.map((t) => `token=${t}&token_type_hint=access_token`);
   const probe = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: bodies[0] });
-  const probeBody = await probe.json();
+  const probeBody = /** @type {{ active?: boolean }} */ (await probe.json());
   if (probe.status !== 200 || probeBody.active !== true) throw new Error(`${label}: probe answered ${probe.status} ${JSON.stringify(probeBody)}`);
   const run = (duration) =>
     autocannon({
@@ -150,10 +150,10 @@ try {
   cleanups.push(() => rmSync(sqliteDir, { recursive: true, force: true }));
   const pgDb = await freshPgSchema();
   cleanups.push(() => pgDb.drop());
-  for (const [name, database] of [
+  for (const [name, database] of /** @type {[string, { url: string, schema?: string }][]} */ ([
     ['SQLite', { url: `sqlite://${sqliteDir}/causeway.db` }],
     ['PostgreSQL', pgDb],
-  ]) {
+  ])) {
     process.stderr.write(`Causeway ${name}: seeding ${TOKENS} tokens…\n`);
     const tokens = await seedCauseway(database, TOKENS);
     const variants = [[0], ...(TRACING ? [[0, undefined, otlpEndpoint]] : []), [10], ...(process.env.BENCH_NODE_OPTIONS ? [[10, process.env.BENCH_NODE_OPTIONS]] : [])];

@@ -5,6 +5,7 @@ import { AccessTokenEntity, OAuth2SessionEntity, UserEntity } from '../../dist/s
 import { generateToken, sha256Hex } from '../../dist/crypto/token-format.js';
 import { ulid } from '../../dist/storage/ulid.js';
 
+/** @param {{ url: string, schema?: string }} db @param {number} count */
 export async function seedCauseway({ url, schema }, count) {
   const ds = await openDataSource({ url, schema });
   await runMigrations(ds);

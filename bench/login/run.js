@@ -36,7 +36,7 @@ async function startHomeserver() {
       res.writeHead(created ? 201 : 200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  await new Promise((r) => server.listen(port, '127.0.0.1', () => r(undefined)));
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
 }
 
@@ -138,7 +138,7 @@ async function run(target) {
       grant_types: ['authorization_code', 'refresh_token'],
     }),
   });
-  const { client_id: clientId } = await reg.json();
+  const { client_id: clientId } = /** @type {{ client_id: string }} */ (await reg.json());
   let n = 0;
   // Warm-up.
   await Promise.all(Array.from({ length: CONCURRENCY }, () => oneLogin(target.url, clientId, `w${n++}`)));
@@ -184,6 +184,7 @@ const hs = await startHomeserver();
 const rows = [];
 const load = loadavg()[0];
 const tmp = mkdtempSync(join(tmpdir(), 'causeway-bench-login-db-'));
+/** @type {[string, { url: string, schema?: string, drop: () => Promise<void> }, boolean][]} */
 const targets = [
   ['SQLite (snapshots in the DB)', { url: `sqlite://${tmp}/c.db`, drop: async () => {} }, false],
   ['PostgreSQL (snapshots in the DB)', await pgSchema(), false],

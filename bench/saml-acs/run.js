@@ -25,6 +25,7 @@ const ACS = 'https://auth.example.test/upstream/bench/callback';
 const REQ = '_benchrequest';
 const iso = (ms) => new Date(ms).toISOString();
 
+/** @param {{ assertionId?: string, inner?: string }} [opts] */
 function response({ assertionId = `_${randomBytes(16).toString('hex')}`, inner } = {}) {
   const now = Date.now();
   const until = iso(now + 300_000);
@@ -54,7 +55,8 @@ async function encryptAsync(assertion) {
 
 // Built once, as the connector does (the metadata source keeps the parsed IdP).
 const idp = inlineIdp({ entity_id: IDP, sso_url: 'https://idp.example.test/sso', sso_binding: 'redirect', certs: [idpKey.cert] });
-const check = (signature) => ({
+/** @returns {import('../../dist/upstream/saml/saml-response.js').ResponseCheck} */
+const check = (/** @type {any} */ signature) => ({
   idp,
   spEntityId: SP,
   acsUrl: ACS,

@@ -40,11 +40,11 @@ function listen() {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     });
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', () => resolve(undefined));
   });
 }
 
-process.on('message', async (m) => {
+process.on('message', async (/** @type {{ cmd: string }} */ m) => {
   if (m.cmd === 'down') {
     await new Promise((r) => {
       server.close(r);

@@ -134,7 +134,7 @@ async function registerClient(base) {
       grant_types: ['authorization_code', 'refresh_token'],
     }),
   });
-  const body = await res.json();
+  const body = /** @type {{ client_id?: string }} */ (await res.json());
   if (!body.client_id) throw new Error(`client registration answered ${res.status} ${JSON.stringify(body)}`);
   return body.client_id;
 }
