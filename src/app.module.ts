@@ -21,6 +21,9 @@ import { OAuth2Module } from './oauth2/oauth2.module.js';
 import { AuthMetadataModule } from './matrix/auth-metadata.module.js';
 import { CasModule } from './upstream/cas/cas.module.js';
 import { CompatModule } from './compat/compat.module.js';
+import { ClockModule } from './clock/clock.module.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import type { Clock } from './clock/clock.js';
 import { AuditModule } from './audit/audit.module.js';
 
 export interface AppDeps {
@@ -29,6 +32,7 @@ export interface AppDeps {
   keys: KeyStore;
   encryptionKey: string;
   logger: Logger;
+  clock: Clock;
   /** Catalogs, templates and branding, prepared (and checked) before the server starts. */
   pages: PageSetup;
 }
@@ -41,6 +45,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(deps.config),
+        ClockModule.forRoot(deps.clock),
         LoggerModule.forRoot(deps.logger),
         StorageModule.forRoot(deps.storage),
         CryptoModule.forRoot(deps.keys, deps.encryptionKey),
@@ -60,6 +65,7 @@ export class AppModule {
         CasModule,
         SamlModule,
         CompatModule.forRoot(deps.config),
+        MaintenanceModule,
       ],
     };
   }

@@ -7,6 +7,8 @@ import { createLogger } from './http/logger.js';
 import type { GatewayConfig } from './config/config.schema.js';
 import { buildInfo } from './health/build-info.js';
 import { registerMigrationCommands } from './migration/cli.js';
+import { manageCommand } from './cli/manage.js';
+import { registerCleanupCommand } from './maintenance/cleanup.command.js';
 
 const info = buildInfo();
 const program = new Command('causeway')
@@ -142,5 +144,7 @@ registerMigrationCommands(program, loadOrExit);
 
 const { registerManage } = await import('./admin/cli/manage.command.js');
 registerManage(program, loadOrExit);
+// After the admin commands, which create the `manage` group.
+registerCleanupCommand(manageCommand(program), loadOrExit);
 
 await program.parseAsync(process.argv);

@@ -20,6 +20,7 @@ import { checkTemplates } from './web/templates-check.js';
 import { MetricsService } from './health/metrics.service.js';
 import { HealthRegistry } from './health/health.registry.js';
 import { startMetricsListener } from './health/metrics-listener.js';
+import { clockFor, OffsetFileClock } from './clock/clock.js';
 
 export interface RunningServer {
   app: NestFastifyApplication;
@@ -65,9 +66,11 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
   const keys = await loadKeyStore(config);
   const encryptionKey = config.secrets.encryption_key ?? devEncryptionKey();
   if (config.dev_mode) logger.warn('dev_mode is on: dev sign-in, generated keys and inline secrets are enabled. Never use it in production.');
+  const clock = clockFor(config.dev_mode);
+  if (clock instanceof OffsetFileClock) logger.warn({ file: clock.file }, 'test clock armed: lifecycle decisions use the time offset written in this file (tests only)');
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:', auditOrigin: currentRequest }, keys, encryptionKey, logger, pages }),
+    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:', now: () => clock.now(), auditOrigin: currentRequest }, keys, encryptionKey, logger, pages, clock }),
     new FastifyAdapter(fastifyOptions({ bodyLimit: config.http.body_limit, trustProxy: config.http.trust_proxy, logger })),
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), bufferLogs: false },
   );

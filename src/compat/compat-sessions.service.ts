@@ -16,6 +16,8 @@ import { BrowserSessionEntity, CompatSessionEntity, CompatTokenEntity, OAuth2Ses
 import { ulid } from '../storage/ulid.js';
 import { CompatErrors } from './compat-errors.js';
 import type { LoginTokenGrant } from './login-tokens.js';
+import { SessionLimit } from '../oauth2/sessions/session-limit.js';
+import { Clock, SystemClock } from '../clock/clock.js';
 
 /** Generated device ids: 10 alphanumerics, as MAS and the SDKs generate them. */
 const GENERATED_DEVICE_ID_LENGTH = 10;
@@ -62,6 +64,8 @@ export class CompatSessions {
     private readonly cache: IntrospectionCache,
     private readonly homeserver: HomeserverAdapter,
     private readonly issuance: IssuanceRecorder,
+    private readonly limit: SessionLimit,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   private mxid(localpart: string): string {
@@ -77,7 +81,7 @@ export class CompatSessions {
   async login(
     grant: LoginTokenGrant,
     req: { deviceId?: string; displayName?: string; refreshToken: boolean; ip?: string },
-    now = Date.now(),
+    now = this.clock.now(),
   ): Promise<CompatLoginResult> {
     const user = await this.db.manager.findOne(UserEntity, { where: { id: grant.userId } });
     const browser = await this.db.manager.findOne(BrowserSessionEntity, { where: { id: grant.browserSessionId } });
@@ -89,7 +93,7 @@ export class CompatSessions {
 
     const deviceId = req.deviceId ?? randomAlphanumeric(GENERATED_DEVICE_ID_LENGTH);
     const { session, tokens, replaced } = await this.db.transaction(async (em) => {
-      const replaced = await this.endSessionsOnDevice(em, user.id, deviceId, now);
+      const replaced = (await this.endSessionsOnDevice(em, user.id, deviceId, now)) + (await this.limit.makeRoom(em, user.id, 'compat', now));
       const session: CompatSessionEntity = {
         id: ulid(now),
         user_id: user.id,
@@ -132,7 +136,7 @@ export class CompatSessions {
    * unknown, used or revoked token, or one of an ended session or of an account that may no longer
    * sign in, is refused.
    */
-  async refresh(refreshToken: string, now = Date.now(), ip?: string): Promise<CompatRefreshResult> {
+  async refresh(refreshToken: string, now = this.clock.now(), ip?: string): Promise<CompatRefreshResult> {
     if (parseToken(refreshToken) !== 'compat_refresh') throw CompatErrors.invalidRefreshToken();
     const outcome = await this.db.transaction(async (em) => {
       const old = await em.findOne(CompatTokenEntity, { where: { refresh_token_hash: sha256Hex(refreshToken) } });
@@ -163,7 +167,7 @@ export class CompatSessions {
    * else: another kind of token (OAuth `mat_` included), unknown, revoked, expired, or of an ended
    * session. `activeUser`: also refuse a locked or deactivated account (`/logout/all`, as MAS).
    */
-  async findByAccessToken(accessToken: string, opts: { activeUser?: boolean } = {}, now = Date.now()): Promise<CompatSessionRef | undefined> {
+  async findByAccessToken(accessToken: string, opts: { activeUser?: boolean } = {}, now = this.clock.now()): Promise<CompatSessionRef | undefined> {
     if (parseToken(accessToken) !== 'compat_access') return undefined;
     const token = await this.db.manager.findOne(CompatTokenEntity, { where: { access_token_hash: sha256Hex(accessToken) } });
     if (!token || token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now)) return undefined;

@@ -12,6 +12,8 @@ import { adminSection } from './sections/admin.config.js';
 import { eventsSection } from './sections/events.config.js';
 import { loggingSection } from './sections/logging.config.js';
 import { compatSection } from './sections/compat.config.js';
+import { sessionsSection } from './sections/sessions.config.js';
+import { retentionSection } from './sections/retention.config.js';
 import { auditSection } from './sections/audit.config.js';
 import { telemetrySection } from './sections/telemetry.config.js';
 import { brandingSection } from './sections/branding.config.js';
@@ -43,6 +45,8 @@ export const configSchema = z
     events: eventsSection.prefault({}),
     logging: loggingSection.prefault({}),
     compat: compatSection.prefault({}),
+    sessions: sessionsSection.prefault({}),
+    retention: retentionSection.prefault({}),
     audit: auditSection.prefault({}),
     telemetry: telemetrySection.prefault({}),
     branding: brandingSection.prefault({}),
@@ -67,6 +71,9 @@ export const configSchema = z
       seen.set(p.id, i);
       if (p.kind === 'dev' && !c.dev_mode) {
         ctx.addIssue({ code: 'custom', path: ['upstream', 'providers', i, 'kind'], message: 'the dev sign-in is refused unless dev_mode: true' });
+      }
+      if (p.on_conflict !== 'fail' && p.claims.localpart.action !== 'force' && p.claims.localpart.action !== 'require') {
+        ctx.addIssue({ code: 'custom', path: ['upstream', 'providers', i, 'on_conflict'], message: `${p.on_conflict} needs claims.localpart.action force or require (a username the person picks never links to an existing account)` });
       }
       if (!c.dev_mode && 'allow_insecure_http' in p && p.allow_insecure_http) {
         ctx.addIssue({ code: 'custom', path: ['upstream', 'providers', i, 'allow_insecure_http'], message: 'only allowed with dev_mode: true' });

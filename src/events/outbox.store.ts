@@ -300,15 +300,6 @@ export class OutboxStore {
     });
   }
 
-  /** Retention: delivered rows older than `before` go (bounded batch). Returns how many. */
-  async deleteDeliveredBefore(before: number, limit: number): Promise<number> {
-    const old = await this.em.find(OutboxEntity, { where: { delivered_at: Not(IsNull()) }, select: { id: true, delivered_at: true }, order: { id: 'ASC' }, take: limit });
-    const ids = old.filter((r) => r.delivered_at! < before).map((r) => r.id);
-    if (!ids.length) return 0;
-    await this.db.transaction((em) => em.delete(OutboxEntity, { id: In(ids) }));
-    return ids.length;
-  }
-
   /** The Causeway user behind a localpart (for the `sub` the legacy API records). */
   async userIdOf(localpart: string): Promise<string | undefined> {
     return (await this.read((em) => em.findOne(UserEntity, { where: { localpart }, select: { id: true } })))?.id;

@@ -11,6 +11,10 @@ import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
 import { checkLocalpart, isReservedForAdmins, LOCALPART_MESSAGES, localpartCandidate, type LocalpartCheck } from './localpart-policy.js';
 import type { MappedIdentity } from './mapped-identity.js';
+import { RegistrationRules } from './registration-rules.js';
+import { BrowserSessionsService } from './browser-sessions.service.js';
+import { AuditLogRepository } from '../storage/repositories/audit-log.repository.js';
+import { Clock, SystemClock } from '../clock/clock.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';
@@ -25,12 +29,21 @@ export interface SignedInAccount {
 export type LinkOutcome =
   /** Known identity (later logins), a forced localpart just provisioned, or attached to an existing account (`on_conflict: link`). */
   | { outcome: 'signed_in'; how: 'existing' | 'created' | 'linked'; user: SignedInAccount }
+  /** `on_conflict: confirm`: the username belongs to `user`; the person first signs in with one of `providerIds` (linked to it). */
+  | { outcome: 'confirm'; user: SignedInAccount; providerIds: string[] }
   /** New identity whose localpart the user picks on the registration page. */
   | { outcome: 'register'; suggestion?: string; /** The user confirms `suggestion` but may not change it (localpart action `require`). */ fixed: boolean };
 
 export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false; error: Msg };
 
 const TAKEN = msg('register.taken');
+
+/** A provider that may not create an account for this identity (`registration: existing_only | disabled`). */
+function registrationRefused(provider: ProviderConfig, mode: 'existing_only' | 'disabled'): PageError {
+  return new PageError(403, 'error.title.no_account', msg(mode === 'disabled' ? 'error.registration_disabled' : 'error.registration_existing_only', { provider: provider.name }), {
+    reason: `registration_${mode}`,
+  });
+}
 
 /**
  * Links upstream identities to users: the first login provisions (or asks for a localpart), later
@@ -47,7 +60,14 @@ export class IdentityLinker {
     private readonly homeserver: HomeserverAdapter,
     private readonly outbox: Outbox,
     private readonly lifecycle: UserLifecycle,
-  ) {}
+    private readonly audit: AuditLogRepository,
+    private readonly browserSessions: BrowserSessionsService,
+    private readonly clock: Clock = new SystemClock(),
+  ) {
+    this.rules = new RegistrationRules(config.policy);
+  }
+
+  private readonly rules: RegistrationRules;
 
   checkLocalpart(localpart: string): LocalpartCheck {
     return checkLocalpart(localpart, { serverName: this.config.matrix.homeserver, reserved: this.config.policy.reserved_localparts });
@@ -56,6 +76,10 @@ export class IdentityLinker {
   /**
    * Finds (or provisions, or links) the account of an upstream identity. A provider with an `admin`
    * rule also decides, at each sign-in, whether the user has the admin right (UserLifecycle).
+   * Then: its linked account, or an existing account it may attach to (`on_conflict`), or a new
+   * account (`registration: open` only; forced localparts are created at once, the others go to the
+   * registration page). `registration: disabled` admits linked identities only; `existing_only`
+   * also lets `on_conflict` attach identities to existing accounts.
    */
   async resolve(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
     const outcome = await this.resolveAccount(provider, mapped);
@@ -70,9 +94,20 @@ export class IdentityLinker {
   private async resolveAccount(provider: ProviderConfig, mapped: MappedIdentity): Promise<LinkOutcome> {
     const link = await this.links.find(provider.id, mapped.subject);
     if (link) return { outcome: 'signed_in', how: 'existing', user: await this.signInExisting(link.userId, mapped) };
+    if (provider.registration === 'disabled') throw registrationRefused(provider, 'disabled');
 
     const lp = mapped.localpart;
+    // A username the IdP vouches for (force, require) that already has an account: on_conflict decides.
+    if (lp.mode !== 'ask' && lp.value) {
+      const existing = await this.users.findByLocalpart(lp.value);
+      if (existing) return this.onConflict(provider, mapped, existing);
+    }
+    if (provider.registration === 'existing_only') throw registrationRefused(provider, 'existing_only');
+    this.assertEmailAllowed(provider, mapped);
+
     if (lp.mode !== 'use') {
+      // A username the person only confirms must pass the rules now: the page could not change it.
+      if (lp.mode === 'confirm' && lp.value) this.assertLocalpartAllowed(provider, lp.value);
       const candidate = lp.value ? localpartCandidate(lp.value) : undefined;
       return { outcome: 'register', suggestion: candidate || undefined, fixed: lp.mode === 'confirm' };
     }
@@ -88,14 +123,13 @@ export class IdentityLinker {
         problem: check.problem,
       });
     }
-    const existing = await this.users.findByLocalpart(lp.value);
-    if (existing) return this.onConflict(provider, mapped, existing);
     if (isReservedForAdmins(lp.value, this.config.policy.admin_localparts)) {
       throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_invalid', { provider: provider.name }), {
         reason: 'forced_localpart_invalid',
         problem: 'reserved',
       });
     }
+    this.assertLocalpartAllowed(provider, lp.value);
     if (!(await this.availableOnHomeserver(lp.value, true))) {
       throw this.conflictError(provider, 'taken_on_homeserver');
     }
@@ -109,14 +143,37 @@ export class IdentityLinker {
     return { outcome: 'signed_in', how: 'created', user: created };
   }
 
+  /** `policy.localpart_allow` / `localpart_deny` for a username the person cannot change: a page naming the rule. */
+  private assertLocalpartAllowed(provider: ProviderConfig, localpart: string): void {
+    const rule = this.rules.checkLocalpart(localpart);
+    if (!rule.ok) {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.localpart_rule', { provider: provider.name, rule: rule.rule }), {
+        reason: 'localpart_rule',
+        rule: rule.rule,
+      });
+    }
+  }
+
+  /** `policy.email_domains`: a new account needs an address on an allowed domain (the page names the rule, not the address). */
+  private assertEmailAllowed(provider: ProviderConfig, mapped: MappedIdentity): void {
+    const email = mapped.email.action === 'ignore' ? undefined : mapped.email.value;
+    const rule = this.rules.checkEmail(email);
+    if (!rule.ok) {
+      throw new PageError(403, 'error.title.sign_in_failed', msg('error.email_domain_rule', { provider: provider.name, rule: rule.rule }), { reason: 'email_domain_rule', rule: rule.rule });
+    }
+  }
+
   /** The registration form: checks the chosen localpart and creates the account and its link. */
   async register(provider: ProviderConfig, mapped: MappedIdentity, localpart: string, displayname?: string): Promise<RegisterOutcome> {
     if (mapped.localpart.mode === 'confirm' && localpart !== mapped.localpart.value) {
       return { ok: false, error: msg('register.set_by_organisation') };
     }
-    if (mapped.localpart.mode === 'use') return { ok: false, error: msg('register.not_here') };
+    if (mapped.localpart.mode === 'use' || provider.registration !== 'open') return { ok: false, error: msg('register.not_here') };
+    this.assertEmailAllowed(provider, mapped);
     const check = this.checkLocalpart(localpart);
     if (!check.ok) return { ok: false, error: check.message };
+    const rule = this.rules.checkLocalpart(localpart);
+    if (!rule.ok) return { ok: false, error: msg('register.rule', { rule: rule.rule }) };
     if (await this.users.findByLocalpart(localpart)) return { ok: false, error: TAKEN };
     if (isReservedForAdmins(localpart, this.config.policy.admin_localparts)) return { ok: false, error: msg(LOCALPART_MESSAGES.reserved) };
     let available: boolean;
@@ -179,16 +236,109 @@ export class IdentityLinker {
     return attr.value;
   }
 
+  /**
+   * A new identity whose username already has an account (provider `on_conflict`, MAS's meanings):
+   * `fail` refuses; `link` attaches it; `set` attaches it only if the account has no link of this
+   * provider yet; `replace` moves the account's link of this provider to it (the IdP re-keyed its
+   * users); `confirm` asks the person to prove they own the account first (`confirm` outcome).
+   */
   private async onConflict(provider: ProviderConfig, mapped: MappedIdentity, existing: User): Promise<LinkOutcome> {
-    if (mapped.onConflict !== 'link') throw this.conflictError(provider, 'localpart_exists');
+    const mode = mapped.onConflict;
+    if (mode === 'fail') throw this.conflictError(provider, 'localpart_exists');
     assertCanSignIn(existing);
+    const user = { id: existing.id, localpart: existing.localpart };
+    if (mode === 'confirm') {
+      const configured = new Set(this.config.upstream.providers.map((p) => p.id));
+      const providerIds = [...new Set((await this.links.forUser(existing.id)).map((l) => l.providerId))].filter((p) => configured.has(p));
+      if (!providerIds.length) throw this.conflictError(provider, 'no_method_to_confirm');
+      return { outcome: 'confirm', user, providerIds };
+    }
     try {
-      await this.db.transaction((em) => this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: existing.id }));
+      await this.db.transaction(async (em) => {
+        const actor = `upstream:${provider.id}`;
+        if (mode === 'set' && (await this.links.forUser(existing.id, em)).some((l) => l.providerId === provider.id)) {
+          throw this.conflictError(provider, 'provider_already_linked');
+        }
+        if (mode === 'replace') {
+          for (const old of await this.links.removeForProvider(em, existing.id, provider.id)) {
+            await this.audit.record(em, { actor, action: 'upstream_link.remove', target: old.id, userId: existing.id, details: { provider_id: old.providerId, subject: old.subject, via: 'on_conflict:replace' } });
+          }
+        }
+        const link = await this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId: existing.id }, this.clock.now());
+        await this.audit.record(em, { actor, action: 'upstream_link.add', target: link.id, userId: existing.id, details: { provider_id: provider.id, subject: mapped.subject, via: `on_conflict:${mode}` } });
+      });
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       return this.resolveAccount(provider, mapped);
     }
-    return { outcome: 'signed_in', how: 'linked', user: { id: existing.id, localpart: existing.localpart } };
+    return { outcome: 'signed_in', how: 'linked', user };
+  }
+
+  /**
+   * `on_conflict: confirm`, second half: the person signed in again with `reauth`, a method already
+   * linked to the account `userId` (Keycloak's first-broker-login re-authentication). Only then is
+   * the pending identity linked, and the person signed in to that account.
+   */
+  async confirmLink(pending: { provider: ProviderConfig; mapped: MappedIdentity }, reauth: { provider: ProviderConfig; mapped: MappedIdentity }, userId: string): Promise<SignedInAccount> {
+    const proof = await this.links.find(reauth.provider.id, reauth.mapped.subject);
+    if (!proof || proof.userId !== userId) {
+      throw new PageError(403, 'error.title.not_same_account', msg('error.link_confirmation_mismatch', { provider: reauth.provider.name }), {
+        reason: 'link_confirmation_mismatch',
+      });
+    }
+    const existing = await this.users.findById(userId);
+    if (!existing) throw new PageError(500, 'error.title.something_went_wrong', 'error.account_not_found', { reason: 'link_without_user' });
+    assertCanSignIn(existing);
+    try {
+      await this.db.transaction(async (em) => {
+        const link = await this.links.create(em, { providerId: pending.provider.id, subject: pending.mapped.subject, userId }, this.clock.now());
+        await this.audit.record(em, {
+          actor: `user:${userId}`,
+          action: 'upstream_link.add',
+          target: link.id,
+          userId,
+          details: { provider_id: pending.provider.id, subject: pending.mapped.subject, via: 'on_conflict:confirm', confirmed_with: reauth.provider.id },
+        });
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      // Linked meanwhile (another tab): fine if to this account.
+      const now = await this.links.find(pending.provider.id, pending.mapped.subject);
+      if (now?.userId !== userId) throw this.conflictError(pending.provider, 'race');
+    }
+    return this.signInExisting(userId, pending.mapped);
+  }
+
+  /**
+   * "Add a sign-in method" on the account page: the person, signed in as `userId` in browser
+   * session `browserSessionId`, signed in afresh with another provider; that identity is linked
+   * to the account unless it belongs to another one.
+   */
+  async attachToAccount(provider: ProviderConfig, mapped: MappedIdentity, userId: string, browserSessionId: string): Promise<'linked' | 'already_linked'> {
+    if (provider.registration === 'disabled') {
+      throw new PageError(403, 'error.title.not_allowed', msg('error.method_not_addable', { provider: provider.name }), { reason: 'registration_disabled' });
+    }
+    const session = await this.browserSessions.findActive(browserSessionId);
+    if (!session || session.userId !== userId) {
+      throw new PageError(403, 'error.title.signed_out', 'error.link_session_gone', { reason: 'link_session_gone' });
+    }
+    const owner = await this.links.find(provider.id, mapped.subject);
+    if (owner) {
+      if (owner.userId === userId) return 'already_linked';
+      throw new PageError(409, 'error.title.linked_elsewhere', msg('error.identity_linked_elsewhere', { provider: provider.name }), {
+        reason: 'identity_linked_to_other_account',
+      });
+    }
+    try {
+      await this.db.transaction(async (em) => {
+        const link = await this.links.create(em, { providerId: provider.id, subject: mapped.subject, userId }, this.clock.now());
+        await this.audit.record(em, { actor: `user:${userId}`, action: 'upstream_link.add', target: link.id, userId, details: { provider_id: provider.id, subject: mapped.subject, via: 'account_page' } });
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      return this.attachToAccount(provider, mapped, userId, browserSessionId);
+    }
+    return 'linked';
   }
 
   private conflictError(provider: ProviderConfig, reason: string): PageError {

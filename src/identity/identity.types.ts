@@ -36,6 +36,7 @@ export interface BrowserSession {
   upstreamSessionId: string | null;
   createdAt: number;
   authenticatedAt: number;
+  lastActiveAt: number | null;
   finishedAt: number | null;
   userAgent: string | null;
 }

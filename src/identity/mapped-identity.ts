@@ -14,6 +14,9 @@ import type { LocalpartProblem } from './localpart-policy.js';
  * - `confirm`: show the registration page with `value` fixed; the user confirms (action require).
  * - `ask`: show the registration page, pre-filled with `value` when there is one (suggest, ignore).
  */
+/** What to do when a new identity's username already has an account (MAS's meanings; see provider.config.ts). */
+export type OnConflict = 'fail' | 'link' | 'set' | 'replace' | 'confirm';
+
 export interface MappedLocalpart {
   action: ImportAction;
   mode: 'use' | 'confirm' | 'ask';
@@ -38,12 +41,8 @@ export interface MappedIdentity {
   localpart: MappedLocalpart;
   displayname: MappedProfileValue;
   email: MappedProfileValue;
-  /**
-   * When the localpart to `use` already belongs to an account that is not linked to this
-   * identity: `fail` refuses the sign-in; `link` attaches this identity to that account (only for
-   * IdPs trusted to assert who owns a username).
-   */
-  onConflict: 'fail' | 'link';
-  /** The provider's `admin` rule held (true) or not (false); absent when the provider has no rule. */
+  /** A localpart to `use` or `confirm` that already belongs to an unlinked account (provider `on_conflict`). */
+  onConflict: OnConflict;
+  /** The provider's `admin` rule (e.g. an IdP group) held at this sign-in; absent when the provider has none. */
   admin?: boolean;
 }

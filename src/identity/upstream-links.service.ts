@@ -45,6 +45,16 @@ export class UpstreamLinksService {
     return toLink(row);
   }
 
+  /**
+   * Inside the caller's transaction: removes the user's links of one provider and returns them
+   * (the sign-in's `on_conflict: replace`, when the IdP re-keyed its users). The caller audits.
+   */
+  async removeForProvider(em: EntityManager, userId: string, providerId: string): Promise<UpstreamLink[]> {
+    const rows = await em.findBy(UpstreamLinkEntity, { user_id: userId, provider_id: providerId });
+    if (rows.length) await em.delete(UpstreamLinkEntity, rows.map((r) => r.id));
+    return rows.map(toLink);
+  }
+
   /** A provider id from the configuration (links to a provider that does not exist could never be used). */
   assertProvider(providerId: string): void {
     if (!this.config.upstream.providers.some((p) => p.id === providerId)) throw new IdentityError('invalid', `no upstream provider "${providerId}" is configured`);

@@ -44,6 +44,7 @@ export class DeviceVerificationController {
   async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     this.csrf.verify(req, CSRF_SCOPE);
     const { code } = parseForm(codeForm, req.body);
+    if (!this.config.policy.device_code_grant) return this.form(req, reply, 404, code);
     const device = await this.devices.find(code);
     if (!device) return this.form(req, reply, 400, code, msg('device_code.invalid'));
     const snap = await this.logins.startDevice(device, req);
@@ -52,6 +53,9 @@ export class DeviceVerificationController {
   }
 
   private form(req: FastifyRequest, reply: FastifyReply, status: number, code: string, error?: Msg) {
+    if (!this.config.policy.device_code_grant) {
+      return this.pages.page(reply, 'error', 404, { title: msg('error.title.not_available'), message: msg('error.device_code_off') });
+    }
     return this.pages.page(reply, 'device-code', status, {
       csrf: this.csrf.token(req, reply, CSRF_SCOPE),
       action: `${this.config.http.public_base}${DEVICE_VERIFICATION_PATH}`,

@@ -18,6 +18,9 @@ import { PageError } from '../web/page-error.js';
 import { msg } from '../web/i18n/message.js';
 import { IdentityMapper } from './identity-mapper.js';
 import type {
+  AttachIdentityInput,
+  ConfirmLinkInput,
+  LoginUser,
   BeginUpstreamInput,
   BeginUpstreamOutput,
   CheckConsentInput,
@@ -89,6 +92,8 @@ export class LoginActors {
       checkConsent: this.actor('checkConsent', (i: CheckConsentInput) => this.checkConsent(i)),
       completeLogin: this.actor('completeLogin', (i: CompleteLoginInput) => this.completeLogin(i)),
       rejectLogin: this.actor('rejectLogin', (i: { target: LoginTarget }) => this.rejectLogin(i)),
+      confirmLink: this.actor('confirmLink', (i: ConfirmLinkInput) => this.confirmLink(i)),
+      attachIdentity: this.actor('attachIdentity', (i: AttachIdentityInput) => this.attachIdentity(i)),
     };
   }
 
@@ -149,7 +154,29 @@ export class LoginActors {
 
   private async linkIdentity(i: { providerId: string; mapped: MappedIdentity }): Promise<LinkIdentityOutput> {
     const r = await this.linker.resolve(this.provider(i.providerId), i.mapped);
-    return r.outcome === 'signed_in' ? { outcome: 'signed_in', user: r.user } : { outcome: 'register', suggestion: r.suggestion, fixed: r.fixed };
+    switch (r.outcome) {
+      case 'signed_in':
+        return { outcome: 'signed_in', user: r.user };
+      case 'confirm':
+        return { outcome: 'confirm', user: r.user, providerIds: r.providerIds };
+      case 'register':
+        return { outcome: 'register', suggestion: r.suggestion, fixed: r.fixed };
+    }
+  }
+
+  private async confirmLink(i: ConfirmLinkInput): Promise<LoginUser> {
+    return this.linker.confirmLink(
+      { provider: this.provider(i.pending.providerId), mapped: i.pending.mapped },
+      { provider: this.provider(i.reauth.providerId), mapped: i.reauth.mapped },
+      i.userId,
+    );
+  }
+
+  private async attachIdentity(i: AttachIdentityInput): Promise<{ redirectUrl: string }> {
+    const outcome = await this.linker.attachToAccount(this.provider(i.providerId), i.mapped, i.target.userId, i.target.browserSessionId);
+    const back = new URL(i.target.returnTo);
+    back.searchParams.set('done', outcome);
+    return { redirectUrl: back.href };
   }
 
   private async registerAccount(i: RegisterAccountInput): Promise<RegisterAccountOutput> {
@@ -173,6 +200,8 @@ export class LoginActors {
       case 'compat_sso':
         // Phishing defence: the user always sees which account signs in where (the redirect host) before the token leaves.
         return { needed: true };
+      case 'link':
+        return { needed: false };
     }
   }
 
@@ -190,6 +219,9 @@ export class LoginActors {
         return { redirectUrl: i.target.returnTo };
       case 'compat_sso':
         return { redirectUrl: await this.compat().complete(i.target.redirectUrl, user, i.browserSession) };
+      case 'link':
+        // Never reached: an added sign-in method ends in `attaching` (login.machine.ts).
+        return { redirectUrl: i.target.returnTo };
     }
   }
 

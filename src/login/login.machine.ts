@@ -25,7 +25,12 @@ export type LoginTarget =
   /** `returnTo`: a path under the account pages; `prompt: ['login']` re-authenticates before a destructive action. */
   | { kind: 'account'; returnTo: string; prompt?: string[] }
   /** `redirectUrl`: validated (compat/redirect-url.ts); `action: 'register'` ⇒ the sign-up screen. */
-  | { kind: 'compat_sso'; redirectUrl: string; action?: 'login' | 'register' };
+  | { kind: 'compat_sso'; redirectUrl: string; action?: 'login' | 'register' }
+  /**
+   * "Add a sign-in method" on the account page: `userId`, signed in in `browserSessionId`, signs in
+   * afresh with another provider; that identity is linked to the account; back to `returnTo`.
+   */
+  | { kind: 'link'; userId: string; browserSessionId: string; returnTo: string };
 
 export interface LoginUser {
   id: string;
@@ -52,8 +57,10 @@ export type LoginFailure = (
 export interface LoginInput {
   loginId: string;
   target: LoginTarget;
-  /** The providers offered, in picker order. */
+  /** The providers offered, in picker order (for a sign-up, those that may create accounts). */
   providerIds: string[];
+  /** No provider may create accounts: a sign-up request (prompt=create, a legacy client's register) is a plain sign-in. */
+  signUpClosed?: boolean;
   /** Chosen without the picker: the only provider, `?provider=`, or the provider of a `login_hint` account. */
   preselectedProvider?: string;
   /** The browser's current Causeway session, if any (reused unless prompt=login|create). */
@@ -91,6 +98,11 @@ export interface LoginContext {
   /** The verified upstream subject, kept after the assertion is dropped (audit trail). */
   upstreamSubject?: string;
   mapped?: MappedIdentity;
+  /**
+   * `on_conflict: confirm`: the new identity (of `providerId`) waits here while the person proves
+   * they own the account `user` by signing in with one of `providerIds`, already linked to it.
+   */
+  pendingLink?: { providerId: string; mapped: MappedIdentity; assertion?: Assertion; user: LoginUser; providerIds: string[] };
   /** The registration page: the suggested localpart (fixed: the user may only confirm it), the last submitted values and why they were refused. */
   registration?: { suggestion?: string; fixed?: boolean; value?: string; displayname?: string; error?: Msg };
   user?: LoginUser;
@@ -149,7 +161,21 @@ export interface MapIdentityInput {
   providerId: string;
   assertion: Assertion;
 }
-export type LinkIdentityOutput = { outcome: 'signed_in'; user: LoginUser } | { outcome: 'register'; suggestion?: string; fixed?: boolean };
+export type LinkIdentityOutput =
+  | { outcome: 'signed_in'; user: LoginUser }
+  | { outcome: 'register'; suggestion?: string; fixed?: boolean }
+  /** The username has an account; link only after the person signs in with one of `providerIds` (on_conflict: confirm). */
+  | { outcome: 'confirm'; user: LoginUser; providerIds: string[] };
+export interface ConfirmLinkInput {
+  pending: { providerId: string; mapped: MappedIdentity };
+  reauth: { providerId: string; mapped: MappedIdentity };
+  userId: string;
+}
+export interface AttachIdentityInput {
+  target: Extract<LoginTarget, { kind: 'link' }>;
+  providerId: string;
+  mapped: MappedIdentity;
+}
 export interface RegisterAccountInput {
   providerId: string;
   mapped: MappedIdentity;
@@ -235,7 +261,7 @@ function downstreamRequestOf(context: LoginContext): DownstreamRequest {
   };
 }
 
-function promptOf(t: LoginTarget): string[] {
+export function promptOf(t: LoginTarget): string[] {
   switch (t.kind) {
     case 'authorization':
       return t.request.prompt;
@@ -246,6 +272,9 @@ function promptOf(t: LoginTarget): string[] {
       return t.action === 'register' ? ['create'] : [];
     case 'device':
       return [];
+    case 'link':
+      // A sign-in method is added only after a fresh sign-in with it.
+      return ['login'];
   }
 }
 
@@ -268,6 +297,8 @@ export const loginMachine = setup({
     checkConsent: notProvided<CheckConsentInput, { needed: boolean }>('checkConsent'),
     completeLogin: notProvided<CompleteLoginInput, { redirectUrl?: string }>('completeLogin'),
     rejectLogin: notProvided<{ target: LoginTarget }, void>('rejectLogin'),
+    confirmLink: notProvided<ConfirmLinkInput, LoginUser>('confirmLink'),
+    attachIdentity: notProvided<AttachIdentityInput, { redirectUrl: string }>('attachIdentity'),
   },
   guards: {
     hasSession: ({ context }) => context.user !== undefined && context.browserSession !== undefined,
@@ -275,8 +306,13 @@ export const loginMachine = setup({
     promptNone: ({ context }) => context.prompt.includes('none'),
     providerChosen: ({ context }) => context.providerId !== undefined && context.providerIds.includes(context.providerId),
     knownProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId),
+    // While confirming a link, only the methods already linked to the account may be used.
     otherKnownProvider: ({ context, event }) =>
-      event.type === 'PROVIDER_CHOSEN' && context.providerIds.includes(event.providerId) && context.providerIds.length > 1,
+      event.type === 'PROVIDER_CHOSEN' &&
+      (context.pendingLink ? context.pendingLink.providerIds.includes(event.providerId) && context.pendingLink.providerIds.length > 1 : context.providerIds.includes(event.providerId) && context.providerIds.length > 1),
+    linkedProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && !!context.pendingLink?.providerIds.includes(event.providerId),
+    addingMethod: ({ context }) => context.target.kind === 'link',
+    confirmingLink: ({ context }) => context.pendingLink !== undefined,
     callbackMatches: ({ context, event }) =>
       event.type === 'UPSTREAM_CALLBACK' && event.providerId === context.providerId && event.state === context.upstream?.state,
     validForm: ({ event }) =>
@@ -292,7 +328,7 @@ export const loginMachine = setup({
 }).createMachine({
   id: 'login',
   context: ({ input }) => {
-    const prompt = promptOf(input.target);
+    const prompt = promptOf(input.target).filter((p) => !(p === 'create' && input.signUpClosed));
     const reuse = input.session && !prompt.includes('login') && !prompt.includes('create');
     return {
       loginId: input.loginId,
@@ -389,8 +425,63 @@ export const loginMachine = setup({
       invoke: {
         src: 'mapIdentity',
         input: ({ context }) => ({ providerId: context.providerId!, assertion: context.assertion! }),
-        onDone: { target: 'linking', actions: assign({ mapped: ({ event }) => event.output }) },
+        onDone: [
+          { guard: 'addingMethod', target: 'attaching', actions: assign({ mapped: ({ event }) => event.output }) },
+          { guard: 'confirmingLink', target: 'confirmingLink.verifying', actions: assign({ mapped: ({ event }) => event.output }) },
+          { target: 'linking', actions: assign({ mapped: ({ event }) => event.output }) },
+        ],
         onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    /** "Add a sign-in method": link the identity just verified to the signed-in account, then back to the account page. */
+    attaching: {
+      tags: 'busy',
+      invoke: {
+        src: 'attachIdentity',
+        input: ({ context }) => ({ target: context.target as AttachIdentityInput['target'], providerId: context.providerId!, mapped: context.mapped! }),
+        onDone: { target: 'completed', actions: assign({ redirectUrl: ({ event }) => event.output.redirectUrl, assertion: undefined, mapped: undefined }) },
+        onError: { target: 'failed', actions: [assign({ assertion: undefined, mapped: undefined }), { type: 'fail', params: ({ event }) => ({ error: event.error }) }] },
+      },
+    },
+    /** `on_conflict: confirm`: "This username already exists — sign in with your current method to link it". */
+    confirmingLink: {
+      initial: 'choosing',
+      states: {
+        choosing: {
+          tags: 'waiting',
+          on: {
+            PROVIDER_CHOSEN: {
+              guard: 'linkedProvider',
+              target: '#login.redirectingUpstream',
+              // A fresh sign-in: an IdP session of the person standing at this browser proves nothing.
+              actions: assign({ providerId: ({ event }) => event.providerId, upstream: undefined, prompt: ({ context }) => [...new Set([...context.prompt.filter((p) => p !== 'none'), 'login'])] }),
+            },
+            CANCEL: { target: '#login.cancelling' },
+          },
+        },
+        verifying: {
+          tags: 'busy',
+          invoke: {
+            src: 'confirmLink',
+            input: ({ context }) => ({
+              pending: { providerId: context.pendingLink!.providerId, mapped: context.pendingLink!.mapped },
+              reauth: { providerId: context.providerId!, mapped: context.mapped! },
+              userId: context.pendingLink!.user.id,
+            }),
+            // Signed in with the identity that started the login (its upstream session is the one recorded).
+            onDone: {
+              target: '#login.signingIn',
+              actions: assign({
+                user: ({ event }) => event.output,
+                providerId: ({ context }) => context.pendingLink!.providerId,
+                assertion: ({ context }) => context.pendingLink!.assertion,
+                mapped: undefined,
+                pendingLink: undefined,
+              }),
+            },
+            onError: { target: '#login.failed', actions: [assign({ pendingLink: undefined, assertion: undefined, mapped: undefined }), { type: 'fail', params: ({ event }) => ({ error: event.error }) }] },
+          },
+        },
       },
     },
     linking: {
@@ -403,6 +494,18 @@ export const loginMachine = setup({
             guard: ({ event }) => event.output.outcome === 'signed_in',
             target: 'confirmingOrSigningIn',
             actions: assign({ user: ({ event }) => (event.output.outcome === 'signed_in' ? event.output.user : undefined) }),
+          },
+          {
+            guard: ({ event }) => event.output.outcome === 'confirm',
+            target: 'confirmingLink',
+            actions: assign({
+              pendingLink: ({ context, event }) =>
+                event.output.outcome === 'confirm'
+                  ? { providerId: context.providerId!, mapped: context.mapped!, assertion: context.assertion, user: event.output.user, providerIds: event.output.providerIds }
+                  : undefined,
+              assertion: undefined,
+              mapped: undefined,
+            }),
           },
           {
             target: 'registering',

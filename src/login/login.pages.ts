@@ -83,7 +83,7 @@ export class LoginPages {
           create: ctx.prompt.includes('create'),
           client: await this.clientOf(request, ctx.target),
           action: this.url(loginPath(ctx.loginId, 'provider')),
-          providers: this.providerButtons(),
+          providers: this.providerButtons(ctx.providerIds),
         });
       case 'awaitingCallback.waiting': {
         const provider = this.connectors.list().find((p) => p.id === ctx.providerId);
@@ -94,7 +94,7 @@ export class LoginPages {
           ...('url' in redirect
             ? { redirect_url: redirect.url }
             : { form_post: { url: redirect.formPost.url, fields: Object.entries(redirect.formPost.fields).map(([name, value]) => ({ name, value })) } }),
-          others: this.providerButtons().filter((p) => p.id !== ctx.providerId),
+          others: this.providerButtons(ctx.pendingLink?.providerIds ?? ctx.providerIds).filter((p) => p.id !== ctx.providerId),
           switch_action: this.url(loginPath(ctx.loginId, 'provider')),
         });
       }
@@ -125,6 +125,17 @@ export class LoginPages {
         });
       case 'consenting.asking':
         return this.renderConsent(request, reply, ctx, csrf);
+      case 'confirmingLink.choosing': {
+        const pending = ctx.pendingLink!;
+        const provider = this.connectors.list().find((p) => p.id === pending.providerId);
+        return this.page(reply, 'link-confirm', 200, {
+          ...common,
+          user_id: `@${pending.user.localpart}:${this.config.matrix.homeserver}`,
+          provider_name: provider?.name ?? pending.providerId,
+          providers: this.providerButtons(pending.providerIds),
+          action: this.url(loginPath(ctx.loginId, 'provider')),
+        });
+      }
       case 'confirming': {
         const provider = this.connectors.list().find((p) => p.id === ctx.providerId);
         const current = ctx.unsolicited?.currentLocalpart;
@@ -209,8 +220,12 @@ export class LoginPages {
     }
   }
 
-  private providerButtons() {
-    return this.connectors.list().map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand) }));
+  /** The login's providers (a sign-up offers only those that may create accounts), in picker order. */
+  private providerButtons(offered: string[]) {
+    return this.connectors
+      .list()
+      .filter((p) => offered.includes(p.id))
+      .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand) }));
   }
 
   private async clientOf(request: FastifyRequest, target: LoginTarget): Promise<ClientDisplay | undefined> {

@@ -7,7 +7,7 @@ import { UpstreamLinksService } from '../identity/upstream-links.service.js';
 import { UsersService } from '../identity/users.service.js';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
 import { readSignedCookie, SESSION_COOKIE, signedOutSinceLastSignIn } from '../web/cookies.js';
-import type { LoginInput, LoginTarget } from './login.machine.js';
+import { promptOf, type LoginInput, type LoginTarget } from './login.machine.js';
 import { LoginStore, type LoginSnapshot } from './login.store.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { OAUTH2_PATHS } from '../oauth2/oauth2.paths.js';
@@ -41,6 +41,14 @@ export class LoginService {
   }
 
   /**
+   * "Add a sign-in method" (account page): a fresh sign-in with `providerId` whose identity is then
+   * linked to the signed-in account (`userId`, in browser session `browserSessionId`).
+   */
+  startLink(target: { userId: string; browserSessionId: string; returnTo: string }, providerId: string, http: FastifyRequest): Promise<LoginSnapshot> {
+    return this.start({ kind: 'link', ...target }, http, providerId);
+  }
+
+  /**
    * A legacy client's SSO login (MSC3824 compatibility layer). `providerHint`: the provider the
    * client chose (`/login/sso/redirect/{idp}`), skipping the picker; `ttlSeconds`: what is left of
    * the 30 minutes the whole login may take.
@@ -69,13 +77,18 @@ export class LoginService {
   }
 
   private async start(target: LoginTarget, http: FastifyRequest, providerHint?: string, loginHint?: string, ttlSeconds?: number, unsolicited = false): Promise<LoginSnapshot> {
-    const providerIds = this.connectors.list().map((p) => p.id);
+    const providers = this.connectors.list();
+    // A sign-up offers the providers that may create accounts (`registration: open`), if there are any.
+    const open = providers.filter((p) => p.registration === 'open');
+    const signUp = promptOf(target).includes('create') && open.length > 0;
+    const providerIds = (signUp ? open : providers).map((p) => p.id);
     const userAgent = http.headers['user-agent'];
     const session = await this.currentSession(http);
     return this.store.create({
       target,
       ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
       providerIds,
+      ...(open.length === 0 ? { signUpClosed: true } : {}),
       preselectedProvider: await this.preselect(providerIds, providerHint, loginHint),
       session,
       ...(unsolicited ? { unsolicited: session ? { currentLocalpart: session.user.localpart } : {} } : {}),

@@ -55,6 +55,7 @@ function clientOf(t: LoginTarget): { clientId?: string } {
     case 'compat_sso':
       return { clientId: 'compat' };
     case 'account':
+    case 'link':
       return {};
   }
 }

@@ -78,7 +78,12 @@ export type EndReason =
   | 'upstream_logout'
   | 'deactivated'
   | 'locked'
+  /** Its tokens expired (refresh token included) or the client never came back before they did. */
   | 'expired'
+  /** Not used for `sessions.inactive_after`. */
+  | 'inactive'
+  /** A newer session of the user took its place (`sessions.max_per_user`). */
+  | 'session_limit'
   /** The user may no longer hold `urn:synapse:admin:*` (demoted, or left the IdP's admin group). */
   | 'admin_right_lost'
   /** The client was deleted by an admin. */

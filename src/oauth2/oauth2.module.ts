@@ -5,6 +5,9 @@ import { AuthorizationService } from './authorize/authorization.service.js';
 import { DeviceAuthorizationService } from './device/device-authorization.service.js';
 import { SessionTerminatorService } from './sessions/session-terminator.service.js';
 import { SessionEnder } from './sessions/session-ender.js';
+import { SessionActivity } from './sessions/session-activity.js';
+import { SessionLimit } from './sessions/session-limit.js';
+import { SessionLifecycle } from './sessions/session-lifecycle.js';
 import { IssuanceRecorder } from './token/issuance-recorder.js';
 import { TokenIssuer } from './token/token-issuer.js';
 import { ClientAuthenticator } from './token/client-authentication.js';
@@ -46,6 +49,9 @@ import { PersonalTokens } from './personal/personal-tokens.service.js';
     IntrospectionService,
     IntrospectionEndpoint,
     SessionEnder,
+    SessionActivity,
+    SessionLimit,
+    SessionLifecycle,
     TokenIssuer,
     IssuanceRecorder,
     DeviceProvisioner,
@@ -63,6 +69,6 @@ import { PersonalTokens } from './personal/personal-tokens.service.js';
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, SessionLimit, SessionActivity, SessionLifecycle, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder],
 })
 export class OAuth2Module {}

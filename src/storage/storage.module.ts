@@ -16,6 +16,8 @@ export interface StorageHandles {
   databaseUrl: string;
   redis: Redis | null;
   redisPrefix: string;
+  /** The process's clock (src/clock): expiry of database-held keyed values. */
+  now?: () => number;
   /** The HTTP request being handled (audit rows record its address and user agent). */
   auditOrigin?: () => AuditOrigin | undefined;
 }
@@ -30,7 +32,7 @@ export interface StorageHandles {
 export class StorageModule {
   static forRoot(h: StorageHandles): DynamicModule {
     const database = new Database(h.dataSource, h.databaseUrl);
-    const kv = h.redis ? new RedisKeyValueStore(h.redis, h.redisPrefix) : new DbKeyValueStore(database);
+    const kv = h.redis ? new RedisKeyValueStore(h.redis, h.redisPrefix) : new DbKeyValueStore(database, h.now);
     return {
       module: StorageModule,
       providers: [

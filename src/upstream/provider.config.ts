@@ -24,9 +24,17 @@ export const providerBaseShape = {
       'Who is an admin at this IdP (the rule forms of `attribute_requirements`, e.g. `{attribute: groups, contains: matrix-admins}`), checked at each sign-in: it decides whether the person may request `urn:synapse:admin:*`; losing it ends the sessions holding that scope.',
     ),
   on_conflict: z
-    .enum(['fail', 'link'])
+    .enum(['fail', 'link', 'set', 'replace', 'confirm'])
     .default('fail')
-    .describe('When the localpart an identity maps to already belongs to an account not linked to it: `fail` refuses the sign-in, `link` attaches the identity to that account.'),
+    .describe(
+      'When the localpart (action force or require) of a new identity already belongs to an account (MAS\'s meanings): `fail` refuses; `link` attaches the identity to that account (MAS `add`); `set` only if the account has no link of this provider yet; `replace` moves the account\'s link of this provider to it (IdP re-keying); `confirm` asks the person to sign in with a method already linked to the account first.',
+    ),
+  registration: z
+    .enum(['open', 'existing_only', 'disabled'])
+    .default('open')
+    .describe(
+      'Who may get an account through this provider: `open` (anyone meeting the requirements), `existing_only` (accounts that exist already: pre-provisioned, imported or linked), `disabled` (only identities linked already sign in).',
+    ),
   synapse_idp_id: z
     .string()
     .min(1)

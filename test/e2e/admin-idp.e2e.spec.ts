@@ -40,6 +40,8 @@ beforeAll(async () => {
     config: {
       matrix: { endpoint: `${hs.url}/`, secret: SHARED_SECRET },
       admin: { token: ADMIN },
+      // Its client registers dynamically: let it ask for urn:synapse:admin:* (refused to dynamic clients by default).
+      policy: { dynamic_client_denied_scopes: [] },
       upstream: {
         providers: [
           {

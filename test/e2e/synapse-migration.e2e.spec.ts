@@ -83,7 +83,9 @@ describe.each(TEST_DBS)('switching a Synapse on %s to Causeway', (kind) => {
     expect(imported.stderr).not.toContain('import failed');
     expect(imported.code).toBe(0);
 
-    cw = await startCauseway({ port, database: db, dir, config: { matrix: { homeserver: 'example.test', endpoint: `${hs.url}/`, secret: SHARED_SECRET }, upstream } });
+    // Its client registers dynamically: let it ask for urn:synapse:admin:* (refused to dynamic clients by default).
+    const policy = { dynamic_client_denied_scopes: [] };
+    cw = await startCauseway({ port, database: db, dir, config: { matrix: { homeserver: 'example.test', endpoint: `${hs.url}/`, secret: SHARED_SECRET }, upstream, policy } });
     hs.setEndpoint(cw.issuer);
     metadata = await createClient({ baseUrl: hs.url }).getAuthMetadata();
     clientId = await OAuth2.registerClient(metadata, { client_name: 'Element', client_uri: `${APP}/`, redirect_uris: [REDIRECT], application_type: 'web' });

@@ -10,6 +10,8 @@ import { HomeserverModule } from '../../homeserver/homeserver.module.js';
 import { LoggerModule } from '../../http/logger.module.js';
 import { StorageModule, type StorageHandles } from '../../storage/storage.module.js';
 import { AdminModule } from '../admin.module.js';
+import { ClockModule } from '../../clock/clock.module.js';
+import { clockFor } from '../../clock/clock.js';
 
 /**
  * The application as `causeway manage` needs it: the same services as the server (AdminService
@@ -23,6 +25,7 @@ export class ManageModule {
       module: ManageModule,
       imports: [
         ConfigModule.forRoot(deps.config),
+        ClockModule.forRoot(clockFor(deps.config.dev_mode)),
         LoggerModule.forRoot(deps.logger),
         StorageModule.forRoot(deps.storage),
         CryptoModule.forRoot(deps.keys, 'unused-by-causeway-manage'),

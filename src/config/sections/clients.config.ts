@@ -27,6 +27,10 @@ export const staticClient = z
       .array(z.string())
       .default([])
       .describe('Scopes the client may get with `client_credentials`, e.g. `urn:synapse:admin:*` for an admin tool.'),
+    allowed_scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'expected a scope token or a prefix ending in *'))
+      .optional()
+      .describe('Scopes this client may be granted at all (scope tokens, or prefixes ending in `*`); absent: whatever the policy allows.'),
   })
   .strict()
   .transform((o, ctx) => {

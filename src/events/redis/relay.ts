@@ -10,9 +10,6 @@ import { Leases, type StreamKeys } from './stream-keys.js';
 const RELAY_LEASE_MS = 5_000;
 const TRIM_EVERY_MS = 30_000;
 const SAFETY_NET_EVERY_MS = 60_000;
-const RETENTION_EVERY_MS = 60_000;
-/** Delivered outbox rows are kept this long (audit, debugging), then deleted. */
-export const OUTBOX_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Dead-letter stream length kept (the outbox rows remain the source of truth). */
 const DEAD_STREAM_MAXLEN = 10_000;
 
@@ -38,7 +35,6 @@ export class Relay {
   private loop?: Promise<void>;
   private lastTrim = 0;
   private lastSafetyNet = Date.now();
-  private lastRetention = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -186,10 +182,6 @@ export class Relay {
     if (now - this.lastTrim >= TRIM_EVERY_MS) {
       this.lastTrim = now;
       await this.trim();
-    }
-    if (now - this.lastRetention >= RETENTION_EVERY_MS) {
-      this.lastRetention = now;
-      await this.store.deleteDeliveredBefore(now - OUTBOX_RETENTION_MS, 5_000);
     }
   }
 

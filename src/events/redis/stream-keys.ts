@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { COMPARE_AND_DELETE } from '../../storage/redis.js';
 
 /** Every Redis key of the event bus, under `redis.key_prefix`. */
 export class StreamKeys {
@@ -54,29 +53,8 @@ export function shardOf(userKey: string, shards: number): number {
   return h % shards;
 }
 
-/**
- * Leases: a key holding the owner's name with a TTL. Renew and release only if we still own it,
- * so a process that lost its lease (paused too long) cannot take it back from the new owner.
- */
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-
-export class Leases {
-  constructor(
-    private readonly redis: Redis,
-    readonly owner: string,
-    readonly ttlMs: number,
-  ) {}
-
-  async acquire(key: string): Promise<boolean> {
-    return (await this.redis.set(key, this.owner, 'PX', this.ttlMs, 'NX')) === 'OK';
-  }
-  async renew(key: string): Promise<boolean> {
-    return (await this.redis.eval(RENEW, 1, key, this.owner, String(this.ttlMs))) === 1;
-  }
-  async release(key: string): Promise<void> {
-    await this.redis.eval(COMPARE_AND_DELETE, 1, key, this.owner);
-  }
-}
+// Leases moved to storage (the retention sweeper uses them too); re-exported for the bus.
+export { Leases } from '../../storage/leases.js';
 
 /** Whether a Redis error says the stream or group is gone (Redis restarted empty). */
 export const isNoGroup = (e: unknown) => /NOGROUP/.test((e as Error)?.message ?? '');

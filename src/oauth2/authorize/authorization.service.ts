@@ -18,6 +18,7 @@ import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import { validateAuthorization } from './validate-authorization.js';
 import { errorRedirectUrl, successRedirect } from './redirect-response.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** What the login flow calls around the user's sign-in (see oauth2.contracts.ts). */
 @Injectable()
@@ -28,6 +29,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly clients: ClientService,
     private readonly provisioner: DeviceProvisioner,
     private readonly audit: AuditLogRepository,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     super();
   }
@@ -49,7 +51,7 @@ export class AuthorizationService extends AuthorizationCompleter {
   }
 
   async recordConsent(req: AuthorizationRequest, userId: string): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     await this.db.transaction(async (em) => {
       const row = await em.findOneBy(ConsentEntity, { user_id: userId, client_id: req.clientId });
       const scopes = consentScopes(req.scope);
@@ -75,7 +77,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     }
     if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
 
-    const now = Date.now();
+    const now = this.clock.now();
     const code = randomAlphanumeric(43);
     await this.db.transaction(async (em) => {
       await em.insert(AuthorizationGrantEntity, {

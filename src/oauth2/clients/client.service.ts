@@ -10,6 +10,8 @@ import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient, ClientAuthMethod } from './client.js';
 import { canonicalJson, type RegisteredMetadata } from '../registration/client-metadata.js';
+import { InvalidClientMetadataError } from '../errors.js';
+import { registrationRefusal } from './client-policy.js';
 
 /**
  * Client lookup for every endpoint. Static clients (YAML `clients:`) are held in memory and synced
@@ -67,10 +69,10 @@ export class ClientService implements OnApplicationBootstrap {
     const isPublicClient = metadata.token_endpoint_auth_method === 'none';
     const hash = sha256Hex(canonicalJson(metadata));
     return this.db.transaction(async (em) => {
-      if (isPublicClient) {
-        const same = await em.findOneBy(ClientEntity, { metadata_hash: hash, origin: 'dynamic' });
-        if (same) return { clientId: same.client_id, issuedAt: Math.floor(same.created_at / 1000) };
-      }
+      const same = isPublicClient ? await em.findOneBy(ClientEntity, { metadata_hash: hash, origin: 'dynamic' }) : null;
+      const refusal = registrationRefusal(this.config.policy, metadata, same?.client_id);
+      if (refusal) throw new InvalidClientMetadataError(refusal);
+      if (same) return { clientId: same.client_id, issuedAt: Math.floor(same.created_at / 1000) };
       const now = Date.now();
       const clientId = ulid(now);
       const secret = isPublicClient ? undefined : randomAlphanumeric(48);
@@ -133,6 +135,7 @@ function fromStatic(c: StaticClientConfig): OAuthClient {
     secretHash: c.client_secret ? sha256Hex(c.client_secret) : undefined,
     introspection: c.introspection,
     clientCredentialsScopes: c.client_credentials_scopes,
+    ...(c.allowed_scopes ? { allowedScopes: c.allowed_scopes } : {}),
     metadata: JSON.parse(JSON.stringify(metadata)),
   };
 }

@@ -25,6 +25,8 @@ export interface OAuthClient {
   introspection: boolean;
   /** Static clients only: what client_credentials may grant (e.g. urn:synapse:admin:*). */
   clientCredentialsScopes: string[];
+  /** Static clients only: the scopes it may be granted at all (patterns; undefined = whatever the policy allows). */
+  allowedScopes?: string[];
   idTokenAlg?: 'RS256' | 'ES256';
   /** Registered metadata (what DCR echoed, incl. `#lang` variants), for display. */
   metadata: Record<string, unknown>;

@@ -10,7 +10,8 @@ import { ulid } from '../../storage/ulid.js';
 import { PageError } from '../../web/page-error.js';
 import type { OAuthClient } from '../clients/client.js';
 import { GRANT } from '../clients/client.js';
-import { UnauthorizedClientError } from '../errors.js';
+import { InvalidScopeError, UnauthorizedClientError } from '../errors.js';
+import { scopeRefusal } from '../clients/client-policy.js';
 import type { DeviceAuthorizationRef } from '../authorize/authorization-request.js';
 import { DeviceGrantDecider, type BrowserSessionRef, type SignedInUser } from '../oauth2.contracts.js';
 import { endpointUrl } from '../oauth2.paths.js';
@@ -18,6 +19,7 @@ import { parseScope, withDevice } from '../scopes/scope.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import { AuthorizationService } from '../authorize/authorization.service.js';
 import { formatUserCode, generateUserCode, normalizeUserCode } from './user-code.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** RFC 8628 device authorization: starting one (the endpoint) and deciding it (the verification page). */
 @Injectable()
@@ -27,6 +29,7 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
     private readonly db: Database,
     private readonly provisioner: DeviceProvisioner,
     private readonly authorizations: AuthorizationService,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     super();
   }
@@ -35,7 +38,9 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
   async start(client: OAuthClient, rawScope: string | undefined): Promise<Record<string, unknown>> {
     if (!client.grantTypes.includes(GRANT.deviceCode)) throw new UnauthorizedClientError('this client is not registered for the device code grant');
     const scope = parseScope(withDevice(rawScope, randomInt));
-    const now = Date.now();
+    const refusal = scopeRefusal(this.config.policy, client, scope.tokens);
+    if (refusal) throw new InvalidScopeError(refusal);
+    const now = this.clock.now();
     const ttl = this.config.tokens.device_code_ttl;
     const interval = this.config.tokens.device_code_interval;
     const deviceCode = randomAlphanumeric(43);
@@ -107,7 +112,7 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
   private async pending(userCode: string): Promise<DeviceCodeEntity | undefined> {
     const code = normalizeUserCode(userCode);
     if (!code) return undefined;
-    const row = await this.db.manager.findOneBy(DeviceCodeEntity, { user_code: code, state: 'pending', expires_at: MoreThan(Date.now()) });
+    const row = await this.db.manager.findOneBy(DeviceCodeEntity, { user_code: code, state: 'pending', expires_at: MoreThan(this.clock.now()) });
     return row ?? undefined;
   }
 }

@@ -15,13 +15,12 @@ export const ACCOUNT_ACTIONS = [
 ];
 
 /**
- * Whether `prompt=create` (sign-up) can do anything: every upstream provider kind (dev, OIDC,
- * SAML, CAS) creates the account on a person's first sign-in, so sign-up is possible whenever a
- * provider is configured. A provider option restricting sign-in to existing accounts would be
- * taken into account here.
+ * Whether `prompt=create` (sign-up) can do anything: a provider with `registration: open` creates
+ * the account on a person's first sign-in. With every provider `existing_only` or `disabled`,
+ * nobody can sign up, so `create` is neither advertised nor honoured.
  */
 export function signUpPossible(config: GatewayConfig): boolean {
-  return config.upstream.providers.length > 0;
+  return config.upstream.providers.some((p) => p.registration === 'open');
 }
 
 /**
@@ -37,18 +36,19 @@ export function discoveryDocument(config: GatewayConfig, algorithms: SigningAlg[
     authorization_endpoint: url('authorization'),
     token_endpoint: url('token'),
     jwks_uri: url('jwks'),
-    registration_endpoint: url('registration'),
+    // `policy.client_registration: closed`: only static clients, so no registration endpoint to find.
+    ...(config.policy.client_registration !== 'closed' ? { registration_endpoint: url('registration') } : {}),
     introspection_endpoint: url('introspection'),
     revocation_endpoint: url('revocation'),
     userinfo_endpoint: url('userinfo'),
     end_session_endpoint: url('endSession'),
-    device_authorization_endpoint: url('deviceAuthorization'),
+    ...(config.policy.device_code_grant ? { device_authorization_endpoint: url('deviceAuthorization') } : {}),
     account_management_uri: url('account'),
     account_management_actions_supported: ACCOUNT_ACTIONS,
     scopes_supported: SUPPORTED_SCOPES,
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'fragment'],
-    grant_types_supported: [GRANT.authorizationCode, GRANT.refreshToken, GRANT.clientCredentials, GRANT.deviceCode],
+    grant_types_supported: [GRANT.authorizationCode, GRANT.refreshToken, GRANT.clientCredentials, ...(config.policy.device_code_grant ? [GRANT.deviceCode] : [])],
     code_challenge_methods_supported: ['S256'],
     prompt_values_supported: signUpPossible(config) ? ['create'] : [],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],

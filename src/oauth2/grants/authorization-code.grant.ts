@@ -19,6 +19,7 @@ import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser, liveBrowserSession } from './grant-users.js';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 type Outcome =
   | { kind: 'issued'; tokens: IssuedTokens; grant: AuthorizationGrantEntity; replaced: number; localpart: string; sessionId: string; deviceId?: string }
@@ -43,13 +44,14 @@ export class AuthorizationCodeGrant implements TokenGrant {
     private readonly provisioner: DeviceProvisioner,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     const code = required(params, 'code');
     const redirectUri = required(params, 'redirect_uri');
     const verifier = params.code_verifier;
-    const now = Date.now();
+    const now = this.clock.now();
 
     const outcome = await this.db.transaction<Outcome>(async (em) => {
       const grant = await em.findOneBy(AuthorizationGrantEntity, { code_hash: sha256Hex(code) });
@@ -97,7 +99,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
 
     const scope = outcome.grant.scope.split(' ');
     const idToken = scope.includes('openid')
-      ? await this.issuer.idToken(client, { userId: outcome.grant.user_id, nonce: outcome.grant.nonce, authTime: outcome.grant.auth_time, sid: outcome.grant.browser_session_id }, outcome.tokens.accessToken, now)
+      ? await this.issuer.idToken(client, { userId: outcome.grant.user_id, nonce: outcome.grant.nonce, authTime: outcome.grant.auth_time, sid: outcome.grant.browser_session_id }, outcome.tokens.accessToken)
       : undefined;
     return tokenResponseBody(outcome.tokens, scope, idToken);
   }

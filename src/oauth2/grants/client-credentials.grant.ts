@@ -1,10 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { scopeRefusal } from '../clients/client-policy.js';
 import { Database } from '../../storage/database.service.js';
 import { GRANT, isPublic } from '../clients/client.js';
 import { InvalidScopeError, UnauthorizedClientError } from '../errors.js';
 import { isSubset, splitScope } from '../scopes/scope.js';
 import { TokenIssuer, tokenResponseBody } from '../token/token-issuer.js';
 import type { GrantRequest, TokenGrant } from './grant.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /**
  * RFC 6749 §4.4 for confidential static clients (admin tools). The scope is what the request names
@@ -16,8 +20,10 @@ export class ClientCredentialsGrant implements TokenGrant {
   readonly type = GRANT.clientCredentials;
 
   constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly db: Database,
     private readonly issuer: TokenIssuer,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
@@ -26,7 +32,9 @@ export class ClientCredentialsGrant implements TokenGrant {
     const scope = params.scope !== undefined ? splitScope(params.scope) : allowed;
     if (scope.length === 0) throw new InvalidScopeError('this client has no client_credentials scopes');
     if (!isSubset(scope, allowed)) throw new InvalidScopeError('scope not allowed for this client');
-    const now = Date.now();
+    const refusal = scopeRefusal(this.config.policy, client, scope);
+    if (refusal) throw new InvalidScopeError(refusal);
+    const now = this.clock.now();
     const tokens = await this.db.transaction(async (em) => {
       const { session } = await this.issuer.startSession(em, { userId: null, clientId: client.clientId, scope, grantType: this.type, ip }, now);
       return this.issuer.issue(em, session, { refresh: false, grant: this.type }, now);

@@ -16,6 +16,7 @@ import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser, liveBrowserSession } from './grant-users.js';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** RFC 8628 §3.5 says these are 400 (MAS answers 403; both SDKs accept either). */
 class DeviceAccessDenied extends AccessDeniedError {
@@ -42,11 +43,12 @@ export class DeviceCodeGrant implements TokenGrant {
     private readonly provisioner: DeviceProvisioner,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     const deviceCode = required(params, 'device_code');
-    const now = Date.now();
+    const now = this.clock.now();
     const outcome = await this.db.transaction<Outcome>(async (em) => {
       const row = await em.findOneBy(DeviceCodeEntity, { device_code_hash: sha256Hex(deviceCode) });
       if (!row || row.client_id !== client.clientId) return { kind: 'error', error: new InvalidGrantError('unknown device code') };
@@ -80,7 +82,7 @@ export class DeviceCodeGrant implements TokenGrant {
     if (outcome.kind === 'error') throw outcome.error;
     if (outcome.replaced) this.ender.committed();
     await reaffirmIssuedDevice({ db: this.db, provisioner: this.provisioner, ender: this.ender, logger: this.logger }, outcome);
-    const idToken = outcome.scope.includes('openid') ? await this.issuer.idToken(client, { userId: outcome.userId }, outcome.tokens.accessToken, now) : undefined;
+    const idToken = outcome.scope.includes('openid') ? await this.issuer.idToken(client, { userId: outcome.userId }, outcome.tokens.accessToken) : undefined;
     return tokenResponseBody(outcome.tokens, outcome.scope, idToken);
   }
 }

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
 import { IsNull, type EntityManager } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
@@ -12,12 +14,15 @@ import { required } from '../token/form-params.js';
 import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
 import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser } from './grant-users.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
 type Outcome =
   | { kind: 'issued'; tokens: IssuedTokens; session: OAuth2SessionEntity; revokedHashes: string[] }
   | { kind: 'reused' }
+  /** The refresh token expired, or the session sat idle past `sessions.inactive_after`: the session ended now. */
+  | { kind: 'ended'; why: string }
   | { kind: 'refused'; why: string }
   | { kind: 'scope'; why: string };
 
@@ -35,17 +40,19 @@ export class RefreshTokenGrant implements TokenGrant {
   readonly type = GRANT.refreshToken;
 
   constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly db: Database,
     private readonly issuer: TokenIssuer,
     private readonly ender: SessionEnder,
     private readonly cache: IntrospectionCache,
     private readonly audit: AuditLogRepository,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   async exchange({ client, params, ip }: GrantRequest): Promise<Record<string, unknown>> {
     const presented = required(params, 'refresh_token');
     if (parseToken(presented) !== 'refresh') throw new InvalidGrantError('unknown refresh token');
-    const now = Date.now();
+    const now = this.clock.now();
 
     const outcome = await this.db.transaction<Outcome>(async (em) => {
       let row = await em.findOneBy(RefreshTokenEntity, { token_hash: sha256Hex(presented) });
@@ -54,7 +61,16 @@ export class RefreshTokenGrant implements TokenGrant {
       if (!session || session.finished_at !== null) return { kind: 'refused', why: 'the session has ended' };
       if (session.client_id !== client.clientId) return { kind: 'refused', why: 'the refresh token was issued to another client' };
       if (row.revoked_at !== null) return { kind: 'refused', why: 'the refresh token was revoked' };
-      if (row.expires_at !== null && row.expires_at <= now) return { kind: 'refused', why: 'the refresh token has expired' };
+      // A dead session is ended (device removed at the homeserver) rather than left behind.
+      if (row.expires_at !== null && row.expires_at <= now) {
+        await this.ender.end(em, [session.id], 'expired', `client:${client.clientId}`, now);
+        return { kind: 'ended', why: 'the refresh token has expired; the session has ended' };
+      }
+      const idleMs = this.config.sessions.inactive_after * 1000;
+      if (idleMs > 0 && now - (session.last_active_at ?? session.created_at) >= idleMs) {
+        await this.ender.end(em, [session.id], 'inactive', `client:${client.clientId}`, now);
+        return { kind: 'ended', why: 'the session was inactive for too long and has ended' };
+      }
       if (!session.user_id || !(await activeUser(em, session.user_id))) return { kind: 'refused', why: 'the account can no longer sign in' };
       if (params.scope !== undefined) {
         let requested: string[];
@@ -106,6 +122,9 @@ export class RefreshTokenGrant implements TokenGrant {
       case 'reused':
         this.ender.committed();
         throw new InvalidGrantError('the refresh token was already used; the session has been ended');
+      case 'ended':
+        this.ender.committed();
+        throw new InvalidGrantError(outcome.why);
       case 'refused':
         throw new InvalidGrantError(outcome.why);
       case 'scope':

@@ -1,6 +1,9 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { MetricsService } from '../../health/metrics.service.js';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { SessionActivity, type ActiveSessionKind } from '../sessions/session-activity.js';
 import { IsNull } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
@@ -8,6 +11,7 @@ import { AccessTokenEntity } from '../../storage/entities/index.js';
 import { ADMIN_SCOPE, API_SCOPE, isScopeToken, NAMESPACE_PREFIX, withBothNamespaces } from '../scopes/scope.js';
 import { IntrospectionCache, type CachedToken } from './introspection-cache.js';
 import { TokenLookup, type CompatTokenRow, type TokenRow } from './token-lookup.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 export const INACTIVE_JSON = '{"active":false}';
 
@@ -23,9 +27,12 @@ export class IntrospectionService implements OnModuleInit {
   private readonly misses: Counter.Internal;
 
   constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly db: Database,
     private readonly cache: IntrospectionCache,
     metrics: MetricsService,
+    private readonly activity: SessionActivity,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     const lookups = metrics.counter('causeway_introspection_cache_lookups_total', 'Introspections answered from the in-process cache (hit) or not (miss)', ['result']);
     this.hits = lookups.labels({ result: 'hit' });
@@ -41,7 +48,7 @@ export class IntrospectionService implements OnModuleInit {
    * serialised once; anything else takes the async path through the database.
    */
   introspectJson(token: string, hint: string | undefined, supportsDeviceId: boolean): string | Promise<string> {
-    const now = Date.now();
+    const now = this.clock.now();
     const kind = kindFor(token, hint);
     if (!kind) return INACTIVE_JSON;
     const hash = sha256Hex(token);
@@ -63,13 +70,16 @@ export class IntrospectionService implements OnModuleInit {
     let entry: CachedToken;
     if (kind === 'compat_access' || kind === 'compat_refresh') {
       const row = kind === 'compat_access' ? await this.lookup.compatAccess(hash) : await this.lookup.compatRefresh(hash);
-      if (!row || !isLive(row, now, kind === 'compat_access' ? 'access' : 'refresh')) return undefined;
+      if (!row || !isLive(row, now, kind === 'compat_access' ? 'access' : 'refresh') || this.idle('compat', row, now)) return undefined;
+      this.activity.record('compat', row.session_id, now);
       entry = { ...describeCompat(row, kind), expiresAt: row.expires_at, storedAt: now };
     } else {
       // A personal access token is an access token of a personal session (same table, same answer).
       const as = kind === 'refresh' ? 'refresh' : 'access';
       const row = as === 'access' ? await this.lookup.access(hash) : await this.lookup.refresh(hash);
-      if (!row || !isLive(row, now, as)) return undefined;
+      // Personal access tokens are not subject to sessions.inactive_after (session-lifecycle.ts).
+      if (!row || !isLive(row, now, as) || (kind !== 'personal' && this.idle('oauth', row, now))) return undefined;
+      this.activity.record('oauth', row.session_id, now);
       if (as === 'access' && row.used_at === null) await this.markUsed(row.id, now);
       entry = { body: describe(row, as), expiresAt: row.expires_at, storedAt: now };
     }
@@ -77,13 +87,26 @@ export class IntrospectionService implements OnModuleInit {
     return entry;
   }
 
+  /**
+   * Not used for `sessions.inactive_after`: the lifecycle sweep ends such a session (and removes
+   * its device) on its next run; until then the token already answers inactive, so a late use
+   * does not revive it.
+   */
+  private idle(kind: ActiveSessionKind, row: Pick<TokenRow, 'session_id' | 'last_active_at'>, now: number): boolean {
+    const idleMs = this.config.sessions.inactive_after * 1000;
+    if (idleMs <= 0 || row.last_active_at === null) return false;
+    const last = Math.max(row.last_active_at, this.activity.lastSeen(kind, row.session_id) ?? 0);
+    return now - last >= idleMs;
+  }
+
   /** A live access token's row (userinfo), or undefined. */
   async liveAccessToken(token: string): Promise<TokenRow | undefined> {
     const kind = parseToken(token);
     if (kind !== 'access' && kind !== 'personal') return undefined;
-    const now = Date.now();
+    const now = this.clock.now();
     const row = await this.lookup.access(sha256Hex(token));
-    if (!row || !isLive(row, now, 'access')) return undefined;
+    if (!row || !isLive(row, now, 'access') || (kind !== 'personal' && this.idle('oauth', row, now))) return undefined;
+    this.activity.record('oauth', row.session_id, now);
     if (row.used_at === null) await this.markUsed(row.id, now);
     return row;
   }

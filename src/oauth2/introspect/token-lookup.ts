@@ -14,6 +14,8 @@ export interface TokenRow {
   device_id: string | null;
   scope: string;
   finished_at: number | null;
+  /** The session's last recorded use (SessionActivity), for `sessions.inactive_after`. */
+  last_active_at: number | null;
   user_id: string | null;
   localpart: string | null;
   locked_at: number | null;
@@ -21,7 +23,7 @@ export interface TokenRow {
 }
 
 const COLUMNS = `t.id, t.created_at, t.expires_at, t.revoked_at, %USED% AS used_at, s.id AS session_id, s.client_id, s.device_id, s.scope,
-  s.finished_at, s.user_id, u.localpart, u.locked_at, u.deactivated_at`;
+  s.finished_at, s.last_active_at, s.user_id, u.localpart, u.locked_at, u.deactivated_at`;
 const query = (table: 'access_tokens' | 'refresh_tokens', used: string, placeholder: string) =>
   `SELECT ${COLUMNS.replace('%USED%', used)} FROM ${table} t JOIN oauth2_sessions s ON s.id = t.session_id LEFT JOIN users u ON u.id = s.user_id WHERE t.token_hash = ${placeholder}`;
 
@@ -33,7 +35,7 @@ export interface CompatTokenRow extends Omit<TokenRow, 'client_id' | 'scope' | '
 }
 
 const COMPAT_COLUMNS = `t.id, t.created_at, t.expires_at, t.revoked_at, t.refresh_consumed_at AS used_at, s.id AS session_id, s.device_id,
-  s.synapse_admin, s.finished_at, s.user_id, u.localpart, u.locked_at, u.deactivated_at`;
+  s.synapse_admin, s.finished_at, s.last_active_at, s.user_id, u.localpart, u.locked_at, u.deactivated_at`;
 const compatQuery = (column: 'access_token_hash' | 'refresh_token_hash', placeholder: string) =>
   `SELECT ${COMPAT_COLUMNS} FROM compat_tokens t JOIN compat_sessions s ON s.id = t.session_id LEFT JOIN users u ON u.id = s.user_id WHERE t.${column} = ${placeholder}`;
 
@@ -47,6 +49,7 @@ function toRow(r: Record<string, unknown> | undefined): TokenRow | undefined {
     revoked_at: num(r.revoked_at),
     used_at: num(r.used_at),
     finished_at: num(r.finished_at),
+    last_active_at: num(r.last_active_at),
     locked_at: num(r.locked_at),
     deactivated_at: num(r.deactivated_at),
     ...('synapse_admin' in r ? { synapse_admin: r.synapse_admin === true || r.synapse_admin === 1 } : {}),

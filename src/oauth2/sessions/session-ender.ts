@@ -8,6 +8,7 @@ import type { EndReason } from '../oauth2.contracts.js';
 import { IntrospectionCache } from '../introspect/introspection-cache.js';
 import { endSessionsStatement, type EndedSessions } from './session-end.postgres.js';
 import { endSessionsSqlite, sessionsOfTokens, type TokenHashes } from './session-end.sqlite.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** Sessions to end, by kind: OAuth 2.0 sessions and compatibility (`/login`) sessions. */
 export interface SessionIds {
@@ -50,6 +51,7 @@ export class SessionEnder {
     private readonly db: Database,
     private readonly outbox: Outbox,
     private readonly cache: IntrospectionCache,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     this.revocations = new GroupCommitter((tokens) => this.revokeBatch(tokens), {
       maxBatch: REVOKE_BATCH,
@@ -58,12 +60,12 @@ export class SessionEnder {
   }
 
   /** Ends the given unfinished OAuth sessions; returns how many were ended. */
-  end(em: EntityManager, sessionIds: string[], reason: EndReason, actor = 'system', now = Date.now()): Promise<number> {
+  end(em: EntityManager, sessionIds: string[], reason: EndReason, actor = 'system', now = this.clock.now()): Promise<number> {
     return this.endSessions(em, { oauth: sessionIds }, reason, actor, now);
   }
 
   /** Ends the given unfinished sessions of both kinds; returns how many were ended. */
-  async endSessions(em: EntityManager, ids: SessionIds, reason: EndReason, actor = 'system', now = Date.now()): Promise<number> {
+  async endSessions(em: EntityManager, ids: SessionIds, reason: EndReason, actor = 'system', now = this.clock.now()): Promise<number> {
     const oauth = [...new Set(ids.oauth ?? [])];
     const compat = [...new Set(ids.compat ?? [])];
     if (!oauth.length && !compat.length) return 0;
@@ -93,7 +95,7 @@ export class SessionEnder {
   }
 
   private async revokeBatch(tokens: TokenToRevoke[]): Promise<boolean[]> {
-    const now = Date.now();
+    const now = this.clock.now();
     const t: TokenHashes = { access: [], refresh: [], compatAccess: [], compatRefresh: [] };
     for (const { kind, hash } of tokens) t[HASH_LIST[kind]].push(hash);
     const result =

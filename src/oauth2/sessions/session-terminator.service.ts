@@ -4,6 +4,7 @@ import { Database } from '../../storage/database.service.js';
 import { BrowserSessionEntity, CompatSessionEntity, OAuth2SessionEntity, UpstreamSessionEntity } from '../../storage/entities/index.js';
 import { SessionTerminator, type EndReason, type UpstreamSessionMatch } from '../oauth2.contracts.js';
 import { SessionEnder, type SessionIds } from './session-ender.js';
+import { Clock, SystemClock } from '../../clock/clock.js';
 import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
@@ -18,6 +19,7 @@ export class SessionTerminatorService extends SessionTerminator {
     private readonly db: Database,
     private readonly ender: SessionEnder,
     private readonly audit: AuditLogRepository,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     super();
   }
@@ -62,7 +64,7 @@ export class SessionTerminatorService extends SessionTerminator {
   }
 
   async endBrowserSession(browserSessionId: string, reason: EndReason, actor = 'system'): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { id: browserSessionId, finished_at: IsNull() }, { finished_at: now });
       await this.ender.endSessions(em, await bornFrom(em, [browserSessionId]), reason, actor, now);
@@ -71,7 +73,7 @@ export class SessionTerminatorService extends SessionTerminator {
   }
 
   async endAllSessionsOfUser(userId: string, reason: EndReason, actor = 'system'): Promise<number> {
-    const now = Date.now();
+    const now = this.clock.now();
     const n = await this.db.transaction(async (em) => {
       await em.update(BrowserSessionEntity, { user_id: userId, finished_at: IsNull() }, { finished_at: now });
       const oauth = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull() }, select: { id: true } });
@@ -84,7 +86,7 @@ export class SessionTerminatorService extends SessionTerminator {
 
   async endUpstreamSessions(providerId: string, match: UpstreamSessionMatch): Promise<number> {
     if (!match.upstreamSid && !match.subject) return 0;
-    const now = Date.now();
+    const now = this.clock.now();
     const n = await this.db.transaction(async (em) => {
       // Both given (an OIDC logout token with sid and sub): a session must match both, so a sid
       // that happens to be reused for another subject ends nothing of theirs.

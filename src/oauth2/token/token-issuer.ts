@@ -8,6 +8,7 @@ import { AccessTokenEntity, CompatSessionEntity, OAuth2SessionEntity, RefreshTok
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient } from '../clients/client.js';
 import { SessionEnder } from '../sessions/session-ender.js';
+import { INTERACTIVE_GRANTS, SessionLimit } from '../sessions/session-limit.js';
 import { IssuanceRecorder } from './issuance-recorder.js';
 
 export interface NewSession {
@@ -46,13 +47,14 @@ export class TokenIssuer {
     private readonly keys: KeyStore,
     private readonly ender: SessionEnder,
     private readonly recorder: IssuanceRecorder,
+    private readonly limit: SessionLimit,
   ) {}
 
   /**
    * A new session. A user signing in again on a device id they already use ends the older
    * sessions on it (OAuth, or a legacy client's compat session) in the same transaction (SPEC
-   * §Relationship between access tokens and devices); the caller calls `ender.committed()` after
-   * commit when `replaced` > 0.
+   * §Relationship between access tokens and devices), and so do the user's oldest sessions beyond
+   * `sessions.max_per_user`; the caller calls `ender.committed()` after commit when `replaced` > 0.
    */
   async startSession(em: EntityManager, s: NewSession, now = Date.now()): Promise<{ session: OAuth2SessionEntity; replaced: number }> {
     let replaced = 0;
@@ -62,6 +64,7 @@ export class TokenIssuer {
       const olderCompat = await em.find(CompatSessionEntity, { where, select: { id: true } });
       replaced = await this.ender.endSessions(em, { oauth: older.map((o) => o.id), compat: olderCompat.map((o) => o.id) }, 'replaced_device', 'system', now);
     }
+    if (s.userId && INTERACTIVE_GRANTS.includes(s.grantType)) replaced += await this.limit.makeRoom(em, s.userId, 'oauth', now);
     const session = em.create(OAuth2SessionEntity, {
       id: ulid(now),
       user_id: s.userId,
@@ -72,6 +75,7 @@ export class TokenIssuer {
       browser_session_id: s.browserSessionId ?? null,
       created_at: now,
       last_active_at: now,
+      expires_at: null,
       finished_at: null,
       finish_reason: null,
       human_name: s.humanName ?? null,
@@ -114,7 +118,10 @@ export class TokenIssuer {
       first_used_at: null,
     });
     await em.insert(AccessTokenEntity, accessRow);
-    if (!opts.refresh || opts.personal) return { accessToken, accessRow, expiresIn: ttl };
+    if (!opts.refresh || opts.personal) {
+      await this.touchSession(em, session, now, accessRow.expires_at);
+      return { accessToken, accessRow, expiresIn: ttl };
+    }
     const refreshToken = generateToken('refresh');
     const refreshTtl = this.config.tokens.refresh_token_ttl;
     const refreshRow = em.create(RefreshTokenEntity, {
@@ -129,7 +136,19 @@ export class TokenIssuer {
       revoked_at: null,
     });
     await em.insert(RefreshTokenEntity, refreshRow);
+    await this.touchSession(em, session, now, refreshRow.expires_at);
     return { accessToken, refreshToken, accessRow, refreshRow, expiresIn: ttl };
+  }
+
+  /**
+   * A new token pair is a use of the session, and moves its end: the newest token's expiry (the
+   * refresh token's when there is one; null when it never expires). The lifecycle sweep ends a
+   * session whose `expires_at` passed (the client never came back), so nothing is left behind.
+   */
+  private async touchSession(em: EntityManager, session: OAuth2SessionEntity, now: number, expiresAt: number | null): Promise<void> {
+    await em.update(OAuth2SessionEntity, { id: session.id }, { last_active_at: now, expires_at: expiresAt });
+    session.last_active_at = now;
+    session.expires_at = expiresAt;
   }
 
   /** OIDC ID token (only when `openid` was granted), signed with the client's alg (RS256 by default). */

@@ -1,4 +1,8 @@
-import { Controller, Post, Req, Res } from '@nestjs/common';
+import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { CONFIG } from '../../config/config.module.js';
+import type { GatewayConfig } from '../../config/config.schema.js';
+import { GRANT } from '../clients/client.js';
+import { clientRefusal } from '../clients/client-policy.js';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js';
@@ -21,6 +25,7 @@ export class TokenController {
   private readonly grants: Map<string, TokenGrant>;
 
   constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly clients: ClientAuthenticator,
     code: AuthorizationCodeGrant,
     refresh: RefreshTokenGrant,
@@ -37,8 +42,13 @@ export class TokenController {
     const grantType = required(params, 'grant_type');
     const grant = this.grants.get(grantType);
     if (!grant) throw new UnsupportedGrantTypeError(`grant_type ${grantType} is not supported`);
+    if (grantType === GRANT.deviceCode && !this.config.policy.device_code_grant) {
+      throw new UnsupportedGrantTypeError('the device authorization grant is turned off on this server (policy.device_code_grant: false)');
+    }
     const client = await this.clients.authenticate(readClientCredentials(req.headers.authorization, params));
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);
+    const refusal = clientRefusal(this.config.policy, client);
+    if (refusal) throw new UnauthorizedClientError(refusal);
     await sendTokenJson(reply, await grant.exchange({ client, params, ip: req.ip }));
   }
 }

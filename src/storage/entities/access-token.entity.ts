@@ -8,7 +8,7 @@ export class AccessTokenEntity {
   @Index({ unique: true }) @Column({ type: 'varchar', length: 64 }) token_hash!: string;
   @Index() @Column(IdColumnType) session_id!: string;
   @TimestampColumn() created_at!: number;
-  @NullableTimestampColumn() expires_at!: number | null;
+  @Index() @NullableTimestampColumn() expires_at!: number | null;
   @NullableTimestampColumn() revoked_at!: number | null;
   @NullableTimestampColumn() first_used_at!: number | null;
 }

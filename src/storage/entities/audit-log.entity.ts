@@ -12,5 +12,5 @@ export class AuditLogEntity {
   /** The Causeway user the action concerns, when there is one (audit queries by user). */
   @Index() @Column({ type: 'varchar', length: 26, nullable: true, default: null }) user_id!: string | null;
   @Column({ type: 'simple-json', nullable: true, default: null }) details!: Record<string, unknown> | null;
-  @TimestampColumn() created_at!: number;
+  @Index() @TimestampColumn() created_at!: number;
 }

@@ -15,7 +15,7 @@ export class AuthorizationGrantEntity {
   @Column({ ...IdColumnType, nullable: true, default: null }) browser_session_id!: string | null;
   @NullableTimestampColumn() auth_time!: number | null;
   @TimestampColumn() created_at!: number;
-  @TimestampColumn() expires_at!: number;
+  @Index() @TimestampColumn() expires_at!: number;
   @NullableTimestampColumn() used_at!: number | null;
   /** The session the code was exchanged for (revoked on code replay). */
   @Column({ ...IdColumnType, nullable: true, default: null }) session_id!: string | null;

@@ -7,6 +7,8 @@ import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../colum
  */
 @Entity('compat_sessions')
 @Index(['user_id', 'device_id'])
+@Index('IDX_compat_sessions_live_activity', ['last_active_at'], { where: 'finished_at IS NULL' })
+@Index('IDX_compat_sessions_finished', ['finished_at'], { where: 'finished_at IS NOT NULL' })
 export class CompatSessionEntity {
   @PrimaryColumn(IdColumnType) id!: string;
   @Index() @Column(IdColumnType) user_id!: string;
@@ -20,7 +22,7 @@ export class CompatSessionEntity {
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
-  /** The last `/login` or `/refresh` of the session, and the client address it came from. */
+  /** The last use of the session (`/login`, `/refresh`, an introspection: SessionActivity writes those about once a minute), and the client address of the last `/login` or `/refresh`. */
   @NullableTimestampColumn() last_active_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
   /** When `causeway import synapse` made this session from a Synapse device (its tokens are Synapse's). */

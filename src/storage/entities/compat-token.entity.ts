@@ -7,6 +7,7 @@ import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../colum
  * token at once and points at the pair that replaced it.
  */
 @Entity('compat_tokens')
+@Index('IDX_compat_tokens_consumed', ['refresh_consumed_at'], { where: 'refresh_consumed_at IS NOT NULL' })
 export class CompatTokenEntity {
   @PrimaryColumn(IdColumnType) id!: string;
   @Index() @Column(IdColumnType) session_id!: string;

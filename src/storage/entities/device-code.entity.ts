@@ -16,7 +16,7 @@ export class DeviceCodeEntity {
   @Column({ ...IdColumnType, nullable: true, default: null }) browser_session_id!: string | null;
   @Column({ ...IdColumnType, nullable: true, default: null }) session_id!: string | null;
   @TimestampColumn() created_at!: number;
-  @TimestampColumn() expires_at!: number;
+  @Index() @TimestampColumn() expires_at!: number;
   @NullableTimestampColumn() last_polled_at!: number | null;
   @Column({ type: 'integer', default: 5 }) interval!: number;
 }

@@ -4,6 +4,10 @@ import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../colum
 /** One OAuth 2.0 session: a client signed in as a user on one Matrix device (or a client_credentials session). */
 @Entity('oauth2_sessions')
 @Index(['user_id', 'device_id'])
+// Lifecycle sweeps (idle and expired live sessions) and retention (finished long ago): each reads one index.
+@Index('IDX_oauth2_sessions_live_activity', ['last_active_at'], { where: 'finished_at IS NULL' })
+@Index('IDX_oauth2_sessions_live_expiry', ['expires_at'], { where: 'finished_at IS NULL' })
+@Index('IDX_oauth2_sessions_finished', ['finished_at'], { where: 'finished_at IS NOT NULL' })
 export class OAuth2SessionEntity {
   @PrimaryColumn(IdColumnType) id!: string;
   @Index() @Column({ ...IdColumnType, nullable: true, default: null }) user_id!: string | null;
@@ -15,6 +19,8 @@ export class OAuth2SessionEntity {
   @Index() @Column({ ...IdColumnType, nullable: true, default: null }) browser_session_id!: string | null;
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() last_active_at!: number | null;
+  /** After this no token of the session can be used or refreshed (null: never); the lifecycle sweep then ends it. */
+  @NullableTimestampColumn() expires_at!: number | null;
   @NullableTimestampColumn() finished_at!: number | null;
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) finish_reason!: string | null;
   /** The device's (or personal token's) name, as set by an admin rename or at personal token creation. */

@@ -3,12 +3,13 @@ import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../colum
 
 /** A refresh token. Rotation: on use it is consumed and points at its successor. */
 @Entity('refresh_tokens')
+@Index('IDX_refresh_tokens_consumed', ['consumed_at'], { where: 'consumed_at IS NOT NULL' })
 export class RefreshTokenEntity {
   @PrimaryColumn(IdColumnType) id!: string;
   @Index({ unique: true }) @Column({ type: 'varchar', length: 64 }) token_hash!: string;
   @Index() @Column(IdColumnType) session_id!: string;
   /** The access token issued together with this refresh token. */
-  @Column(IdColumnType) access_token_id!: string;
+  @Index() @Column(IdColumnType) access_token_id!: string;
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() expires_at!: number | null;
   @NullableTimestampColumn() consumed_at!: number | null;

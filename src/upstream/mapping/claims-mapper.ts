@@ -1,4 +1,5 @@
 import type { Assertion } from '../connector.js';
+import type { OnConflict } from '../../identity/mapped-identity.js';
 import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
 import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
 import type { AttributeRequirement, ClaimsConfig, ImportAction } from './claims.config.js';
@@ -23,7 +24,7 @@ export interface MappingConfig {
   id: string;
   claims: ClaimsConfig;
   attribute_requirements: readonly AttributeRequirement[];
-  on_conflict: 'fail' | 'link';
+  on_conflict: OnConflict;
   /** Who is an admin at this IdP (provider `admin`). */
   admin?: AttributeRequirement;
 }

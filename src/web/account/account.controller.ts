@@ -12,29 +12,20 @@ import { AccountDeactivator } from '../../identity/account-deactivator.js';
 import type { User } from '../../identity/identity.types.js';
 import { lazyContract } from '../../identity/lazy-contract.js';
 import { UpstreamLinksService } from '../../identity/upstream-links.service.js';
-import { UsersService } from '../../identity/users.service.js';
 import { LoginPages } from '../../login/login.pages.js';
-import { LoginService } from '../../login/login.service.js';
 import { ConnectorRegistry } from '../../upstream/connector-registry.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
 import { Database } from '../../storage/database.service.js';
 import { CompatSessionEntity, OAuth2SessionEntity } from '../../storage/entities/index.js';
-import { bindLogin } from '../cookies.js';
 import { CsrfService } from '../csrf.service.js';
 import { parseForm, singleValues } from '../form.js';
 import { PageError } from '../page-error.js';
-import { msg } from '../i18n/message.js';
+import { msg, type MessageKey } from '../i18n/message.js';
 import { PageRenderer } from '../page-renderer.js';
 import { accountAction, DESTRUCTIVE, type AccountAction } from './account-actions.js';
-
-/** A destructive action needs a sign-in at most this old (MSC4191 §Security: links are forgeable). */
-const RECENT_AUTH_MS = 10 * 60_000;
-
-interface SignedIn {
-  user: User;
-  session: { id: string; authenticatedAt: number };
-}
+import { brandIcon } from '../brand-icons.js';
+import { AccountSessions, type SignedIn } from './account-session.js';
 
 interface DeviceRow {
   sessionId: string;
@@ -64,13 +55,12 @@ export class AccountController {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly logins: LoginService,
+    private readonly sessions: AccountSessions,
     private readonly pages: LoginPages,
     private readonly renderer: PageRenderer,
     private readonly csrf: CsrfService,
     private readonly completer: AuthorizationCompleter,
     private readonly terminator: SessionTerminator,
-    private readonly users: UsersService,
     private readonly links: UpstreamLinksService,
     private readonly connectors: ConnectorRegistry,
     private readonly db: Database,
@@ -94,11 +84,11 @@ export class AccountController {
     if (q.action) back.searchParams.set('action', action);
     if (deviceId) back.searchParams.set('device_id', deviceId);
 
-    const me = await this.signedIn(req);
-    if (!me) return this.startSignIn(req, reply, back.href, false);
-    if (DESTRUCTIVE.has(action) && Date.now() - me.session.authenticatedAt > RECENT_AUTH_MS) return this.startSignIn(req, reply, back.href, true);
+    const me = await this.sessions.signedIn(req);
+    if (!me) return this.sessions.startSignIn(req, reply, back.href, false);
+    if (DESTRUCTIVE.has(action) && !this.sessions.isRecent(me)) return this.sessions.startSignIn(req, reply, back.href, true);
 
-    const csrf = this.csrf.token(req, reply, this.csrfScope(me));
+    const csrf = this.csrf.token(req, reply, this.sessions.csrfScope(me));
     const base = {
       user_id: this.mxid(me.user),
       display_name: me.user.displayName,
@@ -112,12 +102,28 @@ export class AccountController {
     switch (action) {
       case 'org.matrix.profile': {
         const linked = await this.links.forUser(me.user.id);
-        const names = new Map(this.connectors.list().map((p) => [p.id, p.name]));
+        const providers = this.connectors.list();
+        const names = new Map(providers.map((p) => [p.id, p.name]));
+        const notices: Record<string, MessageKey> = {
+          linked: 'account.method_added_notice',
+          already_linked: 'account.method_already_notice',
+          removed: 'account.method_removed_notice',
+        };
         return this.renderer.send(reply, 'account', 200, {
           ...base,
           view: 'profile',
+          notice: q.done ? notices[q.done] : undefined,
           email: me.user.email,
-          identities: linked.map((l) => ({ provider: names.get(l.providerId) ?? l.providerId, since: l.createdAt })),
+          identities: linked.map((l) => ({
+            provider: names.get(l.providerId) ?? l.providerId,
+            since: l.createdAt,
+            ...(linked.length > 1 ? { remove_url: `${this.url('links/remove')}?link=${encodeURIComponent(l.id)}` } : {}),
+          })),
+          // Any provider that may link accounts and is not linked yet.
+          addable: providers
+            .filter((p) => p.registration !== 'disabled' && !linked.some((l) => l.providerId === p.id))
+            .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand) })),
+          add_action: this.url('links/add'),
         });
       }
       case 'org.matrix.device_view':
@@ -152,7 +158,7 @@ export class AccountController {
   /** "Sign out" of one session (device): ends it, revokes its tokens and removes the device from the homeserver. */
   @Post('sessions/end')
   async endSession(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const me = await this.requireSignedIn(req);
+    const me = await this.sessions.requireSignedIn(req);
     const form = parseForm(z.object({ session_id: z.string().min(1).max(64), session_kind: z.enum(['oauth', 'compat']).default('oauth') }), req.body);
     const notFound = () => new PageError(404, 'error.title.device_not_found', 'error.device_not_found', { reason: 'session_not_found' });
     const where = { id: form.session_id, user_id: me.user.id, finished_at: IsNull() };
@@ -169,7 +175,7 @@ export class AccountController {
   /** Approves replacing the cross-signing keys without UIA for a while (the homeserver's `m.oauth` stage). */
   @Post('cross-signing-reset')
   async crossSigningReset(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const me = await this.requireSignedIn(req, true);
+    const me = await this.sessions.requireSignedIn(req, true);
     parseForm(z.object({}), req.body);
     try {
       await this.homeserver.allowCrossSigningReset(me.user.localpart);
@@ -189,7 +195,7 @@ export class AccountController {
 
   @Post('deactivate')
   async deactivate(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const me = await this.requireSignedIn(req, true);
+    const me = await this.sessions.requireSignedIn(req, true);
     const { confirm, erase } = parseForm(z.object({ confirm: z.literal('yes'), erase: z.literal('yes').optional() }), req.body);
     void confirm;
     await this.deactivator().deactivate(me.user.id, { erase: erase === 'yes', actor: `user:${me.user.id}` });
@@ -198,34 +204,6 @@ export class AccountController {
 
   private mxid(user: User): string {
     return `@${user.localpart}:${this.config.matrix.homeserver}`;
-  }
-
-  private csrfScope(me: SignedIn): string {
-    return `account:${me.session.id}`;
-  }
-
-  private async signedIn(req: FastifyRequest): Promise<SignedIn | undefined> {
-    const s = await this.logins.currentSession(req);
-    if (!s) return undefined;
-    const user = await this.users.findById(s.user.id);
-    return user ? { user, session: s.browserSession } : undefined;
-  }
-
-  /** For form posts: signed in, a valid CSRF token for this session, and (if asked) a recent sign-in. */
-  private async requireSignedIn(req: FastifyRequest, recent = false): Promise<SignedIn> {
-    const me = await this.signedIn(req);
-    if (!me) throw new PageError(403, 'error.title.signed_out', 'error.no_session', { reason: 'no_session' });
-    this.csrf.verify(req, this.csrfScope(me));
-    if (recent && Date.now() - me.session.authenticatedAt > RECENT_AUTH_MS) {
-      throw new PageError(403, 'error.title.sign_in_again', 'error.stale_auth', { reason: 'stale_auth' });
-    }
-    return me;
-  }
-
-  private async startSignIn(req: FastifyRequest, reply: FastifyReply, returnTo: string, reauthenticate: boolean) {
-    const snap = await this.logins.startAccount(returnTo, req, reauthenticate);
-    bindLogin(req, reply, this.config, snap.context.loginId);
-    await this.pages.respond(req, reply, snap, true);
   }
 
   /** The user's live sessions, OAuth and compat (legacy `/login` clients) alike, newest first. */

@@ -12,12 +12,15 @@ import { UpstreamModule } from '../../upstream/upstream.module.js';
 import { PageRenderer } from '../page-renderer.js';
 import { AccountController } from './account.controller.js';
 import { EndSessionController } from './end-session.controller.js';
+import { AccountSessions } from './account-session.js';
+import { SignInMethodsController } from './sign-in-methods.controller.js';
 import { HomeController } from './home.controller.js';
 
 /** The pages of a signed-in user: the home page, the account page (MSC4191 actions) and RP-initiated logout. */
 @Module({
   imports: [IdentityModule, LoginModule, OAuth2Module, UpstreamModule],
-  controllers: [HomeController, AccountController, EndSessionController],
+  controllers: [HomeController, AccountController, SignInMethodsController, EndSessionController],
+  providers: [AccountSessions],
 })
 export class AccountModule implements OnModuleInit {
   constructor(

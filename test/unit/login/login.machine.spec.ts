@@ -18,6 +18,8 @@ import {
   type TermsOutput,
   type CheckConsentInput,
   type CompleteLoginInput,
+  type ConfirmLinkInput,
+  type AttachIdentityInput,
 } from '../../../src/login/login.machine.js';
 import type { AuthorizationRequest } from '../../../src/oauth2/authorize/authorization-request.js';
 import type { Assertion } from '../../../src/upstream/connector.js';
@@ -519,5 +521,96 @@ describe('login machine: a legacy client’s SSO login (purpose compat_sso)', ()
     expect(actor.getSnapshot().value).toBe('selectingProvider');
     clock.increment(1_000);
     expect(actor.getSnapshot().value).toBe('expired');
+  });
+});
+
+describe('login machine: account linking (on_conflict: confirm, "Add a sign-in method")', () => {
+  /** The confirm flow's actors: the first identity's username belongs to U7, linked to `corp`. */
+  function linkingActors(confirm: (i: { reauth: { providerId: string } }) => { id: string; localpart: string } | Error) {
+    const calls: string[] = [];
+    const machine = loginMachine.provide({
+      actors: {
+        beginUpstream: fromPromise(async ({ input }: { input: BeginUpstreamInput }): Promise<BeginUpstreamOutput> => {
+          calls.push(`begin:${input.providerId}:${input.prompt.join(',')}`);
+          return { state: `state-${calls.length}`, saved: {}, redirect: { url: 'https://idp.example/auth' } };
+        }),
+        completeUpstream: fromPromise(async () => assertion),
+        mapIdentity: fromPromise(async ({ input }: { input: MapIdentityInput }) => ({ ...mapped(), providerId: input.providerId, subject: `${input.providerId}-subject` })),
+        linkIdentity: fromPromise(async (): Promise<LinkIdentityOutput> => {
+          calls.push('link');
+          return { outcome: 'confirm', user: { id: 'U7', localpart: 'alice' }, providerIds: ['corp'] };
+        }),
+        confirmLink: fromPromise(async ({ input }: { input: ConfirmLinkInput }) => {
+          calls.push(`confirm:${input.pending.providerId}->${input.userId} via ${input.reauth.providerId}`);
+          const r = confirm(input);
+          if (r instanceof Error) throw r;
+          return r;
+        }),
+        attachIdentity: fromPromise(async ({ input }: { input: AttachIdentityInput }) => {
+          calls.push(`attach:${input.providerId}->${input.target.userId}`);
+          return { redirectUrl: 'https://cw.example/account/?done=linked' };
+        }),
+        startSession: fromPromise(async ({ input }: { input: StartSessionInput }) => {
+          calls.push(`session:${input.user.id}:${input.providerId}`);
+          return { id: 'B9', authenticatedAt: 5 };
+        }),
+        checkConsent: fromPromise(async (): Promise<{ needed: boolean }> => ({ needed: false })),
+        completeLogin: fromPromise(async (): Promise<{ redirectUrl?: string }> => ({ redirectUrl: 'https://app.example/cb?code=C&state=st' })),
+      },
+    });
+    return { calls, machine };
+  }
+
+  it('confirm: waits for a sign-in with a linked method (fresh: prompt=login), links only after it, then signs in as that account', async () => {
+    const { calls, machine } = linkingActors(() => ({ id: 'U7', localpart: 'alice' }));
+    const actor = createActor(machine, { input: input({ preselectedProvider: 'dev' }) }).start();
+    let s = await settle(actor);
+    expect(statePath(s.value)).toBe('awaitingCallback.waiting');
+    actor.send({ ...(callback(s.context.upstream!.state) as Extract<LoginEvent, { type: 'UPSTREAM_CALLBACK' }>), providerId: 'dev' });
+    s = await settle(actor);
+    expect(statePath(s.value)).toBe('confirmingLink.choosing');
+    expect(s.context.pendingLink).toMatchObject({ providerId: 'dev', user: { id: 'U7' }, providerIds: ['corp'] });
+    // Only a method linked to the account may be used; nothing was linked yet.
+    expect(s.can({ type: 'PROVIDER_CHOSEN', providerId: 'dev' })).toBe(false);
+    expect(calls.some((c) => c.startsWith('confirm'))).toBe(false);
+    actor.send({ type: 'PROVIDER_CHOSEN', providerId: 'corp' });
+    s = await settle(actor);
+    expect(calls).toContain('begin:corp:login');
+    actor.send(callback(s.context.upstream!.state) as never);
+    s = await settle(actor);
+    expect(calls).toContain('confirm:dev->U7 via corp');
+    expect(calls).toContain('session:U7:dev');
+    expect(s.value).toBe('completed');
+    expect(s.context.pendingLink).toBeUndefined();
+  });
+
+  it('confirm: a re-authentication that is not the account fails the login without linking', async () => {
+    const { machine } = linkingActors(() => new PageError(403, 'error.title.not_same_account', msg('error.link_confirmation_mismatch', { provider: 'Corp' })));
+    const actor = createActor(machine, { input: input({ preselectedProvider: 'dev' }) }).start();
+    let s = await settle(actor);
+    actor.send({ ...(callback(s.context.upstream!.state) as Extract<LoginEvent, { type: 'UPSTREAM_CALLBACK' }>), providerId: 'dev' });
+    s = await settle(actor);
+    actor.send({ type: 'PROVIDER_CHOSEN', providerId: 'corp' });
+    s = await settle(actor);
+    actor.send(callback(s.context.upstream!.state) as never);
+    s = await settle(actor);
+    expect(s.value).toBe('failed');
+    expect(s.context.failure).toMatchObject({ kind: 'page', status: 403 });
+    expect(s.context.pendingLink).toBeUndefined();
+  });
+
+  it('"Add a sign-in method": a fresh sign-in (prompt=login, no session reuse), the identity attached, back to the account page', async () => {
+    const { calls, machine } = linkingActors(() => new Error('unused'));
+    const linkTarget: LoginTarget = { kind: 'link', userId: 'U1', browserSessionId: 'B1', returnTo: 'https://cw.example/account/?action=org.matrix.profile' };
+    const actor = createActor(machine, { input: input({ target: linkTarget, session, preselectedProvider: 'corp' }) }).start();
+    let s = await settle(actor);
+    expect(s.context.user).toBeUndefined();
+    expect(calls).toContain('begin:corp:login');
+    actor.send(callback(s.context.upstream!.state) as never);
+    s = await settle(actor);
+    expect(s.value).toBe('completed');
+    expect(calls).toContain('attach:corp->U1');
+    expect(calls.some((c) => c.startsWith('session') || c === 'link')).toBe(false);
+    expect(s.context.redirectUrl).toBe('https://cw.example/account/?done=linked');
   });
 });

@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../../errors.js';
+import { signUpPossible } from '../../discovery/discovery.document.js';
 import { param, type AuthorizationCheck } from './authorization-context.js';
 
 const KNOWN = ['none', 'login', 'consent', 'create'];
@@ -12,5 +13,6 @@ export const checkPrompt: AuthorizationCheck = (ctx) => {
   const raw = param(ctx, 'prompt');
   const values = [...new Set((raw ?? '').split(' ').filter((v) => KNOWN.includes(v)))];
   if (values.includes('none') && values.length > 1) throw new InvalidRequestError('prompt=none cannot be combined with other values');
-  ctx.request.prompt = values;
+  // Sign-up closed (no provider with registration: open): a plain sign-in, as if `create` had not been sent.
+  ctx.request.prompt = signUpPossible(ctx.config) ? values : values.filter((v) => v !== 'create');
 };
