@@ -13,7 +13,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { UpstreamModule } from './upstream/upstream.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { LoginModule } from './login/login.module.js';
-import { AccountModule } from './web/account/account.module.js';
+import { AccountModule } from './account/account.module.js';
 import { SamlModule } from './upstream/saml/saml.module.js';
 import type { Logger } from 'pino';
 import type { PageSetup } from './web/page-setup.js';

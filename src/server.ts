@@ -8,12 +8,11 @@ import type { GatewayConfig } from './config/config.schema.js';
 import { AppModule } from './app.module.js';
 import { openDataSource, runMigrations } from './storage/data-source.js';
 import { connectRedis } from './storage/redis.js';
-import { ensureDevKeys, loadSigningKey } from './crypto/keys.js';
-import { KeyStore } from './crypto/key-store.js';
+import { DEV_DATA_DIR, loadKeyStore } from './crypto/load-key-store.js';
 import { PinoNestLogger } from './http/logger.js';
 import { currentRequest } from './http/request-context.js';
 import { fastifyOptions, setupHttp } from './http/http.setup.js';
-import { ProtocolErrorFilter } from './http/error.filter.js';
+import { ProtocolErrorFilter } from './errors/error.filter.js';
 import { PageRenderer } from './web/page-renderer.js';
 import { PageSetupError, preparePages } from './web/page-setup.js';
 import { checkTemplates } from './web/templates-check.js';
@@ -30,7 +29,7 @@ export interface RunningServer {
 }
 
 /** Dev mode only: where generated keys live when the config names none. */
-const DEV_DIR = 'data/dev';
+const DEV_DIR = DEV_DATA_DIR;
 
 function devEncryptionKey(): string {
   const file = `${DEV_DIR}/encryption.key`;
@@ -39,12 +38,6 @@ function devEncryptionKey(): string {
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
   }
   return readFileSync(file, 'utf8').trim();
-}
-
-/** The signing keys of the configuration (dev mode: generated ones under data/dev when none are named). */
-export async function loadKeyStore(config: GatewayConfig): Promise<KeyStore> {
-  const keySpecs = config.secrets.keys.length ? config.secrets.keys : config.dev_mode ? ensureDevKeys(`${DEV_DIR}/keys`) : [];
-  return new KeyStore(await Promise.all(keySpecs.map((k) => loadSigningKey(k.kid, k.pem))));
 }
 
 export async function startServer(config: GatewayConfig, logger: Logger): Promise<RunningServer> {

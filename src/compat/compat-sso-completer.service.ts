@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DeviceProvisioner } from '../oauth2/homeserver/device-provisioner.js';
 import type { BrowserSessionRef, SignedInUser } from '../oauth2/oauth2.contracts.js';
-import { CompatSsoCompleter } from './compat.contracts.js';
+import { CompatSsoCompleter } from '../login/compat-login.contract.js';
 import { LoginTokens } from './login-tokens.js';
-import { redirectTarget, withLoginToken } from './redirect-url.js';
+import { redirectTarget, withLoginToken } from '../login/sso-redirect-url.js';
 
 /**
  * The end of a legacy SSO login, once the user pressed Continue on the confirmation page: the

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config/config.schema.js';
 import { LoginModule } from '../login/login.module.js';
 import { OAuth2Module } from '../oauth2/oauth2.module.js';
 import { UpstreamModule } from '../upstream/upstream.module.js';
-import { CompatSsoCompleter } from './compat.contracts.js';
+import { CompatSsoCompleter } from '../login/compat-login.contract.js';
 import { CompatRoutes } from './compat.routes.js';
 import { CompatSessions } from './compat-sessions.service.js';
 import { CompatSsoCompleterService } from './compat-sso-completer.service.js';

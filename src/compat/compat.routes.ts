@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import type { Logger } from 'pino';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
-import { sendError } from '../http/error-response.js';
+import { sendError } from '../errors/error-response.js';
 import { LOGGER } from '../http/logger.module.js';
 import { RATE_LIMITS } from '../http/rate-limits.js';
 import { PageRenderer } from '../web/page-renderer.js';

@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/config.schema.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { singleValues } from '../web/form.js';
 import { PageError } from '../web/page-error.js';
-import { checkRedirectUrl } from './redirect-url.js';
+import { checkRedirectUrl } from '../login/sso-redirect-url.js';
 import { SsoRequests } from './sso-requests.js';
 
 /** Path of the page where a compat SSO login continues on Causeway's own host (MAS's URL). */

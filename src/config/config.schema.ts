@@ -19,7 +19,7 @@ import { telemetrySection } from './sections/telemetry.config.js';
 import { brandingSection } from './sections/branding.config.js';
 import { templatesSection } from './sections/templates.config.js';
 import { providerSchema } from '../upstream/providers.schema.js';
-import { SHIPPED_LANGUAGES } from '../web/i18n/languages.js';
+import { SHIPPED_LANGUAGES } from './languages.js';
 
 /** Shortest `matrix.secret` accepted outside dev_mode. */
 export const MIN_MATRIX_SECRET_LENGTH = 32;

@@ -107,13 +107,3 @@ function referenceKeys(name: string): [string, string, string] {
 export function givenKey(obj: Record<string, unknown>, name: string): string {
   return referenceKeys(name).find((k) => obj[k] !== undefined) ?? name;
 }
-
-/** Reads a non-secret file referenced by the config (certificates, metadata), reporting on its key. */
-export function readConfigFile(path: string, key: string, ctx: z.RefinementCtx): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', path: [key], message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-    return undefined;
-  }
-}

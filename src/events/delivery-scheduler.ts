@@ -1,5 +1,5 @@
 import type { DeliveryOutcome } from './event-delivery.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../homeserver/backoff.js';
 
 /**
  * Runs deliveries per user: never two runs for one user at once (that is what keeps a user's

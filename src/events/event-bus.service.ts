@@ -1,6 +1,6 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HealthRegistry } from '../health/health.registry.js';
-import { DEGRADED_AFTER_MS } from './backoff.js';
+import { DEGRADED_AFTER_MS } from '../homeserver/backoff.js';
 import { BusDriver, type ShardStatus } from './bus-driver.js';
 import { EventsMetrics } from './events.metrics.js';
 import { DbOutbox } from './outbox.js';

@@ -4,7 +4,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.adapter.js';
 import { LOGGER } from '../http/logger.module.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../homeserver/backoff.js';
 import { COALESCING_KINDS, deliverRows, UnknownEventKindError } from './event-handlers.js';
 import { EventsMetrics, failureReason } from './events.metrics.js';
 import { faultPoint } from './fault-points.js';

@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../homeserver/backoff.js';
 
 /**
  * Longest wait between probes: one call a second (per replica) costs a down homeserver nothing and

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DELIVERY_BATCH_SIZE, DELIVERY_PARALLEL_BATCHES, RELAY_POLL_MS } from './backoff.js';
+import { DELIVERY_BATCH_SIZE, DELIVERY_PARALLEL_BATCHES, RELAY_POLL_MS } from '../homeserver/backoff.js';
 import { BusDriver, type ShardStatus } from './bus-driver.js';
 import { DeliveryScheduler } from './delivery-scheduler.js';
 import type { EventDelivery } from './event-delivery.js';

@@ -1,4 +1,4 @@
-import { backoffDelay, SYNC_CALL_ATTEMPTS, SYNC_CALL_INITIAL_DELAY_MS, SYNC_CALL_MAX_DELAY_MS } from '../events/backoff.js';
+import { backoffDelay, SYNC_CALL_ATTEMPTS, SYNC_CALL_INITIAL_DELAY_MS, SYNC_CALL_MAX_DELAY_MS } from './backoff.js';
 import { HomeserverError } from './homeserver.adapter.js';
 
 export interface RetryOptions {

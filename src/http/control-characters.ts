@@ -40,7 +40,7 @@ export function controlCharacterField(value: unknown, part: InputPart, name = ''
 }
 
 /**
- * The error the hook throws: a 400 in each protocol's shape (error-response.ts maps the code).
+ * The error the hook throws: a 400 in each protocol's shape (errors/error-response.ts maps the code).
  * The message names the field, never its value.
  */
 export class ControlCharacterError extends Error {

@@ -15,7 +15,7 @@ import { AuditLogRepository, type Actor } from '../storage/repositories/audit-lo
 import { AccountDeactivator } from './account-deactivator.js';
 import { IdentityError } from './identity-errors.js';
 import type { User } from './identity.types.js';
-import { checkLocalpart } from './localpart-policy.js';
+import { checkLocalpart } from '../matrix/localpart-policy.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';

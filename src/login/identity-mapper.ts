@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { MappedIdentity } from '../identity/mapped-identity.js';
+import type { MappedIdentity } from '../upstream/mapping/mapped-identity.js';
 import type { Assertion } from '../upstream/connector.js';
 import { ClaimsMapper } from '../upstream/mapping/claims-mapper.service.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';

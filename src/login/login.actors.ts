@@ -12,7 +12,7 @@ import { TermsService } from '../identity/terms.service.js';
 import { AuthorizationCompleter, DeviceGrantDecider } from '../oauth2/oauth2.contracts.js';
 import { OAuthError } from '../oauth2/errors.js';
 import { KeyValueStore } from '../storage/kv-store.js';
-import { UpstreamError, type DownstreamRequest, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
+import { UpstreamError, type Assertion, type DownstreamRequest, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { PageError } from '../web/page-error.js';
 import { msg } from '../web/i18n/message.js';
@@ -35,10 +35,9 @@ import type {
   StartSessionInput,
   TermsInput,
 } from './login.machine.js';
-import type { MappedIdentity } from '../identity/mapped-identity.js';
-import type { Assertion } from '../upstream/connector.js';
+import type { MappedIdentity } from '../upstream/mapping/mapped-identity.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
-import { CompatSsoCompleter } from '../compat/compat.contracts.js';
+import { CompatSsoCompleter } from './compat-login.contract.js';
 import { lazyContract } from '../identity/lazy-contract.js';
 import { inSpan } from '../telemetry/tracer.js';
 

@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { AuthorizationRequest, DeviceAuthorizationRef } from '../oauth2/authorize/authorization-request.js';
 import type { Assertion, CallbackRequest, DownstreamRequest } from '../upstream/connector.js';
-import type { MappedIdentity } from '../identity/mapped-identity.js';
+import type { MappedIdentity } from '../upstream/mapping/mapped-identity.js';
 import { isMsg, msg, type Msg } from '../web/i18n/message.js';
 
 /**
@@ -24,7 +24,7 @@ export type LoginTarget =
   | { kind: 'device'; device: DeviceAuthorizationRef }
   /** `returnTo`: a path under the account pages; `prompt: ['login']` re-authenticates before a destructive action. */
   | { kind: 'account'; returnTo: string; prompt?: string[] }
-  /** `redirectUrl`: validated (compat/redirect-url.ts); `action: 'register'` ⇒ the sign-up screen. */
+  /** `redirectUrl`: validated (login/sso-redirect-url.ts); `action: 'register'` ⇒ the sign-up screen. */
   | { kind: 'compat_sso'; redirectUrl: string; action?: 'login' | 'register' }
   /**
    * "Add a sign-in method" on the account page: `userId`, signed in in `browserSessionId`, signs in
@@ -130,8 +130,6 @@ export type LoginEvent =
   | { type: 'CONFIRMED' }
   | { type: 'CANCEL' }
   | { type: 'TIMEOUT' };
-
-export type LoginEventType = LoginEvent['type'];
 
 // ---- actor contracts (implemented by LoginActors) ----
 

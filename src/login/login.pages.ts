@@ -13,7 +13,7 @@ import { deviceIdOf, describeScopes } from '../web/scope-descriptions.js';
 import { statePath, type LoginContext, type LoginFailure, type LoginTarget } from './login.machine.js';
 import type { LoginSnapshot } from './login.store.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
-import { redirectTarget } from '../compat/redirect-url.js';
+import { redirectTarget } from './sso-redirect-url.js';
 
 /** Path of a login's page (relative to the public base). */
 export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'terms' | 'consent' | 'confirm' | 'cancel') =>

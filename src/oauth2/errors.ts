@@ -29,7 +29,6 @@ export class InvalidGrantError extends define('invalid_grant') {}
 export class UnauthorizedClientError extends define('unauthorized_client') {}
 export class UnsupportedGrantTypeError extends define('unsupported_grant_type') {}
 export class UnsupportedResponseTypeError extends define('unsupported_response_type') {}
-export class UnsupportedTokenTypeError extends define('unsupported_token_type') {}
 export class InvalidScopeError extends define('invalid_scope') {}
 export class AccessDeniedError extends define('access_denied', 403) {}
 export class LoginRequiredError extends define('login_required') {}
@@ -45,6 +44,4 @@ export class SlowDownError extends define('slow_down') {}
 export class ExpiredTokenError extends define('expired_token') {}
 export class InvalidTokenError extends define('invalid_token', 401) {}
 export class InsufficientScopeError extends define('insufficient_scope', 403) {}
-/** Transient faults are 5xx: Matrix clients log the user out on any 4xx from /token. */
-export class ServerError extends define('server_error', 500) {}
 export class TemporarilyUnavailableError extends define('temporarily_unavailable', 503) {}

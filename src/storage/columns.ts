@@ -13,4 +13,3 @@ export const TimestampColumn = (opts: ColumnOptions = {}) => Column({ type: 'big
 export const NullableTimestampColumn = (opts: ColumnOptions = {}) =>
   Column({ type: 'bigint', transformer: bigintToNumber, nullable: true, default: null, ...opts });
 export const IdColumnType = { type: 'varchar', length: 26 } as const;
-export const JsonColumn = (opts: ColumnOptions = {}) => Column({ type: 'simple-json', ...opts });

@@ -44,9 +44,3 @@ function increment(digits: number[]): number[] {
   return Array.from(randomBytes(16), (b) => b & 31);
 }
 
-const ULID_SHAPE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-
-/** Whether `s` has the shape of an id `ulid()` makes (every row id Causeway issues). */
-export function isUlid(s: string): boolean {
-  return ULID_SHAPE.test(s);
-}

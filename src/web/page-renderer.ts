@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LANGUAGE_COOKIE } from './cookies.js';
-import type { Language } from './i18n/languages.js';
+import type { Language } from '../config/languages.js';
 import type { MessageKey, MessageParam, Msg } from './i18n/message.js';
 import { acceptLanguages, negotiateLanguage, type LanguageSource } from './i18n/negotiate.js';
 import { renderPage, type PageSetup } from './page-setup.js';
-
-export { TEMPLATE_DIR } from './page-engine.js';
 
 /** Injection token of the PageSetup prepared before the server starts (WebModule.forRoot). */
 export const PAGE_SETUP = Symbol('PAGE_SETUP');

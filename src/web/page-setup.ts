@@ -2,7 +2,7 @@ import type { Liquid } from 'liquidjs';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { BrandingError, loadBranding, type Branding } from './branding/branding.js';
 import { formatProblem, loadCatalogs } from './i18n/catalog-loader.js';
-import type { Language } from './i18n/languages.js';
+import type { Language } from '../config/languages.js';
 import { MessageFormatter } from './i18n/translator.js';
 import { createPageEngine, type SiteGlobals } from './page-engine.js';
 

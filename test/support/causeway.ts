@@ -163,9 +163,3 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
     p.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
-
-export function writeTempFile(dir: string, name: string, content: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './causeway.js';
@@ -64,8 +64,4 @@ export async function ensurePeer(kind: PeerKind, env: Record<string, string> = {
     const url = stdout.trim().split('\n').pop()!;
     return { kind, url, port, stateDir };
   });
-}
-
-export function listPeerStates(): string[] {
-  return existsSync(PEER_STATE_ROOT) ? readdirSync(PEER_STATE_ROOT) : [];
 }

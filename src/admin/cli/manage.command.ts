@@ -223,7 +223,7 @@ async function openContext(config: GatewayConfig): Promise<{ admin: AdminService
   const { NestFactory } = await import('@nestjs/core');
   const { openDataSource, runMigrations } = await import('../../storage/data-source.js');
   const { connectRedis } = await import('../../storage/redis.js');
-  const { loadKeyStore } = await import('../../server.js');
+  const { loadKeyStore } = await import('../../crypto/load-key-store.js');
   const { ManageModule } = await import('./manage.module.js');
   const { AdminService } = await import('../admin.service.js');
   // Logs go to stderr: stdout is the command's output (JSON for scripts).

@@ -58,6 +58,7 @@ export class AdminAuthGuard extends AuthGuard(ADMIN_STRATEGY) {
   }
 
   override handleRequest<T = AdminPrincipal>(err: unknown, user: T | false, _info: unknown, ctx: ExecutionContext): T {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- passport's error, passed on as it came
     if (err) throw toAdminError(err) ?? err;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { adminPrincipal?: T }>();
     if (!user) {

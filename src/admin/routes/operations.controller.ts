@@ -8,7 +8,7 @@ import { notFound } from '../http/admin-error.js';
 import type { AdminPrincipal } from '../http/admin-principal.js';
 import { ADMIN_ROUTES, adminRoute, AdminRoute, Principal, Valid, type Input } from '../http/admin-route.js';
 import { buildOpenApi } from '../http/openapi.js';
-import { idParam, page, pageQuery, timestamp } from '../http/schemas.js';
+import { page, pageQuery, timestamp } from '../http/schemas.js';
 
 export const queryAudit = adminRoute({
   method: 'get',

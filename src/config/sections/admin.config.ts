@@ -20,4 +20,3 @@ export const adminSection = z
     return { token, enabled: o.enabled ?? token !== undefined };
   })
   .describe('The admin API (`/api/admin/v1`): the static token, or OAuth access tokens carrying `urn:causeway:admin`.');
-export type AdminConfig = z.infer<typeof adminSection>;

@@ -15,4 +15,3 @@ export const compatSection = z
   })
   .strict()
   .describe('The legacy `/login` API (MSC3824 compatibility layer) for clients that do not speak OAuth.');
-export type CompatConfig = z.infer<typeof compatSection>;

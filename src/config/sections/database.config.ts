@@ -22,4 +22,3 @@ export const databaseSection = z
     return { url, schema: o.schema, migrate_on_start: o.migrate_on_start, pool_size: o.pool_size };
   })
   .describe('Where Causeway keeps its state: SQLite (embedded default, one replica) or PostgreSQL (production).');
-export type DatabaseConfig = z.infer<typeof databaseSection>;

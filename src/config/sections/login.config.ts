@@ -10,4 +10,3 @@ export const loginSection = z
   })
   .strict()
   .describe('Sign-in flow.');
-export type LoginConfig = z.infer<typeof loginSection>;

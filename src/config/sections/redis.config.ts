@@ -18,4 +18,3 @@ export const redisSection = z
     return { url: url ?? '', key_prefix: o.key_prefix };
   })
   .describe('Redis (optional): with it the event bus uses Redis Streams, login state and rate limits are shared, and several replicas may run.');
-export type RedisConfig = z.infer<typeof redisSection>;

@@ -27,4 +27,3 @@ export const retentionSection = z
   })
   .strict()
   .describe('The retention sweeper: how long old rows are kept.');
-export type RetentionConfig = z.infer<typeof retentionSection>;

@@ -26,4 +26,3 @@ export const secretsSection = z
     return { encryption_key, keys: o.keys };
   })
   .describe('Keys: the cookie/encryption key and the token signing keys.');
-export type SecretsConfig = z.infer<typeof secretsSection>;

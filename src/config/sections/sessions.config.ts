@@ -29,4 +29,3 @@ export const sessionsSection = z
   })
   .strict()
   .describe('When sessions end: inactivity and limits per user.');
-export type SessionsConfig = z.infer<typeof sessionsSection>;

@@ -8,4 +8,3 @@ export const templatesSection = z
   })
   .strict()
   .describe('Operators\' own page templates and translations.');
-export type TemplatesConfig = z.infer<typeof templatesSection>;

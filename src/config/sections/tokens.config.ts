@@ -21,4 +21,3 @@ export const tokensSection = z
   })
   .strict()
   .describe('Token lifetimes and the introspection cache.');
-export type TokensConfig = z.infer<typeof tokensSection>;

@@ -9,7 +9,7 @@ import type { OutboxRow, OutboxStore } from '../outbox.store.js';
 import { Relay, xinfoPairs } from './relay.js';
 import { StreamConsumer } from './stream-consumer.js';
 import { StreamKeys } from './stream-keys.js';
-import { shardLeaseMs } from '../backoff.js';
+import { shardLeaseMs } from '../../homeserver/backoff.js';
 
 /**
  * The Redis Streams bus: a relay (one publisher at a time) from the outbox to `events.shards`

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RELAY_BATCH, RELAY_POLL_MS, REPUBLISH_AFTER_MS } from '../backoff.js';
+import { RELAY_BATCH, RELAY_POLL_MS, REPUBLISH_AFTER_MS } from '../../homeserver/backoff.js';
 import { faultPoint } from '../fault-points.js';
 import type { OutboxRow, OutboxStore } from '../outbox.store.js';
 import { Leases, type StreamKeys } from './stream-keys.js';
@@ -169,7 +169,7 @@ export class Relay {
     for (const r of rows) p.xadd(this.keys.stream(this.keys.shardOf(r.userKey)), '*', 'id', String(r.id), 'u', r.userKey);
     const results = (await p.exec()) ?? [];
     const failed = results.find(([err]) => err);
-    if (failed) throw failed[0];
+    if (failed) throw failed[0]!;
   }
 
   private async housekeeping(): Promise<void> {

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { BUS_BLOCK_MS, DELIVERY_BATCH_SIZE, DELIVERY_PARALLEL_BATCHES } from '../backoff.js';
+import { BUS_BLOCK_MS, DELIVERY_BATCH_SIZE, DELIVERY_PARALLEL_BATCHES } from '../../homeserver/backoff.js';
 import { DeliveryScheduler, type RunOutcome } from '../delivery-scheduler.js';
-import type { DeliveryOutcome } from '../event-delivery.js';
-import type { EventDelivery } from '../event-delivery.js';
+import type { DeliveryOutcome, EventDelivery } from '../event-delivery.js';
 import type { OutboxStore } from '../outbox.store.js';
 import { Leases, isNoGroup, type StreamKeys } from './stream-keys.js';
 

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 
 /** Every Redis key of the event bus, under `redis.key_prefix`. */
 export class StreamKeys {

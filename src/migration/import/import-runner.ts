@@ -105,7 +105,7 @@ export async function runImport(source: SynapseSource, opts: ImportRunOptions): 
     if (write && opts.mode === 'dry-run') await target.rollbackDryRun();
   } catch (e) {
     await writing.catch(() => undefined);
-    await Promise.all(reads.map((r) => r?.catch(() => undefined)));
+    await Promise.all(reads.flatMap((r) => (r ? [r.catch(() => undefined)] : [])));
     if (write && opts.mode === 'dry-run') await target.rollbackDryRun().catch(() => undefined);
     throw e;
   }

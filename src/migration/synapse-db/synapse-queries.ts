@@ -94,15 +94,3 @@ LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
 LEFT JOIN refresh_tokens nrt ON nrt.id = r.next_token_id
 LEFT JOIN access_tokens na ON na.refresh_token_id = nrt.id
 WHERE ${where(kind, sel, 'a.user_id')}`;
-
-/** The Synapse columns read, by table (for the operator guide and `--check`'s report). */
-export const SYNAPSE_COLUMNS_READ: Record<string, string[]> = {
-  schema_version: ['version'],
-  users: ['name', 'password_hash (only whether it is set)', 'creation_ts', 'admin', 'is_guest', 'appservice_id', 'user_type', 'deactivated', 'shadow_banned', 'locked', 'suspended'],
-  profiles: ['full_user_id', 'displayname'],
-  user_external_ids: ['user_id', 'auth_provider', 'external_id'],
-  user_threepids: ['user_id', 'medium', 'address', 'added_at'],
-  devices: ['user_id', 'device_id', 'display_name', 'hidden'],
-  access_tokens: ['id', 'user_id', 'device_id', 'token', 'valid_until_ms', 'puppets_user_id', 'last_validated', 'refresh_token_id', 'used'],
-  refresh_tokens: ['id', 'token', 'next_token_id', 'expiry_ts'],
-};

@@ -58,18 +58,3 @@ export function redirectTarget(uri: string): string | undefined {
     return undefined;
   }
 }
-
-/** Parses an Accept-Language header into tags by preference. */
-export function acceptLanguages(header: string | undefined): string[] {
-  if (!header) return [];
-  return header
-    .split(',')
-    .map((part) => {
-      const [tag, ...params] = part.trim().split(';');
-      const q = params.map((p) => /^q=([\d.]+)$/.exec(p.trim())?.[1]).find(Boolean);
-      return { tag: tag!.trim(), q: q ? Number(q) : 1 };
-    })
-    .filter((l) => l.tag && l.tag !== '*' && l.q > 0)
-    .sort((a, b) => b.q - a.q)
-    .map((l) => l.tag);
-}

@@ -6,8 +6,6 @@ export const GRANT = {
   clientCredentials: 'client_credentials',
   deviceCode: 'urn:ietf:params:oauth:grant-type:device_code',
 } as const;
-export type GrantType = (typeof GRANT)[keyof typeof GRANT];
-export const GRANT_TYPES: readonly string[] = Object.values(GRANT);
 
 export type ClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
 

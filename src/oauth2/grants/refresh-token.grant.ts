@@ -129,6 +129,8 @@ export class RefreshTokenGrant implements TokenGrant {
         throw new InvalidGrantError(outcome.why);
       case 'scope':
         throw new InvalidScopeError(outcome.why);
+      case 'issued':
+        break;
     }
     this.cache.invalidateTokens(outcome.revokedHashes);
     return tokenResponseBody(outcome.tokens, outcome.session.scope.split(' '));

@@ -11,7 +11,7 @@ import { canonicalRedirectUri, checkClientRelatedUri, checkClientUri, checkRedir
 
 const MAX_URIS = 20;
 const MAX_STRING = 2000;
-const LOCALIZABLE = ['client_name', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const;
+type Localizable = 'client_name' | 'client_uri' | 'logo_uri' | 'tos_uri' | 'policy_uri';
 const LOCALIZED_KEY = /^(client_name|client_uri|logo_uri|tos_uri|policy_uri)#([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$/;
 
 const str = z.string().max(MAX_STRING);
@@ -106,7 +106,7 @@ export function validateRegistration(body: unknown, policy: UriPolicy): Register
     const m = LOCALIZED_KEY.exec(key);
     if (!m) continue;
     if (typeof value !== 'string' || value.length > MAX_STRING) throw metadataError(key, 'must be a string');
-    const base = m[1] as (typeof LOCALIZABLE)[number];
+    const base = m[1] as Localizable;
     if (base === 'client_uri') {
       const bad = checkClientUri(value, policy);
       if (bad) throw metadataError(key, bad);

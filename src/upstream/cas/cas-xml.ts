@@ -30,7 +30,6 @@ export interface XmlElement {
 
 export const CAS_NS = 'http://www.yale.edu/tp/cas';
 export const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
-export const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 
 /** Larger than any real answer (a few hundred group memberships), small enough to bound memory. */
 export const MAX_XML_BYTES = 1024 * 1024;

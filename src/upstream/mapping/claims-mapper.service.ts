@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
-import type { LocalpartPolicyOptions } from '../../identity/localpart-policy.js';
+import type { LocalpartPolicyOptions } from '../../matrix/localpart-policy.js';
 import { UpstreamError, type Assertion } from '../connector.js';
 import { CONNECTOR_KINDS } from '../connector-registry.js';
 import { ProviderMapping, type MappingResult } from './claims-mapper.js';

@@ -1,9 +1,8 @@
 import type { Assertion } from '../connector.js';
-import type { OnConflict } from '../../identity/mapped-identity.js';
 import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
-import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
-import type { AttributeRequirement, ClaimsConfig, ImportAction } from './claims.config.js';
-import type { MappedIdentity, MappedLocalpart, MappedProfileValue } from '../../identity/mapped-identity.js';
+import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../matrix/localpart-policy.js';
+import type { AttributeRequirement, ClaimsConfig } from './claims.config.js';
+import type { MappedIdentity, MappedLocalpart, MappedProfileValue, OnConflict } from './mapped-identity.js';
 import { checkRequirement, describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
 import { compileTemplate, renderTemplate, type CompiledTemplate } from './template-engine.js';
 
@@ -49,7 +48,6 @@ export const MAX_SUBJECT_LENGTH = 512;
 export const MAX_DISPLAYNAME_LENGTH = 256;
 export const MAX_EMAIL_LENGTH = 320;
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** A provider's templates, parsed once. */

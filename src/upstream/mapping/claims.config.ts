@@ -65,7 +65,7 @@ export const claimsSection = z
     email: profileClaim('email address').prefault({}),
   })
   .strict()
-  .describe('How the IdP\'s attributes become the account: LiquidJS templates over `user.*`, e.g. `{{ user.mail | split: \"@\" | first }}`.');
+  .describe('How the IdP\'s attributes become the account: LiquidJS templates over `user.*`, e.g. `{{ user.mail | split: "@" | first }}`.');
 export type ClaimsConfig = z.infer<typeof claimsSection>;
 
 /**

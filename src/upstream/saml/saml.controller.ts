@@ -5,7 +5,7 @@ import { LOGGER } from '../../http/logger.module.js';
 import { SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { PageError } from '../../web/page-error.js';
 import { PageRenderer } from '../../web/page-renderer.js';
-import { sendPage } from '../../http/error-response.js';
+import { sendPage } from '../../web/send-page.js';
 import { SamlLifecycle } from './saml-lifecycle.service.js';
 import type { SamlConnector } from './saml.connector.js';
 import { LogoutMessageError } from './saml-logout.js';

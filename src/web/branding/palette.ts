@@ -9,7 +9,6 @@ export const LIGHT_BACKGROUND = '#ffffff';
 export const DARK_BACKGROUND = '#15191e';
 /** WCAG 1.4.3 (text) and 1.4.11 (input borders, focus indicators). */
 export const TEXT_CONTRAST = 4.5;
-export const NON_TEXT_CONTRAST = 3;
 
 function rgb(hex: string): Rgb {
   const n = Number.parseInt(hex.slice(1), 16);

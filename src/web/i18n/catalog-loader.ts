@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareCatalogs, compileCatalog, flattenCatalog, pluralProblems, type CatalogProblem, type CompiledCatalog } from './catalog.js';
-import { canonicalTag, describeLanguage, REFERENCE_LANGUAGE, SHIPPED_LANGUAGES, type Language } from './languages.js';
+import { canonicalTag, describeLanguage, REFERENCE_LANGUAGE, SHIPPED_LANGUAGES, type Language } from '../../config/languages.js';
 
 /** The shipped catalogs live beside this file (copied into dist/ by the build). */
 export const CATALOG_DIR = fileURLToPath(new URL('./catalogs/', import.meta.url));

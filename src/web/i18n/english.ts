@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileCatalog, flattenCatalog, type CatalogProblem } from './catalog.js';
 import { CATALOG_DIR } from './catalog-loader.js';
-import { REFERENCE_LANGUAGE, SHIPPED_LANGUAGES } from './languages.js';
+import { REFERENCE_LANGUAGE, SHIPPED_LANGUAGES } from '../../config/languages.js';
 import type { Msg } from './message.js';
 import { MessageFormatter } from './translator.js';
 

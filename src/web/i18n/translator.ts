@@ -1,6 +1,6 @@
 import { IntlMessageFormat } from 'intl-messageformat';
 import { escapeHtml, FORMAT_TAGS, type CompiledCatalog, type CompiledMessage } from './catalog.js';
-import { REFERENCE_LANGUAGE, type Language } from './languages.js';
+import { REFERENCE_LANGUAGE, type Language } from '../../config/languages.js';
 import { isMsg, type MessageKey, type MessageParam, type Msg } from './message.js';
 
 type Output = 'html' | 'text';

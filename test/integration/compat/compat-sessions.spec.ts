@@ -5,7 +5,7 @@ import { Browser, forms, textOf } from '../../support/browser.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
 import { bearer, postForm, registerClient } from '../oauth2/oauth-http.js';
 import { signInAndConsent, webClient } from '../login/login-flow.js';
-import { APP_REDIRECT, matrixError, postJson, send, ssoLogin } from './compat-flow.js';
+import { matrixError, postJson, send, ssoLogin } from './compat-flow.js';
 
 /**
  * The compatibility layer on the wire, part 2: what happens to compat sessions — `/logout`,

@@ -212,5 +212,5 @@ describe.each(TEST_DBS)('causeway import synapse (Synapse and Causeway on %s)', 
 
 /** The summary table of a run's output (its numbers), without the title line. */
 function tableOf(out: string): string[] {
-  return out.split('\n').filter((l) => /^(users|external ids|emails|devices|access tokens|  with refresh)/.test(l));
+  return out.split('\n').filter((l) => /^(users|external ids|emails|devices|access tokens| {2}with refresh)/.test(l));
 }

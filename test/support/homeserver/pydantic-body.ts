@@ -1,4 +1,4 @@
-import { PyFloat, isPyDict, parsePythonJson, pyRepr, pyTypeName } from './python-json.js';
+import { isPyDict, parsePythonJson, pyRepr, pyTypeName } from './python-json.js';
 import { SynapseError } from './synapse-error.js';
 
 /**
@@ -118,4 +118,3 @@ export function parseJsonObjectOrEmpty(raw: Buffer): Record<string, unknown> {
   return raw.length === 0 ? {} : parseJsonObject(raw);
 }
 
-export { PyFloat };

@@ -24,7 +24,6 @@ export function parsePythonJson(text: string): unknown {
 
 /** Python's `int` type (bool is a subclass of int in Python, but JSON booleans never reach here as ints). */
 export const isPyInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-export const isPyStr = (v: unknown): v is string => typeof v === 'string';
 export const isPyDict = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
 

@@ -23,7 +23,7 @@ import {
 } from '../../../src/login/login.machine.js';
 import type { AuthorizationRequest } from '../../../src/oauth2/authorize/authorization-request.js';
 import type { Assertion } from '../../../src/upstream/connector.js';
-import type { MappedIdentity } from '../../../src/identity/mapped-identity.js';
+import type { MappedIdentity } from '../../../src/upstream/mapping/mapped-identity.js';
 import { PageError } from '../../../src/web/page-error.js';
 import { UpstreamError } from '../../../src/upstream/connector.js';
 import { msg } from '../../../src/web/i18n/message.js';
@@ -80,6 +80,7 @@ function actors(
     }),
     completeUpstream: fromPromise(async ({ input }: { input: CompleteUpstreamInput }) => {
       calls.push(`complete:${input.state}`);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the test injects what the actor throws, errors or not
       if (opts.failComplete) throw opts.failComplete;
       return assertion;
     }),

@@ -14,8 +14,8 @@ const SRC = sources(join(ROOT, 'src')).map((f) => ({ path: relative(ROOT, f), te
 const filesMatching = (re: RegExp) => SRC.filter((f) => re.test(f.text)).map((f) => f.path);
 
 describe('declared once', () => {
-  it.each(['MappedIdentity', 'MappedLocalpart', 'MappedProfileValue'])('%s: the identity a claims mapping yields (identity/mapped-identity.ts)', (name) => {
-    expect(filesMatching(new RegExp(`^export (interface|type) ${name}\\b`, 'm'))).toEqual(['src/identity/mapped-identity.ts']);
+  it.each(['MappedIdentity', 'MappedLocalpart', 'MappedProfileValue'])('%s: the identity a claims mapping yields (upstream/mapping/mapped-identity.ts)', (name) => {
+    expect(filesMatching(new RegExp(`^export (interface|type) ${name}\\b`, 'm'))).toEqual(['src/upstream/mapping/mapped-identity.ts']);
   });
 
   it('the rate-limit scale (CAUSEWAY_RATE_LIMIT_SCALE) is read by http/rate-limits.ts only', () => {

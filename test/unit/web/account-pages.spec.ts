@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { accountAction, DESTRUCTIVE } from '../../../src/web/account/account-actions.js';
+import { accountAction, DESTRUCTIVE } from '../../../src/account/account-actions.js';
 import { describeScopes, deviceIdOf } from '../../../src/web/scope-descriptions.js';
 import { english } from '../../support/i18n.js';
 

@@ -126,8 +126,8 @@ async function toIdp(provider: string, browser = new Browser()) {
   return { browser, res, verifier: p.verifier };
 }
 
-/** Back through Causeway to the app (consent allowed); the app's code exchanged. */
-async function finish(browser: Browser, res: BrowserResponse & { stoppedAt?: string }, verifier: string) {
+/** Back through Causeway to the app (consent allowed). */
+async function finish(browser: Browser, res: BrowserResponse & { stoppedAt?: string }) {
   let out = res;
   if (!out.stoppedAt && out.status === 200 && forms(out.body, out.url).some((f) => f.action.endsWith('/consent'))) out = await decide(browser, out, 'allow');
   return out;
@@ -138,7 +138,7 @@ async function gitHubSignIn(login: string, button: 'authorize' | 'cancel' = 'aut
   expect(res.url.startsWith(gh.authorizeUrl)).toBe(true);
   const [form] = forms(res.body, res.url);
   const back = await browser.go(form!.action, { method: 'POST', form: { ...form!.fields, login, authorize: button === 'authorize' ? '1' : '0' } }, toClient);
-  return { browser, res: await finish(browser, back, verifier), verifier };
+  return { browser, res: await finish(browser, back), verifier };
 }
 
 describe('kind: oauth2 against the GitHub stand-in', () => {
@@ -214,7 +214,7 @@ describe('kind: oauth2 against the oidc-provider peer without openid', () => {
       expect(res.url.startsWith(peer.url)).toBe(true);
       const [login] = forms(res.body, res.url);
       const back = await browser.submit(login!, { username: 'alice', password: 'alicepass' }, toClient);
-      const done = await finish(browser, back, verifier);
+      const done = await finish(browser, back);
       expect(done.stoppedAt).toBeDefined();
       const { code, error } = codeOf(done.stoppedAt!);
       expect(error).toBeNull();

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { compareCatalogs, pluralProblems } from '../../../../src/web/i18n/catalog.js';
 import { CATALOG_DIR, formatProblem, loadCatalogs } from '../../../../src/web/i18n/catalog-loader.js';
-import { SHIPPED_LANGUAGES } from '../../../../src/web/i18n/languages.js';
+import { SHIPPED_LANGUAGES } from '../../../../src/config/languages.js';
 
 /**
  * Every shipped catalog against the English one: the same keys (none missing, none extra), the

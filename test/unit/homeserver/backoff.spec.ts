@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as backoff from '../../../src/events/backoff.js';
-import { backoffDelay, SHARD_LEASE_MIN_MS, SHARD_LEASE_MS, shardLeaseMs } from '../../../src/events/backoff.js';
+import * as backoff from '../../../src/homeserver/backoff.js';
+import { backoffDelay, SHARD_LEASE_MIN_MS, SHARD_LEASE_MS, shardLeaseMs } from '../../../src/homeserver/backoff.js';
 import { shardOf } from '../../../src/events/redis/stream-keys.js';
 import { compareIds } from '../../../src/events/redis/relay.js';
 
@@ -25,7 +25,7 @@ describe('backoffDelay', () => {
 
 describe('backoff.ts, the one place of the back-off constants', () => {
   const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
-  const file = readFileSync(join(SRC, 'events/backoff.ts'), 'utf8');
+  const file = readFileSync(join(SRC, 'homeserver/backoff.ts'), 'utf8');
   const sources = (dir: string): string[] =>
     readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
   const allCode = sources(SRC)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkRedirectUrl, MAX_REDIRECT_URL_LENGTH, redirectTarget, withLoginToken } from '../../../src/compat/redirect-url.js';
+import { checkRedirectUrl, MAX_REDIRECT_URL_LENGTH, redirectTarget, withLoginToken } from '../../../src/login/sso-redirect-url.js';
 
 describe('checkRedirectUrl', () => {
   it.each([

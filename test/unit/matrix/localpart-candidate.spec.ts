@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkLocalpart, localpartCandidate } from '../../../src/identity/localpart-policy.js';
+import { checkLocalpart, localpartCandidate } from '../../../src/matrix/localpart-policy.js';
 
 describe('localpartCandidate (pre-filling the registration form)', () => {
   it.each([

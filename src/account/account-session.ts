@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Clock, SystemClock } from '../../clock/clock.js';
-import { CONFIG } from '../../config/config.module.js';
-import type { GatewayConfig } from '../../config/config.schema.js';
-import type { User } from '../../identity/identity.types.js';
-import { UsersService } from '../../identity/users.service.js';
-import { LoginPages } from '../../login/login.pages.js';
-import { LoginService } from '../../login/login.service.js';
-import { bindLogin } from '../cookies.js';
-import { CsrfService } from '../csrf.service.js';
-import { PageError } from '../page-error.js';
+import { Clock, SystemClock } from '../clock/clock.js';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import type { User } from '../identity/identity.types.js';
+import { UsersService } from '../identity/users.service.js';
+import { LoginPages } from '../login/login.pages.js';
+import { LoginService } from '../login/login.service.js';
+import { bindLogin } from '../web/cookies.js';
+import { CsrfService } from '../web/csrf.service.js';
+import { PageError } from '../web/page-error.js';
 
 /** A destructive or security-sensitive action needs a sign-in at most this old (MSC4191 §Security: links are forgeable). */
 export const RECENT_AUTH_MS = 10 * 60_000;

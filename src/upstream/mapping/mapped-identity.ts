@@ -1,5 +1,5 @@
-import type { ImportAction, SyncPolicy } from '../upstream/mapping/claims.config.js';
-import type { LocalpartProblem } from './localpart-policy.js';
+import type { ImportAction, SyncPolicy } from './claims.config.js';
+import type { LocalpartProblem } from '../../matrix/localpart-policy.js';
 
 /**
  * An upstream identity after claims mapping and attribute requirements: what linking and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkLocalpart, MAX_USER_ID_LENGTH } from '../../../src/identity/localpart-policy.js';
+import { checkLocalpart, MAX_USER_ID_LENGTH } from '../../../src/matrix/localpart-policy.js';
 
 const policy = { serverName: 'example.com', reserved: ['Helpdesk'] };
 const problem = (lp: string) => {

@@ -1,12 +1,13 @@
-import { currentRequest } from './request-context.js';
+import { currentRequest } from '../http/request-context.js';
 import { HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { OAuthError } from '../oauth2/errors.js';
 import { MatrixError } from '../matrix/matrix-error.js';
 import { PageError } from '../web/page-error.js';
-import { PAGE_HEADERS, type PageRenderer } from '../web/page-renderer.js';
-import type { MessageKey, Msg } from '../web/i18n/message.js';
+import type { PageRenderer } from '../web/page-renderer.js';
+import type { MessageKey } from '../web/i18n/message.js';
+import { sendPage } from '../web/send-page.js';
 import { AuthorizationRedirectError } from '../oauth2/authorize/authorization-redirect.error.js';
 
 export type ErrorStyle = 'oauth' | 'matrix' | 'json' | 'html';
@@ -140,17 +141,5 @@ export async function sendError(
                 : 'error.not_understood';
       await sendPage(reply, renderer, status, title, message, request.id);
     }
-  }
-}
-
-/**
- * An error page in the request's language (`title` and `message` are catalog messages). Should the
- * error page itself fail to render, a bare page still answers (with the status), never a hang.
- */
-export async function sendPage(reply: FastifyReply, renderer: PageRenderer, status: number, title: Msg | MessageKey, message: Msg | MessageKey, requestId?: string) {
-  try {
-    await renderer.send(reply, 'error', status, { title, message, request_id: requestId });
-  } catch {
-    if (!reply.sent) await reply.status(status).headers(PAGE_HEADERS).send(`<!doctype html><title>${status}</title><p>Error ${status}</p>`);
   }
 }

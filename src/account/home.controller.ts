@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CONFIG } from '../../config/config.module.js';
-import type { GatewayConfig } from '../../config/config.schema.js';
-import { LoginService } from '../../login/login.service.js';
-import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
-import { PageRenderer } from '../page-renderer.js';
+import { CONFIG } from '../config/config.module.js';
+import type { GatewayConfig } from '../config/config.schema.js';
+import { LoginService } from '../login/login.service.js';
+import { OAUTH2_PATHS } from '../oauth2/oauth2.paths.js';
+import { PageRenderer } from '../web/page-renderer.js';
 
 /**
  * The home page (`/`, the address people are given): the service's name and the way to the
