@@ -1,5 +1,6 @@
 // Helpers every benchmark uses.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 
@@ -67,3 +68,25 @@ export function table(head, rows) {
 
 /** The p-th percentile of an ascending array. */
 export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/**
+ * The functions with the most self time in the .cpuprofile files of `dir` (node --cpu-prof), as
+ * lines "12.3%  name file:line".
+ */
+export function profileSummary(dir, top = 30) {
+  const self = new Map();
+  let total = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const prof = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    const dt = new Map();
+    for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+    for (const n of prof.nodes) {
+      const t = dt.get(n.id) ?? 0;
+      if (n.callFrame.functionName === '(idle)') continue;
+      total += t;
+      const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')}:${n.callFrame.lineNumber}`;
+      self.set(k, (self.get(k) ?? 0) + t);
+    }
+  }
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+}
