@@ -17,16 +17,16 @@ const id = (tag: string) => tag.toUpperCase().padEnd(26, '0');
 
 /** Plain SQL with `$n` placeholders on both dialects. */
 function sqlOf(ds: DataSource, kind: DbKind) {
-  return async (text: string, params: unknown[] = []) => {
+  return async (text: string, params: readonly unknown[] = []) => {
     const q = kind === 'sqlite' ? text.replace(/\$\d+/g, '?') : text;
-    return (await ds.query(q, params)) as Record<string, unknown>[];
+    return (await ds.query(q, [...params])) as Record<string, unknown>[];
   };
 }
 
 const insertUser = (uid: string) => ['INSERT INTO users (id, localpart, created_at) VALUES ($1, $2, $3)', [uid, `lp-${uid.toLowerCase()}`, T]] as const;
 
 /** Every foreign key: the child row to insert, given the id its parent reference should carry. */
-const CHILDREN: { fk: string; insert: (parent: string) => readonly [string, unknown[]] }[] = [
+const CHILDREN: { fk: string; insert: (parent: string) => readonly [string, readonly unknown[]] }[] = [
   { fk: 'upstream_links.user_id → users', insert: (p) => ['INSERT INTO upstream_links (id, provider_id, subject, user_id, created_at) VALUES ($1, $2, $3, $4, $5)', [id('l1'), 'corp', 'alice', p, T]] },
   { fk: 'user_emails.user_id → users', insert: (p) => ['INSERT INTO user_emails (id, user_id, email, created_at) VALUES ($1, $2, $3, $4)', [id('e1'), p, 'a@example.com', T]] },
   { fk: 'consents.user_id → users', insert: (p) => ['INSERT INTO consents (id, user_id, client_id, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)', [id('c1'), p, 'client', '[]', T, T]] },
