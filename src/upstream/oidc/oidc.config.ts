@@ -4,6 +4,7 @@ import { resolveSecret, secretShape } from '../../config/secret-ref.js';
 import { privateKeyAlg } from '../oauth-client/private-key.js';
 import { SECRET_METHODS } from '../oauth-client/client-auth.js';
 import { authorizationParamsSchema, RESERVED_OAUTH_PARAMS } from '../authorization-params.js';
+import { multiTenantSchema } from './multi-tenant.js';
 
 /** An upstream OpenID Provider (Keycloak, Entra ID, Google, Authentik, ...), spoken to with openid-client. */
 export const oidcProviderSchema = z
@@ -47,6 +48,7 @@ export const oidcProviderSchema = z
       .boolean()
       .default(false)
       .describe('When a person signs out at Causeway, also send them to the IdP\'s `end_session_endpoint` (with `id_token_hint`).'),
+    multi_tenant: multiTenantSchema.optional(),
     clock_skew: z.number().int().min(0).max(600).default(30).describe('Allowed clock difference with the IdP for ID and logout tokens, in seconds.'),
     allow_insecure_http: z.boolean().default(false).describe('dev_mode only: allow plain http to the IdP (e.g. `http://127.0.0.1`).'),
     timeout_ms: z.number().int().min(100).max(60000).default(10000).describe('Timeout of each call to the IdP, in milliseconds.'),
@@ -69,6 +71,9 @@ export const oidcProviderSchema = z
           ctx.addIssue({ code: 'custom', path: [k], message: 'must be https (allow_insecure_http: true only for tests)' });
         }
       }
+    }
+    if (o.multi_tenant && o.backchannel_logout) {
+      ctx.addIssue({ code: 'custom', path: ['backchannel_logout'], message: 'not available with multi_tenant (logout tokens are not checked per tenant)' });
     }
     if (!o.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
     if (o.token_endpoint_auth_method === 'private_key_jwt' && !o.private_key_kid) {
