@@ -13,6 +13,7 @@ import { PinoNestLogger } from './http/logger.js';
 import { currentRequest } from './http/request-context.js';
 import { fastifyOptions, setupHttp } from './http/http.setup.js';
 import { ProtocolErrorFilter } from './errors/error.filter.js';
+import { installRawRoutes } from './raw-routes.js';
 import { PageRenderer } from './web/page-renderer.js';
 import { PageSetupError, preparePages } from './web/page-setup.js';
 import { checkTemplates } from './web/templates-check.js';
@@ -76,6 +77,7 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
     redisPrefix: config.redis?.key_prefix,
   });
   app.useGlobalFilters(new ProtocolErrorFilter(renderer, logger));
+  installRawRoutes(app);
 
   const [host, port] = splitListen(config.http.listen);
   await app.listen(port, host);

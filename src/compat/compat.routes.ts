@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -32,7 +32,7 @@ interface Endpoint {
  * from http.setup.ts.
  */
 @Injectable()
-export class CompatRoutes implements OnModuleInit {
+export class CompatRoutes {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -46,7 +46,8 @@ export class CompatRoutes implements OnModuleInit {
     private readonly refresh: RefreshEndpoint,
   ) {}
 
-  onModuleInit() {
+  /** Registers the routes on Fastify (src/raw-routes.ts calls it before the server listens). */
+  install() {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     void fastify.register(async (scope) => {
       scope.removeAllContentTypeParsers();

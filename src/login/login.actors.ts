@@ -40,6 +40,7 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { CompatSsoCompleter } from './compat-login.contract.js';
 import { lazyContract } from '../identity/lazy-contract.js';
 import { inSpan } from '../telemetry/tracer.js';
+import { upstreamUrls } from '../upstream/upstream-urls.js';
 
 /** KeyValueStore key of a single-use upstream state (→ the login and provider it belongs to). */
 export const upstreamStateKey = (state: string) => `upstream-state:${state}`;
@@ -48,8 +49,6 @@ export interface UpstreamStateEntry {
   providerId: string;
 }
 
-/** Absolute callback URL of a provider (the connectors' redirect_uri / ACS / service URL). */
-export const callbackUrl = (publicBase: string, providerId: string) => `${publicBase}upstream/${encodeURIComponent(providerId)}/callback`;
 
 /**
  * The side effects of the login machine, as named promise actors (provided with
@@ -126,7 +125,7 @@ export class LoginActors {
     return {
       loginId: i.loginId,
       state,
-      callbackUrl: callbackUrl(this.config.http.public_base, i.providerId),
+      callbackUrl: upstreamUrls(this.config.http.public_base, i.providerId).callback,
       prompt: i.prompt,
       ...(i.loginHint ? { loginHint: i.loginHint } : {}),
       ...(i.request ? { request: i.request } : {}),

@@ -14,6 +14,7 @@ import { LoginStore } from './login.store.js';
 import { LoginService } from './login.service.js';
 import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { KeyValueStore } from '../storage/kv-store.js';
+import { upstreamUrls } from '../upstream/upstream-urls.js';
 
 const invalidState = (reason: string) =>
   new PageError(400, 'error.title.sign_in_link_invalid', 'error.callback_invalid', { reason });
@@ -96,7 +97,7 @@ export class UpstreamCallbackController {
     const key = randomBytes(32).toString('base64url');
     const parked: ParkedCallback = { providerId, callback };
     await this.kv.set(parkedCallbackKey(key), JSON.stringify(parked), PARKED_CALLBACK_TTL_S);
-    const resume = `${this.config.http.public_base}upstream/${encodeURIComponent(providerId)}/callback/resume/${key}`;
+    const resume = upstreamUrls(this.config.http.public_base, providerId).callbackResume(key);
     void reply.status(303).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').header('Location', resume).send();
   }
 

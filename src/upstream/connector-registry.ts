@@ -1,90 +1,24 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
+import { HealthRegistry } from '../health/health.registry.js';
+import { MetricsService } from '../health/metrics.service.js';
 import { LOGGER } from '../http/logger.module.js';
 import { KeyValueStore } from '../storage/kv-store.js';
 import type { UpstreamConnector } from './connector.js';
-import type { DefaultTemplates } from './mapping/claims-mapper.js';
+import type { ConnectorDeps, ConnectorKind } from './connector-kind.js';
+import { CONNECTOR_KINDS } from './connector-kinds.js';
 import type { ProviderConfig } from './providers.schema.js';
-import { devProviderSchema } from './dev/dev.config.js';
-import { oidcProviderSchema } from './oidc/oidc.config.js';
-import { samlProviderSchema } from './saml/saml.config.js';
-import { oauth2ProviderSchema } from './oauth2/oauth2.config.js';
-import { createOAuth2Connector } from './oauth2/oauth2.connector.js';
-import { casProviderSchema } from './cas/cas.config.js';
-import { createOidcConnector, OidcConnector } from './oidc/oidc.connector.js';
-import { HealthRegistry } from '../health/health.registry.js';
-import { createDevConnector } from './dev/dev.connector.js';
-import { createCasConnector } from './cas/cas.connector.js';
-import { createSamlConnector } from './saml/saml.connector.js';
 
-/** What every connector factory gets. */
-export interface ConnectorDeps {
-  /** `http.public_base` (ends with "/"): callback, metadata and service URLs derive from it. */
-  publicBase: string;
-  /** Shared short-lived state: replay caches (assertion ids, tickets, logout token jtis). */
-  kv: KeyValueStore;
-  logger: Logger;
+/** The table entry of a provider's kind. */
+function kindOf(provider: ProviderConfig): ConnectorKind {
+  return CONNECTOR_KINDS[provider.kind] as ConnectorKind;
 }
 
-export type ProviderKind = ProviderConfig['kind'];
-type ConfigOf<K extends ProviderKind> = Extract<ProviderConfig, { kind: K }>;
-
-export interface ConnectorKind<K extends ProviderKind> {
-  /** The provider's config schema (the same object providers.schema.ts puts in the union). */
-  schema: z.ZodType;
-  /** Builds the connector. Must not touch the network: metadata/discovery is fetched on first use. */
-  create(provider: ConfigOf<K>, deps: ConnectorDeps): UpstreamConnector;
-  /** Claims templates used when the provider's `claims` section gives none. */
-  defaultTemplates: DefaultTemplates;
-}
-
-/**
- * The one table of upstream kinds: `kind` → config schema, factory, default claim templates.
- * Typed over ProviderConfig's discriminated union, so a kind the config accepts cannot be missing
- * here (and the config rejects every other kind).
- */
-export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> } = {
-  oidc: {
-    schema: oidcProviderSchema,
-    create: createOidcConnector,
-    defaultTemplates: {
-      localpart: '{{ user.preferred_username }}',
-      displayname: '{{ user.name }}',
-      // Only an address the IdP says it verified.
-      email: '{% if user.email_verified == "true" %}{{ user.email }}{% endif %}',
-    },
-  },
-  oauth2: {
-    schema: oauth2ProviderSchema,
-    create: createOAuth2Connector,
-    // APIs differ: every claim template should be set in the provider's config (the examples do).
-    defaultTemplates: { localpart: '{{ user.login }}', displayname: '{{ user.name }}' },
-  },
-  saml: {
-    schema: samlProviderSchema,
-    create: createSamlConnector,
-    defaultTemplates: { localpart: '{{ user.uid }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
-  },
-  cas: {
-    schema: casProviderSchema,
-    create: createCasConnector,
-    defaultTemplates: { localpart: '{{ user.user }}', displayname: '{{ user.displayName }}', email: '{{ user.mail }}' },
-  },
-  dev: {
-    schema: devProviderSchema,
-    create: createDevConnector,
-    // The dev form's fields.
-    defaultTemplates: { localpart: '{{ user.username }}', displayname: '{{ user.displayName }}', email: '{{ user.email }}' },
-  },
-};
-
-/** Builds one provider's connector through the table (the switch on kind lives here only). */
+/** Builds one provider's connector through the table (the switch on kind lives there only). */
 export function createConnector(provider: ProviderConfig, deps: ConnectorDeps): UpstreamConnector {
-  const kind = CONNECTOR_KINDS[provider.kind] as ConnectorKind<ProviderKind>;
-  return kind.create(provider as never, deps);
+  return kindOf(provider).create(provider, deps);
 }
 
 /** Picker order: `order` ascending (unset counts as 0), ties in YAML order. */
@@ -96,14 +30,15 @@ export function orderProviders<P extends { order?: number }>(providers: readonly
 }
 
 /**
- * The configured upstream providers and their connectors, built once at start-up from
- * `upstream.providers`. Construction makes no network call. Once the application has started,
- * OIDC discovery begins in the background (failures are logged naming the provider and retried on
- * use; the first sign-in fetches the metadata if it is still missing), and each OIDC provider
- * reports in /health/ready (`degraded`, never `down`: the other providers keep working).
+ * The configured upstream providers and their connectors, built once from `upstream.providers`
+ * (construction makes no network call), and their lifecycle, the same for every kind: before the
+ * server listens each connector's `start()` is awaited (OIDC begins discovery in the background,
+ * SAML loads its IdP metadata and schedules the refresh), its `health()` is shown on /health/ready
+ * (`degraded`, never `down`: the other providers keep working), each kind's metrics are
+ * registered; at shutdown each `stop()` runs.
  */
 @Injectable()
-export class ConnectorRegistry implements OnApplicationBootstrap {
+export class ConnectorRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly connectors = new Map<string, UpstreamConnector>();
   private readonly ordered: readonly ProviderConfig[];
 
@@ -112,18 +47,30 @@ export class ConnectorRegistry implements OnApplicationBootstrap {
     kv: KeyValueStore,
     @Inject(LOGGER) logger: Logger,
     private readonly health: HealthRegistry,
+    private readonly metrics: MetricsService,
   ) {
     const deps: ConnectorDeps = { publicBase: config.http.public_base, kv, logger };
     for (const provider of config.upstream.providers) this.connectors.set(provider.id, createConnector(provider, deps));
     this.ordered = orderProviders(config.upstream.providers);
   }
 
-  onApplicationBootstrap(): void {
-    for (const [id, connector] of this.connectors) {
-      if (!(connector instanceof OidcConnector)) continue;
-      this.health.register({ name: `upstream:${id}`, check: async () => connector.health() });
-      connector.warmUp();
+  async onModuleInit(): Promise<void> {
+    const all = [...this.connectors.values()];
+    await Promise.all(all.map((c) => c.start?.()));
+    for (const c of all) {
+      const health = c.health?.bind(c);
+      if (!health) continue;
+      const name = kindOf(c.provider).healthComponent?.(c.provider.id) ?? `upstream:${c.provider.id}`;
+      this.health.register({ name, check: async () => health() });
     }
+    for (const kind of Object.values(CONNECTOR_KINDS) as ConnectorKind[]) {
+      const ofKind = all.filter((c) => kindOf(c.provider) === kind);
+      if (ofKind.length) kind.metrics?.(ofKind, this.metrics);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    for (const c of this.connectors.values()) c.stop?.();
   }
 
   /** The connector of a provider id, or undefined for an id that is not configured (an unknown id in a URL). */

@@ -106,6 +106,8 @@ export type UpstreamErrorKind =
   | 'upstream_denied'
   | 'upstream_unavailable'
   | 'requirement_failed'
+  /** A multi-tenant provider's token from a tenant not on its allow-list. */
+  | 'tenant_not_allowed'
   | 'account_unavailable'
   | 'config';
 
@@ -126,8 +128,29 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A connector's state on /health/ready: `degraded`, never `down` (the other providers keep working). */
+export interface ConnectorHealth {
+  status: 'up' | 'degraded';
+  detail?: string;
+}
+
+/**
+ * One provider's connector. Besides the sign-in (`begin`, `extractState`, `complete`), a connector
+ * may have a lifecycle, which the connector registry runs the same way for every kind: `start()`
+ * before the server listens (awaited: load what the first sign-in needs, or begin fetching it in
+ * the background), `stop()` at shutdown, `health()` on /health/ready.
+ */
 export interface UpstreamConnector {
   readonly provider: ProviderConfig;
+  /**
+   * Start-up work (OIDC discovery, SAML metadata and its refresh timer). Awaited before the server
+   * listens; must not throw because the IdP is unreachable: that is reported by `health()`.
+   */
+  start?(): Promise<void>;
+  /** Shutdown: stop timers and background work. */
+  stop?(): void;
+  /** The connector's state, shown on /health/ready. */
+  health?(): ConnectorHealth;
   /** Start a sign-in: where to send the browser, and what to keep until the callback. */
   begin(ctx: UpstreamLoginContext): Promise<BeginResult>;
   /** The `state` this callback carries (undefined if none): the login module takes it (single use) to find the login. */

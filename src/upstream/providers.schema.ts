@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { devProviderSchema } from './dev/dev.config.js';
-import { oidcProviderSchema } from './oidc/oidc.config.js';
-import { samlProviderSchema } from './saml/saml.config.js';
-import { casProviderSchema } from './cas/cas.config.js';
-import { oauth2ProviderSchema } from './oauth2/oauth2.config.js';
+import { CONNECTOR_KINDS } from './connector-kinds.js';
 
-/** The kinds of upstream provider, discriminated by `kind`. */
-export const providerSchema = z.discriminatedUnion('kind', [devProviderSchema, oidcProviderSchema, oauth2ProviderSchema, samlProviderSchema, casProviderSchema]);
+type Kinds = typeof CONNECTOR_KINDS;
+type KindSchema = Kinds[keyof Kinds]['schema'];
+
+/** The kinds of upstream provider, discriminated by `kind`: one option per entry of the connector table. */
+export const providerSchema = z.discriminatedUnion('kind', Object.values(CONNECTOR_KINDS).map((k) => k.schema) as [KindSchema, ...KindSchema[]]);
 export type ProviderConfig = z.infer<typeof providerSchema>;
-export const PROVIDER_KINDS = ['dev', 'oidc', 'oauth2', 'saml', 'cas'] as const;
+export type ProviderKind = keyof Kinds;
+export const PROVIDER_KINDS = Object.keys(CONNECTOR_KINDS) as ProviderKind[];

@@ -1,6 +1,7 @@
 import { Document } from 'yaml';
 import { jinjaToLiquid, UntranslatableTemplate } from './jinja-to-liquid.js';
 import { ssoProviders, type SynapseHomeserverConfig, type SynapseSsoProvider } from './homeserver-config.js';
+import { upstreamUrls } from '../../upstream/upstream-urls.js';
 
 /**
  * `causeway config from-synapse`: a Causeway config to start from, written from Synapse's
@@ -383,10 +384,10 @@ export function configFromSynapse(hsConfig: SynapseHomeserverConfig, opts: FromS
     ...(hs.enable_registration === true ? ['enable_registration'] : []),
   ].filter((v, i, a) => a.indexOf(v) === i);
   const atTheIdps = providers.map((p) => {
-    const base = `${publicBase}upstream/${String(p.id)}`;
-    if (p.kind === 'oidc') return `${String(p.name)}: add the redirect URI ${base}/callback${p.backchannel_logout ? ` (back-channel logout: ${base}/backchannel-logout)` : ''}`;
-    if (p.kind === 'saml') return `${String(p.name)}: give the IdP the SP metadata at ${base}/saml/metadata (new ACS URL, same SP entity id)`;
-    return `${String(p.name)}: allow the CAS service ${base}/cas/service`;
+    const urls = upstreamUrls(publicBase, String(p.id));
+    if (p.kind === 'oidc') return `${String(p.name)}: add the redirect URI ${urls.callback}${p.backchannel_logout ? ` (back-channel logout: ${urls.backchannelLogout})` : ''}`;
+    if (p.kind === 'saml') return `${String(p.name)}: give the IdP the SP metadata at ${urls.samlMetadata} (new ACS URL, same SP entity id)`;
+    return `${String(p.name)}: allow the CAS service ${urls.casServiceEndpoint}`;
   });
   return { yaml: doc.toString({ lineWidth: 0 }), untranslated: t.untranslated, secretFiles: t.secretFiles, homeserverBlock, removeFromHomeserver, atTheIdps };
 }

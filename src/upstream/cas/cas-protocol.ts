@@ -105,18 +105,6 @@ export function casEndpoints(serverUrl: string, protocol: 2 | 3) {
   };
 }
 
-/**
- * The service URL this provider gives CAS: a Causeway path the CAS server may also POST Single
- * Logout requests to, carrying the login's single-use `state`. Validation repeats it byte for byte.
- */
-export function serviceUrl(publicBase: string, providerId: string, state: string): string {
-  return `${serviceEndpoint(publicBase, providerId)}?state=${encodeURIComponent(state)}`;
-}
-
-export function serviceEndpoint(publicBase: string, providerId: string): string {
-  return `${publicBase}upstream/${providerId}/cas/service`;
-}
-
 /** Failure codes of the CAS protocol, with what the person is told and how the refusal is classified. */
 export interface FailureExplanation {
   kind: 'audience_mismatch' | 'upstream_denied' | 'upstream_unavailable' | 'config';

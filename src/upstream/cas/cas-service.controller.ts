@@ -4,6 +4,7 @@ import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { PageError } from '../../web/page-error.js';
 import { CasLogoutService } from './cas-logout.service.js';
+import { upstreamUrls } from '../upstream-urls.js';
 
 /**
  * The CAS service URL ({public_base}upstream/{id}/cas/service?state=…). CAS servers use it twice:
@@ -22,7 +23,7 @@ export class CasServiceController {
   forward(@Param('provider') providerId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     this.logout.provider(providerId);
     const query = req.query as Record<string, unknown>;
-    const target = new URL(`${this.config.http.public_base}upstream/${providerId}/callback`);
+    const target = new URL(upstreamUrls(this.config.http.public_base, providerId).callback);
     for (const name of ['state', 'ticket']) {
       const value = query[name];
       if (value === undefined) continue;

@@ -12,9 +12,10 @@ import {
   type UpstreamSessionRef,
 } from '../connector.js';
 import type { CasProviderConfig } from './cas.config.js';
-import { casEndpoints, explainFailure, isServiceTicket, parseValidationResponse, serviceEndpoint, serviceUrl, type ValidationResult } from './cas-protocol.js';
+import { casEndpoints, explainFailure, isServiceTicket, parseValidationResponse, type ValidationResult } from './cas-protocol.js';
 import { CasXmlError, MAX_XML_BYTES } from './cas-xml.js';
 import { msg } from '../../web/i18n/message.js';
+import { upstreamUrls } from '../upstream-urls.js';
 
 export interface CasConnectorDeps {
   /** `http.public_base` (ends with "/"). */
@@ -57,11 +58,11 @@ export class CasConnector implements UpstreamConnector {
 
   /** Where CAS sends the browser back and POSTs Single Logout requests (without the state). */
   get serviceEndpoint(): string {
-    return serviceEndpoint(this.deps.publicBase, this.provider.id);
+    return upstreamUrls(this.deps.publicBase, this.provider.id).casServiceEndpoint;
   }
 
   async begin(ctx: UpstreamLoginContext): Promise<BeginResult> {
-    const service = serviceUrl(this.deps.publicBase, this.provider.id, ctx.state);
+    const service = upstreamUrls(this.deps.publicBase, this.provider.id).casService(ctx.state);
     const url = new URL(this.endpoints.login);
     url.searchParams.set('service', service);
     // prompt=login asks for a fresh sign-in. The spec makes gateway meaningless with renew, so send one only.
@@ -80,7 +81,7 @@ export class CasConnector implements UpstreamConnector {
   async complete(req: CallbackRequest, rawSaved: Record<string, unknown>, ctx: UpstreamLoginContext): Promise<Assertion> {
     const idp = this.provider.name;
     const saved = rawSaved as Partial<CasSaved>;
-    if (typeof saved.service !== 'string' || saved.service !== serviceUrl(this.deps.publicBase, this.provider.id, ctx.state)) {
+    if (typeof saved.service !== 'string' || saved.service !== upstreamUrls(this.deps.publicBase, this.provider.id).casService(ctx.state)) {
       throw new UpstreamError('state_mismatch', msg('upstream.cas.state_mismatch'));
     }
     if (req.query.state !== ctx.state) {

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../../config/config.schema.js';
 import { PageRenderer } from '../../web/page-renderer.js';
 import { PageError } from '../../web/page-error.js';
 import { singleValues } from '../../web/form.js';
+import { upstreamUrls } from '../upstream-urls.js';
 
 /**
  * The dev sign-in's form (what an IdP's login page is for the real kinds). It posts the username
@@ -26,7 +27,7 @@ export class DevLoginController {
     if (!query.state) throw new PageError(400, 'error.title.bad_request', 'error.dev_login_state_missing', { reason: 'state_missing' });
     await this.renderer.send(reply, 'dev-login', 200, {
       provider_name: provider.name,
-      action: `${this.config.http.public_base}upstream/${encodeURIComponent(provider.id)}/callback`,
+      action: upstreamUrls(this.config.http.public_base, provider.id).callback,
       state: query.state,
       login_hint: query.login_hint ?? '',
       create: query.create === '1',

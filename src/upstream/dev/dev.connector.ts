@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { UpstreamError, type Assertion, type BeginResult, type CallbackRequest, type UpstreamConnector, type UpstreamLoginContext } from '../connector.js';
 import type { DevProviderConfig } from './dev.config.js';
 import { msg } from '../../web/i18n/message.js';
-
-/** Path of the dev sign-in form (relative to `http.public_base`). */
-export const devLoginPath = (providerId: string) => `upstream/${encodeURIComponent(providerId)}/dev-login`;
+import { upstreamUrls } from '../upstream-urls.js';
 
 const form = z.object({
   state: z.string().min(1),
@@ -32,7 +30,7 @@ export class DevConnector implements UpstreamConnector {
   ) {}
 
   async begin(ctx: UpstreamLoginContext): Promise<BeginResult> {
-    const url = new URL(devLoginPath(this.provider.id), this.publicBase);
+    const url = new URL(upstreamUrls(this.publicBase, this.provider.id).devLogin);
     url.searchParams.set('state', ctx.state);
     if (ctx.loginHint) url.searchParams.set('login_hint', ctx.loginHint);
     if (ctx.prompt.includes('create')) url.searchParams.set('create', '1');

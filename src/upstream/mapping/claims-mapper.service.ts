@@ -3,7 +3,7 @@ import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import type { LocalpartPolicyOptions } from '../../matrix/localpart-policy.js';
 import { UpstreamError, type Assertion } from '../connector.js';
-import { CONNECTOR_KINDS } from '../connector-registry.js';
+import { CONNECTOR_KINDS } from '../connector-kinds.js';
 import { ProviderMapping, type MappingResult } from './claims-mapper.js';
 
 /**

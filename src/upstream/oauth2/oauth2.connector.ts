@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import type { Assertion, BeginResult, CallbackRequest, UpstreamConnector, UpstreamLoginContext } from '../connector.js';
-import type { ConnectorDeps } from '../connector-registry.js';
+import type { ConnectorDeps } from '../connector-kind.js';
 import { AuthorizationParams } from '../authorization-params.js';
 import { clientAuthFor } from '../oauth-client/client-auth.js';
 import { claimsToAttributes } from '../oauth-client/json-attributes.js';

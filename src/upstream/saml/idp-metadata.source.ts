@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
-import type { ComponentStatus } from '../../health/health.registry.js';
+import type { ConnectorHealth } from '../connector.js';
 import type { SamlProviderConfig } from './saml.config.js';
 import { MetadataError, inlineIdp, parseIdpMetadata, type IdpDescriptor } from './idp-metadata.js';
 
@@ -85,7 +85,7 @@ export class IdpMetadataSource {
     return (this.now() - this.loadedAt) / 1000;
   }
 
-  health(): { status: ComponentStatus; detail?: string } {
+  health(): ConnectorHealth {
     if (!this.current) return { status: 'degraded', detail: `no IdP metadata yet: sign-in with this provider is unavailable (${this.lastError ?? 'loading'})` };
     if (!this.descriptor()) return { status: 'degraded', detail: `IdP metadata expired and could not be refreshed (${this.lastError ?? 'no error recorded'})` };
     if (this.lastError) return { status: 'degraded', detail: `refresh failed, using metadata loaded at ${new Date(this.loadedAt!).toISOString()}: ${this.lastError}` };

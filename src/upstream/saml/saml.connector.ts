@@ -6,6 +6,7 @@ import {
   type Assertion,
   type BeginResult,
   type CallbackRequest,
+  type ConnectorHealth,
   type UpstreamConnector,
   type UpstreamLoginContext,
   type UpstreamSessionRef,
@@ -27,9 +28,10 @@ import {
   type InboundLogoutRequest,
   type SloContext,
 } from './saml-logout.js';
-import type { ConnectorDeps } from '../connector-registry.js';
+import type { ConnectorDeps } from '../connector-kind.js';
 // Aliased: `msg` is this file's name for an inbound logout message.
 import { msg as userMsg } from '../../web/i18n/message.js';
+import { upstreamUrls } from '../upstream-urls.js';
 
 /** How long a sign-out sent to the IdP waits for its LogoutResponse. */
 const PENDING_LOGOUT_SECONDS = 15 * 60;
@@ -74,7 +76,7 @@ export class SamlConnector implements UpstreamConnector {
   readonly sloUrl: string;
   readonly metadataUrl: string;
   private readonly now: () => number;
-  /** The IdP metadata source; SamlLifecycle starts it before the server listens and stops it at shutdown. */
+  /** The IdP metadata source, started and stopped with the connector. */
   readonly metadata: IdpMetadataSource;
 
   constructor(
@@ -82,12 +84,26 @@ export class SamlConnector implements UpstreamConnector {
     private readonly deps: SamlConnectorDeps,
   ) {
     this.metadata = deps.metadata;
-    const base = deps.publicBase.endsWith('/') ? deps.publicBase : `${deps.publicBase}/`;
-    this.metadataUrl = `${base}upstream/${provider.id}/saml/metadata`;
-    this.acsUrl = samlAcsUrl(base, provider.id);
-    this.sloUrl = `${base}upstream/${provider.id}/saml/slo`;
+    const urls = upstreamUrls(deps.publicBase, provider.id);
+    this.metadataUrl = urls.samlMetadata;
+    // The ACS is the generic upstream callback of the login module.
+    this.acsUrl = urls.callback;
+    this.sloUrl = urls.samlSlo;
     this.spEntityId = provider.sp.entity_id ?? this.metadataUrl;
     this.now = deps.now ?? Date.now;
+  }
+
+  /** The IdP metadata: first load before the server listens (a broken metadata_file stops the start), then its refresh schedule. */
+  start(): Promise<void> {
+    return this.metadata.start();
+  }
+
+  stop(): void {
+    this.metadata.stop();
+  }
+
+  health(): ConnectorHealth {
+    return this.metadata.health();
   }
 
   private get log() {
@@ -303,16 +319,10 @@ export class SamlConnector implements UpstreamConnector {
   }
 }
 
-/** The connector registry's factory for `kind: saml` (no network here: SamlLifecycle loads the metadata at start-up). */
+/** The connector registry's factory for `kind: saml` (no network here: `start()` loads the metadata). */
 export function createSamlConnector(provider: SamlProviderConfig, deps: ConnectorDeps): SamlConnector {
   const metadata = new IdpMetadataSource(provider, { kv: deps.kv, logger: deps.logger });
   return new SamlConnector(provider, { publicBase: deps.publicBase, kv: deps.kv, metadata, logger: deps.logger });
-}
-
-/** The ACS is the generic upstream callback of the login module. */
-export function samlAcsUrl(publicBase: string, providerId: string): string {
-  const base = publicBase.endsWith('/') ? publicBase : `${publicBase}/`;
-  return `${base}upstream/${providerId}/callback`;
 }
 
 function sha256(s: string): string {

@@ -6,8 +6,8 @@ import { SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { PageError } from '../../web/page-error.js';
 import { PageRenderer } from '../../web/page-renderer.js';
 import { sendPage } from '../../web/send-page.js';
-import { SamlLifecycle } from './saml-lifecycle.service.js';
-import type { SamlConnector } from './saml.connector.js';
+import { ConnectorRegistry } from '../connector-registry.js';
+import { SamlConnector } from './saml.connector.js';
 import { LogoutMessageError } from './saml-logout.js';
 
 /**
@@ -17,14 +17,15 @@ import { LogoutMessageError } from './saml-logout.js';
 @Controller('upstream/:provider/saml')
 export class SamlController {
   constructor(
-    private readonly saml: SamlLifecycle,
+    private readonly registry: ConnectorRegistry,
     private readonly renderer: PageRenderer,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly terminator: SessionTerminator,
   ) {}
 
   private connector(id: string): SamlConnector {
-    const c = /^[a-z0-9][a-z0-9_-]{0,63}$/.test(id) ? this.saml.connector(id) : undefined;
+    const found = /^[a-z0-9][a-z0-9_-]{0,63}$/.test(id) ? this.registry.get(id) : undefined;
+    const c = found instanceof SamlConnector ? found : undefined;
     if (!c) throw new PageError(404, 'error.title.page_not_found', 'error.no_saml_idp');
     return c;
   }

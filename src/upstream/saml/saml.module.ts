@@ -1,16 +1,14 @@
 import { Module } from '@nestjs/common';
 import { UpstreamModule } from '../upstream.module.js';
 import { OAuth2Module } from '../../oauth2/oauth2.module.js';
-import { SamlLifecycle } from './saml-lifecycle.service.js';
 import { SamlController } from './saml.controller.js';
 
 /**
- * Upstream SAML 2.0 besides the connector itself (built by the connector registry): IdP metadata
- * loading and health, the SP metadata endpoint and Single Logout in both directions.
+ * Upstream SAML 2.0 besides the connector itself (built and started by the connector registry):
+ * the SP metadata endpoint and Single Logout in both directions.
  */
 @Module({
   imports: [UpstreamModule, OAuth2Module],
   controllers: [SamlController],
-  providers: [SamlLifecycle],
 })
 export class SamlModule {}

@@ -1,10 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { CONNECTOR_KINDS, createConnector, orderProviders } from '../../../src/upstream/connector-registry.js';
+import { ConnectorRegistry, createConnector, orderProviders } from '../../../src/upstream/connector-registry.js';
+import { CONNECTOR_KINDS } from '../../../src/upstream/connector-kinds.js';
 import { PROVIDER_KINDS, providerSchema } from '../../../src/upstream/providers.schema.js';
 import { OidcConnector } from '../../../src/upstream/oidc/oidc.connector.js';
 import { parseOptions } from '../../../src/config/secret-ref.js';
 import type { KeyValueStore } from '../../../src/storage/kv-store.js';
+import type { GatewayConfig } from '../../../src/config/config.schema.js';
+import { HealthRegistry } from '../../../src/health/health.registry.js';
+import { MetricsService } from '../../../src/health/metrics.service.js';
+import type { ConnectorKind } from '../../../src/upstream/connector-kind.js';
+import type { ConnectorHealth, UpstreamConnector } from '../../../src/upstream/connector.js';
+import type { ProviderConfig } from '../../../src/upstream/providers.schema.js';
+
+const UPSTREAM = fileURLToPath(new URL('../../../src/upstream/', import.meta.url));
 
 describe('connector registry', () => {
   it('has exactly one entry per provider kind the config accepts, each with the config’s own schema', () => {
@@ -12,6 +23,16 @@ describe('connector registry', () => {
     const options: unknown[] = providerSchema.options;
     for (const kind of PROVIDER_KINDS) expect(options).toContain(CONNECTOR_KINDS[kind].schema);
     expect(options).toHaveLength(PROVIDER_KINDS.length);
+    // Each schema accepts its own kind only: the table key is the `kind` the YAML names.
+    for (const kind of PROVIDER_KINDS) expect([...(CONNECTOR_KINDS[kind].schema._zod.propValues?.kind ?? [])]).toEqual([kind]);
+  });
+
+  it('lists every connector folder (a folder with a <kind>.kind.ts is one line in connector-kinds.ts)', () => {
+    const folders = readdirSync(UPSTREAM, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && existsSync(`${UPSTREAM}${e.name}/${e.name}.kind.ts`))
+      .map((e) => e.name)
+      .sort();
+    expect(folders).toEqual(Object.keys(CONNECTOR_KINDS).sort());
   });
 
   it('builds an OIDC connector without touching the network', () => {
@@ -35,5 +56,44 @@ describe('connector registry', () => {
     ['ties keep YAML order', [{ id: 'a', order: 1 }, { id: 'b' }, { id: 'c', order: 1 }, { id: 'd', order: 0 }], 'b d a c'],
   ])('picker order: %s', (_name, providers, expected) => {
     expect(orderProviders(providers).map((p) => p.id).join(' ')).toBe(expected);
+  });
+
+  it('runs the same lifecycle for every kind: start before listening, health on /health/ready, stop at shutdown', async () => {
+    const calls: string[] = [];
+    const saved = { ...CONNECTOR_KINDS };
+    const table = CONNECTOR_KINDS as Record<string, ConnectorKind>;
+    try {
+      for (const kind of PROVIDER_KINDS) {
+        table[kind] = {
+          ...saved[kind],
+          create: (provider: ProviderConfig): UpstreamConnector => ({
+            provider,
+            begin: async () => ({ saved: {} }),
+            extractState: () => undefined,
+            complete: async () => Promise.reject(new Error('not in this test')),
+            start: async () => void calls.push(`start ${provider.id}`),
+            stop: () => void calls.push(`stop ${provider.id}`),
+            health: (): ConnectorHealth => ({ status: 'degraded', detail: `${provider.kind} checked` }),
+          }),
+        } as ConnectorKind;
+      }
+      const providers = PROVIDER_KINDS.map((kind) => ({ id: `p-${kind}`, kind })) as unknown as ProviderConfig[];
+      const config = { http: { public_base: 'https://auth.example.com/' }, upstream: { providers } } as unknown as GatewayConfig;
+      const health = new HealthRegistry();
+      const registry = new ConnectorRegistry(config, {} as KeyValueStore, pino({ level: 'silent' }), health, new MetricsService());
+      expect(calls).toEqual([]);
+      await registry.onModuleInit();
+      expect(calls.sort()).toEqual(PROVIDER_KINDS.map((k) => `start p-${k}`).sort());
+      const { components } = await health.run();
+      for (const kind of PROVIDER_KINDS) {
+        const name = saved[kind].healthComponent?.(`p-${kind}`) ?? `upstream:p-${kind}`;
+        expect(components[name]).toEqual({ status: 'degraded', detail: `${kind} checked` });
+      }
+      calls.length = 0;
+      registry.onApplicationShutdown();
+      expect(calls.sort()).toEqual(PROVIDER_KINDS.map((k) => `stop p-${k}`).sort());
+    } finally {
+      Object.assign(table, saved);
+    }
   });
 });

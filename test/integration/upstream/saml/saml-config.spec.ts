@@ -9,7 +9,7 @@ import { fixtureKeys } from '../../../support/saml-forge.js';
 import { samlProviderSchema, type SamlProviderConfig } from '../../../../src/upstream/saml/saml.config.js';
 import { attributeMap, type SamlAttribute } from '../../../../src/upstream/saml/saml-attributes.js';
 import { ProviderMapping } from '../../../../src/upstream/mapping/claims-mapper.js';
-import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
+import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-kinds.js';
 
 /**
  * The shipped SAML examples (ADFS, Entra ID, Shibboleth, Okta) pass `causeway config check` as they

@@ -10,7 +10,7 @@ import { SamlConnector } from '../../../../src/upstream/saml/saml.connector.js';
 import { UpstreamError, type UpstreamLoginContext } from '../../../../src/upstream/connector.js';
 import { HOSTILE_CASES, base, goodResponse, type LoginUnderAttack } from '../../../support/saml-hostile.js';
 import { ProviderMapping } from '../../../../src/upstream/mapping/claims-mapper.js';
-import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
+import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-kinds.js';
 import { b64, fixtureKeys, logoutRequestXml, logoutResponseXml, redirectQuery, responseXml, signAssertion, signResponse } from '../../../support/saml-forge.js';
 import { english } from '../../../support/i18n.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
+import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-kinds.js';
 import { casProviderSchema, type CasProviderConfig } from '../../../../src/upstream/cas/cas.config.js';
 import { parseValidationResponse } from '../../../../src/upstream/cas/cas-protocol.js';
 import { ProviderMapping } from '../../../../src/upstream/mapping/claims-mapper.js';

@@ -6,7 +6,6 @@ import {
   isServiceTicket,
   parseLogoutRequest,
   parseValidationResponse,
-  serviceUrl,
 } from '../../../../src/upstream/cas/cas-protocol.js';
 import { CasXmlError, MAX_XML_BYTES, decodeEntities, parseXmlDocument } from '../../../../src/upstream/cas/cas-xml.js';
 import { english } from '../../../support/i18n.js';
@@ -179,10 +178,6 @@ describe('tickets, URLs and failure codes', () => {
   it('builds the endpoints per protocol', () => {
     expect(casEndpoints('https://cas.example.edu/cas/', 3).validate).toBe('https://cas.example.edu/cas/p3/serviceValidate');
     expect(casEndpoints('https://cas.example.edu/cas', 2).validate).toBe('https://cas.example.edu/cas/serviceValidate');
-  });
-
-  it('puts the state into the service URL, encoded', () => {
-    expect(serviceUrl('https://auth.example.com/', 'campus', 'a+b/c')).toBe('https://auth.example.com/upstream/campus/cas/service?state=a%2Bb%2Fc');
   });
 
   it('explains every failure code of the spec without echoing the server text', () => {

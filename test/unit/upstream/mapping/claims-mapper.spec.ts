@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { attributeRequirement, claimsSection } from '../../../../src/upstream/mapping/claims.config.js';
 import { ProviderMapping, type MappingResult } from '../../../../src/upstream/mapping/claims-mapper.js';
-import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
+import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-kinds.js';
 import type { Assertion } from '../../../../src/upstream/connector.js';
 import { english } from '../../../support/i18n.js';
 
