@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { inflateRawSync } from 'node:zlib';
 import { Browser } from '../../support/browser.js';
-import { startCauseway, type CausewayProcess } from '../../support/causeway.js';
+import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import type { DbKind } from '../../support/databases.js';
 import { startFakeIdp, type FakeIdp } from '../../support/fake-oidc-idp.js';
 import { fixtureKeys } from '../../support/saml-forge.js';
@@ -27,6 +27,7 @@ export const SAML_SSO = 'http://127.0.0.1:9/idp/sso';
 export const CONF = { id: 'conf-basic', secret: 'conf-basic-secret-0123456789' };
 export const POST = { id: 'conf-post', secret: 'conf-post-secret-0123456789' };
 export { REDIRECT, CLIENT_URI, APP_REDIRECT };
+export const SHARED_SECRET_FOR_FUZZ = SHARED_SECRET;
 
 export interface CasStandin {
   url: string;

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TEST_DBS } from '../../support/databases.js';
-import { Agent, judge, summaryLine, type CorpusCase, type Outcome } from './corpus-case.js';
+import { Agent, judge, summaryLine, type CorpusCase, type Family, type Outcome } from './corpus-case.js';
 import { startCorpusServer, type CorpusContext } from './corpus-server.js';
 import { CORPUS } from './tables/index.js';
+import { FUZZ_TARGETS, fuzzTarget } from './endpoint-fuzz.js';
 
 /**
  * The hostile-input corpus (issue 13): every case of tables/ against one Causeway per database.
@@ -38,10 +39,14 @@ export async function runCorpus(ctx: CorpusContext, cases: CorpusCase[]): Promis
   return outcomes;
 }
 
-it('has at least 300 distinct cases, each family represented', () => {
+const FAMILIES: Family[] = ['authorize', 'token', 'registration', 'revoke', 'introspect', 'device', 'end-session', 'compat', 'account', 'admin', 'upstream-oidc', 'upstream-saml', 'upstream-cas'];
+
+it('has at least 300 distinct cases, every endpoint family with at least 15', () => {
   const ids = CORPUS.map((c) => c.id);
   expect(new Set(ids).size).toBe(ids.length);
   expect(ids.length).toBeGreaterThanOrEqual(300);
+  for (const f of FAMILIES) expect([f, CORPUS.filter((c) => c.family === f).length >= 15]).toEqual([f, true]);
+  for (const c of CORPUS) expect(c.id.startsWith(`${c.family}/`)).toBe(true);
 });
 
 describe.each(TEST_DBS)('hostile-input corpus (%s)', (db) => {
@@ -61,6 +66,13 @@ describe.each(TEST_DBS)('hostile-input corpus (%s)', (db) => {
     const failed = outcomes.filter((o) => o.verdict !== 'refused').map((o) => `${o.verdict} ${o.id}: ${o.why}`);
     expect(failed).toEqual([]);
     // Nothing reached the catch-all error writer either.
+    expect(ctx.cw.logs.filter((l) => l.includes('unhandled error') || l.includes('"level":"error"'))).toEqual([]);
+  }, 300_000);
+
+  it('fuzzed requests (fast-check, bounded runs) get no 5xx and nothing granted', async () => {
+    const failures = [];
+    for (const t of FUZZ_TARGETS) failures.push(...(await fuzzTarget(ctx, t)).map((f) => `${f.verdict} ${t.name}: ${f.why} ← ${JSON.stringify(f.request).slice(0, 300)}`));
+    expect(failures).toEqual([]);
     expect(ctx.cw.logs.filter((l) => l.includes('unhandled error') || l.includes('"level":"error"'))).toEqual([]);
   }, 300_000);
 });
