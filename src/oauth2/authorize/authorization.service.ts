@@ -3,7 +3,8 @@ import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
-import { AuthorizationGrantEntity, ConsentEntity, UserEntity } from '../../storage/entities/index.js';
+import { AuthorizationGrantEntity, ConsentEntity } from '../../storage/entities/index.js';
+import { UserRepository } from '../../storage/repositories/user.repository.js';
 import { ulid } from '../../storage/ulid.js';
 import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
@@ -29,6 +30,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly clients: ClientService,
     private readonly provisioner: DeviceProvisioner,
     private readonly audit: AuditLogRepository,
+    private readonly users: UserRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {
     super();
@@ -114,7 +116,7 @@ export class AuthorizationService extends AuthorizationCompleter {
 
   /** `urn:synapse:admin:*` in interactive grants: see scopes/admin-right.ts. */
   async mayAdminister(user: SignedInUser): Promise<boolean> {
-    const row = await this.db.manager.findOne(UserEntity, { where: { id: user.userId }, select: { id: true, can_request_admin: true, idp_admin: true } });
-    return mayRequestAdmin({ localpart: user.localpart, canRequestAdmin: !!row?.can_request_admin, idpAdmin: !!row?.idp_admin }, this.config.policy.admin_localparts);
+    const rights = await this.users.adminRights(user.userId);
+    return mayRequestAdmin({ localpart: user.localpart, canRequestAdmin: !!rights?.canRequestAdmin, idpAdmin: !!rights?.idpAdmin }, this.config.policy.admin_localparts);
   }
 }
