@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
@@ -19,6 +20,8 @@ import { jtiMemorySeconds, logoutJtiKey, LogoutTokenError, verifyLogoutToken, ty
 import { clientAuthFor } from '../oauth-client/client-auth.js';
 import { AuthorizationParams } from '../authorization-params.js';
 import { discoveryUrl, isTemplateIssuer, tenantIssuer, tenantOfIdToken } from './multi-tenant.js';
+import { AppleClientSecret, appleClientAuth } from './apple/apple-client-secret.js';
+import { appleUserAttributes } from './apple/apple-user.js';
 
 export interface OidcConnectorDeps {
   publicBase: string;
@@ -34,6 +37,10 @@ interface OidcSaved {
   code_verifier: string;
   redirect_uri: string;
 }
+
+/** How long the name Apple posted at a first authorization is kept for later sign-ins (30 days). */
+const APPLE_NAME_KEEP_S = 30 * 24 * 3600;
+const appleNameKey = (provider: string, sub: string) => `apple-name:${provider}:${createHash('sha256').update(sub).digest('base64url')}`;
 
 /** After a failed discovery, callers get the same error for this long before the next attempt. */
 const DISCOVERY_RETRY_MS = 5_000;
@@ -113,7 +120,7 @@ export class OidcConnector implements UpstreamConnector {
       ...(p.userinfo_signed_response_alg ? { userinfo_signed_response_alg: p.userinfo_signed_response_alg } : {}),
       ...(p.client_secret ? { client_secret: p.client_secret } : {}),
     };
-    this.client = { metadata, auth: await clientAuthFor(this.provider) };
+    this.client = { metadata, auth: p.apple ? appleClientAuth(new AppleClientSecret(p.apple, p.client_id)) : await clientAuthFor(this.provider) };
     const overrides = Object.fromEntries(
       (['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'] as const)
         .filter((k) => p[k] !== undefined)
@@ -207,7 +214,7 @@ export class OidcConnector implements UpstreamConnector {
     }
     const config = await this.metadata();
     const current = new URL(s.redirect_uri);
-    for (const [k, v] of Object.entries(params)) if (typeof v === 'string') current.searchParams.append(k, v);
+    for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && !(this.provider.apple && k === 'user')) current.searchParams.append(k, v);
 
     const checks: oidc.AuthorizationCodeGrantChecks = { pkceCodeVerifier: s.code_verifier, expectedNonce: s.nonce, expectedState: ctx.state, idTokenExpected: true };
     let tokens: TokenResult;
@@ -235,7 +242,9 @@ export class OidcConnector implements UpstreamConnector {
       }
     }
 
-    const attributes = claimsToAttributes(userinfo, claims as unknown as Record<string, unknown>);
+    const apple = this.provider.apple ? await this.appleName(claims.sub, params.user) : undefined;
+    // The ID token and userinfo win over Apple's unsigned `user` field (which only adds the name).
+    const attributes = claimsToAttributes(apple, userinfo, claims as unknown as Record<string, unknown>);
     attributes.sub = claims.sub;
     const sid = typeof claims.sid === 'string' && claims.sid ? claims.sid : undefined;
     return {
@@ -302,6 +311,23 @@ export class OidcConnector implements UpstreamConnector {
     this.jwksCache = oidc.getJwksCache(tenantConfig) ?? this.jwksCache;
     if (tenant && tokens.claims()?.tid !== tenant.tid) throw upstreamError('issuer_mismatch', 'tid changed between reading and verifying');
     return { tokens, config: tenantConfig };
+  }
+
+  /**
+   * Sign in with Apple posts the person's name once, with their first authorization of the app.
+   * It is kept (APPLE_NAME_KEEP_S, under the verified subject) so that a first sign-in that does
+   * not end in an account (a registration page left, a refused requirement) does not lose it.
+   */
+  private async appleName(sub: string, field: string | undefined): Promise<Record<string, string> | undefined> {
+    const key = appleNameKey(this.provider.id, sub);
+    const fresh = appleUserAttributes(field);
+    if (field !== undefined && !fresh) this.log.info('Apple user field ignored: not the documented {name: {firstName, lastName}, email} JSON');
+    if (fresh) {
+      await this.deps.kv.set(key, JSON.stringify(fresh), APPLE_NAME_KEEP_S);
+      return fresh;
+    }
+    const kept = await this.deps.kv.get(key);
+    return kept ? (JSON.parse(kept) as Record<string, string>) : undefined;
   }
 
   async logoutUrl(session: UpstreamSessionRef, opts: { returnTo: string; state: string }): Promise<string | undefined> {

@@ -22,6 +22,7 @@ const env = {
   ENTRA_PARTNERS_CLIENT_SECRET: randomBytes(16).toString('hex'),
   GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
   AUTHENTIK_CLIENT_SECRET: randomBytes(16).toString('hex'),
+  APPLE_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   OIDC_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
 };
 /** Every problem the loader reports for a YAML text, formatted as the CLI prints them ('' when valid). */
@@ -45,6 +46,7 @@ const EXAMPLES: [string, number][] = [
   ['config/oidc-entra.example.yaml', 2],
   ['config/oidc-google.example.yaml', 1],
   ['config/oidc-authentik.example.yaml', 1],
+  ['config/oidc-apple.example.yaml', 1],
 ];
 const dir = mkdtempSync(join(tmpdir(), 'causeway-oidc-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { appleUserAttributes } from '../../../../src/upstream/oidc/apple/apple-user.js';
 import { parse } from 'yaml';
 import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-registry.js';
 import { oidcProviderSchema, type OidcProviderConfig } from '../../../../src/upstream/oidc/oidc.config.js';
@@ -11,6 +13,7 @@ const policy = { serverName: 'example.com', reserved: [] };
 
 function example(file: string, index = 0): OidcProviderConfig {
   for (const v of ['KEYCLOAK', 'ENTRA', 'ENTRA_PARTNERS', 'GOOGLE', 'AUTHENTIK']) process.env[`${v}_CLIENT_SECRET`] = 'test-secret';
+  process.env.APPLE_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const yaml = parse(readFileSync(new URL(`../../../../config/${file}`, import.meta.url), 'utf8')) as { upstream: { providers: unknown[] } };
   return oidcProviderSchema.parse(yaml.upstream.providers[index]);
 }
@@ -87,5 +90,16 @@ describe('OIDC examples through claims mapping', () => {
   it('authentik: unverified email is not imported', () => {
     const r = map('oidc-authentik.example.yaml', { ...authentik, email_verified: false });
     expect(r.ok && r.identity.email).toEqual({ action: 'force', sync: 'always' });
+  });
+  const appleIdToken = { iss: 'https://appleid.apple.com', sub: '001234.5f1d6d0b2a4c4e0f9d8a7b6c5d4e3f2a.0123', email: 'John.A@privaterelay.appleid.com', email_verified: 'true', is_private_email: 'true' };
+  it('Apple: the first sign-in’s name (the `user` field) is the display name, suggested; the relay address is imported', () => {
+    const attrs = claimsToAttributes(appleUserAttributes('{"name":{"firstName":"John","lastName":"Appleseed"}}'), appleIdToken);
+    const mapped = new ProviderMapping(example('oidc-apple.example.yaml'), CONNECTOR_KINDS.oidc.defaultTemplates).map({ providerId: 'x', subject: appleIdToken.sub, attributes: attrs }, policy);
+    expect(mapped).toMatchObject({ ok: true, identity: { subject: appleIdToken.sub, localpart: { mode: 'ask', value: 'john.a' }, displayname: { value: 'John Appleseed', sync: 'always' }, email: { value: 'John.A@privaterelay.appleid.com' } } });
+  });
+  it('Apple: a later sign-in without a name leaves the display name alone', () => {
+    const mapped = new ProviderMapping(example('oidc-apple.example.yaml'), CONNECTOR_KINDS.oidc.defaultTemplates).map({ providerId: 'x', subject: appleIdToken.sub, attributes: claimsToAttributes(appleIdToken) }, policy);
+    expect(mapped).toMatchObject({ ok: true, identity: { displayname: { sync: 'always' } } });
+    expect(mapped.ok && mapped.identity.displayname.value).toBeUndefined();
   });
 });
