@@ -39,6 +39,8 @@ export function buildDataSourceOptions(s: DataSourceSettings): DataSourceOptions
         db.pragma('busy_timeout = 5000');
         db.pragma('foreign_keys = ON');
         db.pragma('synchronous = NORMAL');
+        // Reads (introspection above all) come from the mapped file instead of a read() per page.
+        db.pragma('mmap_size = 268435456');
       },
     };
   }
