@@ -13,8 +13,10 @@ import { AuthorizationCompleter, DeviceGrantDecider } from '../oauth2/oauth2.con
 import { OAuthError } from '../oauth2/errors.js';
 import { KeyValueStore } from '../storage/kv-store.js';
 import { UpstreamError, type Assertion, type DownstreamRequest, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
+import { checkAssertion } from '../upstream/assertion-check.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { PageError } from '../web/page-error.js';
+import { pageErrorOf } from './domain-error-pages.js';
 import { msg } from '../web/i18n/message.js';
 import { IdentityMapper } from './identity-mapper.js';
 import type {
@@ -99,7 +101,9 @@ export class LoginActors {
     return fromPromise<O, I>(async ({ input }) => {
       try {
         return await inSpan(`login.step ${name}`, { 'causeway.login.step': name }, () => run(input));
-      } catch (err) {
+      } catch (thrown) {
+        // Identity's and oauth2's refusals become the pages they are shown as (and persist as such).
+        const err = pageErrorOf(thrown) ?? thrown;
         const userFacing = err instanceof PageError || err instanceof UpstreamError || err instanceof OAuthError;
         if (!userFacing || err.status >= 500) this.logger.error({ err, step: name }, 'login step failed');
         // The cause of an UpstreamError is for operators (never shown): log it.
@@ -147,7 +151,7 @@ export class LoginActors {
   private async completeUpstream(i: CompleteUpstreamInput): Promise<Assertion> {
     const assertion = await this.connector(i.providerId).complete(i.callback, i.saved, this.upstreamContext(i, i.state));
     if (assertion.providerId !== i.providerId) throw new UpstreamError('unsolicited', msg('upstream.other_method'));
-    return assertion;
+    return checkAssertion(assertion);
   }
 
   private async linkIdentity(i: { providerId: string; mapped: MappedIdentity }): Promise<LinkIdentityOutput> {
