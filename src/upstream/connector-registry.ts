@@ -56,7 +56,7 @@ export class ConnectorRegistry implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const all = [...this.connectors.values()];
-    await Promise.all(all.map((c) => c.start?.()));
+    await Promise.all(all.map(async (c) => c.start?.()));
     for (const c of all) {
       const health = c.health?.bind(c);
       if (!health) continue;

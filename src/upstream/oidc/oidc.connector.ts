@@ -278,6 +278,7 @@ export class OidcConnector implements UpstreamConnector {
       const res = await fetch(url, init as RequestInit);
       if (url !== tokenEndpoint) return res;
       held = new HeldResponse(res.status, [...res.headers], await res.text());
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- stops openid-client here; caught below, never escapes
       throw held;
     };
     try {

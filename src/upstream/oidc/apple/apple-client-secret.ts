@@ -45,6 +45,8 @@ export class AppleClientSecret {
 
 /** Apple's token endpoint authentication: `client_secret_post` with the current generated secret. */
 export function appleClientAuth(secret: AppleClientSecret): oidc.ClientAuth {
+  // oauth4webapi awaits the client authentication (its ClientAuth may return a promise; openid-client's type says void).
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
   return async (_as, client, body) => {
     body.set('client_id', client.client_id);
     body.set('client_secret', await secret.current());

@@ -39,7 +39,8 @@ describe('Sign in with Apple: the client secret', () => {
 
   it('goes to the token endpoint as client_secret_post', async () => {
     const body = new URLSearchParams();
-    await appleClientAuth(new AppleClientSecret(config(), 'com.example.web'))({ issuer: 'https://appleid.apple.com' }, { client_id: 'com.example.web' }, body, new Headers());
+    // The ClientAuth is async (oauth4webapi awaits it), though openid-client types it as returning void.
+    await (appleClientAuth(new AppleClientSecret(config(), 'com.example.web'))({ issuer: 'https://appleid.apple.com' }, { client_id: 'com.example.web' }, body, new Headers()) as unknown as Promise<void>);
     expect(body.get('client_id')).toBe('com.example.web');
     expect(decodeProtectedHeader(body.get('client_secret')!).alg).toBe('ES256');
   });
