@@ -51,6 +51,24 @@ describe('benchmarks in quick mode', () => {
     }
   }, 300_000);
 
+  it('bench:scale loads the bulk rows beside the measured set and measures every operation on both without an error', async () => {
+    const out = await runBench('bench/scale/run.js', {});
+    const rows = tableRows(out, 'operation');
+    expect(rows.map((r) => r.operation)).toEqual(['introspection', 'refresh', 'revocation', 'first sign-in']);
+    for (const r of rows) for (const cell of [r['500 tokens'], r['at scale']]) expect(cell).toMatch(/, 0 errors /);
+    expect(out).toMatch(/index on access_tokens/);
+    expect(out).toMatch(/Schemas dropped\./);
+  }, 300_000);
+
+  it('bench:soak runs the mix through a homeserver outage without an error and delivers every event', async () => {
+    const out = await runBench('bench/soak/run.js', {});
+    expect(tableRows(out, 'outbox backlog').length).toBeGreaterThan(0);
+    expect(out).toMatch(/^Errors: 0 /m);
+    const events = /Events: (\d+) written to the outbox, (\d+) delivered, 0 dead, backlog 0/.exec(out);
+    expect(events?.[1]).toBe(events?.[2]);
+    expect(Number(events?.[1])).toBeGreaterThan(0);
+  }, 300_000);
+
   it('bench:memory fills and bounds the introspection cache', async () => {
     const rows = tableRows(await runBench('bench/memory/run.js', {}), 'errors');
     expect(rows.map((r) => [r['answers cached (at most)'], r.errors])).toEqual([['2000', '0'], ['500', '0']]);
