@@ -9,6 +9,7 @@ import { UserRepository } from './repositories/user.repository.js';
 import { TermsRepository } from './repositories/terms.repository.js';
 import { DeviceSessionRepository } from './repositories/device-session.repository.js';
 import { UpstreamLinkRepository } from './repositories/upstream-link.repository.js';
+import { ClientRepository } from './repositories/client.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -27,7 +28,7 @@ export interface StorageHandles {
 /**
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
  * stops), the KeyValueStore built on whichever is available, and the repositories shared by
- * several modules: one per aggregate (users with their emails and upstream links, device sessions,
+ * several modules: one per aggregate (users with their emails and upstream links, clients, device sessions,
  * the admin API's session listing, terms, the audit log). Other modules never import an entity.
  */
 @Global()
@@ -48,8 +49,9 @@ export class StorageModule {
         { provide: TermsRepository, useValue: new TermsRepository(database) },
         { provide: DeviceSessionRepository, useValue: new DeviceSessionRepository(database) },
         { provide: UpstreamLinkRepository, useValue: new UpstreamLinkRepository(database) },
+        { provide: ClientRepository, useValue: new ClientRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository],
     };
   }
 }

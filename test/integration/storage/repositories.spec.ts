@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../../../src/identity/unique-violation.js';
 import { openDataSource, runMigrations } from '../../../src/storage/data-source.js';
 import { Database } from '../../../src/storage/database.service.js';
 import { AuditLogRepository, type AuditRecord } from '../../../src/storage/repositories/audit-log.repository.js';
+import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
@@ -31,6 +32,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
   let sessions: SessionRepository;
   let audit: AuditLogRepository;
   let terms: TermsRepository;
+  let clients: ClientRepository;
 
   const sql = (text: string, params: unknown[] = []) => ds.query(kind === 'sqlite' ? text.replace(/\$\d+/g, '?') : text, params);
   const T = 1_796_000_000_000;
@@ -46,6 +48,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     sessions = new SessionRepository(db);
     audit = new AuditLogRepository(db, () => ({ ip: '192.0.2.7', userAgent: 'jest', requestId: 'req-1' }));
     terms = new TermsRepository(db);
+    clients = new ClientRepository(db);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -224,6 +227,28 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect((await sessions.list({ userId, state: 'finished', browserTtlMs: 60_000, now: T + 10_000 }, { limit: 10 })).data.map((s) => s.id)).toEqual(['ODEV0000000000000000000004']);
       // Past its lifetime a browser session counts as finished (expired) without a write.
       expect(await sessions.get('BDEV00000000000000000000B1', 60_000, T + 120_000)).toMatchObject({ kind: 'browser', finishedAt: T + 60_000, finishReason: 'expired' });
+    });
+  });
+
+  describe('clients', () => {
+    it('syncs the static clients (update, insert, delete the undeclared) and keeps dynamic ones', async () => {
+      await clients.syncStatic([{ clientId: 'conf-static-a', metadata: { client_name: 'A' }, secretHash: null }, { clientId: 'conf-static-b', metadata: {}, secretHash: 's'.repeat(64) }], T);
+      await db.transaction((tx) => clients.insertDynamic(tx, { clientId: 'conf-dyn-1', metadata: { redirect_uris: ['https://app/cb'] }, metadataHash: 'h'.repeat(64), secretHash: null, createdAt: T + 1 }));
+      await clients.syncStatic([{ clientId: 'conf-static-a', metadata: { client_name: 'A2' }, secretHash: 'x'.repeat(64) }], T + 2);
+      expect(await clients.find('conf-static-a')).toEqual({ clientId: 'conf-static-a', origin: 'static', metadata: { client_name: 'A2' }, metadataHash: null, secretHash: 'x'.repeat(64), createdAt: T, lastUsedAt: null });
+      expect(await clients.find('conf-static-b')).toBeUndefined();
+      expect((await clients.list({ after: 'conf-', limit: 10 })).map((c) => c.clientId)).toEqual(['conf-dyn-1', 'conf-static-a']);
+      expect((await clients.list({ after: 'conf-dyn-1', limit: 1 })).map((c) => c.clientId)).toEqual(['conf-static-a']);
+    });
+
+    it('finds dynamic clients by id and public ones by metadata hash; deletes only dynamic ones', async () => {
+      expect(await clients.findDynamic('conf-static-a')).toBeUndefined();
+      expect(await clients.findDynamic('conf-dyn-1')).toMatchObject({ origin: 'dynamic', metadata: { redirect_uris: ['https://app/cb'] }, createdAt: T + 1 });
+      expect((await db.transaction((tx) => clients.findPublicByHash(tx, 'h'.repeat(64))))?.clientId).toBe('conf-dyn-1');
+      expect(await clients.deleteDynamic('conf-static-a')).toBe(false);
+      expect(await clients.deleteDynamic('conf-dyn-1')).toBe(true);
+      expect(await clients.deleteDynamic('conf-dyn-1')).toBe(false);
+      expect(await clients.find('conf-static-a')).toBeDefined();
     });
   });
 
