@@ -48,13 +48,19 @@ async function startCauseway(label, database, redis, homeserverUrl) {
   writeFileSync(file, stringify(config));
   const proc = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  let ready = false;
+  // A loaded machine can take a while to start a process: up to a minute.
+  for (let i = 0; i < 600 && !ready; i++) {
     try {
-      if ((await fetch(`${url}/health/ready`)).status === 200) break;
+      ready = (await fetch(`${url}/health/ready`)).status === 200;
     } catch {
       /* starting */
     }
-    await new Promise((r) => setTimeout(r, 100));
+    if (!ready) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!ready) {
+    proc.kill('SIGKILL');
+    throw new Error(`${label} did not start`);
   }
   return {
     label,
