@@ -25,7 +25,7 @@ async function runCase(ctx: CorpusContext, c: CorpusCase): Promise<Outcome> {
   }
 }
 
-export async function runCorpus(ctx: CorpusContext, cases: CorpusCase[]): Promise<Outcome[]> {
+async function runCorpus(ctx: CorpusContext, cases: CorpusCase[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(cases.length);
   let next = 0;
   await Promise.all(
