@@ -20,7 +20,7 @@ import { UpstreamError } from '../../../src/upstream/connector.js';
 import { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenError, verifyLogoutToken } from '../../../src/upstream/oidc/logout-token.js';
 import { compileTemplate, renderTemplate, templateProblem, TemplateError, toLocalpart } from '../../../src/upstream/mapping/template-engine.js';
 import { assertionProblem } from '../../../src/upstream/assertion-check.js';
-import { isNonPublicAddress } from '../../../src/identity/avatar/avatar-fetch.js';
+import { isNonPublicAddress } from '../../../src/oauth2/avatar/avatar-fetch.js';
 import { b64, fixtureKeys, responseXml, signAssertion } from '../../support/saml-forge.js';
 
 /**
