@@ -81,6 +81,24 @@ export const CONNECTOR_KINDS: { readonly [K in ProviderKind]: ConnectorKind<K> }
   },
 };
 
+/**
+ * Claims defaults of a SAML federation provider (eduPerson, as eduGAIN IdPs release it to
+ * research-and-scholarship services): the person's name from displayName or cn, mail, and a
+ * localpart suggested from eduPersonPrincipalName. The subject is the connector's
+ * (federationSubject: pairwise-id, subject-id, eduPersonTargetedID, eduPersonPrincipalName).
+ */
+export const FEDERATION_DEFAULT_TEMPLATES: DefaultTemplates = {
+  localpart: '{% if user.eduPersonPrincipalName %}{{ user.eduPersonPrincipalName | localpart_from_email }}{% else %}{{ user.uid }}{% endif %}',
+  displayname: '{% if user.displayName %}{{ user.displayName }}{% else %}{{ user.cn }}{% endif %}',
+  email: '{{ user.mail }}',
+};
+
+/** The claim templates used where a provider's `claims` section gives none. */
+export function defaultTemplatesOf(provider: ProviderConfig): DefaultTemplates {
+  if (provider.kind === 'saml' && provider.federation) return FEDERATION_DEFAULT_TEMPLATES;
+  return CONNECTOR_KINDS[provider.kind].defaultTemplates;
+}
+
 /** Builds one provider's connector through the table (the switch on kind lives here only). */
 export function createConnector(provider: ProviderConfig, deps: ConnectorDeps): UpstreamConnector {
   const kind = CONNECTOR_KINDS[provider.kind] as ConnectorKind<ProviderKind>;

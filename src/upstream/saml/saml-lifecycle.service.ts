@@ -3,6 +3,7 @@ import { HealthRegistry } from '../../health/health.registry.js';
 import { MetricsService } from '../../health/metrics.service.js';
 import { ConnectorRegistry } from '../connector-registry.js';
 import { SamlConnector } from './saml.connector.js';
+import { FederationSource } from './federation/federation-source.js';
 
 /**
  * Runs the IdP metadata of the SAML connectors the registry built: the first load is awaited
@@ -41,6 +42,16 @@ export class SamlLifecycle implements OnModuleInit, OnApplicationShutdown {
         const age = c.metadata.ageSeconds();
         if (age !== undefined) g.set({ provider: c.provider.id }, age);
       }
+    });
+    const federations = connectors.filter((c) => c.metadata instanceof FederationSource);
+    if (federations.length === 0) return;
+    this.metrics.scrapeGauge('causeway_saml_federation_idps', 'IdPs a SAML federation provider offers (after entity_filter), from the last good aggregate', ['provider'], (g) => {
+      g.reset();
+      for (const c of federations) g.set({ provider: c.provider.id }, (c.metadata as FederationSource).entityCount());
+    });
+    this.metrics.scrapeGauge('causeway_saml_federation_refresh_ok', 'Whether the last refresh of a SAML federation aggregate succeeded (0: it failed or was refused; the last good copy is in use)', ['provider'], (g) => {
+      g.reset();
+      for (const c of federations) g.set({ provider: c.provider.id }, (c.metadata as FederationSource).error() ? 0 : 1);
     });
   }
 

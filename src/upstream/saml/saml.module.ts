@@ -3,14 +3,16 @@ import { UpstreamModule } from '../upstream.module.js';
 import { OAuth2Module } from '../../oauth2/oauth2.module.js';
 import { SamlLifecycle } from './saml-lifecycle.service.js';
 import { SamlController } from './saml.controller.js';
+import { DiscoveryController } from './federation/discovery.controller.js';
 
 /**
  * Upstream SAML 2.0 besides the connector itself (built by the connector registry): IdP metadata
- * loading and health, the SP metadata endpoint and Single Logout in both directions.
+ * loading and health, the SP metadata endpoint, Single Logout in both directions, and the
+ * discovery page of federation providers.
  */
 @Module({
   imports: [UpstreamModule, OAuth2Module],
-  controllers: [SamlController],
+  controllers: [SamlController, DiscoveryController],
   providers: [SamlLifecycle],
 })
 export class SamlModule {}
