@@ -17,7 +17,7 @@ export const NS_DECLS =
   'xmlns:mdattr="urn:oasis:names:tc:SAML:metadata:attribute" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ' +
   'xmlns:shibmd="urn:mace:shibboleth:metadata:1.0"';
 
-const LANGS = ['en', 'de', 'fr', 'it', 'es'];
+const ALL_LANGS = ['en', 'de', 'fr', 'it', 'es'];
 const WORDS = ['Technical', 'University', 'Applied', 'Sciences', 'Institute', 'College', 'Academy', 'Research', 'Medical', 'Arts', 'Northern', 'Southern', 'Eastern', 'Western', 'Central', 'Royal', 'National', 'Polytechnic'];
 const CITIES = ['Aachen', 'Bologna', 'Coimbra', 'Delft', 'Edinburgh', 'Freiburg', 'Gent', 'Helsinki', 'Innsbruck', 'Jena', 'Krakow', 'Leuven', 'Madrid', 'Nijmegen', 'Oslo', 'Padua', 'Quebec', 'Riga', 'Salamanca', 'Tartu', 'Uppsala', 'Vienna', 'Warsaw', 'York', 'Zurich'];
 
@@ -37,11 +37,13 @@ export const certBody = (certPem) => certPem.replace(/-----[A-Z ]+-----|\s+/g, '
 
 /**
  * One synthetic IdP EntityDescriptor (about 9-10 KB, like a well-described eduGAIN IdP).
+ * `compact` leaves out the contacts, descriptions and all but one language (about 3 KB).
  * @param {number} i
- * @param {{ certs: string[], registrationAuthority?: string }} o certs: base64 DER bodies, the first used for signing
+ * @param {{ certs: string[], registrationAuthority?: string, compact?: boolean }} o certs: base64 DER bodies, all but the last for signing
  */
 export function syntheticIdp(i, o) {
   const { name, domain } = syntheticName(i);
+  const LANGS = o.compact ? ['en'] : ALL_LANGS;
   const entityId = `https://${domain}/idp/shibboleth`;
   const ra = o.registrationAuthority ?? `http://www.federation${i % 7}.example.org/`;
   const keys = o.certs
@@ -49,12 +51,12 @@ export function syntheticIdp(i, o) {
     .join('');
   const ui =
     LANGS.map((l) => `<mdui:DisplayName xml:lang="${l}">${xmlEscape(name)} (${l})</mdui:DisplayName>`).join('') +
-    LANGS.map((l) => `<mdui:Description xml:lang="${l}">Identity provider of ${xmlEscape(name)} for staff, students and guests; language ${l}. Single sign-on for teaching, research and library services.</mdui:Description>`).join('') +
+    (o.compact ? [] : LANGS).map((l) => `<mdui:Description xml:lang="${l}">Identity provider of ${xmlEscape(name)} for staff, students and guests; language ${l}. Single sign-on for teaching, research and library services.</mdui:Description>`).join('') +
     `<mdui:InformationURL xml:lang="en">https://www.${domain}/about</mdui:InformationURL><mdui:PrivacyStatementURL xml:lang="en">https://www.${domain}/privacy</mdui:PrivacyStatementURL>` +
     `<mdui:Logo height="16" width="16">https://www.${domain}/favicon.png</mdui:Logo><mdui:Logo height="60" width="200" xml:lang="en">https://www.${domain}/logo.png</mdui:Logo>`;
   const sso = ['HTTP-Redirect', 'HTTP-POST', 'HTTP-POST-SimpleSign'].map((b) => `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${b}" Location="https://${domain}/idp/profile/SAML2/${b.replace('HTTP-', '')}/SSO"/>`).join('');
   const slo = ['HTTP-Redirect', 'HTTP-POST'].map((b) => `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${b}" Location="https://${domain}/idp/profile/SAML2/${b.replace('HTTP-', '')}/SLO"/>`).join('');
-  const contacts = ['technical', 'support', 'administrative']
+  const contacts = (o.compact ? [] : ['technical', 'support', 'administrative'])
     .map((t) => `<md:ContactPerson contactType="${t}"><md:GivenName>${t} team</md:GivenName><md:SurName>${xmlEscape(name)}</md:SurName><md:EmailAddress>mailto:${t}@${domain}</md:EmailAddress><md:TelephoneNumber>+49 000 ${String(i).padStart(6, '0')}</md:TelephoneNumber></md:ContactPerson>`)
     .join('');
   return (

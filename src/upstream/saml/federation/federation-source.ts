@@ -123,6 +123,12 @@ export class FederationSource {
       const bytes = url ? await upstreamCall(this.providerId, "saml_metadata", () => this.download(url)) : new Uint8Array(await readFile(this.cfg.metadata_file!));
       if (bytes.length > this.cfg.max_size_mb * 2 ** 20) throw new MetadataError('the aggregate is larger than max_size_mb');
       const digest = sha256Hex(bytes);
+      if (digest === this.digest && this.index) {
+        // The same bytes as the copy in use: nothing to read again (its validUntil still applies).
+        this.lastError = undefined;
+        this.deps.onRefresh?.({ ok: true });
+        return true;
+      }
       const parsed = await this.read(bytes);
       this.accept(parsed, digest);
       if (url) await this.deps.kv.set(this.cacheKey, JSON.stringify({ xml: Buffer.from(bytes).toString('base64'), at: this.now() }), CACHE_TTL_SECONDS).catch(() => undefined);

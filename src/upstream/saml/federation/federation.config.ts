@@ -26,7 +26,7 @@ export const federationSection = z
     metadata_url: z.url().optional().describe('URL of the federation\'s signed metadata aggregate (https). Give `metadata_url` or `metadata_file`.'),
     metadata_file: z.string().min(1).optional().describe('Path of a file holding the signed metadata aggregate (re-read on each refresh).'),
     ...publicValueShape('signing_cert', 'The federation\'s metadata signing certificate: the aggregate must carry a valid signature by it (required).'),
-    refresh_interval: duration(60).default(3600).describe('How often the aggregate is fetched again, in the background; a failed or refused refresh keeps the last good copy.'),
+    refresh_interval: duration(5).default(3600).describe('How often the aggregate is fetched again, in the background (an unchanged document is not read again); a failed or refused refresh keeps the last good copy.'),
     require_valid_until: z
       .boolean()
       .default(true)
