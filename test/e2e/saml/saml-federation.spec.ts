@@ -140,10 +140,15 @@ describe('SAML federation', () => {
     expect(cookies.find((c) => c.name === 'causeway_idp_fed')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
     expect(cookies.some((c) => c.name === 'causeway_session')).toBe(true);
 
-    // The remembered choice comes first the next time.
-    await page.goto(authorizeUrl(cw.url, { clientId, challenge: p.challenge, state: 'again', deviceId: 'FEDERATE02' }));
-    await page.waitForURL(/\/upstream\/fed\/saml\/discovery\?s=/);
-    await expect(page.getByRole('heading', { name: 'Your last choice' }).isVisible()).resolves.toBe(true);
+    // The remembered choice comes first the next time (a browser with that cookie and no session).
+    const later = await chromium.newContext({ javaScriptEnabled: false });
+    await later.addCookies(cookies.filter((c) => c.name === 'causeway_idp_fed'));
+    const page2 = await later.newPage();
+    await page2.goto(authorizeUrl(cw.url, { clientId, challenge: p.challenge, state: 'again', deviceId: 'FEDERATE02' }));
+    await page2.waitForURL(/\/upstream\/fed\/saml\/discovery\?s=/);
+    await expect(page2.getByRole('heading', { name: 'Your last choice' }).isVisible()).resolves.toBe(true);
+    expect(await page2.getByRole('link', { name: PEER_NAME }).count()).toBe(1);
+    await later.close();
     await context.close();
 
     const tokens = await exchange(cw.url, clientId, back.code!, p.verifier);

@@ -296,7 +296,7 @@ export function readAggregate(chunks: Iterable<string>, opts: ReadAggregateOptio
       return;
     }
     // Entity-level extensions: registration authority, entity attributes (categories).
-    if (rel === 3 && parent.uri === NS.md && parent.local === 'Extensions' && tag.uri === MDRPI && tag.local === 'RegistrationInfo') {
+    if (rel === 2 && parent.uri === NS.md && parent.local === 'Extensions' && tag.uri === MDRPI && tag.local === 'RegistrationInfo') {
       const ra = a(tag, 'registrationAuthority');
       if (ra) e.registrationAuthority = ra;
     } else if (rel === 3 && parent.uri === MDATTR && parent.local === 'EntityAttributes' && tag.uri === NS.saml && tag.local === 'Attribute') {
