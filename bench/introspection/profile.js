@@ -28,7 +28,7 @@ writeFileSync(join(dir, 'g.yaml'), stringify({
 const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, MAIN, 'serve', '--config', join(dir, 'g.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
 for (let i = 0; i < 300; i++) { try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
 const bodies = tokens.map((t) => `token=${t}&token_type_hint=access_token`);
-const r = await autocannon({ url: `http://127.0.0.1:${port}/oauth2/introspect`, method: 'POST', connections: 50, duration: 5,
+const r = await autocannon({ url: `http://127.0.0.1:${port}/oauth2/introspect`, method: 'POST', connections: 50, duration: Number(process.env.PROFILE_DURATION ?? 5),
   headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Bearer bench-shared-secret-0123456789abcdef', 'x-mas-supports-device-id': '1' },
   requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }] });
 console.log('req/s', r.requests.average, 'non2xx', r.non2xx);

@@ -2,10 +2,14 @@
 // (/authorize → dev sign-in form → upstream callback → consent page → Allow → code), each a first
 // sign-in of a new person (account + link + upstream and browser sessions + consent + code), with
 // the machine's snapshot in SQLite, PostgreSQL, or Redis. A minimal homeserver answers the
-// provisioning calls. Prints a table; asserts nothing.
+// provisioning calls. Then, on the same server, returning sign-ins: people who already have an
+// account and have consented to the client sign in again (no account, no consent page). Prints a
+// table with the server's CPU per sign-in and the machine load; asserts nothing.
 //
 //   npm run bench:login
 //   BENCH_DURATION=10 BENCH_CONCURRENCY=16 npm run bench:login
+//   BENCH_TARGETS=sqlite,postgres,redis (a subset)   BENCH_QUICK=1 (CI: one second a target)
+//   BENCH_PROFILE=1: the server runs with --cpu-prof; the functions with the most self time are printed
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
@@ -15,11 +19,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { freePort } from '../lib.js';
+import { cpuSeconds, freePort, load, percentile, profileSummary, table } from '../lib.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const QUICK = process.env.BENCH_QUICK === '1';
+const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 1 : 5));
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? (QUICK ? 4 : 8));
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const TARGETS = (process.env.BENCH_TARGETS ?? 'sqlite,postgres,redis').split(',');
 const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.CAUSEWAY_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-shared-secret-0123456789abcdef';
@@ -56,7 +63,7 @@ async function startCauseway(label, database, redis, homeserverUrl) {
   };
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, stringify(config));
-  const proc = spawn(process.execPath, [MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
+  const proc = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {
@@ -69,9 +76,11 @@ async function startCauseway(label, database, redis, homeserverUrl) {
   return {
     label,
     url,
+    pid: proc.pid,
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
+      if (PROFILE) console.log(`\n${label}: most self time (first and returning sign-ins)\n${profileSummary(dir).join('\n')}`);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -97,7 +106,7 @@ class Jar {
 const form = (fields) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 const hidden = (html, name) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
 
-async function oneLogin(base, clientId, n) {
+async function oneLogin(base, clientId, n, username = `user${n}`) {
   const jar = new Jar();
   const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
   const q = new URLSearchParams({
@@ -113,19 +122,33 @@ async function oneLogin(base, clientId, n) {
   const devForm = new URL(auth.headers.get('location'));
   await auth.arrayBuffer();
   const state = devForm.searchParams.get('state');
-  const cb = await jar.fetch(`${base}/upstream/dev/callback`, form({ state, username: `user${n}` }));
-  const loginUrl = new URL(cb.headers.get('location'), base).href;
-  await cb.arrayBuffer();
-  const consent = await jar.fetch(loginUrl);
-  const html = await consent.text();
-  const csrf = hidden(html, '_csrf');
-  const done = await jar.fetch(`${loginUrl}/consent`, form({ _csrf: csrf, decision: 'allow' }));
-  await done.arrayBuffer();
-  const location = done.headers.get('location') ?? '';
-  if (!location.startsWith(REDIRECT) || !new URL(location).searchParams.get('code')) throw new Error(`login ${n} did not end at the client: ${done.status} ${location}`);
+  let res = await jar.fetch(`${base}/upstream/dev/callback`, form({ state, username }));
+  let requests = 3;
+  // Follow Causeway's redirects (callback resume, login page) until the client or a page (consent).
+  const follow = async () => {
+    while (res.status >= 300 && res.status < 400 && !(res.headers.get('location') ?? '').startsWith(REDIRECT)) {
+      const next = new URL(res.headers.get('location') ?? '', base).href;
+      await res.arrayBuffer();
+      res = await jar.fetch(next);
+      requests++;
+    }
+  };
+  await follow();
+  if (res.status === 200) {
+    // The consent page of a first sign-in: allow.
+    const html = await res.text();
+    res = await jar.fetch(`${res.url.split('?')[0]}/consent`, form({ _csrf: hidden(html, '_csrf'), decision: 'allow' }));
+    requests++;
+    await follow();
+  } else {
+    await res.arrayBuffer();
+  }
+  const location = res.headers.get('location') ?? '';
+  if (!location.startsWith(REDIRECT) || !new URL(location).searchParams.get('code')) throw new Error(`login ${n} did not end at the client: ${res.status} ${location}`);
+  return requests;
 }
 
-async function run(target) {
+async function register(target) {
   const reg = await fetch(`${target.url}/oauth2/registration`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -138,20 +161,26 @@ async function run(target) {
       grant_types: ['authorization_code', 'refresh_token'],
     }),
   });
-  const { client_id: clientId } = /** @type {{ client_id: string }} */ (await reg.json());
+  return /** @type {{ client_id: string }} */ (await reg.json()).client_id;
+}
+
+/** Sign-ins for DURATION seconds by CONCURRENCY browsers; `username(i)` names the i-th person. */
+async function measure(target, clientId, kind, username) {
   let n = 0;
-  // Warm-up.
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => oneLogin(target.url, clientId, `w${n++}`)));
   const latencies = [];
   let failures = 0;
+  let requests = 0;
+  const cpu0 = cpuSeconds(target.pid);
   const end = Date.now() + DURATION * 1000;
   const started = Date.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (Date.now() < end) {
+        const i = n++;
         const t0 = performance.now();
         try {
-          await oneLogin(target.url, clientId, n++);
+          const made = await oneLogin(target.url, clientId, `${kind[0]}${i}`, username(i));
+          requests += made;
           latencies.push(performance.now() - t0);
         } catch (e) {
           failures++;
@@ -161,9 +190,21 @@ async function run(target) {
     }),
   );
   const seconds = (Date.now() - started) / 1000;
+  const cpu = cpuSeconds(target.pid) - cpu0;
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { target: target.label, logins: latencies.length, failures, perSecond: latencies.length / seconds, p50: pct(50), p99: pct(99) };
+  return { target: target.label, kind, logins: latencies.length, failures, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMs: latencies.length ? (cpu / latencies.length) * 1000 : NaN, requests: latencies.length ? requests / latencies.length : NaN, load: load() };
+}
+
+async function run(target) {
+  const clientId = await register(target);
+  // Warm-up (these people return below too).
+  let w = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, () => oneLogin(target.url, clientId, `w${w}`, `user-w${w++}`)));
+  const first = await measure(target, clientId, 'first sign-in', (i) => `user-f${i}`);
+  // The people who just signed in for the first time come back (account and consent exist).
+  const people = first.logins;
+  const returning = await measure(target, clientId, 'returning', (i) => `user-f${i % Math.max(1, people)}`);
+  return [first, returning];
 }
 
 async function pgSchema() {
@@ -182,18 +223,19 @@ async function pgSchema() {
 
 const hs = await startHomeserver();
 const rows = [];
-const load = loadavg()[0];
+const loadBefore = loadavg()[0];
 const tmp = mkdtempSync(join(tmpdir(), 'causeway-bench-login-db-'));
-/** @type {[string, { url: string, schema?: string, drop: () => Promise<void> }, boolean][]} */
-const targets = [
-  ['SQLite (snapshots in the DB)', { url: `sqlite://${tmp}/c.db`, drop: async () => {} }, false],
-  ['PostgreSQL (snapshots in the DB)', await pgSchema(), false],
-  ['PostgreSQL + Redis (snapshots in Redis)', await pgSchema(), true],
+/** @type {[string, string, () => Promise<{ url: string, schema?: string, drop: () => Promise<void> }>, boolean][]} */
+const all = [
+  ['sqlite', 'SQLite (snapshots in the DB)', async () => ({ url: `sqlite://${tmp}/c.db`, drop: async () => {} }), false],
+  ['postgres', 'PostgreSQL (snapshots in the DB)', pgSchema, false],
+  ['redis', 'PostgreSQL + Redis (snapshots in Redis)', pgSchema, true],
 ];
-for (const [label, database, redis] of targets) {
+for (const [key, label, open, redis] of all.filter(([key]) => TARGETS.includes(key))) {
+  const database = await open();
   const cw = await startCauseway(label, database, redis, hs.url);
   try {
-    rows.push(await run(cw));
+    rows.push(...(await run(cw)));
   } finally {
     await cw.stop();
     await database.drop();
@@ -202,7 +244,5 @@ for (const [label, database, redis] of targets) {
 await hs.close();
 rmSync(tmp, { recursive: true, force: true });
 
-console.log(`\nLogin benchmark: ${CONCURRENCY} concurrent browsers, ${DURATION}s per target, 5 HTTP requests per login (first sign-in each), load average before ${load.toFixed(2)}\n`);
-console.log('| target | logins | logins/s | p50 ms | p99 ms | failures |');
-console.log('|---|---:|---:|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.target} | ${r.logins} | ${r.perSecond.toFixed(1)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.failures} |`);
+console.log(`\nLogin benchmark: ${CONCURRENCY} concurrent browsers, ${DURATION}s per target and kind, Node ${process.version}. First sign-in: a new account, link, sessions, consent and code; returning: account and consent exist. Load average before ${loadBefore.toFixed(2)}; the browsers run on the same machine.\n`);
+console.log(table(['target', 'sign-in', 'HTTP requests each', 'logins', 'logins/s', 'p50 ms', 'p99 ms', 'server CPU/login', 'failures', 'load'], rows.map((r) => [r.target, r.kind, r.requests.toFixed(0), String(r.logins), r.perSecond.toFixed(1), r.p50.toFixed(0), r.p99.toFixed(0), `${r.cpuMs.toFixed(2)} ms`, String(r.failures), r.load])));

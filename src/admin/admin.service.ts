@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { IsNull } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { EventBus } from '../events/event-bus.service.js';
@@ -9,13 +8,13 @@ import { IdentityError } from '../identity/identity-errors.js';
 import type { UpstreamLink, User } from '../identity/identity.types.js';
 import { UpstreamLinksService } from '../identity/upstream-links.service.js';
 import { UserLifecycle, type NewAccount } from '../identity/user-lifecycle.service.js';
-import { toUser, UsersService } from '../identity/users.service.js';
+import { UsersService } from '../identity/users.service.js';
 import { ClientService } from '../oauth2/clients/client.service.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { PersonalTokens, type IssuedPersonalToken } from '../oauth2/personal/personal-tokens.service.js';
 import { API_SCOPE } from '../oauth2/scopes/scope.js';
 import { Database } from '../storage/database.service.js';
-import { CompatSessionEntity, OAuth2SessionEntity } from '../storage/entities/index.js';
+import { DeviceSessionRepository } from '../storage/repositories/device-session.repository.js';
 import { AuditLogRepository, type Actor, type AuditFilter, type AuditRecord } from '../storage/repositories/audit-log.repository.js';
 import type { Page, PageRequest } from '../storage/repositories/page.js';
 import { SessionRepository, type SessionFilter, type SessionRow } from '../storage/repositories/session.repository.js';
@@ -94,6 +93,7 @@ export class AdminService {
     private readonly audit: AuditLogRepository,
     private readonly userRepo: UserRepository,
     private readonly sessionRepo: SessionRepository,
+    private readonly deviceSessions: DeviceSessionRepository,
     private readonly health: HealthRegistry,
     @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
@@ -120,14 +120,13 @@ export class AdminService {
   }
 
   async listUsers(f: Omit<UserFilter, 'adminLocalparts'>, page: PageRequest): Promise<ListPage<UserView>> {
-    return pageOf(await this.userRepo.list({ ...f, adminLocalparts: this.config.policy.admin_localparts }, page), (e) => this.userView(toUser(e)));
+    return pageOf(await this.userRepo.list({ ...f, adminLocalparts: this.config.policy.admin_localparts }, page), (u) => this.userView(u));
   }
 
   async showUser(ref: string) {
     const user = await this.findUser(ref);
-    const where = { user_id: user.id, finished_at: IsNull() };
     // OAuth (incl. personal) sessions and legacy `/login` (compat) sessions alike.
-    const active = (await this.db.manager.count(OAuth2SessionEntity, { where })) + (await this.db.manager.count(CompatSessionEntity, { where }));
+    const active = await this.deviceSessions.countLive(user.id);
     return {
       ...this.userView(user),
       emails: (await this.users.emails(user.id)).map((e) => e.email),
@@ -211,8 +210,7 @@ export class AdminService {
   async renameDevice(ref: string, deviceId: string, name: string, actor: Actor) {
     const user = await this.findUser(ref);
     const renamed = await this.db.transaction(async (em) => {
-      const where = { user_id: user.id, device_id: deviceId, finished_at: IsNull() };
-      const n = ((await em.update(OAuth2SessionEntity, where, { human_name: name })).affected ?? 0) + ((await em.update(CompatSessionEntity, where, { human_name: name })).affected ?? 0);
+      const n = await this.deviceSessions.rename(em, user.id, deviceId, name);
       if (!n) return 0;
       await this.outbox.enqueue(em, { kind: 'device.rename', localpart: user.localpart, deviceId, displayName: name });
       await this.audit.record(em, { actor, action: 'device.rename', target: deviceId, userId: user.id, details: { localpart: user.localpart, device_id: deviceId, name } });

@@ -82,12 +82,12 @@ const HOT = {
   },
   markDelivered: {
     name: 'causeway_outbox_mark_delivered',
-    postgres: `UPDATE outbox SET delivered_at = $1 WHERE id = ANY($2::int[]) AND COALESCE(delivered_at, 0) = 0`,
+    postgres: `UPDATE outbox SET delivered_at = $1 WHERE id = ANY($2::bigint[]) AND COALESCE(delivered_at, 0) = 0`,
     sqlite: `UPDATE outbox SET delivered_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND COALESCE(delivered_at, 0) = 0`,
   },
   settledOf: {
     name: 'causeway_outbox_open_of',
-    postgres: `SELECT id FROM outbox WHERE id = ANY($1::int[]) AND COALESCE(delivered_at, dead_at, 0) = 0`,
+    postgres: `SELECT id FROM outbox WHERE id = ANY($1::bigint[]) AND COALESCE(delivered_at, dead_at, 0) = 0`,
     sqlite: `SELECT id FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND COALESCE(delivered_at, dead_at, 0) = 0`,
   },
   unpublished: {
@@ -97,7 +97,7 @@ const HOT = {
   },
   markPublished: {
     name: 'causeway_outbox_mark_published',
-    postgres: `UPDATE outbox SET published_at = $1 WHERE id = ANY($2::int[])`,
+    postgres: `UPDATE outbox SET published_at = $1 WHERE id = ANY($2::bigint[])`,
     sqlite: `UPDATE outbox SET published_at = ? WHERE id IN (SELECT value FROM json_each(?))`,
   },
 } satisfies Record<string, HotStatement>;

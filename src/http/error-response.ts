@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { OAuthError } from '../oauth2/errors.js';
 import { MatrixError } from '../matrix/matrix-error.js';
-import { PageError } from '../web/page-error.js';
+import { pageErrorOf } from '../web/domain-error-pages.js';
 import { PAGE_HEADERS, type PageRenderer } from '../web/page-renderer.js';
 import type { MessageKey, Msg } from '../web/i18n/message.js';
 import { AuthorizationRedirectError } from '../oauth2/authorize/authorization-redirect.error.js';
@@ -90,9 +90,10 @@ export async function sendError(
     await reply.status(err.status).send(err.toJSON());
     return;
   }
-  if (err instanceof PageError) {
-    log.info({ status: err.status, title: err.title.key, message: err.userMessage.key, ...err.details }, 'page error');
-    await sendPage(reply, renderer, err.status, err.title, err.userMessage, request.id);
+  const page = pageErrorOf(err);
+  if (page) {
+    log.info({ status: page.status, title: page.title.key, message: page.userMessage.key, ...page.details }, 'page error');
+    await sendPage(reply, renderer, page.status, page.title, page.userMessage, request.id);
     return;
   }
 

@@ -1,15 +1,10 @@
-import { PageError } from '../web/page-error.js';
+import { SignInRefusedError } from './identity-errors.js';
 import type { User } from './identity.types.js';
 
 /** A locked or deactivated account: shown as a clear page, never as a generic failure. */
-export class AccountUnavailableError extends PageError {
+export class AccountUnavailableError extends SignInRefusedError {
   constructor(readonly reason: 'locked' | 'deactivated') {
-    super(
-      403,
-      reason === 'locked' ? 'error.title.account_locked' : 'error.title.account_deactivated',
-      reason === 'locked' ? 'error.account_locked' : 'error.account_deactivated',
-      { reason: `account_${reason}` },
-    );
+    super(reason === 'locked' ? 'account_locked' : 'account_deactivated', {}, { reason: `account_${reason}` });
     this.name = 'AccountUnavailableError';
   }
 }

@@ -78,10 +78,13 @@ export class BrowserSessionsService {
           created_at: now,
           ended_at: null,
         };
-        await em.insert(UpstreamSessionEntity, upstream as never);
         browser.upstream_session_id = upstream.id;
+        // The browser session first: the upstream session's browser_session_id refers to it.
+        await em.insert(BrowserSessionEntity, browser);
+        await em.insert(UpstreamSessionEntity, upstream as never);
+      } else {
+        await em.insert(BrowserSessionEntity, browser);
       }
-      await em.insert(BrowserSessionEntity, browser);
       return toBrowserSession(browser);
     });
   }

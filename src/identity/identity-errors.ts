@@ -26,3 +26,40 @@ export class IdentityError extends Error {
     this.name = 'IdentityError';
   }
 }
+
+/**
+ * Why a sign-in, a registration or the linking of an upstream identity was refused: what the person
+ * is told (the web layer turns each refusal into its page: web/domain-error-pages.ts).
+ */
+export type SignInRefusal =
+  | 'registration_disabled'
+  | 'registration_existing_only'
+  | 'forced_localpart_missing'
+  | 'forced_localpart_invalid'
+  | 'localpart_rule'
+  | 'email_domain_rule'
+  | 'account_not_found'
+  | 'account_locked'
+  | 'account_deactivated'
+  | 'account_exists'
+  | 'link_confirmation_mismatch'
+  | 'method_not_addable'
+  | 'link_session_gone'
+  | 'identity_linked_elsewhere'
+  | 'homeserver_unreachable'
+  | 'sign_in_unavailable';
+
+/**
+ * A refused sign-in. `params` fill the person's message (the provider's display name, the policy
+ * rule's key: never claim values); `details` are for the log (`reason` names the refusal there).
+ */
+export class SignInRefusedError extends Error {
+  constructor(
+    readonly refusal: SignInRefusal,
+    readonly params: { provider?: string; rule?: string } = {},
+    readonly details: { reason?: string; [k: string]: unknown } = {},
+  ) {
+    super(`sign-in refused: ${refusal}`);
+    this.name = 'SignInRefusedError';
+  }
+}

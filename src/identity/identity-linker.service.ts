@@ -5,7 +5,6 @@ import type { GatewayConfig } from '../config/config.schema.js';
 import { HomeserverAdapter, HomeserverError } from '../homeserver/homeserver.adapter.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { Database } from '../storage/database.service.js';
-import { PageError } from '../web/page-error.js';
 import { msg, type Msg } from '../web/i18n/message.js';
 import { assertCanSignIn } from './account-unavailable.error.js';
 import type { User } from './identity.types.js';
@@ -15,6 +14,7 @@ import { RegistrationRules } from './registration-rules.js';
 import { BrowserSessionsService } from './browser-sessions.service.js';
 import { AuditLogRepository } from '../storage/repositories/audit-log.repository.js';
 import { Clock, SystemClock } from '../clock/clock.js';
+import { SignInRefusedError } from './identity-errors.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { UpstreamLinksService } from './upstream-links.service.js';
 import { UsersService } from './users.service.js';
@@ -39,10 +39,8 @@ export type RegisterOutcome = { ok: true; user: SignedInAccount } | { ok: false;
 const TAKEN = msg('register.taken');
 
 /** A provider that may not create an account for this identity (`registration: existing_only | disabled`). */
-function registrationRefused(provider: ProviderConfig, mode: 'existing_only' | 'disabled'): PageError {
-  return new PageError(403, 'error.title.no_account', msg(mode === 'disabled' ? 'error.registration_disabled' : 'error.registration_existing_only', { provider: provider.name }), {
-    reason: `registration_${mode}`,
-  });
+function registrationRefused(provider: ProviderConfig, mode: 'existing_only' | 'disabled'): SignInRefusedError {
+  return new SignInRefusedError(`registration_${mode}`, { provider: provider.name }, { reason: `registration_${mode}` });
 }
 
 /**
@@ -112,22 +110,14 @@ export class IdentityLinker {
       return { outcome: 'register', suggestion: candidate || undefined, fixed: lp.mode === 'confirm' };
     }
     if (!lp.value) {
-      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_missing', { provider: provider.name }), {
-        reason: 'forced_localpart_missing',
-      });
+      throw new SignInRefusedError('forced_localpart_missing', { provider: provider.name }, { reason: 'forced_localpart_missing' });
     }
     const check = this.checkLocalpart(lp.value);
     if (!check.ok) {
-      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_invalid', { provider: provider.name }), {
-        reason: 'forced_localpart_invalid',
-        problem: check.problem,
-      });
+      throw new SignInRefusedError('forced_localpart_invalid', { provider: provider.name }, { reason: 'forced_localpart_invalid', problem: check.problem });
     }
     if (isReservedForAdmins(lp.value, this.config.policy.admin_localparts)) {
-      throw new PageError(403, 'error.title.sign_in_failed', msg('error.forced_localpart_invalid', { provider: provider.name }), {
-        reason: 'forced_localpart_invalid',
-        problem: 'reserved',
-      });
+      throw new SignInRefusedError('forced_localpart_invalid', { provider: provider.name }, { reason: 'forced_localpart_invalid', problem: 'reserved' });
     }
     this.assertLocalpartAllowed(provider, lp.value);
     if (!(await this.availableOnHomeserver(lp.value, true))) {
@@ -147,10 +137,7 @@ export class IdentityLinker {
   private assertLocalpartAllowed(provider: ProviderConfig, localpart: string): void {
     const rule = this.rules.checkLocalpart(localpart);
     if (!rule.ok) {
-      throw new PageError(403, 'error.title.sign_in_failed', msg('error.localpart_rule', { provider: provider.name, rule: rule.rule }), {
-        reason: 'localpart_rule',
-        rule: rule.rule,
-      });
+      throw new SignInRefusedError('localpart_rule', { provider: provider.name, rule: rule.rule }, { reason: 'localpart_rule', rule: rule.rule });
     }
   }
 
@@ -159,7 +146,7 @@ export class IdentityLinker {
     const email = mapped.email.action === 'ignore' ? undefined : mapped.email.value;
     const rule = this.rules.checkEmail(email);
     if (!rule.ok) {
-      throw new PageError(403, 'error.title.sign_in_failed', msg('error.email_domain_rule', { provider: provider.name, rule: rule.rule }), { reason: 'email_domain_rule', rule: rule.rule });
+      throw new SignInRefusedError('email_domain_rule', { provider: provider.name, rule: rule.rule }, { reason: 'email_domain_rule', rule: rule.rule });
     }
   }
 
@@ -207,7 +194,7 @@ export class IdentityLinker {
 
   private async signInExisting(userId: string, mapped: MappedIdentity): Promise<SignedInAccount> {
     const user = await this.users.findById(userId);
-    if (!user) throw new PageError(500, 'error.title.something_went_wrong', 'error.account_not_found', { reason: 'link_without_user' });
+    if (!user) throw new SignInRefusedError('account_not_found', {}, { reason: 'link_without_user' });
     assertCanSignIn(user);
     const sync = {
       displayName: this.syncedValue(mapped.displayname, user.displayName),
@@ -282,12 +269,10 @@ export class IdentityLinker {
   async confirmLink(pending: { provider: ProviderConfig; mapped: MappedIdentity }, reauth: { provider: ProviderConfig; mapped: MappedIdentity }, userId: string): Promise<SignedInAccount> {
     const proof = await this.links.find(reauth.provider.id, reauth.mapped.subject);
     if (!proof || proof.userId !== userId) {
-      throw new PageError(403, 'error.title.not_same_account', msg('error.link_confirmation_mismatch', { provider: reauth.provider.name }), {
-        reason: 'link_confirmation_mismatch',
-      });
+      throw new SignInRefusedError('link_confirmation_mismatch', { provider: reauth.provider.name }, { reason: 'link_confirmation_mismatch' });
     }
     const existing = await this.users.findById(userId);
-    if (!existing) throw new PageError(500, 'error.title.something_went_wrong', 'error.account_not_found', { reason: 'link_without_user' });
+    if (!existing) throw new SignInRefusedError('account_not_found', {}, { reason: 'link_without_user' });
     assertCanSignIn(existing);
     try {
       await this.db.transaction(async (em) => {
@@ -316,18 +301,16 @@ export class IdentityLinker {
    */
   async attachToAccount(provider: ProviderConfig, mapped: MappedIdentity, userId: string, browserSessionId: string): Promise<'linked' | 'already_linked'> {
     if (provider.registration === 'disabled') {
-      throw new PageError(403, 'error.title.not_allowed', msg('error.method_not_addable', { provider: provider.name }), { reason: 'registration_disabled' });
+      throw new SignInRefusedError('method_not_addable', { provider: provider.name }, { reason: 'registration_disabled' });
     }
     const session = await this.browserSessions.findActive(browserSessionId);
     if (!session || session.userId !== userId) {
-      throw new PageError(403, 'error.title.signed_out', 'error.link_session_gone', { reason: 'link_session_gone' });
+      throw new SignInRefusedError('link_session_gone', {}, { reason: 'link_session_gone' });
     }
     const owner = await this.links.find(provider.id, mapped.subject);
     if (owner) {
       if (owner.userId === userId) return 'already_linked';
-      throw new PageError(409, 'error.title.linked_elsewhere', msg('error.identity_linked_elsewhere', { provider: provider.name }), {
-        reason: 'identity_linked_to_other_account',
-      });
+      throw new SignInRefusedError('identity_linked_elsewhere', { provider: provider.name }, { reason: 'identity_linked_to_other_account' });
     }
     try {
       await this.db.transaction(async (em) => {
@@ -341,8 +324,8 @@ export class IdentityLinker {
     return 'linked';
   }
 
-  private conflictError(provider: ProviderConfig, reason: string): PageError {
-    return new PageError(409, 'error.title.account_exists', msg('error.account_exists', { provider: provider.name }), { reason });
+  private conflictError(provider: ProviderConfig, reason: string): SignInRefusedError {
+    return new SignInRefusedError('account_exists', { provider: provider.name }, { reason });
   }
 
   /** Local rows first; then the homeserver (it may have users Causeway never created). */
@@ -351,9 +334,7 @@ export class IdentityLinker {
       return await this.homeserver.isLocalpartAvailable(localpart);
     } catch (e) {
       if (failAsPage && e instanceof HomeserverError) {
-        throw new PageError(503, 'error.title.temporarily_unavailable', 'error.homeserver_unreachable', {
-          reason: 'homeserver_unavailable',
-        });
+        throw new SignInRefusedError('homeserver_unreachable', {}, { reason: 'homeserver_unavailable' });
       }
       throw e;
     }

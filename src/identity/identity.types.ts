@@ -1,33 +1,12 @@
-/** Storage-free identity types (what the rest of Causeway sees of users, links and sessions). */
+/** Identity types (what the rest of Causeway sees of users, links and sessions). */
 
-export interface User {
-  id: string;
-  localpart: string;
-  createdAt: number;
-  lockedAt: number | null;
-  deactivatedAt: number | null;
-  displayName: string | null;
-  email: string | null;
-  /** Per-user flag (admin API, CLI, import): may request `urn:synapse:admin:*`. */
-  canRequestAdmin: boolean;
-  /** Set by a provider's `admin` rule at the user's last sign-in through it. */
-  idpAdmin: boolean;
-}
+/**
+ * `canRequestAdmin`: the per-user flag (admin API, CLI, import): may request `urn:synapse:admin:*`.
+ * `idpAdmin`: set by a provider's `admin` rule at the user's last sign-in through it.
+ */
+export type { UserRecord as User, UserEmailRecord as UserEmail } from '../storage/repositories/user.repository.js';
 
-export interface UserEmail {
-  id: string;
-  userId: string;
-  email: string;
-  createdAt: number;
-}
-
-export interface UpstreamLink {
-  id: string;
-  providerId: string;
-  subject: string;
-  userId: string;
-  createdAt: number;
-}
+export type { UpstreamLinkRecord as UpstreamLink } from '../storage/repositories/upstream-link.repository.js';
 
 export interface BrowserSession {
   id: string;

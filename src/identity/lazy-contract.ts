@@ -1,6 +1,6 @@
 import type { Abstract, Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import { PageError } from '../web/page-error.js';
+import { SignInRefusedError } from './identity-errors.js';
 
 /**
  * Resolves a contract implemented by another module (AuthorizationCompleter, HomeserverAdapter, …)
@@ -15,9 +15,7 @@ export function lazyContract<T>(moduleRef: ModuleRef, token: Type<T> | Abstract<
     try {
       resolved = moduleRef.get(token, { strict: false }) as T;
     } catch {
-      throw new PageError(503, 'error.title.temporarily_unavailable', 'error.sign_in_unavailable', {
-        reason: `no provider for ${token.name}`,
-      });
+      throw new SignInRefusedError('sign_in_unavailable', {}, { reason: `no provider for ${token.name}` });
     }
     return resolved as T;
   };

@@ -1,16 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
-import { Database } from '../storage/database.service.js';
-import { UpstreamLinkEntity } from '../storage/entities/index.js';
+import { Database, type Tx } from '../storage/database.service.js';
 import { AuditLogRepository, type Actor } from '../storage/repositories/audit-log.repository.js';
-import { ulid } from '../storage/ulid.js';
+import { UpstreamLinkRepository } from '../storage/repositories/upstream-link.repository.js';
 import { IdentityError } from './identity-errors.js';
 import type { UpstreamLink } from './identity.types.js';
 import { isUniqueViolation } from './unique-violation.js';
-
-const toLink = (e: UpstreamLinkEntity): UpstreamLink => ({ id: e.id, providerId: e.provider_id, subject: e.subject, userId: e.user_id, createdAt: Number(e.created_at) });
 
 /**
  * Upstream identities (provider + subject, unique) attached to users: found and created by the
@@ -20,39 +16,34 @@ const toLink = (e: UpstreamLinkEntity): UpstreamLink => ({ id: e.id, providerId:
 export class UpstreamLinksService {
   constructor(
     private readonly db: Database,
+    private readonly repo: UpstreamLinkRepository,
     private readonly audit: AuditLogRepository,
     @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async find(providerId: string, subject: string, em: EntityManager = this.db.manager): Promise<UpstreamLink | undefined> {
-    const e = await em.findOneBy(UpstreamLinkEntity, { provider_id: providerId, subject });
-    return e ? toLink(e) : undefined;
+  find(providerId: string, subject: string, tx?: Tx): Promise<UpstreamLink | undefined> {
+    return this.repo.find(providerId, subject, tx);
   }
 
-  async findById(id: string, em: EntityManager = this.db.manager): Promise<UpstreamLink | undefined> {
-    const e = await em.findOneBy(UpstreamLinkEntity, { id });
-    return e ? toLink(e) : undefined;
+  findById(id: string, tx?: Tx): Promise<UpstreamLink | undefined> {
+    return this.repo.findById(id, tx);
   }
 
-  async forUser(userId: string, em: EntityManager = this.db.manager): Promise<UpstreamLink[]> {
-    return (await em.find(UpstreamLinkEntity, { where: { user_id: userId }, order: { id: 'ASC' } })).map(toLink);
+  forUser(userId: string, tx?: Tx): Promise<UpstreamLink[]> {
+    return this.repo.forUser(userId, tx);
   }
 
   /** Inside the caller's transaction; a second link for the same provider+subject fails on the unique index. */
-  async create(em: EntityManager, l: { providerId: string; subject: string; userId: string }, now = Date.now()): Promise<UpstreamLink> {
-    const row: UpstreamLinkEntity = { id: ulid(now), provider_id: l.providerId, subject: l.subject, user_id: l.userId, created_at: now };
-    await em.insert(UpstreamLinkEntity, row);
-    return toLink(row);
+  create(tx: Tx, l: { providerId: string; subject: string; userId: string }, now = Date.now()): Promise<UpstreamLink> {
+    return this.repo.insert(tx, l, now);
   }
 
   /**
    * Inside the caller's transaction: removes the user's links of one provider and returns them
    * (the sign-in's `on_conflict: replace`, when the IdP re-keyed its users). The caller audits.
    */
-  async removeForProvider(em: EntityManager, userId: string, providerId: string): Promise<UpstreamLink[]> {
-    const rows = await em.findBy(UpstreamLinkEntity, { user_id: userId, provider_id: providerId });
-    if (rows.length) await em.delete(UpstreamLinkEntity, rows.map((r) => r.id));
-    return rows.map(toLink);
+  removeForProvider(tx: Tx, userId: string, providerId: string): Promise<UpstreamLink[]> {
+    return this.repo.removeForProvider(tx, userId, providerId);
   }
 
   /** A provider id from the configuration (links to a provider that does not exist could never be used). */
@@ -88,7 +79,7 @@ export class UpstreamLinksService {
       if (!others.length && !opts.force) {
         throw new IdentityError('last_sign_in_method', "this is the user's last upstream link (their only way to sign in); pass force to remove it anyway");
       }
-      await em.delete(UpstreamLinkEntity, { id: link.id });
+      await this.repo.remove(em, link.id);
       await this.audit.record(em, {
         actor,
         action: 'upstream_link.remove',
@@ -107,7 +98,7 @@ export class UpstreamLinksService {
       return await this.db.transaction(async (em) => {
         const link = await this.findById(linkId, em);
         if (!link) throw new IdentityError('not_found', 'upstream link not found');
-        await em.update(UpstreamLinkEntity, { id: link.id }, { subject });
+        await this.repo.setSubject(em, link.id, subject);
         await this.audit.record(em, {
           actor,
           action: 'upstream_link.replace_subject',

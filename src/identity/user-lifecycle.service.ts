@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { IsNull, type EntityManager } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { Outbox } from '../events/outbox.js';
@@ -9,8 +8,8 @@ import { LOGGER } from '../http/logger.module.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { mayRequestAdmin } from '../oauth2/scopes/admin-right.js';
 import { ADMIN_SCOPE, CAUSEWAY_ADMIN_SCOPE } from '../oauth2/scopes/scope.js';
-import { Database } from '../storage/database.service.js';
-import { UserEntity } from '../storage/entities/index.js';
+import { Database, type Tx } from '../storage/database.service.js';
+import { UserRepository } from '../storage/repositories/user.repository.js';
 import { AuditLogRepository, type Actor } from '../storage/repositories/audit-log.repository.js';
 import { AccountDeactivator } from './account-deactivator.js';
 import { IdentityError } from './identity-errors.js';
@@ -50,6 +49,7 @@ export class UserLifecycle extends AccountDeactivator {
   constructor(
     private readonly db: Database,
     private readonly users: UsersService,
+    private readonly repo: UserRepository,
     private readonly links: UpstreamLinksService,
     private readonly outbox: Outbox,
     private readonly audit: AuditLogRepository,
@@ -123,7 +123,7 @@ export class UserLifecycle extends AccountDeactivator {
   /** Locking: introspection refuses the user's tokens, every session ends, the homeserver records `locked`. */
   async lock(userId: string, actor: Actor): Promise<WithEndedSessions> {
     const user = await this.change(userId, actor, 'user.lock', async (em, u) => {
-      await em.update(UserEntity, { id: u.id, locked_at: IsNull() }, { locked_at: Date.now() });
+      await this.repo.update(em, u.id, { lockedAt: Date.now() }, 'unlocked');
       await this.outbox.enqueue(em, { kind: 'user.provision', localpart: u.localpart, locked: true });
     });
     const sessionsEnded = await this.sessions.endAllSessionsOfUser(user.id, 'locked', actor);
@@ -132,7 +132,7 @@ export class UserLifecycle extends AccountDeactivator {
 
   async unlock(userId: string, actor: Actor): Promise<User> {
     await this.change(userId, actor, 'user.unlock', async (em, u) => {
-      await em.update(UserEntity, { id: u.id }, { locked_at: null });
+      await this.repo.update(em, u.id, { lockedAt: null });
       await this.outbox.enqueue(em, { kind: 'user.provision', localpart: u.localpart, locked: false });
     });
     return this.get(userId);
@@ -145,9 +145,9 @@ export class UserLifecycle extends AccountDeactivator {
    */
   async deactivateUser(userId: string, erase: boolean, actor: Actor): Promise<WithEndedSessions> {
     const user = await this.change(userId, actor, 'user.deactivate', async (em, u) => {
-      const changed = await em.update(UserEntity, { id: u.id, deactivated_at: IsNull() }, { deactivated_at: Date.now() });
+      const changed = await this.repo.update(em, u.id, { deactivatedAt: Date.now() }, 'active');
       await this.outbox.enqueue(em, { kind: 'user.deactivate', localpart: u.localpart, erase });
-      return { erase, already: !changed.affected };
+      return { erase, already: !changed };
     });
     const sessionsEnded = await this.sessions.endAllSessionsOfUser(user.id, 'deactivated', actor);
     this.logger.info({ user: user.id, erase, sessionsEnded, actor }, 'user deactivated');
@@ -162,7 +162,7 @@ export class UserLifecycle extends AccountDeactivator {
   /** The account can sign in again; the homeserver gets `reactivate_user` (after the user's earlier events). */
   async reactivate(userId: string, actor: Actor): Promise<User> {
     await this.change(userId, actor, 'user.reactivate', async (em, u) => {
-      await em.update(UserEntity, { id: u.id }, { deactivated_at: null });
+      await this.repo.update(em, u.id, { deactivatedAt: null });
       await this.outbox.enqueue(em, { kind: 'user.reactivate', localpart: u.localpart });
       return { was_deactivated: u.deactivatedAt !== null };
     });
@@ -175,7 +175,7 @@ export class UserLifecycle extends AccountDeactivator {
    */
   async setAdmin(userId: string, admin: boolean, actor: Actor): Promise<WithEndedSessions> {
     await this.change(userId, actor, admin ? 'user.admin.grant' : 'user.admin.revoke', async (em, u) => {
-      await em.update(UserEntity, { id: u.id }, { can_request_admin: admin });
+      await this.repo.update(em, u.id, { canRequestAdmin: admin });
     });
     return this.afterAdminChange(userId, actor);
   }
@@ -190,7 +190,7 @@ export class UserLifecycle extends AccountDeactivator {
     if (!before || before.idpAdmin === admin) return undefined;
     const actor = `upstream:${providerId}`;
     await this.change(userId, actor, admin ? 'user.idp_admin.grant' : 'user.idp_admin.revoke', async (em, u) => {
-      await em.update(UserEntity, { id: u.id }, { idp_admin: admin });
+      await this.repo.update(em, u.id, { idpAdmin: admin });
     });
     return this.afterAdminChange(userId, actor);
   }
@@ -216,7 +216,7 @@ export class UserLifecycle extends AccountDeactivator {
     ref: string,
     actor: Actor,
     action: string,
-    work: (em: EntityManager, user: User) => Promise<Record<string, unknown> | void>,
+    work: (em: Tx, user: User) => Promise<Record<string, unknown> | void>,
   ): Promise<User> {
     const user = await this.get(ref);
     await this.db.transaction(async (em) => {

@@ -1,25 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { Database } from '../storage/database.service.js';
-import { UserEmailEntity, UserEntity } from '../storage/entities/index.js';
-import { ulid } from '../storage/ulid.js';
+import type { Tx } from '../storage/database.service.js';
+import { UserRepository } from '../storage/repositories/user.repository.js';
 import type { User, UserEmail } from './identity.types.js';
-
-export function toUser(e: UserEntity): User {
-  return {
-    id: e.id,
-    localpart: e.localpart,
-    createdAt: Number(e.created_at),
-    lockedAt: e.locked_at,
-    deactivatedAt: e.deactivated_at,
-    displayName: e.display_name,
-    email: e.email,
-    canRequestAdmin: e.can_request_admin,
-    idpAdmin: e.idp_admin,
-  };
-}
-
-const toEmail = (e: UserEmailEntity): UserEmail => ({ id: e.id, userId: e.user_id, email: e.email, createdAt: Number(e.created_at) });
 
 export interface NewUser {
   localpart: string;
@@ -31,56 +13,38 @@ export interface NewUser {
   canRequestAdmin?: boolean;
 }
 
-/** The users table and the user's emails: find, create, profile. Lifecycle changes are UserLifecycle's. */
+/** Users and their emails: find, create, profile. Lifecycle changes are UserLifecycle's. */
 @Injectable()
 export class UsersService {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly repo: UserRepository) {}
 
-  async findById(id: string, em: EntityManager = this.db.manager): Promise<User | undefined> {
-    const e = await em.findOneBy(UserEntity, { id });
-    return e ? toUser(e) : undefined;
+  findById(id: string, tx?: Tx): Promise<User | undefined> {
+    return this.repo.findById(id, tx);
   }
 
-  async findByLocalpart(localpart: string, em: EntityManager = this.db.manager): Promise<User | undefined> {
-    const e = await em.findOneBy(UserEntity, { localpart });
-    return e ? toUser(e) : undefined;
+  findByLocalpart(localpart: string, tx?: Tx): Promise<User | undefined> {
+    return this.repo.findByLocalpart(localpart, tx);
   }
 
   /** Inside the caller's transaction. A taken localpart fails on the unique index (see isUniqueViolation). */
-  async create(em: EntityManager, u: NewUser, now = Date.now()): Promise<User> {
-    const row: UserEntity = {
-      id: ulid(now),
-      localpart: u.localpart,
-      created_at: now,
-      locked_at: null,
-      deactivated_at: null,
-      can_request_admin: u.canRequestAdmin ?? false,
-      idp_admin: false,
-      display_name: u.displayName ?? null,
-      email: u.email ?? null,
-    };
-    await em.insert(UserEntity, row);
-    for (const address of new Set([...(u.email ? [u.email] : []), ...(u.emails ?? [])])) await this.addEmail(em, row.id, address, now);
-    return toUser(row);
+  async create(tx: Tx, u: NewUser, now = Date.now()): Promise<User> {
+    const user = await this.repo.insert(tx, { localpart: u.localpart, displayName: u.displayName ?? null, email: u.email ?? null, canRequestAdmin: u.canRequestAdmin ?? false }, now);
+    for (const address of new Set([...(u.email ? [u.email] : []), ...(u.emails ?? [])])) await this.repo.addEmail(tx, user.id, address, now);
+    return user;
   }
 
   /** Profile attributes synced from upstream (`sync: always`); undefined leaves a field alone. */
-  async updateProfile(em: EntityManager, userId: string, p: { displayName?: string | null; email?: string | null }): Promise<void> {
-    const set: Partial<UserEntity> = {};
-    if (p.displayName !== undefined) set.display_name = p.displayName;
-    if (p.email !== undefined) set.email = p.email;
-    if (Object.keys(set).length) await em.update(UserEntity, { id: userId }, set);
-    if (p.email) await this.addEmail(em, userId, p.email);
+  async updateProfile(tx: Tx, userId: string, p: { displayName?: string | null; email?: string | null }): Promise<void> {
+    await this.repo.update(tx, userId, { displayName: p.displayName, email: p.email });
+    if (p.email) await this.repo.addEmail(tx, userId, p.email);
   }
 
   /** Adds an address (lower-cased) unless the user has it already. */
-  async addEmail(em: EntityManager, userId: string, email: string, now = Date.now()): Promise<void> {
-    const address = email.toLowerCase();
-    if (await em.findOneBy(UserEmailEntity, { user_id: userId, email: address })) return;
-    await em.insert(UserEmailEntity, { id: ulid(now), user_id: userId, email: address, created_at: now });
+  addEmail(tx: Tx, userId: string, email: string, now = Date.now()): Promise<void> {
+    return this.repo.addEmail(tx, userId, email, now);
   }
 
-  async emails(userId: string, em: EntityManager = this.db.manager): Promise<UserEmail[]> {
-    return (await em.find(UserEmailEntity, { where: { user_id: userId }, order: { id: 'ASC' } })).map(toEmail);
+  emails(userId: string, tx?: Tx): Promise<UserEmail[]> {
+    return this.repo.emails(userId, tx);
   }
 }

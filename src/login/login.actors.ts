@@ -15,6 +15,7 @@ import { KeyValueStore } from '../storage/kv-store.js';
 import { UpstreamError, type DownstreamRequest, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { PageError } from '../web/page-error.js';
+import { pageErrorOf } from '../web/domain-error-pages.js';
 import { msg } from '../web/i18n/message.js';
 import { IdentityMapper } from './identity-mapper.js';
 import type {
@@ -101,7 +102,9 @@ export class LoginActors {
     return fromPromise<O, I>(async ({ input }) => {
       try {
         return await inSpan(`login.step ${name}`, { 'causeway.login.step': name }, () => run(input));
-      } catch (err) {
+      } catch (thrown) {
+        // Identity's and oauth2's refusals become the pages they are shown as (and persist as such).
+        const err = pageErrorOf(thrown) ?? thrown;
         const userFacing = err instanceof PageError || err instanceof UpstreamError || err instanceof OAuthError;
         if (!userFacing || err.status >= 500) this.logger.error({ err, step: name }, 'login step failed');
         // The cause of an UpstreamError is for operators (never shown): log it.

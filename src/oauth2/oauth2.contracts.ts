@@ -33,7 +33,7 @@ export interface ClientDisplay {
 export abstract class AuthorizationCompleter {
   /**
    * Validates raw /authorize parameters (pre-login checks, the query as parsed: a repeated
-   * parameter is an array). Throws a PageError when the client or redirect URI cannot be trusted
+   * parameter is an array). Throws an OAuth2RefusalError when the client or redirect URI cannot be trusted
    * (show the page), or an AuthorizationRedirectError (authorize/authorization-redirect.error.ts)
    * carrying the error redirect `location` for everything else; the global error filter answers
    * the latter with a 303 if the controller does not catch it.
@@ -49,7 +49,7 @@ export abstract class AuthorizationCompleter {
   abstract recordConsent(req: AuthorizationRequest, userId: string): Promise<void>;
   /**
    * Finishes a successful authorization: makes sure the homeserver knows the user and the device
-   * (bounded retries; throws a PageError if it stays down), issues the code, and returns the
+   * (bounded retries; throws an OAuth2RefusalError if it stays down), issues the code, and returns the
    * redirect URL to send the browser to (an error redirect if the user may not have a requested
    * scope, e.g. urn:synapse:admin:*). Older sessions on the same device end when the code is
    * exchanged for tokens.

@@ -1,10 +1,10 @@
-import { Column, type ColumnOptions, type ValueTransformer } from 'typeorm';
+import { Column, JoinColumn, ManyToOne, type ColumnOptions, type ValueTransformer } from 'typeorm';
 
 /**
  * Column helpers that mean the same on SQLite and PostgreSQL. Timestamps are epoch milliseconds in a
  * bigint (node-postgres returns bigint as a string, hence the transformer).
  */
-const bigintToNumber: ValueTransformer = {
+export const bigintToNumber: ValueTransformer = {
   to: (v: number | null | undefined) => v,
   from: (v: string | number | null) => (v === null || v === undefined ? null : Number(v)),
 };
@@ -14,3 +14,22 @@ export const NullableTimestampColumn = (opts: ColumnOptions = {}) =>
   Column({ type: 'bigint', transformer: bigintToNumber, nullable: true, default: null, ...opts });
 export const IdColumnType = { type: 'varchar', length: 26 } as const;
 export const JsonColumn = (opts: ColumnOptions = {}) => Column({ type: 'simple-json', ...opts });
+
+/**
+ * What deleting the referenced row does to the referencing one: `NO ACTION` refuses the delete
+ * while rows point at it (users: never deleted, a Matrix user id is never reused), `CASCADE`
+ * deletes them with it (a session's tokens), `SET NULL` forgets the reference (a finished browser
+ * session the retention sweeper deleted before the sessions it gave birth to).
+ */
+export type OnDelete = 'NO ACTION' | 'CASCADE' | 'SET NULL';
+
+/**
+ * A foreign key on an id column the entity already declares. The relation property exists for the
+ * schema only (never loaded, never written): the code keeps reading and writing the id column.
+ */
+export const References =
+  (target: () => Function, column: string, onDelete: OnDelete): PropertyDecorator =>
+  (proto, prop) => {
+    ManyToOne(target, { onDelete, onUpdate: 'NO ACTION' })(proto, prop);
+    JoinColumn({ name: column })(proto, prop);
+  };

@@ -4,6 +4,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { dbKindOf, type DbKind } from './data-source.js';
 
 /**
+ * A transaction in progress, as `Database.transaction` hands it to its work: repository methods that
+ * must write (or read) inside the caller's transaction take it first.
+ */
+export type Tx = EntityManager;
+
+/**
  * The unit of work. Every write goes through `transaction()`, so that a change and its outbox row
  * commit together.
  *

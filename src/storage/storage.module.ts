@@ -7,6 +7,9 @@ import { AuditLogRepository, type AuditOrigin } from './repositories/audit-log.r
 import { SessionRepository } from './repositories/session.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { TermsRepository } from './repositories/terms.repository.js';
+import { DeviceSessionRepository } from './repositories/device-session.repository.js';
+import { UpstreamLinkRepository } from './repositories/upstream-link.repository.js';
+import { ClientRepository } from './repositories/client.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -25,7 +28,8 @@ export interface StorageHandles {
 /**
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
  * stops), the KeyValueStore built on whichever is available, and the repositories shared by
- * several modules (the audit log; the user and session queries of the admin API).
+ * several modules: one per aggregate (users with their emails and upstream links, clients, device sessions,
+ * the admin API's session listing, terms, the audit log). Other modules never import an entity.
  */
 @Global()
 @Module({})
@@ -43,8 +47,11 @@ export class StorageModule {
         { provide: UserRepository, useValue: new UserRepository(database) },
         { provide: SessionRepository, useValue: new SessionRepository(database) },
         { provide: TermsRepository, useValue: new TermsRepository(database) },
+        { provide: DeviceSessionRepository, useValue: new DeviceSessionRepository(database) },
+        { provide: UpstreamLinkRepository, useValue: new UpstreamLinkRepository(database) },
+        { provide: ClientRepository, useValue: new ClientRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository],
     };
   }
 }

@@ -112,6 +112,8 @@ export type UpstreamErrorKind =
   | 'upstream_denied'
   | 'upstream_unavailable'
   | 'requirement_failed'
+  /** A multi-tenant provider's token from a tenant not on its allow-list. */
+  | 'tenant_not_allowed'
   | 'account_unavailable'
   | 'config';
 

@@ -18,6 +18,18 @@ export const tokensSection = z
       .describe(
         'How long one replica may answer an introspection from memory; `0`: always ask the database. Every revocation and sign-out clears the affected entries in every replica at once.',
       ),
+    introspection_cache_max_entries: z
+      .number()
+      .int()
+      .min(1)
+      .default(100_000)
+      .describe('Most introspection answers one replica keeps in memory; the least recently used go first.'),
+    introspection_cache_max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(128 * 1024 * 1024)
+      .describe('Most memory (bytes, estimated per answer) the introspection cache of one replica may hold; the least recently used answers go first. The default, 128 MiB, holds the default 100,000 answers of a typical size.'),
   })
   .strict()
   .describe('Token lifetimes and the introspection cache.');

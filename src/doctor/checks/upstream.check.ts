@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import type { CasProviderConfig } from '../../upstream/cas/cas.config.js';
 import type { OidcProviderConfig } from '../../upstream/oidc/oidc.config.js';
+import { isTemplateIssuer } from '../../upstream/oidc/multi-tenant.js';
 import type { OAuth2ProviderConfig } from '../../upstream/oauth2/oauth2.config.js';
 import type { ProviderConfig } from '../../upstream/providers.schema.js';
 import { MetadataError, parseIdpMetadata } from '../../upstream/saml/idp-metadata.js';
@@ -81,7 +82,11 @@ async function oidc(p: OidcProviderConfig, label: string, clock: ClockReadings):
   } catch {
     return [fail(label, `discovery at ${url} is not JSON`, 'check issuer')];
   }
-  if (doc.issuer !== p.issuer) return [fail(label, `the discovery document names issuer ${String(doc.issuer)}`, 'set issuer exactly as the IdP spells it (trailing slash included)')];
+  if (p.multi_tenant) {
+    if (typeof doc.issuer !== 'string' || !isTemplateIssuer(p.multi_tenant.issuer_template, doc.issuer)) {
+      return [fail(label, `the discovery document names issuer ${String(doc.issuer)}, not multi_tenant.issuer_template with {tenantid}`, 'set multi_tenant.issuer_template as the IdP spells its issuer, {tid} for its {tenantid}')];
+    }
+  } else if (doc.issuer !== p.issuer) return [fail(label, `the discovery document names issuer ${String(doc.issuer)}`, 'set issuer exactly as the IdP spells it (trailing slash included)')];
   const jwksUri = p.jwks_uri ?? (typeof doc.jwks_uri === 'string' ? doc.jwks_uri : undefined);
   if (!jwksUri) return [fail(label, 'the discovery document has no jwks_uri', 'give jwks_uri in the provider config')];
   try {

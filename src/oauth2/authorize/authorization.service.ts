@@ -3,11 +3,12 @@ import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
-import { AuthorizationGrantEntity, ConsentEntity, UserEntity } from '../../storage/entities/index.js';
+import { AuthorizationGrantEntity, ConsentEntity } from '../../storage/entities/index.js';
+import { UserRepository } from '../../storage/repositories/user.repository.js';
 import { ulid } from '../../storage/ulid.js';
 import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
-import { PageError } from '../../web/page-error.js';
+import { OAuth2RefusalError } from '../refusal.error.js';
 import { ClientService } from '../clients/client.service.js';
 import { clientDisplay } from '../clients/client-display.js';
 import { InvalidScopeError, type OAuthError } from '../errors.js';
@@ -29,6 +30,7 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly clients: ClientService,
     private readonly provisioner: DeviceProvisioner,
     private readonly audit: AuditLogRepository,
+    private readonly users: UserRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {
     super();
@@ -40,7 +42,7 @@ export class AuthorizationService extends AuthorizationCompleter {
 
   async clientDisplay(clientId: string, languages: string[] = [], redirectUri?: string): Promise<ClientDisplay> {
     const client = await this.clients.find(clientId);
-    if (!client) throw new PageError(400, 'error.title.unknown_application', 'error.unknown_client_short', { reason: 'unknown_client' });
+    if (!client) throw new OAuth2RefusalError('client_gone', {}, { reason: 'unknown_client' });
     return clientDisplay(client, languages, redirectUri);
   }
 
@@ -65,7 +67,7 @@ export class AuthorizationService extends AuthorizationCompleter {
   }
 
   /**
-   * Provisions the user and device on the homeserver (a PageError if it stays down), then issues a
+   * Provisions the user and device on the homeserver (an OAuth2RefusalError if it stays down), then issues a
    * single-use code bound to the client, redirect URI, PKCE challenge, scope, nonce and browser
    * session. Older sessions on the same device end when the code is exchanged (TokenIssuer), so a
    * code that is never used takes nothing away. Returns where to send the browser.
@@ -114,7 +116,7 @@ export class AuthorizationService extends AuthorizationCompleter {
 
   /** `urn:synapse:admin:*` in interactive grants: see scopes/admin-right.ts. */
   async mayAdminister(user: SignedInUser): Promise<boolean> {
-    const row = await this.db.manager.findOne(UserEntity, { where: { id: user.userId }, select: { id: true, can_request_admin: true, idp_admin: true } });
-    return mayRequestAdmin({ localpart: user.localpart, canRequestAdmin: !!row?.can_request_admin, idpAdmin: !!row?.idp_admin }, this.config.policy.admin_localparts);
+    const rights = await this.users.adminRights(user.userId);
+    return mayRequestAdmin({ localpart: user.localpart, canRequestAdmin: !!rights?.canRequestAdmin, idpAdmin: !!rights?.idpAdmin }, this.config.policy.admin_localparts);
   }
 }

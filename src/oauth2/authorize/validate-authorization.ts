@@ -32,7 +32,7 @@ const REDIRECTABLE: AuthorizationCheck[] = [
   checkHints,
 ];
 
-/** Runs the /authorize checks (the pre-login part): a validated request, a PageError, or an AuthorizationRedirectError. */
+/** Runs the /authorize checks (the pre-login part): a validated request, an OAuth2RefusalError (shown as a page), or an AuthorizationRedirectError. */
 export async function validateAuthorization(params: Record<string, unknown>, clients: ClientService, config: GatewayConfig): Promise<AuthorizationRequest> {
   const ctx: AuthorizationContext = { params, clients, config, responseMode: 'query', duplicated: [], request: { prompt: [] } };
   for (const check of UNREDIRECTABLE) await check(ctx);

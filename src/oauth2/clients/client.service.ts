@@ -1,11 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { In, Not } from 'typeorm';
 import { LRUCache } from 'lru-cache';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { CLIENT_ID_PATTERN, type StaticClientConfig } from '../../config/sections/clients.config.js';
 import { Database } from '../../storage/database.service.js';
-import { ClientEntity } from '../../storage/entities/index.js';
+import { ClientRepository, type ClientRecord } from '../../storage/repositories/client.repository.js';
 import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient, ClientAuthMethod } from './client.js';
@@ -26,6 +25,7 @@ export class ClientService implements OnApplicationBootstrap {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly db: Database,
+    private readonly repo: ClientRepository,
   ) {
     this.statics = new Map(config.clients.map((c) => [c.client_id, fromStatic(c)]));
   }
@@ -36,16 +36,7 @@ export class ClientService implements OnApplicationBootstrap {
 
   /** Upserts the YAML clients and removes static rows no longer declared. */
   async syncStaticClients(): Promise<void> {
-    const now = Date.now();
-    await this.db.transaction(async (em) => {
-      for (const c of this.statics.values()) {
-        const row = { origin: 'static' as const, metadata: c.metadata as never, metadata_hash: null, secret_hash: c.secretHash ?? null };
-        const existing = await em.findOneBy(ClientEntity, { client_id: c.clientId });
-        if (existing) await em.update(ClientEntity, { client_id: c.clientId }, row);
-        else await em.insert(ClientEntity, { client_id: c.clientId, ...row, created_at: now, last_used_at: null });
-      }
-      await em.delete(ClientEntity, { origin: 'static', client_id: Not(In([...this.statics.keys(), ''])) });
-    });
+    await this.repo.syncStatic([...this.statics.values()].map((c) => ({ clientId: c.clientId, metadata: c.metadata, secretHash: c.secretHash ?? null })));
   }
 
   async find(clientId: string): Promise<OAuthClient | undefined> {
@@ -54,7 +45,7 @@ export class ClientService implements OnApplicationBootstrap {
     if (s) return s;
     const cached = this.cache.get(clientId);
     if (cached) return cached;
-    const row = await this.db.manager.findOneBy(ClientEntity, { client_id: clientId, origin: 'dynamic' });
+    const row = await this.repo.findDynamic(clientId);
     if (!row) return undefined;
     const client = fromDynamic(row);
     this.cache.set(clientId, client);
@@ -69,37 +60,27 @@ export class ClientService implements OnApplicationBootstrap {
     const isPublicClient = metadata.token_endpoint_auth_method === 'none';
     const hash = sha256Hex(canonicalJson(metadata));
     return this.db.transaction(async (em) => {
-      const same = isPublicClient ? await em.findOneBy(ClientEntity, { metadata_hash: hash, origin: 'dynamic' }) : null;
-      const refusal = registrationRefusal(this.config.policy, metadata, same?.client_id);
+      const same = isPublicClient ? await this.repo.findPublicByHash(em, hash) : undefined;
+      const refusal = registrationRefusal(this.config.policy, metadata, same?.clientId);
       if (refusal) throw new InvalidClientMetadataError(refusal);
-      if (same) return { clientId: same.client_id, issuedAt: Math.floor(same.created_at / 1000) };
+      if (same) return { clientId: same.clientId, issuedAt: Math.floor(same.createdAt / 1000) };
       const now = Date.now();
       const clientId = ulid(now);
       const secret = isPublicClient ? undefined : randomAlphanumeric(48);
-      await em.insert(ClientEntity, {
-        client_id: clientId,
-        origin: 'dynamic',
-        metadata: metadata as never,
-        metadata_hash: isPublicClient ? hash : null,
-        secret_hash: secret ? sha256Hex(secret) : null,
-        created_at: now,
-        last_used_at: null,
-      });
+      await this.repo.insertDynamic(em, { clientId, metadata: metadata as unknown as Record<string, unknown>, metadataHash: isPublicClient ? hash : null, secretHash: secret ? sha256Hex(secret) : null, createdAt: now });
       return { clientId, issuedAt: Math.floor(now / 1000), secret };
     });
   }
 
   /** Every client (static and dynamic) in client_id order, after `after`. */
   async list(page: { after?: string; limit: number }): Promise<{ client: OAuthClient; createdAt: number; lastUsedAt: number | null }[]> {
-    const q = this.db.manager.createQueryBuilder(ClientEntity, 'c');
-    if (page.after) q.where('c.client_id > :after', { after: page.after });
-    const rows = await q.orderBy('c.client_id', 'ASC').take(page.limit).getMany();
-    return rows.map((r) => ({ client: this.statics.get(r.client_id) ?? fromDynamic(r), createdAt: Number(r.created_at), lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at) }));
+    const rows = await this.repo.list(page);
+    return rows.map((r) => ({ client: this.statics.get(r.clientId) ?? fromDynamic(r), createdAt: r.createdAt, lastUsedAt: r.lastUsedAt }));
   }
 
   async row(clientId: string): Promise<{ createdAt: number; lastUsedAt: number | null } | undefined> {
-    const r = await this.db.manager.findOneBy(ClientEntity, { client_id: clientId });
-    return r ? { createdAt: Number(r.created_at), lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at) } : undefined;
+    const r = await this.repo.find(clientId);
+    return r ? { createdAt: r.createdAt, lastUsedAt: r.lastUsedAt } : undefined;
   }
 
   /**
@@ -107,9 +88,9 @@ export class ClientService implements OnApplicationBootstrap {
    * replicas may still know it from their cache for up to 5 minutes; its sessions are ended by the caller.
    */
   async deleteDynamic(clientId: string): Promise<boolean> {
-    const r = await this.db.transaction((em) => em.delete(ClientEntity, { client_id: clientId, origin: 'dynamic' }));
+    const deleted = await this.repo.deleteDynamic(clientId);
     this.cache.delete(clientId);
-    return !!r.affected;
+    return deleted;
   }
 
   /** Static clients allowed to call introspection (legacy Synapse). */
@@ -140,16 +121,16 @@ function fromStatic(c: StaticClientConfig): OAuthClient {
   };
 }
 
-function fromDynamic(row: ClientEntity): OAuthClient {
+function fromDynamic(row: ClientRecord): OAuthClient {
   const m = row.metadata as Partial<RegisteredMetadata>;
   return {
-    clientId: row.client_id,
+    clientId: row.clientId,
     origin: 'dynamic',
     applicationType: m.application_type ?? 'web',
     redirectUris: m.redirect_uris ?? [],
     grantTypes: m.grant_types ?? [],
     authMethod: (m.token_endpoint_auth_method ?? 'none') as ClientAuthMethod,
-    secretHash: row.secret_hash ?? undefined,
+    secretHash: row.secretHash ?? undefined,
     introspection: false,
     clientCredentialsScopes: [],
     idTokenAlg: m.id_token_signed_response_alg,

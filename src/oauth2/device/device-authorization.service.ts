@@ -7,7 +7,7 @@ import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
 import { DeviceCodeEntity } from '../../storage/entities/index.js';
 import { ulid } from '../../storage/ulid.js';
-import { PageError } from '../../web/page-error.js';
+import { OAuth2RefusalError } from '../refusal.error.js';
 import type { OAuthClient } from '../clients/client.js';
 import { GRANT } from '../clients/client.js';
 import { InvalidScopeError, UnauthorizedClientError } from '../errors.js';
@@ -94,7 +94,7 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
     const scope = parseScope(row.scope);
     if ((scope.admin || scope.causewayAdmin) && !(await this.authorizations.mayAdminister(user))) {
       await this.deny(userCode);
-      throw new PageError(403, 'error.title.not_allowed', 'error.admin_scope_refused', { reason: 'admin_scope_refused' });
+      throw new OAuth2RefusalError('admin_scope_refused', {}, { reason: 'admin_scope_refused' });
     }
     if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
     const done = await this.db.transaction((em) =>
@@ -117,4 +117,4 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
   }
 }
 
-const expiredPage = () => new PageError(400, 'error.title.code_expired', 'error.device_code_expired', { reason: 'device_code_not_pending' });
+const expiredPage = () => new OAuth2RefusalError('device_code_expired', {}, { reason: 'device_code_not_pending' });

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { HomeserverAdapter, HomeserverError } from '../../homeserver/homeserver.adapter.js';
 import { LOGGER } from '../../http/logger.module.js';
-import { PageError } from '../../web/page-error.js';
+import { OAuth2RefusalError } from '../refusal.error.js';
 
 /** Pauses between attempts while the homeserver fails transiently (bounded: the user is waiting). */
 const RETRY_DELAYS_MS = [200, 800, 2000];
@@ -18,7 +18,7 @@ export class DeviceProvisioner {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Provisions the user and upserts the device; a PageError (503) if the homeserver stays unreachable. */
+  /** Provisions the user and upserts the device; an OAuth2RefusalError if the homeserver stays unreachable or refuses. */
   async ensure(localpart: string, deviceId: string | undefined): Promise<void> {
     try {
       await this.withRetries(() => this.homeserver.provisionUser({ localpart }));
@@ -26,12 +26,10 @@ export class DeviceProvisioner {
     } catch (e) {
       this.logger.warn({ err: e, localpart }, 'homeserver provisioning failed');
       const transient = !(e instanceof HomeserverError) || e.transient;
-      throw new PageError(
-        transient ? 503 : 502,
-        'error.title.homeserver_not_answering',
-        transient ? 'error.homeserver_provisioning_transient' : 'error.homeserver_provisioning_refused',
-        { reason: 'homeserver_provisioning', status: e instanceof HomeserverError ? e.status : undefined },
-      );
+      throw new OAuth2RefusalError(transient ? 'homeserver_provisioning_transient' : 'homeserver_provisioning_refused', {}, {
+        reason: 'homeserver_provisioning',
+        status: e instanceof HomeserverError ? e.status : undefined,
+      });
     }
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { REDIS } from '../../storage/storage.module.js';
@@ -26,23 +27,27 @@ export interface CachedToken {
  * tokens' answers stay cached (a sign-out storm must not turn every introspection into a database
  * read). A generation counter stops a lookup that started before an invalidation from storing its
  * (stale) answer after it.
+ *
+ * Bounded by entries and by (estimated) bytes, `tokens.introspection_cache_max_entries` /
+ * `_max_bytes`: the least recently used answers go first, so a burst of distinct tokens cannot grow
+ * the process without limit.
  */
 @Injectable()
 export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
-  private readonly entries = new Map<string, CachedToken>();
+  private readonly entries: LRUCache<string, CachedToken>;
   private generation = 0;
   private readonly ttlMs: number;
   private readonly channel: string;
   private subscriber?: Redis;
   private pendingHashes: string[] = [];
   private publishScheduled = false;
-  private static readonly MAX = 100_000;
 
   constructor(
     @Inject(CONFIG) config: GatewayConfig,
     @Inject(REDIS) private readonly redis: Redis | null,
   ) {
     this.ttlMs = config.tokens.introspection_cache_ttl * 1000;
+    this.entries = new LRUCache({ max: config.tokens.introspection_cache_max_entries ?? 100_000, maxSize: config.tokens.introspection_cache_max_bytes ?? 128 * 1024 * 1024, sizeCalculation: entryBytes });
     this.channel = `${config.redis?.key_prefix ?? 'causeway:'}introspection:invalidate`;
   }
 
@@ -85,8 +90,12 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
 
   set(hash: string, entry: CachedToken, mark: number): void {
     if (!this.enabled || mark !== this.generation) return;
-    if (this.entries.size >= IntrospectionCache.MAX) this.entries.clear();
     this.entries.set(hash, entry);
+  }
+
+  /** Entries held now, and their estimated bytes (tests, bench). */
+  get stats(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.entries.calculatedSize };
   }
 
   private clearLocal(): void {
@@ -122,4 +131,22 @@ export class IntrospectionCache implements OnModuleInit, OnModuleDestroy {
       this.redis!.publish(this.channel, message).catch(() => undefined);
     });
   }
+}
+
+/**
+ * An estimate of what one entry holds: the key (64 hex characters) and the answer's strings (V8
+ * keeps ASCII strings at a byte a character), the serialised answer filled on first use (about the
+ * same again) and a fixed overhead for the objects and the cache's bookkeeping. Counted once, when
+ * the entry is stored; bench/memory compares it with the process's RSS.
+ */
+export function entryBytes(entry: CachedToken, key: string): number {
+  let chars = key.length;
+  for (const body of [entry.body, entry.legacyBody]) {
+    if (!body) continue;
+    for (const k in body) {
+      const v = body[k];
+      chars += k.length + (typeof v === 'string' ? v.length : 8);
+    }
+  }
+  return chars * 2 + 400;
 }

@@ -16,6 +16,7 @@ import { IntrospectionService } from './introspection.service.js';
 import { FailedAuthenticationLimiter } from './failed-authentication-limiter.js';
 import { RATE_LIMITS } from '../../http/rate-limits.js';
 import { clientAddress, trustFunction, type TrustFunction } from '../../http/trust-proxy.js';
+import { closeAfterAnswerLingering } from '../../http/lingering-close.js';
 import { tracingEnabled } from '../../telemetry/tracer.js';
 import { inServerSpan } from '../../telemetry/http-spans.js';
 
@@ -133,8 +134,12 @@ export class IntrospectionEndpoint implements OnModuleInit {
         status = e.status;
         body = JSON.stringify(e.toJSON());
         if (e.status === 401 && e.code === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="causeway"');
-        // The rest of an oversized body is not read: the connection closes after the answer.
-        if (e instanceof PayloadTooLargeError) res.setHeader('Connection', 'close');
+        // The rest of an oversized body is not kept: the connection closes after the answer, in
+        // stages so that a client still uploading reads the 413 before the socket goes.
+        if (e instanceof PayloadTooLargeError) {
+          res.setHeader('Connection', 'close');
+          closeAfterAnswerLingering(req.socket);
+        }
       } else {
         // Synapse turns anything but a 200 into a 503 for its client: a fault is a 5xx, never a false "inactive".
         this.logger.error({ err: e, reqId }, 'introspection failed');
@@ -169,8 +174,8 @@ export class IntrospectionEndpoint implements OnModuleInit {
         size += c.length;
         if (size > this.bodyLimit) {
           failed = true;
-          // Stop reading: the 413 goes out with Connection: close and the socket ends with it.
-          req.pause();
+          // From here on chunks are dropped, not kept; the 413 goes out with Connection: close and
+          // the socket closes after a bounded linger (closeAfterAnswerLingering).
           reject(new PayloadTooLargeError('request body too large'));
           return;
         }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { MetricsService } from '../../health/metrics.service.js';
 import { CONFIG } from '../../config/config.module.js';
@@ -21,7 +21,7 @@ export const INACTIVE_JSON = '{"active":false}';
  * turns any other status into a 503). Malformed tokens are refused from their shape alone.
  */
 @Injectable()
-export class IntrospectionService implements OnModuleInit {
+export class IntrospectionService implements OnModuleInit, OnModuleDestroy {
   private lookup!: TokenLookup;
   private readonly hits: Counter.Internal;
   private readonly misses: Counter.Internal;
@@ -41,6 +41,10 @@ export class IntrospectionService implements OnModuleInit {
 
   onModuleInit() {
     this.lookup = TokenLookup.for(this.db.kind, this.db.dataSource);
+  }
+
+  async onModuleDestroy() {
+    await this.lookup?.close();
   }
 
   /**

@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../../config/config.schema.js';
 import { Outbox } from '../../events/outbox.js';
 import { LOGGER } from '../../http/logger.module.js';
 import { Database } from '../../storage/database.service.js';
-import { UserEntity } from '../../storage/entities/index.js';
+import { UserRepository } from '../../storage/repositories/user.repository.js';
 import { AuditLogRepository, type Actor } from '../../storage/repositories/audit-log.repository.js';
 import { OAuthError } from '../errors.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
@@ -65,6 +65,7 @@ export class PersonalTokens {
     private readonly ender: SessionEnder,
     private readonly outbox: Outbox,
     private readonly audit: AuditLogRepository,
+    private readonly users: UserRepository,
     private readonly provisioner: DeviceProvisioner,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -80,9 +81,9 @@ export class PersonalTokens {
     }
     const now = Date.now();
     const { user, sessionId, token, replaced } = await this.db.transaction(async (em) => {
-      const user = await em.findOneBy(UserEntity, { id: r.userId });
-      if (!user || user.locked_at !== null || user.deactivated_at !== null) throw new PersonalTokenError('user_unavailable', 'the user is locked, deactivated or unknown');
-      const admin = mayRequestAdmin({ localpart: user.localpart, canRequestAdmin: user.can_request_admin, idpAdmin: user.idp_admin }, this.config.policy.admin_localparts);
+      const user = await this.users.findById(r.userId, em);
+      if (!user || user.lockedAt !== null || user.deactivatedAt !== null) throw new PersonalTokenError('user_unavailable', 'the user is locked, deactivated or unknown');
+      const admin = mayRequestAdmin(user, this.config.policy.admin_localparts);
       if ((scope.admin || scope.causewayAdmin) && !admin) {
         throw new PersonalTokenError('not_admin', `${scope.admin ? ADMIN_SCOPE : CAUSEWAY_ADMIN_SCOPE} can only be given to a user with the admin right`);
       }

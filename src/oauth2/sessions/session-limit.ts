@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { In, IsNull, type EntityManager } from 'typeorm';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
-import { Database } from '../../storage/database.service.js';
-import { CompatSessionEntity, OAuth2SessionEntity } from '../../storage/entities/index.js';
+import type { Tx } from '../../storage/database.service.js';
+import { DeviceSessionRepository } from '../../storage/repositories/device-session.repository.js';
 import { SessionEnder } from './session-ender.js';
 import { GRANT } from '../clients/client.js';
 
@@ -23,22 +22,17 @@ export type LimitedSessionKind = 'oauth' | 'compat';
 export class SessionLimit {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
-    private readonly db: Database,
+    private readonly deviceSessions: DeviceSessionRepository,
     private readonly ender: SessionEnder,
   ) {}
 
-  async makeRoom(em: EntityManager, userId: string, kind: LimitedSessionKind, now: number): Promise<number> {
+  async makeRoom(em: Tx, userId: string, kind: LimitedSessionKind, now: number): Promise<number> {
     const max = this.config.sessions.max_per_user[kind];
     if (!max) return 0;
-    if (this.db.kind === 'postgres') await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`causeway.sessions:${userId}`]);
-    const where = { user_id: userId, finished_at: IsNull() };
-    const live =
-      kind === 'oauth'
-        ? await em.find(OAuth2SessionEntity, { where: { ...where, grant_type: In([...INTERACTIVE_GRANTS]) }, select: { id: true }, order: { created_at: 'ASC', id: 'ASC' } })
-        : await em.find(CompatSessionEntity, { where, select: { id: true }, order: { created_at: 'ASC', id: 'ASC' } });
+    const live = await this.deviceSessions.liveIdsOldestFirst(em, userId, kind, INTERACTIVE_GRANTS);
     const excess = live.length - (max - 1);
     if (excess <= 0) return 0;
-    const oldest = live.slice(0, excess).map((s) => s.id);
+    const oldest = live.slice(0, excess);
     return this.ender.endSessions(em, kind === 'oauth' ? { oauth: oldest } : { compat: oldest }, 'session_limit', 'system', now);
   }
 }

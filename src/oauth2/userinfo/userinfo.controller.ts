@@ -1,7 +1,6 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Database } from '../../storage/database.service.js';
-import { UserEntity } from '../../storage/entities/index.js';
+import { UserRepository } from '../../storage/repositories/user.repository.js';
 import { InsufficientScopeError, InvalidTokenError, type OAuthError } from '../errors.js';
 import { IntrospectionService } from '../introspect/introspection.service.js';
 
@@ -10,7 +9,7 @@ import { IntrospectionService } from '../introspect/introspection.service.js';
 export class UserinfoController {
   constructor(
     private readonly introspection: IntrospectionService,
-    private readonly db: Database,
+    private readonly users: UserRepository,
   ) {}
 
   @Get('oauth2/userinfo')
@@ -30,7 +29,7 @@ export class UserinfoController {
     const row = await this.introspection.liveAccessToken(token);
     if (!row) return challenge(reply, new InvalidTokenError('the access token is not active'));
     if (!row.user_id || !row.scope.split(' ').includes('openid')) return challenge(reply, new InsufficientScopeError('the access token does not grant openid'));
-    const user = await this.db.manager.findOneBy(UserEntity, { id: row.user_id });
+    const user = await this.users.findById(row.user_id);
     await reply
       .status(200)
       .header('Cache-Control', 'no-store')
@@ -38,7 +37,7 @@ export class UserinfoController {
       .send({
         sub: row.user_id,
         preferred_username: row.localpart,
-        ...(user?.display_name ? { name: user.display_name } : {}),
+        ...(user?.displayName ? { name: user.displayName } : {}),
         ...(user?.email ? { email: user.email } : {}),
       });
   }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { OAuth2SessionEntity } from './oauth2-session.entity.js';
 
 /** An access token, known only by the SHA-256 of its value. */
 @Entity('access_tokens')
@@ -11,4 +12,5 @@ export class AccessTokenEntity {
   @Index() @NullableTimestampColumn() expires_at!: number | null;
   @NullableTimestampColumn() revoked_at!: number | null;
   @NullableTimestampColumn() first_used_at!: number | null;
+  @References(() => OAuth2SessionEntity, 'session_id', 'CASCADE') readonly session?: never;
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
 
 /** An authorization code and everything it is bound to. Single use. */
 @Entity('authorization_grants')
@@ -19,4 +20,5 @@ export class AuthorizationGrantEntity {
   @NullableTimestampColumn() used_at!: number | null;
   /** The session the code was exchanged for (revoked on code replay). */
   @Column({ ...IdColumnType, nullable: true, default: null }) session_id!: string | null;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
 
 /** A user signed in at Causeway in one browser (the cookie session). */
 @Entity('browser_sessions')
@@ -19,4 +20,5 @@ export class BrowserSessionEntity {
   @Column({ type: 'varchar', length: 512, nullable: true, default: null }) user_agent!: string | null;
   /** The browser's address when the sign-in started. */
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
 }

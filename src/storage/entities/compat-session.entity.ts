@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
+import { BrowserSessionEntity } from './browser-session.entity.js';
 
 /**
  * One session of the legacy `/login` API (MSC3824 compatibility layer): a user signed in on one
@@ -32,4 +34,6 @@ export class CompatSessionEntity {
    * keep granting `urn:synapse:admin:*`, as they did before the switch (MAS's is_synapse_admin).
    */
   @Column({ type: 'boolean', default: false }) synapse_admin?: boolean;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
+  @References(() => BrowserSessionEntity, 'browser_session_id', 'SET NULL') readonly browserSession?: never;
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { CompatSessionEntity } from './compat-session.entity.js';
 
 /**
  * A compat access token (`mct_`) and, when the client asked for one, its refresh token (`mcr_`),
@@ -23,4 +24,5 @@ export class CompatTokenEntity {
   @Column({ ...IdColumnType, nullable: true, default: null }) next_token_id!: string | null;
   /** Imported from Synapse (`syt_`/`syr_` or a macaroon): a later import run revokes it once Synapse dropped it. */
   @NullableTimestampColumn() imported_at?: number | null;
+  @References(() => CompatSessionEntity, 'session_id', 'CASCADE') readonly session?: never;
 }

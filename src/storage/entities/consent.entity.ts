@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, TimestampColumn } from '../columns.js';
+import { IdColumnType, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
 
 /** What a user has allowed a client (scope tokens without device ids). */
 @Entity('consents')
@@ -11,4 +12,5 @@ export class ConsentEntity {
   @Column({ type: 'simple-json' }) scopes!: string[];
   @TimestampColumn() created_at!: number;
   @TimestampColumn() updated_at!: number;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
 }

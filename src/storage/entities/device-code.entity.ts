@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
 
 export type DeviceCodeState = 'pending' | 'approved' | 'denied' | 'exchanged';
 
@@ -19,4 +20,5 @@ export class DeviceCodeEntity {
   @Index() @TimestampColumn() expires_at!: number;
   @NullableTimestampColumn() last_polled_at!: number | null;
   @Column({ type: 'integer', default: 5 }) interval!: number;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
 }

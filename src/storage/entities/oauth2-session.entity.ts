@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
+import { BrowserSessionEntity } from './browser-session.entity.js';
 
 /** One OAuth 2.0 session: a client signed in as a user on one Matrix device (or a client_credentials session). */
 @Entity('oauth2_sessions')
@@ -27,4 +29,6 @@ export class OAuth2SessionEntity {
   @Column({ type: 'varchar', length: 256, nullable: true, default: null }) human_name!: string | null;
   /** Client address at the last token request (creation, refresh); behind a proxy per `http.trust_proxy`. */
   @Column({ type: 'varchar', length: 64, nullable: true, default: null }) last_active_ip!: string | null;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
+  @References(() => BrowserSessionEntity, 'browser_session_id', 'SET NULL') readonly browserSession?: never;
 }

@@ -1,5 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { Column, Entity, Generated, Index, PrimaryColumn } from 'typeorm';
+import { bigintToNumber, NullableTimestampColumn, TimestampColumn } from '../columns.js';
 
 /**
  * Something the homeserver must learn, written in the same transaction as the change itself.
@@ -11,8 +11,9 @@ import { NullableTimestampColumn, TimestampColumn } from '../columns.js';
 @Index(['published_at', 'id'])
 @Index('IDX_outbox_pending', ['user_key', 'id'], { where: 'delivered_at IS NULL AND dead_at IS NULL' })
 export class OutboxEntity {
-  // integer (not bigint): SQLite only auto-increments an INTEGER PRIMARY KEY; 2^31 events is ample.
-  @PrimaryGeneratedColumn({ type: 'integer' }) id!: number;
+  // bigint: ids are never reused, so a busy homeserver's sign-outs would run out of 2^31 in years.
+  // SQLite only auto-increments an INTEGER PRIMARY KEY (64-bit there): data-source.ts declares it so.
+  @PrimaryColumn({ type: 'bigint', transformer: bigintToNumber }) @Generated('increment') id!: number;
   /** The user the event is about: the ordering and sharding key. */
   @Index() @Column({ type: 'varchar', length: 255 }) user_key!: string;
   @Column({ type: 'varchar', length: 64 }) kind!: string;

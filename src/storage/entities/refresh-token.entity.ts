@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { OAuth2SessionEntity } from './oauth2-session.entity.js';
 
 /** A refresh token. Rotation: on use it is consumed and points at its successor. */
 @Entity('refresh_tokens')
@@ -15,4 +16,5 @@ export class RefreshTokenEntity {
   @NullableTimestampColumn() consumed_at!: number | null;
   @Column({ ...IdColumnType, nullable: true, default: null }) next_refresh_token_id!: string | null;
   @NullableTimestampColumn() revoked_at!: number | null;
+  @References(() => OAuth2SessionEntity, 'session_id', 'CASCADE') readonly session?: never;
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { IdColumnType, TimestampColumn } from '../columns.js';
+import { IdColumnType, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
 
 /**
  * `causeway import synapse` bookkeeping: one row per Synapse user it has applied, with a digest of
@@ -15,4 +16,5 @@ export class SynapseImportUserEntity {
   /** SHA-256 (hex) of the user's rows as read from Synapse. */
   @Column({ type: 'varchar', length: 64 }) digest!: string;
   @TimestampColumn() updated_at!: number;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, TimestampColumn } from '../columns.js';
+import { IdColumnType, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
 
 /** An upstream identity (provider + subject) attached to a user. */
 @Entity('upstream_links')
@@ -10,4 +11,5 @@ export class UpstreamLinkEntity {
   @Column({ type: 'varchar', length: 512 }) subject!: string;
   @Index() @Column(IdColumnType) user_id!: string;
   @TimestampColumn() created_at!: number;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
 }

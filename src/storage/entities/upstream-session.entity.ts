@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, NullableTimestampColumn, TimestampColumn } from '../columns.js';
+import { IdColumnType, NullableTimestampColumn, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
+import { BrowserSessionEntity } from './browser-session.entity.js';
 
 /**
  * One sign-in at an upstream IdP, kept so inbound logout (OIDC sid/sub, SAML SessionIndex/NameID,
@@ -20,4 +22,6 @@ export class UpstreamSessionEntity {
   @Index() @Column({ ...IdColumnType, nullable: true, default: null }) browser_session_id!: string | null;
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() ended_at!: number | null;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
+  @References(() => BrowserSessionEntity, 'browser_session_id', 'CASCADE') readonly browserSession?: never;
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumnType, TimestampColumn } from '../columns.js';
+import { IdColumnType, TimestampColumn, References } from '../columns.js';
+import { UserEntity } from './user.entity.js';
 
 /** An email address of a user (pre-provisioned by an admin, or asserted by the upstream IdP). */
 @Entity('user_emails')
@@ -10,4 +11,5 @@ export class UserEmailEntity {
   /** Stored lower-cased (searches are exact on it). */
   @Index() @Column({ type: 'varchar', length: 320 }) email!: string;
   @TimestampColumn() created_at!: number;
+  @References(() => UserEntity, 'user_id', 'NO ACTION') readonly user?: never;
 }

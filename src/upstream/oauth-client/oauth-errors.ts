@@ -48,12 +48,13 @@ const MESSAGES: Record<UpstreamErrorKind, Msg> = {
   upstream_denied: msg('upstream.upstream_denied'),
   upstream_unavailable: msg('upstream.upstream_unavailable'),
   requirement_failed: msg('upstream.requirement_failed'),
+  tenant_not_allowed: msg('upstream.requirement_failed'),
   account_unavailable: msg('upstream.account_unavailable'),
   config: msg('upstream.config'),
 };
 
 export function upstreamError(kind: UpstreamErrorKind, cause?: unknown, message: Msg = MESSAGES[kind]): UpstreamError {
-  return new UpstreamError(kind, message, cause, kind === 'upstream_unavailable' || kind === 'config' ? 503 : 400);
+  return new UpstreamError(kind, message, cause, kind === 'upstream_unavailable' || kind === 'config' ? 503 : kind === 'tenant_not_allowed' ? 403 : 400);
 }
 
 /** Classifies an error thrown by openid-client during the callback. */

@@ -4,6 +4,8 @@ import { resolveSecret, secretShape } from '../../config/secret-ref.js';
 import { privateKeyAlg } from '../oauth-client/private-key.js';
 import { SECRET_METHODS } from '../oauth-client/client-auth.js';
 import { authorizationParamsSchema, RESERVED_OAUTH_PARAMS } from '../authorization-params.js';
+import { multiTenantSchema } from './multi-tenant.js';
+import { appleSchema } from './apple/apple.config.js';
 
 /** An upstream OpenID Provider (Keycloak, Entra ID, Google, Authentik, ...), spoken to with openid-client. */
 export const oidcProviderSchema = z
@@ -47,13 +49,23 @@ export const oidcProviderSchema = z
       .boolean()
       .default(false)
       .describe('When a person signs out at Causeway, also send them to the IdP\'s `end_session_endpoint` (with `id_token_hint`).'),
+    multi_tenant: multiTenantSchema.optional(),
+    apple: appleSchema.optional(),
     clock_skew: z.number().int().min(0).max(600).default(30).describe('Allowed clock difference with the IdP for ID and logout tokens, in seconds.'),
     allow_insecure_http: z.boolean().default(false).describe('dev_mode only: allow plain http to the IdP (e.g. `http://127.0.0.1`).'),
     timeout_ms: z.number().int().min(100).max(60000).default(10000).describe('Timeout of each call to the IdP, in milliseconds.'),
   })
   .strict()
   .transform((o, ctx) => {
-    const client_secret = resolveSecret(o, 'client_secret', ctx, { required: SECRET_METHODS.has(o.token_endpoint_auth_method) });
+    // Sign in with Apple: the secret is generated from `apple` and sent as client_secret_post, Apple's only method.
+    const client_secret = resolveSecret(o, 'client_secret', ctx, { required: !o.apple && SECRET_METHODS.has(o.token_endpoint_auth_method) });
+    if (o.apple) {
+      if (client_secret !== undefined) ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'not with apple: the client secret is generated from apple.private_key' });
+      if (!['client_secret_basic', 'client_secret_post'].includes(o.token_endpoint_auth_method)) {
+        ctx.addIssue({ code: 'custom', path: ['token_endpoint_auth_method'], message: 'with apple the generated secret is sent as client_secret_post (leave this out)' });
+      }
+      if (o.response_mode !== 'form_post') ctx.addIssue({ code: 'custom', path: ['response_mode'], message: 'Apple answers with form_post when the name or email is asked for: set response_mode: form_post' });
+    }
     const private_key = resolveSecret(o, 'private_key', ctx, { required: o.token_endpoint_auth_method === 'private_key_jwt', raw: true });
     if (private_key !== undefined && privateKeyAlg(private_key) === undefined) {
       ctx.addIssue({ code: 'custom', path: ['private_key'], message: 'expected a PEM RSA, EC (P-256/P-384/P-521) or Ed25519 private key' });
@@ -70,12 +82,15 @@ export const oidcProviderSchema = z
         }
       }
     }
+    if (o.multi_tenant && o.backchannel_logout) {
+      ctx.addIssue({ code: 'custom', path: ['backchannel_logout'], message: 'not available with multi_tenant (logout tokens are not checked per tenant)' });
+    }
     if (!o.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
     if (o.token_endpoint_auth_method === 'private_key_jwt' && !o.private_key_kid) {
       ctx.addIssue({ code: 'custom', path: ['private_key_kid'], message: 'required with private_key_jwt (the kid of the key registered at the IdP)' });
     }
     const { client_secret_file: _a, client_secret_env: _b, private_key_file: _c, private_key_env: _d, ...rest } = o;
-    return { ...rest, client_secret, private_key };
+    return { ...rest, ...(o.apple ? { token_endpoint_auth_method: 'client_secret_post' as const } : {}), client_secret, private_key };
   })
   .describe('An upstream OpenID Connect provider.');
 export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;

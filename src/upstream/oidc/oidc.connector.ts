@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
@@ -18,6 +19,9 @@ import { msg } from '../../web/i18n/message.js';
 import { jtiMemorySeconds, logoutJtiKey, LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from './logout-token.js';
 import { clientAuthFor } from '../oauth-client/client-auth.js';
 import { AuthorizationParams } from '../authorization-params.js';
+import { discoveryUrl, isTemplateIssuer, tenantIssuer, tenantOfIdToken } from './multi-tenant.js';
+import { AppleClientSecret, appleClientAuth } from './apple/apple-client-secret.js';
+import { appleUserAttributes } from './apple/apple-user.js';
 
 export interface OidcConnectorDeps {
   publicBase: string;
@@ -33,6 +37,10 @@ interface OidcSaved {
   code_verifier: string;
   redirect_uri: string;
 }
+
+/** How long the name Apple posted at a first authorization is kept for later sign-ins (30 days). */
+const APPLE_NAME_KEEP_S = 30 * 24 * 3600;
+const appleNameKey = (provider: string, sub: string) => `apple-name:${provider}:${createHash('sha256').update(sub).digest('base64url')}`;
 
 /** After a failed discovery, callers get the same error for this long before the next attempt. */
 const DISCOVERY_RETRY_MS = 5_000;
@@ -57,6 +65,10 @@ export class OidcConnector implements UpstreamConnector {
   private lastFailure?: { at: number; error: unknown };
   private logoutKeys?: JWTVerifyGetKey;
   private readonly authorizationParams: AuthorizationParams;
+  /** What a Configuration is built from (kept for the per-tenant ones of a multi-tenant provider). */
+  private client?: { metadata: Partial<oidc.ClientMetadata>; auth: oidc.ClientAuth; server?: oidc.ServerMetadata };
+  /** The IdP's keys, shared by the per-tenant Configurations (each would otherwise fetch the JWKS again). */
+  private jwksCache?: oidc.ExportedJWKSCache;
 
   constructor(
     readonly provider: OidcProviderConfig,
@@ -108,23 +120,37 @@ export class OidcConnector implements UpstreamConnector {
       ...(p.userinfo_signed_response_alg ? { userinfo_signed_response_alg: p.userinfo_signed_response_alg } : {}),
       ...(p.client_secret ? { client_secret: p.client_secret } : {}),
     };
-    const auth = await clientAuthFor(this.provider);
+    this.client = { metadata, auth: p.apple ? appleClientAuth(new AppleClientSecret(p.apple, p.client_id)) : await clientAuthFor(this.provider) };
     const overrides = Object.fromEntries(
       (['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'] as const)
         .filter((k) => p[k] !== undefined)
         .map((k) => [k, p[k]]),
     );
-    const execute = p.allow_insecure_http ? [oidc.allowInsecureRequests] : [];
     let server: oidc.ServerMetadata;
     if (p.discovery) {
-      const discovered = await upstreamCall(p.id, 'discovery', () => oidc.discovery(new URL(p.issuer), p.client_id, metadata, auth, { execute, timeout: p.timeout_ms / 1000 }));
+      // A multi-tenant issuer's document names the template, not the URL it is served at: read it by its
+      // well-known URL (openid-client then skips its issuer comparison) and compare with the template here.
+      const where = p.multi_tenant ? discoveryUrl(p.issuer) : new URL(p.issuer);
+      const execute = p.allow_insecure_http ? [oidc.allowInsecureRequests] : [];
+      const discovered = await upstreamCall(p.id, 'discovery', () => oidc.discovery(where, p.client_id, metadata, this.client!.auth, { execute, timeout: p.timeout_ms / 1000 }));
       server = { ...discovered.serverMetadata(), ...overrides };
+      if (p.multi_tenant && !isTemplateIssuer(p.multi_tenant.issuer_template, server.issuer)) {
+        throw new Error(`the discovered issuer ${server.issuer} is not multi_tenant.issuer_template ${p.multi_tenant.issuer_template} (with {tenantid} for {tid})`);
+      }
     } else {
-      server = { issuer: p.issuer, ...overrides };
+      server = { issuer: p.multi_tenant ? p.multi_tenant.issuer_template.replace('{tid}', '{tenantid}') : p.issuer, ...overrides };
     }
-    const config = new oidc.Configuration(server, p.client_id, metadata, auth);
+    this.client.server = server;
+    return this.configure(server);
+  }
+
+  /** A Configuration for `server` with this provider's client, timeouts, TLS rule and ID token signature checks. */
+  private configure(server: oidc.ServerMetadata, fetchOverride?: oidc.CustomFetch): oidc.Configuration {
+    const p = this.provider;
+    const config = new oidc.Configuration(server, p.client_id, this.client!.metadata, this.client!.auth);
     config.timeout = p.timeout_ms / 1000;
-    for (const fn of execute) fn(config);
+    if (p.allow_insecure_http) oidc.allowInsecureRequests(config);
+    if (fetchOverride) config[oidc.customFetch] = fetchOverride;
     // Verify ID token signatures with the IdP's JWKS (openid-client otherwise trusts the TLS channel to the token endpoint).
     oidc.enableNonRepudiationChecks(config);
     return config;
@@ -188,19 +214,15 @@ export class OidcConnector implements UpstreamConnector {
     }
     const config = await this.metadata();
     const current = new URL(s.redirect_uri);
-    for (const [k, v] of Object.entries(params)) if (typeof v === 'string') current.searchParams.append(k, v);
+    for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && !(this.provider.apple && k === 'user')) current.searchParams.append(k, v);
 
-    let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    const checks: oidc.AuthorizationCodeGrantChecks = { pkceCodeVerifier: s.code_verifier, expectedNonce: s.nonce, expectedState: ctx.state, idTokenExpected: true };
+    let tokens: TokenResult;
     let claims: oidc.IDToken;
+    let tokenConfig = config;
     try {
-      tokens = await upstreamCall(this.provider.id, 'token', () =>
-        oidc.authorizationCodeGrant(config, current, {
-          pkceCodeVerifier: s.code_verifier,
-          expectedNonce: s.nonce,
-          expectedState: ctx.state,
-          idTokenExpected: true,
-        }),
-      );
+      if (this.provider.multi_tenant) ({ tokens, config: tokenConfig } = await this.multiTenantGrant(current, checks));
+      else tokens = await upstreamCall(this.provider.id, 'token', () => oidc.authorizationCodeGrant(config, current, checks));
       claims = tokens.claims()!;
     } catch (e) {
       const err = classifyOidcError(e);
@@ -212,7 +234,7 @@ export class OidcConnector implements UpstreamConnector {
     let userinfo: Record<string, unknown> | undefined;
     if (this.provider.fetch_userinfo && config.serverMetadata().userinfo_endpoint) {
       try {
-        userinfo = await upstreamCall(this.provider.id, 'userinfo', () => oidc.fetchUserInfo(config, tokens.access_token, claims.sub as string));
+        userinfo = await upstreamCall(this.provider.id, 'userinfo', () => oidc.fetchUserInfo(tokenConfig, tokens.access_token, claims.sub as string));
       } catch (e) {
         const err = classifyOidcError(e);
         this.log.info({ kind: err.kind, cause: describeCause(e) }, 'OIDC userinfo refused');
@@ -220,7 +242,9 @@ export class OidcConnector implements UpstreamConnector {
       }
     }
 
-    const attributes = claimsToAttributes(userinfo, claims as unknown as Record<string, unknown>);
+    const apple = this.provider.apple ? await this.appleName(claims.sub, params.user) : undefined;
+    // The ID token and userinfo win over Apple's unsigned `user` field (which only adds the name).
+    const attributes = claimsToAttributes(apple, userinfo, claims as unknown as Record<string, unknown>);
     attributes.sub = claims.sub;
     const sid = typeof claims.sid === 'string' && claims.sid ? claims.sid : undefined;
     return {
@@ -231,6 +255,79 @@ export class OidcConnector implements UpstreamConnector {
       // For id_token_hint on RP-initiated logout at the IdP.
       sessionDetails: { id_token: tokens.id_token, ...(sid ? { sid } : {}) },
     };
+  }
+
+  /**
+   * The code exchange of a multi-tenant provider. The token endpoint is called once; its answer is
+   * held back from openid-client until the tenant it is for is known (the ID token's `tid`, read
+   * unverified), refused if that tenant is not allowed, and then verified in full by openid-client
+   * with a Configuration whose issuer is the template filled with that `tid`: signature against the
+   * IdP's JWKS, `iss`, `aud`, nonce, times, PKCE and state as for any provider. A token whose `tid`
+   * and `iss` disagree fails that check.
+   */
+  private async multiTenantGrant(current: URL, checks: oidc.AuthorizationCodeGrantChecks): Promise<{ tokens: TokenResult; config: oidc.Configuration }> {
+    const mt = this.provider.multi_tenant!;
+    const server = this.client!.server!;
+    const tokenEndpoint = server.token_endpoint;
+    let held: HeldResponse | undefined;
+    const hold: oidc.CustomFetch = async (url, init) => {
+      const res = await fetch(url, init as RequestInit);
+      if (url !== tokenEndpoint) return res;
+      held = new HeldResponse(res.status, [...res.headers], await res.text());
+      throw held;
+    };
+    try {
+      await upstreamCall(this.provider.id, 'token', () => oidc.authorizationCodeGrant(this.configure(server, hold), current, checks));
+    } catch (e) {
+      // Anything but our held answer (the IdP's error redirect, a refused state, the network) is the real outcome.
+      if (!held || !causes(e).includes(held)) throw e;
+    }
+    const answer = held!;
+    let idToken: unknown;
+    try {
+      idToken = (JSON.parse(answer.body) as { id_token?: unknown }).id_token;
+    } catch {
+      idToken = undefined;
+    }
+    // A token error answer has no ID token: let openid-client read it as the error it is.
+    const tenant = answer.status === 200 ? tenantOfIdToken(idToken, mt.tenants) : undefined;
+    if (tenant && !tenant.ok) {
+      if (tenant.reason === 'not_allowed') {
+        this.log.info({ tenant: tenant.tid }, 'OIDC sign-in refused: tenant not on multi_tenant.tenants');
+        throw upstreamError('tenant_not_allowed', `tenant ${tenant.tid} is not on multi_tenant.tenants`, msg('upstream.tenant_not_allowed', { provider: this.provider.name }));
+      }
+      throw upstreamError('malformed', 'the ID token carries no tenant id (tid)');
+    }
+    const issuer = tenant ? tenantIssuer(mt.issuer_template, tenant.tid) : server.issuer;
+    let replayed = false;
+    const replay: oidc.CustomFetch = async (url, init) => {
+      if (url !== tokenEndpoint || replayed) return fetch(url, init as RequestInit);
+      replayed = true;
+      return new Response(answer.body, { status: answer.status, headers: answer.headers });
+    };
+    const tenantConfig = this.configure({ ...server, issuer }, replay);
+    if (this.jwksCache) oidc.setJwksCache(tenantConfig, this.jwksCache);
+    const tokens = await oidc.authorizationCodeGrant(tenantConfig, current, checks);
+    this.jwksCache = oidc.getJwksCache(tenantConfig) ?? this.jwksCache;
+    if (tenant && tokens.claims()?.tid !== tenant.tid) throw upstreamError('issuer_mismatch', 'tid changed between reading and verifying');
+    return { tokens, config: tenantConfig };
+  }
+
+  /**
+   * Sign in with Apple posts the person's name once, with their first authorization of the app.
+   * It is kept (APPLE_NAME_KEEP_S, under the verified subject) so that a first sign-in that does
+   * not end in an account (a registration page left, a refused requirement) does not lose it.
+   */
+  private async appleName(sub: string, field: string | undefined): Promise<Record<string, string> | undefined> {
+    const key = appleNameKey(this.provider.id, sub);
+    const fresh = appleUserAttributes(field);
+    if (field !== undefined && !fresh) this.log.info('Apple user field ignored: not the documented {name: {firstName, lastName}, email} JSON');
+    if (fresh) {
+      await this.deps.kv.set(key, JSON.stringify(fresh), APPLE_NAME_KEEP_S);
+      return fresh;
+    }
+    const kept = await this.deps.kv.get(key);
+    return kept ? (JSON.parse(kept) as Record<string, string>) : undefined;
   }
 
   async logoutUrl(session: UpstreamSessionRef, opts: { returnTo: string; state: string }): Promise<string | undefined> {
@@ -280,6 +377,27 @@ export class OidcConnector implements UpstreamConnector {
   async forgetLogoutToken(jti: string): Promise<void> {
     await this.deps.kv.delete(logoutJtiKey(this.provider.id, jti));
   }
+}
+
+type TokenResult = Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+
+/** A token endpoint answer kept aside (multiTenantGrant): thrown through openid-client to stop it before it verifies. */
+class HeldResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: [string, string][],
+    readonly body: string,
+  ) {}
+}
+
+/** An error and its causes (bounded). */
+function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let cur = e, i = 0; i < 6 && cur !== undefined && cur !== null; i++) {
+    out.push(cur);
+    cur = typeof cur === 'object' ? (cur as { cause?: unknown }).cause : undefined;
+  }
+  return out;
 }
 
 /** The error chain's messages and codes, for logs (no tokens: openid-client messages do not quote them). */

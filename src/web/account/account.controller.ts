@@ -2,7 +2,6 @@ import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
@@ -16,8 +15,7 @@ import { LoginPages } from '../../login/login.pages.js';
 import { ConnectorRegistry } from '../../upstream/connector-registry.js';
 import { AuthorizationCompleter, SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { OAUTH2_PATHS } from '../../oauth2/oauth2.paths.js';
-import { Database } from '../../storage/database.service.js';
-import { CompatSessionEntity, OAuth2SessionEntity } from '../../storage/entities/index.js';
+import { DeviceSessionRepository } from '../../storage/repositories/device-session.repository.js';
 import { CsrfService } from '../csrf.service.js';
 import { parseForm, singleValues } from '../form.js';
 import { PageError } from '../page-error.js';
@@ -63,7 +61,7 @@ export class AccountController {
     private readonly terminator: SessionTerminator,
     private readonly links: UpstreamLinksService,
     private readonly connectors: ConnectorRegistry,
-    private readonly db: Database,
+    private readonly deviceSessions: DeviceSessionRepository,
     private readonly homeserver: HomeserverAdapter,
     moduleRef: ModuleRef,
   ) {
@@ -161,14 +159,9 @@ export class AccountController {
     const me = await this.sessions.requireSignedIn(req);
     const form = parseForm(z.object({ session_id: z.string().min(1).max(64), session_kind: z.enum(['oauth', 'compat']).default('oauth') }), req.body);
     const notFound = () => new PageError(404, 'error.title.device_not_found', 'error.device_not_found', { reason: 'session_not_found' });
-    const where = { id: form.session_id, user_id: me.user.id, finished_at: IsNull() };
-    if (form.session_kind === 'compat') {
-      if (!(await this.db.manager.findOneBy(CompatSessionEntity, where))) throw notFound();
-      await this.terminator.endCompatSession(form.session_id, 'user_logout');
-    } else {
-      if (!(await this.db.manager.findOneBy(OAuth2SessionEntity, where))) throw notFound();
-      await this.terminator.endOAuthSession(form.session_id, 'user_logout');
-    }
+    if (!(await this.deviceSessions.isLiveOf(form.session_kind, form.session_id, me.user.id))) throw notFound();
+    if (form.session_kind === 'compat') await this.terminator.endCompatSession(form.session_id, 'user_logout');
+    else await this.terminator.endOAuthSession(form.session_id, 'user_logout');
     this.redirect(reply, `${this.url()}?done=signed_out`);
   }
 
@@ -208,39 +201,35 @@ export class AccountController {
 
   /** The user's live sessions, OAuth and compat (legacy `/login` clients) alike, newest first. */
   private async devices(req: FastifyRequest, me: SignedIn): Promise<DeviceRow[]> {
-    const where = { user_id: me.user.id, finished_at: IsNull() };
-    const rows = await this.db.manager.find(OAuth2SessionEntity, { where, order: { created_at: 'DESC' } });
-    const compat = await this.db.manager.find(CompatSessionEntity, { where, order: { created_at: 'DESC' } });
     const languages = this.renderer.clientLanguages(req);
-    const out: (DeviceRow & { at: number })[] = [];
-    for (const r of rows) {
-      const client = await this.completer.clientDisplay(r.client_id, languages).catch(() => undefined);
-      out.push({
-        sessionId: r.id,
-        kind: 'oauth',
-        deviceId: r.device_id,
-        clientName: client?.name ?? r.client_id,
-        ...(client?.host ? { clientHost: client.host } : {}),
-        createdAt: r.created_at,
-        ...(r.last_active_at ? { lastActiveAt: r.last_active_at } : {}),
-        current: r.browser_session_id === me.session.id,
-        at: r.created_at,
-      });
+    const out: DeviceRow[] = [];
+    for (const s of await this.deviceSessions.liveOf(me.user.id)) {
+      if (s.kind === 'oauth') {
+        const client = await this.completer.clientDisplay(s.clientId!, languages).catch(() => undefined);
+        out.push({
+          sessionId: s.id,
+          kind: 'oauth',
+          deviceId: s.deviceId,
+          clientName: client?.name ?? s.clientId!,
+          ...(client?.host ? { clientHost: client.host } : {}),
+          createdAt: s.createdAt,
+          ...(s.lastActiveAt ? { lastActiveAt: s.lastActiveAt } : {}),
+          current: s.browserSessionId === me.session.id,
+        });
+      } else {
+        out.push({
+          sessionId: s.id,
+          kind: 'compat',
+          deviceId: s.deviceId,
+          // The name the app gave its device at sign-in; the host its SSO login returned to.
+          clientName: s.humanName ?? this.renderer.text(req, 'account.unnamed_app'),
+          ...(s.redirectHost ? { clientHost: s.redirectHost } : {}),
+          createdAt: s.createdAt,
+          current: s.browserSessionId === me.session.id,
+        });
+      }
     }
-    for (const c of compat) {
-      out.push({
-        sessionId: c.id,
-        kind: 'compat',
-        deviceId: c.device_id,
-        // The name the app gave its device at sign-in; the host its SSO login returned to.
-        clientName: c.human_name ?? this.renderer.text(req, 'account.unnamed_app'),
-        ...(c.redirect_host ? { clientHost: c.redirect_host } : {}),
-        createdAt: c.created_at,
-        current: c.browser_session_id === me.session.id,
-        at: c.created_at,
-      });
-    }
-    return out.sort((a, b) => b.at - a.at).map(({ at: _at, ...d }) => d);
+    return out;
   }
 
   private redirect(reply: FastifyReply, location: string): void {

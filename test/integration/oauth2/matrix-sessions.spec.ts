@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { TEST_DBS } from '../../support/databases.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
-import { PageError } from '../../../src/web/page-error.js';
+import { pageErrorOf } from '../../../src/web/domain-error-pages.js';
+import { OAuth2RefusalError } from '../../../src/oauth2/refusal.error.js';
 import { OAuthSeeder } from './oauth-seeder.js';
 import { bearer, postForm, registerClient } from './oauth-http.js';
 import { english } from '../../support/i18n.js';
@@ -138,9 +139,10 @@ describe.each(TEST_DBS)('Matrix sessions on %s', (db) => {
     await hs.goDown();
     try {
       const e = await seed.authorize({ client_id: client, redirect_uri: REDIRECT, scope: `${S}api:* ${S}device:DOWNDEVICE` }, user).then(() => undefined, (x: unknown) => x);
-      expect(e).toBeInstanceOf(PageError);
-      expect((e as PageError).status).toBe(503);
-      expect(english((e as PageError).userMessage)).toMatch(/homeserver/);
+      expect(e).toBeInstanceOf(OAuth2RefusalError);
+      const page = pageErrorOf(e)!;
+      expect(page.status).toBe(503);
+      expect(english(page.userMessage)).toMatch(/homeserver/);
     } finally {
       await hs.comeUp();
     }

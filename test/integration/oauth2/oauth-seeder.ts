@@ -17,6 +17,8 @@ import { UserEntity, BrowserSessionEntity } from '../../../src/storage/entities/
 import { ulid } from '../../../src/storage/ulid.js';
 import { ClientService } from '../../../src/oauth2/clients/client.service.js';
 import { AuditLogRepository } from '../../../src/storage/repositories/audit-log.repository.js';
+import { UserRepository } from '../../../src/storage/repositories/user.repository.js';
+import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
 import { AuthorizationService } from '../../../src/oauth2/authorize/authorization.service.js';
 import { DeviceAuthorizationService } from '../../../src/oauth2/device/device-authorization.service.js';
 import { DeviceProvisioner } from '../../../src/oauth2/homeserver/device-provisioner.js';
@@ -49,9 +51,9 @@ export class OAuthSeeder {
     const homeserver = createHomeserverAdapter(config.matrix);
     const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema });
     const db = new Database(dataSource, config.database.url);
-    const clients = new ClientService(config, db);
+    const clients = new ClientService(config, db, new ClientRepository(db));
     const provisioner = new DeviceProvisioner(homeserver, pino({ level: 'silent' }));
-    const authorizations = new AuthorizationService(config, db, clients, provisioner, new AuditLogRepository(db));
+    const authorizations = new AuthorizationService(config, db, clients, provisioner, new AuditLogRepository(db), new UserRepository(db));
     const devices = new DeviceAuthorizationService(config, db, provisioner, authorizations);
     return new OAuthSeeder(config, dataSource, db, authorizations, devices);
   }

@@ -6,7 +6,7 @@ import { TEST_DBS } from '../../support/databases.js';
 import { AccessTokenEntity, AuditLogEntity, OAuth2SessionEntity, OutboxEntity, UserEntity } from '../../../src/storage/entities/index.js';
 import { In } from 'typeorm';
 import { AuthorizationRedirectError } from '../../../src/oauth2/authorize/authorization-redirect.error.js';
-import { PageError } from '../../../src/web/page-error.js';
+import { OAuth2RefusalError } from '../../../src/oauth2/refusal.error.js';
 import { OAuthSeeder, pkce } from './oauth-seeder.js';
 import { basic, bearer, postForm, registerClient, sleep } from './oauth-http.js';
 
@@ -96,7 +96,7 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
     });
     it('shows a page (never redirects) for an unknown client or a redirect URI that differs, even by a trailing slash', async () => {
       for (const params of [{ client_id: 'nope' }, { redirect_uri: `${REDIRECT}/` }, { redirect_uri: 'http://localhost:3000/cb' }, { redirect_uri: 'https://evil.example/cb' }, { client_id: [clientA, clientB] }]) {
-        await expect(validate(params)).rejects.toBeInstanceOf(PageError);
+        await expect(validate(params)).rejects.toBeInstanceOf(OAuth2RefusalError);
       }
     });
     it('redirects missing or plain PKCE, bad response types/modes, scopes, duplicates and request objects with the right error', async () => {

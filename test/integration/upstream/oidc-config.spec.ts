@@ -19,8 +19,10 @@ const env = {
   SYNAPSE_SHARED_SECRET: randomBytes(24).toString('hex'),
   KEYCLOAK_CLIENT_SECRET: randomBytes(16).toString('hex'),
   ENTRA_CLIENT_SECRET: randomBytes(16).toString('hex'),
+  ENTRA_PARTNERS_CLIENT_SECRET: randomBytes(16).toString('hex'),
   GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
   AUTHENTIK_CLIENT_SECRET: randomBytes(16).toString('hex'),
+  APPLE_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   OIDC_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
 };
 /** Every problem the loader reports for a YAML text, formatted as the CLI prints them ('' when valid). */
@@ -38,15 +40,22 @@ function problemsOf(yaml: string): string {
   }
 }
 
-const EXAMPLES = ['config/oidc-keycloak.example.yaml', 'config/oidc-entra.example.yaml', 'config/oidc-google.example.yaml', 'config/oidc-authentik.example.yaml'];
+/** Each example and its number of providers (Entra: one tenant, and a multi-tenant app). */
+const EXAMPLES: [string, number][] = [
+  ['config/oidc-keycloak.example.yaml', 1],
+  ['config/oidc-entra.example.yaml', 2],
+  ['config/oidc-google.example.yaml', 1],
+  ['config/oidc-authentik.example.yaml', 1],
+  ['config/oidc-apple.example.yaml', 1],
+];
 const dir = mkdtempSync(join(tmpdir(), 'causeway-oidc-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('OIDC configuration examples', () => {
-  it.each(EXAMPLES)('%s is valid', async (file) => {
+  it.each(EXAMPLES)('%s is valid', async (file, providers) => {
     const r = await runCli(['config', 'check', '--config', file], { env });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain(`${file}: valid (1 provider(s)`);
+    expect(r.stdout).toContain(`${file}: valid (${providers} provider(s)`);
     expect(r.code).toBe(0);
   });
 

@@ -24,7 +24,7 @@ describe.each(TEST_DBS)('grants and sign-out (%s)', (db) => {
   const introspect = async (token: string) => (await postForm(`${cw.url}/oauth2/introspect`, { token }, bearer(SHARED_SECRET))).json.active;
 
   beforeAll(async () => {
-    cw = await startCauseway({ db, config: { matrix: { api: 'none' }, admin: { token: ADMIN }, tokens: { device_code_interval: 1 }, policy: { admin_localparts: ['boss', 'chief'] } } });
+    cw = await startCauseway({ db, config: { matrix: { api: 'none' }, admin: { token: ADMIN }, tokens: { device_code_interval: 1 }, policy: { admin_localparts: ['boss', 'chief'], dynamic_client_denied_scopes: [] } } });
     clientId = await registerClient(cw.url, webClient('F4 app'));
     otherClient = await registerClient(cw.url, webClient('Another app'));
   });

@@ -1,4 +1,4 @@
-import { PageError } from '../../../web/page-error.js';
+import { OAuth2RefusalError } from '../../refusal.error.js';
 import { canonicalRedirectUri, redirectUriMatches } from '../../clients/redirect-uri.rules.js';
 import type { AuthorizationCheck } from './authorization-context.js';
 
@@ -11,19 +11,16 @@ import type { AuthorizationCheck } from './authorization-context.js';
 export const checkRedirectUri: AuthorizationCheck = (ctx) => {
   const client = ctx.client!;
   const raw = ctx.params.redirect_uri;
-  if (Array.isArray(raw)) throw new PageError(400, 'error.title.invalid_request', 'error.redirect_uri_repeated', { reason: 'duplicated_redirect_uri' });
+  if (Array.isArray(raw)) throw new OAuth2RefusalError('redirect_uri_repeated', {}, { reason: 'duplicated_redirect_uri' });
   const requested = typeof raw === 'string' && raw !== '' ? raw : undefined;
   if (requested === undefined) {
     if (client.redirectUris.length !== 1) {
-      throw new PageError(400, 'error.title.invalid_request', 'error.redirect_uri_missing', { reason: 'missing_redirect_uri' });
+      throw new OAuth2RefusalError('redirect_uri_missing', {}, { reason: 'missing_redirect_uri' });
     }
     ctx.redirectUri = canonicalRedirectUri(client.redirectUris[0]!) ?? client.redirectUris[0]!;
   } else {
     if (!client.redirectUris.some((r) => redirectUriMatches(r, requested))) {
-      throw new PageError(400, 'error.title.invalid_redirect', 'error.redirect_uri_mismatch', {
-        reason: 'redirect_uri_mismatch',
-        clientId: client.clientId,
-      });
+      throw new OAuth2RefusalError('redirect_uri_mismatch', {}, { reason: 'redirect_uri_mismatch', clientId: client.clientId });
     }
     ctx.redirectUri = canonicalRedirectUri(requested)!;
   }

@@ -1,0 +1,285 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../../../src/identity/unique-violation.js';
+import { openDataSource, runMigrations } from '../../../src/storage/data-source.js';
+import { Database } from '../../../src/storage/database.service.js';
+import { AuditLogRepository, type AuditRecord } from '../../../src/storage/repositories/audit-log.repository.js';
+import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
+import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
+import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
+import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
+import { UpstreamLinkRepository } from '../../../src/storage/repositories/upstream-link.repository.js';
+import { UserRepository } from '../../../src/storage/repositories/user.repository.js';
+import { ulid } from '../../../src/storage/ulid.js';
+import { freshDatabase, TEST_DBS, type TestDatabase } from '../../support/databases.js';
+
+/**
+ * Repository conformance, as Dex's storage conformance: the same tests against SQLite and
+ * PostgreSQL, through the repositories only (rows the repositories do not write yet are seeded in
+ * plain SQL). What one database answers, the other must answer the same way.
+ */
+describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
+  const dir = mkdtempSync(join(tmpdir(), 'causeway-repos-'));
+  let tdb: TestDatabase;
+  let ds: DataSource;
+  let db: Database;
+  let users: UserRepository;
+  let links: UpstreamLinkRepository;
+  let devices: DeviceSessionRepository;
+  let sessions: SessionRepository;
+  let audit: AuditLogRepository;
+  let terms: TermsRepository;
+  let clients: ClientRepository;
+
+  const sql = (text: string, params: unknown[] = []) => ds.query(kind === 'sqlite' ? text.replace(/\$\d+/g, '?') : text, params);
+  const T = 1_796_000_000_000;
+
+  beforeAll(async () => {
+    tdb = await freshDatabase(kind, dir);
+    ds = await openDataSource({ url: tdb.url, schema: tdb.schema });
+    await runMigrations(ds);
+    db = new Database(ds, tdb.url);
+    users = new UserRepository(db);
+    links = new UpstreamLinkRepository(db);
+    devices = new DeviceSessionRepository(db);
+    sessions = new SessionRepository(db);
+    audit = new AuditLogRepository(db, () => ({ ip: '192.0.2.7', userAgent: 'jest', requestId: 'req-1' }));
+    terms = new TermsRepository(db);
+    clients = new ClientRepository(db);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await tdb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const newUser = (localpart: string, extra: { displayName?: string; email?: string; canRequestAdmin?: boolean } = {}) =>
+    db.transaction((tx) => users.insert(tx, { localpart, ...extra }, T));
+
+  describe('users', () => {
+    it('inserts, finds by id and by localpart, and reads back every field with its type', async () => {
+      const u = await newUser('conf-alice', { displayName: 'Alice', email: 'Alice@Example.com', canRequestAdmin: true });
+      const expected = { id: u.id, localpart: 'conf-alice', createdAt: T, lockedAt: null, deactivatedAt: null, displayName: 'Alice', email: 'Alice@Example.com', canRequestAdmin: true, idpAdmin: false };
+      expect(u).toEqual(expected);
+      expect(await users.findById(u.id)).toEqual(expected);
+      expect(await users.findByLocalpart('conf-alice')).toEqual(expected);
+      expect(await users.idOf('conf-alice')).toBe(u.id);
+      expect(await users.findById('01NOSUCHUSER0000000000000A')).toBeUndefined();
+      expect(await users.adminRights(u.id)).toEqual({ canRequestAdmin: true, idpAdmin: false });
+    });
+
+    it('refuses a taken localpart with an error isUniqueViolation recognises', async () => {
+      await newUser('conf-taken');
+      const err = await newUser('conf-taken').catch((e: unknown) => e);
+      expect(isUniqueViolation(err)).toBe(true);
+    });
+
+    it('updates flags, and a conditional update changes nothing once the condition no longer holds', async () => {
+      const u = await newUser('conf-flags');
+      expect(await db.transaction((tx) => users.update(tx, u.id, { lockedAt: T + 1 }, 'unlocked'))).toBe(true);
+      expect(await db.transaction((tx) => users.update(tx, u.id, { lockedAt: T + 2 }, 'unlocked'))).toBe(false);
+      expect(await db.transaction((tx) => users.update(tx, u.id, { deactivatedAt: T + 3 }, 'active'))).toBe(true);
+      expect(await db.transaction((tx) => users.update(tx, u.id, { deactivatedAt: T + 4 }, 'active'))).toBe(false);
+      await db.transaction((tx) => users.update(tx, u.id, { idpAdmin: true, displayName: null, email: 'x@example.org' }));
+      expect(await db.transaction((tx) => users.update(tx, u.id, {}))).toBe(false);
+      expect(await users.findById(u.id)).toMatchObject({ lockedAt: T + 1, deactivatedAt: T + 3, idpAdmin: true, displayName: null, email: 'x@example.org' });
+    });
+
+    it('keeps each email once, lower-cased, oldest first', async () => {
+      const u = await newUser('conf-mail');
+      await db.transaction(async (tx) => {
+        await users.addEmail(tx, u.id, 'B@Example.com', T);
+        await users.addEmail(tx, u.id, 'b@example.com', T + 1);
+        await users.addEmail(tx, u.id, 'c@example.com', T + 2);
+      });
+      expect((await users.emails(u.id)).map((e) => [e.email, e.userId, e.createdAt])).toEqual([
+        ['b@example.com', u.id, T],
+        ['c@example.com', u.id, T + 2],
+      ]);
+    });
+
+    it('lists with filters and cursor pages in id order', async () => {
+      const ids = await users.insertMany(['conf-list-a', 'conf-list_b', 'conf-list-c'].map((localpart, i) => ({ localpart, createdAt: T + 10 + i })));
+      const first = await users.list({ localpartPrefix: 'conf-list' }, { limit: 2 });
+      expect(first.data.map((u) => u.id)).toEqual(ids.slice(0, 2));
+      const second = await users.list({ localpartPrefix: 'conf-list' }, { limit: 2, after: first.nextAfter! });
+      expect(second).toEqual({ data: [expect.objectContaining({ id: ids[2], localpart: 'conf-list-c' })], nextAfter: null });
+      // `_` is literal in a prefix, not a wildcard.
+      expect((await users.list({ localpartPrefix: 'conf-list_' }, { limit: 10 })).data.map((u) => u.localpart)).toEqual(['conf-list_b']);
+      await db.transaction((tx) => users.update(tx, ids[0]!, { lockedAt: T }));
+      expect((await users.list({ localpartPrefix: 'conf-list', status: 'locked' }, { limit: 10 })).data.map((u) => u.id)).toEqual([ids[0]]);
+      expect((await users.list({ localpartPrefix: 'conf-list', admin: true, adminLocalparts: ['conf-list-c'] }, { limit: 10 })).data.map((u) => u.id)).toEqual([ids[2]]);
+    });
+
+    it('records which terms version a user accepted', async () => {
+      const u = await newUser('conf-terms');
+      expect(await terms.acceptedVersion(u.id)).toBeNull();
+      await terms.accept(u.id, 'v2', T);
+      expect(await terms.acceptedVersion(u.id)).toBe('v2');
+    });
+  });
+
+  describe('upstream links', () => {
+    it('inserts, finds, lists per user, re-keys and removes; a provider + subject is unique', async () => {
+      const u = await newUser('conf-links');
+      const a = await db.transaction((tx) => links.insert(tx, { providerId: 'corp', subject: 'alice', userId: u.id }, T));
+      const b = await db.transaction((tx) => links.insert(tx, { providerId: 'other', subject: 'alice', userId: u.id }, T + 1));
+      expect(await links.find('corp', 'alice')).toEqual({ id: a.id, providerId: 'corp', subject: 'alice', userId: u.id, createdAt: T });
+      expect(await links.findById(b.id)).toEqual(b);
+      expect((await links.forUser(u.id)).map((l) => l.id)).toEqual([a.id, b.id]);
+      expect(isUniqueViolation(await db.transaction((tx) => links.insert(tx, { providerId: 'corp', subject: 'alice', userId: u.id })).catch((e: unknown) => e))).toBe(true);
+
+      await db.transaction((tx) => links.setSubject(tx, a.id, 'alice-v2'));
+      expect(await links.find('corp', 'alice')).toBeUndefined();
+      expect((await links.find('corp', 'alice-v2'))?.id).toBe(a.id);
+
+      expect(await db.transaction((tx) => links.removeForProvider(tx, u.id, 'other'))).toEqual([b]);
+      await db.transaction((tx) => links.remove(tx, a.id));
+      expect(await links.forUser(u.id)).toEqual([]);
+    });
+  });
+
+  describe('device sessions', () => {
+    let userId: string;
+    const oauth = (id: string, createdAt: number, o: { grant?: string; finished?: number; device?: string; browser?: string | null } = {}) =>
+      sql('INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, browser_session_id, created_at, last_active_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+        id,
+        userId,
+        'client-a',
+        o.device ?? `DEV-${id.slice(-3)}`,
+        'openid',
+        o.grant ?? 'authorization_code',
+        o.browser ?? null,
+        createdAt,
+        createdAt + 5,
+        o.finished ?? null,
+      ]);
+    const compat = (id: string, createdAt: number, o: { finished?: number; device?: string } = {}) =>
+      sql('INSERT INTO compat_sessions (id, user_id, device_id, human_name, redirect_host, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        id,
+        userId,
+        o.device ?? `CDEV-${id.slice(-3)}`,
+        'Element',
+        'app.example',
+        createdAt,
+        o.finished ?? null,
+      ]);
+
+    beforeAll(async () => {
+      userId = (await newUser('conf-devices')).id;
+      await sql('INSERT INTO browser_sessions (id, user_id, provider_id, created_at, authenticated_at) VALUES ($1, $2, $3, $4, $5)', ['BDEV00000000000000000000B1', userId, 'corp', T, T]);
+      await oauth('ODEV0000000000000000000001', T + 1, { browser: 'BDEV00000000000000000000B1', device: 'SHARED' });
+      await compat('CDEV0000000000000000000002', T + 3, { device: 'SHARED' });
+      await oauth('ODEV0000000000000000000003', T + 2, { grant: 'personal' });
+      await oauth('ODEV0000000000000000000004', T + 4, { finished: T + 5 });
+      await compat('CDEV0000000000000000000005', T + 3);
+    });
+
+    it('lists the live sessions of both kinds, newest first (OAuth first within a millisecond)', async () => {
+      const rows = await devices.liveOf(userId);
+      expect(rows.map((r) => [r.kind, r.id])).toEqual([
+        ['compat', 'CDEV0000000000000000000002'],
+        ['compat', 'CDEV0000000000000000000005'],
+        ['oauth', 'ODEV0000000000000000000003'],
+        ['oauth', 'ODEV0000000000000000000001'],
+      ]);
+      expect(rows[3]).toEqual({ id: 'ODEV0000000000000000000001', kind: 'oauth', clientId: 'client-a', deviceId: 'SHARED', humanName: null, redirectHost: null, createdAt: T + 1, lastActiveAt: T + 6, browserSessionId: 'BDEV00000000000000000000B1' });
+      expect(rows[0]).toMatchObject({ kind: 'compat', clientId: null, humanName: 'Element', redirectHost: 'app.example', lastActiveAt: null, browserSessionId: null });
+    });
+
+    it('tells whether a session is live and whose; counts live sessions', async () => {
+      expect(await devices.isLiveOf('oauth', 'ODEV0000000000000000000001', userId)).toBe(true);
+      expect(await devices.isLiveOf('compat', 'ODEV0000000000000000000001', userId)).toBe(false);
+      expect(await devices.isLiveOf('oauth', 'ODEV0000000000000000000004', userId)).toBe(false);
+      expect(await devices.isLiveOf('oauth', 'ODEV0000000000000000000001', '01SOMEONEELSE0000000000000')).toBe(false);
+      expect(await devices.countLive(userId)).toBe(4);
+    });
+
+    it('renames a device in every live session holding it', async () => {
+      expect(await db.transaction((tx) => devices.rename(tx, userId, 'SHARED', 'Laptop'))).toBe(2);
+      expect(await db.transaction((tx) => devices.rename(tx, userId, 'NOPE', 'x'))).toBe(0);
+      expect((await devices.liveOf(userId)).filter((r) => r.deviceId === 'SHARED').map((r) => r.humanName)).toEqual(['Laptop', 'Laptop']);
+    });
+
+    it('gives live ids oldest first, OAuth ones narrowed by grant type', async () => {
+      expect(await db.transaction((tx) => devices.liveIdsOldestFirst(tx, userId, 'oauth', ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code']))).toEqual(['ODEV0000000000000000000001']);
+      expect(await db.transaction((tx) => devices.liveIdsOldestFirst(tx, userId, 'oauth', ['authorization_code', 'personal']))).toEqual(['ODEV0000000000000000000001', 'ODEV0000000000000000000003']);
+      expect(await db.transaction((tx) => devices.liveIdsOldestFirst(tx, userId, 'compat', []))).toEqual(['CDEV0000000000000000000002', 'CDEV0000000000000000000005']);
+    });
+
+    it('lists sessions of every kind for the admin API, one order over all of them', async () => {
+      const page = await sessions.list({ userId, browserTtlMs: 60_000, now: T + 10_000 }, { limit: 3 });
+      expect(page.data.map((s) => [s.kind, s.id])).toEqual([
+        ['browser', 'BDEV00000000000000000000B1'],
+        ['compat', 'CDEV0000000000000000000002'],
+        ['compat', 'CDEV0000000000000000000005'],
+      ]);
+      const rest = await sessions.list({ userId, browserTtlMs: 60_000, now: T + 10_000 }, { limit: 10, after: page.nextAfter! });
+      expect(rest.data.map((s) => [s.kind, s.id])).toEqual([
+        ['oauth2', 'ODEV0000000000000000000001'],
+        ['personal', 'ODEV0000000000000000000003'],
+        ['oauth2', 'ODEV0000000000000000000004'],
+      ]);
+      expect(rest.nextAfter).toBeNull();
+      expect((await sessions.list({ userId, state: 'finished', browserTtlMs: 60_000, now: T + 10_000 }, { limit: 10 })).data.map((s) => s.id)).toEqual(['ODEV0000000000000000000004']);
+      // Past its lifetime a browser session counts as finished (expired) without a write.
+      expect(await sessions.get('BDEV00000000000000000000B1', 60_000, T + 120_000)).toMatchObject({ kind: 'browser', finishedAt: T + 60_000, finishReason: 'expired' });
+    });
+  });
+
+  describe('clients', () => {
+    it('syncs the static clients (update, insert, delete the undeclared) and keeps dynamic ones', async () => {
+      await clients.syncStatic([{ clientId: 'conf-static-a', metadata: { client_name: 'A' }, secretHash: null }, { clientId: 'conf-static-b', metadata: {}, secretHash: 's'.repeat(64) }], T);
+      await db.transaction((tx) => clients.insertDynamic(tx, { clientId: 'conf-dyn-1', metadata: { redirect_uris: ['https://app/cb'] }, metadataHash: 'h'.repeat(64), secretHash: null, createdAt: T + 1 }));
+      await clients.syncStatic([{ clientId: 'conf-static-a', metadata: { client_name: 'A2' }, secretHash: 'x'.repeat(64) }], T + 2);
+      expect(await clients.find('conf-static-a')).toEqual({ clientId: 'conf-static-a', origin: 'static', metadata: { client_name: 'A2' }, metadataHash: null, secretHash: 'x'.repeat(64), createdAt: T, lastUsedAt: null });
+      expect(await clients.find('conf-static-b')).toBeUndefined();
+      expect((await clients.list({ after: 'conf-', limit: 10 })).map((c) => c.clientId)).toEqual(['conf-dyn-1', 'conf-static-a']);
+      expect((await clients.list({ after: 'conf-dyn-1', limit: 1 })).map((c) => c.clientId)).toEqual(['conf-static-a']);
+    });
+
+    it('finds dynamic clients by id and public ones by metadata hash; deletes only dynamic ones', async () => {
+      expect(await clients.findDynamic('conf-static-a')).toBeUndefined();
+      expect(await clients.findDynamic('conf-dyn-1')).toMatchObject({ origin: 'dynamic', metadata: { redirect_uris: ['https://app/cb'] }, createdAt: T + 1 });
+      expect((await db.transaction((tx) => clients.findPublicByHash(tx, 'h'.repeat(64))))?.clientId).toBe('conf-dyn-1');
+      expect(await clients.deleteDynamic('conf-static-a')).toBe(false);
+      expect(await clients.deleteDynamic('conf-dyn-1')).toBe(true);
+      expect(await clients.deleteDynamic('conf-dyn-1')).toBe(false);
+      expect(await clients.find('conf-static-a')).toBeDefined();
+    });
+  });
+
+  describe('audit log', () => {
+    it('records inside the caller transaction (gone with a rollback), adds the request origin, and tells listeners only after the commit', async () => {
+      const seen: AuditRecord[] = [];
+      audit.onRecord((r) => seen.push(r));
+      await expect(
+        db.transaction(async (tx) => {
+          await audit.record(tx, { actor: 'system', action: 'conf.rolled_back', at: T });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect(seen).toEqual([]);
+      const rec = await audit.recordNow({ actor: 'cli:root', action: 'conf.kept', target: 'x'.repeat(300), userId: 'U1', details: { n: 1 }, at: T });
+      expect(seen).toEqual([rec]);
+      expect(rec.target).toHaveLength(255);
+      const page = await audit.query({ action: 'conf.kept' }, { limit: 10 });
+      expect(page.data).toEqual([{ id: rec.id, actor: 'cli:root', action: 'conf.kept', target: 'x'.repeat(255), userId: 'U1', details: { n: 1, ip: '192.0.2.7', user_agent: 'jest', request_id: 'req-1' }, createdAt: T }]);
+      expect((await audit.query({ action: 'conf.rolled_back' }, { limit: 10 })).data).toEqual([]);
+    });
+
+    it('filters by user, actor and time, pages in both directions', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await audit.recordNow({ actor: 'admin-token', action: 'conf.page', userId: 'U2', at: T + 100 + i })).id);
+      const asc = await audit.query({ userId: 'U2', actor: 'admin-token', since: T + 100, until: T + 103 }, { limit: 2 });
+      expect(asc.data.map((r) => r.id)).toEqual(ids.slice(0, 2));
+      expect((await audit.query({ userId: 'U2' }, { limit: 2, after: asc.nextAfter! })).data.map((r) => r.id)).toEqual([ids[2]]);
+      expect((await audit.query({ userId: 'U2', since: T + 101 }, { limit: 10 }, 'desc')).data.map((r) => r.id)).toEqual([ids[2], ids[1]]);
+      // ULIDs of the row's time: ids sort by creation.
+      expect(ids[0]!.slice(0, 10)).toBe(ulid(T + 100).slice(0, 10));
+    });
+  });
+});
