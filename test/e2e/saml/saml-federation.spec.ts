@@ -75,6 +75,8 @@ beforeAll(async () => {
     },
   });
   hs.setEndpoint(cw.issuer);
+  // The server listens at once; the aggregate is read in the background.
+  await waitUntil(async () => (await ready()).components['saml_metadata:fed']?.status === 'up', 300_000, 'the aggregate loaded', 500);
   unregister.push(registerSp(peer, await (await fetch(`${cw.url}/upstream/fed/saml/metadata`)).text()));
   clientId = await registerClient(cw.url, webClient('Federation test app'));
   chromium = await launchChromium();
@@ -91,7 +93,7 @@ afterAll(async () => {
 const ready = async () => (await (await fetch(`${cw.url}/health/ready`)).json()) as { components: Record<string, { status: string; detail?: string }> };
 
 describe('SAML federation', () => {
-  it('loads the signed aggregate: every IdP, health up with the count', async () => {
+  it('loads the signed aggregate in the background: every IdP, health up with the count', async () => {
     const fed = (await ready()).components['saml_metadata:fed']!;
     expect(fed.status).toBe('up');
     expect(fed.detail).toContain(`${SYNTHETIC + 2} IdPs`);

@@ -17,11 +17,21 @@ const PAGE_SIZE = 20;
 
 const pageQuery = z.object({
   s: z.string().max(64).default(''),
-  q: z.string().max(200).default(''),
+  q: z
+    .string()
+    .default('')
+    .transform((q) => q.slice(0, 200)),
   page: z.coerce.number().int().min(1).max(10_000).catch(1).default(1),
 });
 /** The choice, from the page's links or from a WAYF (SAML IdP Discovery protocol, returnIDParam=entityID). */
 const chooseQuery = z.object({ s: z.string().max(64).default(''), entityID: z.string().min(1).max(1024).optional() });
+
+/** A malformed query (repeated or oversized parameters) is a page, never a 500. */
+function parseQuery<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const r = schema.safeParse(raw ?? {});
+  if (!r.success) throw new PageError(400, 'error.title.bad_request', 'discovery.expired', { reason: 'discovery_bad_query' });
+  return r.data;
+}
 
 /**
  * The discovery page of a SAML federation provider (the IdP picker, SAML IdP Discovery Service
@@ -59,7 +69,7 @@ export class DiscoveryController {
   @Get()
   async page(@Param('provider') id: string, @Query() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const c = this.connector(id);
-    const q = pageQuery.parse(raw ?? {});
+    const q = parseQuery(pageQuery, raw);
     await this.session(c, q.s);
     const index = c.federationIndex();
     if (!index) throw new PageError(503, 'error.title.temporarily_unavailable', 'discovery.unavailable', { reason: 'federation_unavailable' });
@@ -89,7 +99,7 @@ export class DiscoveryController {
   @Get('choose')
   async choose(@Param('provider') id: string, @Query() raw: unknown, @Res() reply: FastifyReply) {
     const c = this.connector(id);
-    const q = chooseQuery.parse(raw ?? {});
+    const q = parseQuery(chooseQuery, raw);
     const session = await this.session(c, q.s);
     // A WAYF that returns without a choice: our own page instead.
     if (!q.entityID) return reply.status(303).header('Location', `${c.discoveryUrl}?s=${encodeURIComponent(q.s)}`).header('Cache-Control', 'no-store').send();

@@ -45,6 +45,7 @@ export class FederationSource {
   private lastErrorAt?: number;
   private digest?: string;
   private refreshing?: Promise<boolean>;
+  private initial?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly now: () => number;
@@ -69,11 +70,23 @@ export class FederationSource {
     return this.deps.logger.child({ component: 'saml-federation', provider: this.providerId });
   }
 
-  /** First load (awaited at start-up; the stored copy if the federation is unreachable), then the schedule. */
-  async start(): Promise<void> {
-    const ok = await this.refresh();
-    if (!ok && !this.index) await this.loadCached();
-    this.schedule(ok ? this.cfg.refresh_interval : Math.min(this.cfg.refresh_interval, RETRY_AFTER_FAILURE_SECONDS));
+  /**
+   * Starts the first load in the background (a 50 MB aggregate takes seconds: the server does not
+   * wait for it; until it is in, health says `loading` and the discovery page asks to try again),
+   * falling back to the stored copy if the federation is unreachable, then the schedule.
+   */
+  start(): Promise<void> {
+    this.initial ??= (async () => {
+      const ok = await this.refresh();
+      if (!ok && !this.index) await this.loadCached();
+      this.schedule(ok ? this.cfg.refresh_interval : Math.min(this.cfg.refresh_interval, RETRY_AFTER_FAILURE_SECONDS));
+    })();
+    return Promise.resolve();
+  }
+
+  /** Resolves when the first load (started by start()) has ended, well or not. */
+  whenStarted(): Promise<void> {
+    return this.initial ?? Promise.resolve();
   }
 
   stop(): void {
