@@ -1,4 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { AvatarSetter } from './avatar-setter.js';
 import type { Logger } from 'pino';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
@@ -58,6 +60,7 @@ export class EventDelivery implements OnApplicationShutdown {
     private readonly metrics: EventsMetrics,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() private readonly moduleRef?: ModuleRef,
   ) {
     this.failureLog = new FailureLog(logger);
     this.breaker = new HomeserverBreaker({
@@ -72,6 +75,14 @@ export class EventDelivery implements OnApplicationShutdown {
       return Promise.resolve();
     });
   }
+
+  private avatarSetter?: AvatarSetter;
+  /** The avatar setter of the OAuth module, found on first use (that module depends on this one). */
+  private readonly avatars = (): AvatarSetter => {
+    this.avatarSetter ??= this.moduleRef?.get(AvatarSetter, { strict: false });
+    if (!this.avatarSetter) throw new UnknownEventKindError('no avatar setter in this process');
+    return this.avatarSetter;
+  };
 
   /** Whether the homeserver is considered down (the breaker is open). */
   get homeserverDown(): boolean {
@@ -162,7 +173,7 @@ export class EventDelivery implements OnApplicationShutdown {
       const group = rows.slice(i, j);
       const ids = group.map((r) => r.id);
       try {
-        await deliverRows(this.homeserver, this.store, userKey, head.kind, group, i === 0 ? devices : undefined);
+        await deliverRows(this.homeserver, this.store, userKey, head.kind, group, i === 0 ? devices : undefined, this.avatars);
         devices = undefined;
         this.metrics.homeserverCalls.inc({ kind: head.kind, outcome: 'ok' });
         faultPoint('after-homeserver-call');

@@ -1,6 +1,7 @@
 import { HomeserverError, type HomeserverAdapter } from '../homeserver/homeserver.adapter.js';
 import type { HomeserverEventKind } from './homeserver-event.js';
 import type { OutboxRow, OutboxStore, UserDevices } from './outbox.store.js';
+import type { AvatarSetter } from './avatar-setter.js';
 
 /**
  * What each event kind asks of the homeserver (docs/contracts/synapse.md §3.3). Every call is
@@ -18,6 +19,8 @@ import type { OutboxRow, OutboxStore, UserDevices } from './outbox.store.js';
  * | user.reactivate   | reactivate_user                                                           |
  * | user.displayname  | set_displayname / unset_displayname                                       |
  * | device.rename     | update_device_display_name (a device already gone counts as done)         |
+ * | user.avatar       | the image checked, uploaded to the media repository as the user, then     |
+ * |                   | provision_user set_avatar_url (AvatarSetter; a bad image is skipped)      |
  */
 
 /** Kinds whose consecutive rows of one user collapse into one call (the call reads current state). */
@@ -53,6 +56,8 @@ export async function deliverRows(
   kind: string,
   rows: OutboxRow[],
   devices?: UserDevices,
+  /** Resolved on first need (implemented by the OAuth module, which mints the upload token). */
+  avatars?: () => AvatarSetter,
 ): Promise<void> {
   const payload = rows[rows.length - 1]!.payload;
   switch (kind as HomeserverEventKind) {
@@ -81,6 +86,12 @@ export async function deliverRows(
       return homeserver.reactivateUser(localpart);
     case 'user.displayname':
       return homeserver.setDisplayname(localpart, (payload.displayname as string | null | undefined) ?? null);
+    case 'user.avatar': {
+      if (!avatars) throw new UnknownEventKindError('no avatar setter in this process');
+      // Each row is one sign-in's avatar: the last one is what the IdP gives now.
+      const p = payload as { source: string; maxBytes: number; timeoutMs: number; providerId: string };
+      return avatars().set(localpart, { source: p.source, maxBytes: p.maxBytes, timeoutMs: p.timeoutMs, providerId: p.providerId });
+    }
     case 'device.rename':
       try {
         return await homeserver.updateDeviceDisplayName(localpart, payload.deviceId as string, payload.displayName as string);

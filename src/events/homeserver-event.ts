@@ -11,6 +11,8 @@ export type HomeserverEvent =
   | { kind: 'user.deactivate'; localpart: string; erase: boolean }
   | { kind: 'user.reactivate'; localpart: string }
   | { kind: 'user.displayname'; localpart: string; displayname: string | null }
+  /** An avatar from the IdP (an http(s) URL or a base64 image), checked and uploaded as the user at delivery, then set on the profile. */
+  | { kind: 'user.avatar'; localpart: string; source: string; maxBytes: number; timeoutMs: number; providerId: string }
   | { kind: 'device.rename'; localpart: string; deviceId: string; displayName: string };
 
 export type HomeserverEventKind = HomeserverEvent['kind'];

@@ -26,6 +26,11 @@ export interface HomeserverHttpOptions {
 
 class StaleSocketError extends Error {}
 
+interface Payload {
+  bytes: Buffer;
+  contentType: string;
+}
+
 /** Sockets kept open to the homeserver (deliveries run many calls in parallel). */
 const MAX_SOCKETS = 128;
 
@@ -45,21 +50,30 @@ export class HomeserverHttp {
 
   /** Sends one request; resolves with any HTTP answer, rejects with a transient HomeserverError on network failure or timeout. */
   async send(method: string, path: string, body?: unknown, timeoutMs = this.opts.timeoutMs): Promise<HomeserverResponse> {
+    return this.sendWith(method, path, body === undefined ? undefined : { bytes: Buffer.from(JSON.stringify(body)), contentType: 'application/json' }, timeoutMs);
+  }
+
+  /** Sends bytes of a given type as someone else (a user's access token: a media upload as the user). */
+  async sendBytes(method: string, path: string, bytes: Buffer, contentType: string, bearer: string, timeoutMs = this.opts.timeoutMs): Promise<HomeserverResponse> {
+    return this.sendWith(method, path, { bytes, contentType }, timeoutMs, bearer);
+  }
+
+  private async sendWith(method: string, path: string, payload: Payload | undefined, timeoutMs: number, bearer = this.opts.token): Promise<HomeserverResponse> {
     return homeserverCall(method, path, async (headers) => {
       try {
-        return await this.sendOnce(method, path, body, timeoutMs, headers);
+        return await this.sendOnce(method, path, payload, timeoutMs, headers, bearer);
       } catch (e) {
         // A kept-alive socket the server closed just as we reused it: every call here is idempotent,
         // so one immediate retry on a fresh socket is safe (the pattern Node's docs give for reusedSocket).
-        if (e instanceof StaleSocketError) return this.sendOnce(method, path, body, timeoutMs, headers);
+        if (e instanceof StaleSocketError) return this.sendOnce(method, path, payload, timeoutMs, headers, bearer);
         throw e;
       }
     });
   }
 
-  private sendOnce(method: string, path: string, body: unknown, timeoutMs: number, traceHeaders: Record<string, string>): Promise<HomeserverResponse> {
+  private sendOnce(method: string, path: string, body: Payload | undefined, timeoutMs: number, traceHeaders: Record<string, string>, bearer: string): Promise<HomeserverResponse> {
     const url = new URL(path.replace(/^\//, ''), this.base);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const payload = body?.bytes;
     const where = `${method} ${pathOnly(path)}`;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -74,11 +88,11 @@ export class HomeserverHttp {
           method,
           agent: this.agent,
           headers: {
-            Authorization: `Bearer ${this.opts.token}`,
+            Authorization: `Bearer ${bearer}`,
             Accept: 'application/json',
             'User-Agent': this.opts.userAgent ?? 'Causeway',
             ...traceHeaders,
-            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+            ...(body ? { 'Content-Type': body.contentType, 'Content-Length': String(body.bytes.length) } : {}),
           },
         },
         (res: IncomingMessage) => {
@@ -144,3 +158,13 @@ export function isUserNotFound(r: HomeserverResponse): boolean {
 
 /** Synapse's `parse_string` refuses non-ASCII query values; MAS skips the call and answers "not available". */
 export const isAscii = (s: string) => !/[^\x00-\x7f]/.test(s);
+
+/** `POST /_matrix/media/v3/upload` as the user; Synapse answers `{"content_uri": "mxc://…"}` (docs/contracts/synapse.md §3.4). */
+export async function uploadAsUser(http: HomeserverHttp, accessToken: string, image: { bytes: Buffer; contentType: string; filename: string }): Promise<string> {
+  const path = `_matrix/media/v3/upload?filename=${encodeURIComponent(image.filename)}`;
+  const r = await http.sendBytes('POST', path, image.bytes, image.contentType, accessToken);
+  const uri = (r.body as { content_uri?: unknown } | undefined)?.content_uri;
+  if (isSuccess(r.status) && typeof uri === 'string' && uri.startsWith('mxc://')) return uri;
+  if (isSuccess(r.status)) throw new HomeserverError(`POST ${path.split('?')[0]} answered ${r.status} without a content_uri`, false, r.status);
+  throw HomeserverHttp.errorFor('POST', path, r);
+}

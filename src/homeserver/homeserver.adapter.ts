@@ -37,6 +37,13 @@ export abstract class HomeserverAdapter {
   abstract deleteUser(localpart: string, erase: boolean): Promise<void>;
   abstract reactivateUser(localpart: string): Promise<void>;
   abstract setDisplayname(localpart: string, displayname: string | null): Promise<void>;
+  /**
+   * Uploads an image to the media repository as the user (`accessToken` is one of theirs, which the
+   * homeserver introspects) and returns its `mxc://` URI (docs/contracts/synapse.md §3.4).
+   */
+  abstract uploadMedia(accessToken: string, image: { bytes: Buffer; contentType: string; filename: string }): Promise<string>;
+  /** Sets the user's avatar to an `mxc://` URI. */
+  abstract setAvatarUrl(localpart: string, mxc: string): Promise<void>;
   abstract allowCrossSigningReset(localpart: string): Promise<void>;
 }
 

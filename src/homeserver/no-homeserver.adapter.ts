@@ -1,4 +1,4 @@
-import { HomeserverAdapter, type HomeserverUser, type ProvisionRequest } from './homeserver.adapter.js';
+import { HomeserverAdapter, HomeserverError, type HomeserverUser, type ProvisionRequest } from './homeserver.adapter.js';
 import { isAscii } from './homeserver-http.js';
 
 /**
@@ -50,6 +50,15 @@ export class NoHomeserverAdapter extends HomeserverAdapter {
   }
 
   setDisplayname(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** No media repository: nothing is uploaded (the avatar is skipped before this is reached). */
+  uploadMedia(): Promise<string> {
+    return Promise.reject(new HomeserverError('matrix.api none has no media repository', false));
+  }
+
+  setAvatarUrl(): Promise<void> {
     return Promise.resolve();
   }
 

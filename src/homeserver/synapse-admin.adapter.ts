@@ -1,5 +1,5 @@
 import { HomeserverAdapter, HomeserverError, type HomeserverUser, type ProvisionRequest } from './homeserver.adapter.js';
-import { HomeserverHttp, isAscii, isSuccess, isUserNotFound, type HomeserverResponse } from './homeserver-http.js';
+import { HomeserverHttp, isAscii, isSuccess, isUserNotFound, uploadAsUser, type HomeserverResponse } from './homeserver-http.js';
 
 /**
  * The older path: Synapse's admin API with the msc3861 `admin_token`, exactly the calls MAS's
@@ -118,6 +118,15 @@ export class SynapseAdminAdapter extends HomeserverAdapter {
   /** Through the client API as the virtual admin; `""` unsets. */
   async setDisplayname(localpart: string, displayname: string | null): Promise<void> {
     await this.expect('PUT', `_matrix/client/v3/profile/${this.mxid(localpart)}/displayname`, { displayname: displayname ?? '' }, (r) => isSuccess(r.status));
+  }
+
+  uploadMedia(accessToken: string, image: { bytes: Buffer; contentType: string; filename: string }): Promise<string> {
+    return uploadAsUser(this.http, accessToken, image);
+  }
+
+  /** `PUT /_synapse/admin/v2/users/<mxid>` with `avatar_url` (MAS's legacy driver sets profile fields the same way). */
+  async setAvatarUrl(localpart: string, mxc: string): Promise<void> {
+    await this.expect('PUT', `_synapse/admin/v2/users/${this.mxid(localpart)}`, { avatar_url: mxc }, (r) => r.status === 200 || r.status === 201);
   }
 
   /** Synapse answers 404 when the user has no master key yet: nothing to allow, as /_synapse/mas answers 200 then. */

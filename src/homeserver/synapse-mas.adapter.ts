@@ -1,5 +1,5 @@
 import { HomeserverAdapter, HomeserverError, type HomeserverUser, type ProvisionRequest } from './homeserver.adapter.js';
-import { HomeserverHttp, isAscii, isSuccess, isUserNotFound, type HomeserverResponse } from './homeserver-http.js';
+import { HomeserverHttp, isAscii, isSuccess, isUserNotFound, uploadAsUser, type HomeserverResponse } from './homeserver-http.js';
 
 /**
  * Synapse ≥ 1.136's `/_synapse/mas/*` API, authenticated with the shared secret of its
@@ -90,6 +90,15 @@ export class SynapseMasAdapter extends HomeserverAdapter {
   async setDisplayname(localpart: string, displayname: string | null): Promise<void> {
     if (displayname === null) await this.postOk('unset_displayname', { localpart });
     else await this.postOk('set_displayname', { localpart, displayname });
+  }
+
+  uploadMedia(accessToken: string, image: { bytes: Buffer; contentType: string; filename: string }): Promise<string> {
+    return uploadAsUser(this.http, accessToken, image);
+  }
+
+  /** `provision_user` with `set_avatar_url` only (the other profile fields left as they are), as MAS sets profile fields. */
+  async setAvatarUrl(localpart: string, mxc: string): Promise<void> {
+    await this.provisionUser({ localpart, avatarUrl: mxc });
   }
 
   async allowCrossSigningReset(localpart: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { Outbox } from '../events/outbox.js';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
@@ -200,9 +201,16 @@ export class IdentityLinker {
       displayName: this.syncedValue(mapped.displayname, user.displayName),
       email: this.syncedValue(mapped.email, user.email),
     };
+    // `sync: always`: the avatar the IdP gives now is uploaded again (the homeserver keeps no trace of where one came from).
+    const avatar = mapped.avatar?.sync === 'always' ? mapped.avatar : undefined;
+    if (avatar && sync.displayName === undefined && sync.email === undefined) {
+      await this.db.transaction((em) => this.enqueueAvatar(em, user.localpart, mapped));
+      this.outbox.notify();
+    }
     if (sync.displayName !== undefined || sync.email !== undefined) {
       const outbox = this.outbox;
       await this.db.transaction(async (em) => {
+        if (avatar) await this.enqueueAvatar(em, user.localpart, mapped);
         await this.users.updateProfile(em, user.id, sync);
         // The homeserver's copy of the profile follows in the same transaction (delivered by the event bus).
         await outbox.enqueue(em, {
@@ -215,6 +223,13 @@ export class IdentityLinker {
       outbox.notify();
     }
     return { id: user.id, localpart: user.localpart };
+  }
+
+  /** The IdP's avatar, for the event bus to fetch, check, upload as the user and set (never blocking the sign-in). */
+  private async enqueueAvatar(em: EntityManager, localpart: string, mapped: MappedIdentity): Promise<void> {
+    const a = mapped.avatar;
+    if (!a) return;
+    await this.outbox.enqueue(em, { kind: 'user.avatar', localpart, source: a.value, maxBytes: a.maxBytes, timeoutMs: a.timeoutMs, providerId: mapped.providerId });
   }
 
   /** A value to write on a later login (`sync: always`), or undefined to leave it alone. */
@@ -355,6 +370,8 @@ export class IdentityLinker {
           ...(user.displayName !== null ? { displayname: user.displayName } : {}),
           ...(user.email !== null ? { emails: [user.email] } : {}),
         });
+        // After the provision row: delivery is in order per user, so the account exists when its avatar is uploaded as it.
+        await this.enqueueAvatar(em, user.localpart, mapped);
         return { id: user.id, localpart: user.localpart };
       });
       if (created !== 'already_linked') outbox.notify();

@@ -34,6 +34,15 @@ export interface MappedProfileValue {
   sync: SyncPolicy;
 }
 
+/** The avatar the IdP gave, as the `claims.avatar` template rendered it (fetched and checked at delivery). */
+export interface MappedAvatar {
+  /** An http(s) URL, or a base64 image. */
+  value: string;
+  sync: SyncPolicy;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
 export interface MappedIdentity {
   providerId: string;
   /** Stable subject for the account link (upstream_links.subject). */
@@ -41,6 +50,8 @@ export interface MappedIdentity {
   localpart: MappedLocalpart;
   displayname: MappedProfileValue;
   email: MappedProfileValue;
+  /** Absent: the provider imports no avatar, or gave none at this sign-in. */
+  avatar?: MappedAvatar;
   /** A localpart to `use` or `confirm` that already belongs to an unlinked account (provider `on_conflict`). */
   onConflict: OnConflict;
   /** The provider's `admin` rule (e.g. an IdP group) held at this sign-in; absent when the provider has none. */

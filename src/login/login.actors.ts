@@ -13,6 +13,7 @@ import { AuthorizationCompleter, DeviceGrantDecider } from '../oauth2/oauth2.con
 import { OAuthError } from '../oauth2/errors.js';
 import { KeyValueStore } from '../storage/kv-store.js';
 import { UpstreamError, type DownstreamRequest, type UpstreamConnector, type UpstreamLoginContext } from '../upstream/connector.js';
+import { checkAssertion } from '../upstream/assertion-check.js';
 import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { PageError } from '../web/page-error.js';
 import { pageErrorOf } from '../web/domain-error-pages.js';
@@ -152,7 +153,7 @@ export class LoginActors {
   private async completeUpstream(i: CompleteUpstreamInput): Promise<Assertion> {
     const assertion = await this.connector(i.providerId).complete(i.callback, i.saved, this.upstreamContext(i, i.state));
     if (assertion.providerId !== i.providerId) throw new UpstreamError('unsolicited', msg('upstream.other_method'));
-    return assertion;
+    return checkAssertion(assertion);
   }
 
   private async linkIdentity(i: { providerId: string; mapped: MappedIdentity }): Promise<LinkIdentityOutput> {

@@ -27,6 +27,8 @@ import { RevocationController } from './revoke/revocation.controller.js';
 import { UserinfoController } from './userinfo/userinfo.controller.js';
 import { DeviceAuthorizationController } from './device/device-authorization.controller.js';
 import { PersonalTokens } from './personal/personal-tokens.service.js';
+import { AvatarUploader } from './avatar/avatar-uploader.js';
+import { AvatarSetter } from '../events/avatar-setter.js';
 
 /**
  * The OAuth 2.0 / OIDC provider: discovery, DCR, token, introspection, revocation, userinfo,
@@ -64,11 +66,13 @@ import { PersonalTokens } from './personal/personal-tokens.service.js';
     DeviceAuthorizationService,
     SessionTerminatorService,
     PersonalTokens,
+    AvatarUploader,
+    { provide: AvatarSetter, useExisting: AvatarUploader },
     { provide: AuthorizationCompleter, useExisting: AuthorizationService },
     { provide: DeviceGrantDecider, useExisting: DeviceAuthorizationService },
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, SessionLimit, SessionActivity, SessionLifecycle, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder],
+  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, SessionLimit, SessionActivity, SessionLifecycle, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder, AvatarSetter],
 })
 export class OAuth2Module {}

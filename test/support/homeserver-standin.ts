@@ -7,7 +7,7 @@ import type { RequestContext, Route } from './homeserver/http-types.js';
 import type { IntrospectionLogEntry } from './homeserver/introspection.js';
 import { masRoutes } from './homeserver/mas-api.js';
 import { SynapseError, internalError, unrecognized } from './homeserver/synapse-error.js';
-import { StandinState, type StandinDevice, type StandinUser } from './homeserver/standin-state.js';
+import { StandinState, type StandinDevice, type StandinMedia, type StandinUser } from './homeserver/standin-state.js';
 import { loadSynapseDatabase, type SynapseRows } from './homeserver/synapse-database.js';
 import { freePort } from './ports.js';
 
@@ -113,6 +113,8 @@ export interface HomeserverStandin {
   addUser(localpart: string, opts?: { displayName?: string | null; devices?: string[]; locked?: boolean; deactivated?: boolean }): StandinUser;
   addDevice(localpart: string, deviceId: string, opts?: Partial<Pick<StandinDevice, 'displayName' | 'hidden' | 'dehydrated'>>): void;
   user(localpart: string): StandinUser | undefined;
+  /** A file of the media repository by its `mxc://` URI. */
+  media(uri: string): StandinMedia | undefined;
   /** Knows the users and devices of a Synapse database, as the Synapse running on it does (a migration's starting point). */
   loadSynapseDatabase(db: SynapseRows): Promise<number>;
   /** Visible device IDs of a user, sorted ([] for an unknown user). */
@@ -410,6 +412,7 @@ export async function startHomeserverStandin(opts: HomeserverStandinOptions = {}
       u.devices.set(deviceId, { deviceId, displayName: o.displayName ?? null, hidden: o.hidden ?? false, dehydrated: o.dehydrated ?? false });
     },
     user: (localpart) => state.get(localpart),
+    media: (uri) => state.media.get(uri),
     loadSynapseDatabase: (db) => loadSynapseDatabase(state, db),
     devices(localpart) {
       const u = state.get(localpart);

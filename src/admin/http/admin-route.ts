@@ -69,9 +69,24 @@ function check<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   return r.data;
 }
 
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * A body must be JSON, as the OpenAPI document says: Fastify also parses forms and plain text, and
+ * a form that happened to fit a schema was taken (the hostile-input corpus found a form-encoded
+ * `POST /users` creating a user). Bearer authentication keeps it from being a CSRF, but the edge
+ * accepts one encoding only.
+ */
+export function requireJsonBody(req: { headers: Record<string, string | string[] | undefined>; body?: unknown }): void {
+  if (req.body === undefined || req.body === null) return;
+  const type = req.headers['content-type'];
+  if (typeof type !== 'string' || !JSON_TYPE.test(type)) throw new AdminError(400, 'M_NOT_JSON', 'the body must be application/json');
+}
+
 /** The request's path parameters, query and body, validated with the route's schemas (400 otherwise). */
 export const Valid = createParamDecorator((def: AdminRouteDef, ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+  requireJsonBody(req);
   return {
     params: check(def.params, req.params, 'path', true) ?? {},
     query: check(def.query, req.query, 'query', false) ?? {},

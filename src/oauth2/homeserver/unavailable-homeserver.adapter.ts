@@ -18,5 +18,7 @@ export class UnavailableHomeserverAdapter extends HomeserverAdapter {
   deleteUser(): never { return this.fail(); }
   reactivateUser(): never { return this.fail(); }
   setDisplayname(): never { return this.fail(); }
+  uploadMedia(): never { return this.fail(); }
+  setAvatarUrl(): never { return this.fail(); }
   allowCrossSigningReset(): never { return this.fail(); }
 }

@@ -81,8 +81,12 @@ function skeletonOf(xml: string): string {
   }
 }
 
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
 export function parseXmlDocument(xml: string): XmlElement {
   if (Buffer.byteLength(xml, 'utf8') > MAX_XML_BYTES) throw new CasXmlError('too_large', `document larger than ${MAX_XML_BYTES} bytes`);
+  // XML 1.0 §2.2: no C0 control but TAB, LF, CR, and no U+FFFE/U+FFFF, even raw (fast-xml-parser lets a raw NUL through).
+  if (NOT_XML_CHAR.test(xml)) throw new CasXmlError('not_well_formed', 'a character XML does not allow');
   // Outside comments and CDATA, `<!` can only start a markup declaration (DOCTYPE, ENTITY, ELEMENT, ...).
   const skeleton = skeletonOf(xml);
   if (skeleton.includes('<!')) throw new CasXmlError('doctype', 'document type declarations are refused');

@@ -3,7 +3,7 @@ import type { OnConflict } from '../../identity/mapped-identity.js';
 import { msg, type MessageKey, type Msg } from '../../web/i18n/message.js';
 import { checkLocalpart, LOCALPART_MESSAGES, type LocalpartPolicyOptions, type LocalpartProblem } from '../../identity/localpart-policy.js';
 import type { AttributeRequirement, ClaimsConfig, ImportAction } from './claims.config.js';
-import type { MappedIdentity, MappedLocalpart, MappedProfileValue } from '../../identity/mapped-identity.js';
+import type { MappedAvatar, MappedIdentity, MappedLocalpart, MappedProfileValue } from '../../identity/mapped-identity.js';
 import { checkRequirement, describeRequirementFailure, firstFailedRequirement, type RequirementFailure } from './requirements.js';
 import { compileTemplate, renderTemplate, type CompiledTemplate } from './template-engine.js';
 
@@ -58,6 +58,7 @@ export class ProviderMapping {
   private readonly localpart?: CompiledTemplate;
   private readonly displayname?: CompiledTemplate;
   private readonly email?: CompiledTemplate;
+  private readonly avatar?: CompiledTemplate;
 
   constructor(
     readonly config: MappingConfig,
@@ -68,6 +69,7 @@ export class ProviderMapping {
     this.localpart = compile(config.claims.localpart.template ?? defaults.localpart);
     this.displayname = compile(config.claims.displayname.template ?? defaults.displayname);
     this.email = compile(config.claims.email.template ?? defaults.email);
+    this.avatar = compile(config.claims.avatar.template);
   }
 
   map(assertion: Assertion, policy: LocalpartPolicyOptions): MappingResult {
@@ -93,6 +95,8 @@ export class ProviderMapping {
     const email = this.mapProfile('email', this.email, attrs, cleanEmail);
     if ('kind' in email) return fail(email);
 
+    const avatar = this.mapAvatar(attrs);
+
     return {
       ok: true,
       identity: {
@@ -101,6 +105,7 @@ export class ProviderMapping {
         localpart,
         displayname,
         email,
+        ...(avatar ? { avatar } : {}),
         onConflict: this.config.on_conflict,
         ...(this.config.admin ? { admin: checkRequirement(this.config.admin, attrs) === 'ok' } : {}),
       },
@@ -118,6 +123,21 @@ export class ProviderMapping {
     const check = checkLocalpart(r.value, policy);
     if (!check.ok) return strict ? { kind: 'claim', claim: 'localpart', reason: 'invalid', localpartProblem: check.problem } : ask(check.problem);
     return { action, mode: action === 'force' ? 'use' : action === 'require' ? 'confirm' : 'ask', value: r.value, sync: 'first_login' };
+  }
+
+  /** The avatar template's value (a URL or a base64 photo): never a reason to refuse a sign-in. */
+  private mapAvatar(attrs: Readonly<Record<string, string | string[]>>): MappedAvatar | undefined {
+    if (!this.avatar) return undefined;
+    const { sync, max_bytes, timeout_ms } = this.config.claims.avatar;
+    // Base64 grows 4/3; room for line breaks some IdPs fold it with.
+    const room = Math.ceil((max_bytes * 4) / 3) + 4096;
+    let value: string;
+    try {
+      value = renderTemplate(this.avatar, attrs, undefined, { maxValueLength: room, maxOutputLength: room });
+    } catch {
+      return undefined;
+    }
+    return value ? { value, sync, maxBytes: max_bytes, timeoutMs: timeout_ms } : undefined;
   }
 
   private mapProfile(

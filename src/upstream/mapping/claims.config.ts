@@ -55,6 +55,27 @@ const localpartClaim = z
   .strict()
   .describe('How the Matrix localpart (the `alice` of `@alice:example.com`) is chosen for a new account.');
 
+/** An avatar: a picture URL (OIDC `picture`) or a base64 photo attribute (LDAP `jpegPhoto`, AD `thumbnailPhoto`). */
+const avatarClaim = z
+  .object({
+    template: templateSource
+      .optional()
+      .describe('Template giving the avatar: an https URL (e.g. `{{ user.picture }}`) or a base64 image (e.g. `{{ user.jpegPhoto }}`). Unset: no avatar is imported.'),
+    sync: syncPolicy.default('first_login').describe('`first_login`: set when the account is created; `always`: set again at every sign-in that brings one.'),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Largest image accepted, in bytes (default 1 MiB); a larger one is skipped (logged, the sign-in goes on).'),
+    timeout_ms: z.number().int().min(100).max(60_000).default(5000).describe('Timeout of fetching an avatar URL, in milliseconds.'),
+  })
+  .strict()
+  .describe(
+    'The avatar, uploaded to the homeserver\'s media repository as the user and set on their profile, after the sign-in (through the event bus): PNG, JPEG, GIF or WebP (checked by their first bytes); https only and no private or loopback addresses outside dev_mode; no redirects to plain http. A failure is logged and counted, never blocks a sign-in.',
+  );
+
 export const claimsSection = z
   .object({
     subject: templateSource
@@ -63,6 +84,7 @@ export const claimsSection = z
     localpart: localpartClaim.prefault({}),
     displayname: profileClaim('display name').prefault({}),
     email: profileClaim('email address').prefault({}),
+    avatar: avatarClaim.prefault({}),
   })
   .strict()
   .describe('How the IdP\'s attributes become the account: LiquidJS templates over `user.*`, e.g. `{{ user.mail | split: \"@\" | first }}`.');

@@ -159,11 +159,11 @@ function withTagBudget(engine: Liquid, limit: number): void {
 }
 
 /** The scope a template sees: overlong values and list entries past the limit are left out. */
-export function boundedAttributes(attributes: Readonly<Record<string, string | string[]>>): Record<string, string | string[]> {
+export function boundedAttributes(attributes: Readonly<Record<string, string | string[]>>, maxValueLength: number = TEMPLATE_LIMITS.maxValueLength): Record<string, string | string[]> {
   const entries: [string, string | string[]][] = [];
   for (const [k, v] of Object.entries(attributes)) {
-    if (Array.isArray(v)) entries.push([k, v.slice(0, TEMPLATE_LIMITS.maxListEntries).filter((x) => typeof x === 'string' && x.length <= TEMPLATE_LIMITS.maxValueLength)]);
-    else if (typeof v === 'string' && v.length <= TEMPLATE_LIMITS.maxValueLength) entries.push([k, v]);
+    if (Array.isArray(v)) entries.push([k, v.slice(0, TEMPLATE_LIMITS.maxListEntries).filter((x) => typeof x === 'string' && x.length <= maxValueLength)]);
+    else if (typeof v === 'string' && v.length <= maxValueLength) entries.push([k, v]);
   }
   // fromEntries: an attribute named "__proto__" stays an ordinary own key.
   return Object.fromEntries(entries);
@@ -208,28 +208,37 @@ export function renderTemplate(
   attributes: Readonly<Record<string, string | string[]>>,
   /** Tests only: a tighter time budget, to show that it is enforced. */
   renderMs: number = TEMPLATE_LIMITS.renderMs,
+  /** Larger values and output for one template whose value is data, not text (an avatar given as a base64 photo). */
+  sizes?: LargeValues,
 ): string {
-  return renderTemplateIn(template, { user: boundedAttributes(attributes) }, renderMs);
+  return renderTemplateIn(template, { user: boundedAttributes(attributes, sizes?.maxValueLength) }, renderMs, sizes);
+}
+
+/** Limits of a template that passes data through (the other limits stay). */
+export interface LargeValues {
+  maxValueLength: number;
+  maxOutputLength: number;
 }
 
 /**
  * Renders over any scope of plain data (e.g. `{ request: … }` for templated authorization
  * parameters), with the same limits and the same trimmed output as renderTemplate.
  */
-export function renderTemplateIn(template: CompiledTemplate, scope: Readonly<Record<string, unknown>>, renderMs: number = TEMPLATE_LIMITS.renderMs): string {
+export function renderTemplateIn(template: CompiledTemplate, scope: Readonly<Record<string, unknown>>, renderMs: number = TEMPLATE_LIMITS.renderMs, sizes?: LargeValues): string {
   let out: unknown;
+  const maxOutputLength = sizes?.maxOutputLength ?? TEMPLATE_LIMITS.maxOutputLength;
   try {
     out = engine.renderSync(template.parsed, scope, {
       renderLimit: renderMs,
-      memoryLimit: TEMPLATE_LIMITS.memory,
+      memoryLimit: Math.max(TEMPLATE_LIMITS.memory, 4 * maxOutputLength),
     });
   } catch (e) {
     // The message of a LiquidJS render error may quote the template, never the scope values.
     throw new TemplateError('render', firstLine(e));
   }
   const text = String(out ?? '').trim();
-  if (text.length > TEMPLATE_LIMITS.maxOutputLength) {
-    throw new TemplateError('output_too_long', `template output longer than ${TEMPLATE_LIMITS.maxOutputLength} characters`);
+  if (text.length > maxOutputLength) {
+    throw new TemplateError('output_too_long', `template output longer than ${maxOutputLength} characters`);
   }
   return text;
 }

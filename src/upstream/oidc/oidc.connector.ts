@@ -230,6 +230,9 @@ export class OidcConnector implements UpstreamConnector {
       throw err;
     }
     if (typeof claims.sub !== 'string' || !claims.sub || claims.sub.length > MAX_SUBJECT_LENGTH) throw upstreamError('malformed', 'sub');
+    // oauth4webapi checks exp and nbf, not an iat in the future: a token minted ahead of time (a
+    // wrong clock, or a signing key in the wrong hands) is refused beyond the allowed skew.
+    if (typeof claims.iat === 'number' && claims.iat > Math.floor(Date.now() / 1000) + this.provider.clock_skew) throw upstreamError('not_yet_valid', 'iat in the future');
 
     let userinfo: Record<string, unknown> | undefined;
     if (this.provider.fetch_userinfo && config.serverMetadata().userinfo_endpoint) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DelegatedAuth } from './delegated-auth.js';
 import { getAccessToken } from './delegated-auth.js';
 import type { Clock } from './introspection.js';
@@ -27,8 +28,35 @@ export interface ClientApiDeps {
   publicBaseUrl: () => string;
 }
 
+/** `media.max_upload_size` default (synapse/config/repository.py): 50M. */
+const MAX_UPLOAD_SIZE = 50 * 1024 * 1024;
+
 export function clientRoutes({ auth, state, clock, publicBaseUrl }: ClientApiDeps): Route[] {
   return [
+    {
+      // synapse/rest/media/upload_resource.py (UploadServlet, v3 and r0): any authenticated user
+      // (the token introspected as every client request; a requester without a device is fine),
+      // the body is the file, Content-Length over max_upload_size 413 M_TOO_LARGE, Content-Type
+      // default application/octet-stream, `filename` optional; 200 {"content_uri": "mxc://…"}.
+      pattern: /^\/_matrix\/media\/(?:v3|r0)\/upload$/,
+      methods: {
+        POST: async (ctx) => {
+          const r = await auth.getUserByReq(ctx);
+          const length = Number(ctx.req.headers['content-length'] ?? ctx.body.length);
+          if (length > MAX_UPLOAD_SIZE) throw new SynapseError(413, 'Upload request body is too large', 'M_TOO_LARGE');
+          const mediaId = randomBytes(18).toString('base64url').replace(/[-_]/g, 'x').slice(0, 24);
+          const uri = `mxc://${state.serverName}/${mediaId}`;
+          state.media.set(uri, {
+            mediaId,
+            bytes: Buffer.from(ctx.body),
+            contentType: String(ctx.req.headers['content-type'] ?? 'application/octet-stream'),
+            filename: queryString(ctx.url, 'filename') ?? null,
+            uploader: r.userId,
+          });
+          return { status: 200, body: { content_uri: uri } };
+        },
+      },
+    },
     {
       pattern: /^\/_matrix\/client\/versions$/,
       methods: {

@@ -32,8 +32,20 @@ export interface StandinUser {
   devices: Map<string, StandinDevice>;
 }
 
+/** A file of the media repository (`media_repository.py`, local media). */
+export interface StandinMedia {
+  mediaId: string;
+  bytes: Buffer;
+  contentType: string;
+  filename: string | null;
+  /** The user id of the uploader (the requester of the upload). */
+  uploader: string;
+}
+
 export class StandinState {
   readonly users = new Map<string, StandinUser>();
+  /** Local media by `mxc://<server>/<media id>`. */
+  readonly media = new Map<string, StandinMedia>();
 
   constructor(readonly serverName: string) {}
 

@@ -198,6 +198,7 @@ describe('claims config', () => {
       localpart: { action: 'force' },
       displayname: { action: 'force', sync: 'first_login' },
       email: { action: 'force', sync: 'first_login' },
+      avatar: { sync: 'first_login', max_bytes: 1024 * 1024, timeout_ms: 5000 },
     });
   });
 
@@ -206,5 +207,22 @@ describe('claims config', () => {
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.path).toEqual(['displayname', 'template']);
     expect(r.error!.issues[0]!.message).toMatch(/invalid template: undefined filter: nosuch/);
+  });
+});
+
+describe('claims.avatar', () => {
+  const photo = Buffer.alloc(30_000, 7).toString('base64');
+  it('passes a base64 photo past the 4096-character limit of the other claims, up to max_bytes', () => {
+    const m = mapping({ avatar: { template: '{{ user.jpegPhoto }}', max_bytes: 64 * 1024 }, displayname: { template: '{{ user.jpegPhoto }}' } });
+    const id = ok(m.map(assertion({ ...alice, jpegPhoto: photo }), policy));
+    expect(id.avatar).toEqual({ value: photo, sync: 'first_login', maxBytes: 64 * 1024, timeoutMs: 5000 });
+    // The other claims keep their limits: the display name template sees no such value.
+    expect(id.displayname.value).toBeUndefined();
+  });
+  it('a photo beyond max_bytes, a missing value, or no template: no avatar, and never a refused sign-in', () => {
+    expect(ok(mapping({ avatar: { template: '{{ user.jpegPhoto }}', max_bytes: 4096 } }).map(assertion({ ...alice, jpegPhoto: photo }), policy)).avatar).toBeUndefined();
+    expect(ok(mapping({ avatar: { template: '{{ user.picture }}' } }).map(assertion(alice), policy)).avatar).toBeUndefined();
+    expect(ok(mapping().map(assertion({ ...alice, picture: 'https://example.org/a.png' }), policy)).avatar).toBeUndefined();
+    expect(ok(mapping({ avatar: { template: '{{ user.picture }}', sync: 'always' } }).map(assertion({ ...alice, picture: 'https://example.org/a.png' }), policy)).avatar).toMatchObject({ value: 'https://example.org/a.png', sync: 'always' });
   });
 });
