@@ -195,25 +195,33 @@ describe('SAML federation', () => {
   });
 
   it('refuses a response from IdP B to the request sent to the chosen IdP (SimpleSAMLphp)', async () => {
-    const browser = new Browser();
-    const p = pkce();
-    const start = await browser.go(authorizeUrl(cw.url, { clientId, challenge: p.challenge, state: 's', deviceId: 'FEDERATE04' }), {}, (u) => u.includes('/saml/discovery?'));
-    const s = new URL(start.stoppedAt!).searchParams.get('s')!;
-    const toIdp = await browser.go(`${cw.url}/upstream/fed/saml/discovery/choose?s=${s}&entityID=${encodeURIComponent(peerEntityId)}`, {}, (u) => u.startsWith(peer.url));
-    const authn = new URL(toIdp.stoppedAt!);
-    const request = inflateRawSync(Buffer.from(authn.searchParams.get('SAMLRequest')!, 'base64')).toString();
-    const requestId = /ID="([^"]+)"/.exec(request)![1]!;
-    const relayState = authn.searchParams.get('RelayState')!;
     const spEntityId = `${cw.issuer}upstream/fed/saml/metadata`;
     const acsUrl = `${cw.issuer}upstream/fed/callback`;
-    const forged = (issuer: string) =>
+    /** A sign-in that chose SimpleSAMLphp, stopped where the browser would go there. */
+    const chosePeer = async () => {
+      const browser = new Browser();
+      const p = pkce();
+      const start = await browser.go(authorizeUrl(cw.url, { clientId, challenge: p.challenge, state: 's', deviceId: 'FEDERATE04' }), {}, (u) => u.includes('/saml/discovery?'));
+      const s = new URL(start.stoppedAt!).searchParams.get('s')!;
+      const toIdp = await browser.go(`${cw.url}/upstream/fed/saml/discovery/choose?s=${s}&entityID=${encodeURIComponent(peerEntityId)}`, {}, (u) => u.startsWith(peer.url));
+      const authn = new URL(toIdp.stoppedAt!);
+      const request = inflateRawSync(Buffer.from(authn.searchParams.get('SAMLRequest')!, 'base64')).toString();
+      return { browser, requestId: /ID="([^"]+)"/.exec(request)![1]!, relayState: authn.searchParams.get('RelayState')! };
+    };
+    const forged = (issuer: string, requestId: string) =>
       Buffer.from(signAssertion(responseXml({ idpEntityId: issuer, spEntityId, acsUrl, inResponseTo: requestId, nameId: 'alice-at-b', attributes: [{ name: 'uid', values: ['alice'] }] }), idpB)).toString('base64');
 
     // B's own, correctly signed response: not the IdP this sign-in chose.
-    const fromB = await browser.go(acsUrl, { method: 'POST', form: { SAMLResponse: forged(B_ENTITY), RelayState: relayState } });
+    const one = await chosePeer();
+    const fromB = await one.browser.go(acsUrl, { method: 'POST', form: { SAMLResponse: forged(B_ENTITY, one.requestId), RelayState: one.relayState } });
     expect(fromB.status).toBeGreaterThanOrEqual(400);
     expect(textOf(fromB.body)).toMatch(/another identity provider/);
-    expect(cw.logs.some((l) => l.includes('issuer_mismatch'))).toBe(true);
+
+    // B's key, naming the chosen IdP as Issuer: B's certificates are not the chosen IdP's.
+    const two = await chosePeer();
+    const posing = await two.browser.go(acsUrl, { method: 'POST', form: { SAMLResponse: forged(peerEntityId, two.requestId), RelayState: two.relayState } });
+    expect(posing.status).toBeGreaterThanOrEqual(400);
+    expect(textOf(posing.body)).toMatch(/signature/);
     expect(hs.user('alice-at-b')).toBeUndefined();
   });
 
