@@ -35,9 +35,16 @@ for (const [net, prefix] of [
   NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
+  // ::/96 also holds the deprecated IPv4-compatible addresses (::7f00:1); ::ffff:0:0:0/96 is SIIT,
+  // 2002::/16 6to4, 2001::/23 Teredo and other IETF assignments (RFC 6890), fec0::/10 the old
+  // site-local range: each can name a non-public IPv4 host or network in another spelling.
+  ['::', 96],
   ['::1', 128],
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
+  ['2001::', 23],
+  ['2002::', 16],
+  ['fec0::', 10],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],

@@ -8,6 +8,8 @@ import { openDataSource, runMigrations } from '../../../src/storage/data-source.
 import { Database } from '../../../src/storage/database.service.js';
 import { AuditLogRepository, type AuditRecord } from '../../../src/storage/repositories/audit-log.repository.js';
 import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
+import { BrowserSessionRepository } from '../../../src/storage/repositories/browser-session.repository.js';
+import { CompatSessionRepository } from '../../../src/storage/repositories/compat-session.repository.js';
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
@@ -33,6 +35,8 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
   let audit: AuditLogRepository;
   let terms: TermsRepository;
   let clients: ClientRepository;
+  let browsers: BrowserSessionRepository;
+  let compats: CompatSessionRepository;
 
   const sql = (text: string, params: unknown[] = []) => ds.query(kind === 'sqlite' ? text.replace(/\$\d+/g, '?') : text, params);
   const T = 1_796_000_000_000;
@@ -49,6 +53,8 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     audit = new AuditLogRepository(db, () => ({ ip: '192.0.2.7', userAgent: 'jest', requestId: 'req-1' }));
     terms = new TermsRepository(db);
     clients = new ClientRepository(db);
+    browsers = new BrowserSessionRepository(db);
+    compats = new CompatSessionRepository(db);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -227,6 +233,66 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect((await sessions.list({ userId, state: 'finished', browserTtlMs: 60_000, now: T + 10_000 }, { limit: 10 })).data.map((s) => s.id)).toEqual(['ODEV0000000000000000000004']);
       // Past its lifetime a browser session counts as finished (expired) without a write.
       expect(await sessions.get('BDEV00000000000000000000B1', 60_000, T + 120_000)).toMatchObject({ kind: 'browser', finishedAt: T + 60_000, finishReason: 'expired' });
+    });
+  });
+
+  describe('browser and upstream sessions', () => {
+    const browser = (id: string, userId: string, createdAt: number, upstreamSessionId: string | null = null) => ({
+      id,
+      userId,
+      providerId: 'corp',
+      upstreamSessionId,
+      createdAt,
+      authenticatedAt: createdAt,
+      lastActiveAt: createdAt,
+      finishedAt: null,
+      userAgent: 'Firefox',
+      lastActiveIp: '192.0.2.1',
+    });
+
+    it('writes a browser session with the upstream session it was born from, and reads both back', async () => {
+      const u = await newUser('conf-browser');
+      await browsers.insert(browser('BRWS000000000000000000000A', u.id, T, 'UPST000000000000000000000A'), { id: 'UPST000000000000000000000A', providerId: 'corp', subject: 'alice', userId: u.id, upstreamSid: 'sid-1', details: { name_id: 'x' }, createdAt: T });
+      await browsers.insert(browser('BRWS000000000000000000000B', u.id, T + 1));
+      const { lastActiveIp: _ip, ...a } = browser('BRWS000000000000000000000A', u.id, T, 'UPST000000000000000000000A');
+      expect(await browsers.find('BRWS000000000000000000000A')).toEqual(a);
+      expect(await browsers.upstreamSession('UPST000000000000000000000A')).toEqual({ id: 'UPST000000000000000000000A', providerId: 'corp', subject: 'alice', userId: u.id, upstreamSid: 'sid-1', details: { name_id: 'x' }, browserSessionId: 'BRWS000000000000000000000A', createdAt: T, endedAt: null });
+      expect((await browsers.unfinishedOf(u.id)).map((b) => b.id)).toEqual(['BRWS000000000000000000000B', 'BRWS000000000000000000000A']);
+      await browsers.touch('BRWS000000000000000000000A', T + 50);
+      expect((await db.transaction((tx) => browsers.findLocked(tx, 'BRWS000000000000000000000A')))?.lastActiveAt).toBe(T + 50);
+    });
+
+    it('finishes expired sessions in batches as of when they expired, and counts them first', async () => {
+      const u = await newUser('conf-browser-expiry');
+      for (let i = 0; i < 3; i++) await browsers.insert(browser(`BREX00000000000000000000${i}0`, u.id, T - 10_000 + i));
+      expect(await browsers.countUnfinishedBefore('created_at', T - 9_000)).toBeGreaterThanOrEqual(3);
+      const first = await browsers.finishBatch('created_at', 1_000, T - 9_000, 2);
+      expect(first.n).toBe(2);
+      const second = await browsers.finishBatch('created_at', 1_000, T - 9_000, 2);
+      expect(second.n).toBeGreaterThanOrEqual(1);
+      expect((await browsers.find('BREX0000000000000000000000'))?.finishedAt).toBe(T - 9_000);
+      expect(await browsers.unfinishedOf(u.id)).toEqual([]);
+    });
+  });
+
+  describe('compat sessions and tokens', () => {
+    it('writes a session and its tokens, finds them by hash, consumes a refresh token once, records activity', async () => {
+      const u = await newUser('conf-compat');
+      await db.transaction(async (tx) => {
+        await compats.insertSession(tx, { id: 'CMPS000000000000000000000A', userId: u.id, deviceId: 'CDEV', humanName: 'Element', browserSessionId: null, redirectHost: 'app.example', createdAt: T, lastActiveAt: T, lastActiveIp: null });
+        await compats.insertToken(tx, { id: 'CMPT000000000000000000000A', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'a'.repeat(64), refreshTokenHash: 'r'.repeat(64), createdAt: T, expiresAt: T + 300_000 });
+        await compats.insertToken(tx, { id: 'CMPT000000000000000000000B', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'b'.repeat(64), refreshTokenHash: null, createdAt: T, expiresAt: null });
+      });
+      expect(await compats.tokenByAccessHash('a'.repeat(64))).toEqual({ id: 'CMPT000000000000000000000A', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'a'.repeat(64), refreshTokenHash: 'r'.repeat(64), createdAt: T, expiresAt: T + 300_000, revokedAt: null, refreshConsumedAt: null });
+      expect((await db.transaction((tx) => compats.tokenByRefreshHash(tx, 'r'.repeat(64))))?.id).toBe('CMPT000000000000000000000A');
+      const consumed = await Promise.all([1, 2].map(() => db.transaction((tx) => compats.consumeRefresh(tx, 'CMPT000000000000000000000A', 'CMPT000000000000000000000B', T + 10, T + 10))));
+      expect(consumed.sort()).toEqual([false, true]);
+      expect(await compats.tokenByAccessHash('a'.repeat(64))).toMatchObject({ refreshConsumedAt: T + 10, expiresAt: T + 10 });
+      await db.transaction((tx) => compats.touch(tx, 'CMPS000000000000000000000A', T + 20, '198.51.100.1'));
+      expect(await compats.liveSession('CMPS000000000000000000000A')).toMatchObject({ userId: u.id, deviceId: 'CDEV', lastActiveAt: T + 20, lastActiveIp: '198.51.100.1', finishedAt: null });
+      expect(await db.transaction((tx) => devices.liveOnDevice(tx, u.id, 'CDEV'))).toEqual({ oauth: [], compat: ['CMPS000000000000000000000A'] });
+      await sql('UPDATE compat_sessions SET finished_at = $1 WHERE id = $2', [T + 30, 'CMPS000000000000000000000A']);
+      expect(await compats.liveSession('CMPS000000000000000000000A')).toBeUndefined();
     });
   });
 

@@ -20,6 +20,7 @@ import { UpstreamError } from '../../../src/upstream/connector.js';
 import { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenError, verifyLogoutToken } from '../../../src/upstream/oidc/logout-token.js';
 import { compileTemplate, renderTemplate, templateProblem, TemplateError, toLocalpart } from '../../../src/upstream/mapping/template-engine.js';
 import { assertionProblem } from '../../../src/upstream/assertion-check.js';
+import { isNonPublicAddress } from '../../../src/identity/avatar/avatar-fetch.js';
 import { b64, fixtureKeys, responseXml, signAssertion } from '../../support/saml-forge.js';
 
 /**
@@ -499,6 +500,38 @@ describe('assertions from any connector', () => {
         expect(problem !== undefined).toBe(bad);
       }),
       runs(400),
+    );
+  });
+});
+
+describe('avatar addresses (an IdP names the URL, Causeway fetches it)', () => {
+  const hex = (a: number, b: number) => ((a << 8) | b).toString(16);
+  const octet = fc.integer({ min: 0, max: 255 });
+  /** IPv4 addresses no avatar fetch may reach: loopback, private, link-local, carrier-grade NAT. */
+  const privateV4 = fc.oneof(
+    fc.tuple(fc.constant(127), octet, octet, octet),
+    fc.tuple(fc.constant(10), octet, octet, octet),
+    fc.tuple(fc.constant(192), fc.constant(168), octet, octet),
+    fc.tuple(fc.constant(172), fc.integer({ min: 16, max: 31 }), octet, octet),
+    fc.tuple(fc.constant(169), fc.constant(254), octet, octet),
+    fc.tuple(fc.constant(100), fc.integer({ min: 64, max: 127 }), octet, octet),
+  );
+  it('an IPv6 address carrying a non-public IPv4 address, in any standard embedding, is non-public', () => {
+    const embed = (v: number[]) => [
+      v.join('.'),
+      `::ffff:${v.join('.')}`,
+      `::ffff:${hex(v[0]!, v[1]!)}:${hex(v[2]!, v[3]!)}`,
+      `0:0:0:0:0:ffff:${hex(v[0]!, v[1]!)}:${hex(v[2]!, v[3]!)}`,
+      `::${hex(v[0]!, v[1]!)}:${hex(v[2]!, v[3]!)}`,
+      `::ffff:0:${hex(v[0]!, v[1]!)}:${hex(v[2]!, v[3]!)}`,
+      `64:ff9b::${hex(v[0]!, v[1]!)}:${hex(v[2]!, v[3]!)}`,
+      `2002:${hex(v[0]!, v[1]!)}:${hex(v[2]!, v[3]!)}::1`,
+    ];
+    fc.assert(
+      fc.property(privateV4, (v) => {
+        for (const a of embed(v)) expect([a, isNonPublicAddress(a)]).toEqual([a, true]);
+      }),
+      runs(300),
     );
   });
 });
