@@ -8,26 +8,4 @@ export type { UserRecord as User, UserEmailRecord as UserEmail } from '../storag
 
 export type { UpstreamLinkRecord as UpstreamLink } from '../storage/repositories/upstream-link.repository.js';
 
-export interface BrowserSession {
-  id: string;
-  userId: string;
-  providerId: string;
-  upstreamSessionId: string | null;
-  createdAt: number;
-  authenticatedAt: number;
-  lastActiveAt: number | null;
-  finishedAt: number | null;
-  userAgent: string | null;
-}
-
-export interface UpstreamSession {
-  id: string;
-  providerId: string;
-  subject: string;
-  userId: string;
-  upstreamSid: string | null;
-  details: Record<string, unknown> | null;
-  browserSessionId: string | null;
-  createdAt: number;
-  endedAt: number | null;
-}
+export type { BrowserSessionRecord as BrowserSession, UpstreamSessionRecord as UpstreamSession } from '../storage/repositories/browser-session.repository.js';

@@ -32,6 +32,7 @@ async function cleanup(config: GatewayConfig, o: { dryRun: boolean; json: boolea
   const { SessionActivity } = await import('../oauth2/sessions/session-activity.js');
   const { SessionLifecycle } = await import('../oauth2/sessions/session-lifecycle.js');
   const { BrowserSessionsService } = await import('../identity/browser-sessions.service.js');
+  const { BrowserSessionRepository } = await import('../storage/repositories/browser-session.repository.js');
   const { RetentionStore } = await import('../storage/retention.js');
   const { MaintenanceSweep } = await import('./maintenance-sweep.js');
   const { maintenanceLease } = await import('./maintenance-lease.js');
@@ -46,7 +47,7 @@ async function cleanup(config: GatewayConfig, o: { dryRun: boolean; json: boolea
     // Sessions ended here reach the homeserver through the outbox, delivered by the running servers.
     const ender = new SessionEnder(db, new DbOutbox(), new IntrospectionCache(config, null), clock);
     const lifecycle = new SessionLifecycle(config, db, ender, new SessionActivity(db, logger, clock));
-    const sweep = new MaintenanceSweep(config, clock, lifecycle, new BrowserSessionsService(db, config, clock), new RetentionStore(db));
+    const sweep = new MaintenanceSweep(config, clock, lifecycle, new BrowserSessionsService(new BrowserSessionRepository(db), config, clock), new RetentionStore(db));
     if (o.dryRun) {
       print(await sweep.run({ dryRun: true }), o.json);
       return 0;

@@ -10,6 +10,7 @@ import { TermsRepository } from './repositories/terms.repository.js';
 import { DeviceSessionRepository } from './repositories/device-session.repository.js';
 import { UpstreamLinkRepository } from './repositories/upstream-link.repository.js';
 import { ClientRepository } from './repositories/client.repository.js';
+import { BrowserSessionRepository } from './repositories/browser-session.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -28,7 +29,7 @@ export interface StorageHandles {
 /**
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
  * stops), the KeyValueStore built on whichever is available, and the repositories shared by
- * several modules: one per aggregate (users with their emails and upstream links, clients, device sessions,
+ * several modules: one per aggregate (users with their emails and upstream links, clients, browser and upstream sessions, device sessions,
  * the admin API's session listing, terms, the audit log). Other modules never import an entity.
  */
 @Global()
@@ -50,8 +51,9 @@ export class StorageModule {
         { provide: DeviceSessionRepository, useValue: new DeviceSessionRepository(database) },
         { provide: UpstreamLinkRepository, useValue: new UpstreamLinkRepository(database) },
         { provide: ClientRepository, useValue: new ClientRepository(database) },
+        { provide: BrowserSessionRepository, useValue: new BrowserSessionRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository],
     };
   }
 }

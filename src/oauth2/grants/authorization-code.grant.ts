@@ -17,6 +17,8 @@ import { required } from '../token/form-params.js';
 import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
 import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser, liveBrowserSession } from './grant-users.js';
+import { UserRepository } from '../../storage/repositories/user.repository.js';
+import { BrowserSessionRepository } from '../../storage/repositories/browser-session.repository.js';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
@@ -44,6 +46,8 @@ export class AuthorizationCodeGrant implements TokenGrant {
     private readonly provisioner: DeviceProvisioner,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly users: UserRepository,
+    private readonly browserSessions: BrowserSessionRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -67,10 +71,10 @@ export class AuthorizationCodeGrant implements TokenGrant {
       if (grant.redirect_uri !== redirectUri && grant.redirect_uri !== canonicalRedirectUri(redirectUri)) return { kind: 'refused', why: 'redirect_uri does not match the authorization request' };
       if (verifier === undefined) return { kind: 'refused', why: 'code_verifier is required (PKCE)' };
       if (!verifyPkce(verifier, grant.code_challenge)) return { kind: 'refused', why: 'PKCE verification failed' };
-      const user = await activeUser(em, grant.user_id);
+      const user = await activeUser(this.users, em, grant.user_id);
       if (!user) return { kind: 'refused', why: 'the account can no longer sign in' };
       // The sign-in the code came from must still be live: a code does not outlive its sign-out.
-      if (!(await liveBrowserSession(em, this.db.kind, grant.browser_session_id, this.config.login.browser_session_ttl, now))) {
+      if (!(await liveBrowserSession(this.browserSessions, em, grant.browser_session_id, this.config.login.browser_session_ttl, now))) {
         return { kind: 'refused', why: 'the sign-in this code came from has ended' };
       }
 

@@ -14,6 +14,8 @@ import { required } from '../token/form-params.js';
 import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
 import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser, liveBrowserSession } from './grant-users.js';
+import { UserRepository } from '../../storage/repositories/user.repository.js';
+import { BrowserSessionRepository } from '../../storage/repositories/browser-session.repository.js';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
@@ -43,6 +45,8 @@ export class DeviceCodeGrant implements TokenGrant {
     private readonly provisioner: DeviceProvisioner,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: GatewayConfig,
+    private readonly users: UserRepository,
+    private readonly browserSessions: BrowserSessionRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -61,10 +65,10 @@ export class DeviceCodeGrant implements TokenGrant {
         return { kind: 'error', error: tooFast ? new SlowDownError('polling too fast') : new AuthorizationPendingError('the user has not answered yet') };
       }
       // approved
-      const user = row.user_id ? await activeUser(em, row.user_id) : undefined;
+      const user = row.user_id ? await activeUser(this.users, em, row.user_id) : undefined;
       if (!user) return { kind: 'error', error: new InvalidGrantError('the account can no longer sign in') };
       // The browser session that approved it must still be live: an approval does not outlive its sign-out.
-      if (!(await liveBrowserSession(em, this.db.kind, row.browser_session_id, this.config.login.browser_session_ttl, now))) {
+      if (!(await liveBrowserSession(this.browserSessions, em, row.browser_session_id, this.config.login.browser_session_ttl, now))) {
         return { kind: 'error', error: new InvalidGrantError('the sign-in that approved this device has ended') };
       }
       const claimed = await em.update(DeviceCodeEntity, { id: row.id, state: 'approved' }, { state: 'exchanged', last_polled_at: now });

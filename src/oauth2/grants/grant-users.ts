@@ -1,11 +1,11 @@
-import type { EntityManager } from 'typeorm';
-import { BrowserSessionEntity, UserEntity } from '../../storage/entities/index.js';
-import type { DbKind } from '../../storage/data-source.js';
+import type { Tx } from '../../storage/database.service.js';
+import type { BrowserSessionRepository } from '../../storage/repositories/browser-session.repository.js';
+import type { UserRecord, UserRepository } from '../../storage/repositories/user.repository.js';
 
-/** The user a grant is for, if they may still sign in (not locked, not deactivated). */
-export async function activeUser(em: EntityManager, userId: string): Promise<UserEntity | undefined> {
-  const u = await em.findOneBy(UserEntity, { id: userId });
-  if (!u || u.locked_at !== null || u.deactivated_at !== null) return undefined;
+/** The user a grant is for, if they may still sign in (not locked, not deactivated), read inside the grant's transaction. */
+export async function activeUser(users: UserRepository, tx: Tx, userId: string): Promise<UserRecord | undefined> {
+  const u = await users.findById(userId, tx);
+  if (!u || u.lockedAt !== null || u.deactivatedAt !== null) return undefined;
   return u;
 }
 
@@ -16,8 +16,8 @@ export async function activeUser(em: EntityManager, userId: string): Promise<Use
  * waits for this transaction, then finds and ends the session it created. SQLite runs one
  * transaction at a time.
  */
-export async function liveBrowserSession(em: EntityManager, kind: DbKind, id: string | null, ttlSeconds: number, now: number): Promise<boolean> {
+export async function liveBrowserSession(sessions: BrowserSessionRepository, tx: Tx, id: string | null, ttlSeconds: number, now: number): Promise<boolean> {
   if (!id) return false;
-  const row = await em.findOne(BrowserSessionEntity, { where: { id }, ...(kind === 'postgres' ? { lock: { mode: 'pessimistic_read' as const } } : {}) });
-  return !!row && row.finished_at === null && now < row.created_at + ttlSeconds * 1000;
+  const row = await sessions.findLocked(tx, id);
+  return !!row && row.finishedAt === null && now < row.createdAt + ttlSeconds * 1000;
 }

@@ -14,6 +14,7 @@ import { required } from '../token/form-params.js';
 import { TokenIssuer, tokenResponseBody, type IssuedTokens } from '../token/token-issuer.js';
 import type { GrantRequest, TokenGrant } from './grant.js';
 import { activeUser } from './grant-users.js';
+import { UserRepository } from '../../storage/repositories/user.repository.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
 import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
@@ -46,6 +47,7 @@ export class RefreshTokenGrant implements TokenGrant {
     private readonly ender: SessionEnder,
     private readonly cache: IntrospectionCache,
     private readonly audit: AuditLogRepository,
+    private readonly users: UserRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -71,7 +73,7 @@ export class RefreshTokenGrant implements TokenGrant {
         await this.ender.end(em, [session.id], 'inactive', `client:${client.clientId}`, now);
         return { kind: 'ended', why: 'the session was inactive for too long and has ended' };
       }
-      if (!session.user_id || !(await activeUser(em, session.user_id))) return { kind: 'refused', why: 'the account can no longer sign in' };
+      if (!session.user_id || !(await activeUser(this.users, em, session.user_id))) return { kind: 'refused', why: 'the account can no longer sign in' };
       if (params.scope !== undefined) {
         let requested: string[];
         try {

@@ -8,6 +8,7 @@ import { openDataSource, runMigrations } from '../../../src/storage/data-source.
 import { Database } from '../../../src/storage/database.service.js';
 import { AuditLogRepository, type AuditRecord } from '../../../src/storage/repositories/audit-log.repository.js';
 import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
+import { BrowserSessionRepository } from '../../../src/storage/repositories/browser-session.repository.js';
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
@@ -33,6 +34,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
   let audit: AuditLogRepository;
   let terms: TermsRepository;
   let clients: ClientRepository;
+  let browsers: BrowserSessionRepository;
 
   const sql = (text: string, params: unknown[] = []) => ds.query(kind === 'sqlite' ? text.replace(/\$\d+/g, '?') : text, params);
   const T = 1_796_000_000_000;
@@ -49,6 +51,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     audit = new AuditLogRepository(db, () => ({ ip: '192.0.2.7', userAgent: 'jest', requestId: 'req-1' }));
     terms = new TermsRepository(db);
     clients = new ClientRepository(db);
+    browsers = new BrowserSessionRepository(db);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -227,6 +230,45 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect((await sessions.list({ userId, state: 'finished', browserTtlMs: 60_000, now: T + 10_000 }, { limit: 10 })).data.map((s) => s.id)).toEqual(['ODEV0000000000000000000004']);
       // Past its lifetime a browser session counts as finished (expired) without a write.
       expect(await sessions.get('BDEV00000000000000000000B1', 60_000, T + 120_000)).toMatchObject({ kind: 'browser', finishedAt: T + 60_000, finishReason: 'expired' });
+    });
+  });
+
+  describe('browser and upstream sessions', () => {
+    const browser = (id: string, userId: string, createdAt: number, upstreamSessionId: string | null = null) => ({
+      id,
+      userId,
+      providerId: 'corp',
+      upstreamSessionId,
+      createdAt,
+      authenticatedAt: createdAt,
+      lastActiveAt: createdAt,
+      finishedAt: null,
+      userAgent: 'Firefox',
+      lastActiveIp: '192.0.2.1',
+    });
+
+    it('writes a browser session with the upstream session it was born from, and reads both back', async () => {
+      const u = await newUser('conf-browser');
+      await browsers.insert(browser('BRWS000000000000000000000A', u.id, T, 'UPST000000000000000000000A'), { id: 'UPST000000000000000000000A', providerId: 'corp', subject: 'alice', userId: u.id, upstreamSid: 'sid-1', details: { name_id: 'x' }, createdAt: T });
+      await browsers.insert(browser('BRWS000000000000000000000B', u.id, T + 1));
+      const { lastActiveIp: _ip, ...a } = browser('BRWS000000000000000000000A', u.id, T, 'UPST000000000000000000000A');
+      expect(await browsers.find('BRWS000000000000000000000A')).toEqual(a);
+      expect(await browsers.upstreamSession('UPST000000000000000000000A')).toEqual({ id: 'UPST000000000000000000000A', providerId: 'corp', subject: 'alice', userId: u.id, upstreamSid: 'sid-1', details: { name_id: 'x' }, browserSessionId: 'BRWS000000000000000000000A', createdAt: T, endedAt: null });
+      expect((await browsers.unfinishedOf(u.id)).map((b) => b.id)).toEqual(['BRWS000000000000000000000B', 'BRWS000000000000000000000A']);
+      await browsers.touch('BRWS000000000000000000000A', T + 50);
+      expect((await db.transaction((tx) => browsers.findLocked(tx, 'BRWS000000000000000000000A')))?.lastActiveAt).toBe(T + 50);
+    });
+
+    it('finishes expired sessions in batches as of when they expired, and counts them first', async () => {
+      const u = await newUser('conf-browser-expiry');
+      for (let i = 0; i < 3; i++) await browsers.insert(browser(`BREX00000000000000000000${i}0`, u.id, T - 10_000 + i));
+      expect(await browsers.countUnfinishedBefore('created_at', T - 9_000)).toBeGreaterThanOrEqual(3);
+      const first = await browsers.finishBatch('created_at', 1_000, T - 9_000, 2);
+      expect(first.n).toBe(2);
+      const second = await browsers.finishBatch('created_at', 1_000, T - 9_000, 2);
+      expect(second.n).toBeGreaterThanOrEqual(1);
+      expect((await browsers.find('BREX0000000000000000000000'))?.finishedAt).toBe(T - 9_000);
+      expect(await browsers.unfinishedOf(u.id)).toEqual([]);
     });
   });
 
