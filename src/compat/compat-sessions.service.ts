@@ -1,7 +1,6 @@
 import { IssuanceRecorder } from '../oauth2/token/issuance-recorder.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { IsNull, type EntityManager } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/config.schema.js';
 import { generateToken, parseToken, randomAlphanumeric, sha256Hex } from '../crypto/token-format.js';
@@ -11,8 +10,11 @@ import { LOGGER } from '../http/logger.module.js';
 import { IntrospectionCache } from '../oauth2/introspect/introspection-cache.js';
 import { SessionTerminator } from '../oauth2/oauth2.contracts.js';
 import { SessionEnder } from '../oauth2/sessions/session-ender.js';
-import { Database } from '../storage/database.service.js';
-import { BrowserSessionEntity, CompatSessionEntity, CompatTokenEntity, OAuth2SessionEntity, UserEntity } from '../storage/entities/index.js';
+import { Database, type Tx } from '../storage/database.service.js';
+import { BrowserSessionRepository } from '../storage/repositories/browser-session.repository.js';
+import { CompatSessionRepository } from '../storage/repositories/compat-session.repository.js';
+import { DeviceSessionRepository } from '../storage/repositories/device-session.repository.js';
+import { UserRepository } from '../storage/repositories/user.repository.js';
 import { ulid } from '../storage/ulid.js';
 import { CompatErrors } from './compat-errors.js';
 import type { LoginTokenGrant } from './login-tokens.js';
@@ -43,7 +45,7 @@ export interface CompatSessionRef {
 }
 
 interface NewTokens {
-  row: CompatTokenEntity;
+  id: string;
   accessToken: string;
   refreshToken?: string;
 }
@@ -65,6 +67,10 @@ export class CompatSessions {
     private readonly homeserver: HomeserverAdapter,
     private readonly issuance: IssuanceRecorder,
     private readonly limit: SessionLimit,
+    private readonly repo: CompatSessionRepository,
+    private readonly users: UserRepository,
+    private readonly browsers: BrowserSessionRepository,
+    private readonly devices: DeviceSessionRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -83,31 +89,29 @@ export class CompatSessions {
     req: { deviceId?: string; displayName?: string; refreshToken: boolean; ip?: string },
     now = this.clock.now(),
   ): Promise<CompatLoginResult> {
-    const user = await this.db.manager.findOne(UserEntity, { where: { id: grant.userId } });
-    const browser = await this.db.manager.findOne(BrowserSessionEntity, { where: { id: grant.browserSessionId } });
+    const user = await this.users.findById(grant.userId);
+    const browser = await this.browsers.find(grant.browserSessionId);
     // A deactivated account is told so; a locked one gets M_USER_LOCKED (locking also ends its browser sessions).
-    if (!user || user.deactivated_at !== null) throw CompatErrors.userDeactivated();
-    if (user.locked_at !== null) throw CompatErrors.userLocked();
+    if (!user || user.deactivatedAt !== null) throw CompatErrors.userDeactivated();
+    if (user.lockedAt !== null) throw CompatErrors.userLocked();
     // The browser session the SSO login happened in was signed out meanwhile (upstream logout, sign-out).
-    if (!browser || browser.finished_at !== null) throw CompatErrors.invalidLoginToken();
+    if (!browser || browser.finishedAt !== null) throw CompatErrors.invalidLoginToken();
 
     const deviceId = req.deviceId ?? randomAlphanumeric(GENERATED_DEVICE_ID_LENGTH);
     const { session, tokens, replaced } = await this.db.transaction(async (em) => {
       const replaced = (await this.endSessionsOnDevice(em, user.id, deviceId, now)) + (await this.limit.makeRoom(em, user.id, 'compat', now));
-      const session: CompatSessionEntity = {
+      const session = {
         id: ulid(now),
-        user_id: user.id,
-        device_id: deviceId,
-        human_name: req.displayName ?? null,
-        browser_session_id: browser.id,
-        redirect_host: grant.redirectHost.slice(0, 255),
-        created_at: now,
-        finished_at: null,
-        finish_reason: null,
-        last_active_at: now,
-        last_active_ip: req.ip?.slice(0, 64) ?? null,
+        userId: user.id,
+        deviceId,
+        humanName: req.displayName ?? null,
+        browserSessionId: browser.id,
+        redirectHost: grant.redirectHost.slice(0, 255),
+        createdAt: now,
+        lastActiveAt: now,
+        lastActiveIp: req.ip?.slice(0, 64) ?? null,
       };
-      await em.insert(CompatSessionEntity, session);
+      await this.repo.insertSession(em, session);
       const tokens = await this.issue(em, session.id, req.refreshToken, now);
       await this.issuance.record(em, { grant: 'compat_login', clientId: 'compat', userId: user.id, sessionId: session.id, scope: [], deviceId, refresh: req.refreshToken, at: now });
       return { session, tokens, replaced };
@@ -139,23 +143,18 @@ export class CompatSessions {
   async refresh(refreshToken: string, now = this.clock.now(), ip?: string): Promise<CompatRefreshResult> {
     if (parseToken(refreshToken) !== 'compat_refresh') throw CompatErrors.invalidRefreshToken();
     const outcome = await this.db.transaction(async (em) => {
-      const old = await em.findOne(CompatTokenEntity, { where: { refresh_token_hash: sha256Hex(refreshToken) } });
-      if (!old || old.refresh_consumed_at !== null || old.revoked_at !== null) return undefined;
-      const session = await em.findOne(CompatSessionEntity, { where: { id: old.session_id, finished_at: IsNull() } });
-      const user = session ? await em.findOne(UserEntity, { where: { id: session.user_id } }) : null;
-      if (!session || !user || user.locked_at !== null || user.deactivated_at !== null) return undefined;
+      const old = await this.repo.tokenByRefreshHash(em, sha256Hex(refreshToken));
+      if (!old || old.refreshConsumedAt !== null || old.revokedAt !== null) return undefined;
+      const session = await this.repo.liveSession(old.sessionId, em);
+      const user = session ? await this.users.findById(session.userId, em) : undefined;
+      if (!session || !user || user.lockedAt !== null || user.deactivatedAt !== null) return undefined;
       const next = await this.issue(em, session.id, true, now);
-      const expiresAt = old.expires_at === null ? now : Math.min(old.expires_at, now);
+      const expiresAt = old.expiresAt === null ? now : Math.min(old.expiresAt, now);
       // Conditional: of two concurrent refreshes with one token, only one consumes it.
-      const consumed = await em.update(
-        CompatTokenEntity,
-        { id: old.id, refresh_consumed_at: IsNull(), revoked_at: IsNull() },
-        { refresh_consumed_at: now, next_token_id: next.row.id, expires_at: expiresAt },
-      );
-      if (consumed.affected !== 1) throw CompatErrors.invalidRefreshToken();
-      await em.update(CompatSessionEntity, { id: session.id }, { last_active_at: now, last_active_ip: ip?.slice(0, 64) ?? null });
-      await this.issuance.record(em, { grant: 'compat_refresh', clientId: 'compat', userId: user.id, sessionId: session.id, scope: [], deviceId: session.device_id, refresh: true, at: now });
-      return { next, oldAccessHash: old.access_token_hash };
+      if (!(await this.repo.consumeRefresh(em, old.id, next.id, now, expiresAt))) throw CompatErrors.invalidRefreshToken();
+      await this.repo.touch(em, session.id, now, ip?.slice(0, 64) ?? null);
+      await this.issuance.record(em, { grant: 'compat_refresh', clientId: 'compat', userId: user.id, sessionId: session.id, scope: [], deviceId: session.deviceId, refresh: true, at: now });
+      return { next, oldAccessHash: old.accessTokenHash };
     });
     if (!outcome) throw CompatErrors.invalidRefreshToken();
     this.cache.invalidateTokens([outcome.oldAccessHash]);
@@ -169,42 +168,37 @@ export class CompatSessions {
    */
   async findByAccessToken(accessToken: string, opts: { activeUser?: boolean } = {}, now = this.clock.now()): Promise<CompatSessionRef | undefined> {
     if (parseToken(accessToken) !== 'compat_access') return undefined;
-    const token = await this.db.manager.findOne(CompatTokenEntity, { where: { access_token_hash: sha256Hex(accessToken) } });
-    if (!token || token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now)) return undefined;
-    const session = await this.db.manager.findOne(CompatSessionEntity, { where: { id: token.session_id, finished_at: IsNull() } });
+    const token = await this.repo.tokenByAccessHash(sha256Hex(accessToken));
+    if (!token || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;
+    const session = await this.repo.liveSession(token.sessionId);
     if (!session) return undefined;
-    const user = await this.db.manager.findOne(UserEntity, { where: { id: session.user_id } });
+    const user = await this.users.findById(session.userId);
     if (!user) return undefined;
-    if (opts.activeUser && (user.locked_at !== null || user.deactivated_at !== null)) return undefined;
+    if (opts.activeUser && (user.lockedAt !== null || user.deactivatedAt !== null)) return undefined;
     return { sessionId: session.id, userId: user.id };
   }
 
   /** A new token pair row: the access token expires only when it comes with a refresh token. */
-  private async issue(em: EntityManager, sessionId: string, refreshable: boolean, now: number): Promise<NewTokens> {
+  private async issue(em: Tx, sessionId: string, refreshable: boolean, now: number): Promise<NewTokens> {
     const accessToken = generateToken('compat_access');
     const refreshToken = refreshable ? generateToken('compat_refresh') : undefined;
-    const row: CompatTokenEntity = {
-      id: ulid(now),
-      session_id: sessionId,
-      access_token_hash: sha256Hex(accessToken),
-      refresh_token_hash: refreshToken ? sha256Hex(refreshToken) : null,
-      created_at: now,
-      expires_at: refreshable ? now + this.config.compat.token_ttl * 1000 : null,
-      revoked_at: null,
-      refresh_consumed_at: null,
-      next_token_id: null,
-    };
-    await em.insert(CompatTokenEntity, row);
-    return { row, accessToken, ...(refreshToken ? { refreshToken } : {}) };
+    const id = ulid(now);
+    await this.repo.insertToken(em, {
+      id,
+      sessionId,
+      accessTokenHash: sha256Hex(accessToken),
+      refreshTokenHash: refreshToken ? sha256Hex(refreshToken) : null,
+      createdAt: now,
+      expiresAt: refreshable ? now + this.config.compat.token_ttl * 1000 : null,
+    });
+    return { id, accessToken, ...(refreshToken ? { refreshToken } : {}) };
   }
 
   /** Reusing a device id signs out whatever session (OAuth or compat) this user had on it. */
-  private async endSessionsOnDevice(em: EntityManager, userId: string, deviceId: string, now: number): Promise<number> {
-    const where = { user_id: userId, device_id: deviceId, finished_at: IsNull() };
-    const oauth = await em.find(OAuth2SessionEntity, { where, select: { id: true } });
-    const compat = await em.find(CompatSessionEntity, { where, select: { id: true } });
+  private async endSessionsOnDevice(em: Tx, userId: string, deviceId: string, now: number): Promise<number> {
+    const { oauth, compat } = await this.devices.liveOnDevice(em, userId, deviceId);
     if (!oauth.length && !compat.length) return 0;
-    return this.ender.endSessions(em, { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) }, 'replaced_device', 'system', now);
+    return this.ender.endSessions(em, { oauth, compat }, 'replaced_device', 'system', now);
   }
 }
 

@@ -11,6 +11,7 @@ import { DeviceSessionRepository } from './repositories/device-session.repositor
 import { UpstreamLinkRepository } from './repositories/upstream-link.repository.js';
 import { ClientRepository } from './repositories/client.repository.js';
 import { BrowserSessionRepository } from './repositories/browser-session.repository.js';
+import { CompatSessionRepository } from './repositories/compat-session.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -28,9 +29,10 @@ export interface StorageHandles {
 
 /**
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
- * stops), the KeyValueStore built on whichever is available, and the repositories shared by
- * several modules: one per aggregate (users with their emails and upstream links, clients, browser and upstream sessions, device sessions,
- * the admin API's session listing, terms, the audit log). Other modules never import an entity.
+ * stops), the KeyValueStore built on whichever is available, and the repositories, one per
+ * aggregate: users with their emails and upstream links, clients, browser sessions with their
+ * upstream sessions, device sessions, compat sessions with their tokens, the admin API's session
+ * listing, terms, the audit log. Other modules never import an entity.
  */
 @Global()
 @Module({})
@@ -52,8 +54,9 @@ export class StorageModule {
         { provide: UpstreamLinkRepository, useValue: new UpstreamLinkRepository(database) },
         { provide: ClientRepository, useValue: new ClientRepository(database) },
         { provide: BrowserSessionRepository, useValue: new BrowserSessionRepository(database) },
+        { provide: CompatSessionRepository, useValue: new CompatSessionRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository],
     };
   }
 }

@@ -60,6 +60,14 @@ export class DeviceSessionRepository {
     return ((await tx.update(OAuth2SessionEntity, where, { human_name: name })).affected ?? 0) + ((await tx.update(CompatSessionEntity, where, { human_name: name })).affected ?? 0);
   }
 
+  /** The user's live sessions of both kinds on one device (a reused device id replaces them). */
+  async liveOnDevice(tx: Tx, userId: string, deviceId: string): Promise<{ oauth: string[]; compat: string[] }> {
+    const where = { ...live(userId), device_id: deviceId };
+    const oauth = await tx.find(OAuth2SessionEntity, { where, select: { id: true } });
+    const compat = await tx.find(CompatSessionEntity, { where, select: { id: true } });
+    return { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) };
+  }
+
   /**
    * Ids of the user's live sessions of a kind, oldest first (`grantTypes` narrows OAuth sessions).
    * On PostgreSQL, first takes the user's session-count lock for the rest of the transaction, so two

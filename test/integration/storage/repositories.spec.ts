@@ -9,6 +9,7 @@ import { Database } from '../../../src/storage/database.service.js';
 import { AuditLogRepository, type AuditRecord } from '../../../src/storage/repositories/audit-log.repository.js';
 import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
 import { BrowserSessionRepository } from '../../../src/storage/repositories/browser-session.repository.js';
+import { CompatSessionRepository } from '../../../src/storage/repositories/compat-session.repository.js';
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
@@ -35,6 +36,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
   let terms: TermsRepository;
   let clients: ClientRepository;
   let browsers: BrowserSessionRepository;
+  let compats: CompatSessionRepository;
 
   const sql = (text: string, params: unknown[] = []) => ds.query(kind === 'sqlite' ? text.replace(/\$\d+/g, '?') : text, params);
   const T = 1_796_000_000_000;
@@ -52,6 +54,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     terms = new TermsRepository(db);
     clients = new ClientRepository(db);
     browsers = new BrowserSessionRepository(db);
+    compats = new CompatSessionRepository(db);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -269,6 +272,27 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect(second.n).toBeGreaterThanOrEqual(1);
       expect((await browsers.find('BREX0000000000000000000000'))?.finishedAt).toBe(T - 9_000);
       expect(await browsers.unfinishedOf(u.id)).toEqual([]);
+    });
+  });
+
+  describe('compat sessions and tokens', () => {
+    it('writes a session and its tokens, finds them by hash, consumes a refresh token once, records activity', async () => {
+      const u = await newUser('conf-compat');
+      await db.transaction(async (tx) => {
+        await compats.insertSession(tx, { id: 'CMPS000000000000000000000A', userId: u.id, deviceId: 'CDEV', humanName: 'Element', browserSessionId: null, redirectHost: 'app.example', createdAt: T, lastActiveAt: T, lastActiveIp: null });
+        await compats.insertToken(tx, { id: 'CMPT000000000000000000000A', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'a'.repeat(64), refreshTokenHash: 'r'.repeat(64), createdAt: T, expiresAt: T + 300_000 });
+        await compats.insertToken(tx, { id: 'CMPT000000000000000000000B', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'b'.repeat(64), refreshTokenHash: null, createdAt: T, expiresAt: null });
+      });
+      expect(await compats.tokenByAccessHash('a'.repeat(64))).toEqual({ id: 'CMPT000000000000000000000A', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'a'.repeat(64), refreshTokenHash: 'r'.repeat(64), createdAt: T, expiresAt: T + 300_000, revokedAt: null, refreshConsumedAt: null });
+      expect((await db.transaction((tx) => compats.tokenByRefreshHash(tx, 'r'.repeat(64))))?.id).toBe('CMPT000000000000000000000A');
+      const consumed = await Promise.all([1, 2].map(() => db.transaction((tx) => compats.consumeRefresh(tx, 'CMPT000000000000000000000A', 'CMPT000000000000000000000B', T + 10, T + 10))));
+      expect(consumed.sort()).toEqual([false, true]);
+      expect(await compats.tokenByAccessHash('a'.repeat(64))).toMatchObject({ refreshConsumedAt: T + 10, expiresAt: T + 10 });
+      await db.transaction((tx) => compats.touch(tx, 'CMPS000000000000000000000A', T + 20, '198.51.100.1'));
+      expect(await compats.liveSession('CMPS000000000000000000000A')).toMatchObject({ userId: u.id, deviceId: 'CDEV', lastActiveAt: T + 20, lastActiveIp: '198.51.100.1', finishedAt: null });
+      expect(await db.transaction((tx) => devices.liveOnDevice(tx, u.id, 'CDEV'))).toEqual({ oauth: [], compat: ['CMPS000000000000000000000A'] });
+      await sql('UPDATE compat_sessions SET finished_at = $1 WHERE id = $2', [T + 30, 'CMPS000000000000000000000A']);
+      expect(await compats.liveSession('CMPS000000000000000000000A')).toBeUndefined();
     });
   });
 
