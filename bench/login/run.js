@@ -11,8 +11,7 @@
 //   BENCH_TARGETS=sqlite,postgres,redis (a subset)   BENCH_QUICK=1 (CI: one second a target)
 //   BENCH_PROFILE=1: the server runs with --cpu-prof; the functions with the most self time are printed
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { cpuSeconds, freePort, load, percentile, profileSummary, table } from '../lib.js';
+import { oneLogin, register, startHomeserver } from './flow.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -30,23 +30,6 @@ const TARGETS = (process.env.BENCH_TARGETS ?? 'sqlite,postgres,redis').split(','
 const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.CAUSEWAY_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-shared-secret-0123456789abcdef';
-const CLIENT_URI = 'http://localhost:3000';
-const REDIRECT = `${CLIENT_URI}/cb`;
-
-/** Just enough of /_synapse/mas/* for sign-ins: users are created (201), everything else succeeds. */
-async function startHomeserver() {
-  const port = await freePort();
-  const server = createHttpServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const created = req.url.startsWith('/_synapse/mas/provision_user');
-      res.writeHead(created ? 201 : 200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise((r) => server.listen(port, '127.0.0.1', () => r(undefined)));
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
-}
-
 async function startCauseway(label, database, redis, homeserverUrl) {
   const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-login-'));
   const port = await freePort();
@@ -65,13 +48,19 @@ async function startCauseway(label, database, redis, homeserverUrl) {
   writeFileSync(file, stringify(config));
   const proc = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  let ready = false;
+  // A loaded machine can take a while to start a process: up to a minute.
+  for (let i = 0; i < 600 && !ready; i++) {
     try {
-      if ((await fetch(`${url}/health/ready`)).status === 200) break;
+      ready = (await fetch(`${url}/health/ready`)).status === 200;
     } catch {
       /* starting */
     }
-    await new Promise((r) => setTimeout(r, 100));
+    if (!ready) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!ready) {
+    proc.kill('SIGKILL');
+    throw new Error(`${label} did not start`);
   }
   return {
     label,
@@ -86,85 +75,6 @@ async function startCauseway(label, database, redis, homeserverUrl) {
   };
 }
 
-/** One browser without JavaScript: a cookie jar and manual redirects. */
-class Jar {
-  cookies = new Map();
-  header() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  async fetch(url, init = {}) {
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers ?? {}), cookie: this.header() } });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-    return res;
-  }
-}
-
-const form = (fields) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
-const hidden = (html, name) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
-
-async function oneLogin(base, clientId, n, username = `user${n}`) {
-  const jar = new Jar();
-  const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
-  const q = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    scope: `urn:matrix:client:api:* urn:matrix:client:device:BENCH${n}`,
-    state: `s${n}`,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const auth = await jar.fetch(`${base}/authorize?${q}`);
-  const devForm = new URL(auth.headers.get('location'));
-  await auth.arrayBuffer();
-  const state = devForm.searchParams.get('state');
-  let res = await jar.fetch(`${base}/upstream/dev/callback`, form({ state, username }));
-  let requests = 3;
-  // Follow Causeway's redirects (callback resume, login page) until the client or a page (consent).
-  const follow = async () => {
-    while (res.status >= 300 && res.status < 400 && !(res.headers.get('location') ?? '').startsWith(REDIRECT)) {
-      const next = new URL(res.headers.get('location') ?? '', base).href;
-      await res.arrayBuffer();
-      res = await jar.fetch(next);
-      requests++;
-    }
-  };
-  await follow();
-  if (res.status === 200) {
-    // The consent page of a first sign-in: allow.
-    const html = await res.text();
-    res = await jar.fetch(`${res.url.split('?')[0]}/consent`, form({ _csrf: hidden(html, '_csrf'), decision: 'allow' }));
-    requests++;
-    await follow();
-  } else {
-    await res.arrayBuffer();
-  }
-  const location = res.headers.get('location') ?? '';
-  if (!location.startsWith(REDIRECT) || !new URL(location).searchParams.get('code')) throw new Error(`login ${n} did not end at the client: ${res.status} ${location}`);
-  return requests;
-}
-
-async function register(target) {
-  const reg = await fetch(`${target.url}/oauth2/registration`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: 'bench',
-      client_uri: CLIENT_URI,
-      redirect_uris: [REDIRECT],
-      application_type: 'web',
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
-    }),
-  });
-  return /** @type {{ client_id: string }} */ (await reg.json()).client_id;
-}
-
-/** Sign-ins for DURATION seconds by CONCURRENCY browsers; `username(i)` names the i-th person. */
 async function measure(target, clientId, kind, username) {
   let n = 0;
   const latencies = [];

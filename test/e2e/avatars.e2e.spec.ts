@@ -10,6 +10,9 @@ import { startHomeserverStandin, type HomeserverStandin } from '../support/homes
 import { oidcPeerWithClients, removeOidcPeerClients, setOidcPeerUser } from '../support/oidc-peer.js';
 import { ensurePeer, type Peer } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
+import { TEST_DBS } from '../support/databases.js';
+import { CausewayDb } from '../support/causeway-db.js';
+import { OutboxEntity } from '../../src/storage/entities/index.js';
 import { IDP_METADATA_PATH, idpLogin, makeSpKeys, registerSp } from '../support/saml-peer.js';
 import { TINY_PNG } from '../support/github-standin.js';
 import { registerClient } from '../integration/oauth2/oauth-http.js';
@@ -52,61 +55,17 @@ beforeAll(async () => {
   await new Promise<void>((r) => images.listen(0, '127.0.0.1', r));
   imagesUrl = `http://127.0.0.1:${(images.address() as { port: number }).port}`;
 
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}/`;
-  oidcPeer = await oidcPeerWithClients({ client_id: CLIENT, client_secret: 'avatar-secret', redirect_uris: [`${base}upstream/peer/callback`] });
+  samlPeer = await ensurePeer('saml');
+  oidcPeer = await ensurePeer('oidc');
   await setOidcPeerUser(oidcPeer, peerUsers.ok, { password: 'pw', claims: { preferred_username: peerUsers.ok, name: 'Pat Picture', picture: `${imagesUrl}/u/ok` } });
   await setOidcPeerUser(oidcPeer, peerUsers.big, { password: 'pw', claims: { preferred_username: peerUsers.big, name: 'Big Picture', picture: `${imagesUrl}/img/big.png` } });
   await setOidcPeerUser(oidcPeer, peerUsers.text, { password: 'pw', claims: { preferred_username: peerUsers.text, name: 'Text Picture', picture: `${imagesUrl}/img/page.png` } });
-  samlPeer = await ensurePeer('saml');
-  const keys = makeSpKeys(dir);
-  hs = await startHomeserverStandin({ serverName: 'example.test', endpoint: base, secret: SHARED_SECRET });
-  cw = await startCauseway({
-    port,
-    config: {
-      matrix: { homeserver: 'example.test', endpoint: `${hs.url}/`, secret: SHARED_SECRET },
-      upstream: {
-        providers: [
-          {
-            id: 'peer',
-            kind: 'oidc',
-            name: 'OIDC peer',
-            issuer: oidcPeer.url,
-            client_id: CLIENT,
-            client_secret: 'avatar-secret',
-            scopes: ['openid', 'profile', 'email'],
-            claims: { avatar: { template: '{{ user.picture }}', max_bytes: 16 * 1024 } },
-            allow_insecure_http: true,
-          },
-          {
-            id: 'ssp',
-            kind: 'saml',
-            name: 'SimpleSAMLphp',
-            metadata_url: `${samlPeer.url}${IDP_METADATA_PATH}`,
-            allow_insecure_http: true,
-            sp: { key_file: keys.keyFile, cert_file: keys.certFile, sign_requests: false, encrypted_assertions: 'off' },
-            claims: { localpart: { template: 'saml-{{ user.uid }}' }, avatar: { template: '{{ user.jpegPhoto }}', sync: 'always' } },
-          },
-        ],
-      },
-    },
-  });
-  hs.setEndpoint(cw.issuer);
-  unregister.push(registerSp(samlPeer, await (await fetch(`${cw.url}/upstream/ssp/saml/metadata`)).text()));
-  clientId = await registerClient(cw.url, webClient('Avatar test app'));
 }, 600_000);
 
 afterAll(async () => {
-  for (const u of unregister) u();
-  if (oidcPeer) {
-    await removeOidcPeerClients(oidcPeer, CLIENT);
-    for (const u of Object.values(peerUsers)) await setOidcPeerUser(oidcPeer, u, undefined);
-  }
-  await cw?.dispose();
-  await hs?.stop();
+  if (oidcPeer) for (const u of Object.values(peerUsers)) await setOidcPeerUser(oidcPeer, u, undefined);
   await new Promise((r) => images?.close(r));
   rmSync(dir, { recursive: true, force: true });
-  if (cw) expect(cw.logs.filter((l) => l.includes('"status":500') || l.includes('unhandled error'))).toEqual([]);
 });
 
 /** Back at the client with a code, exchanged: the sign-in succeeded. */
@@ -156,7 +115,57 @@ async function logLine(reason: string, localpart: string) {
   }
 }
 
-describe('avatars from the IdP', () => {
+describe.each(TEST_DBS)('avatars from the IdP, on %s', (db) => {
+  beforeAll(async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}/`;
+    oidcPeer = await oidcPeerWithClients({ client_id: `${CLIENT}-${db}`, client_secret: 'avatar-secret', redirect_uris: [`${base}upstream/peer/callback`] });
+    const keys = makeSpKeys(dir);
+    hs = await startHomeserverStandin({ serverName: 'example.test', endpoint: base, secret: SHARED_SECRET });
+    cw = await startCauseway({
+      db,
+      port,
+      config: {
+        matrix: { homeserver: 'example.test', endpoint: `${hs.url}/`, secret: SHARED_SECRET },
+        upstream: {
+          providers: [
+            {
+              id: 'peer',
+              kind: 'oidc',
+              name: 'OIDC peer',
+              issuer: oidcPeer.url,
+              client_id: `${CLIENT}-${db}`,
+              client_secret: 'avatar-secret',
+              scopes: ['openid', 'profile', 'email'],
+              claims: { avatar: { template: '{{ user.picture }}', max_bytes: 16 * 1024 } },
+              allow_insecure_http: true,
+            },
+            {
+              id: 'ssp',
+              kind: 'saml',
+              name: 'SimpleSAMLphp',
+              metadata_url: `${samlPeer.url}${IDP_METADATA_PATH}`,
+              allow_insecure_http: true,
+              sp: { key_file: keys.keyFile, cert_file: keys.certFile, sign_requests: false, encrypted_assertions: 'off' },
+              claims: { localpart: { template: 'saml-{{ user.uid }}' }, avatar: { template: '{{ user.jpegPhoto }}', sync: 'always' } },
+            },
+          ],
+        },
+      },
+    });
+    hs.setEndpoint(cw.issuer);
+    unregister.push(registerSp(samlPeer, await (await fetch(`${cw.url}/upstream/ssp/saml/metadata`)).text()));
+    clientId = await registerClient(cw.url, webClient('Avatar test app'));
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const u of unregister.splice(0)) u();
+    if (oidcPeer) await removeOidcPeerClients(oidcPeer, `${CLIENT}-${db}`);
+    await cw?.dispose();
+    await hs?.stop();
+    if (cw) expect(cw.logs.filter((l) => l.includes('"status":500') || l.includes('unhandled error'))).toEqual([]);
+  });
+
   it('an OIDC picture URL (behind a redirect) is uploaded as the user and set as the avatar', async () => {
     await oidcSignIn(peerUsers.ok);
     const { mxc, media } = await avatarOf(peerUsers.ok);
@@ -180,6 +189,23 @@ describe('avatars from the IdP', () => {
     expect(media!.bytes.equals(CAROL_JPEG)).toBe(true);
   });
 
+  it('sync: always (the SAML provider) uploads and sets it again at the next sign-in; first_login (the OIDC one) does not', async () => {
+    const before = (await avatarOf('saml-carol')).mxc;
+    await samlSignIn('carol', 'carolpass');
+    const again = await hs.waitForCall((c) => c.path === '/_synapse/mas/provision_user' && (c.body as { localpart?: string; set_avatar_url?: string }).localpart === 'saml-carol' && !!(c.body as { set_avatar_url?: string }).set_avatar_url && (c.body as { set_avatar_url?: string }).set_avatar_url !== before, 20_000);
+    expect(hs.user('saml-carol')?.avatarUrl).toBe((again.body as { set_avatar_url: string }).set_avatar_url);
+    await oidcSignIn(peerUsers.ok);
+    // The sign-in wrote its outbox rows before answering: still the one avatar row of the account's creation.
+    const db = await CausewayDb.open(cw.database);
+    try {
+      const rows = await db.ds.manager.find(OutboxEntity, { where: { user_key: peerUsers.ok, kind: 'user.avatar' } });
+      expect(rows).toHaveLength(1);
+      expect(await db.ds.manager.count(OutboxEntity, { where: { user_key: 'saml-carol', kind: 'user.avatar' } })).toBe(2);
+    } finally {
+      await db.ds.destroy();
+    }
+  });
+
   it('an avatar over max_bytes is skipped with a log line; the sign-in succeeded', async () => {
     await oidcSignIn(peerUsers.big);
     expect(hs.user(peerUsers.big)).toBeDefined();
@@ -193,13 +219,13 @@ describe('avatars from the IdP', () => {
     await logLine('not_an_image', peerUsers.text);
     expect(hs.user(peerUsers.text)?.avatarUrl).toBeNull();
     // Nothing of either skipped avatar reached the media repository.
-    expect([...hs.state.media.values()].map((m) => m.uploader).sort()).toEqual([`@${peerUsers.ok}:example.test`, '@saml-carol:example.test'].sort());
+    expect([...new Set([...hs.state.media.values()].map((m) => m.uploader))].sort()).toEqual([`@${peerUsers.ok}:example.test`, '@saml-carol:example.test'].sort());
   });
 
   it('the skips are counted by reason', async () => {
     const text = await (await fetch(`${cw.url}/metrics`)).text();
     expect(text).toMatch(/causeway_avatar_imports_total\{outcome="skipped",reason="too_large"\} 1/);
     expect(text).toMatch(/causeway_avatar_imports_total\{outcome="skipped",reason="not_an_image"\} 1/);
-    expect(text).toMatch(/causeway_avatar_imports_total\{outcome="set",reason=""\} 2/);
+    expect(text).toMatch(/causeway_avatar_imports_total\{outcome="set",reason=""\} 3/);
   });
 });
