@@ -193,7 +193,7 @@ export class LoginActors {
   private async checkConsent(i: CheckConsentInput): Promise<{ needed: boolean }> {
     switch (i.target.kind) {
       case 'authorization':
-        return { needed: await this.completer.needsConsent(i.target.request, i.user.id) };
+        return { needed: await this.completer.needsConsent(i.target.request, { userId: i.user.id, localpart: i.user.localpart }) };
       case 'device':
         // RFC 8628: the user always confirms the code, client and device before approving.
         return { needed: true };

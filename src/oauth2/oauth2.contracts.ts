@@ -44,8 +44,11 @@ export abstract class AuthorizationCompleter {
    * etc.; `redirectUri`: the authorization request's, shown as where the browser will return.
    */
   abstract clientDisplay(clientId: string, languages?: string[], redirectUri?: string): Promise<ClientDisplay>;
-  /** True when this user has not yet allowed this client these scopes (or prompt=consent). */
-  abstract needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean>;
+  /**
+   * True when this user has not yet allowed this client these scopes (or prompt=consent); false
+   * when the request asks for admin scopes the user may not be granted (complete() refuses it).
+   */
+  abstract needsConsent(req: AuthorizationRequest, user: SignedInUser): Promise<boolean>;
   abstract recordConsent(req: AuthorizationRequest, userId: string): Promise<void>;
   /**
    * Finishes a successful authorization: makes sure the homeserver knows the user and the device

@@ -30,6 +30,8 @@ export interface ConnectorKind<S extends ProviderSchema = ProviderSchema> {
   create(provider: z.output<S>, deps: ConnectorDeps): UpstreamConnector;
   /** Claims templates used when the provider's `claims` section gives none. */
   defaultTemplates: DefaultTemplates;
+  /** Other defaults for some providers of the kind (a SAML federation's eduPerson attributes). */
+  defaultTemplatesFor?(provider: z.output<S>): DefaultTemplates | undefined;
   /** The name of a connector's component on /health/ready (default `upstream:<id>`). */
   healthComponent?(providerId: string): string;
   /** Metrics over every connector of the kind, registered once at start-up. */

@@ -10,10 +10,17 @@ import type { UpstreamConnector } from './connector.js';
 import type { ConnectorDeps, ConnectorKind } from './connector-kind.js';
 import { CONNECTOR_KINDS } from './connector-kinds.js';
 import type { ProviderConfig } from './providers.schema.js';
+import type { DefaultTemplates } from './mapping/claims-mapper.js';
 
 /** The table entry of a provider's kind. */
 function kindOf(provider: ProviderConfig): ConnectorKind {
   return CONNECTOR_KINDS[provider.kind] as ConnectorKind;
+}
+
+/** The claim templates used where a provider's `claims` section gives none. */
+export function defaultTemplatesOf(provider: ProviderConfig): DefaultTemplates {
+  const kind = kindOf(provider);
+  return kind.defaultTemplatesFor?.(provider) ?? kind.defaultTemplates;
 }
 
 /** Builds one provider's connector through the table (the switch on kind lives there only). */

@@ -75,6 +75,12 @@ export interface Assertion {
   providerId: string;
   /** Stable subject used to link the account (after the `claims.subject` template, if any). */
   subject: string;
+  /**
+   * Namespace of the subject within the provider (a SAML federation: the IdP's entity ID). The
+   * claims mapping prefixes the final subject (after `claims.subject`) with it, so identical
+   * subjects at two IdPs of one provider are two identities.
+   */
+  subjectScope?: string;
   /** Every attribute/claim; multi-valued ones as arrays. Available to templates as `user.*`. */
   attributes: Record<string, string | string[]>;
   /** Identifies the upstream session for inbound logout (OIDC sid, SAML SessionIndex, CAS ticket). */

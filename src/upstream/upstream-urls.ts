@@ -1,7 +1,7 @@
 /**
  * Every URL Causeway gives an upstream provider, built from `http.public_base` in this one place:
  * the callback (OIDC and OAuth 2.0 redirect_uri, SAML ACS, where the CAS service URL and the dev
- * form lead), its resume step, the SAML SP metadata and Single Logout endpoints, the CAS service
+ * form lead), its resume step, the SAML SP metadata, Single Logout and federation discovery endpoints, the CAS service
  * URL and Single Logout endpoint, the OIDC back-channel logout endpoint, the dev sign-in form.
  * The controllers serving them declare the same paths under `/upstream/:provider/`.
  */
@@ -14,6 +14,8 @@ export interface UpstreamUrls {
   samlMetadata: string;
   /** SAML: Single Logout, both directions, both bindings. */
   samlSlo: string;
+  /** SAML federation: the page where the person picks their IdP. */
+  samlDiscovery: string;
   /** CAS: the service URL without its query (the login's `state` is added by casService). */
   casServiceEndpoint: string;
   /** CAS: the service URL of one login, carrying its single-use state. */
@@ -35,6 +37,7 @@ export function upstreamUrls(publicBase: string, providerId: string): UpstreamUr
     callbackResume: (key) => `${base}/callback/resume/${encodeURIComponent(key)}`,
     samlMetadata: `${base}/saml/metadata`,
     samlSlo: `${base}/saml/slo`,
+    samlDiscovery: `${base}/saml/discovery`,
     casServiceEndpoint,
     casService: (state) => `${casServiceEndpoint}?state=${encodeURIComponent(state)}`,
     casSlo: `${base}/cas/slo`,

@@ -63,6 +63,31 @@ export const TEMPLATE_SAMPLES: readonly TemplateSample[] = [
     template: 'upstream-continue',
     vars: { ...common, provider: { name: 'Campus login' }, form_post: { url: 'https://idp.example.org/sso', fields: [{ name: 'SAMLRequest', value: 'PHNhbWxwOkF1dGhuUmVxdWVzdC8+' }] }, others: [] },
   },
+  {
+    name: 'federation discovery',
+    template: 'saml-discovery',
+    vars: {
+      provider_name: 'eduGAIN',
+      action: `${BASE}upstream/edugain/saml/discovery`,
+      session: 'sample-discovery-session-token00',
+      query: 'techn',
+      total: 42,
+      items: [
+        { entityId: 'https://idp.tu-example.de/idp/shibboleth', name: 'Technische Universität Example', organization: 'TU Example', logo: { url: 'https://www.tu-example.de/logo.png' }, domains: ['tu-example.de'], href: `${BASE}upstream/edugain/saml/discovery/choose?s=sample&entityID=1` },
+        { entityId: 'https://login.example.edu/idp', name: 'Example Institute of Technology', domains: ['example.edu'], href: `${BASE}upstream/edugain/saml/discovery/choose?s=sample&entityID=2` },
+      ],
+      page: 2,
+      pages: 3,
+      previous_href: `${BASE}upstream/edugain/saml/discovery?s=sample&q=techn`,
+      next_href: `${BASE}upstream/edugain/saml/discovery?s=sample&q=techn&page=3`,
+      remembered: { entityId: 'https://idp.tu-example.de/idp/shibboleth', name: 'Technische Universität Example', domains: [], href: `${BASE}upstream/edugain/saml/discovery/choose?s=sample&entityID=1` },
+    },
+  },
+  {
+    name: 'federation discovery (no match)',
+    template: 'saml-discovery',
+    vars: { provider_name: 'DFN-AAI', action: `${BASE}upstream/dfn/saml/discovery`, session: 'sample', query: 'nowhere', total: 0, items: [], page: 1, pages: 1 },
+  },
   { name: 'dev sign-in', template: 'dev-login', vars: { provider_name: 'Development sign-in', action: `${BASE}upstream/dev/callback`, state: 'sample-state', login_hint: '' } },
   {
     name: 'registration',

@@ -8,6 +8,8 @@ import type { ProviderConfig } from '../../upstream/providers.schema.js';
 import { MetadataError, parseIdpMetadata } from '../../upstream/saml/idp-metadata.js';
 import { parseCertificate } from '../../upstream/saml/saml-certs.js';
 import type { SamlProviderConfig } from '../../upstream/saml/saml.config.js';
+import { decodeChunks, readAggregate } from '../../upstream/saml/federation/aggregate-reader.js';
+import { FederationIndex } from '../../upstream/saml/federation/federation-index.js';
 import { fail, pass, type Check, type CheckResult } from '../doctor.js';
 import { expiryProblem, probe, reasonOf, tlsCertificateExpiry, type Probe } from '../probe.js';
 import type { ClockReadings } from './clock.check.js';
@@ -100,6 +102,7 @@ async function oidc(p: OidcProviderConfig, label: string, clock: ClockReadings):
 }
 
 async function saml(p: SamlProviderConfig, label: string, clock: ClockReadings): Promise<CheckResult[]> {
+  if (p.federation) return federation(p, p.federation, label, clock);
   let certs: string[];
   let source: string;
   if (p.idp) {
@@ -144,6 +147,59 @@ async function saml(p: SamlProviderConfig, label: string, clock: ClockReadings):
   if (spProblem) problems.push(fail(label, `SP certificate (sp.cert) ${spProblem}`, 'make a new SP key and certificate, publish them in the SP metadata and send it to the IdP'));
   if (problems.length) return problems;
   return [pass(label, `metadata ${source} valid; ${certs.length} signing certificate(s) valid until ${earliest?.toISOString().slice(0, 10) ?? '?'}`)];
+}
+
+/**
+ * A federation provider: the aggregate answers, its signature and validUntil hold, how many IdPs
+ * it offers after entity_filter, how long it stays valid, and how many IdPs sign with certificates
+ * only that have expired (their sign-ins fail until the federation publishes new keys).
+ */
+async function federation(p: SamlProviderConfig, f: NonNullable<SamlProviderConfig['federation']>, label: string, clock: ClockReadings): Promise<CheckResult[]> {
+  let bytes: Buffer;
+  let source: string;
+  if (f.metadata_url) {
+    const tls = await tlsProblem(f.metadata_url, label);
+    if (tls) return [tls];
+    const r = await ask(p, f.metadata_url, label, clock, { redirect: 'follow' });
+    if (unreachable(r)) return [r];
+    if (r.status !== 200) return [fail(label, `federation metadata answered ${r.status} (${f.metadata_url})`, 'check federation.metadata_url')];
+    bytes = Buffer.from(r.body);
+    source = `from ${f.metadata_url}`;
+  } else {
+    bytes = await readFile(f.metadata_file!);
+    source = `from ${f.metadata_file}`;
+  }
+  const now = Date.now();
+  let data;
+  try {
+    data = readAggregate(decodeChunks(bytes), { signingCert: f.signing_cert, now, requireValidUntil: f.require_valid_until });
+  } catch (e) {
+    if (!(e instanceof MetadataError)) throw e;
+    return [fail(label, `federation aggregate ${source} refused: ${e.message}`, 'check federation.metadata_url/metadata_file and federation.signing_cert')];
+  }
+  const index = new FederationIndex(data, f.entity_filter);
+  let expiredIdps = 0;
+  for (const e of index.entities) {
+    const valid = e.signingCerts.some((c) => {
+      try {
+        return new Date(parseCertificate(c).notAfter).getTime() > now;
+      } catch {
+        return false;
+      }
+    });
+    if (!valid) expiredIdps++;
+  }
+  const problems: CheckResult[] = [];
+  if (index.size === 0) problems.push(fail(label, `federation aggregate ${source}: no IdP left after entity_filter (${data.entities.length} in the aggregate)`, 'check federation.entity_filter'));
+  const hoursLeft = data.validUntil !== undefined ? (data.validUntil - now) / 3_600_000 : undefined;
+  if (hoursLeft !== undefined && hoursLeft < 24) problems.push(fail(label, `federation aggregate ${source} expires in ${hoursLeft.toFixed(1)} h (validUntil)`, 'the federation publishes a fresh aggregate regularly: check that refreshes reach it'));
+  const sp = parseCertificate(p.sp.cert);
+  const spProblem = expiryProblem(new Date(sp.notAfter));
+  if (spProblem) problems.push(fail(label, `SP certificate (sp.cert) ${spProblem}`, 'make a new SP key and certificate, publish them in the SP metadata and register it with the federation'));
+  if (problems.length) return problems;
+  const until = data.validUntil !== undefined ? `, valid until ${new Date(data.validUntil).toISOString()}` : '';
+  const expired = expiredIdps ? `; ${expiredIdps} of them sign only with expired certificates` : '';
+  return [pass(label, `federation aggregate ${source} signed and valid: ${index.size} IdPs offered (${data.entities.length} in the aggregate, ${(bytes.length / 2 ** 20).toFixed(1)} MiB)${until}${expired}`)];
 }
 
 /** An OAuth 2.0 provider has no discovery: its token endpoint must answer (any status: a POST without a grant is refused). */

@@ -46,9 +46,13 @@ export class AuthorizationService extends AuthorizationCompleter {
     return clientDisplay(client, languages, redirectUri);
   }
 
-  async needsConsent(req: AuthorizationRequest, userId: string): Promise<boolean> {
+  async needsConsent(req: AuthorizationRequest, user: SignedInUser): Promise<boolean> {
+    // Admin scopes this account may not be granted: no consent page offering them (it would ask the
+    // person to allow what they cannot give); complete() refuses with invalid_scope at once.
+    const scope = parseScope(req.scope.join(' '));
+    if ((scope.admin || scope.causewayAdmin) && !(await this.mayAdminister(user))) return false;
     if (req.prompt.includes('consent')) return true;
-    const row = await this.db.manager.findOneBy(ConsentEntity, { user_id: userId, client_id: req.clientId });
+    const row = await this.db.manager.findOneBy(ConsentEntity, { user_id: user.userId, client_id: req.clientId });
     return !row || !isSubset(consentScopes(req.scope), row.scopes);
   }
 

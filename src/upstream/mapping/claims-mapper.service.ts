@@ -3,7 +3,7 @@ import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import type { LocalpartPolicyOptions } from '../../matrix/localpart-policy.js';
 import { UpstreamError, type Assertion } from '../connector.js';
-import { CONNECTOR_KINDS } from '../connector-kinds.js';
+import { defaultTemplatesOf } from '../connector-registry.js';
 import { ProviderMapping, type MappingResult } from './claims-mapper.js';
 
 /**
@@ -17,7 +17,7 @@ export class ClaimsMapper {
   private readonly policy: LocalpartPolicyOptions;
 
   constructor(@Inject(CONFIG) config: GatewayConfig) {
-    for (const p of config.upstream.providers) this.mappings.set(p.id, new ProviderMapping(p, CONNECTOR_KINDS[p.kind].defaultTemplates));
+    for (const p of config.upstream.providers) this.mappings.set(p.id, new ProviderMapping(p, defaultTemplatesOf(p)));
     this.policy = { serverName: config.matrix.homeserver, reserved: config.policy.reserved_localparts };
   }
 

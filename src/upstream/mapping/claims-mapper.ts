@@ -83,6 +83,7 @@ export class ProviderMapping {
       subject = r.value;
     }
     if (!subject) return fail({ kind: 'claim', claim: 'subject', reason: 'missing' });
+    if (assertion.subjectScope !== undefined) subject = scopedSubject(assertion.subjectScope, subject);
     if (subject.length > MAX_SUBJECT_LENGTH) return fail({ kind: 'claim', claim: 'subject', reason: 'invalid' });
 
     const localpart = this.mapLocalpart(attrs, policy);
@@ -163,6 +164,14 @@ function render(t: CompiledTemplate, attrs: Readonly<Record<string, string | str
   } catch {
     return { ok: false };
   }
+}
+
+/**
+ * A subject within a namespace (a federation IdP's entity ID): `<scope>|<subject>`. Entity IDs
+ * are URIs, in which a bare `|` cannot occur, so the split is unambiguous.
+ */
+export function scopedSubject(scope: string, subject: string): string {
+  return `${scope}|${subject}`;
 }
 
 /** Control and bidi-override characters removed; at most 256 characters (Synapse's limit). */

@@ -5,6 +5,7 @@ import { providerBaseShape } from '../provider.config.js';
 import { duration } from '../../config/duration.js';
 import { givenKey, publicValueShape, resolveSecret, secretShape } from '../../config/secret-ref.js';
 import { keyMatchesCertificate, parseCertificate } from './saml-certs.js';
+import { federationSection } from './federation/federation.config.js';
 
 export const NAMEID_FORMATS = {
   persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
@@ -94,6 +95,7 @@ export const samlProviderSchema = z
       .optional()
       .describe('The entity to use when the metadata holds several (a federation aggregate); checked against the metadata when given.'),
     idp: idpSection.optional(),
+    federation: federationSection.optional(),
     sp: spSection,
     name_id_format: z
       .string()
@@ -135,8 +137,9 @@ export const samlProviderSchema = z
   })
   .strict()
   .transform((o, ctx) => {
-    const sources = [o.metadata_file, o.metadata_url, o.idp].filter((v) => v !== undefined).length;
-    if (sources !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of metadata_url, metadata_file, idp' });
+    const sources = [o.metadata_file, o.metadata_url, o.idp, o.federation].filter((v) => v !== undefined).length;
+    if (sources !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of metadata_url, metadata_file, idp, federation' });
+    const federation = o.federation ? checkFederation(o.federation, o, ctxAt(ctx, ['federation'])) : undefined;
     if (o.metadata_url && !o.allow_insecure_http && !o.metadata_url.startsWith('https://')) {
       ctx.addIssue({ code: 'custom', path: ['metadata_url'], message: 'must be https (allow_insecure_http is for tests only)' });
     }
@@ -165,6 +168,9 @@ export const samlProviderSchema = z
     return {
       ...rest,
       idp,
+      federation,
+      // Single Logout is per IdP and needs the session's IdP; a federation provider does not offer it yet.
+      single_logout: federation ? false : o.single_logout,
       metadata_signing_cert: metadataSigningCert,
       name_id_format: NAMEID_FORMATS[o.name_id_format as keyof typeof NAMEID_FORMATS] ?? o.name_id_format,
       sp: {
@@ -179,6 +185,24 @@ export const samlProviderSchema = z
   })
   .describe('An upstream SAML 2.0 identity provider.');
 export type SamlProviderConfig = z.infer<typeof samlProviderSchema>;
+
+/** A federation's sources, certificate and the options it rules out. */
+function checkFederation(f: z.output<typeof federationSection>, o: { allow_insecure_http: boolean; allow_idp_initiated: boolean; idp_entity_id?: string; metadata_signing_cert?: string; metadata_signing_cert_file?: string; metadata_signing_cert_env?: string }, ctx: z.RefinementCtx) {
+  if ((f.metadata_url === undefined) === (f.metadata_file === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of metadata_url, metadata_file' });
+  for (const key of ['metadata_url', 'mdq_url', 'discovery_url'] as const) {
+    const u = f[key];
+    if (u && !o.allow_insecure_http && !u.startsWith('https://')) ctx.addIssue({ code: 'custom', path: [key], message: 'must be https (allow_insecure_http is for tests only)' });
+  }
+  if (f.metadata_file && !existsSync(f.metadata_file)) ctx.addIssue({ code: 'custom', path: ['metadata_file'], message: `cannot read ${f.metadata_file}: ENOENT` });
+  if (o.allow_idp_initiated) ctx.addIssue({ code: 'custom', path: [], message: 'allow_idp_initiated is not available with a federation (every response must answer a request to the chosen IdP)' });
+  if (o.idp_entity_id) ctx.addIssue({ code: 'custom', path: [], message: 'idp_entity_id is not used with a federation (use entity_filter.entity_ids)' });
+  if ([o.metadata_signing_cert, o.metadata_signing_cert_file, o.metadata_signing_cert_env].some((v) => v !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'use federation.signing_cert instead of metadata_signing_cert' });
+  }
+  const signingCert = resolveCertificate(f, 'signing_cert', ctx, 'the federation\'s metadata signing certificate');
+  const { signing_cert: _a, signing_cert_file: _b, signing_cert_env: _c, ...rest } = f;
+  return { ...rest, signing_cert: signingCert ?? '' };
+}
 
 /** A refinement context whose issues land under `prefix` (for helpers that report relative paths). */
 function ctxAt(ctx: z.RefinementCtx, prefix: (string | number)[]): z.RefinementCtx {

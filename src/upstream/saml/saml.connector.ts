@@ -15,6 +15,8 @@ import type { KeyValueStore } from '../../storage/kv-store.js';
 import type { SamlProviderConfig } from './saml.config.js';
 import { NAMEID_FORMATS } from './saml.config.js';
 import { IdpMetadataSource } from './idp-metadata.source.js';
+import { FederationSource } from './federation/federation-source.js';
+import type { ComponentStatus } from '../../health/health.registry.js';
 import type { IdpDescriptor } from './idp-metadata.js';
 import { verifySamlResponse } from './saml-response.js';
 import { attributeMap } from './saml-attributes.js';
@@ -51,10 +53,52 @@ export interface SamlSessionDetails {
   sessionIndex?: string;
 }
 
+/** A federation sign-in between begin() and the choice of IdP (kept in the store under the discovery token). */
+export interface DiscoverySession {
+  state: string;
+  requestId: string;
+  ctx: { state: string; prompt: string[]; loginHint?: string };
+}
+
+/** The IdP chosen for one AuthnRequest. */
+interface FederationChoice {
+  entityId: string;
+  issuedAt: string;
+}
+
+/** How long the discovery page and a chosen IdP stay valid. */
+const DISCOVERY_SECONDS = 30 * 60;
+
+/** What a SAML connector's lifecycle runs: single-IdP metadata or a federation's aggregate. */
+export interface SamlMetadataLifecycle {
+  start(): Promise<void>;
+  stop(): void;
+  health(): { status: ComponentStatus; detail?: string };
+  ageSeconds(): number | undefined;
+}
+
+/**
+ * eduPerson defaults for a federation's subject (REFEDS / SAML V2.0 Subject Identifier
+ * Attributes profile): pairwise-id, subject-id, eduPersonTargetedID, eduPersonPrincipalName, then
+ * a persistent NameID. With `claims.subject` configured the template decides (the NameID, or ''
+ * when there is none, is only its fallback).
+ */
+export function federationSubject(attributes: Record<string, string | string[]>, nameId: { value: string; format?: string } | undefined, templated: boolean): string {
+  for (const name of ['pairwise_id', 'subject_id', 'eduPersonTargetedID', 'eduPersonPrincipalName']) {
+    const v = attributes[name];
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first) return first;
+  }
+  if (nameId && nameId.format !== NAMEID_FORMATS.transient) return nameId.value;
+  if (templated) return nameId?.value ?? '';
+  throw new UpstreamError('config', userMsg('upstream.saml.federation.no_subject'));
+}
+
 export interface SamlConnectorDeps {
   publicBase: string;
   kv: KeyValueStore;
-  metadata: IdpMetadataSource;
+  metadata?: IdpMetadataSource;
+  federation?: FederationSource;
   logger: Logger;
   now?: () => number;
 }
@@ -76,14 +120,14 @@ export class SamlConnector implements UpstreamConnector {
   readonly sloUrl: string;
   readonly metadataUrl: string;
   private readonly now: () => number;
-  /** The IdP metadata source, started and stopped with the connector. */
-  readonly metadata: IdpMetadataSource;
+  /** The IdP metadata (or federation aggregate) source, started and stopped with the connector. */
+  readonly metadata: SamlMetadataLifecycle;
 
   constructor(
     readonly provider: SamlProviderConfig,
     private readonly deps: SamlConnectorDeps,
   ) {
-    this.metadata = deps.metadata;
+    this.metadata = (deps.federation ?? deps.metadata)!;
     const urls = upstreamUrls(deps.publicBase, provider.id);
     this.metadataUrl = urls.samlMetadata;
     // The ACS is the generic upstream callback of the login module.
@@ -103,7 +147,8 @@ export class SamlConnector implements UpstreamConnector {
   }
 
   health(): ConnectorHealth {
-    return this.metadata.health();
+    const h = this.metadata.health();
+    return { ...h, status: h.status === 'up' ? 'up' : 'degraded' };
   }
 
   private get log() {
@@ -111,7 +156,7 @@ export class SamlConnector implements UpstreamConnector {
   }
 
   private idp(): IdpDescriptor {
-    const idp = this.deps.metadata.descriptor();
+    const idp = this.deps.metadata?.descriptor();
     if (!idp) throw new UpstreamError('upstream_unavailable', userMsg('upstream.saml.unavailable'), 'no usable IdP metadata', 503);
     return idp;
   }
@@ -136,10 +181,16 @@ export class SamlConnector implements UpstreamConnector {
   }
 
   async begin(ctx: UpstreamLoginContext): Promise<BeginResult> {
-    const idp = this.idp();
-    const p = this.provider;
     const requestId = `_${randomBytes(20).toString('hex')}`;
+    if (this.deps.federation) return this.beginDiscovery(ctx, requestId);
     const issuedAt = new Date(this.now()).toISOString();
+    const saved: SamlSaved = { requestId, issuedAt };
+    return { ...(await this.authnRequest(this.idp(), { state: ctx.state, prompt: ctx.prompt, ...(ctx.loginHint ? { loginHint: ctx.loginHint } : {}) }, requestId)), saved: { ...saved } };
+  }
+
+  /** The AuthnRequest to one IdP: a Redirect URL, or a form for the HTTP-POST binding. */
+  private async authnRequest(idp: IdpDescriptor, ctx: DiscoverySession['ctx'], requestId: string): Promise<{ redirectUrl?: string; formPost?: { url: string; fields: Record<string, string> } }> {
+    const p = this.provider;
     const usePost = !idp.sso.redirect;
     const sign = p.sp.sign_requests || idp.wantAuthnRequestsSigned;
     const saml = new SAML({
@@ -157,13 +208,68 @@ export class SamlConnector implements UpstreamConnector {
       authnRequestBinding: usePost ? 'HTTP-POST' : 'HTTP-Redirect',
     });
     const extra = p.login_hint_parameter && ctx.loginHint ? { additionalParams: { [p.login_hint_parameter]: ctx.loginHint } } : {};
-    const saved: SamlSaved = { requestId, issuedAt };
     if (usePost) {
       const fields = (await saml.getAuthorizeMessageAsync(ctx.state, undefined, extra)) as Record<string, string>;
-      return { formPost: { url: idp.sso.post!, fields }, saved: { ...saved } };
+      return { formPost: { url: idp.sso.post!, fields } };
     }
-    const redirectUrl = await saml.getAuthorizeUrlAsync(ctx.state, undefined, extra);
-    return { redirectUrl, saved: { ...saved } };
+    return { redirectUrl: await saml.getAuthorizeUrlAsync(ctx.state, undefined, extra) };
+  }
+
+  // --- Federations: the IdP is chosen on the discovery page (or an external WAYF) after begin(). ---
+
+  /** Where the browser goes to choose an IdP: Causeway's discovery page, or the configured WAYF (SAML IdP Discovery protocol). */
+  private async beginDiscovery(ctx: UpstreamLoginContext, requestId: string): Promise<BeginResult> {
+    const token = randomBytes(24).toString('base64url');
+    const session: DiscoverySession = { state: ctx.state, requestId, ctx: { state: ctx.state, prompt: ctx.prompt, ...(ctx.loginHint ? { loginHint: ctx.loginHint } : {}) } };
+    await this.deps.kv.set(this.discoveryKey(token), JSON.stringify(session), DISCOVERY_SECONDS);
+    const fed = this.provider.federation!;
+    const returnUrl = `${this.discoveryUrl}/choose?s=${token}`;
+    let redirectUrl = `${this.discoveryUrl}?s=${token}`;
+    if (fed.discovery_url) {
+      const wayf = new URL(fed.discovery_url);
+      wayf.searchParams.set('entityID', this.spEntityId);
+      wayf.searchParams.set('return', returnUrl);
+      wayf.searchParams.set('returnIDParam', 'entityID');
+      redirectUrl = wayf.href;
+    }
+    return { redirectUrl, saved: { requestId, federation: true } };
+  }
+
+  private discoveryKey(token: string) {
+    return `saml:discovery:${this.provider.id}:${sha256(token)}`;
+  }
+  private choiceKey(requestId: string) {
+    return `saml:federation-choice:${this.provider.id}:${sha256(requestId)}`;
+  }
+
+  /** The discovery session of a token from the page's URL (undefined: unknown or expired). */
+  async discoverySession(token: string): Promise<DiscoverySession | undefined> {
+    if (!/^[A-Za-z0-9_-]{32}$/.test(token)) return undefined;
+    const raw = await this.deps.kv.get(this.discoveryKey(token));
+    return raw ? (JSON.parse(raw) as DiscoverySession) : undefined;
+  }
+
+  /**
+   * The person chose `entityId` (on the discovery page or at the WAYF): the AuthnRequest goes to
+   * that IdP, and the choice is kept with the request so the response is checked against that
+   * IdP alone. Choosing again (the back button) replaces the choice.
+   */
+  async chooseIdp(session: DiscoverySession, entityId: string): Promise<{ redirectUrl?: string; formPost?: { url: string; fields: Record<string, string> } }> {
+    const idp = await this.deps.federation!.descriptor(entityId);
+    if (!idp) throw new UpstreamError('config', userMsg('upstream.saml.federation.unknown_idp'), `entity ${entityId} not in the federation (or filtered out, expired, unusable)`, 400);
+    const choice: FederationChoice = { entityId, issuedAt: new Date(this.now()).toISOString() };
+    await this.deps.kv.set(this.choiceKey(session.requestId), JSON.stringify(choice), DISCOVERY_SECONDS);
+    this.log.info({ entityId }, 'federation IdP chosen');
+    return this.authnRequest(idp, session.ctx, session.requestId);
+  }
+
+  /** The federation's IdPs as last loaded (undefined while none is usable). */
+  federationIndex() {
+    return this.deps.federation?.current();
+  }
+
+  get discoveryUrl(): string {
+    return upstreamUrls(this.deps.publicBase, this.provider.id).samlDiscovery;
   }
 
   /** RelayState carries the login's single-use state (HTTP-POST to the ACS; a query value is accepted for symmetry). */
@@ -185,7 +291,22 @@ export class SamlConnector implements UpstreamConnector {
     if (!requestId && !p.allow_idp_initiated) {
       throw new UpstreamError('unsolicited', userMsg('upstream.saml.unsolicited_refused'));
     }
-    const idp = this.idp();
+    let idp: IdpDescriptor;
+    let requestIssuedAt = typeof saved.issuedAt === 'string' ? saved.issuedAt : undefined;
+    let entityId: string | undefined;
+    if (this.deps.federation) {
+      // Checked against the IdP the person chose for this request, and no other.
+      const raw = requestId ? await this.deps.kv.get(this.choiceKey(requestId)) : undefined;
+      if (!raw) throw new UpstreamError('unsolicited', userMsg('upstream.saml.federation.no_choice'), 'no IdP was chosen for this request');
+      const choice = JSON.parse(raw) as FederationChoice;
+      const chosen = await this.deps.federation.descriptor(choice.entityId);
+      if (!chosen) throw new UpstreamError('upstream_unavailable', userMsg('upstream.saml.unavailable'), `entity ${choice.entityId} no longer usable`, 503);
+      idp = chosen;
+      entityId = choice.entityId;
+      requestIssuedAt = choice.issuedAt;
+    } else {
+      idp = this.idp();
+    }
     const verified = await verifySamlResponse(req.body.SAMLResponse, {
       idp,
       spEntityId: this.spEntityId,
@@ -197,7 +318,7 @@ export class SamlConnector implements UpstreamConnector {
       ...(p.max_assertion_age !== undefined ? { maxAssertionAgeSeconds: p.max_assertion_age } : {}),
       maxMessageSize: p.max_message_size,
       allowSha1: p.allow_sha1,
-      ...(requestId ? { requestId, requestIssuedAt: typeof saved.issuedAt === 'string' ? saved.issuedAt : undefined } : {}),
+      ...(requestId ? { requestId, requestIssuedAt } : {}),
       now: this.now(),
     });
 
@@ -207,7 +328,8 @@ export class SamlConnector implements UpstreamConnector {
     if (!fresh) throw new UpstreamError('replayed', userMsg('upstream.saml.replayed'), `assertion ${verified.assertionId}`);
 
     const attributes = attributeMap(verified.attributes, verified.nameId, p.attribute_aliases);
-    const subject = this.subjectOf(verified.nameId);
+    if (entityId) attributes.idp_entity_id = entityId;
+    const subject = entityId ? federationSubject(attributes, verified.nameId, !!p.claims.subject) : this.subjectOf(verified.nameId);
     const details: SamlSessionDetails | undefined = verified.nameId
       ? {
           nameId: verified.nameId.value,
@@ -215,12 +337,15 @@ export class SamlConnector implements UpstreamConnector {
           ...(verified.nameId.nameQualifier ? { nameQualifier: verified.nameId.nameQualifier } : {}),
           ...(verified.nameId.spNameQualifier ? { spNameQualifier: verified.nameId.spNameQualifier } : {}),
           ...(verified.sessionIndex ? { sessionIndex: verified.sessionIndex } : {}),
+          ...(entityId ? { idpEntityId: entityId } : {}),
         }
       : undefined;
     this.log.info({ nameIdHash: sha256(verified.nameId?.value ?? '').slice(0, 16), encrypted: verified.encrypted, solicited: !!requestId }, 'SAML assertion accepted');
     return {
       providerId: p.id,
       subject,
+      // One namespace per IdP: two IdPs' identical NameIDs (or eduPerson identifiers) are two identities.
+      ...(entityId ? { subjectScope: entityId } : {}),
       attributes,
       ...(verified.sessionIndex ? { upstreamSid: verified.sessionIndex } : {}),
       ...(details ? { sessionDetails: { ...details } } : {}),
@@ -264,7 +389,7 @@ export class SamlConnector implements UpstreamConnector {
    */
   async logoutUrl(session: UpstreamSessionRef, opts: { returnTo: string; state: string }): Promise<string | undefined> {
     if (!this.provider.single_logout) return undefined;
-    const idp = this.deps.metadata.descriptor();
+    const idp = this.deps.metadata?.descriptor();
     const d = session.details as Partial<SamlSessionDetails> | null;
     if (!idp?.slo.redirect || !d || typeof d.nameId !== 'string') return undefined;
     const requestId = `_${randomBytes(20).toString('hex')}`;
@@ -293,7 +418,7 @@ export class SamlConnector implements UpstreamConnector {
    */
   async handleSlo(req: { method: 'GET' | 'POST'; query: Record<string, unknown>; rawQuery: string; body: Record<string, unknown> }): Promise<SloOutcome> {
     if (!this.provider.single_logout) throw new LogoutMessageError(userMsg('upstream.saml.logout.not_enabled'));
-    const idp = this.deps.metadata.descriptor();
+    const idp = this.deps.metadata?.descriptor();
     if (!idp) throw new LogoutMessageError(userMsg('upstream.saml.logout.unavailable'));
     const c = this.sloContext(idp);
     const msg = req.method === 'GET' ? await verifyRedirectLogout(req.query, req.rawQuery, c) : await verifyPostLogout(req.body, c);
@@ -321,6 +446,10 @@ export class SamlConnector implements UpstreamConnector {
 
 /** The connector registry's factory for `kind: saml` (no network here: `start()` loads the metadata). */
 export function createSamlConnector(provider: SamlProviderConfig, deps: ConnectorDeps): SamlConnector {
+  if (provider.federation) {
+    const federation = new FederationSource(provider.id, provider.federation, { kv: deps.kv, logger: deps.logger, allowInsecureHttp: provider.allow_insecure_http });
+    return new SamlConnector(provider, { publicBase: deps.publicBase, kv: deps.kv, federation, logger: deps.logger });
+  }
   const metadata = new IdpMetadataSource(provider, { kv: deps.kv, logger: deps.logger });
   return new SamlConnector(provider, { publicBase: deps.publicBase, kv: deps.kv, metadata, logger: deps.logger });
 }

@@ -10,6 +10,7 @@ import { AuditLogRepository, type AuditRecord } from '../../../src/storage/repos
 import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
 import { BrowserSessionRepository } from '../../../src/storage/repositories/browser-session.repository.js';
 import { CompatSessionRepository } from '../../../src/storage/repositories/compat-session.repository.js';
+import { OutboxRepository } from '../../../src/storage/repositories/outbox.repository.js';
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
@@ -293,6 +294,26 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect(await db.transaction((tx) => devices.liveOnDevice(tx, u.id, 'CDEV'))).toEqual({ oauth: [], compat: ['CMPS000000000000000000000A'] });
       await sql('UPDATE compat_sessions SET finished_at = $1 WHERE id = $2', [T + 30, 'CMPS000000000000000000000A']);
       expect(await compats.liveSession('CMPS000000000000000000000A')).toBeUndefined();
+    });
+  });
+
+  describe('outbox', () => {
+    it('appends rows in the caller transaction (gone with a rollback), numbered in commit order, payload intact', async () => {
+      const outbox = new OutboxRepository();
+      await db.transaction((tx) => outbox.append(tx, { userKey: 'conf-ob', kind: 'devices.sync', payload: {}, createdAt: T }));
+      await expect(
+        db.transaction(async (tx) => {
+          await outbox.append(tx, { userKey: 'conf-ob', kind: 'user.provision', payload: { locked: true }, createdAt: T + 1 });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      await Promise.all(['a', 'b', 'c'].map((n, i) => db.transaction((tx) => outbox.append(tx, { userKey: 'conf-ob', kind: 'device.rename', payload: { deviceId: n, displayName: `Phone ${i}` }, createdAt: T + 2 + i }))));
+      const rows = (await sql("SELECT id, kind, payload, published_at, delivered_at FROM outbox WHERE user_key = 'conf-ob' ORDER BY id")) as { id: unknown; kind: string; payload: string; published_at: unknown; delivered_at: unknown }[];
+      expect(rows.map((r) => r.kind)).toEqual(['devices.sync', 'device.rename', 'device.rename', 'device.rename']);
+      expect(rows.map((r) => JSON.parse(r.payload).deviceId)).toEqual([undefined, 'a', 'b', 'c']);
+      expect(rows.every((r) => r.published_at === null && r.delivered_at === null)).toBe(true);
+      const ids = rows.map((r) => Number(r.id));
+      expect([...ids].sort((x, y) => x - y)).toEqual(ids);
     });
   });
 

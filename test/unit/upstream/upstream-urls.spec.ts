@@ -16,6 +16,7 @@ describe('upstream URLs', () => {
       expect(u.callbackResume('k_1')).toBe('https://auth.example.com/upstream/campus/callback/resume/k_1');
       expect(u.samlMetadata).toBe('https://auth.example.com/upstream/campus/saml/metadata');
       expect(u.samlSlo).toBe('https://auth.example.com/upstream/campus/saml/slo');
+      expect(u.samlDiscovery).toBe('https://auth.example.com/upstream/campus/saml/discovery');
       expect(u.casServiceEndpoint).toBe('https://auth.example.com/upstream/campus/cas/service');
       expect(u.casSlo).toBe('https://auth.example.com/upstream/campus/cas/slo');
       expect(u.backchannelLogout).toBe('https://auth.example.com/upstream/campus/backchannel-logout');

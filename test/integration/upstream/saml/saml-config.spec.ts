@@ -12,7 +12,7 @@ import { ProviderMapping } from '../../../../src/upstream/mapping/claims-mapper.
 import { CONNECTOR_KINDS } from '../../../../src/upstream/connector-kinds.js';
 
 /**
- * The shipped SAML examples (ADFS, Entra ID, Shibboleth, Okta) pass `causeway config check` as they
+ * The shipped SAML examples (ADFS, Entra ID, Shibboleth, Okta, a federation) pass `causeway config check` as they
  * are, given their environment; their claims mapping works over attributes shaped as each IdP sends
  * them; SAML config mistakes name their key.
  */
@@ -29,7 +29,7 @@ const env = {
 };
 const dir = mkdtempSync(join(tmpdir(), 'causeway-saml-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const EXAMPLES = ['config/saml-adfs.example.yaml', 'config/saml-entra.example.yaml', 'config/saml-shibboleth.example.yaml', 'config/saml-okta.example.yaml'];
+const EXAMPLES = ['config/saml-adfs.example.yaml', 'config/saml-entra.example.yaml', 'config/saml-shibboleth.example.yaml', 'config/saml-okta.example.yaml', 'config/saml-federation.example.yaml'];
 
 function example(file: string): SamlProviderConfig {
   Object.assign(process.env, env);

@@ -147,19 +147,20 @@ export const AUTHORIZE_CASES: CorpusCase[] = [
     expect: redirectError('invalid_scope'),
     mayRedirectTo: () => [new URL(CLIENT_URI).origin],
   },
+  // No consent page offering what the account cannot give: straight back with invalid_scope.
   {
-    id: 'authorize/victim-allows-causeway-admin',
+    id: 'authorize/victim-asks-causeway-admin',
     family: 'authorize',
-    prepare: async (ctx) => {
-      const agent = await ctx.victimAgent();
-      const hops = await agent.send(ctx.url, { path: query(ctx, { scope: 'urn:matrix:client:api:* urn:causeway:admin urn:matrix:client:device:ADMDEV2' }), follow: true });
-      const page = hops[hops.length - 1]!;
-      const action = /<form[^>]+action="([^"]*\/consent)"/.exec(page.body)?.[1];
-      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-      if (!action || !csrf) throw new Error(`no consent form: ${page.status}`);
-      return { agent, action: action.replace(/&amp;/g, '&'), csrf };
-    },
-    request: (_ctx, p: { action: string; csrf: string }) => ({ path: p.action, form: { _csrf: p.csrf, decision: 'allow' }, follow: true }),
+    as: 'victim',
+    request: (ctx) => ({ path: query(ctx, { scope: 'urn:matrix:client:api:* urn:causeway:admin urn:matrix:client:device:ADMDEV2' }), follow: true }),
+    expect: redirectError('invalid_scope'),
+    mayRedirectTo: () => [new URL(CLIENT_URI).origin],
+  },
+  {
+    id: 'authorize/victim-asks-causeway-admin-prompt-consent',
+    family: 'authorize',
+    as: 'victim',
+    request: (ctx) => ({ path: query(ctx, { scope: 'urn:matrix:client:api:* urn:causeway:admin urn:matrix:client:device:ADMDEV3', prompt: 'consent' }), follow: true }),
     expect: redirectError('invalid_scope'),
     mayRedirectTo: () => [new URL(CLIENT_URI).origin],
   },
