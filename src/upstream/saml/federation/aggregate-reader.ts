@@ -390,6 +390,8 @@ export function readAggregate(chunks: Iterable<string>, opts: ReadAggregateOptio
       case 'orgName':
         e.organizationNames[lang] ??= value;
         break;
+      case undefined:
+        break;
     }
   }
 
