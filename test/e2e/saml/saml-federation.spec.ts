@@ -8,6 +8,7 @@ import { syntheticName } from '../../../bench/saml-federation/aggregate.js';
 import { Browser, forms, launchChromium, textOf } from '../../support/browser.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { CausewayDb, waitUntil } from '../../support/causeway-db.js';
+import { TEST_DBS } from '../../support/databases.js';
 import { FEDERATION_CERT_FILE, asFederationMember, federationAggregate, forgedIdpEntity } from '../../support/federation-aggregate.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
 import { ensurePeer, type Peer } from '../../support/peers.js';
@@ -56,7 +57,7 @@ beforeAll(async () => {
   const keys = makeSpKeys(dir);
   hs = await startHomeserverStandin({ secret: SHARED_SECRET, cache: false });
   cw = await startCauseway({
-    db: 'sqlite',
+    db: TEST_DBS.includes('postgres') ? 'postgres' : 'sqlite',
     config: {
       matrix: { homeserver: hs.serverName, endpoint: `${hs.url}/`, secret: SHARED_SECRET },
       upstream: {
