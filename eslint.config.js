@@ -25,7 +25,11 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     settings: {
+      // `./x.js` resolves to x.ts (ESM imports name the emitted file); imported .ts files are parsed
+      // with the TypeScript parser, so no-cycle follows them.
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
     },
     rules: {
       // TypeScript checks these (and eslint's versions misfire on types and overloads).
