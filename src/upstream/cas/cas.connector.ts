@@ -16,6 +16,7 @@ import { casEndpoints, explainFailure, isServiceTicket, parseValidationResponse,
 import { CasXmlError, MAX_XML_BYTES } from './cas-xml.js';
 import { msg } from '../../web/i18n/message.js';
 import { upstreamUrls } from '../upstream-urls.js';
+import { BodyTooLargeError, readBodyBounded } from '../bounded-body.js';
 
 export interface CasConnectorDeps {
   /** `http.public_base` (ends with "/"). */
@@ -172,27 +173,15 @@ export class CasConnector implements UpstreamConnector {
 
 /** Reads a response body as UTF-8, refusing more than `limit` bytes and invalid encodings. */
 async function readBounded(res: Response, limit: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > limit) {
-    await res.body?.cancel();
-    throw new CasXmlError('too_large', `answer of ${declared} bytes`);
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new CasXmlError('too_large', `answer larger than ${limit} bytes`);
-    }
-    chunks.push(value);
+  let body: Buffer;
+  try {
+    body = await readBodyBounded(res, limit);
+  } catch (e) {
+    if (e instanceof BodyTooLargeError) throw new CasXmlError('too_large', e.declared === undefined ? `answer larger than ${limit} bytes` : `answer of ${e.declared} bytes`);
+    throw e;
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
     throw new CasXmlError('not_well_formed', 'answer is not UTF-8');
   }

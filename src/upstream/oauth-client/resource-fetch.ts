@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import { upstreamCall, type UpstreamCallKind } from '../../telemetry/outbound-calls.js';
 import { upstreamError } from './oauth-errors.js';
+import { BodyTooLargeError, readBodyBounded } from '../bounded-body.js';
 
 /** Largest API answer read (a GitHub /user is ~1.5 KB; lists of emails or organisations stay small). */
 const MAX_BYTES = 1024 * 1024;
@@ -41,24 +42,10 @@ export async function fetchJsonResource(
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    throw upstreamError('malformed', `answer of ${declared} bytes is over the ${maxBytes}-byte limit`);
+  try {
+    return (await readBodyBounded(res, maxBytes)).toString('utf8');
+  } catch (e) {
+    if (e instanceof BodyTooLargeError) throw upstreamError('malformed', e.message);
+    throw e;
   }
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw upstreamError('malformed', `answer over the ${maxBytes}-byte limit`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -5,6 +5,7 @@ import type { KeyValueStore } from '../../storage/kv-store.js';
 import type { ConnectorHealth } from '../connector.js';
 import type { SamlProviderConfig } from './saml.config.js';
 import { MetadataError, inlineIdp, parseIdpMetadata, type IdpDescriptor } from './idp-metadata.js';
+import { BodyTooLargeError, readBodyBounded } from '../bounded-body.js';
 
 /** Largest metadata document fetched (federation aggregates are big; per-entity metadata is a few KB). */
 const MAX_METADATA_BYTES = 64 * 1024 * 1024;
@@ -147,23 +148,12 @@ export class IdpMetadataSource {
     if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${url}`);
     // A redirect must not downgrade the transport that vouches for unsigned metadata.
     if (res.url && new URL(res.url).protocol !== 'https:' && !this.cfg.allow_insecure_http) throw new Error(`redirected to a non-https URL (${res.url})`);
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_METADATA_BYTES) throw new Error('metadata too large');
-    const reader = res.body?.getReader();
-    if (!reader) throw new Error('empty response');
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > MAX_METADATA_BYTES) {
-        await reader.cancel();
-        throw new Error('metadata too large');
-      }
-      chunks.push(value);
+    if (!res.body) throw new Error('empty response');
+    try {
+      return (await readBodyBounded(res, MAX_METADATA_BYTES)).toString('utf8');
+    } catch (e) {
+      throw e instanceof BodyTooLargeError ? new Error('metadata too large') : e;
     }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   private schedule(seconds: number) {

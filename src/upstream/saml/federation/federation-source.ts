@@ -8,6 +8,7 @@ import { sha256Hex } from './aggregate-reader.js';
 import { parseAggregateInWorker, type AggregateParser, type ParsedAggregate } from './aggregate-parser.js';
 import { FederationIndex } from './federation-index.js';
 import type { SamlProviderConfig } from '../saml.config.js';
+import { BodyTooLargeError, readBodyBounded } from '../../bounded-body.js';
 
 /** A provider's `federation` section as the config loader leaves it (certificate resolved). */
 export type FederationSettings = NonNullable<SamlProviderConfig['federation']>;
@@ -240,22 +241,12 @@ export class FederationSource {
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${url}`);
     if (res.url && new URL(res.url).protocol !== 'https:' && !this.deps.allowInsecureHttp) throw new Error(`redirected to a non-https URL (${res.url})`);
-    if (Number(res.headers.get('content-length') ?? 0) > max) throw new MetadataError('the aggregate is larger than max_size_mb');
-    const reader = res.body?.getReader();
-    if (!reader) throw new Error('empty response');
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        await reader.cancel();
-        throw new MetadataError('the aggregate is larger than max_size_mb');
-      }
-      chunks.push(value);
+    if (!res.body) throw new Error('empty response');
+    try {
+      return new Uint8Array(await readBodyBounded(res, max));
+    } catch (e) {
+      throw e instanceof BodyTooLargeError ? new MetadataError('the aggregate is larger than max_size_mb') : e;
     }
-    return new Uint8Array(Buffer.concat(chunks));
   }
 
   private schedule(seconds: number) {
