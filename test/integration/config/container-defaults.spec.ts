@@ -30,7 +30,11 @@ describe('the container defaults', () => {
   afterAll(() => cw?.dispose());
 
   it('listens on every interface when the config gives no http.listen', async () => {
-    const line = cw.logs.map((l) => JSON.parse(l) as { msg?: string; listen?: string }).find((l) => l.msg === 'causeway is listening');
+    // The server answers its readiness probe as soon as it listens; the log line follows a moment
+    // later (after the metrics listener starts), so wait for it rather than read the logs at once.
+    const listening = () => cw.logs.map((l) => JSON.parse(l) as { msg?: string; listen?: string }).find((l) => l.msg === 'causeway is listening');
+    for (let i = 0; i < 100 && !listening(); i++) await new Promise((r) => setTimeout(r, 100));
+    const line = listening();
     expect(line?.listen).toBe(`http://0.0.0.0:${cw.port}`);
     // Reachable through an address other than loopback, as a published container port is.
     const external = Object.values(networkInterfaces())

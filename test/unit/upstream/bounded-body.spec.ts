@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { BodyTooLargeError, readBodyBounded } from '../../../src/upstream/bounded-body.js';
 
 /** A streamed response without a Content-Length, in `chunks` chunks of `size` bytes; counts what was pulled. */
