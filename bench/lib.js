@@ -90,3 +90,19 @@ export function profileSummary(dir, top = 30) {
   }
   return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
 }
+
+/**
+ * Waits until a Causeway started by a benchmark answers /health/ready (every 100 ms, at most
+ * `tries` times). @param {string} url @param {number} [tries] @returns {Promise<boolean>}
+ */
+export async function waitForReady(url, tries = 600) {
+  for (let i = 0; i < tries; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return true;
+    } catch {
+      /* still starting */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

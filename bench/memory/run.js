@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { stringify } from 'yaml';
-import { freePort, load, rssMiB, table } from '../lib.js';
+import { freePort, load, rssMiB, table, waitForReady } from '../lib.js';
 import { seedCauseway } from '../introspection/seed-causeway.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -35,12 +35,7 @@ async function startCauseway(dir, dbUrl, maxEntries) {
   }));
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', join(dir, `g${maxEntries}.yaml`)], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return { child, url };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  if (await waitForReady(url, 300)) return { child, url };
   throw new Error('Causeway did not start');
 }
 

@@ -23,7 +23,7 @@ import { stringify } from 'yaml';
 import { generateToken, sha256Hex } from '../../dist/crypto/token-format.js';
 import { openDataSource, runMigrations } from '../../dist/storage/data-source.js';
 import { ulid } from '../../dist/storage/ulid.js';
-import { cpuSeconds, freePort, load, percentile, table } from '../lib.js';
+import { cpuSeconds, freePort, load, percentile, table, waitForReady } from '../lib.js';
 import { seedCauseway } from '../introspection/seed-causeway.js';
 import { oneLogin, register, startHomeserver } from '../login/flow.js';
 
@@ -132,12 +132,7 @@ async function startCauseway(dir, schema, homeserverUrl) {
   }));
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return { child, url };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  if (await waitForReady(url)) return { child, url };
   throw new Error('Causeway did not start');
 }
 

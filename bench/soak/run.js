@@ -25,7 +25,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { generateToken, sha256Hex } from '../../dist/crypto/token-format.js';
 import { ulid } from '../../dist/storage/ulid.js';
-import { freePort, load, percentile, rssMiB, table } from '../lib.js';
+import { freePort, load, percentile, rssMiB, table, waitForReady } from '../lib.js';
 import { seedCauseway } from '../introspection/seed-causeway.js';
 import { oneLogin, register } from '../login/flow.js';
 
@@ -77,12 +77,7 @@ async function startCauseway(hsUrl) {
   }));
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return { child, url };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  if (await waitForReady(url)) return { child, url };
   throw new Error('Causeway did not start');
 }
 
