@@ -257,6 +257,12 @@ export class StreamConsumer {
     }
   }
 
+  private trackedIn(shard: number): number {
+    let n = 0;
+    for (const msgs of this.tracked.values()) for (const t of msgs.values()) if (t.shard === shard) n++;
+    return n;
+  }
+
   private isTracked(msgId: string): boolean {
     return this.trackedIds.has(msgId);
   }
@@ -265,9 +271,15 @@ export class StreamConsumer {
     for (const n of this.held) {
       if (this.stopped || this.draining.has(n)) continue;
       try {
-        // Only another consumer's messages need claiming; ours (waiting out a back-off) are tracked already.
+        // Another consumer's messages need claiming, and so do our own that we do not track: read in
+        // a moment we did not hold the shard (then re-acquired it), or answered to a read we gave up
+        // on. Ours that are tracked (waiting out a back-off) are left alone.
         const summary = (await this.redis.xpending(this.keys.stream(n), this.keys.group)) as [number, unknown, unknown, [string, string][] | null];
-        if (!summary[0] || (summary[3] ?? []).every(([consumer]) => consumer === this.owner)) continue;
+        if (!summary[0]) continue;
+        const perConsumer = summary[3] ?? [];
+        const others = perConsumer.some(([consumer]) => consumer !== this.owner);
+        const ours = Number(perConsumer.find(([consumer]) => consumer === this.owner)?.[1] ?? 0);
+        if (!others && ours <= this.trackedIn(n)) continue;
         await this.claimShard(n);
       } catch (err) {
         if (isNoGroup(err)) await this.ensureGroup(n).catch(() => undefined);

@@ -112,6 +112,35 @@ describe('Redis Streams bus', () => {
     for (let n = 0; n < 4; n++) expect(metrics).toContain(`causeway_events_queue_depth{shard="${n}"} 0`);
   });
 
+  it('a message pending under its own consumer but not tracked by it (read while it did not hold the shard) is claimed and settled', async () => {
+    const line = cw.logs.find((l) => l.includes('event bus on Redis Streams started'));
+    const consumer = (JSON.parse(line!) as { consumer: string }).consumer;
+    // A message of an earlier test: its row is delivered, so once claimed it is acknowledged at once.
+    let source: { stream: string; fields: string[] } | undefined;
+    for (const stream of (await r.keys(`${PREFIX}events:[0-9]*`)).sort()) {
+      const [entry] = (await r.xrange(stream, '-', '+', 'COUNT', 1)) as [string, string[]][];
+      if (entry) source = { stream, fields: entry[1] };
+      if (source) break;
+    }
+    expect(source).toBeDefined();
+    // Put a copy in this consumer's pending list without it ever reading it: in one transaction the
+    // group's cursor moves past the copy (the blocked read sees nothing new) and XCLAIM FORCE makes
+    // the consumer its holder, as when a read's answer arrives after the shard changed hands.
+    const [lastId] = ((await r.xrevrange(source!.stream, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]!;
+    const copyId = `${Math.max(Date.now(), Number(lastId.split('-')[0]) + 1)}-0`;
+    const result = await r
+      .multi()
+      .xadd(source!.stream, copyId, ...source!.fields)
+      .xgroup('SETID', source!.stream, 'causeway', '$')
+      .xclaim(source!.stream, 'causeway', consumer, 0, copyId, 'FORCE')
+      .exec();
+    expect(result!.every(([err]) => err === null)).toBe(true);
+    const pendingCopy = async () => ((await r.xpending(source!.stream, 'causeway', '-', '+', 10, consumer)) as [string][]).some(([id]) => id === copyId);
+    expect(await pendingCopy()).toBe(true);
+    // claim_idle is 2 s and the consumer looks every second: it takes the copy back and acknowledges it.
+    await waitUntil(async () => !(await pendingCopy()), 10_000, 'the untracked message to be claimed and acknowledged');
+  });
+
   it('a graceful stop hands held messages back; the next process delivers them', async () => {
     const [u] = await seedUsers(db, hs, clientId, 1, 1, 'gs');
     await hs.goDown();
