@@ -53,9 +53,10 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unk
         out.push({ path: formatPath(path), message: `expected one of ${issue.values.map(String).join('|')}` });
         break;
       case 'invalid_union': {
-        const disc = (issue as { discriminator?: string }).discriminator;
+        const { discriminator: disc, options } = issue as { discriminator?: string; options?: unknown[] };
         if (disc === 'kind') {
-          out.push({ path: formatPath(path.at(-1) === 'kind' ? path : [...path, 'kind']), message: 'expected one of dev|oidc|saml|cas' });
+          // The kinds come with the issue (the schema's own list, built from the connector table).
+          out.push({ path: formatPath(path.at(-1) === 'kind' ? path : [...path, 'kind']), message: `expected one of ${(options ?? []).map(String).join('|')}` });
         } else if (issue.errors?.length) {
           // Report the branch that got furthest (fewest problems).
           const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;

@@ -49,7 +49,7 @@ describe('causeway config check', () => {
       VALID.replace('{ id: dev, kind: dev, name: Dev }', '{ id: dev, kind: dev, name: Dev }\n    - { id: x, kind: dev, name: X, claims: { localpart: { action: forse } } }'),
       'upstream.providers[1].claims.localpart.action: expected one of force|suggest|require|ignore',
     ],
-    ['unknown provider kind', VALID.replace('kind: dev', 'kind: ldap'), 'upstream.providers[0].kind: expected one of dev|oidc|saml|cas'],
+    ['unknown provider kind', VALID.replace('kind: dev', 'kind: ldap'), 'upstream.providers[0].kind: expected one of dev|oidc|oauth2|saml|cas'],
     ['dev sign-in outside dev mode', VALID.replace('dev_mode: true', 'dev_mode: false').replace('secret: s3cret', `secret_file: ${secretFile}`), 'upstream.providers[0].kind: the dev sign-in is refused unless dev_mode: true'],
     ['unreadable secret file', VALID.replace('secret: s3cret', 'secret_file: /nonexistent/secret'), 'matrix.secret_file: cannot read /nonexistent/secret: ENOENT'],
     ['unset env secret', VALID.replace('secret: s3cret', 'secret_env: CW_SURELY_UNSET_VAR'), 'matrix.secret_env: environment variable CW_SURELY_UNSET_VAR is not set'],
