@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Database } from '../database.service.js';
+import { Database, type HotStatement } from '../database.service.js';
 import { AuditLogEntity } from '../entities/index.js';
 import { ulid } from '../ulid.js';
 import { toPage, type Page, type PageRequest } from './page.js';
@@ -54,6 +54,15 @@ const toRecord = (e: AuditLogEntity): AuditRecord => ({
   createdAt: Number(e.created_at),
 });
 
+/** `details` is a simple-json column: JSON text, or NULL. */
+const INSERT = {
+  name: 'causeway_audit_insert',
+  postgres: 'INSERT INTO audit_log (id, actor, action, target, user_id, details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+  sqlite: 'INSERT INTO audit_log (id, actor, action, target, user_id, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+} satisfies HotStatement;
+
+const insertValues = (r: AuditRecord) => [r.id, r.actor, r.action, r.target, r.userId, r.details === null ? null : JSON.stringify(r.details), r.createdAt];
+
 /** Where an audited action came from: the HTTP request being handled, if any. */
 export interface AuditOrigin {
   ip: string;
@@ -77,21 +86,32 @@ export class AuditLogRepository {
 
   /** Inside the caller's transaction, so the row commits with the change it describes. */
   async record(em: EntityManager, e: AuditEntry): Promise<AuditRecord> {
-    const at = e.at ?? Date.now();
-    const from = this.origin();
-    const details = from
-      ? { ...e.details, ip: from.ip, ...(from.userAgent ? { user_agent: from.userAgent } : {}), request_id: from.requestId }
-      : (e.details ?? null);
-    const row = { id: ulid(at), actor: e.actor.slice(0, 128), action: e.action, target: e.target?.slice(0, 255) ?? null, user_id: e.userId ?? null, details: details as never, created_at: at };
-    await em.createQueryBuilder().insert().into(AuditLogEntity).values(row).updateEntity(false).execute();
-    const rec = toRecord(row as AuditLogEntity);
-    if (this.listeners.length) this.db.afterCommit(em, () => this.listeners.forEach((l) => l(rec)));
+    const rec = this.row(e);
+    await em.query(this.db.kind === 'postgres' ? INSERT.postgres : INSERT.sqlite, insertValues(rec));
+    if (this.listeners.length) this.db.afterCommit(em, () => this.tell(rec));
     return rec;
   }
 
-  /** In a transaction of its own (an action whose change committed elsewhere). */
-  recordNow(e: AuditEntry): Promise<AuditRecord> {
-    return this.db.transaction((em) => this.record(em, e));
+  /**
+   * On its own (an action whose change committed elsewhere, or that changed nothing): one INSERT,
+   * atomic by itself, as a hot statement (no transaction around it).
+   */
+  async recordNow(e: AuditEntry): Promise<AuditRecord> {
+    const rec = this.row(e);
+    await this.db.hot(INSERT, insertValues(rec));
+    this.tell(rec);
+    return rec;
+  }
+
+  private row(e: AuditEntry): AuditRecord {
+    const at = e.at ?? Date.now();
+    const from = this.origin();
+    const details = from ? { ...e.details, ip: from.ip, ...(from.userAgent ? { user_agent: from.userAgent } : {}), request_id: from.requestId } : (e.details ?? null);
+    return { id: ulid(at), actor: e.actor.slice(0, 128), action: e.action, target: e.target?.slice(0, 255) ?? null, userId: e.userId ?? null, details, createdAt: at };
+  }
+
+  private tell(rec: AuditRecord): void {
+    this.listeners.forEach((l) => l(rec));
   }
 
   /** Called for each row recorded through this repository (the audit stream), once its transaction has committed. */
