@@ -11,7 +11,7 @@ export interface NewOutboxRow {
 
 /**
  * The write side of the outbox table: appending an event inside the caller's transaction (the
- * delivery side's reads and marks are the events module's OutboxStore, hand-written SQL on its hot
+ * delivery side's reads and marks are OutboxDeliveryRepository, outbox/, hand-written SQL on its hot
  * paths). Needs no database handle of its own: it writes through the caller's transaction.
  *
  * Order per user is the order of outbox ids, so ids of one user must be handed out in commit order.

@@ -11,6 +11,7 @@ import { ClientRepository } from '../../../src/storage/repositories/client.repos
 import { BrowserSessionRepository } from '../../../src/storage/repositories/browser-session.repository.js';
 import { CompatSessionRepository } from '../../../src/storage/repositories/compat-session.repository.js';
 import { OutboxRepository } from '../../../src/storage/repositories/outbox.repository.js';
+import { OutboxDeliveryRepository } from '../../../src/storage/repositories/outbox/outbox-delivery.repository.js';
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
@@ -314,6 +315,94 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect(rows.every((r) => r.published_at === null && r.delivered_at === null)).toBe(true);
       const ids = rows.map((r) => Number(r.id));
       expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    });
+  });
+
+  describe('outbox delivery', () => {
+    let rows: OutboxDeliveryRepository;
+    const append = (userKey: string, kind: string, payload: Record<string, unknown>, createdAt: number) =>
+      db.transaction((tx) => new OutboxRepository().append(tx, { userKey, kind, payload, createdAt }));
+    const idsOf = async (userKey: string) => ((await sql('SELECT id FROM outbox WHERE user_key = $1 ORDER BY id', [userKey])) as { id: unknown }[]).map((r) => Number(r.id));
+    const mine = (prefix: string) => (r: { userKey: string }) => r.userKey.startsWith(prefix);
+    beforeAll(() => {
+      rows = new OutboxDeliveryRepository(db);
+    });
+
+    it('reads pending rows of a user and of several users in id order, and the users waiting longest first', async () => {
+      await append('conf-dl-a', 'devices.sync', {}, T);
+      await append('conf-dl-b', 'device.rename', { deviceId: 'D1', displayName: 'Phone' }, T + 1);
+      await append('conf-dl-a', 'user.provision', { locked: true }, T + 2);
+      const [a1, a2] = await idsOf('conf-dl-a');
+      const [b1] = await idsOf('conf-dl-b');
+      const first = { id: a1, userKey: 'conf-dl-a', kind: 'devices.sync', payload: {}, createdAt: T, attempts: 0 };
+      const second = { id: a2, userKey: 'conf-dl-a', kind: 'user.provision', payload: { locked: true }, createdAt: T + 2, attempts: 0 };
+      const other = { id: b1, userKey: 'conf-dl-b', kind: 'device.rename', payload: { deviceId: 'D1', displayName: 'Phone' }, createdAt: T + 1, attempts: 0 };
+      expect(await rows.pendingOf('conf-dl-a', 10)).toEqual([first, second]);
+      expect(await rows.pendingOf('conf-dl-a', 1)).toEqual([first]);
+      expect(await rows.pendingOfUsers(['conf-dl-a', 'conf-dl-b', 'conf-dl-none'], 10)).toEqual([first, other, second]);
+      expect(await rows.pendingOfUsers(['conf-dl-b', 'conf-dl-a'], 2)).toEqual([first, other]);
+      expect((await rows.pendingUsers(1000)).filter((u) => u.startsWith('conf-dl-'))).toEqual(['conf-dl-a', 'conf-dl-b']);
+    });
+
+    it('marks rows published, failed, delivered once and dead, tells which are still open, and revives dead letters', async () => {
+      for (let i = 0; i < 3; i++) await append('conf-dl-m', 'devices.sync', {}, T + i);
+      const [m1, m2, m3] = (await idsOf('conf-dl-m')) as [number, number, number];
+      expect((await rows.unpublished(1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m1, m2, m3]);
+      await rows.markPublished([m1, m2], T + 10);
+      expect((await rows.unpublished(1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m3]);
+      expect((await rows.publishedPending(0, 1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m1, m2]);
+      expect((await rows.publishedPending(m1, 1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m2]);
+      expect((await rows.publishedPending(0, 1000, T + 10)).filter(mine('conf-dl-m'))).toEqual([]);
+      expect((await rows.publishedPending(0, 1000, T + 11)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m1, m2]);
+
+      await rows.countFailure([m1, m2], 'HTTP 502');
+      expect((await rows.pendingOf('conf-dl-m', 10)).map((r) => r.attempts)).toEqual([1, 1, 0]);
+      await rows.markDelivered([m1], T + 20);
+      await rows.markDelivered([m1], T + 21);
+      const [delivered] = (await sql('SELECT delivered_at FROM outbox WHERE id = $1', [m1])) as { delivered_at: unknown }[];
+      expect(Number(delivered!.delivered_at)).toBe(T + 20);
+      await rows.markDead([m1, m2], 'gave up', T + 30);
+      expect(await rows.openOf([m1, m2, m3, 2_000_000_000])).toEqual(new Set([m3]));
+      expect((await rows.dead(1000, 0)).filter(mine('conf-dl-m'))).toEqual([{ id: m2, userKey: 'conf-dl-m', kind: 'devices.sync', payload: {}, createdAt: T + 1, attempts: 2, deadAt: T + 30, lastError: 'gave up' }]);
+      expect((await rows.dead(1000, m2)).filter(mine('conf-dl-m'))).toEqual([]);
+
+      const [counts] = (await sql('SELECT (SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS p, (SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS o, (SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL) AS d')) as { p: unknown; o: unknown; d: unknown }[];
+      expect(await rows.stats()).toEqual({ pending: Number(counts!.p), oldestCreatedAt: Number(counts!.o), dead: Number(counts!.d) });
+
+      expect(await rows.revive([m1, m2])).toEqual([{ id: m2, userKey: 'conf-dl-m', kind: 'devices.sync', payload: {}, createdAt: T + 1, attempts: 2 }]);
+      expect(await rows.revive([m1, m2])).toEqual([]);
+      expect((await rows.pendingOf('conf-dl-m', 10)).map((r) => [r.id, r.attempts])).toEqual([
+        [m2, 0],
+        [m3, 0],
+      ]);
+      expect((await rows.unpublished(1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m2, m3]);
+      expect((await rows.dead(1000, 0)).filter(mine('conf-dl-m'))).toEqual([]);
+    });
+
+    it('reads the devices of live sessions of both kinds, the mark of an imported account, and devices ended since a moment', async () => {
+      const u = await newUser('conf-dl-dev');
+      const oauth = (id: string, device: string | null, finished: number | null) =>
+        sql('INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, u.id, 'client-a', device, 'openid', 'authorization_code', T, finished]);
+      const compat = (id: string, device: string, finished: number | null) =>
+        sql('INSERT INTO compat_sessions (id, user_id, device_id, created_at, finished_at) VALUES ($1, $2, $3, $4, $5)', [id, u.id, device, T, finished]);
+      await oauth('ODLD0000000000000000000001', 'D1', null);
+      await oauth('ODLD0000000000000000000002', 'D2', T + 5);
+      await oauth('ODLD0000000000000000000003', null, null);
+      await compat('CDLD0000000000000000000001', 'C1', null);
+      await compat('CDLD0000000000000000000002', 'C2', T + 7);
+      await compat('CDLD0000000000000000000003', 'D1', null);
+      const byDevice = (a: { deviceId: string | null }, b: { deviceId: string | null }) => String(a.deviceId).localeCompare(String(b.deviceId));
+      expect((await rows.liveDevicesOf(['conf-dl-dev', 'conf-dl-nobody'])).sort(byDevice)).toEqual([
+        { localpart: 'conf-dl-dev', deviceId: 'C1' },
+        { localpart: 'conf-dl-dev', deviceId: 'D1' },
+        { localpart: 'conf-dl-dev', deviceId: 'D1' },
+      ]);
+      await sql('UPDATE users SET imported_at = $1 WHERE id = $2', [T, u.id]);
+      expect((await rows.liveDevicesOf(['conf-dl-dev'])).filter((r) => r.deviceId === null)).toEqual([{ localpart: 'conf-dl-dev', deviceId: null }]);
+      expect(await rows.endedDevicesOf('conf-dl-dev', T + 6)).toEqual(['C2']);
+      expect((await rows.endedDevicesOf('conf-dl-dev', T)).sort()).toEqual(['C2', 'D2']);
+      expect(await rows.userIdOf('conf-dl-dev')).toBe(u.id);
+      expect(await rows.userIdOf('conf-dl-nobody')).toBeUndefined();
     });
   });
 
