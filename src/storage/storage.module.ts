@@ -13,6 +13,7 @@ import { ClientRepository } from './repositories/client.repository.js';
 import { BrowserSessionRepository } from './repositories/browser-session.repository.js';
 import { CompatSessionRepository } from './repositories/compat-session.repository.js';
 import { OutboxDeliveryRepository } from './repositories/outbox/outbox-delivery.repository.js';
+import { SessionEndRepository } from './repositories/session-end/session-end.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -33,7 +34,7 @@ export interface StorageHandles {
  * stops), the KeyValueStore built on whichever is available, and the repositories, one per
  * aggregate: users with their emails and upstream links, clients, browser sessions with their
  * upstream sessions, device sessions, compat sessions with their tokens, the admin API's session
- * listing, terms, the audit log, the outbox's delivery side. Other modules never import an entity.
+ * listing, terms, the audit log, the outbox's delivery side, the ending of sessions. Other modules never import an entity.
  */
 @Global()
 @Module({})
@@ -57,8 +58,9 @@ export class StorageModule {
         { provide: BrowserSessionRepository, useValue: new BrowserSessionRepository(database) },
         { provide: CompatSessionRepository, useValue: new CompatSessionRepository(database) },
         { provide: OutboxDeliveryRepository, useValue: new OutboxDeliveryRepository(database) },
+        { provide: SessionEndRepository, useValue: new SessionEndRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository, OutboxDeliveryRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository, OutboxDeliveryRepository, SessionEndRepository],
     };
   }
 }

@@ -19,7 +19,7 @@ export interface NewOutboxRow {
  * could take ids 5 and 6 and commit 6 first; a transaction-scoped advisory lock on the user key makes
  * the second writer of the same user wait for the first to commit before it takes its id.
  * (SessionEnder, the hot path of every sign-out, writes its `devices.sync` rows inside its own
- * single statement and takes the same lock there: src/oauth2/sessions/session-end.postgres.ts.)
+ * single statement and takes the same lock there: session-end/session-end.postgres.ts.)
  */
 export class OutboxRepository {
   async append(tx: Tx, row: NewOutboxRow): Promise<void> {
