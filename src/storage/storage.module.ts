@@ -12,6 +12,10 @@ import { UpstreamLinkRepository } from './repositories/upstream-link.repository.
 import { ClientRepository } from './repositories/client.repository.js';
 import { BrowserSessionRepository } from './repositories/browser-session.repository.js';
 import { CompatSessionRepository } from './repositories/compat-session.repository.js';
+import { OAuth2TokenRepository } from './repositories/oauth2-token.repository.js';
+import { AuthorizationGrantRepository } from './repositories/authorization-grant.repository.js';
+import { ConsentRepository } from './repositories/consent.repository.js';
+import { DeviceCodeRepository } from './repositories/device-code.repository.js';
 import { OutboxDeliveryRepository } from './repositories/outbox/outbox-delivery.repository.js';
 import { SessionEndRepository } from './repositories/session-end/session-end.repository.js';
 
@@ -33,8 +37,10 @@ export interface StorageHandles {
  * Owns the database and Redis handles (opened by bootstrap before Nest starts, closed after it
  * stops), the KeyValueStore built on whichever is available, and the repositories, one per
  * aggregate: users with their emails and upstream links, clients, browser sessions with their
- * upstream sessions, device sessions, compat sessions with their tokens, the admin API's session
- * listing, terms, the audit log, the outbox's delivery side, the ending of sessions. Other modules never import an entity.
+ * upstream sessions, device sessions, OAuth 2.0 sessions with their tokens, authorization codes,
+ * consents, device codes, compat sessions with their tokens, the admin API's session
+ * listing, terms, the audit log, the outbox's delivery side, the ending of sessions. Other
+ * modules never import an entity.
  */
 @Global()
 @Module({})
@@ -57,10 +63,14 @@ export class StorageModule {
         { provide: ClientRepository, useValue: new ClientRepository(database) },
         { provide: BrowserSessionRepository, useValue: new BrowserSessionRepository(database) },
         { provide: CompatSessionRepository, useValue: new CompatSessionRepository(database) },
+        { provide: OAuth2TokenRepository, useValue: new OAuth2TokenRepository(database) },
+        { provide: AuthorizationGrantRepository, useValue: new AuthorizationGrantRepository() },
+        { provide: ConsentRepository, useValue: new ConsentRepository(database) },
+        { provide: DeviceCodeRepository, useValue: new DeviceCodeRepository(database) },
         { provide: OutboxDeliveryRepository, useValue: new OutboxDeliveryRepository(database) },
         { provide: SessionEndRepository, useValue: new SessionEndRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository, OutboxDeliveryRepository, SessionEndRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository, OAuth2TokenRepository, AuthorizationGrantRepository, ConsentRepository, DeviceCodeRepository, OutboxDeliveryRepository, SessionEndRepository],
     };
   }
 }

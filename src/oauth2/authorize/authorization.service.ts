@@ -3,7 +3,8 @@ import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
-import { AuthorizationGrantEntity, ConsentEntity } from '../../storage/entities/index.js';
+import { AuthorizationGrantRepository } from '../../storage/repositories/authorization-grant.repository.js';
+import { ConsentRepository } from '../../storage/repositories/consent.repository.js';
 import { UserRepository } from '../../storage/repositories/user.repository.js';
 import { ulid } from '../../storage/ulid.js';
 import { AuditLogRepository } from '../../storage/repositories/audit-log.repository.js';
@@ -31,6 +32,8 @@ export class AuthorizationService extends AuthorizationCompleter {
     private readonly provisioner: DeviceProvisioner,
     private readonly audit: AuditLogRepository,
     private readonly users: UserRepository,
+    private readonly consents: ConsentRepository,
+    private readonly grants: AuthorizationGrantRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {
     super();
@@ -52,19 +55,19 @@ export class AuthorizationService extends AuthorizationCompleter {
     const scope = parseScope(req.scope.join(' '));
     if ((scope.admin || scope.causewayAdmin) && !(await this.mayAdminister(user))) return false;
     if (req.prompt.includes('consent')) return true;
-    const row = await this.db.manager.findOneBy(ConsentEntity, { user_id: user.userId, client_id: req.clientId });
+    const row = await this.consents.find(user.userId, req.clientId);
     return !row || !isSubset(consentScopes(req.scope), row.scopes);
   }
 
   async recordConsent(req: AuthorizationRequest, userId: string): Promise<void> {
     const now = this.clock.now();
     await this.db.transaction(async (em) => {
-      const row = await em.findOneBy(ConsentEntity, { user_id: userId, client_id: req.clientId });
+      const row = await this.consents.find(userId, req.clientId, em);
       const scopes = consentScopes(req.scope);
       if (row) {
-        await em.update(ConsentEntity, { id: row.id }, { scopes: [...new Set([...row.scopes, ...scopes])].sort(), updated_at: now });
+        await this.consents.setScopes(em, row.id, [...new Set([...row.scopes, ...scopes])].sort(), now);
       } else {
-        await em.insert(ConsentEntity, { id: ulid(now), user_id: userId, client_id: req.clientId, scopes, created_at: now, updated_at: now });
+        await this.consents.insert(em, { id: ulid(now), userId, clientId: req.clientId, scopes, createdAt: now, updatedAt: now });
       }
       await this.audit.record(em, { action: AUDIT_ACTIONS.consentGranted, actor: `user:${userId}`, target: req.clientId, userId, details: { client_id: req.clientId, scope: scopes }, at: now });
     });
@@ -86,21 +89,21 @@ export class AuthorizationService extends AuthorizationCompleter {
     const now = this.clock.now();
     const code = randomAlphanumeric(43);
     await this.db.transaction(async (em) => {
-      await em.insert(AuthorizationGrantEntity, {
+      await this.grants.insert(em, {
         id: ulid(now),
-        code_hash: sha256Hex(code),
-        client_id: req.clientId,
-        redirect_uri: req.redirectUri,
+        codeHash: sha256Hex(code),
+        clientId: req.clientId,
+        redirectUri: req.redirectUri,
         scope: scope.tokens.join(' '),
-        code_challenge: req.codeChallenge,
+        codeChallenge: req.codeChallenge,
         nonce: req.nonce ?? null,
-        user_id: user.userId,
-        browser_session_id: session.id,
-        auth_time: session.authenticatedAt,
-        created_at: now,
-        expires_at: now + this.config.tokens.authorization_code_ttl * 1000,
-        used_at: null,
-        session_id: null,
+        userId: user.userId,
+        browserSessionId: session.id,
+        authTime: session.authenticatedAt,
+        createdAt: now,
+        expiresAt: now + this.config.tokens.authorization_code_ttl * 1000,
+        usedAt: null,
+        sessionId: null,
       });
       await this.audit.record(em, {
         action: AUDIT_ACTIONS.authorizationCodeIssued,

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
-import { MoreThan } from 'typeorm';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { randomAlphanumeric, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
-import { DeviceCodeEntity } from '../../storage/entities/index.js';
+import { DeviceCodeRepository, type DeviceCodeRecord } from '../../storage/repositories/device-code.repository.js';
 import { ulid } from '../../storage/ulid.js';
 import { OAuth2RefusalError } from '../refusal.error.js';
 import type { OAuthClient } from '../clients/client.js';
@@ -29,6 +28,7 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
     private readonly db: Database,
     private readonly provisioner: DeviceProvisioner,
     private readonly authorizations: AuthorizationService,
+    private readonly deviceCodes: DeviceCodeRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {
     super();
@@ -48,22 +48,22 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
       for (let attempt = 0; attempt < 5; attempt++) {
         const code = generateUserCode();
         // 20^8 codes: a clash with a live code is rare; an expired one is taken over.
-        const clash = await em.findOneBy(DeviceCodeEntity, { user_code: code });
-        if (clash && clash.expires_at > now) continue;
-        if (clash) await em.delete(DeviceCodeEntity, { id: clash.id });
-        await em.insert(DeviceCodeEntity, {
+        const clash = await this.deviceCodes.byUserCode(em, code);
+        if (clash && clash.expiresAt > now) continue;
+        if (clash) await this.deviceCodes.delete(em, clash.id);
+        await this.deviceCodes.insert(em, {
           id: ulid(now),
-          device_code_hash: sha256Hex(deviceCode),
-          user_code: code,
-          client_id: client.clientId,
+          deviceCodeHash: sha256Hex(deviceCode),
+          userCode: code,
+          clientId: client.clientId,
           scope: scope.tokens.join(' '),
           state: 'pending',
-          user_id: null,
-          browser_session_id: null,
-          session_id: null,
-          created_at: now,
-          expires_at: now + ttl * 1000,
-          last_polled_at: null,
+          userId: null,
+          browserSessionId: null,
+          sessionId: null,
+          createdAt: now,
+          expiresAt: now + ttl * 1000,
+          lastPolledAt: null,
           interval,
         });
         return code;
@@ -85,7 +85,7 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
     const row = await this.pending(userCode);
     if (!row) return undefined;
     const scope = parseScope(row.scope);
-    return { userCode: formatUserCode(row.user_code), clientId: row.client_id, scope: scope.tokens, deviceId: scope.deviceId };
+    return { userCode: formatUserCode(row.userCode), clientId: row.clientId, scope: scope.tokens, deviceId: scope.deviceId };
   }
 
   async approve(userCode: string, user: SignedInUser, session: BrowserSessionRef): Promise<void> {
@@ -97,23 +97,19 @@ export class DeviceAuthorizationService extends DeviceGrantDecider {
       throw new OAuth2RefusalError('admin_scope_refused', {}, { reason: 'admin_scope_refused' });
     }
     if (scope.api) await this.provisioner.ensure(user.localpart, scope.deviceId);
-    const done = await this.db.transaction((em) =>
-      em.update(DeviceCodeEntity, { id: row.id, state: 'pending' }, { state: 'approved', user_id: user.userId, browser_session_id: session.id }),
-    );
-    if (!done.affected) throw expiredPage();
+    const done = await this.db.transaction((tx) => this.deviceCodes.transition(tx, row.id, 'pending', 'approved', { userId: user.userId, browserSessionId: session.id }));
+    if (!done) throw expiredPage();
   }
 
   async deny(userCode: string): Promise<void> {
     const row = await this.pending(userCode);
     if (!row) return;
-    await this.db.transaction((em) => em.update(DeviceCodeEntity, { id: row.id, state: 'pending' }, { state: 'denied' }));
+    await this.db.transaction((tx) => this.deviceCodes.transition(tx, row.id, 'pending', 'denied'));
   }
 
-  private async pending(userCode: string): Promise<DeviceCodeEntity | undefined> {
+  private async pending(userCode: string): Promise<DeviceCodeRecord | undefined> {
     const code = normalizeUserCode(userCode);
-    if (!code) return undefined;
-    const row = await this.db.manager.findOneBy(DeviceCodeEntity, { user_code: code, state: 'pending', expires_at: MoreThan(this.clock.now()) });
-    return row ?? undefined;
+    return code ? this.deviceCodes.pendingByUserCode(code, this.clock.now()) : undefined;
   }
 }
 

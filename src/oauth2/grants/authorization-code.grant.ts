@@ -3,10 +3,9 @@ import type { Logger } from 'pino';
 import { LOGGER } from '../../http/logger.module.js';
 import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import { reaffirmIssuedDevice } from './issued-device.js';
-import { IsNull } from 'typeorm';
 import { sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
-import { AuthorizationGrantEntity } from '../../storage/entities/index.js';
+import { AuthorizationGrantRepository, type AuthorizationGrantRecord } from '../../storage/repositories/authorization-grant.repository.js';
 import { GRANT } from '../clients/client.js';
 import { InvalidGrantError } from '../errors.js';
 import { verifyPkce } from '../authorize/pkce.js';
@@ -24,7 +23,7 @@ import type { GatewayConfig } from '../../config/config.schema.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
 
 type Outcome =
-  | { kind: 'issued'; tokens: IssuedTokens; grant: AuthorizationGrantEntity; replaced: number; localpart: string; sessionId: string; deviceId?: string }
+  | { kind: 'issued'; tokens: IssuedTokens; grant: AuthorizationGrantRecord; replaced: number; localpart: string; sessionId: string; deviceId?: string }
   | { kind: 'replayed'; ended: number }
   | { kind: 'refused'; why: string };
 
@@ -48,6 +47,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly users: UserRepository,
     private readonly browserSessions: BrowserSessionRepository,
+    private readonly grants: AuthorizationGrantRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -58,37 +58,36 @@ export class AuthorizationCodeGrant implements TokenGrant {
     const now = this.clock.now();
 
     const outcome = await this.db.transaction<Outcome>(async (em) => {
-      const grant = await em.findOneBy(AuthorizationGrantEntity, { code_hash: sha256Hex(code) });
+      const grant = await this.grants.byCodeHash(em, sha256Hex(code));
       if (!grant) return { kind: 'refused', why: 'unknown authorization code' };
       // The client the code was issued to, authenticated, is the only one whose replay ends anything:
       // another client presenting a stolen, used code must not sign its victim out.
-      if (grant.client_id !== client.clientId) return { kind: 'refused', why: 'the code was issued to another client' };
-      if (grant.used_at !== null) {
-        const ended = grant.session_id ? await this.ender.end(em, [grant.session_id], 'code_reuse', `client:${client.clientId}`, now) : 0;
+      if (grant.clientId !== client.clientId) return { kind: 'refused', why: 'the code was issued to another client' };
+      if (grant.usedAt !== null) {
+        const ended = grant.sessionId ? await this.ender.end(em, [grant.sessionId], 'code_reuse', `client:${client.clientId}`, now) : 0;
         return { kind: 'replayed', ended };
       }
-      if (grant.expires_at <= now) return { kind: 'refused', why: 'the authorization code has expired' };
-      if (grant.redirect_uri !== redirectUri && grant.redirect_uri !== canonicalRedirectUri(redirectUri)) return { kind: 'refused', why: 'redirect_uri does not match the authorization request' };
+      if (grant.expiresAt <= now) return { kind: 'refused', why: 'the authorization code has expired' };
+      if (grant.redirectUri !== redirectUri && grant.redirectUri !== canonicalRedirectUri(redirectUri)) return { kind: 'refused', why: 'redirect_uri does not match the authorization request' };
       if (verifier === undefined) return { kind: 'refused', why: 'code_verifier is required (PKCE)' };
-      if (!verifyPkce(verifier, grant.code_challenge)) return { kind: 'refused', why: 'PKCE verification failed' };
-      const user = await activeUser(this.users, em, grant.user_id);
+      if (!verifyPkce(verifier, grant.codeChallenge)) return { kind: 'refused', why: 'PKCE verification failed' };
+      const user = await activeUser(this.users, em, grant.userId);
       if (!user) return { kind: 'refused', why: 'the account can no longer sign in' };
       // The sign-in the code came from must still be live: a code does not outlive its sign-out.
-      if (!(await liveBrowserSession(this.browserSessions, em, grant.browser_session_id, this.config.login.browser_session_ttl, now))) {
+      if (!(await liveBrowserSession(this.browserSessions, em, grant.browserSessionId, this.config.login.browser_session_ttl, now))) {
         return { kind: 'refused', why: 'the sign-in this code came from has ended' };
       }
 
       // Single use, also against a concurrent exchange of the same code.
-      const claimed = await em.update(AuthorizationGrantEntity, { id: grant.id, used_at: IsNull() }, { used_at: now });
-      if (!claimed.affected) return { kind: 'refused', why: 'the authorization code was already used' };
+      if (!(await this.grants.claim(em, grant.id, now))) return { kind: 'refused', why: 'the authorization code was already used' };
 
       const scope = parseScope(grant.scope);
       const { session, replaced } = await this.issuer.startSession(
         em,
-        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: grant.browser_session_id, ip },
+        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: grant.browserSessionId, ip },
         now,
       );
-      await em.update(AuthorizationGrantEntity, { id: grant.id }, { session_id: session.id });
+      await this.grants.attachSession(em, grant.id, session.id);
       const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
       return { kind: 'issued', tokens, grant, replaced, localpart: user.localpart, sessionId: session.id, deviceId: scope.deviceId };
     });
@@ -103,7 +102,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
 
     const scope = outcome.grant.scope.split(' ');
     const idToken = scope.includes('openid')
-      ? await this.issuer.idToken(client, { userId: outcome.grant.user_id, nonce: outcome.grant.nonce, authTime: outcome.grant.auth_time, sid: outcome.grant.browser_session_id }, outcome.tokens.accessToken)
+      ? await this.issuer.idToken(client, { userId: outcome.grant.userId, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, sid: outcome.grant.browserSessionId }, outcome.tokens.accessToken)
       : undefined;
     return tokenResponseBody(outcome.tokens, scope, idToken);
   }

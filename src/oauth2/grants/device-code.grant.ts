@@ -5,7 +5,7 @@ import { DeviceProvisioner } from '../homeserver/device-provisioner.js';
 import { reaffirmIssuedDevice } from './issued-device.js';
 import { sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
-import { DeviceCodeEntity } from '../../storage/entities/index.js';
+import { DeviceCodeRepository } from '../../storage/repositories/device-code.repository.js';
 import { GRANT } from '../clients/client.js';
 import { AccessDeniedError, AuthorizationPendingError, ExpiredTokenError, InvalidGrantError, SlowDownError, type OAuthError } from '../errors.js';
 import { parseScope } from '../scopes/scope.js';
@@ -47,6 +47,7 @@ export class DeviceCodeGrant implements TokenGrant {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly users: UserRepository,
     private readonly browserSessions: BrowserSessionRepository,
+    private readonly deviceCodes: DeviceCodeRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -54,32 +55,31 @@ export class DeviceCodeGrant implements TokenGrant {
     const deviceCode = required(params, 'device_code');
     const now = this.clock.now();
     const outcome = await this.db.transaction<Outcome>(async (em) => {
-      const row = await em.findOneBy(DeviceCodeEntity, { device_code_hash: sha256Hex(deviceCode) });
-      if (!row || row.client_id !== client.clientId) return { kind: 'error', error: new InvalidGrantError('unknown device code') };
+      const row = await this.deviceCodes.byDeviceCodeHash(em, sha256Hex(deviceCode));
+      if (!row || row.clientId !== client.clientId) return { kind: 'error', error: new InvalidGrantError('unknown device code') };
       if (row.state === 'exchanged') return { kind: 'error', error: new InvalidGrantError('the device code was already used') };
-      if (row.expires_at <= now) return { kind: 'error', error: new ExpiredTokenError('the device code has expired') };
+      if (row.expiresAt <= now) return { kind: 'error', error: new ExpiredTokenError('the device code has expired') };
       if (row.state === 'denied') return { kind: 'error', error: new DeviceAccessDenied('the user denied the request') };
       if (row.state === 'pending') {
-        const tooFast = row.last_polled_at !== null && now - row.last_polled_at < row.interval * 1000;
-        await em.update(DeviceCodeEntity, { id: row.id }, { last_polled_at: now, ...(tooFast ? { interval: row.interval + 5 } : {}) });
+        const tooFast = row.lastPolledAt !== null && now - row.lastPolledAt < row.interval * 1000;
+        await this.deviceCodes.recordPoll(em, row.id, now, tooFast ? row.interval + 5 : undefined);
         return { kind: 'error', error: tooFast ? new SlowDownError('polling too fast') : new AuthorizationPendingError('the user has not answered yet') };
       }
       // approved
-      const user = row.user_id ? await activeUser(this.users, em, row.user_id) : undefined;
+      const user = row.userId ? await activeUser(this.users, em, row.userId) : undefined;
       if (!user) return { kind: 'error', error: new InvalidGrantError('the account can no longer sign in') };
       // The browser session that approved it must still be live: an approval does not outlive its sign-out.
-      if (!(await liveBrowserSession(this.browserSessions, em, row.browser_session_id, this.config.login.browser_session_ttl, now))) {
+      if (!(await liveBrowserSession(this.browserSessions, em, row.browserSessionId, this.config.login.browser_session_ttl, now))) {
         return { kind: 'error', error: new InvalidGrantError('the sign-in that approved this device has ended') };
       }
-      const claimed = await em.update(DeviceCodeEntity, { id: row.id, state: 'approved' }, { state: 'exchanged', last_polled_at: now });
-      if (!claimed.affected) return { kind: 'error', error: new InvalidGrantError('the device code was already used') };
+      if (!(await this.deviceCodes.transition(em, row.id, 'approved', 'exchanged', { lastPolledAt: now }))) return { kind: 'error', error: new InvalidGrantError('the device code was already used') };
       const scope = parseScope(row.scope);
       const { session, replaced } = await this.issuer.startSession(
         em,
-        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: row.browser_session_id, ip },
+        { userId: user.id, clientId: client.clientId, deviceId: scope.deviceId, scope: scope.tokens, grantType: this.type, browserSessionId: row.browserSessionId, ip },
         now,
       );
-      await em.update(DeviceCodeEntity, { id: row.id }, { session_id: session.id });
+      await this.deviceCodes.attachSession(em, row.id, session.id);
       const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
       return { kind: 'issued', tokens, scope: scope.tokens, userId: user.id, replaced, localpart: user.localpart, sessionId: session.id, deviceId: scope.deviceId };
     });

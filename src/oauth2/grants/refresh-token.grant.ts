@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
-import { IsNull, type EntityManager } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
-import { Database } from '../../storage/database.service.js';
-import { AccessTokenEntity, OAuth2SessionEntity, RefreshTokenEntity } from '../../storage/entities/index.js';
+import { Database, type Tx } from '../../storage/database.service.js';
+import { OAuth2TokenRepository, type OAuth2SessionRecord } from '../../storage/repositories/oauth2-token.repository.js';
 import { GRANT } from '../clients/client.js';
 import { InvalidGrantError, InvalidScopeError } from '../errors.js';
 import { isSubset, splitScope } from '../scopes/scope.js';
@@ -20,7 +19,7 @@ import { AuditLogRepository } from '../../storage/repositories/audit-log.reposit
 import { AUDIT_ACTIONS } from '../../audit/audit-event.js';
 
 type Outcome =
-  | { kind: 'issued'; tokens: IssuedTokens; session: OAuth2SessionEntity; revokedHashes: string[] }
+  | { kind: 'issued'; tokens: IssuedTokens; session: OAuth2SessionRecord; revokedHashes: string[] }
   | { kind: 'reused' }
   /** The refresh token expired, or the session sat idle past `sessions.inactive_after`: the session ended now. */
   | { kind: 'ended'; why: string }
@@ -48,6 +47,7 @@ export class RefreshTokenGrant implements TokenGrant {
     private readonly cache: IntrospectionCache,
     private readonly audit: AuditLogRepository,
     private readonly users: UserRepository,
+    private readonly tokens: OAuth2TokenRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {}
 
@@ -57,23 +57,23 @@ export class RefreshTokenGrant implements TokenGrant {
     const now = this.clock.now();
 
     const outcome = await this.db.transaction<Outcome>(async (em) => {
-      let row = await em.findOneBy(RefreshTokenEntity, { token_hash: sha256Hex(presented) });
+      let row = await this.tokens.refreshTokenByHash(em, sha256Hex(presented));
       if (!row) return { kind: 'refused', why: 'unknown refresh token' };
-      const session = await em.findOneBy(OAuth2SessionEntity, { id: row.session_id });
-      if (!session || session.finished_at !== null) return { kind: 'refused', why: 'the session has ended' };
-      if (session.client_id !== client.clientId) return { kind: 'refused', why: 'the refresh token was issued to another client' };
-      if (row.revoked_at !== null) return { kind: 'refused', why: 'the refresh token was revoked' };
+      const session = await this.tokens.findSession(em, row.sessionId);
+      if (!session || session.finishedAt !== null) return { kind: 'refused', why: 'the session has ended' };
+      if (session.clientId !== client.clientId) return { kind: 'refused', why: 'the refresh token was issued to another client' };
+      if (row.revokedAt !== null) return { kind: 'refused', why: 'the refresh token was revoked' };
       // A dead session is ended (device removed at the homeserver) rather than left behind.
-      if (row.expires_at !== null && row.expires_at <= now) {
+      if (row.expiresAt !== null && row.expiresAt <= now) {
         await this.ender.end(em, [session.id], 'expired', `client:${client.clientId}`, now);
         return { kind: 'ended', why: 'the refresh token has expired; the session has ended' };
       }
       const idleMs = this.config.sessions.inactive_after * 1000;
-      if (idleMs > 0 && now - (session.last_active_at ?? session.created_at) >= idleMs) {
+      if (idleMs > 0 && now - (session.lastActiveAt ?? session.createdAt) >= idleMs) {
         await this.ender.end(em, [session.id], 'inactive', `client:${client.clientId}`, now);
         return { kind: 'ended', why: 'the session was inactive for too long and has ended' };
       }
-      if (!session.user_id || !(await activeUser(this.users, em, session.user_id))) return { kind: 'refused', why: 'the account can no longer sign in' };
+      if (!session.userId || !(await activeUser(this.users, em, session.userId))) return { kind: 'refused', why: 'the account can no longer sign in' };
       if (params.scope !== undefined) {
         let requested: string[];
         try {
@@ -85,38 +85,37 @@ export class RefreshTokenGrant implements TokenGrant {
       }
 
       const revokedHashes: string[] = [];
-      if (row.consumed_at === null) {
-        const claimed = await em.update(RefreshTokenEntity, { id: row.id, consumed_at: IsNull() }, { consumed_at: now });
-        if (claimed.affected) {
-          revokedHashes.push(...(await this.revokeAccessToken(em, row.access_token_id, now)));
+      if (row.consumedAt === null) {
+        if (await this.tokens.consumeRefreshToken(em, row.id, now)) {
+          revokedHashes.push(...(await this.revokeAccessToken(em, row.accessTokenId, now)));
         } else {
           // A concurrent refresh with the same token won: continue as a retry of it.
-          row = (await em.findOneBy(RefreshTokenEntity, { id: row.id }))!;
+          row = (await this.tokens.refreshToken(em, row.id))!;
         }
       }
-      if (row.next_refresh_token_id !== null) {
-        const next = await em.findOneBy(RefreshTokenEntity, { id: row.next_refresh_token_id });
-        const nextAccess = next ? await em.findOneBy(AccessTokenEntity, { id: next.access_token_id }) : null;
-        const successorUnused = next && next.consumed_at === null && next.revoked_at === null && nextAccess && nextAccess.first_used_at === null;
+      if (row.nextRefreshTokenId !== null) {
+        const next = await this.tokens.refreshToken(em, row.nextRefreshTokenId);
+        const nextAccess = next ? await this.tokens.accessToken(em, next.accessTokenId) : undefined;
+        const successorUnused = next && next.consumedAt === null && next.revokedAt === null && nextAccess && nextAccess.firstUsedAt === null;
         if (!successorUnused) {
           await this.ender.end(em, [session.id], 'refresh_reuse', `client:${client.clientId}`, now);
           await this.audit.record(em, {
             action: AUDIT_ACTIONS.refreshTokenReused,
             actor: `client:${client.clientId}`,
             target: session.id,
-            userId: session.user_id,
-            details: { client_id: client.clientId, device_id: session.device_id, session_ended: true },
+            userId: session.userId,
+            details: { client_id: client.clientId, device_id: session.deviceId, session_ended: true },
             at: now,
           });
           return { kind: 'reused' };
         }
         // The client never got (or never used) the successor: replace it.
-        await em.update(RefreshTokenEntity, { id: next.id }, { revoked_at: now });
-        revokedHashes.push(...(await this.revokeAccessToken(em, next.access_token_id, now)));
+        await this.tokens.revokeRefreshToken(em, next.id, now);
+        revokedHashes.push(...(await this.revokeAccessToken(em, next.accessTokenId, now)));
       }
       const tokens = await this.issuer.issue(em, session, { refresh: true, grant: this.type }, now);
-      await em.update(RefreshTokenEntity, { id: row.id }, { next_refresh_token_id: tokens.refreshRow!.id });
-      await em.update(OAuth2SessionEntity, { id: session.id }, { last_active_at: now, last_active_ip: ip?.slice(0, 64) ?? null });
+      await this.tokens.linkSuccessor(em, row.id, tokens.refreshRow!.id);
+      await this.tokens.touchSession(em, session.id, { at: now, ip: ip?.slice(0, 64) ?? null });
       return { kind: 'issued', tokens, session, revokedHashes };
     });
 
@@ -138,10 +137,8 @@ export class RefreshTokenGrant implements TokenGrant {
     return tokenResponseBody(outcome.tokens, outcome.session.scope.split(' '));
   }
 
-  private async revokeAccessToken(em: EntityManager, id: string, now: number): Promise<string[]> {
-    const t = await em.findOne(AccessTokenEntity, { where: { id }, select: { id: true, token_hash: true, revoked_at: true } });
-    if (!t || t.revoked_at !== null) return [];
-    await em.update(AccessTokenEntity, { id }, { revoked_at: now });
-    return [t.token_hash];
+  private async revokeAccessToken(tx: Tx, id: string, now: number): Promise<string[]> {
+    const hash = await this.tokens.revokeAccessToken(tx, id, now);
+    return hash ? [hash] : [];
   }
 }

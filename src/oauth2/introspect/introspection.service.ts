@@ -4,10 +4,9 @@ import { MetricsService } from '../../health/metrics.service.js';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { SessionActivity, type ActiveSessionKind } from '../sessions/session-activity.js';
-import { IsNull } from 'typeorm';
 import { parseToken, sha256Hex } from '../../crypto/token-format.js';
 import { Database } from '../../storage/database.service.js';
-import { AccessTokenEntity } from '../../storage/entities/index.js';
+import { OAuth2TokenRepository } from '../../storage/repositories/oauth2-token.repository.js';
 import { ADMIN_SCOPE, API_SCOPE, isScopeToken, NAMESPACE_PREFIX, withBothNamespaces } from '../scopes/scope.js';
 import { IntrospectionCache, type CachedToken } from './introspection-cache.js';
 import { TokenLookup, type CompatTokenRow, type TokenRow } from './token-lookup.js';
@@ -32,6 +31,7 @@ export class IntrospectionService implements OnModuleInit, OnModuleDestroy {
     private readonly cache: IntrospectionCache,
     metrics: MetricsService,
     private readonly activity: SessionActivity,
+    private readonly tokens: OAuth2TokenRepository,
     private readonly clock: Clock = new SystemClock(),
   ) {
     const lookups = metrics.counter('causeway_introspection_cache_lookups_total', 'Introspections answered from the in-process cache (hit) or not (miss)', ['result']);
@@ -117,7 +117,7 @@ export class IntrospectionService implements OnModuleInit, OnModuleDestroy {
 
   /** The first use of an access token ends the refresh retry window (refresh-token.grant.ts). */
   private async markUsed(id: string, now: number) {
-    await this.db.transaction((em) => em.update(AccessTokenEntity, { id, first_used_at: IsNull() }, { first_used_at: now }));
+    await this.tokens.markFirstUsed(id, now);
   }
 }
 

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { IsNull, Not, type EntityManager } from 'typeorm';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { generateToken, sha256Base64Url, sha256Hex } from '../../crypto/token-format.js';
 import { KeyStore } from '../../crypto/key-store.js';
-import { AccessTokenEntity, CompatSessionEntity, OAuth2SessionEntity, RefreshTokenEntity } from '../../storage/entities/index.js';
+import type { Tx } from '../../storage/database.service.js';
+import { DeviceSessionRepository } from '../../storage/repositories/device-session.repository.js';
+import { OAuth2TokenRepository, type AccessTokenRecord, type OAuth2SessionRecord, type RefreshTokenRecord } from '../../storage/repositories/oauth2-token.repository.js';
 import { ulid } from '../../storage/ulid.js';
 import type { OAuthClient } from '../clients/client.js';
 import { SessionEnder } from '../sessions/session-ender.js';
@@ -27,8 +28,8 @@ export interface NewSession {
 export interface IssuedTokens {
   accessToken: string;
   refreshToken?: string;
-  accessRow: AccessTokenEntity;
-  refreshRow?: RefreshTokenEntity;
+  accessRow: AccessTokenRecord;
+  refreshRow?: RefreshTokenRecord;
   expiresIn: number;
 }
 
@@ -48,6 +49,8 @@ export class TokenIssuer {
     private readonly ender: SessionEnder,
     private readonly recorder: IssuanceRecorder,
     private readonly limit: SessionLimit,
+    private readonly tokens: OAuth2TokenRepository,
+    private readonly deviceSessions: DeviceSessionRepository,
   ) {}
 
   /**
@@ -56,32 +59,29 @@ export class TokenIssuer {
    * §Relationship between access tokens and devices), and so do the user's oldest sessions beyond
    * `sessions.max_per_user`; the caller calls `ender.committed()` after commit when `replaced` > 0.
    */
-  async startSession(em: EntityManager, s: NewSession, now = Date.now()): Promise<{ session: OAuth2SessionEntity; replaced: number }> {
+  async startSession(tx: Tx, s: NewSession, now = Date.now()): Promise<{ session: OAuth2SessionRecord; replaced: number }> {
     let replaced = 0;
     if (s.userId && s.deviceId) {
-      const where = { user_id: s.userId, device_id: s.deviceId, finished_at: IsNull() };
-      const older = await em.find(OAuth2SessionEntity, { where, select: { id: true } });
-      const olderCompat = await em.find(CompatSessionEntity, { where, select: { id: true } });
-      replaced = await this.ender.endSessions(em, { oauth: older.map((o) => o.id), compat: olderCompat.map((o) => o.id) }, 'replaced_device', 'system', now);
+      replaced = await this.ender.endSessions(tx, await this.deviceSessions.liveOnDevice(tx, s.userId, s.deviceId), 'replaced_device', 'system', now);
     }
-    if (s.userId && INTERACTIVE_GRANTS.includes(s.grantType)) replaced += await this.limit.makeRoom(em, s.userId, 'oauth', now);
-    const session = em.create(OAuth2SessionEntity, {
+    if (s.userId && INTERACTIVE_GRANTS.includes(s.grantType)) replaced += await this.limit.makeRoom(tx, s.userId, 'oauth', now);
+    const session: OAuth2SessionRecord = {
       id: ulid(now),
-      user_id: s.userId,
-      client_id: s.clientId,
-      device_id: s.deviceId ?? null,
+      userId: s.userId,
+      clientId: s.clientId,
+      deviceId: s.deviceId ?? null,
       scope: s.scope.join(' '),
-      grant_type: s.grantType,
-      browser_session_id: s.browserSessionId ?? null,
-      created_at: now,
-      last_active_at: now,
-      expires_at: null,
-      finished_at: null,
-      finish_reason: null,
-      human_name: s.humanName ?? null,
-      last_active_ip: s.ip?.slice(0, 64) ?? null,
-    });
-    await em.insert(OAuth2SessionEntity, session);
+      grantType: s.grantType,
+      browserSessionId: s.browserSessionId ?? null,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: null,
+      finishedAt: null,
+      finishReason: null,
+      humanName: s.humanName ?? null,
+      lastActiveIp: s.ip?.slice(0, 64) ?? null,
+    };
+    await this.tokens.insertSession(tx, session);
     return { session, replaced };
   }
 
@@ -91,52 +91,52 @@ export class TokenIssuer {
    * expiry (null: never), never with a refresh token.
    */
   async issue(
-    em: EntityManager,
-    session: OAuth2SessionEntity,
+    tx: Tx,
+    session: OAuth2SessionRecord,
     opts: { refresh: boolean; grant: string; personal?: { expiresAt: number | null } },
     now = Date.now(),
   ): Promise<IssuedTokens> {
-    await this.recorder.record(em, {
+    await this.recorder.record(tx, {
       grant: opts.grant,
-      clientId: session.client_id,
-      userId: session.user_id,
+      clientId: session.clientId,
+      userId: session.userId,
       sessionId: session.id,
       scope: session.scope.split(' '),
-      deviceId: session.device_id,
+      deviceId: session.deviceId,
       refresh: opts.refresh,
       at: now,
     });
     const ttl = opts.personal ? (opts.personal.expiresAt === null ? 0 : Math.max(0, Math.floor((opts.personal.expiresAt - now) / 1000))) : this.config.tokens.access_token_ttl;
     const accessToken = generateToken(opts.personal ? 'personal' : 'access');
-    const accessRow = em.create(AccessTokenEntity, {
+    const accessRow: AccessTokenRecord = {
       id: ulid(now),
-      token_hash: sha256Hex(accessToken),
-      session_id: session.id,
-      created_at: now,
-      expires_at: opts.personal ? opts.personal.expiresAt : now + ttl * 1000,
-      revoked_at: null,
-      first_used_at: null,
-    });
-    await em.insert(AccessTokenEntity, accessRow);
+      tokenHash: sha256Hex(accessToken),
+      sessionId: session.id,
+      createdAt: now,
+      expiresAt: opts.personal ? opts.personal.expiresAt : now + ttl * 1000,
+      revokedAt: null,
+      firstUsedAt: null,
+    };
+    await this.tokens.insertAccessToken(tx, accessRow);
     if (!opts.refresh || opts.personal) {
-      await this.touchSession(em, session, now, accessRow.expires_at);
+      await this.touchSession(tx, session, now, accessRow.expiresAt);
       return { accessToken, accessRow, expiresIn: ttl };
     }
     const refreshToken = generateToken('refresh');
     const refreshTtl = this.config.tokens.refresh_token_ttl;
-    const refreshRow = em.create(RefreshTokenEntity, {
+    const refreshRow: RefreshTokenRecord = {
       id: ulid(now),
-      token_hash: sha256Hex(refreshToken),
-      session_id: session.id,
-      access_token_id: accessRow.id,
-      created_at: now,
-      expires_at: refreshTtl > 0 ? now + refreshTtl * 1000 : null,
-      consumed_at: null,
-      next_refresh_token_id: null,
-      revoked_at: null,
-    });
-    await em.insert(RefreshTokenEntity, refreshRow);
-    await this.touchSession(em, session, now, refreshRow.expires_at);
+      tokenHash: sha256Hex(refreshToken),
+      sessionId: session.id,
+      accessTokenId: accessRow.id,
+      createdAt: now,
+      expiresAt: refreshTtl > 0 ? now + refreshTtl * 1000 : null,
+      consumedAt: null,
+      nextRefreshTokenId: null,
+      revokedAt: null,
+    };
+    await this.tokens.insertRefreshToken(tx, refreshRow);
+    await this.touchSession(tx, session, now, refreshRow.expiresAt);
     return { accessToken, refreshToken, accessRow, refreshRow, expiresIn: ttl };
   }
 
@@ -145,10 +145,10 @@ export class TokenIssuer {
    * refresh token's when there is one; null when it never expires). The lifecycle sweep ends a
    * session whose `expires_at` passed (the client never came back), so nothing is left behind.
    */
-  private async touchSession(em: EntityManager, session: OAuth2SessionEntity, now: number, expiresAt: number | null): Promise<void> {
-    await em.update(OAuth2SessionEntity, { id: session.id }, { last_active_at: now, expires_at: expiresAt });
-    session.last_active_at = now;
-    session.expires_at = expiresAt;
+  private async touchSession(tx: Tx, session: OAuth2SessionRecord, now: number, expiresAt: number | null): Promise<void> {
+    await this.tokens.touchSession(tx, session.id, { at: now, expiresAt });
+    session.lastActiveAt = now;
+    session.expiresAt = expiresAt;
   }
 
   /** OIDC ID token (only when `openid` was granted), signed with the client's alg (RS256 by default). */
@@ -172,12 +172,6 @@ export class TokenIssuer {
       },
       { alg, typ: 'JWT' },
     );
-  }
-
-  /** Device ids of a user's live sessions (what `devices.sync` should leave on the homeserver). */
-  async liveDevices(em: EntityManager, userId: string): Promise<string[]> {
-    const rows = await em.find(OAuth2SessionEntity, { where: { user_id: userId, finished_at: IsNull(), device_id: Not(IsNull()) }, select: { device_id: true } });
-    return [...new Set(rows.map((r) => r.device_id!))];
   }
 }
 

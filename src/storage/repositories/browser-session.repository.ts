@@ -1,4 +1,4 @@
-import { IsNull } from 'typeorm';
+import { In, IsNull } from 'typeorm';
 import type { Database, Tx } from '../database.service.js';
 import { BrowserSessionEntity, UpstreamSessionEntity } from '../entities/index.js';
 
@@ -133,6 +133,44 @@ export class BrowserSessionRepository {
       const rows = (await tx.queryRunner!.query(update, [lifetime, cutoff, limit], true)).records as unknown[];
       return { n: rows.length, ms: performance.now() - started };
     });
+  }
+
+  /** Finishes one unfinished session, in the caller's transaction. */
+  async finish(tx: Tx, id: string, at: number): Promise<void> {
+    await tx.update(BrowserSessionEntity, { id, finished_at: IsNull() }, { finished_at: at });
+  }
+
+  /** Finishes every unfinished session of the user. */
+  async finishAllOf(tx: Tx, userId: string, at: number): Promise<void> {
+    await tx.update(BrowserSessionEntity, { user_id: userId, finished_at: IsNull() }, { finished_at: at });
+  }
+
+  /** Finishes those of `ids` still unfinished; how many. */
+  async finishMany(tx: Tx, ids: string[], at: number): Promise<number> {
+    return (await tx.update(BrowserSessionEntity, { id: In(ids), finished_at: IsNull() }, { finished_at: at })).affected ?? 0;
+  }
+
+  /** Ids of the browser sessions born from these upstream sessions. */
+  async idsFromUpstream(tx: Tx, upstreamSessionIds: string[]): Promise<string[]> {
+    return (await tx.find(BrowserSessionEntity, { where: { upstream_session_id: In(upstreamSessionIds) }, select: { id: true } })).map((b) => b.id);
+  }
+
+  /**
+   * A provider's upstream sessions not yet ended, matching the IdP's session id and/or subject (both
+   * given: both must match).
+   */
+  async liveUpstreamSessions(tx: Tx, providerId: string, match: { upstreamSid?: string | null; subject?: string | null }): Promise<UpstreamSessionRecord[]> {
+    const where = {
+      provider_id: providerId,
+      ended_at: IsNull(),
+      ...(match.upstreamSid ? { upstream_sid: match.upstreamSid } : {}),
+      ...(match.subject ? { subject: match.subject } : {}),
+    };
+    return (await tx.find(UpstreamSessionEntity, { where })).map(toUpstream);
+  }
+
+  async endUpstreamSessions(tx: Tx, ids: string[], at: number): Promise<void> {
+    await tx.update(UpstreamSessionEntity, { id: In(ids) }, { ended_at: at });
   }
 
   async upstreamSession(id: string): Promise<UpstreamSessionRecord | undefined> {

@@ -68,6 +68,21 @@ export class DeviceSessionRepository {
     return { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) };
   }
 
+  /** The user's live sessions of both kinds. */
+  async liveIdsOf(tx: Tx, userId: string): Promise<{ oauth: string[]; compat: string[] }> {
+    const oauth = await tx.find(OAuth2SessionEntity, { where: live(userId), select: { id: true } });
+    const compat = await tx.find(CompatSessionEntity, { where: live(userId), select: { id: true } });
+    return { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) };
+  }
+
+  /** The live sessions of both kinds that a sign-in in these browser sessions produced. */
+  async liveBornFrom(tx: Tx, browserSessionIds: string[]): Promise<{ oauth: string[]; compat: string[] }> {
+    const where = { browser_session_id: In(browserSessionIds), finished_at: IsNull() };
+    const oauth = await tx.find(OAuth2SessionEntity, { where, select: { id: true } });
+    const compat = await tx.find(CompatSessionEntity, { where, select: { id: true } });
+    return { oauth: oauth.map((s) => s.id), compat: compat.map((s) => s.id) };
+  }
+
   /**
    * Ids of the user's live sessions of a kind, oldest first (`grantTypes` narrows OAuth sessions).
    * On PostgreSQL, first takes the user's session-count lock for the rest of the transaction, so two

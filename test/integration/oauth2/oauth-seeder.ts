@@ -17,6 +17,9 @@ import { UserEntity, BrowserSessionEntity } from '../../../src/storage/entities/
 import { ulid } from '../../../src/storage/ulid.js';
 import { ClientService } from '../../../src/oauth2/clients/client.service.js';
 import { AuditLogRepository } from '../../../src/storage/repositories/audit-log.repository.js';
+import { ConsentRepository } from '../../../src/storage/repositories/consent.repository.js';
+import { AuthorizationGrantRepository } from '../../../src/storage/repositories/authorization-grant.repository.js';
+import { DeviceCodeRepository } from '../../../src/storage/repositories/device-code.repository.js';
 import { UserRepository } from '../../../src/storage/repositories/user.repository.js';
 import { ClientRepository } from '../../../src/storage/repositories/client.repository.js';
 import { AuthorizationService } from '../../../src/oauth2/authorize/authorization.service.js';
@@ -53,8 +56,8 @@ export class OAuthSeeder {
     const db = new Database(dataSource, config.database.url);
     const clients = new ClientService(config, db, new ClientRepository(db));
     const provisioner = new DeviceProvisioner(homeserver, pino({ level: 'silent' }));
-    const authorizations = new AuthorizationService(config, db, clients, provisioner, new AuditLogRepository(db), new UserRepository(db));
-    const devices = new DeviceAuthorizationService(config, db, provisioner, authorizations);
+    const authorizations = new AuthorizationService(config, db, clients, provisioner, new AuditLogRepository(db), new UserRepository(db), new ConsentRepository(db), new AuthorizationGrantRepository());
+    const devices = new DeviceAuthorizationService(config, db, provisioner, authorizations, new DeviceCodeRepository(db));
     return new OAuthSeeder(config, dataSource, db, authorizations, devices);
   }
 

@@ -18,6 +18,10 @@ import { SessionRepository } from '../../../src/storage/repositories/session.rep
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
 import { UpstreamLinkRepository } from '../../../src/storage/repositories/upstream-link.repository.js';
 import { UserRepository } from '../../../src/storage/repositories/user.repository.js';
+import { OAuth2TokenRepository, type OAuth2SessionRecord } from '../../../src/storage/repositories/oauth2-token.repository.js';
+import { AuthorizationGrantRepository } from '../../../src/storage/repositories/authorization-grant.repository.js';
+import { ConsentRepository } from '../../../src/storage/repositories/consent.repository.js';
+import { DeviceCodeRepository, type DeviceCodeRecord } from '../../../src/storage/repositories/device-code.repository.js';
 import { ulid } from '../../../src/storage/ulid.js';
 import { freshDatabase, TEST_DBS, type TestDatabase } from '../../support/databases.js';
 
@@ -40,6 +44,10 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
   let clients: ClientRepository;
   let browsers: BrowserSessionRepository;
   let compats: CompatSessionRepository;
+  let tokens: OAuth2TokenRepository;
+  let grants: AuthorizationGrantRepository;
+  let consents: ConsentRepository;
+  let deviceCodes: DeviceCodeRepository;
 
   const sql = (text: string, params: unknown[] = []) => ds.query(kind === 'sqlite' ? text.replace(/\$\d+/g, '?') : text, params);
   const T = 1_796_000_000_000;
@@ -58,6 +66,10 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     clients = new ClientRepository(db);
     browsers = new BrowserSessionRepository(db);
     compats = new CompatSessionRepository(db);
+    tokens = new OAuth2TokenRepository(db);
+    grants = new AuthorizationGrantRepository();
+    consents = new ConsentRepository(db);
+    deviceCodes = new DeviceCodeRepository(db);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -219,6 +231,16 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect(await db.transaction((tx) => devices.liveIdsOldestFirst(tx, userId, 'compat', []))).toEqual(['CDEV0000000000000000000002', 'CDEV0000000000000000000005']);
     });
 
+    it('gives the ids of every live session of a user, and of those born from given browser sessions', async () => {
+      const all = await db.transaction((tx) => devices.liveIdsOf(tx, userId));
+      expect({ oauth: [...all.oauth].sort(), compat: [...all.compat].sort() }).toEqual({
+        oauth: ['ODEV0000000000000000000001', 'ODEV0000000000000000000003'],
+        compat: ['CDEV0000000000000000000002', 'CDEV0000000000000000000005'],
+      });
+      expect(await db.transaction((tx) => devices.liveBornFrom(tx, ['BDEV00000000000000000000B1']))).toEqual({ oauth: ['ODEV0000000000000000000001'], compat: [] });
+      expect(await db.transaction((tx) => devices.liveBornFrom(tx, ['BNOSUCH0000000000000000000']))).toEqual({ oauth: [], compat: [] });
+    });
+
     it('lists sessions of every kind for the admin API, one order over all of them', async () => {
       const page = await sessions.list({ userId, browserTtlMs: 60_000, now: T + 10_000 }, { limit: 3 });
       expect(page.data.map((s) => [s.kind, s.id])).toEqual([
@@ -265,6 +287,31 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect((await db.transaction((tx) => browsers.findLocked(tx, 'BRWS000000000000000000000A')))?.lastActiveAt).toBe(T + 50);
     });
 
+    it('ends upstream sessions matched by session id and subject, and finishes the browser sessions born from them', async () => {
+      const u = await newUser('conf-upstream-end');
+      await browsers.insert(browser('BRUP000000000000000000000A', u.id, T, 'UPUP000000000000000000000A'), { id: 'UPUP000000000000000000000A', providerId: 'corp', subject: 'bob', userId: u.id, upstreamSid: 'sid-b', details: null, createdAt: T });
+      await browsers.insert(browser('BRUP000000000000000000000B', u.id, T + 1, 'UPUP000000000000000000000B'), { id: 'UPUP000000000000000000000B', providerId: 'corp', subject: 'bob', userId: u.id, upstreamSid: 'sid-c', details: null, createdAt: T + 1 });
+      await browsers.insert(browser('BRUP000000000000000000000C', u.id, T + 2));
+      const bySid = await db.transaction((tx) => browsers.liveUpstreamSessions(tx, 'corp', { upstreamSid: 'sid-b' }));
+      expect(bySid.map((x) => x.id)).toEqual(['UPUP000000000000000000000A']);
+      // Both given: both must match.
+      expect(await db.transaction((tx) => browsers.liveUpstreamSessions(tx, 'corp', { upstreamSid: 'sid-b', subject: 'carol' }))).toEqual([]);
+      const bySubject = await db.transaction((tx) => browsers.liveUpstreamSessions(tx, 'corp', { subject: 'bob' }));
+      expect(bySubject.map((x) => x.id).sort()).toEqual(['UPUP000000000000000000000A', 'UPUP000000000000000000000B']);
+      expect(await db.transaction((tx) => browsers.liveUpstreamSessions(tx, 'other', { subject: 'bob' }))).toEqual([]);
+      expect((await db.transaction((tx) => browsers.idsFromUpstream(tx, ['UPUP000000000000000000000A', 'UPUP000000000000000000000B']))).sort()).toEqual(['BRUP000000000000000000000A', 'BRUP000000000000000000000B']);
+      await db.transaction((tx) => browsers.endUpstreamSessions(tx, ['UPUP000000000000000000000A'], T + 5));
+      expect(await browsers.upstreamSession('UPUP000000000000000000000A')).toMatchObject({ endedAt: T + 5 });
+      expect((await db.transaction((tx) => browsers.liveUpstreamSessions(tx, 'corp', { subject: 'bob' }))).map((x) => x.id)).toEqual(['UPUP000000000000000000000B']);
+      // Only unfinished ones count, once.
+      expect(await db.transaction((tx) => browsers.finishMany(tx, ['BRUP000000000000000000000A', 'BRUP000000000000000000000B'], T + 6))).toBe(2);
+      expect(await db.transaction((tx) => browsers.finishMany(tx, ['BRUP000000000000000000000A'], T + 7))).toBe(0);
+      expect((await browsers.find('BRUP000000000000000000000A'))?.finishedAt).toBe(T + 6);
+      await db.transaction((tx) => browsers.finishAllOf(tx, u.id, T + 8));
+      expect(await browsers.unfinishedOf(u.id)).toEqual([]);
+      expect((await browsers.find('BRUP000000000000000000000C'))?.finishedAt).toBe(T + 8);
+    });
+
     it('finishes expired sessions in batches as of when they expired, and counts them first', async () => {
       const u = await newUser('conf-browser-expiry');
       for (let i = 0; i < 3; i++) await browsers.insert(browser(`BREX00000000000000000000${i}0`, u.id, T - 10_000 + i));
@@ -296,6 +343,153 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect(await db.transaction((tx) => devices.liveOnDevice(tx, u.id, 'CDEV'))).toEqual({ oauth: [], compat: ['CMPS000000000000000000000A'] });
       await sql('UPDATE compat_sessions SET finished_at = $1 WHERE id = $2', [T + 30, 'CMPS000000000000000000000A']);
       expect(await compats.liveSession('CMPS000000000000000000000A')).toBeUndefined();
+    });
+  });
+
+  describe('OAuth 2.0 sessions and tokens', () => {
+    it('writes a session with an access and a refresh token, reads every field back, and rotates once', async () => {
+      const u = await newUser('conf-oauth');
+      const session: OAuth2SessionRecord = {
+        id: 'OSES000000000000000000000A',
+        userId: u.id,
+        clientId: 'client-o',
+        deviceId: 'ODEVICE',
+        scope: 'openid urn:matrix:client:api:*',
+        grantType: 'authorization_code',
+        browserSessionId: null,
+        createdAt: T,
+        lastActiveAt: T,
+        expiresAt: null,
+        finishedAt: null,
+        finishReason: null,
+        humanName: null,
+        lastActiveIp: '192.0.2.9',
+      };
+      await db.transaction(async (tx) => {
+        await tokens.insertSession(tx, session);
+        await tokens.insertAccessToken(tx, { id: 'OACC000000000000000000000A', tokenHash: 'c'.repeat(64), sessionId: session.id, createdAt: T, expiresAt: T + 300_000, revokedAt: null, firstUsedAt: null });
+        await tokens.insertRefreshToken(tx, { id: 'OREF000000000000000000000A', tokenHash: 'd'.repeat(64), sessionId: session.id, accessTokenId: 'OACC000000000000000000000A', createdAt: T, expiresAt: null, consumedAt: null, nextRefreshTokenId: null, revokedAt: null });
+      });
+      expect(await db.transaction((tx) => tokens.findSession(tx, session.id))).toEqual(session);
+      expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'd'.repeat(64)))).toEqual({ id: 'OREF000000000000000000000A', tokenHash: 'd'.repeat(64), sessionId: session.id, accessTokenId: 'OACC000000000000000000000A', createdAt: T, expiresAt: null, consumedAt: null, nextRefreshTokenId: null, revokedAt: null });
+      expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'e'.repeat(64)))).toBeUndefined();
+      // Two refreshes with the same token: one consumes it.
+      const consumed = await Promise.all([1, 2].map(() => db.transaction((tx) => tokens.consumeRefreshToken(tx, 'OREF000000000000000000000A', T + 10))));
+      expect(consumed.sort()).toEqual([false, true]);
+      // The access token is revoked once: its hash comes back the first time only (for the caches).
+      expect(await db.transaction((tx) => tokens.revokeAccessToken(tx, 'OACC000000000000000000000A', T + 10))).toBe('c'.repeat(64));
+      expect(await db.transaction((tx) => tokens.revokeAccessToken(tx, 'OACC000000000000000000000A', T + 11))).toBeUndefined();
+      await db.transaction(async (tx) => {
+        await tokens.insertAccessToken(tx, { id: 'OACC000000000000000000000B', tokenHash: 'f'.repeat(64), sessionId: session.id, createdAt: T + 10, expiresAt: T + 300_010, revokedAt: null, firstUsedAt: null });
+        await tokens.insertRefreshToken(tx, { id: 'OREF000000000000000000000B', tokenHash: 'g'.repeat(64), sessionId: session.id, accessTokenId: 'OACC000000000000000000000B', createdAt: T + 10, expiresAt: null, consumedAt: null, nextRefreshTokenId: null, revokedAt: null });
+        await tokens.linkSuccessor(tx, 'OREF000000000000000000000A', 'OREF000000000000000000000B');
+        await tokens.revokeRefreshToken(tx, 'OREF000000000000000000000B', T + 12);
+        await tokens.touchSession(tx, session.id, { at: T + 10, ip: '198.51.100.2' });
+      });
+      expect(await db.transaction((tx) => tokens.refreshToken(tx, 'OREF000000000000000000000A'))).toMatchObject({ consumedAt: T + 10, nextRefreshTokenId: 'OREF000000000000000000000B' });
+      expect(await db.transaction((tx) => tokens.refreshToken(tx, 'OREF000000000000000000000B'))).toMatchObject({ revokedAt: T + 12 });
+      expect(await db.transaction((tx) => tokens.accessToken(tx, 'OACC000000000000000000000A'))).toMatchObject({ revokedAt: T + 10, firstUsedAt: null });
+      // A touch without an expiry leaves it; with one, sets it.
+      expect(await db.transaction((tx) => tokens.findSession(tx, session.id))).toMatchObject({ lastActiveAt: T + 10, lastActiveIp: '198.51.100.2', expiresAt: null });
+      await db.transaction((tx) => tokens.touchSession(tx, session.id, { at: T + 11, expiresAt: T + 900 }));
+      expect(await db.transaction((tx) => tokens.findSession(tx, session.id))).toMatchObject({ lastActiveAt: T + 11, lastActiveIp: '198.51.100.2', expiresAt: T + 900 });
+      await tokens.markFirstUsed('OACC000000000000000000000B', T + 20);
+      await tokens.markFirstUsed('OACC000000000000000000000B', T + 30);
+      expect(await db.transaction((tx) => tokens.accessToken(tx, 'OACC000000000000000000000B'))).toMatchObject({ firstUsedAt: T + 20 });
+      expect(await db.transaction((tx) => tokens.liveIdsOfClient(tx, 'client-o'))).toEqual([session.id]);
+      expect(await db.transaction((tx) => tokens.liveScopesOf(tx, u.id))).toEqual([{ id: session.id, scope: 'openid urn:matrix:client:api:*' }]);
+      await sql('UPDATE oauth2_sessions SET finished_at = $1 WHERE id = $2', [T + 40, session.id]);
+      expect(await db.transaction((tx) => tokens.liveIdsOfClient(tx, 'client-o'))).toEqual([]);
+      expect(await db.transaction((tx) => tokens.liveScopesOf(tx, u.id))).toEqual([]);
+    });
+  });
+
+  describe('authorization codes and consents', () => {
+    it('writes a code, finds it by hash with every field, claims it once, and records its session', async () => {
+      const u = await newUser('conf-grant');
+      const grant = {
+        id: 'GRNT000000000000000000000A',
+        codeHash: 'h'.repeat(64),
+        clientId: 'client-g',
+        redirectUri: 'https://app.example/cb',
+        scope: 'openid',
+        codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        nonce: 'n-1',
+        userId: u.id,
+        browserSessionId: null,
+        authTime: T - 5,
+        createdAt: T,
+        expiresAt: T + 600_000,
+        usedAt: null,
+        sessionId: null,
+      };
+      await db.transaction((tx) => grants.insert(tx, grant));
+      expect(await db.transaction((tx) => grants.byCodeHash(tx, 'h'.repeat(64)))).toEqual(grant);
+      expect(await db.transaction((tx) => grants.byCodeHash(tx, 'i'.repeat(64)))).toBeUndefined();
+      const claimed = await Promise.all([1, 2].map(() => db.transaction((tx) => grants.claim(tx, grant.id, T + 1))));
+      expect(claimed.sort()).toEqual([false, true]);
+      await db.transaction((tx) => grants.attachSession(tx, grant.id, 'OSES00000000000000000000ZZ'));
+      expect(await db.transaction((tx) => grants.byCodeHash(tx, 'h'.repeat(64)))).toMatchObject({ usedAt: T + 1, sessionId: 'OSES00000000000000000000ZZ' });
+    });
+
+    it('keeps one consent per user and client, with its scopes as a list', async () => {
+      const u = await newUser('conf-consent');
+      expect(await consents.find(u.id, 'client-c')).toBeUndefined();
+      await db.transaction((tx) => consents.insert(tx, { id: 'CNST000000000000000000000A', userId: u.id, clientId: 'client-c', scopes: ['openid'], createdAt: T, updatedAt: T }));
+      expect(await consents.find(u.id, 'client-c')).toEqual({ id: 'CNST000000000000000000000A', userId: u.id, clientId: 'client-c', scopes: ['openid'], createdAt: T, updatedAt: T });
+      await db.transaction(async (tx) => {
+        await consents.setScopes(tx, 'CNST000000000000000000000A', ['openid', 'urn:matrix:client:api:*'], T + 1);
+        expect((await consents.find(u.id, 'client-c', tx))?.scopes).toEqual(['openid', 'urn:matrix:client:api:*']);
+      });
+      expect(await consents.find(u.id, 'client-c')).toMatchObject({ scopes: ['openid', 'urn:matrix:client:api:*'], createdAt: T, updatedAt: T + 1 });
+      expect(await consents.find(u.id, 'client-other')).toBeUndefined();
+    });
+  });
+
+  describe('device codes', () => {
+    const code = (id: string, userCode: string, o: Partial<DeviceCodeRecord> = {}): DeviceCodeRecord => ({
+      id,
+      deviceCodeHash: `${userCode}`.padEnd(64, '0'),
+      userCode,
+      clientId: 'client-d',
+      scope: 'urn:matrix:client:api:*',
+      state: 'pending',
+      userId: null,
+      browserSessionId: null,
+      sessionId: null,
+      createdAt: T,
+      expiresAt: T + 600_000,
+      lastPolledAt: null,
+      interval: 5,
+      ...o,
+    });
+
+    it('finds a code by user code and device code hash; only pending unexpired ones for the verification page', async () => {
+      await db.transaction(async (tx) => {
+        await deviceCodes.insert(tx, code('DVCD000000000000000000000A', 'ABCDEFGH'));
+        await deviceCodes.insert(tx, code('DVCD000000000000000000000B', 'BCDEFGHJ', { expiresAt: T - 1 }));
+      });
+      expect(await db.transaction((tx) => deviceCodes.byUserCode(tx, 'ABCDEFGH'))).toEqual(code('DVCD000000000000000000000A', 'ABCDEFGH'));
+      expect(await db.transaction((tx) => deviceCodes.byDeviceCodeHash(tx, 'ABCDEFGH'.padEnd(64, '0')))).toMatchObject({ id: 'DVCD000000000000000000000A' });
+      expect(await deviceCodes.pendingByUserCode('ABCDEFGH', T)).toMatchObject({ id: 'DVCD000000000000000000000A' });
+      expect(await deviceCodes.pendingByUserCode('BCDEFGHJ', T)).toBeUndefined();
+      await db.transaction((tx) => deviceCodes.delete(tx, 'DVCD000000000000000000000B'));
+      expect(await db.transaction((tx) => deviceCodes.byUserCode(tx, 'BCDEFGHJ'))).toBeUndefined();
+    });
+
+    it('moves between states once under concurrency, records polls and the session it became', async () => {
+      const u = await newUser('conf-device-code');
+      await db.transaction((tx) => deviceCodes.insert(tx, code('DVCD000000000000000000000C', 'CDEFGHJK')));
+      await db.transaction((tx) => deviceCodes.recordPoll(tx, 'DVCD000000000000000000000C', T + 1));
+      await db.transaction((tx) => deviceCodes.recordPoll(tx, 'DVCD000000000000000000000C', T + 2, 10));
+      expect(await db.transaction((tx) => deviceCodes.byUserCode(tx, 'CDEFGHJK'))).toMatchObject({ lastPolledAt: T + 2, interval: 10 });
+      const approved = await Promise.all([1, 2].map(() => db.transaction((tx) => deviceCodes.transition(tx, 'DVCD000000000000000000000C', 'pending', 'approved', { userId: u.id, browserSessionId: null }))));
+      expect(approved.sort()).toEqual([false, true]);
+      expect(await deviceCodes.pendingByUserCode('CDEFGHJK', T)).toBeUndefined();
+      expect(await db.transaction((tx) => deviceCodes.transition(tx, 'DVCD000000000000000000000C', 'pending', 'denied'))).toBe(false);
+      expect(await db.transaction((tx) => deviceCodes.transition(tx, 'DVCD000000000000000000000C', 'approved', 'exchanged', { lastPolledAt: T + 3 }))).toBe(true);
+      await db.transaction((tx) => deviceCodes.attachSession(tx, 'DVCD000000000000000000000C', 'OSES00000000000000000000YY'));
+      expect(await db.transaction((tx) => deviceCodes.byUserCode(tx, 'CDEFGHJK'))).toMatchObject({ state: 'exchanged', userId: u.id, lastPolledAt: T + 3, sessionId: 'OSES00000000000000000000YY' });
     });
   });
 
