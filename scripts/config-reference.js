@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configJsonSchema } from '../dist/config/config-json-schema.js';
+import { gatewayConfigSchema } from '../dist/upstream/gateway-config.schema.js';
 
 const FILE = fileURLToPath(new URL('../docs/reference/configuration.md', import.meta.url));
 
@@ -122,7 +123,7 @@ function render(schema) {
   return `${[...lines, ...sections].join('\n')}\n`;
 }
 
-const wanted = render(configJsonSchema());
+const wanted = render(configJsonSchema(gatewayConfigSchema));
 let current = '';
 try {
   current = readFileSync(FILE, 'utf8');

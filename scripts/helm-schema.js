@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Writes the gateway config's JSON schema (generated from the zod schema in src/config, as built in dist/)
+// Writes the gateway config's JSON schema (generated from the zod schema of the whole file, composed in
+// src/upstream/gateway-config.schema.ts from the sections of src/config and the provider kinds, as built in dist/)
 // into helm/causeway/values.schema.json under definitions.gatewayConfig, so that `helm install` rejects
 // a bad `config:` block (unknown keys, wrong types, bad enums) before anything is deployed.
 //   node scripts/helm-schema.js           update the file (npm run helm:schema builds first)
@@ -7,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { configSchema } from '../dist/config/config.schema.js';
+import { gatewayConfigSchema as configSchema } from '../dist/upstream/gateway-config.schema.js';
 
 const FILE = fileURLToPath(new URL('../helm/causeway/values.schema.json', import.meta.url));
 

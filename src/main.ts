@@ -5,6 +5,8 @@ import { loadConfigFile } from './config/config.loader.js';
 import { ConfigError } from './config/config.errors.js';
 import { createLogger } from './http/logger.js';
 import type { GatewayConfig } from './config/config.schema.js';
+import { gatewayConfigSchema } from './upstream/gateway-config.schema.js';
+import type { ProviderConfig } from './upstream/providers.schema.js';
 import { buildInfo } from './health/build-info.js';
 import { registerMigrationCommands } from './migration/cli.js';
 import { manageCommand } from './cli/manage.js';
@@ -16,9 +18,9 @@ const program = new Command('causeway')
   .version(`causeway ${info.version} (commit ${info.commit})`, '-V, --version', 'print the version and the commit it was built from')
   .showHelpAfterError();
 
-function loadOrExit(file: string): GatewayConfig {
+function loadOrExit(file: string): GatewayConfig<ProviderConfig> {
   try {
-    return loadConfigFile(file);
+    return loadConfigFile(file, gatewayConfigSchema);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
@@ -83,7 +85,7 @@ configCmd
   .description('print the JSON Schema of the config file (for editor validation), every key described')
   .action(async () => {
     const { configJsonSchema } = await import('./config/config-json-schema.js');
-    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(configJsonSchema(gatewayConfigSchema), null, 2)}\n`);
   });
 
 program

@@ -1,11 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { configSchema, type GatewayConfig } from './config.schema.js';
+import type { z } from 'zod';
+import type { GatewayConfig } from './config.schema.js';
 import { ConfigError, issuesToProblems, type ConfigProblem } from './config.errors.js';
 import { parseOptions } from './secret-ref.js';
 
+/**
+ * A schema of the whole file. The caller gives the one composed with the provider kinds
+ * (upstream/gateway-config.schema.ts): config/ does not know them.
+ */
+type ConfigSchema = z.ZodType<GatewayConfig>;
+
 /** Parses YAML text into a validated config, or throws ConfigError listing every problem with its key path and line. */
-export function parseConfig(text: string, file = 'config'): GatewayConfig {
+export function parseConfig<S extends ConfigSchema>(text: string, schema: S, file = 'config'): z.output<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -21,7 +28,7 @@ export function parseConfig(text: string, file = 'config'): GatewayConfig {
   applyEnvironmentDefaults(raw as Record<string, unknown>);
   parseOptions.devMode = (raw as Record<string, unknown>).dev_mode === true;
   try {
-    const result = configSchema.safeParse(raw);
+    const result = schema.safeParse(raw);
     if (result.success) return result.data;
     const problems: ConfigProblem[] = issuesToProblems(result.error.issues, raw).map((p) => ({ ...p, line: p.line ?? lineOf(p.path) }));
     throw new ConfigError(file, dedupe(problems));
@@ -62,12 +69,12 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
   });
 }
 
-export function loadConfigFile(file: string): GatewayConfig {
+export function loadConfigFile<S extends ConfigSchema>(file: string, schema: S): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(file, [{ path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, schema, file);
 }

@@ -1,7 +1,11 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { GatewayConfig } from './config.schema.js';
 
-/** Injection token of the validated GatewayConfig: `@Inject(CONFIG) config: GatewayConfig`. */
+/**
+ * Injection token of the validated GatewayConfig: `@Inject(CONFIG) config: GatewayConfig`. main.ts
+ * validates it with the file's schema (upstream/gateway-config.schema.ts), so its providers are
+ * upstream's `ProviderConfig`: a module above upstream/ may inject `GatewayConfig<ProviderConfig>`.
+ */
 export const CONFIG = Symbol('CONFIG');
 
 @Global()

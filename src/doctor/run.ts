@@ -1,6 +1,8 @@
 import type { GatewayConfig } from '../config/config.schema.js';
 import { ConfigError } from '../config/config.errors.js';
 import { loadConfigFile } from '../config/config.loader.js';
+import { gatewayConfigSchema } from '../upstream/gateway-config.schema.js';
+import type { ProviderConfig } from '../upstream/providers.schema.js';
 import { fail, formatReport, pass, runChecks, type Check } from './doctor.js';
 import { clockCheck, type ClockReadings } from './checks/clock.check.js';
 import { homeserverCheck } from './checks/homeserver.check.js';
@@ -10,9 +12,9 @@ import { upstreamChecks } from './checks/upstream.check.js';
 
 /** Runs every check against the deployment the config file describes; returns the exit code (1 if any ✖). */
 export async function doctor(configFile: string, out: NodeJS.WritableStream): Promise<number> {
-  let config: GatewayConfig;
+  let config: GatewayConfig<ProviderConfig>;
   try {
-    config = loadConfigFile(configFile);
+    config = loadConfigFile(configFile, gatewayConfigSchema);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     out.write(formatReport(configFile, [fail('config', e.message.replace(/\n/g, '\n    '), 'fix the keys named above; `causeway config check` lists every problem')]));

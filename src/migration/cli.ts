@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
 import type { GatewayConfig } from '../config/config.schema.js';
+import type { ProviderConfig } from '../upstream/providers.schema.js';
 
 /**
  * The commands that move an existing Synapse deployment to Causeway (docs/operator/synapse-migration.md):
  * `causeway import synapse` and `causeway config from-synapse`. Their code loads only when run.
  */
-export function registerMigrationCommands(program: Command, loadOrExit: (file: string) => GatewayConfig): void {
+export function registerMigrationCommands(program: Command, loadOrExit: (file: string) => GatewayConfig<ProviderConfig>): void {
   const configCmd = program.commands.find((c) => c.name() === 'config') ?? program.command('config').description('configuration tools');
   configCmd
     .command('from-synapse')

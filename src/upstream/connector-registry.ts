@@ -50,7 +50,7 @@ export class ConnectorRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly ordered: readonly ProviderConfig[];
 
   constructor(
-    @Inject(CONFIG) config: GatewayConfig,
+    @Inject(CONFIG) config: GatewayConfig<ProviderConfig>,
     kv: KeyValueStore,
     @Inject(LOGGER) logger: Logger,
     private readonly health: HealthRegistry,

@@ -17,7 +17,7 @@ import type { ClockReadings } from './clock.check.js';
 const UNREACHABLE_HINT = 'check the URL and that this host reaches the IdP (DNS, firewall, outbound proxy)';
 
 /** Each upstream IdP: its discovery, metadata or CAS endpoint answers, and its certificates are not expiring within 30 days. */
-export function upstreamChecks(config: GatewayConfig, clock: ClockReadings): Check[] {
+export function upstreamChecks(config: GatewayConfig<ProviderConfig>, clock: ClockReadings): Check[] {
   return config.upstream.providers.map((p) => async () => {
     const label = `upstream ${p.id} (${p.kind})`;
     try {

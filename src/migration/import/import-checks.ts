@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../../config/config.schema.js';
+import type { ProviderConfig } from '../../upstream/providers.schema.js';
 import type { SynapseHomeserverConfig } from '../synapse-config/homeserver-config.js';
 import type { ImportCounts } from './import-counts.js';
 
@@ -12,14 +13,14 @@ export interface Findings {
 }
 
 /** Synapse `auth_provider` → Causeway provider id, through each provider's `synapse_idp_id`. */
-export function providerMapping(config: GatewayConfig): Map<string, string> {
+export function providerMapping(config: GatewayConfig<ProviderConfig>): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of config.upstream.providers) if (p.synapse_idp_id) out.set(p.synapse_idp_id, p.id);
   return out;
 }
 
 /** Findings from the configs alone (before reading the database). */
-export function configFindings(config: GatewayConfig, hs: SynapseHomeserverConfig | undefined): Findings {
+export function configFindings(config: GatewayConfig<ProviderConfig>, hs: SynapseHomeserverConfig | undefined): Findings {
   const f: Findings = { blockers: [], warnings: [] };
   if (!hs) return f;
   if (hs.serverName && hs.serverName !== config.matrix.homeserver) {
@@ -53,7 +54,7 @@ export interface Preflight {
 }
 
 /** Blockers (and warnings) from the preflight. `ignoreUnmapped`: unmapped auth_providers are warnings, not blockers. */
-export function preflightFindings(config: GatewayConfig, hs: SynapseHomeserverConfig | undefined, pre: Preflight, ignoreUnmapped: boolean): Findings {
+export function preflightFindings(config: GatewayConfig<ProviderConfig>, hs: SynapseHomeserverConfig | undefined, pre: Preflight, ignoreUnmapped: boolean): Findings {
   const f: Findings = { blockers: [], warnings: [] };
   if (pre.otherServerUsers) {
     f.blockers.push(`${pre.otherServerUsers} Synapse user(s) are not @…:${config.matrix.homeserver}: matrix.homeserver must be Synapse's server_name`);

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../../config/config.schema.js';
+import type { ProviderConfig } from '../../upstream/providers.schema.js';
 import { openDataSource, runMigrations } from '../../storage/data-source.js';
 import { readHomeserverConfig, type SynapseHomeserverConfig } from '../synapse-config/homeserver-config.js';
 import { SynapseSource } from '../synapse-db/synapse-source.js';
@@ -26,7 +27,7 @@ interface Output {
  * import (or a dry run, or `--check` alone), progress on stderr, the summary and findings on
  * stdout. Returns the exit code: 0 done (or no blockers), 1 blockers or an error.
  */
-export async function importSynapseCommand(config: GatewayConfig, o: ImportCommandOptions, io: Output): Promise<number> {
+export async function importSynapseCommand(config: GatewayConfig<ProviderConfig>, o: ImportCommandOptions, io: Output): Promise<number> {
   let hs: SynapseHomeserverConfig | undefined;
   let source: SynapseSource | undefined;
   let closeTarget: (() => Promise<void>) | undefined;

@@ -4,6 +4,7 @@ import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
+import type { ProviderConfig } from '../providers.schema.js';
 import { LOGGER } from '../../http/logger.module.js';
 import { SessionTerminator } from '../../oauth2/oauth2.contracts.js';
 import { KeyValueStore } from '../../storage/kv-store.js';
@@ -44,7 +45,7 @@ export class CasLogoutService {
   private terminator?: SessionTerminator;
 
   constructor(
-    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(CONFIG) private readonly config: GatewayConfig<ProviderConfig>,
     private readonly kv: KeyValueStore,
     @Inject(LOGGER) logger: Logger,
     private readonly moduleRef: ModuleRef,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
+import type { ProviderConfig } from '../providers.schema.js';
 import type { LocalpartPolicyOptions } from '../../matrix/localpart-policy.js';
 import { UpstreamError, type Assertion } from '../connector.js';
 import { defaultTemplatesOf } from '../connector-registry.js';
@@ -16,7 +17,7 @@ export class ClaimsMapper {
   private readonly mappings = new Map<string, ProviderMapping>();
   private readonly policy: LocalpartPolicyOptions;
 
-  constructor(@Inject(CONFIG) config: GatewayConfig) {
+  constructor(@Inject(CONFIG) config: GatewayConfig<ProviderConfig>) {
     for (const p of config.upstream.providers) this.mappings.set(p.id, new ProviderMapping(p, defaultTemplatesOf(p)));
     this.policy = { serverName: config.matrix.homeserver, reserved: config.policy.reserved_localparts };
   }

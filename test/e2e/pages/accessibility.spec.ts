@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/config.loader.js';
+import { gatewayConfigSchema } from '../../../src/upstream/gateway-config.schema.js';
 import { renderPage, preparePages, type PageSetup } from '../../../src/web/page-setup.js';
 import { TEMPLATE_SAMPLES } from '../../../src/web/template-samples.js';
 import { AXE_MODES as MODES, axeTable, countByImpact, runAxe, seriousLines, type AxeRow } from '../../support/axe.js';
@@ -24,6 +25,7 @@ describe('accessibility (axe-core) of every page kind', () => {
   beforeAll(async () => {
     const config = parseConfig(
       stringify({ ...baseConfig(8080, { url: 'sqlite://unused.db', drop: async () => {} }), branding: { tos_uri: 'https://www.example.org/terms', policy_uri: 'https://www.example.org/privacy', imprint: 'Example University, 1 Campus Road' } }),
+      gatewayConfigSchema,
     );
     setup = preparePages(config);
     browser = await launchChromium();

@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/config.loader.js';
+import { gatewayConfigSchema } from '../../../src/upstream/gateway-config.schema.js';
 import { baseConfig, ROOT, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { freePort } from '../../support/ports.js';
 
@@ -56,10 +57,10 @@ describe('the container defaults', () => {
     const previous = process.env.CAUSEWAY_HTTP_LISTEN;
     try {
       process.env.CAUSEWAY_HTTP_LISTEN = '0.0.0.0:8080';
-      expect(parseConfig(yaml({ listen: '127.0.0.1:9000' })).http.listen).toBe('127.0.0.1:9000');
-      expect(parseConfig(yaml({})).http.listen).toBe('0.0.0.0:8080');
+      expect(parseConfig(yaml({ listen: '127.0.0.1:9000' }), gatewayConfigSchema).http.listen).toBe('127.0.0.1:9000');
+      expect(parseConfig(yaml({}), gatewayConfigSchema).http.listen).toBe('0.0.0.0:8080');
       delete process.env.CAUSEWAY_HTTP_LISTEN;
-      expect(parseConfig(yaml({})).http.listen).toBe('127.0.0.1:8080');
+      expect(parseConfig(yaml({}), gatewayConfigSchema).http.listen).toBe('127.0.0.1:8080');
     } finally {
       if (previous === undefined) delete process.env.CAUSEWAY_HTTP_LISTEN;
       else process.env.CAUSEWAY_HTTP_LISTEN = previous;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
 import { loadConfigFile } from '../../../src/config/config.loader.js';
+import { gatewayConfigSchema } from '../../../src/upstream/gateway-config.schema.js';
 import type { GatewayConfig } from '../../../src/config/config.schema.js';
 import { openDataSource } from '../../../src/storage/data-source.js';
 import { Database } from '../../../src/storage/database.service.js';
@@ -49,7 +50,7 @@ export class OAuthSeeder {
 
   /** Opens the database of a running server with the server's own config file. */
   static async open(cw: CausewayProcess): Promise<OAuthSeeder> {
-    const config = loadConfigFile(join(cw.dir, `gateway-${cw.port}.yaml`));
+    const config = loadConfigFile(join(cw.dir, `gateway-${cw.port}.yaml`), gatewayConfigSchema);
     // The same homeserver client the server uses (matrix.api), talking to the test's stand-in.
     const homeserver = createHomeserverAdapter(config.matrix);
     const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../support/causeway.js';
 import { parseConfig } from '../../../src/config/config.loader.js';
+import { gatewayConfigSchema } from '../../../src/upstream/gateway-config.schema.js';
 import { ConfigError, formatProblem } from '../../../src/config/config.errors.js';
 
 /**
@@ -30,7 +31,7 @@ function problemsOf(yaml: string): string {
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
-    parseConfig(yaml, 'test.yaml');
+    parseConfig(yaml, gatewayConfigSchema, 'test.yaml');
     return '';
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../src/config/config.loader.js';
+import { gatewayConfigSchema } from '../../../src/upstream/gateway-config.schema.js';
 import { ConfigError } from '../../../src/config/config.errors.js';
 
 /**
@@ -35,7 +36,7 @@ upstream:
 `;
 const problems = (yaml: string): string[] => {
   try {
-    parseConfig(yaml);
+    parseConfig(yaml, gatewayConfigSchema);
     return [];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -59,15 +60,15 @@ describe('production config hardening', () => {
   });
 
   it('moves /metrics to a loopback listener by default outside dev_mode', () => {
-    expect(parseConfig(production()).http.metrics_listen).toBe('127.0.0.1:9090');
-    expect(parseConfig(production({ http: ', metrics_listen: "0.0.0.0:9100"' })).http.metrics_listen).toBe('0.0.0.0:9100');
-    expect(parseConfig(production({ http: ', metrics_listen: public' })).http.metrics_listen).toBeUndefined();
+    expect(parseConfig(production(), gatewayConfigSchema).http.metrics_listen).toBe('127.0.0.1:9090');
+    expect(parseConfig(production({ http: ', metrics_listen: "0.0.0.0:9100"' }), gatewayConfigSchema).http.metrics_listen).toBe('0.0.0.0:9100');
+    expect(parseConfig(production({ http: ', metrics_listen: public' }), gatewayConfigSchema).http.metrics_listen).toBeUndefined();
   });
 
   it('F3: trust_proxy takes true (one hop), a hop count or a list of proxies', () => {
-    expect(parseConfig(production({ http: ', trust_proxy: true' })).http.trust_proxy).toBe(true);
-    expect(parseConfig(production({ http: ', trust_proxy: 2' })).http.trust_proxy).toBe(2);
-    expect(parseConfig(production({ http: ', trust_proxy: [10.0.0.0/8, loopback, 192.0.2.1]' })).http.trust_proxy).toEqual(['10.0.0.0/8', 'loopback', '192.0.2.1']);
+    expect(parseConfig(production({ http: ', trust_proxy: true' }), gatewayConfigSchema).http.trust_proxy).toBe(true);
+    expect(parseConfig(production({ http: ', trust_proxy: 2' }), gatewayConfigSchema).http.trust_proxy).toBe(2);
+    expect(parseConfig(production({ http: ', trust_proxy: [10.0.0.0/8, loopback, 192.0.2.1]' }), gatewayConfigSchema).http.trust_proxy).toEqual(['10.0.0.0/8', 'loopback', '192.0.2.1']);
     expect(problems(production({ http: ', trust_proxy: [10.0.0.0/33]' }))).toEqual([expect.stringMatching(/^http\.trust_proxy/)]);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upstreamChecks } from '../../../src/doctor/checks/upstream.check.js';
 import type { GatewayConfig } from '../../../src/config/config.schema.js';
+import type { ProviderConfig } from '../../../src/upstream/providers.schema.js';
 import { samlProviderSchema } from '../../../src/upstream/saml/saml.config.js';
 import { aggregateXml, certBody, syntheticIdp } from '../../../bench/saml-federation/aggregate.js';
 import { fixtureKeys } from '../../support/saml-forge.js';
@@ -25,7 +26,7 @@ async function doctor(xml: string, filter: Record<string, unknown> = {}) {
     federation: { metadata_file: file, signing_cert: fed.cert, entity_filter: filter },
     sp: { key_file: sp.keyFile, cert_file: sp.certFile },
   });
-  const [check] = upstreamChecks({ upstream: { providers: [p] } } as unknown as GatewayConfig, []);
+  const [check] = upstreamChecks({ upstream: { providers: [p] } } as unknown as GatewayConfig<ProviderConfig>, []);
   return (await check!())[0]!;
 }
 

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { ConnectorRegistry, createConnector, orderProviders } from '../../../src/upstream/connector-registry.js';
 import { CONNECTOR_KINDS } from '../../../src/upstream/connector-kinds.js';
 import { PROVIDER_KINDS, providerSchema } from '../../../src/upstream/providers.schema.js';
+import { gatewayConfigSchema } from '../../../src/upstream/gateway-config.schema.js';
 import { OidcConnector } from '../../../src/upstream/oidc/oidc.connector.js';
 import { parseOptions } from '../../../src/config/secret-ref.js';
 import type { KeyValueStore } from '../../../src/storage/kv-store.js';
@@ -25,6 +26,8 @@ describe('connector registry', () => {
     expect(options).toHaveLength(PROVIDER_KINDS.length);
     // Each schema accepts its own kind only: the table key is the `kind` the YAML names.
     for (const kind of PROVIDER_KINDS) expect([...(CONNECTOR_KINDS[kind].schema._zod.propValues?.kind ?? [])]).toEqual([kind]);
+    // The file's schema (what the loader is given) validates `upstream.providers` with that union.
+    expect(gatewayConfigSchema.shape.upstream.shape.providers.element).toBe(providerSchema);
   });
 
   it('lists every connector folder (a folder with a <kind>.kind.ts is one line in connector-kinds.ts)', () => {
@@ -78,7 +81,7 @@ describe('connector registry', () => {
         } as ConnectorKind;
       }
       const providers = PROVIDER_KINDS.map((kind) => ({ id: `p-${kind}`, kind })) as unknown as ProviderConfig[];
-      const config = { http: { public_base: 'https://auth.example.com/' }, upstream: { providers } } as unknown as GatewayConfig;
+      const config = { http: { public_base: 'https://auth.example.com/' }, upstream: { providers } } as unknown as GatewayConfig<ProviderConfig>;
       const health = new HealthRegistry();
       const registry = new ConnectorRegistry(config, {} as KeyValueStore, pino({ level: 'silent' }), health, new MetricsService());
       expect(calls).toEqual([]);

@@ -3,6 +3,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { runCli } from '../../../support/causeway.js';
 import { parseConfig } from '../../../../src/config/config.loader.js';
+import { gatewayConfigSchema } from '../../../../src/upstream/gateway-config.schema.js';
 import { ConfigError, formatProblem } from '../../../../src/config/config.errors.js';
 
 /** The shipped `kind: oauth2` examples pass `causeway config check`; mistakes name their key. */
@@ -21,7 +22,7 @@ function problemsOf(yaml: string): string {
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
-    parseConfig(yaml, 'test.yaml');
+    parseConfig(yaml, gatewayConfigSchema, 'test.yaml');
     return '';
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
