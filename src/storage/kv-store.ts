@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { KvEntryEntity } from './entities/index.js';
-import type { Database } from './database.service.js';
+import type { Database, HotStatement } from './database.service.js';
 import { COMPARE_AND_DELETE } from './redis.js';
 
 /**
@@ -46,6 +45,29 @@ export class RedisKeyValueStore extends KeyValueStore {
   }
 }
 
+/** The key-value statements, one per dialect (placeholders differ), run by `Database.hot`. */
+const both = (name: string, text: string) => ({ name: `causeway_kv_${name}`, postgres: text, sqlite: text.replace(/\$\d+/g, '?') });
+const KV = {
+  get: both('get', 'SELECT value, expires_at FROM kv_entries WHERE key = $1'),
+  set: both('set', 'INSERT INTO kv_entries (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at'),
+  take: both('take', 'DELETE FROM kv_entries WHERE key = $1 RETURNING value, expires_at'),
+  setIfAbsent: both(
+    'set_if_absent',
+    'INSERT INTO kv_entries (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE kv_entries.expires_at <= $4 RETURNING key',
+  ),
+  delete: both('delete', 'DELETE FROM kv_entries WHERE key = $1'),
+  deleteIfEquals: both('delete_if_equals', 'DELETE FROM kv_entries WHERE key = $1 AND value = $2'),
+  sweep: both('sweep', 'DELETE FROM kv_entries WHERE expires_at < $1'),
+} satisfies Record<string, HotStatement>;
+
+type Entry = { value: string; expires_at: string | number | bigint };
+
+/**
+ * The database as the key-value store. Every operation is one statement, atomic by itself, so it
+ * runs as a hot statement (prepared, without TypeORM and without a transaction around it: on
+ * PostgreSQL one round trip instead of three; on SQLite queued behind the open transaction, so it
+ * never lands inside another request's). A login writes and reads its snapshot this way on every step.
+ */
 export class DbKeyValueStore extends KeyValueStore {
   constructor(
     private readonly db: Database,
@@ -53,49 +75,30 @@ export class DbKeyValueStore extends KeyValueStore {
   ) {
     super();
   }
-  /** Placeholders: `$1` (PostgreSQL) or `?` (SQLite). */
-  private sql(text: string): string {
-    return this.db.kind === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-  }
-  private async write<T>(text: string, params: unknown[]): Promise<T[]> {
-    // Through the unit of work: on SQLite a bare statement could land inside another request's transaction.
-    // Structured result: TypeORM's plain query() returns [rows, count] for DELETE/UPDATE on PostgreSQL.
-    return this.db.transaction(async (em) => (await em.queryRunner!.query(this.sql(text), params, true)).records as T[]);
+  private live(row: Entry | undefined): string | undefined {
+    return row && Number(row.expires_at) > this.now() ? row.value : undefined;
   }
   async get(key: string) {
-    const row = await this.db.manager.findOneBy(KvEntryEntity, { key });
-    return row && row.expires_at > this.now() ? row.value : undefined;
+    return this.live((await this.db.hot<Entry>(KV.get, [key]))[0]);
   }
   async set(key: string, value: string, ttlSeconds: number) {
-    await this.write(
-      'INSERT INTO kv_entries (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
-      [key, value, this.now() + ttlSeconds * 1000],
-    );
+    await this.db.hot(KV.set, [key, value, this.now() + ttlSeconds * 1000]);
   }
   async take(key: string) {
-    const rows = await this.write<{ value: string; expires_at: string | number }>(
-      'DELETE FROM kv_entries WHERE key = $1 RETURNING value, expires_at',
-      [key],
-    );
-    const row = rows[0];
-    return row && Number(row.expires_at) > this.now() ? row.value : undefined;
+    return this.live((await this.db.hot<Entry>(KV.take, [key]))[0]);
   }
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
     const now = this.now();
-    const rows = await this.write(
-      'INSERT INTO kv_entries (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE kv_entries.expires_at <= $4 RETURNING key',
-      [key, value, now + ttlSeconds * 1000, now],
-    );
-    return rows.length === 1;
+    return (await this.db.hot(KV.setIfAbsent, [key, value, now + ttlSeconds * 1000, now])).length === 1;
   }
   async delete(key: string) {
-    await this.write('DELETE FROM kv_entries WHERE key = $1', [key]);
+    await this.db.hot(KV.delete, [key]);
   }
   async deleteIfEquals(key: string, value: string) {
-    await this.write('DELETE FROM kv_entries WHERE key = $1 AND value = $2', [key, value]);
+    await this.db.hot(KV.deleteIfEquals, [key, value]);
   }
   /** Removes expired entries; called periodically. */
   async sweep() {
-    await this.write('DELETE FROM kv_entries WHERE expires_at < $1', [this.now()]);
+    await this.db.hot(KV.sweep, [this.now()]);
   }
 }
