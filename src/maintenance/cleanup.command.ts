@@ -33,6 +33,7 @@ async function cleanup(config: GatewayConfig, o: { dryRun: boolean; json: boolea
   const { SessionLifecycle } = await import('../oauth2/sessions/session-lifecycle.js');
   const { BrowserSessionsService } = await import('../identity/browser-sessions.service.js');
   const { BrowserSessionRepository } = await import('../storage/repositories/browser-session.repository.js');
+  const { SessionEndRepository } = await import('../storage/repositories/session-end/session-end.repository.js');
   const { RetentionStore } = await import('../storage/retention.js');
   const { MaintenanceSweep } = await import('./maintenance-sweep.js');
   const { maintenanceLease } = await import('./maintenance-lease.js');
@@ -45,8 +46,9 @@ async function cleanup(config: GatewayConfig, o: { dryRun: boolean; json: boolea
     const clock = clockFor(config.dev_mode);
     const logger = pino({ level: 'silent' });
     // Sessions ended here reach the homeserver through the outbox, delivered by the running servers.
-    const ender = new SessionEnder(db, new DbOutbox(), new IntrospectionCache(config, null), clock);
-    const lifecycle = new SessionLifecycle(config, db, ender, new SessionActivity(db, logger, clock));
+    const ends = new SessionEndRepository(db);
+    const ender = new SessionEnder(db, ends, new DbOutbox(), new IntrospectionCache(config, null), clock);
+    const lifecycle = new SessionLifecycle(config, db, ends, ender, new SessionActivity(db, logger, clock));
     const sweep = new MaintenanceSweep(config, clock, lifecycle, new BrowserSessionsService(new BrowserSessionRepository(db), config, clock), new RetentionStore(db));
     if (o.dryRun) {
       print(await sweep.run({ dryRun: true }), o.json);

@@ -16,6 +16,8 @@ import { OAuth2TokenRepository } from './repositories/oauth2-token.repository.js
 import { AuthorizationGrantRepository } from './repositories/authorization-grant.repository.js';
 import { ConsentRepository } from './repositories/consent.repository.js';
 import { DeviceCodeRepository } from './repositories/device-code.repository.js';
+import { OutboxDeliveryRepository } from './repositories/outbox/outbox-delivery.repository.js';
+import { SessionEndRepository } from './repositories/session-end/session-end.repository.js';
 
 /** Injection token of the shared ioredis connection, or null when redis is not configured. */
 export const REDIS = Symbol('REDIS');
@@ -37,7 +39,8 @@ export interface StorageHandles {
  * aggregate: users with their emails and upstream links, clients, browser sessions with their
  * upstream sessions, device sessions, OAuth 2.0 sessions with their tokens, authorization codes,
  * consents, device codes, compat sessions with their tokens, the admin API's session
- * listing, terms, the audit log. Other modules never import an entity.
+ * listing, terms, the audit log, the outbox's delivery side, the ending of sessions. Other
+ * modules never import an entity.
  */
 @Global()
 @Module({})
@@ -64,8 +67,10 @@ export class StorageModule {
         { provide: AuthorizationGrantRepository, useValue: new AuthorizationGrantRepository() },
         { provide: ConsentRepository, useValue: new ConsentRepository(database) },
         { provide: DeviceCodeRepository, useValue: new DeviceCodeRepository(database) },
+        { provide: OutboxDeliveryRepository, useValue: new OutboxDeliveryRepository(database) },
+        { provide: SessionEndRepository, useValue: new SessionEndRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository, OAuth2TokenRepository, AuthorizationGrantRepository, ConsentRepository, DeviceCodeRepository],
+      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository, OAuth2TokenRepository, AuthorizationGrantRepository, ConsentRepository, DeviceCodeRepository, OutboxDeliveryRepository, SessionEndRepository],
     };
   }
 }

@@ -1,13 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { Outbox } from '../../events/outbox.js';
-import { Database, sqliteConnection } from '../../storage/database.service.js';
+import { Database, type Tx } from '../../storage/database.service.js';
 import { GroupCommitter } from '../../storage/group-commit.js';
-import { ulid } from '../../storage/ulid.js';
+import { SessionEndRepository, type TokenHashes } from '../../storage/repositories/session-end/session-end.repository.js';
 import type { EndReason } from '../oauth2.contracts.js';
 import { IntrospectionCache } from '../introspect/introspection-cache.js';
-import { endSessionsStatement, type EndedSessions } from './session-end.postgres.js';
-import { endSessionsSqlite, sessionsOfTokens, type TokenHashes } from './session-end.sqlite.js';
 import { Clock, SystemClock } from '../../clock/clock.js';
 
 /** Sessions to end, by kind: OAuth 2.0 sessions and compatibility (`/login`) sessions. */
@@ -26,8 +23,6 @@ const HASH_LIST = { access: 'access', refresh: 'refresh', compat_access: 'compat
   TokenToRevoke['kind'],
   keyof TokenHashes
 >;
-const BY_IDS = endSessionsStatement('ids');
-const BY_TOKENS = endSessionsStatement('tokens');
 /** Revocations sharing one statement at most, and statements in flight at once (PostgreSQL). */
 const REVOKE_BATCH = 64;
 const REVOKE_IN_FLIGHT = 4;
@@ -35,8 +30,8 @@ const REVOKE_IN_FLIGHT = 4;
 /**
  * Ends sessions: marks them finished, revokes their tokens, writes one `devices.sync` outbox row per
  * user (the homeserver then drops the devices no live session holds, OAuth or compat) and an audit
- * row per session, all in one transaction. One statement on PostgreSQL, synchronous prepared
- * statements on SQLite (session-end.postgres.ts, session-end.sqlite.ts).
+ * row per session, all in one transaction (storage's SessionEndRepository: one statement on
+ * PostgreSQL, synchronous prepared statements on SQLite).
  *
  * `endSessions` runs inside the caller's transaction (one of `Database.transaction`): once it
  * commits, exactly the revoked tokens leave every replica's introspection cache (other users'
@@ -49,33 +44,28 @@ export class SessionEnder {
 
   constructor(
     private readonly db: Database,
+    private readonly ends: SessionEndRepository,
     private readonly outbox: Outbox,
     private readonly cache: IntrospectionCache,
     private readonly clock: Clock = new SystemClock(),
   ) {
     this.revocations = new GroupCommitter((tokens) => this.revokeBatch(tokens), {
       maxBatch: REVOKE_BATCH,
-      maxInFlight: db.kind === 'postgres' ? REVOKE_IN_FLIGHT : 1,
+      maxInFlight: ends.writesInParallel ? REVOKE_IN_FLIGHT : 1,
     });
   }
 
   /** Ends the given unfinished OAuth sessions; returns how many were ended. */
-  end(em: EntityManager, sessionIds: string[], reason: EndReason, actor = 'system', now = this.clock.now()): Promise<number> {
+  end(em: Tx, sessionIds: string[], reason: EndReason, actor = 'system', now = this.clock.now()): Promise<number> {
     return this.endSessions(em, { oauth: sessionIds }, reason, actor, now);
   }
 
   /** Ends the given unfinished sessions of both kinds; returns how many were ended. */
-  async endSessions(em: EntityManager, ids: SessionIds, reason: EndReason, actor = 'system', now = this.clock.now()): Promise<number> {
+  async endSessions(em: Tx, ids: SessionIds, reason: EndReason, actor = 'system', now = this.clock.now()): Promise<number> {
     const oauth = [...new Set(ids.oauth ?? [])];
     const compat = [...new Set(ids.compat ?? [])];
     if (!oauth.length && !compat.length) return 0;
-    let result: EndedSessions;
-    if (this.db.kind === 'sqlite') {
-      result = endSessionsSqlite(sqliteConnection(em), { oauth, compat }, reason, actor, now);
-    } else {
-      const auditIds = [...oauth, ...compat].map(() => ulid(now));
-      result = ((await em.query(BY_IDS, [oauth, compat, now, reason, actor, auditIds])) as EndedSessions[])[0]!;
-    }
+    const result = await this.ends.end(em, { oauth, compat }, reason, actor, now);
     // Not before the commit: a lookup in between would read the tokens still live and cache them.
     if (result.hashes.length) this.db.afterCommit(em, () => this.cache.invalidateTokens(result.hashes));
     return result.ended;
@@ -98,19 +88,7 @@ export class SessionEnder {
     const now = this.clock.now();
     const t: TokenHashes = { access: [], refresh: [], compatAccess: [], compatRefresh: [] };
     for (const { kind, hash } of tokens) t[HASH_LIST[kind]].push(hash);
-    const result =
-      this.db.kind === 'sqlite'
-        ? await this.db.sqliteTransaction((conn) => endSessionsSqlite(conn, sessionsOfTokens(conn, t), 'revoked', 'system', now))
-        : (await this.db.pgQuery<EndedSessions & Record<string, unknown>>('causeway_revoke_tokens', BY_TOKENS, [
-            t.access,
-            t.refresh,
-            t.compatAccess,
-            t.compatRefresh,
-            now,
-            'revoked',
-            'system',
-            tokens.map(() => ulid(now)),
-          ]))[0]!;
+    const result = await this.ends.endByTokens(t, 'revoked', 'system', now);
     if (result.ended) {
       this.cache.invalidateTokens(result.hashes);
       this.outbox.notify();

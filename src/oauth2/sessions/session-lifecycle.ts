@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../../config/config.module.js';
 import type { GatewayConfig } from '../../config/config.schema.js';
 import { Database } from '../../storage/database.service.js';
+import { SessionEndRepository, type DeadSessionRule } from '../../storage/repositories/session-end/session-end.repository.js';
 import type { EndReason } from '../oauth2.contracts.js';
 import { SessionActivity } from './session-activity.js';
 import { SessionEnder, type SessionIds } from './session-ender.js';
@@ -26,20 +27,17 @@ export interface BatchOptions {
 interface DeadSessions {
   kind: keyof SessionIds;
   reason: Extract<EndReason, 'inactive' | 'expired'>;
-  table: 'oauth2_sessions' | 'compat_sessions';
-  column: 'last_active_at' | 'expires_at';
-  /** More conditions on the session row. */
-  also?: string;
+  /** Which live sessions are past the cutoff (storage's SessionEndRepository). */
+  rule: DeadSessionRule;
 }
 
 const RULES: DeadSessions[] = [
-  { kind: 'oauth', reason: 'expired', table: 'oauth2_sessions', column: 'expires_at' },
-  // A personal access token lives as long as the admin who issued it said (its expires_at), however rarely a bot uses it.
-  { kind: 'oauth', reason: 'inactive', table: 'oauth2_sessions', column: 'last_active_at', also: "grant_type <> 'personal'" },
-  { kind: 'compat', reason: 'inactive', table: 'compat_sessions', column: 'last_active_at' },
+  { kind: 'oauth', reason: 'expired', rule: 'oauth-expired' },
+  // A personal access token lives as long as the admin who issued it said (its expires_at), however
+  // rarely a bot uses it: 'oauth-inactive' leaves personal-token sessions out.
+  { kind: 'oauth', reason: 'inactive', rule: 'oauth-inactive' },
+  { kind: 'compat', reason: 'inactive', rule: 'compat-inactive' },
 ];
-
-const where = (rule: DeadSessions) => `finished_at IS NULL AND ${rule.column} < $1${rule.also ? ` AND ${rule.also}` : ''}`;
 
 /**
  * Ends OAuth 2.0 and compat sessions nobody can or does use any more (`sessions.inactive_after`;
@@ -53,6 +51,7 @@ export class SessionLifecycle {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly db: Database,
+    private readonly ends: SessionEndRepository,
     private readonly ender: SessionEnder,
     private readonly activity: SessionActivity,
   ) {}
@@ -69,33 +68,21 @@ export class SessionLifecycle {
         if (idleMs <= 0) continue;
         cutoff = o.now - idleMs;
       } else cutoff = o.now;
-      const n = o.dryRun ? await this.count(rule, cutoff) : await this.endAll(rule, cutoff, o);
+      const n = o.dryRun ? await this.ends.countDead(rule.rule, cutoff) : await this.endAll(rule, cutoff, o);
       if (rule.reason === 'expired') report.expired += n;
       else report.inactive[rule.kind as 'oauth' | 'compat'] += n;
     }
     return report;
   }
 
-  private sql(text: string): string {
-    return this.db.kind === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-  }
-
-  private async count(rule: DeadSessions, cutoff: number): Promise<number> {
-    const [row] = (await this.db.manager.query(this.sql(`SELECT count(*) AS n FROM ${rule.table} WHERE ${where(rule)}`), [cutoff])) as {
-      n: string | number;
-    }[];
-    return Number(row?.n ?? 0);
-  }
-
   private async endAll(rule: DeadSessions, cutoff: number, o: BatchOptions): Promise<number> {
-    const select = this.sql(`SELECT id FROM ${rule.table} WHERE ${where(rule)} ORDER BY ${rule.column} LIMIT $2`);
     let total = 0;
     for (;;) {
       if (o.proceed && !(await o.proceed())) break;
       const { picked, ended, ms } = await this.db.transaction(async (em) => {
         // Timed inside the transaction: its wait in SQLite's queue is not time it holds anyone up.
         const started = performance.now();
-        const ids = ((await em.query(select, [cutoff, o.batch])) as { id: string }[]).map((r) => r.id);
+        const ids = await this.ends.deadIds(em, rule.rule, cutoff, o.batch);
         const n = ids.length ? await this.ender.endSessions(em, { [rule.kind]: ids }, rule.reason, 'system', o.now) : 0;
         return { picked: ids.length, ended: n, ms: performance.now() - started };
       });

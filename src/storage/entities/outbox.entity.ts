@@ -21,7 +21,7 @@ export class OutboxEntity {
   @TimestampColumn() created_at!: number;
   @NullableTimestampColumn() published_at!: number | null;
   // No index of its own: one on delivered_at tempted PostgreSQL, with a queue table's ever-stale
-  // statistics, to scan every pending row for a user's rows or an update by id (OutboxStore HOT).
+  // statistics, to scan every pending row for a user's rows or an update by id (repositories/outbox/outbox.statements.ts).
   @NullableTimestampColumn() delivered_at!: number | null;
   /** Failed delivery attempts so far (across consumers and restarts). */
   @Column({ type: 'integer', default: 0 }) attempts!: number;

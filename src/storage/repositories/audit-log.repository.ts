@@ -72,7 +72,7 @@ export interface AuditOrigin {
 
 /**
  * The audit_log table: the one write path for audit rows written through TypeORM (the session-end
- * hot paths write theirs in their own statements, src/oauth2/sessions/session-end.*.ts) and the
+ * hot paths write theirs in their own statements, session-end/session-end.*.ts) and the
  * queries of the admin API. `origin` tells which HTTP request is being handled: its client
  * address, user agent and request id are added to every row's details.
  */

@@ -54,7 +54,7 @@ const toToken = (e: CompatTokenEntity): CompatTokenRecord => ({
 
 /**
  * Compat sessions with their tokens (one aggregate: tokens go with their session). Ending sessions
- * is SessionEnder's hot path (src/oauth2/sessions), not this.
+ * is SessionEndRepository's hot path (session-end/), not this.
  */
 export class CompatSessionRepository {
   constructor(private readonly db: Database) {}

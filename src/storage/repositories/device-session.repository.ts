@@ -26,7 +26,7 @@ const live = (userId: string) => ({ user_id: userId, finished_at: IsNull() });
 /**
  * The sessions that hold a Matrix device, OAuth and compat alike, as one user's: what the account
  * page lists and ends, what the admin API counts and renames, what `sessions.max_per_user` trims.
- * Ending sessions is SessionEnder's hot path (src/oauth2/sessions), not this.
+ * Ending sessions is SessionEndRepository's hot path (session-end/), not this.
  */
 export class DeviceSessionRepository {
   constructor(private readonly db: Database) {}

@@ -11,7 +11,7 @@ export interface NewOutboxRow {
 
 /**
  * The write side of the outbox table: appending an event inside the caller's transaction (the
- * delivery side's reads and marks are the events module's OutboxStore, hand-written SQL on its hot
+ * delivery side's reads and marks are OutboxDeliveryRepository, outbox/, hand-written SQL on its hot
  * paths). Needs no database handle of its own: it writes through the caller's transaction.
  *
  * Order per user is the order of outbox ids, so ids of one user must be handed out in commit order.
@@ -19,7 +19,7 @@ export interface NewOutboxRow {
  * could take ids 5 and 6 and commit 6 first; a transaction-scoped advisory lock on the user key makes
  * the second writer of the same user wait for the first to commit before it takes its id.
  * (SessionEnder, the hot path of every sign-out, writes its `devices.sync` rows inside its own
- * single statement and takes the same lock there: src/oauth2/sessions/session-end.postgres.ts.)
+ * single statement and takes the same lock there: session-end/session-end.postgres.ts.)
  */
 export class OutboxRepository {
   async append(tx: Tx, row: NewOutboxRow): Promise<void> {

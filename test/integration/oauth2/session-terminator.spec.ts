@@ -4,6 +4,7 @@ import { OAuth2TokenRepository } from '../../../src/storage/repositories/oauth2-
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { BrowserSessionRepository } from '../../../src/storage/repositories/browser-session.repository.js';
 import { AuditLogRepository } from '../../../src/storage/repositories/audit-log.repository.js';
+import { SessionEndRepository } from '../../../src/storage/repositories/session-end/session-end.repository.js';
 import { SHARED_SECRET, startCauseway, type CausewayProcess } from '../../support/causeway.js';
 import { TEST_DBS } from '../../support/databases.js';
 import { startHomeserverStandin, type HomeserverStandin } from '../../support/homeserver-standin.js';
@@ -37,7 +38,7 @@ describe.each(TEST_DBS)('SessionTerminator on %s', (db) => {
     cw = await startCauseway({ db, config: { matrix: { endpoint: hs.url }, tokens: { introspection_cache_ttl: 0 } } });
     hs.setEndpoint(cw.issuer);
     seed = await OAuthSeeder.open(cw);
-    terminator = new SessionTerminatorService(seed.db, new SessionEnder(seed.db, new DbOutbox(), new IntrospectionCache(seed.config, null)), new AuditLogRepository(seed.db), new OAuth2TokenRepository(seed.db), new DeviceSessionRepository(seed.db), new BrowserSessionRepository(seed.db));
+    terminator = new SessionTerminatorService(seed.db, new SessionEnder(seed.db, new SessionEndRepository(seed.db), new DbOutbox(), new IntrospectionCache(seed.config, null)), new AuditLogRepository(seed.db), new OAuth2TokenRepository(seed.db), new DeviceSessionRepository(seed.db), new BrowserSessionRepository(seed.db));
     client = await registerClient(cw.url, { client_name: 't', client_uri: 'http://localhost:3000', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] });
   });
   afterAll(async () => {

@@ -11,6 +11,8 @@ import { ClientRepository } from '../../../src/storage/repositories/client.repos
 import { BrowserSessionRepository } from '../../../src/storage/repositories/browser-session.repository.js';
 import { CompatSessionRepository } from '../../../src/storage/repositories/compat-session.repository.js';
 import { OutboxRepository } from '../../../src/storage/repositories/outbox.repository.js';
+import { OutboxDeliveryRepository } from '../../../src/storage/repositories/outbox/outbox-delivery.repository.js';
+import { SessionEndRepository } from '../../../src/storage/repositories/session-end/session-end.repository.js';
 import { DeviceSessionRepository } from '../../../src/storage/repositories/device-session.repository.js';
 import { SessionRepository } from '../../../src/storage/repositories/session.repository.js';
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
@@ -504,10 +506,200 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       await Promise.all(['a', 'b', 'c'].map((n, i) => db.transaction((tx) => outbox.append(tx, { userKey: 'conf-ob', kind: 'device.rename', payload: { deviceId: n, displayName: `Phone ${i}` }, createdAt: T + 2 + i }))));
       const rows = (await sql("SELECT id, kind, payload, published_at, delivered_at FROM outbox WHERE user_key = 'conf-ob' ORDER BY id")) as { id: unknown; kind: string; payload: string; published_at: unknown; delivered_at: unknown }[];
       expect(rows.map((r) => r.kind)).toEqual(['devices.sync', 'device.rename', 'device.rename', 'device.rename']);
-      expect(rows.map((r) => JSON.parse(r.payload).deviceId)).toEqual([undefined, 'a', 'b', 'c']);
+      // The three concurrent appends commit in any order on PostgreSQL.
+      expect(rows.map((r) => JSON.parse(r.payload).deviceId as string | undefined).sort()).toEqual(['a', 'b', 'c', undefined]);
+      expect(JSON.parse(rows[0]!.payload)).toEqual({});
       expect(rows.every((r) => r.published_at === null && r.delivered_at === null)).toBe(true);
       const ids = rows.map((r) => Number(r.id));
       expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    });
+  });
+
+  describe('outbox delivery', () => {
+    let rows: OutboxDeliveryRepository;
+    const append = (userKey: string, kind: string, payload: Record<string, unknown>, createdAt: number) =>
+      db.transaction((tx) => new OutboxRepository().append(tx, { userKey, kind, payload, createdAt }));
+    const idsOf = async (userKey: string) => ((await sql('SELECT id FROM outbox WHERE user_key = $1 ORDER BY id', [userKey])) as { id: unknown }[]).map((r) => Number(r.id));
+    const mine = (prefix: string) => (r: { userKey: string }) => r.userKey.startsWith(prefix);
+    beforeAll(() => {
+      rows = new OutboxDeliveryRepository(db);
+    });
+
+    it('reads pending rows of a user and of several users in id order, and the users waiting longest first', async () => {
+      await append('conf-dl-a', 'devices.sync', {}, T);
+      await append('conf-dl-b', 'device.rename', { deviceId: 'D1', displayName: 'Phone' }, T + 1);
+      await append('conf-dl-a', 'user.provision', { locked: true }, T + 2);
+      const [a1, a2] = await idsOf('conf-dl-a');
+      const [b1] = await idsOf('conf-dl-b');
+      const first = { id: a1, userKey: 'conf-dl-a', kind: 'devices.sync', payload: {}, createdAt: T, attempts: 0 };
+      const second = { id: a2, userKey: 'conf-dl-a', kind: 'user.provision', payload: { locked: true }, createdAt: T + 2, attempts: 0 };
+      const other = { id: b1, userKey: 'conf-dl-b', kind: 'device.rename', payload: { deviceId: 'D1', displayName: 'Phone' }, createdAt: T + 1, attempts: 0 };
+      expect(await rows.pendingOf('conf-dl-a', 10)).toEqual([first, second]);
+      expect(await rows.pendingOf('conf-dl-a', 1)).toEqual([first]);
+      expect(await rows.pendingOfUsers(['conf-dl-a', 'conf-dl-b', 'conf-dl-none'], 10)).toEqual([first, other, second]);
+      expect(await rows.pendingOfUsers(['conf-dl-b', 'conf-dl-a'], 2)).toEqual([first, other]);
+      expect((await rows.pendingUsers(1000)).filter((u) => u.startsWith('conf-dl-'))).toEqual(['conf-dl-a', 'conf-dl-b']);
+    });
+
+    it('marks rows published, failed, delivered once and dead, tells which are still open, and revives dead letters', async () => {
+      for (let i = 0; i < 3; i++) await append('conf-dl-m', 'devices.sync', {}, T + i);
+      const [m1, m2, m3] = (await idsOf('conf-dl-m')) as [number, number, number];
+      expect((await rows.unpublished(1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m1, m2, m3]);
+      await rows.markPublished([m1, m2], T + 10);
+      expect((await rows.unpublished(1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m3]);
+      expect((await rows.publishedPending(0, 1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m1, m2]);
+      expect((await rows.publishedPending(m1, 1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m2]);
+      expect((await rows.publishedPending(0, 1000, T + 10)).filter(mine('conf-dl-m'))).toEqual([]);
+      expect((await rows.publishedPending(0, 1000, T + 11)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m1, m2]);
+
+      await rows.countFailure([m1, m2], 'HTTP 502');
+      expect((await rows.pendingOf('conf-dl-m', 10)).map((r) => r.attempts)).toEqual([1, 1, 0]);
+      await rows.markDelivered([m1], T + 20);
+      await rows.markDelivered([m1], T + 21);
+      const [delivered] = (await sql('SELECT delivered_at FROM outbox WHERE id = $1', [m1])) as { delivered_at: unknown }[];
+      expect(Number(delivered!.delivered_at)).toBe(T + 20);
+      await rows.markDead([m1, m2], 'gave up', T + 30);
+      expect(await rows.openOf([m1, m2, m3, 2_000_000_000])).toEqual(new Set([m3]));
+      expect((await rows.dead(1000, 0)).filter(mine('conf-dl-m'))).toEqual([{ id: m2, userKey: 'conf-dl-m', kind: 'devices.sync', payload: {}, createdAt: T + 1, attempts: 2, deadAt: T + 30, lastError: 'gave up' }]);
+      expect((await rows.dead(1000, m2)).filter(mine('conf-dl-m'))).toEqual([]);
+
+      const [counts] = (await sql('SELECT (SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS p, (SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS o, (SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL) AS d')) as { p: unknown; o: unknown; d: unknown }[];
+      expect(await rows.stats()).toEqual({ pending: Number(counts!.p), oldestCreatedAt: Number(counts!.o), dead: Number(counts!.d) });
+
+      expect(await rows.revive([m1, m2])).toEqual([{ id: m2, userKey: 'conf-dl-m', kind: 'devices.sync', payload: {}, createdAt: T + 1, attempts: 2 }]);
+      expect(await rows.revive([m1, m2])).toEqual([]);
+      expect((await rows.pendingOf('conf-dl-m', 10)).map((r) => [r.id, r.attempts])).toEqual([
+        [m2, 0],
+        [m3, 0],
+      ]);
+      expect((await rows.unpublished(1000)).filter(mine('conf-dl-m')).map((r) => r.id)).toEqual([m2, m3]);
+      expect((await rows.dead(1000, 0)).filter(mine('conf-dl-m'))).toEqual([]);
+    });
+
+    it('reads the devices of live sessions of both kinds, the mark of an imported account, and devices ended since a moment', async () => {
+      const u = await newUser('conf-dl-dev');
+      const oauth = (id: string, device: string | null, finished: number | null) =>
+        sql('INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, u.id, 'client-a', device, 'openid', 'authorization_code', T, finished]);
+      const compat = (id: string, device: string, finished: number | null) =>
+        sql('INSERT INTO compat_sessions (id, user_id, device_id, created_at, finished_at) VALUES ($1, $2, $3, $4, $5)', [id, u.id, device, T, finished]);
+      await oauth('ODLD0000000000000000000001', 'D1', null);
+      await oauth('ODLD0000000000000000000002', 'D2', T + 5);
+      await oauth('ODLD0000000000000000000003', null, null);
+      await compat('CDLD0000000000000000000001', 'C1', null);
+      await compat('CDLD0000000000000000000002', 'C2', T + 7);
+      await compat('CDLD0000000000000000000003', 'D1', null);
+      const byDevice = (a: { deviceId: string | null }, b: { deviceId: string | null }) => String(a.deviceId).localeCompare(String(b.deviceId));
+      expect((await rows.liveDevicesOf(['conf-dl-dev', 'conf-dl-nobody'])).sort(byDevice)).toEqual([
+        { localpart: 'conf-dl-dev', deviceId: 'C1' },
+        { localpart: 'conf-dl-dev', deviceId: 'D1' },
+        { localpart: 'conf-dl-dev', deviceId: 'D1' },
+      ]);
+      await sql('UPDATE users SET imported_at = $1 WHERE id = $2', [T, u.id]);
+      expect((await rows.liveDevicesOf(['conf-dl-dev'])).filter((r) => r.deviceId === null)).toEqual([{ localpart: 'conf-dl-dev', deviceId: null }]);
+      expect(await rows.endedDevicesOf('conf-dl-dev', T + 6)).toEqual(['C2']);
+      expect((await rows.endedDevicesOf('conf-dl-dev', T)).sort()).toEqual(['C2', 'D2']);
+      expect(await rows.userIdOf('conf-dl-dev')).toBe(u.id);
+      expect(await rows.userIdOf('conf-dl-nobody')).toBeUndefined();
+    });
+  });
+
+  describe('ending sessions', () => {
+    let ends: SessionEndRepository;
+    let userId: string;
+    const h = (c: string) => c.repeat(64);
+    const oauth = (id: string, o: { grant?: string; lastActive?: number | null; expires?: number | null } = {}) =>
+      sql('INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, created_at, last_active_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+        id,
+        userId,
+        'client-a',
+        `DEV-${id.slice(-2)}`,
+        'openid',
+        o.grant ?? 'authorization_code',
+        T,
+        o.lastActive ?? null,
+        o.expires ?? null,
+      ]);
+    const tokens = async (sessionId: string, access: string, refresh: string) => {
+      await sql('INSERT INTO access_tokens (id, token_hash, session_id, created_at) VALUES ($1, $2, $3, $4)', [`A${sessionId.slice(1)}`, access, sessionId, T]);
+      await sql('INSERT INTO refresh_tokens (id, token_hash, session_id, access_token_id, created_at) VALUES ($1, $2, $3, $4, $5)', [`R${sessionId.slice(1)}`, refresh, sessionId, `A${sessionId.slice(1)}`, T]);
+    };
+    const compat = async (id: string, access: string, refresh: string | null, lastActive: number | null = null) => {
+      await sql('INSERT INTO compat_sessions (id, user_id, device_id, created_at, last_active_at) VALUES ($1, $2, $3, $4, $5)', [id, userId, `CDEV-${id.slice(-2)}`, T, lastActive]);
+      await sql('INSERT INTO compat_tokens (id, session_id, access_token_hash, refresh_token_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [`T${id.slice(1)}`, id, access, refresh, T]);
+    };
+    const finished = async (table: string, id: string) =>
+      ((await sql(`SELECT finished_at, finish_reason FROM ${table} WHERE id = $1`, [id])) as { finished_at: unknown; finish_reason: string | null }[]).map((r) => [r.finished_at === null ? null : Number(r.finished_at), r.finish_reason])[0];
+    const outboxRows = async () => ((await sql("SELECT kind, payload, created_at FROM outbox WHERE user_key = 'conf-end'")) as { kind: string; payload: string; created_at: unknown }[]).map((r) => [r.kind, JSON.parse(r.payload), Number(r.created_at)]);
+
+    beforeAll(async () => {
+      ends = new SessionEndRepository(db);
+      userId = (await newUser('conf-end')).id;
+    });
+
+    it('ends sessions of both kinds inside the caller transaction: finished, tokens revoked, one devices.sync row per user, an audit row per session; once', async () => {
+      await oauth('OEND0000000000000000000001');
+      await tokens('OEND0000000000000000000001', h('1'), h('2'));
+      await compat('CEND0000000000000000000001', h('3'), h('4'));
+      await expect(
+        db.transaction(async (tx) => {
+          await ends.end(tx, { oauth: ['OEND0000000000000000000001'], compat: [] }, 'logout', 'user:x', T + 100);
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect(await finished('oauth2_sessions', 'OEND0000000000000000000001')).toEqual([null, null]);
+
+      const result = await db.transaction((tx) => ends.end(tx, { oauth: ['OEND0000000000000000000001', 'OEND_NO_SUCH_SESSION_00001'], compat: ['CEND0000000000000000000001'] }, 'logout', 'user:x', T + 100));
+      expect(result.ended).toBe(2);
+      expect([...result.hashes].sort()).toEqual([h('1'), h('2'), h('3'), h('4')]);
+      expect(await finished('oauth2_sessions', 'OEND0000000000000000000001')).toEqual([T + 100, 'logout']);
+      expect(await finished('compat_sessions', 'CEND0000000000000000000001')).toEqual([T + 100, 'logout']);
+      const revoked = (await sql('SELECT revoked_at FROM access_tokens WHERE token_hash = $1 UNION ALL SELECT revoked_at FROM refresh_tokens WHERE token_hash = $2 UNION ALL SELECT revoked_at FROM compat_tokens WHERE access_token_hash = $3', [h('1'), h('2'), h('3')])) as { revoked_at: unknown }[];
+      expect(revoked.map((r) => Number(r.revoked_at))).toEqual([T + 100, T + 100, T + 100]);
+      expect(await outboxRows()).toEqual([['devices.sync', {}, T + 100]]);
+      const audit = (await sql('SELECT actor, action, target, user_id, details, created_at FROM audit_log WHERE user_id = $1 ORDER BY action', [userId])) as { actor: string; action: string; target: string; user_id: string; details: string; created_at: unknown }[];
+      expect(audit.map((a) => ({ ...a, details: JSON.parse(a.details), created_at: Number(a.created_at) }))).toEqual([
+        { actor: 'user:x', action: 'compat_session.end', target: 'CEND0000000000000000000001', user_id: userId, details: { reason: 'logout', user_id: userId, device_id: 'CDEV-01' }, created_at: T + 100 },
+        { actor: 'user:x', action: 'oauth2_session.end', target: 'OEND0000000000000000000001', user_id: userId, details: { reason: 'logout', client_id: 'client-a', user_id: userId, device_id: 'DEV-01' }, created_at: T + 100 },
+      ]);
+
+      expect(await db.transaction((tx) => ends.end(tx, { oauth: ['OEND0000000000000000000001'], compat: ['CEND0000000000000000000001'] }, 'admin', 'system', T + 200))).toEqual({ ended: 0, hashes: [] });
+      expect(await outboxRows()).toHaveLength(1);
+    });
+
+    it('ends the sessions of live tokens by their hashes, committing by itself; revoked tokens end nothing', async () => {
+      await oauth('OEND0000000000000000000002');
+      await tokens('OEND0000000000000000000002', h('5'), h('6'));
+      await compat('CEND0000000000000000000002', h('7'), null);
+      const none = { access: [], refresh: [], compatAccess: [], compatRefresh: [] };
+      const byRefresh = await ends.endByTokens({ ...none, refresh: [h('6')], compatAccess: [h('7')] }, 'revoked', 'system', T + 300);
+      expect(byRefresh.ended).toBe(2);
+      expect([...byRefresh.hashes].sort()).toEqual([h('5'), h('6'), h('7')]);
+      expect(await finished('oauth2_sessions', 'OEND0000000000000000000002')).toEqual([T + 300, 'revoked']);
+      expect(await finished('compat_sessions', 'CEND0000000000000000000002')).toEqual([T + 300, 'revoked']);
+      expect(await ends.endByTokens({ ...none, access: [h('5'), h('9')] }, 'revoked', 'system', T + 400)).toEqual({ ended: 0, hashes: [] });
+      expect(await outboxRows()).toEqual([
+        ['devices.sync', {}, T + 100],
+        ['devices.sync', {}, T + 300],
+      ]);
+    });
+
+    it('finds live sessions past a cutoff (expired; inactive, personal-token sessions excepted), counts them, oldest first', async () => {
+      const old = T - 1_000_000;
+      await oauth('OEND0000000000000000000011', { expires: old + 2 });
+      await oauth('OEND0000000000000000000012', { expires: old + 1, lastActive: old + 1 });
+      await oauth('OEND0000000000000000000013', { grant: 'personal', lastActive: old });
+      await oauth('OEND0000000000000000000014', { lastActive: old + 3 });
+      await compat('CEND0000000000000000000011', h('e'), null, old);
+      const cutoff = T - 500_000;
+      expect(await ends.countDead('oauth-expired', cutoff)).toBe(2);
+      expect(await db.transaction((tx) => ends.deadIds(tx, 'oauth-expired', cutoff, 10))).toEqual(['OEND0000000000000000000012', 'OEND0000000000000000000011']);
+      expect(await db.transaction((tx) => ends.deadIds(tx, 'oauth-expired', cutoff, 1))).toEqual(['OEND0000000000000000000012']);
+      expect(await ends.countDead('oauth-inactive', cutoff)).toBe(2);
+      expect(await db.transaction((tx) => ends.deadIds(tx, 'oauth-inactive', cutoff, 10))).toEqual(['OEND0000000000000000000012', 'OEND0000000000000000000014']);
+      expect(await db.transaction((tx) => ends.deadIds(tx, 'compat-inactive', cutoff, 10))).toEqual(['CEND0000000000000000000011']);
+      await db.transaction((tx) => ends.end(tx, { oauth: ['OEND0000000000000000000012'], compat: ['CEND0000000000000000000011'] }, 'expired', 'system', T));
+      expect(await ends.countDead('oauth-expired', cutoff)).toBe(1);
+      expect(await ends.countDead('compat-inactive', cutoff)).toBe(0);
     });
   });
 

@@ -8,6 +8,7 @@ import { SessionEnder } from '../../../src/oauth2/sessions/session-ender.js';
 import { openDataSource, runMigrations } from '../../../src/storage/data-source.js';
 import { Database } from '../../../src/storage/database.service.js';
 import { AccessTokenEntity, OAuth2SessionEntity, UserEntity } from '../../../src/storage/entities/index.js';
+import { SessionEndRepository } from '../../../src/storage/repositories/session-end/session-end.repository.js';
 import { ulid } from '../../../src/storage/ulid.js';
 
 /**
@@ -26,7 +27,7 @@ describe('SessionEnder and the introspection cache (SQLite)', () => {
     await runMigrations(dataSource);
     db = new Database(dataSource, 'sqlite::memory:');
     cache = new IntrospectionCache({ tokens: { introspection_cache_ttl: 300 }, redis: undefined } as unknown as GatewayConfig, null);
-    ender = new SessionEnder(db, new DbOutbox(), cache);
+    ender = new SessionEnder(db, new SessionEndRepository(db), new DbOutbox(), cache);
   });
   afterAll(() => dataSource?.destroy());
 

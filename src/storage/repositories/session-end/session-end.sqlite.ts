@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { prepared } from '../../storage/database.service.js';
-import { ulid } from '../../storage/ulid.js';
+import { prepared } from '../../database.service.js';
+import { ulid } from '../../ulid.js';
 import type { EndedSessions } from './session-end.postgres.js';
 
 /**
