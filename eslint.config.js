@@ -1,7 +1,8 @@
 // ESLint (flat config), run by `npm run lint` and `scripts/dev check`. Type-aware rules over src/ and
 // test/ that catch real bugs (a promise nobody awaits, a promise where a callback returns void, a
-// switch that forgets a case), file-level import cycles, and the module boundaries of
-// docs/architecture.md (scripts/module-boundaries.js: which top-level folder of src/ may import which).
+// switch that forgets a case), file-level import cycles, the module boundaries of
+// docs/architecture.md (scripts/module-boundaries.js: which top-level folder of src/ may import which),
+// and entities imported only inside src/storage.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
@@ -13,6 +14,13 @@ const boundaryZones = MODULES.map((module) => ({
   target: `./src/${module}/**`,
   from: [...MODULES.filter((m) => m !== module && !allowedImports(module).includes(m)).map((m) => `./src/${m}/**`), './src/*.ts'],
   message: `src/${module} may import only ${allowedImports(module).join(', ') || 'nothing of src/'} (scripts/module-boundaries.js, docs/architecture.md#module-map)`,
+}));
+
+/** Entities are storage's own: every other module reads and writes through the repositories. */
+const entityZones = MODULES.filter((m) => m !== 'storage').map((module) => ({
+  target: `./src/${module}/**`,
+  from: './src/storage/entities/**',
+  message: 'entities stay inside src/storage: use (or add) a repository in src/storage/repositories (docs/architecture.md)',
 }));
 
 export default tseslint.config(
@@ -64,7 +72,7 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: {
-      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: boundaryZones }],
+      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: [...boundaryZones, ...entityZones] }],
     },
   },
 );
