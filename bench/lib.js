@@ -88,7 +88,10 @@ export function profileSummary(dir, top = 30) {
       self.set(k, (self.get(k) ?? 0) + t);
     }
   }
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
 }
 
 /**

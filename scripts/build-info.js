@@ -9,7 +9,9 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 let commit = process.env.CAUSEWAY_COMMIT?.trim();
 if (!commit) {
   try {
-    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     commit = 'unknown';
   }

@@ -14,7 +14,10 @@ import { gatewayConfigSchema } from '../dist/upstream/gateway-config.schema.js';
 const FILE = fileURLToPath(new URL('../docs/reference/configuration.md', import.meta.url));
 
 /** Markdown-safe table cell: one line, pipes escaped. */
-const cell = (s) => String(s ?? '').replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|');
 const code = (v) => `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``;
 
 /** The type of a schema node in words. */

@@ -55,7 +55,10 @@ const pages = sources.map((source) => {
   let title = '';
   tokens.forEach((t, i) => {
     if (t.type !== 'heading_open') return;
-    const text = tokens[i + 1].children.filter((c) => c.type === 'text' || c.type === 'code_inline').map((c) => c.content).join('');
+    const text = tokens[i + 1].children
+      .filter((c) => c.type === 'text' || c.type === 'code_inline')
+      .map((c) => c.content)
+      .join('');
     const id = slug(text);
     anchors.add(id);
     t.attrSet('id', id);

@@ -65,7 +65,10 @@ for (const kind of ['sqlite', 'postgres']) {
   index = `import { ${className} as ${alias} } from './${kind}/${file}.js';\n` + index;
   const listName = kind === 'sqlite' ? 'SQLITE_MIGRATIONS' : 'POSTGRES_MIGRATIONS';
   index = index.replace(new RegExp(`(export const ${listName}: Function\\[\\] = \\[)([^\\]]*)\\]`), (_, head, items) => {
-    const list = items.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = items
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     list.push(alias);
     return `${head}${list.join(', ')}]`;
   });

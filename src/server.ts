@@ -64,7 +64,15 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
   if (clock instanceof OffsetFileClock) logger.warn({ file: clock.file }, 'test clock armed: lifecycle decisions use the time offset written in this file (tests only)');
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:', now: () => clock.now(), auditOrigin: currentRequest }, keys, encryptionKey, logger, pages, clock }),
+    AppModule.forRoot({
+      config,
+      storage: { dataSource, databaseUrl: config.database.url, redis, redisPrefix: config.redis?.key_prefix ?? 'causeway:', now: () => clock.now(), auditOrigin: currentRequest },
+      keys,
+      encryptionKey,
+      logger,
+      pages,
+      clock,
+    }),
     new FastifyAdapter(fastifyOptions({ bodyLimit: config.http.body_limit, trustProxy: config.http.trust_proxy, logger })),
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), bufferLogs: false },
   );
@@ -81,11 +89,9 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
 
   const [host, port] = splitListen(config.http.listen);
   await app.listen(port, host);
-  const metricsServer = config.http.metrics_listen
-    ? await startMetricsListener(app.get(MetricsService), ...splitListen(config.http.metrics_listen))
-    : undefined;
+  const metricsServer = config.http.metrics_listen ? await startMetricsListener(app.get(MetricsService), ...splitListen(config.http.metrics_listen)) : undefined;
   const address = app.getHttpServer().address() as { port: number };
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   logger.info({ listen: url, issuer: config.http.public_base }, 'causeway is listening');
 
   let closing: Promise<void> | undefined;

@@ -135,7 +135,11 @@ async function main() {
     const t0 = performance.now();
     await seedUsers(PG_URL, synapse.schema, 0, USERS, 1);
     const sizes = await tableSizes(synapse.url);
-    console.log(`seeded Synapse (PostgreSQL, schema version 94) in ${fmt((performance.now() - t0) / 1000)} s: ${Object.entries(sizes).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
+    console.log(
+      `seeded Synapse (PostgreSQL, schema version 94) in ${fmt((performance.now() - t0) / 1000)} s: ${Object.entries(sizes)
+        .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+        .join(', ')}`,
+    );
 
     for (const kind of TARGETS) targets.push(await causewayTarget(kind, dir));
     for (const t of targets) {

@@ -87,11 +87,7 @@ export async function seedUsers(url, schema, from, count, tokenIdBase) {
     await c.query('BEGIN');
     await c.query('INSERT INTO users (name, password_hash, creation_ts) SELECT n, NULL, t FROM unnest($1::text[], $2::bigint[]) AS x(n, t)', [u.name, u.created]);
     await c.query('INSERT INTO profiles (user_id, displayname, full_user_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [u.lp, u.display, u.name]);
-    await c.query("INSERT INTO user_threepids (user_id, medium, address, validated_at, added_at) SELECT n, 'email', e, t, t FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(n, e, t)", [
-      u.name,
-      u.email,
-      u.added,
-    ]);
+    await c.query("INSERT INTO user_threepids (user_id, medium, address, validated_at, added_at) SELECT n, 'email', e, t, t FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(n, e, t)", [u.name, u.email, u.added]);
     await c.query('INSERT INTO user_external_ids (auth_provider, external_id, user_id) SELECT $1, l, n FROM unnest($2::text[], $3::text[]) AS x(l, n)', [IDP, u.lp, u.name]);
     await c.query("INSERT INTO devices (user_id, device_id, display_name, last_seen, ip, user_agent) SELECT u, d, n, 1700000000000, '10.0.0.1', 'Element' FROM unnest($1::text[], $2::text[], $3::text[]) AS x(u, d, n)", [
       d.user,

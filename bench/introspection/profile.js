@@ -17,20 +17,35 @@ const dir = mkdtempSync(join(tmpdir(), 'causeway-prof-'));
 const db = kind === 'sqlite' ? { url: `sqlite://${dir}/c.db` } : { url: 'postgres://postgres@127.0.0.1:5432/test', schema: `prof_${process.pid}` };
 const tokens = await seedCauseway(db, 10000);
 const port = 18000 + (process.pid % 1000);
-writeFileSync(join(dir, 'g.yaml'), stringify({
-  dev_mode: true, http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
-  database: { url: db.url, ...(db.schema ? { schema: db.schema } : {}) },
-  secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
-  matrix: { homeserver: 'b.test', endpoint: 'http://127.0.0.1:9/', secret: 'bench-shared-secret-0123456789abcdef' },
-  tokens: { introspection_cache_ttl: cache }, logging: { level: 'warn' },
-  upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
-}));
+writeFileSync(
+  join(dir, 'g.yaml'),
+  stringify({
+    dev_mode: true,
+    http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
+    database: { url: db.url, ...(db.schema ? { schema: db.schema } : {}) },
+    secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
+    matrix: { homeserver: 'b.test', endpoint: 'http://127.0.0.1:9/', secret: 'bench-shared-secret-0123456789abcdef' },
+    tokens: { introspection_cache_ttl: cache },
+    logging: { level: 'warn' },
+    upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
+  }),
+);
 const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, MAIN, 'serve', '--config', join(dir, 'g.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-for (let i = 0; i < 300; i++) { try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
+for (let i = 0; i < 300; i++) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
+  } catch {}
+  await new Promise((r) => setTimeout(r, 100));
+}
 const bodies = tokens.map((t) => `token=${t}&token_type_hint=access_token`);
-const r = await autocannon({ url: `http://127.0.0.1:${port}/oauth2/introspect`, method: 'POST', connections: 50, duration: Number(process.env.PROFILE_DURATION ?? 5),
+const r = await autocannon({
+  url: `http://127.0.0.1:${port}/oauth2/introspect`,
+  method: 'POST',
+  connections: 50,
+  duration: Number(process.env.PROFILE_DURATION ?? 5),
   headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Bearer bench-shared-secret-0123456789abcdef', 'x-mas-supports-device-id': '1' },
-  requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }] });
+  requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }],
+});
 console.log('req/s', r.requests.average, 'non2xx', r.non2xx);
 const exited = new Promise((res) => child.once('exit', res));
 child.kill('SIGTERM');

@@ -52,7 +52,6 @@ const BASELINE = process.env.BENCH_BASELINE_DIST;
 const pgStats = new pg.Client({ connectionString: PG_URL });
 await pgStats.connect();
 
-
 function forkServer(script, args) {
   return new Promise((resolve, reject) => {
     const child = fork(join(HERE, script), args.map(String), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -76,7 +75,11 @@ async function startCauseway(label, database, cacheTtl, nodeOptions, tracingEndp
     upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
   };
   writeFileSync(join(dir, 'gateway.yaml'), stringify(config));
-  const child = spawn(process.execPath, [main, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: nodeOptions ? { ...process.env, NODE_OPTIONS: nodeOptions } : process.env });
+  const child = spawn(process.execPath, [main, 'serve', '--config', join(dir, 'gateway.yaml')], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: nodeOptions ? { ...process.env, NODE_OPTIONS: nodeOptions } : process.env,
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {
@@ -153,7 +156,14 @@ try {
     process.stderr.write(`oidc-provider: issuing ${TOKENS} tokens…\n`);
     const { child, tokens } = await forkServer('oidc-provider-server.js', [port, TOKENS]);
     cleanups.push(() => stop(child));
-    targets.push(await prepare('oidc-provider 9 (in-memory Map adapter)', { url: `http://127.0.0.1:${port}/token/introspection`, pid: child.pid, tokens, headers: { authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` } }));
+    targets.push(
+      await prepare('oidc-provider 9 (in-memory Map adapter)', {
+        url: `http://127.0.0.1:${port}/token/introspection`,
+        pid: child.pid,
+        tokens,
+        headers: { authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` },
+      }),
+    );
   }
   let otlpEndpoint;
   if (TRACING) {
@@ -195,7 +205,10 @@ try {
   }
   results = rounds.map((rs) => rs.reduce((best, x) => (x.rps > best.rps ? x : best)));
 } finally {
-  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+  for (const c of cleanups.reverse())
+    await Promise.resolve()
+      .then(c)
+      .catch(() => undefined);
 }
 
 await pgStats.end();
@@ -215,5 +228,8 @@ const rows = results.map((r) => [
 console.log(`\nIntrospection, ${TOKENS} live tokens, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved rounds of ${DURATION} s per target (each after a ${WARMUP} s warm-up), Node ${process.version}`);
 console.log(table(['target', 'req/s', 'p50', 'p99', 'server CPU/req', 'PG backend CPU/req', 'vs ceiling', 'errors', 'load during the round'], rows));
 console.log('\nTargets (issue 19): uncached ≥ 0.5× the ceiling on both databases; ≤ 70 µs server CPU per request on PostgreSQL. "PG backend CPU/req": the PostgreSQL backends serving that Causeway, from /proc.');
-if (TRACING) console.log('Tracing off is the default (telemetry.tracing.exporter: none): the rows without "tracing on" are it. "tracing on": a server span and a span per database statement for every request, batched to an OTLP/HTTP sink.');
+if (TRACING)
+  console.log(
+    'Tracing off is the default (telemetry.tracing.exporter: none): the rows without "tracing on" are it. "tracing on": a server span and a span per database statement for every request, batched to an OTLP/HTTP sink.',
+  );
 console.log(`Load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} CPUs; the load generator shares the machine.`);

@@ -11,7 +11,14 @@ export async function seedCauseway({ url, schema }, count) {
   await runMigrations(ds);
   const now = Date.now();
   const users = Array.from({ length: 1000 }, (_, i) => ({
-    id: ulid(now), localpart: `bench${i}`, created_at: now, locked_at: null, deactivated_at: null, can_request_admin: false, display_name: null, email: null,
+    id: ulid(now),
+    localpart: `bench${i}`,
+    created_at: now,
+    locked_at: null,
+    deactivated_at: null,
+    can_request_admin: false,
+    display_name: null,
+    email: null,
   }));
   const tokens = [];
   const sessions = [];
@@ -19,9 +26,17 @@ export async function seedCauseway({ url, schema }, count) {
   for (let i = 0; i < count; i++) {
     const device = `DEV${String(i).padStart(7, '0')}`;
     const session = {
-      id: ulid(now), user_id: users[i % users.length].id, client_id: 'bench-client', device_id: device,
-      scope: `urn:matrix:client:api:* urn:matrix:client:device:${device}`, grant_type: 'authorization_code',
-      browser_session_id: null, created_at: now, last_active_at: now, finished_at: null, finish_reason: null,
+      id: ulid(now),
+      user_id: users[i % users.length].id,
+      client_id: 'bench-client',
+      device_id: device,
+      scope: `urn:matrix:client:api:* urn:matrix:client:device:${device}`,
+      grant_type: 'authorization_code',
+      browser_session_id: null,
+      created_at: now,
+      last_active_at: now,
+      finished_at: null,
+      finish_reason: null,
     };
     const token = generateToken('access');
     tokens.push(token);

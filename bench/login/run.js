@@ -46,7 +46,11 @@ async function startCauseway(label, database, redis, homeserverUrl) {
   };
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, stringify(config));
-  const proc = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
+  const proc = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), MAIN, 'serve', '--config', file], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' },
+  });
   const url = `http://127.0.0.1:${port}`;
   let ready = false;
   // A loaded machine can take a while to start a process: up to a minute.
@@ -102,7 +106,18 @@ async function measure(target, clientId, kind, username) {
   const seconds = (Date.now() - started) / 1000;
   const cpu = cpuSeconds(target.pid) - cpu0;
   latencies.sort((a, b) => a - b);
-  return { target: target.label, kind, logins: latencies.length, failures, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMs: latencies.length ? (cpu / latencies.length) * 1000 : NaN, requests: latencies.length ? requests / latencies.length : NaN, load: load() };
+  return {
+    target: target.label,
+    kind,
+    logins: latencies.length,
+    failures,
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuMs: latencies.length ? (cpu / latencies.length) * 1000 : NaN,
+    requests: latencies.length ? requests / latencies.length : NaN,
+    load: load(),
+  };
 }
 
 async function run(target) {
@@ -154,5 +169,12 @@ for (const [key, label, open, redis] of all.filter(([key]) => TARGETS.includes(k
 await hs.close();
 rmSync(tmp, { recursive: true, force: true });
 
-console.log(`\nLogin benchmark: ${CONCURRENCY} concurrent browsers, ${DURATION}s per target and kind, Node ${process.version}. First sign-in: a new account, link, sessions, consent and code; returning: account and consent exist. Load average before ${loadBefore.toFixed(2)}; the browsers run on the same machine.\n`);
-console.log(table(['target', 'sign-in', 'HTTP requests each', 'logins', 'logins/s', 'p50 ms', 'p99 ms', 'server CPU/login', 'failures', 'load'], rows.map((r) => [r.target, r.kind, r.requests.toFixed(0), String(r.logins), r.perSecond.toFixed(1), r.p50.toFixed(0), r.p99.toFixed(0), `${r.cpuMs.toFixed(2)} ms`, String(r.failures), r.load])));
+console.log(
+  `\nLogin benchmark: ${CONCURRENCY} concurrent browsers, ${DURATION}s per target and kind, Node ${process.version}. First sign-in: a new account, link, sessions, consent and code; returning: account and consent exist. Load average before ${loadBefore.toFixed(2)}; the browsers run on the same machine.\n`,
+);
+console.log(
+  table(
+    ['target', 'sign-in', 'HTTP requests each', 'logins', 'logins/s', 'p50 ms', 'p99 ms', 'server CPU/login', 'failures', 'load'],
+    rows.map((r) => [r.target, r.kind, r.requests.toFixed(0), String(r.logins), r.perSecond.toFixed(1), r.p50.toFixed(0), r.p99.toFixed(0), `${r.cpuMs.toFixed(2)} ms`, String(r.failures), r.load]),
+  ),
+);

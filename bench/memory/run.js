@@ -23,16 +23,19 @@ const SECRET = 'bench-shared-secret-0123456789abcdef';
 
 async function startCauseway(dir, dbUrl, maxEntries) {
   const port = await freePort();
-  writeFileSync(join(dir, `g${maxEntries}.yaml`), stringify({
-    dev_mode: true,
-    http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
-    database: { url: dbUrl },
-    secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
-    matrix: { homeserver: 'bench.test', endpoint: 'http://127.0.0.1:9/', secret: SECRET },
-    tokens: { introspection_cache_ttl: 3600, introspection_cache_max_entries: maxEntries },
-    logging: { level: 'warn' },
-    upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
-  }));
+  writeFileSync(
+    join(dir, `g${maxEntries}.yaml`),
+    stringify({
+      dev_mode: true,
+      http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
+      database: { url: dbUrl },
+      secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
+      matrix: { homeserver: 'bench.test', endpoint: 'http://127.0.0.1:9/', secret: SECRET },
+      tokens: { introspection_cache_ttl: 3600, introspection_cache_max_entries: maxEntries },
+      logging: { level: 'warn' },
+      upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
+    }),
+  );
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', join(dir, `g${maxEntries}.yaml`)], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   if (await waitForReady(url, 300)) return { child, url };

@@ -15,9 +15,9 @@ const env = {
   CAUSEWAY_CHURN_USERS: process.env.BENCH_USERS ?? '30',
   CAUSEWAY_CHURN_PER_DAY: process.env.BENCH_PER_DAY ?? '4',
 };
-const jest = spawn(
-  process.execPath,
-  ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--runInBand', '--testTimeout=3600000', 'test/integration/policy/retention-churn.spec.ts'],
-  { cwd: ROOT, env, stdio: 'inherit' },
-);
+const jest = spawn(process.execPath, ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--runInBand', '--testTimeout=3600000', 'test/integration/policy/retention-churn.spec.ts'], {
+  cwd: ROOT,
+  env,
+  stdio: 'inherit',
+});
 jest.on('exit', (code) => process.exit(code ?? 1));

@@ -41,15 +41,35 @@ function response({ assertionId = `_${randomBytes(16).toString('hex')}`, inner }
 
 function sign(xml, localName) {
   const id = new RegExp(`<[a-z]+:${localName} [^>]*ID="([^"]+)"`).exec(xml)[1];
-  const sig = new SignedXml({ privateKey: idpKey.key, publicCert: idpKey.cert, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
-  sig.addReference({ xpath: `//*[@ID='${id}']`, transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+  const sig = new SignedXml({
+    privateKey: idpKey.key,
+    publicCert: idpKey.cert,
+    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  });
+  sig.addReference({
+    xpath: `//*[@ID='${id}']`,
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  });
   sig.computeSignature(xml, { location: { reference: `//*[@ID='${id}']/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
 }
 
 async function encryptAsync(assertion) {
   return new Promise((resolve, reject) =>
-    xmlenc.encrypt(assertion, { rsa_pub: sp.cert, pem: sp.cert, encryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#aes128-cbc', keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p', disallowEncryptionWithInsecureAlgorithm: false, warnInsecureAlgorithm: false }, (e, r) => (e ? reject(e) : resolve(r))),
+    xmlenc.encrypt(
+      assertion,
+      {
+        rsa_pub: sp.cert,
+        pem: sp.cert,
+        encryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#aes128-cbc',
+        keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+        disallowEncryptionWithInsecureAlgorithm: false,
+        warnInsecureAlgorithm: false,
+      },
+      (e, r) => (e ? reject(e) : resolve(r)),
+    ),
   );
 }
 
@@ -76,7 +96,10 @@ async function measure(name, b64, signature, expectOk) {
   const start = process.hrtime.bigint();
   const deadline = Date.now() + SECONDS * 1000;
   while (Date.now() < deadline) {
-    const ok = await verifySamlResponse(b64, { ...check(signature), now: Date.now() }).then(() => true, () => false);
+    const ok = await verifySamlResponse(b64, { ...check(signature), now: Date.now() }).then(
+      () => true,
+      () => false,
+    );
     if (ok !== expectOk) throw new Error(`${name}: expected ${expectOk ? 'acceptance' : 'refusal'}`);
     n++;
   }

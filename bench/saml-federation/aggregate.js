@@ -18,8 +18,53 @@ export const NS_DECLS =
   'xmlns:shibmd="urn:mace:shibboleth:metadata:1.0"';
 
 const ALL_LANGS = ['en', 'de', 'fr', 'it', 'es'];
-const WORDS = ['Technical', 'University', 'Applied', 'Sciences', 'Institute', 'College', 'Academy', 'Research', 'Medical', 'Arts', 'Northern', 'Southern', 'Eastern', 'Western', 'Central', 'Royal', 'National', 'Polytechnic'];
-const CITIES = ['Aachen', 'Bologna', 'Coimbra', 'Delft', 'Edinburgh', 'Freiburg', 'Gent', 'Helsinki', 'Innsbruck', 'Jena', 'Krakow', 'Leuven', 'Madrid', 'Nijmegen', 'Oslo', 'Padua', 'Quebec', 'Riga', 'Salamanca', 'Tartu', 'Uppsala', 'Vienna', 'Warsaw', 'York', 'Zurich'];
+const WORDS = [
+  'Technical',
+  'University',
+  'Applied',
+  'Sciences',
+  'Institute',
+  'College',
+  'Academy',
+  'Research',
+  'Medical',
+  'Arts',
+  'Northern',
+  'Southern',
+  'Eastern',
+  'Western',
+  'Central',
+  'Royal',
+  'National',
+  'Polytechnic',
+];
+const CITIES = [
+  'Aachen',
+  'Bologna',
+  'Coimbra',
+  'Delft',
+  'Edinburgh',
+  'Freiburg',
+  'Gent',
+  'Helsinki',
+  'Innsbruck',
+  'Jena',
+  'Krakow',
+  'Leuven',
+  'Madrid',
+  'Nijmegen',
+  'Oslo',
+  'Padua',
+  'Quebec',
+  'Riga',
+  'Salamanca',
+  'Tartu',
+  'Uppsala',
+  'Vienna',
+  'Warsaw',
+  'York',
+  'Zurich',
+];
 
 /** Deterministic name parts of synthetic IdP number `i`. */
 export function syntheticName(i) {
@@ -47,17 +92,29 @@ export function syntheticIdp(i, o) {
   const entityId = `https://${domain}/idp/shibboleth`;
   const ra = o.registrationAuthority ?? `http://www.federation${i % 7}.example.org/`;
   const keys = o.certs
-    .map((c, k) => `<md:KeyDescriptor${k === o.certs.length - 1 ? ' use="encryption"' : ' use="signing"'}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`)
+    .map(
+      (c, k) =>
+        `<md:KeyDescriptor${k === o.certs.length - 1 ? ' use="encryption"' : ' use="signing"'}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+    )
     .join('');
   const ui =
     LANGS.map((l) => `<mdui:DisplayName xml:lang="${l}">${xmlEscape(name)} (${l})</mdui:DisplayName>`).join('') +
-    (o.compact ? [] : LANGS).map((l) => `<mdui:Description xml:lang="${l}">Identity provider of ${xmlEscape(name)} for staff, students and guests; language ${l}. Single sign-on for teaching, research and library services.</mdui:Description>`).join('') +
+    (o.compact ? [] : LANGS)
+      .map((l) => `<mdui:Description xml:lang="${l}">Identity provider of ${xmlEscape(name)} for staff, students and guests; language ${l}. Single sign-on for teaching, research and library services.</mdui:Description>`)
+      .join('') +
     `<mdui:InformationURL xml:lang="en">https://www.${domain}/about</mdui:InformationURL><mdui:PrivacyStatementURL xml:lang="en">https://www.${domain}/privacy</mdui:PrivacyStatementURL>` +
     `<mdui:Logo height="16" width="16">https://www.${domain}/favicon.png</mdui:Logo><mdui:Logo height="60" width="200" xml:lang="en">https://www.${domain}/logo.png</mdui:Logo>`;
-  const sso = ['HTTP-Redirect', 'HTTP-POST', 'HTTP-POST-SimpleSign'].map((b) => `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${b}" Location="https://${domain}/idp/profile/SAML2/${b.replace('HTTP-', '')}/SSO"/>`).join('');
-  const slo = ['HTTP-Redirect', 'HTTP-POST'].map((b) => `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${b}" Location="https://${domain}/idp/profile/SAML2/${b.replace('HTTP-', '')}/SLO"/>`).join('');
+  const sso = ['HTTP-Redirect', 'HTTP-POST', 'HTTP-POST-SimpleSign']
+    .map((b) => `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${b}" Location="https://${domain}/idp/profile/SAML2/${b.replace('HTTP-', '')}/SSO"/>`)
+    .join('');
+  const slo = ['HTTP-Redirect', 'HTTP-POST']
+    .map((b) => `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${b}" Location="https://${domain}/idp/profile/SAML2/${b.replace('HTTP-', '')}/SLO"/>`)
+    .join('');
   const contacts = (o.compact ? [] : ['technical', 'support', 'administrative'])
-    .map((t) => `<md:ContactPerson contactType="${t}"><md:GivenName>${t} team</md:GivenName><md:SurName>${xmlEscape(name)}</md:SurName><md:EmailAddress>mailto:${t}@${domain}</md:EmailAddress><md:TelephoneNumber>+49 000 ${String(i).padStart(6, '0')}</md:TelephoneNumber></md:ContactPerson>`)
+    .map(
+      (t) =>
+        `<md:ContactPerson contactType="${t}"><md:GivenName>${t} team</md:GivenName><md:SurName>${xmlEscape(name)}</md:SurName><md:EmailAddress>mailto:${t}@${domain}</md:EmailAddress><md:TelephoneNumber>+49 000 ${String(i).padStart(6, '0')}</md:TelephoneNumber></md:ContactPerson>`,
+    )
     .join('');
   return (
     `<md:EntityDescriptor entityID="${entityId}">` +
@@ -110,7 +167,10 @@ export function signWithXmlsec1(xml, signer) {
   try {
     writeFileSync(join(dir, 'in.xml'), xml);
     writeFileSync(join(dir, 'key.pem'), signer.key);
-    execFileSync('xmlsec1', ['--sign', '--privkey-pem', join(dir, 'key.pem'), '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntitiesDescriptor', '--output', join(dir, 'out.xml'), join(dir, 'in.xml')], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+    execFileSync('xmlsec1', ['--sign', '--privkey-pem', join(dir, 'key.pem'), '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntitiesDescriptor', '--output', join(dir, 'out.xml'), join(dir, 'in.xml')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      maxBuffer: 1 << 20,
+    });
     return readFileSync(join(dir, 'out.xml'), 'utf8');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -125,7 +185,11 @@ export function signAggregate(xml, id, signer) {
     signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   });
-  sig.addReference({ xpath: `/*[@ID='${id}']`, transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+  sig.addReference({
+    xpath: `/*[@ID='${id}']`,
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  });
   sig.computeSignature(xml, { location: { reference: `/*[@ID='${id}']`, action: 'prepend' } });
   return sig.getSignedXml();
 }

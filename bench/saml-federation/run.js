@@ -22,7 +22,10 @@ const read = (f) => readFileSync(FIX + f, 'utf8');
 const signer = { key: read('metadata-signer.key'), cert: read('metadata-signer.crt') };
 const certs = ['idp', 'idp-next', 'sp', 'sp-other'].map((n) => certBody(read(`${n}.crt`)));
 const MiB = 2 ** 20;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average before: ${load()}`);
 let t = performance.now();
@@ -56,11 +59,13 @@ for (let r = 1; r <= ROUNDS; r++) {
   const cpu = process.cpuUsage(cpu0);
   rows.push({ mode: `worker #${r}`, idps: res.data.entities.length, wallMs: res.wallMs, cpuMs: res.cpuMs, heapMiB: res.heapUsedMb, rssMiB: process.memoryUsage().rss / MiB, mainCpuMs: (cpu.user + cpu.system) / 1000 });
 }
-console.log('\nreading and checking the aggregate (heap: retained by the result in process; the worker\'s heap in use at the end in the worker):');
+console.log("\nreading and checking the aggregate (heap: retained by the result in process; the worker's heap in use at the end in the worker):");
 console.log('| mode | IdPs | wall ms | CPU ms | MiB/s (CPU) | heap MiB | RSS MiB |');
 console.log('|---|---|---|---|---|---|---|');
 for (const x of rows) {
-  console.log(`| ${x.mode} | ${x.idps} | ${x.wallMs.toFixed(0)} | ${x.cpuMs.toFixed(0)}${x.mainCpuMs !== undefined ? ` (whole process ${x.mainCpuMs.toFixed(0)})` : ''} | ${((bytes.length / MiB) / (x.cpuMs / 1000)).toFixed(1)} | ${x.heapMiB.toFixed(0)} | ${x.rssMiB.toFixed(0)} |`);
+  console.log(
+    `| ${x.mode} | ${x.idps} | ${x.wallMs.toFixed(0)} | ${x.cpuMs.toFixed(0)}${x.mainCpuMs !== undefined ? ` (whole process ${x.mainCpuMs.toFixed(0)})` : ''} | ${(bytes.length / MiB / (x.cpuMs / 1000)).toFixed(1)} | ${x.heapMiB.toFixed(0)} | ${x.rssMiB.toFixed(0)} |`,
+  );
 }
 
 if (process.argv.includes('--dom')) {
@@ -71,6 +76,8 @@ if (process.argv.includes('--dom')) {
   t = performance.now();
   const doc = new DOMParser().parseFromString(slice, 'text/xml');
   const cpu = process.cpuUsage(cpu0);
-  console.log(`\nfor comparison, a DOM (@xmldom/xmldom) of a 10% slice (${(slice.length / MiB).toFixed(1)} MiB): ${(performance.now() - t).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, RSS +${((process.memoryUsage().rss - rss0) / MiB).toFixed(0)} MiB (${doc.documentElement?.childNodes.length} nodes under the root), without canonicalisation or the signature check`);
+  console.log(
+    `\nfor comparison, a DOM (@xmldom/xmldom) of a 10% slice (${(slice.length / MiB).toFixed(1)} MiB): ${(performance.now() - t).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, RSS +${((process.memoryUsage().rss - rss0) / MiB).toFixed(0)} MiB (${doc.documentElement?.childNodes.length} nodes under the root), without canonicalisation or the signature check`,
+  );
 }
 console.log(`\nload average after: ${load()}`);

@@ -77,7 +77,11 @@ async function bulkFill(schema) {
       (a, b) => `INSERT INTO refresh_tokens (id, token_hash, session_id, access_token_id, created_at, expires_at)
         SELECT ${id('R', 'i')}, encode(sha256(('r' || i)::bytea), 'hex'), ${id('S', 'i')}, ${id('A', 'i')}, ${now}, ${now + 30 * 86400_000} FROM generate_series(${a}, ${b}) i`,
     ],
-    ['upstream_links', LINKS, (a, b) => `INSERT INTO upstream_links (id, provider_id, subject, user_id, created_at) SELECT ${id('L', 'i')}, 'dev', 'scale' || i, ${id('U', `i % ${USERS}`)}, ${now} FROM generate_series(${a}, ${b}) i`],
+    [
+      'upstream_links',
+      LINKS,
+      (a, b) => `INSERT INTO upstream_links (id, provider_id, subject, user_id, created_at) SELECT ${id('L', 'i')}, 'dev', 'scale' || i, ${id('U', `i % ${USERS}`)}, ${now} FROM generate_series(${a}, ${b}) i`,
+    ],
   ];
   await withClient(schema, async (c) => {
     await c.query('SET synchronous_commit = off');
@@ -97,7 +101,9 @@ async function seedRefreshable(schema, clientId, count) {
   const now = Date.now();
   const rows = Array.from({ length: count }, (_, i) => ({ session: ulid(now), access: ulid(now), refresh: ulid(now), token: generateToken('refresh'), device: `RF${i}` }));
   await withClient(schema, async (c) => {
-    const { rows: [u] } = await c.query(`INSERT INTO users (id, localpart, created_at) VALUES ($1, $2, $3) RETURNING id`, [ulid(now), `refresher${randomBytes(3).toString('hex')}`, now]);
+    const {
+      rows: [u],
+    } = await c.query(`INSERT INTO users (id, localpart, created_at) VALUES ($1, $2, $3) RETURNING id`, [ulid(now), `refresher${randomBytes(3).toString('hex')}`, now]);
     for (let i = 0; i < rows.length; i += 2000) {
       const part = rows.slice(i, i + 2000);
       await c.query(
@@ -106,11 +112,16 @@ async function seedRefreshable(schema, clientId, count) {
         [part.map((r) => r.session), u.id, clientId, now, part.map((r) => r.device)],
       );
       await c.query(`INSERT INTO access_tokens (id, token_hash, session_id, created_at, expires_at, first_used_at) SELECT a, h, s, $3, $4, $3 FROM unnest($1::varchar[], $2::varchar[], $5::varchar[]) AS v(a, h, s)`, [
-        part.map((r) => r.access), part.map(() => sha256Hex(generateToken('access'))), now, now + 3600_000, part.map((r) => r.session),
+        part.map((r) => r.access),
+        part.map(() => sha256Hex(generateToken('access'))),
+        now,
+        now + 3600_000,
+        part.map((r) => r.session),
       ]);
-      await c.query(`INSERT INTO refresh_tokens (id, token_hash, session_id, access_token_id, created_at, expires_at) SELECT r, h, s, a, $5, $6 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS v(r, h, s, a)`, [
-        part.map((r) => r.refresh), part.map((r) => sha256Hex(r.token)), part.map((r) => r.session), part.map((r) => r.access), now, now + 30 * 86400_000,
-      ]);
+      await c.query(
+        `INSERT INTO refresh_tokens (id, token_hash, session_id, access_token_id, created_at, expires_at) SELECT r, h, s, a, $5, $6 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS v(r, h, s, a)`,
+        [part.map((r) => r.refresh), part.map((r) => sha256Hex(r.token)), part.map((r) => r.session), part.map((r) => r.access), now, now + 30 * 86400_000],
+      );
     }
   });
   return rows.map((r) => r.token);
@@ -119,17 +130,20 @@ async function seedRefreshable(schema, clientId, count) {
 async function startCauseway(dir, schema, homeserverUrl) {
   const port = await freePort();
   const file = join(dir, `${schema}.yaml`);
-  writeFileSync(file, stringify({
-    dev_mode: true,
-    http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
-    database: { url: PG_URL, schema },
-    secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
-    matrix: { homeserver: 'bench.test', endpoint: homeserverUrl, secret: SECRET },
-    tokens: { introspection_cache_ttl: 0 },
-    policy: { allow_insecure_uris: true },
-    logging: { level: 'warn' },
-    upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
-  }));
+  writeFileSync(
+    file,
+    stringify({
+      dev_mode: true,
+      http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
+      database: { url: PG_URL, schema },
+      secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
+      matrix: { homeserver: 'bench.test', endpoint: homeserverUrl, secret: SECRET },
+      tokens: { introspection_cache_ttl: 0 },
+      policy: { allow_insecure_uris: true },
+      logging: { level: 'warn' },
+      upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
+    }),
+  );
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', file], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
   if (await waitForReady(url)) return { child, url };
@@ -145,19 +159,21 @@ async function loop(pid, limit, op) {
   const cpu0 = cpuSeconds(pid);
   const started = Date.now();
   const end = started + DURATION * 1000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (Date.now() < end && n < limit) {
-      const i = n++;
-      const t0 = performance.now();
-      try {
-        await op(i);
-        latencies.push(performance.now() - t0);
-      } catch (e) {
-        failures++;
-        firstError ??= e;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < end && n < limit) {
+        const i = n++;
+        const t0 = performance.now();
+        try {
+          await op(i);
+          latencies.push(performance.now() - t0);
+        } catch (e) {
+          failures++;
+          firstError ??= e;
+        }
       }
-    }
-  }));
+    }),
+  );
   if (firstError) console.error(String(firstError));
   latencies.sort((a, b) => a - b);
   const ok = latencies.length;
@@ -186,11 +202,32 @@ async function measure(cw, schema, tokens) {
   const out = {};
   {
     const bodies = tokens.map((t) => `token=${t}&token_type_hint=access_token`);
-    const r = await autocannon({ url: `${cw.url}/oauth2/introspect`, method: 'POST', connections: 50, duration: Math.max(1, DURATION / 2), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${SECRET}` }, requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }] });
+    const r = await autocannon({
+      url: `${cw.url}/oauth2/introspect`,
+      method: 'POST',
+      connections: 50,
+      duration: Math.max(1, DURATION / 2),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${SECRET}` },
+      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }],
+    });
     const cpu0 = cpuSeconds(pid);
-    const m = await autocannon({ url: `${cw.url}/oauth2/introspect`, method: 'POST', connections: 50, duration: DURATION, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${SECRET}` }, requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }] });
+    const m = await autocannon({
+      url: `${cw.url}/oauth2/introspect`,
+      method: 'POST',
+      connections: 50,
+      duration: DURATION,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${SECRET}` },
+      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[(Math.random() * bodies.length) | 0] }) }],
+    });
     const ok = m.requests.total - m.non2xx;
-    out.introspection = { perSecond: m.requests.average, p50: m.latency.p50, p99: m.latency.p99, cpuMs: ((cpuSeconds(pid) - cpu0) / ok) * 1000, errors: r.errors + r.non2xx + m.errors + m.non2xx + m.timeouts, load: load() };
+    out.introspection = {
+      perSecond: m.requests.average,
+      p50: m.latency.p50,
+      p99: m.latency.p99,
+      cpuMs: ((cpuSeconds(pid) - cpu0) / ok) * 1000,
+      errors: r.errors + r.non2xx + m.errors + m.non2xx + m.timeouts,
+      load: load(),
+    };
   }
   out.refresh = await loop(pid, REFRESHABLE, async (i) => {
     const t = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'refresh_token', refresh_token: refreshable[i], client_id: clientId });
@@ -210,7 +247,9 @@ async function sizes(schema) {
        WHERE n.nspname = $1 AND c.relkind IN ('r', 'i') ORDER BY pg_relation_size(c.oid) DESC`,
       [schema],
     );
-    const { rows: [db] } = await c.query('SELECT pg_database_size(current_database()) AS bytes');
+    const {
+      rows: [db],
+    } = await c.query('SELECT pg_database_size(current_database()) AS bytes');
     return { relations: rows.map((r) => ({ ...r, bytes: Number(r.bytes) })), database: Number(db.bytes) };
   });
 }
@@ -253,13 +292,27 @@ try {
 
 const [base, scale] = results;
 const fmt = (r) => `${r.perSecond.toFixed(0)}/s, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, ${r.cpuMs.toFixed(2)} ms CPU, ${r.errors} errors (${r.load})`;
-console.log(`\nScale: ${MEASURED.toLocaleString('en')} measured tokens alone vs beside ${USERS.toLocaleString('en')} users, ${(2 * SESSIONS).toLocaleString('en')} access+refresh tokens, ${LINKS.toLocaleString('en')} upstream links (PostgreSQL, no introspection cache), ${DURATION} s per operation, Node ${process.version}`);
-console.log(table(
-  ['operation', `${MEASURED.toLocaleString('en')} tokens`, 'at scale', 'throughput ratio (base / scale)', 'p50 ratio (scale / base)'],
-  Object.keys(base).map((op) => [op, fmt(base[op]), fmt(scale[op]), `${(base[op].perSecond / scale[op].perSecond).toFixed(2)}×`, `${(scale[op].p50 / base[op].p50).toFixed(2)}×`]),
-));
+console.log(
+  `\nScale: ${MEASURED.toLocaleString('en')} measured tokens alone vs beside ${USERS.toLocaleString('en')} users, ${(2 * SESSIONS).toLocaleString('en')} access+refresh tokens, ${LINKS.toLocaleString('en')} upstream links (PostgreSQL, no introspection cache), ${DURATION} s per operation, Node ${process.version}`,
+);
+console.log(
+  table(
+    ['operation', `${MEASURED.toLocaleString('en')} tokens`, 'at scale', 'throughput ratio (base / scale)', 'p50 ratio (scale / base)'],
+    Object.keys(base).map((op) => [op, fmt(base[op]), fmt(scale[op]), `${(base[op].perSecond / scale[op].perSecond).toFixed(2)}×`, `${(scale[op].p50 / base[op].p50).toFixed(2)}×`]),
+  ),
+);
 console.log('\nTarget: every operation at scale within 1.5× of its figure with the measured set alone.');
 console.log(`\nSizes at scale (largest first):`);
-console.log(table(['relation', 'kind', 'size'], scaleSizes.relations.filter((r) => r.bytes > 0).slice(0, 25).map((r) => [r.name, r.kind === 'i' ? `index on ${r.on_table}` : 'table', mib(r.bytes)])));
+console.log(
+  table(
+    ['relation', 'kind', 'size'],
+    scaleSizes.relations
+      .filter((r) => r.bytes > 0)
+      .slice(0, 25)
+      .map((r) => [r.name, r.kind === 'i' ? `index on ${r.on_table}` : 'table', mib(r.bytes)]),
+  ),
+);
 const total = scaleSizes.relations.reduce((s, r) => s + r.bytes, 0);
-console.log(`\nSchema total (tables + indexes): ${mib(total)}; indexes: ${mib(scaleSizes.relations.filter((r) => r.kind === 'i').reduce((s, r) => s + r.bytes, 0))}; database size (pg_database_size, shared with other schemas): ${mib(scaleSizes.database)}. Schemas dropped.`);
+console.log(
+  `\nSchema total (tables + indexes): ${mib(total)}; indexes: ${mib(scaleSizes.relations.filter((r) => r.kind === 'i').reduce((s, r) => s + r.bytes, 0))}; database size (pg_database_size, shared with other schemas): ${mib(scaleSizes.database)}. Schemas dropped.`,
+);

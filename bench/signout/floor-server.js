@@ -31,10 +31,14 @@ if (kind === 'postgres') {
 function syncDevices(localpart) {
   const body = JSON.stringify({ localpart, devices: [] });
   return new Promise((resolve, reject) => {
-    const req = request(`${hsUrl}_synapse/mas/sync_devices`, { method: 'POST', agent, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`homeserver ${res.statusCode}`))));
-    });
+    const req = request(
+      `${hsUrl}_synapse/mas/sync_devices`,
+      { method: 'POST', agent, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`homeserver ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

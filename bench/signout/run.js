@@ -42,7 +42,6 @@ const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0
 const SECRET = 'bench-shared-secret-0123456789abcdef';
 const now = () => performance.timeOrigin + performance.now();
 
-
 const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
@@ -182,7 +181,11 @@ async function closedLoop(revoke, tokens, pid) {
 }
 
 async function sustained(ctx, sessions) {
-  const loop = await closedLoop(revoker(ctx.cw.url, ctx.clientId), sessions.map((s) => s.token), ctx.cw.child.pid);
+  const loop = await closedLoop(
+    revoker(ctx.cw.url, ctx.clientId),
+    sessions.map((s) => s.token),
+    ctx.cw.child.pid,
+  );
   const allIn = await waitDelivered(ctx.db, 120_000);
   const { arrivals } = await ctx.hs.arrivals();
   const last = arrivals.reduce((m, [, at]) => Math.max(m, at), loop.start);
@@ -355,12 +358,17 @@ for (const { mode, base, a, b, c } of out) {
   console.log(`== ${mode}`);
   const ms = (cpu, n) => fmt((cpu * 1000) / n, 2);
   if (base) console.log(`baseline (floor-server.js: one UPDATE + one homeserver call per request, nothing else): ${fmt(base.perS)} /s, ${ms(base.cpu, base.n)} ms CPU each`);
-  if (a) console.log(`A. sustained (64 concurrent revokers, ${MAX_S} s): ${fmt(a.acceptedPerS)} sign-outs/s accepted, ${fmt(a.deliveredPerS)} /s delivered to the homeserver (${a.delivered} of ${a.accepted}${a.allIn ? '' : ', NOT all delivered'}); Causeway CPU ${fmt(a.cpu, 1)} s = ${ms(a.cpu, a.accepted)} ms per sign-out, revocation to delivery${base ? ` (${fmt(a.acceptedPerS / base.perS, 2)}× the baseline's rate, ${fmt(a.cpu / a.accepted / (base.cpu / base.n), 2)}× its CPU)` : ''}`);
-  if (b) console.log(
-    `B. at ${RATE}/s for ${RATE_S} s (achieved ${fmt(b.achievedRate)}/s, ${b.total} sign-outs): revoke → homeserver call p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, max ${fmt(b.max, 1)} ms (${b.n} measured); revoke response p50 ${fmt(b.revokeP50, 1)} ms, p99 ${fmt(b.revokeP99, 1)} ms; errors ${b.errors}; Causeway CPU ${fmt(b.cpu, 1)} s = ${ms(b.cpu, b.total)} ms per sign-out`,
-  );
-  if (c) console.log(
-    `C. outage ${fmt(c.outageS, 1)} s (${c.signOuts} sign-outs took ${fmt(c.signOutS, 1)} s), backlog ${c.backlog} events of ${DRAIN_USERS} users: drained in ${fmt(c.drainS, 2)} s = ${fmt(c.eventsPerS)} events/s (${c.calls} sync_devices calls, ${fmt(c.callsPerS)} calls/s; first call ${fmt(c.firstCallAfterS, 2)} s after recovery)${c.allIn ? '' : ' NOT all delivered'}; Causeway CPU during drain ${fmt(c.cpu, 1)} s = ${fmt((c.cpu * 1e6) / c.backlog, 0)} µs per event`,
-  );
+  if (a)
+    console.log(
+      `A. sustained (64 concurrent revokers, ${MAX_S} s): ${fmt(a.acceptedPerS)} sign-outs/s accepted, ${fmt(a.deliveredPerS)} /s delivered to the homeserver (${a.delivered} of ${a.accepted}${a.allIn ? '' : ', NOT all delivered'}); Causeway CPU ${fmt(a.cpu, 1)} s = ${ms(a.cpu, a.accepted)} ms per sign-out, revocation to delivery${base ? ` (${fmt(a.acceptedPerS / base.perS, 2)}× the baseline's rate, ${fmt(a.cpu / a.accepted / (base.cpu / base.n), 2)}× its CPU)` : ''}`,
+    );
+  if (b)
+    console.log(
+      `B. at ${RATE}/s for ${RATE_S} s (achieved ${fmt(b.achievedRate)}/s, ${b.total} sign-outs): revoke → homeserver call p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, max ${fmt(b.max, 1)} ms (${b.n} measured); revoke response p50 ${fmt(b.revokeP50, 1)} ms, p99 ${fmt(b.revokeP99, 1)} ms; errors ${b.errors}; Causeway CPU ${fmt(b.cpu, 1)} s = ${ms(b.cpu, b.total)} ms per sign-out`,
+    );
+  if (c)
+    console.log(
+      `C. outage ${fmt(c.outageS, 1)} s (${c.signOuts} sign-outs took ${fmt(c.signOutS, 1)} s), backlog ${c.backlog} events of ${DRAIN_USERS} users: drained in ${fmt(c.drainS, 2)} s = ${fmt(c.eventsPerS)} events/s (${c.calls} sync_devices calls, ${fmt(c.callsPerS)} calls/s; first call ${fmt(c.firstCallAfterS, 2)} s after recovery)${c.allIn ? '' : ' NOT all delivered'}; Causeway CPU during drain ${fmt(c.cpu, 1)} s = ${fmt((c.cpu * 1e6) / c.backlog, 0)} µs per event`,
+    );
 }
 process.exit(0);

@@ -59,22 +59,29 @@ function forkHomeserver(port) {
     child.once('exit', (code) => reject(new Error(`fake homeserver exited with ${code}`)));
   });
 }
-const tell = (child, cmd) => new Promise((resolve) => { child.once('message', resolve); child.send({ cmd }); });
+const tell = (child, cmd) =>
+  new Promise((resolve) => {
+    child.once('message', resolve);
+    child.send({ cmd });
+  });
 
 async function startCauseway(hsUrl) {
   const port = await freePort();
-  writeFileSync(join(dir, 'gateway.yaml'), stringify({
-    dev_mode: true,
-    http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
-    database: { url: PG_URL, schema },
-    redis: { url: REDIS_URL, key_prefix: `bench-soak-${randomBytes(4).toString('hex')}:` },
-    secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
-    matrix: { homeserver: 'bench.test', endpoint: hsUrl, secret: SECRET },
-    tokens: { introspection_cache_ttl: 10 },
-    policy: { allow_insecure_uris: true },
-    logging: { level: 'warn' },
-    upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
-  }));
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    stringify({
+      dev_mode: true,
+      http: { public_base: `http://127.0.0.1:${port}/`, listen: `127.0.0.1:${port}` },
+      database: { url: PG_URL, schema },
+      redis: { url: REDIS_URL, key_prefix: `bench-soak-${randomBytes(4).toString('hex')}:` },
+      secrets: { encryption_key: 'bench-encryption-key-0123456789abcdefghijkl' },
+      matrix: { homeserver: 'bench.test', endpoint: hsUrl, secret: SECRET },
+      tokens: { introspection_cache_ttl: 10 },
+      policy: { allow_insecure_uris: true },
+      logging: { level: 'warn' },
+      upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Dev' }] },
+    }),
+  );
   const child = spawn(process.execPath, [MAIN, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CAUSEWAY_RATE_LIMIT_SCALE: '1000' } });
   const url = `http://127.0.0.1:${port}`;
   if (await waitForReady(url)) return { child, url };
@@ -94,11 +101,16 @@ async function seedSessions(clientId, count) {
       [part.map((p) => p.session), part.map((p) => p.user), clientId, now, part.map((p) => p.n)],
     );
     await db.query(`INSERT INTO access_tokens (id, token_hash, session_id, created_at, expires_at, first_used_at) SELECT a, h, s, $3, $4, $3 FROM unnest($1::varchar[], $2::varchar[], $5::varchar[]) AS v(a, h, s)`, [
-      part.map((p) => p.access), part.map(() => sha256Hex(generateToken('access'))), now, now + 3600_000, part.map((p) => p.session),
+      part.map((p) => p.access),
+      part.map(() => sha256Hex(generateToken('access'))),
+      now,
+      now + 3600_000,
+      part.map((p) => p.session),
     ]);
-    await db.query(`INSERT INTO refresh_tokens (id, token_hash, session_id, access_token_id, created_at, expires_at) SELECT r, h, s, a, $5, $6 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS v(r, h, s, a)`, [
-      part.map((p) => p.refresh), part.map((p) => sha256Hex(p.token)), part.map((p) => p.session), part.map((p) => p.access), now, now + 30 * 86400_000,
-    ]);
+    await db.query(
+      `INSERT INTO refresh_tokens (id, token_hash, session_id, access_token_id, created_at, expires_at) SELECT r, h, s, a, $5, $6 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS v(r, h, s, a)`,
+      [part.map((p) => p.refresh), part.map((p) => sha256Hex(p.token)), part.map((p) => p.session), part.map((p) => p.access), now, now + 30 * 86400_000],
+    );
     out.push(...part.map((p) => p.token));
   }
   await db.query('ANALYZE');
@@ -193,17 +205,21 @@ async function peak(seconds, concurrency) {
   const bucket = newBucket();
   const end = Date.now() + seconds * 1000;
   let n = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < end) {
-      await timed(next.next().value, bucket);
-      n++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        await timed(next.next().value, bucket);
+        n++;
+      }
+    }),
+  );
   return { perSecond: n / seconds, bucket };
 }
 
 const outboxCounts = async () => {
-  const { rows: [r] } = await db.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE delivered_at IS NOT NULL)::int AS delivered,
+  const {
+    rows: [r],
+  } = await db.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE delivered_at IS NOT NULL)::int AS delivered,
     count(*) FILTER (WHERE dead_at IS NOT NULL)::int AS dead, count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL)::int AS backlog FROM outbox`);
   return r;
 };
@@ -317,11 +333,15 @@ const rows = minutes.map((m, i) => [
 ]);
 const errors = minutes.reduce((s, m) => s + OPS.reduce((t, op) => t + m.bucket[op].errors, 0), 0);
 const refused = minutes.reduce((s, m) => s + m.bucket['sign-in'].refusedDuringOutage, 0);
-console.log(`\nSoak: PostgreSQL + Redis, ${SOAK_S} s at ${(LOAD_FACTOR * 100).toFixed(0)}% of the measured peak (${peakRate.toFixed(0)} mixed ops/s closed-loop), homeserver down ${OUTAGE_S} s in the middle, Node ${process.version}`);
+console.log(
+  `\nSoak: PostgreSQL + Redis, ${SOAK_S} s at ${(LOAD_FACTOR * 100).toFixed(0)}% of the measured peak (${peakRate.toFixed(0)} mixed ops/s closed-loop), homeserver down ${OUTAGE_S} s in the middle, Node ${process.version}`,
+);
 console.log('Each cell: operations done / errors / p99 of the interval.');
 console.log(table(['interval', ...OPS, 'RSS', 'outbox backlog', 'load'], rows));
 const second = minutes[1]?.rss ?? minutes[0]?.rss;
 const last = minutes[minutes.length - 1]?.rss;
-console.log(`\nErrors: ${errors} (sign-ins refused with 503 while the homeserver was down, by design: ${refused}; the first sign-in succeeded ${recoveredAfterS.toFixed(1)} s after it came back); operations dropped because ${MAX_IN_FLIGHT} were in flight: ${dropped}.`);
+console.log(
+  `\nErrors: ${errors} (sign-ins refused with 503 while the homeserver was down, by design: ${refused}; the first sign-in succeeded ${recoveredAfterS.toFixed(1)} s after it came back); operations dropped because ${MAX_IN_FLIGHT} were in flight: ${dropped}.`,
+);
 console.log(`RSS: second interval ${second?.toFixed(0)} MiB, last ${last?.toFixed(0)} MiB (${(((last - second) / second) * 100).toFixed(1)}%; target within 10%).`);
 console.log(`Events: ${final?.total} written to the outbox, ${final?.delivered} delivered, ${final?.dead} dead, backlog ${final?.backlog} after draining; the homeserver received ${final?.syncCalls} sync_devices calls.`);

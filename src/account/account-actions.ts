@@ -2,13 +2,7 @@
  * The `action` parameter of the account management URL (MSC4191; SPEC v1.18), with the aliases
  * clients still send (docs/contracts/matrix-clients.md §8). Pure.
  */
-export type AccountAction =
-  | 'org.matrix.profile'
-  | 'org.matrix.devices_list'
-  | 'org.matrix.device_view'
-  | 'org.matrix.device_delete'
-  | 'org.matrix.account_deactivate'
-  | 'org.matrix.cross_signing_reset';
+export type AccountAction = 'org.matrix.profile' | 'org.matrix.devices_list' | 'org.matrix.device_view' | 'org.matrix.device_delete' | 'org.matrix.account_deactivate' | 'org.matrix.cross_signing_reset';
 
 const ALIASES: Record<string, AccountAction> = {
   'org.matrix.profile': 'org.matrix.profile',

@@ -118,9 +118,7 @@ export class AccountController {
             ...(linked.length > 1 ? { remove_url: `${this.url('links/remove')}?link=${encodeURIComponent(l.id)}` } : {}),
           })),
           // Any provider that may link accounts and is not linked yet.
-          addable: providers
-            .filter((p) => p.registration !== 'disabled' && !linked.some((l) => l.providerId === p.id))
-            .map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand) })),
+          addable: providers.filter((p) => p.registration !== 'disabled' && !linked.some((l) => l.providerId === p.id)).map((p) => ({ id: p.id, name: p.name, icon: brandIcon(p.brand) })),
           add_action: this.url('links/add'),
         });
       }

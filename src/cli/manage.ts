@@ -6,8 +6,5 @@ import type { Command } from 'commander';
  * and registers itself on this group.
  */
 export function manageCommand(program: Command): Command {
-  return (
-    program.commands.find((c) => c.name() === 'manage') ??
-    program.command('manage').description('operate Causeway from the command line (no HTTP server needed)')
-  );
+  return program.commands.find((c) => c.name() === 'manage') ?? program.command('manage').description('operate Causeway from the command line (no HTTP server needed)');
 }

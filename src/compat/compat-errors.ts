@@ -14,16 +14,14 @@ export const CompatErrors = {
   // POST /login
   invalidLoginType: () => new MatrixError(400, 'M_UNKNOWN', 'Invalid login type'),
   /** SPEC v1.17 (MSC4190): appservices manage devices with `PUT /devices/{id}` instead. Stricter than MAS (M_UNKNOWN). */
-  appserviceLoginUnsupported: () =>
-    new MatrixError(400, 'M_APPSERVICE_LOGIN_UNSUPPORTED', 'Application services cannot log in: use device management (MSC4190) instead'),
+  appserviceLoginUnsupported: () => new MatrixError(400, 'M_APPSERVICE_LOGIN_UNSUPPORTED', 'Application services cannot log in: use device management (MSC4190) instead'),
   invalidLoginToken: () => new MatrixError(403, 'M_FORBIDDEN', 'Invalid login token'),
   loginTokenExpired: () => new MatrixError(403, 'M_FORBIDDEN', 'Login token expired'),
   userLocked: () => new MatrixError(401, 'M_USER_LOCKED', 'User account has been locked'),
   /** As Synapse's own /login answers a deactivated account. */
   userDeactivated: () => new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated'),
   /** MAS checks the length only; Causeway also the OAuth device id grammar (scope token characters, not a dot segment). */
-  invalidDeviceId: (grammar = false) =>
-    new MatrixError(400, 'M_INVALID_PARAM', grammar ? 'device_id may only hold printable ASCII without spaces, quotes or backslashes' : 'device_id must be 1 to 255 characters'),
+  invalidDeviceId: (grammar = false) => new MatrixError(400, 'M_INVALID_PARAM', grammar ? 'device_id may only hold printable ASCII without spaces, quotes or backslashes' : 'device_id must be 1 to 255 characters'),
   /** Synapse's own check (and what its upsert_device would answer). */
   displayNameTooLong: () => new MatrixError(400, 'M_TOO_LARGE', 'Device display name is too long (max 100)'),
   internal: () => new MatrixError(500, 'M_UNKNOWN', 'Internal server error'),

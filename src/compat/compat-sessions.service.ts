@@ -84,11 +84,7 @@ export class CompatSessions {
    * the homeserver before the token is handed out. If the homeserver refuses, the session ends
    * again (a device sync is queued) and the client gets 500 M_UNKNOWN, as MAS does.
    */
-  async login(
-    grant: LoginTokenGrant,
-    req: { deviceId?: string; displayName?: string; refreshToken: boolean; ip?: string },
-    now = this.clock.now(),
-  ): Promise<CompatLoginResult> {
+  async login(grant: LoginTokenGrant, req: { deviceId?: string; displayName?: string; refreshToken: boolean; ip?: string }, now = this.clock.now()): Promise<CompatLoginResult> {
     const user = await this.users.findById(grant.userId);
     const browser = await this.browsers.find(grant.browserSessionId);
     // A deactivated account is told so; a locked one gets M_USER_LOCKED (locking also ends its browser sessions).
@@ -201,4 +197,3 @@ export class CompatSessions {
     return this.ender.endSessions(em, { oauth, compat }, 'replaced_device', 'system', now);
   }
 }
-

@@ -54,8 +54,7 @@ export class CompatRoutes {
       scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: this.config.http.body_limit }, (_req, body, done) => done(null, body));
       // Errors before a handler runs: an unparsable Content-Type, a body over the limit.
       scope.setErrorHandler(async (err: { code?: string }, req, reply) => {
-        const mapped =
-          err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? CompatErrors.tooLarge() : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? CompatErrors.contentTypeNotJson() : err;
+        const mapped = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? CompatErrors.tooLarge() : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? CompatErrors.contentTypeNotJson() : err;
         await sendError(reply, req, mapped, this.renderer, this.logger);
       });
 

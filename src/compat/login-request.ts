@@ -8,9 +8,7 @@ import { deviceIdProblem, MAX_DEVICE_ID_LENGTH } from '../oauth2/scopes/scope.js
  * M_BAD_JSON); unknown fields are ignored. Pure.
  */
 
-const identifier = z
-  .object({ type: z.string(), user: z.unknown().optional() })
-  .refine((i) => i.type !== 'm.id.user' || typeof i.user === 'string');
+const identifier = z.object({ type: z.string(), user: z.unknown().optional() }).refine((i) => i.type !== 'm.id.user' || typeof i.user === 'string');
 
 const common = {
   /** serde `#[serde(default)] bool`: absent ⇒ false; null is not a bool. */
@@ -30,10 +28,7 @@ const token = z.object({ ...common, type: z.literal('m.login.token'), token: z.s
 const other = z.object({ ...common, type: z.string() });
 
 export type LoginRequest =
-  | { kind: 'token'; token: string; refreshToken: boolean; deviceId?: string; displayName?: string }
-  | { kind: 'password' }
-  | { kind: 'application_service' }
-  | { kind: 'unsupported'; type: string };
+  { kind: 'token'; token: string; refreshToken: boolean; deviceId?: string; displayName?: string } | { kind: 'password' } | { kind: 'application_service' } | { kind: 'unsupported'; type: string };
 
 /** Throws the Matrix error the client must get for a malformed body. */
 export function parseLoginRequest(body: unknown): LoginRequest {

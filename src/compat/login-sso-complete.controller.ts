@@ -8,8 +8,7 @@ import { bindLogin, isLoginBound } from '../web/cookies.js';
 import { PageError } from '../web/page-error.js';
 import { COMPAT_SSO_LOGIN_MS, SsoRequests } from './sso-requests.js';
 
-const expired = () =>
-  new PageError(400, 'error.title.sign_in_expired', 'error.compat_sso_unknown', { reason: 'compat_sso_unknown' });
+const expired = () => new PageError(400, 'error.title.sign_in_expired', 'error.compat_sso_unknown', { reason: 'compat_sso_unknown' });
 
 /**
  * `GET /complete-compat-sso/{id}` (MAS's URL): where a legacy client's SSO login arrives on
@@ -36,12 +35,7 @@ export class LoginSsoCompleteController {
 
     const remainingMs = request.createdAt + COMPAT_SSO_LOGIN_MS - Date.now();
     if (remainingMs <= 0) throw expired();
-    const snap = await this.logins.startCompatSso(
-      { kind: 'compat_sso', redirectUrl: request.redirectUrl, ...(request.action ? { action: request.action } : {}) },
-      req,
-      request.providerId,
-      Math.ceil(remainingMs / 1000),
-    );
+    const snap = await this.logins.startCompatSso({ kind: 'compat_sso', redirectUrl: request.redirectUrl, ...(request.action ? { action: request.action } : {}) }, req, request.providerId, Math.ceil(remainingMs / 1000));
     const loginId = snap.context.loginId;
     // Two tabs racing on one link: the first claim wins, the other continues the winner's login.
     const winner = await this.requests.claim(id, loginId);
@@ -56,6 +50,10 @@ export class LoginSsoCompleteController {
         reason: 'compat_sso_other_browser',
       });
     }
-    void reply.status(303).header('Cache-Control', 'no-store').header('Location', `${this.config.http.public_base}${loginPath(loginId)}`).send();
+    void reply
+      .status(303)
+      .header('Cache-Control', 'no-store')
+      .header('Location', `${this.config.http.public_base}${loginPath(loginId)}`)
+      .send();
   }
 }

@@ -43,7 +43,11 @@ export class LoginSsoRedirectEndpoint {
     const idp = (req.params as { idp?: string }).idp;
     const providerId = idp ? this.provider(idp) : undefined;
     const id = await this.requests.create({ redirectUrl: check.url.href, ...(action ? { action } : {}), ...(providerId ? { providerId } : {}) });
-    void reply.status(303).header('Cache-Control', 'no-store').header('Location', `${this.config.http.public_base}${completeCompatSsoPath(id)}`).send();
+    void reply
+      .status(303)
+      .header('Cache-Control', 'no-store')
+      .header('Location', `${this.config.http.public_base}${completeCompatSsoPath(id)}`)
+      .send();
   }
 
   /** A provider by its id, or by the `synapse_idp_id` a migrated client may still have cached. */

@@ -41,8 +41,7 @@ function describeType(v: unknown): string {
 /** Turns zod issues into admin-readable problems: one per failing key, unknown keys named. */
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unknown): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const valueAt = (path: readonly PropertyKey[]) =>
-    path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+  const valueAt = (path: readonly PropertyKey[]) => path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
   for (const issue of issues) {
     const path = issue.path as PropertyKey[];
     switch (issue.code) {
@@ -61,7 +60,12 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unk
           // Report the branch that got furthest (fewest problems).
           const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
           // Branch issues are relative to the union's own position.
-          out.push(...issuesToProblems(best.map((i) => ({ ...i, path: [...path, ...i.path] })), input));
+          out.push(
+            ...issuesToProblems(
+              best.map((i) => ({ ...i, path: [...path, ...i.path] })),
+              input,
+            ),
+          );
         } else {
           out.push({ path: formatPath(path), message: issue.message });
         }

@@ -37,7 +37,10 @@ export function parseConfig<S extends ConfigSchema>(text: string, schema: S, fil
   }
 
   function lineOf(path: string): number | undefined {
-    const segs = path.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    const segs = path
+      .split(/\.|\[(\d+)\]/)
+      .filter((s) => s !== undefined && s !== '')
+      .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     for (let n = segs.length; n > 0; n--) {
       const node = doc.getIn(segs.slice(0, n), true);
       if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;

@@ -21,12 +21,7 @@ export function secretShape<N extends string>(name: N, description: string) {
 
 /** A public value (a PEM certificate) given inline, as `NAME_file` or as `NAME_env`: inline is fine outside dev_mode. */
 export function publicValueShape<N extends string>(name: N, description: string, format = 'PEM') {
-  return referenceShape(
-    name,
-    `${description} ${format} text.`,
-    `Path of a ${format} file holding \`${name}\`.`,
-    `Name of an environment variable holding \`${name}\` as ${format}.`,
-  );
+  return referenceShape(name, `${description} ${format} text.`, `Path of a ${format} file holding \`${name}\`.`, `Name of an environment variable holding \`${name}\` as ${format}.`);
 }
 
 function referenceShape<N extends string>(name: N, inline: string, file: string, env: string) {
@@ -52,12 +47,7 @@ export interface ResolveOptions {
   public?: boolean;
 }
 
-export function resolveSecret(
-  obj: Record<string, unknown>,
-  name: string,
-  ctx: z.RefinementCtx,
-  opts: ResolveOptions = {},
-): string | undefined {
+export function resolveSecret(obj: Record<string, unknown>, name: string, ctx: z.RefinementCtx, opts: ResolveOptions = {}): string | undefined {
   const given = referenceKeys(name).filter((k) => obj[k] !== undefined);
   if (given.length > 1) {
     ctx.addIssue({ code: 'custom', path: [given[1]!], message: `give only one of ${given.join(', ')}` });

@@ -63,13 +63,7 @@ const MATRIX_CODE: Record<number, string> = { 400: 'M_BAD_JSON', 401: 'M_MISSING
  * Writes any error in the protocol's own shape. Unknown errors become a bare 500 (server_error /
  * M_UNKNOWN / a generic page) and are logged with their stack; nothing internal reaches the client.
  */
-export async function sendError(
-  reply: FastifyReply,
-  request: FastifyRequest,
-  err: unknown,
-  renderer: PageRenderer,
-  logger: Logger,
-): Promise<void> {
+export async function sendError(reply: FastifyReply, request: FastifyRequest, err: unknown, renderer: PageRenderer, logger: Logger): Promise<void> {
   if (reply.sent) return;
   const style = errorStyleFor(request.url);
   // Inside the request's context the logger adds reqId itself; an error raised before it (body parsing) names it here.
@@ -130,16 +124,7 @@ export async function sendError(
               : status >= 500
                 ? 'error.title.something_went_wrong'
                 : 'error.title.bad_request';
-      const message: MessageKey =
-        status === 404
-          ? 'error.not_found'
-          : status === 413
-            ? 'error.request_too_large'
-            : status === 429
-              ? 'error.too_many_requests'
-              : status >= 500
-                ? 'error.internal'
-                : 'error.not_understood';
+      const message: MessageKey = status === 404 ? 'error.not_found' : status === 413 ? 'error.request_too_large' : status === 429 ? 'error.too_many_requests' : status >= 500 ? 'error.internal' : 'error.not_understood';
       await sendPage(reply, renderer, status, title, message, request.id);
     }
   }

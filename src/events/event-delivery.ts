@@ -187,8 +187,7 @@ export class EventDelivery implements OnApplicationShutdown {
         this.metrics.failures.inc({ reason: failureReason(e) });
         const message = describe(e);
         // Our own failures (a database hiccup) are retried too; only an event we cannot understand is not.
-        const retryable =
-          e instanceof HomeserverError ? e.transient || e.status === 401 || e.status === 403 : !(e instanceof UnknownEventKindError);
+        const retryable = e instanceof HomeserverError ? e.transient || e.status === 401 || e.status === 403 : !(e instanceof UnknownEventKindError);
         const attempts = Math.max(...group.map((r) => r.attempts)) + 1;
         if (e instanceof HomeserverError && e.transient) {
           if (!this.breaker.failed(userKey)) {

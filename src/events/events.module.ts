@@ -41,9 +41,7 @@ export class EventsModule {
               inject: [CONFIG, REDIS, OutboxStore, EventDelivery, LOGGER],
               useFactory: (config: GatewayConfig, redis: Redis | null, store: OutboxStore, delivery: EventDelivery, logger: Logger) => {
                 const log = logger.child({ component: 'events' });
-                return redis && config.redis
-                  ? new RedisStreamsDriver(redis, config.redis.key_prefix, store, delivery, config.events, log)
-                  : new InProcessDriver(store, delivery, log);
+                return redis && config.redis ? new RedisStreamsDriver(redis, config.redis.key_prefix, store, delivery, config.events, log) : new InProcessDriver(store, delivery, log);
               },
             }
           : { provide: BusDriver, useValue: new NoDeliveryDriver() },

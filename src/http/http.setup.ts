@@ -18,8 +18,7 @@ import { requestTraceIds, traceHttpRequests } from '../telemetry/http-spans.js';
  * CORS, preflights answered here (docs/contracts/matrix-clients.md §13). The compatibility
  * layer's JSON routes too (legacy web clients call /login, /logout, /refresh from their origin).
  */
-const CORS_PATH =
-  /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_(metadata|issuer)|login|logout|logout\/all|refresh)$)/;
+const CORS_PATH = /^\/(\.well-known\/|oauth2\/|_matrix\/client\/[^/]+\/(auth_metadata|org\.matrix\.msc2965\/auth_(metadata|issuer)|login|logout|logout\/all|refresh)$)/;
 const QUIET_PATHS = new Set(['/oauth2/introspect', '/health/live', '/health/ready', '/metrics']);
 
 /** Request ids we mint: a per-process random prefix and a counter (unique, and cheaper than a UUID per request). */
@@ -33,10 +32,7 @@ export function requestIdFrom(header: unknown): string {
   return `${REQUEST_ID_PREFIX}-${requestCounter.toString(36)}`;
 }
 
-export async function setupHttp(
-  fastify: FastifyInstance,
-  deps: { cookieSecret: string; logger: Logger; metrics: MetricsService; redis?: Redis | null; redisPrefix?: string },
-): Promise<void> {
+export async function setupHttp(fastify: FastifyInstance, deps: { cookieSecret: string; logger: Logger; metrics: MetricsService; redis?: Redis | null; redisPrefix?: string }): Promise<void> {
   if (tracingEnabled()) traceHttpRequests(fastify);
   // Before any other hook: the rest of the request runs inside its context (who is calling, for the
   // audit trail). Entered again before the handler: the body is parsed in the socket's own async

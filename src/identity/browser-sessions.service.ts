@@ -23,10 +23,7 @@ export class BrowserSessionsService {
   ) {}
 
   /** Records a sign-in: the upstream session (sid / session index / ticket) and the browser session bound to it. */
-  async start(
-    s: { userId: string; providerId: string; assertion?: Assertion; userAgent?: string | null; ip?: string | null },
-    now = this.clock.now(),
-  ): Promise<BrowserSession> {
+  async start(s: { userId: string; providerId: string; assertion?: Assertion; userAgent?: string | null; ip?: string | null }, now = this.clock.now()): Promise<BrowserSession> {
     const browser = {
       id: ulid(now),
       userId: s.userId,

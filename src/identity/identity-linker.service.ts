@@ -172,10 +172,7 @@ export class IdentityLinker {
     }
     if (!available) return { ok: false, error: TAKEN };
     // A display name the user edited on the form (action `suggest`) replaces the imported one.
-    const edited: MappedIdentity =
-      mapped.displayname.action === 'suggest' && displayname !== undefined
-        ? { ...mapped, displayname: { ...mapped.displayname, value: displayname.trim() || undefined } }
-        : mapped;
+    const edited: MappedIdentity = mapped.displayname.action === 'suggest' && displayname !== undefined ? { ...mapped, displayname: { ...mapped.displayname, value: displayname.trim() || undefined } } : mapped;
     const result = await this.registerAccount(provider, mapped, edited, localpart);
     if (result.ok) await this.applyAdminRule(mapped, result.user.id);
     return result;

@@ -212,12 +212,7 @@ export class UserLifecycle extends AccountDeactivator {
   }
 
   /** One transaction: the change, its outbox rows and the audit row (details: the localpart plus what `work` returns). */
-  private async change(
-    ref: string,
-    actor: Actor,
-    action: string,
-    work: (em: Tx, user: User) => Promise<Record<string, unknown> | void>,
-  ): Promise<User> {
+  private async change(ref: string, actor: Actor, action: string, work: (em: Tx, user: User) => Promise<Record<string, unknown> | void>): Promise<User> {
     const user = await this.get(ref);
     await this.db.transaction(async (em) => {
       const details = (await work(em, user)) ?? {};

@@ -51,7 +51,6 @@ export interface UpstreamStateEntry {
   providerId: string;
 }
 
-
 /**
  * The side effects of the login machine, as named promise actors (provided with
  * `machine.provide({ actors })`). Each takes what it needs from its input only, so any replica can
@@ -167,11 +166,7 @@ export class LoginActors {
   }
 
   private async confirmLink(i: ConfirmLinkInput): Promise<LoginUser> {
-    return this.linker.confirmLink(
-      { provider: this.provider(i.pending.providerId), mapped: i.pending.mapped },
-      { provider: this.provider(i.reauth.providerId), mapped: i.reauth.mapped },
-      i.userId,
-    );
+    return this.linker.confirmLink({ provider: this.provider(i.pending.providerId), mapped: i.pending.mapped }, { provider: this.provider(i.reauth.providerId), mapped: i.reauth.mapped }, i.userId);
   }
 
   private async attachIdentity(i: AttachIdentityInput): Promise<{ redirectUrl: string }> {

@@ -311,10 +311,8 @@ export const loginMachine = setup({
     linkedProvider: ({ context, event }) => event.type === 'PROVIDER_CHOSEN' && !!context.pendingLink?.providerIds.includes(event.providerId),
     addingMethod: ({ context }) => context.target.kind === 'link',
     confirmingLink: ({ context }) => context.pendingLink !== undefined,
-    callbackMatches: ({ context, event }) =>
-      event.type === 'UPSTREAM_CALLBACK' && event.providerId === context.providerId && event.state === context.upstream?.state,
-    validForm: ({ event }) =>
-      event.type === 'FORM_SUBMITTED' && typeof event.localpart === 'string' && event.localpart.length <= 255 && (event.displayname ?? '').length <= 256,
+    callbackMatches: ({ context, event }) => event.type === 'UPSTREAM_CALLBACK' && event.providerId === context.providerId && event.state === context.upstream?.state,
+    validForm: ({ event }) => event.type === 'FORM_SUBMITTED' && typeof event.localpart === 'string' && event.localpart.length <= 255 && (event.displayname ?? '').length <= 256,
   },
   actions: {
     fail: assign({ failure: (_, params: { error: unknown }) => failureFrom(params.error) }),
@@ -498,9 +496,7 @@ export const loginMachine = setup({
             target: 'confirmingLink',
             actions: assign({
               pendingLink: ({ context, event }) =>
-                event.output.outcome === 'confirm'
-                  ? { providerId: context.providerId!, mapped: context.mapped!, assertion: context.assertion, user: event.output.user, providerIds: event.output.providerIds }
-                  : undefined,
+                event.output.outcome === 'confirm' ? { providerId: context.providerId!, mapped: context.mapped!, assertion: context.assertion, user: event.output.user, providerIds: event.output.providerIds } : undefined,
               assertion: undefined,
               mapped: undefined,
             }),
@@ -508,8 +504,7 @@ export const loginMachine = setup({
           {
             target: 'registering',
             actions: assign({
-              registration: ({ event }) =>
-                event.output.outcome === 'register' && event.output.suggestion ? { suggestion: event.output.suggestion, fixed: event.output.fixed === true } : {},
+              registration: ({ event }) => (event.output.outcome === 'register' && event.output.suggestion ? { suggestion: event.output.suggestion, fixed: event.output.fixed === true } : {}),
             }),
           },
         ],

@@ -16,8 +16,7 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { redirectTarget } from './sso-redirect-url.js';
 
 /** Path of a login's page (relative to the public base). */
-export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'terms' | 'consent' | 'confirm' | 'cancel') =>
-  `login/${loginId}${action ? `/${action}` : ''}`;
+export const loginPath = (loginId: string, action?: 'provider' | 'register' | 'terms' | 'consent' | 'confirm' | 'cancel') => `login/${loginId}${action ? `/${action}` : ''}`;
 
 const OAUTH_FAILURES: Record<Extract<LoginFailure, { kind: 'oauth' }>['code'], new (d?: string) => OAuthError> = {
   access_denied: AccessDeniedError,
@@ -91,9 +90,7 @@ export class LoginPages {
         return this.page(reply, 'upstream-continue', 200, {
           ...common,
           provider: { name: provider?.name ?? ctx.providerId },
-          ...('url' in redirect
-            ? { redirect_url: redirect.url }
-            : { form_post: { url: redirect.formPost.url, fields: Object.entries(redirect.formPost.fields).map(([name, value]) => ({ name, value })) } }),
+          ...('url' in redirect ? { redirect_url: redirect.url } : { form_post: { url: redirect.formPost.url, fields: Object.entries(redirect.formPost.fields).map(([name, value]) => ({ name, value })) } }),
           others: this.providerButtons(ctx.pendingLink?.providerIds ?? ctx.providerIds).filter((p) => p.id !== ctx.providerId),
           switch_action: this.url(loginPath(ctx.loginId, 'provider')),
         });

@@ -17,10 +17,7 @@ export class SignInRecorder {
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
-    this.logins = metrics.counter('causeway_logins_total', 'Sign-ins at upstream identity providers, by provider and outcome (success, failure, cancelled, expired)', [
-      'provider',
-      'outcome',
-    ]);
+    this.logins = metrics.counter('causeway_logins_total', 'Sign-ins at upstream identity providers, by provider and outcome (success, failure, cancelled, expired)', ['provider', 'outcome']);
   }
 
   /** Called once a login step has settled and been saved. Never throws: the sign-in itself went through. */

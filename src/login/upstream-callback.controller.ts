@@ -16,8 +16,7 @@ import { ConnectorRegistry } from '../upstream/connector-registry.js';
 import { KeyValueStore } from '../storage/kv-store.js';
 import { upstreamUrls } from '../upstream/upstream-urls.js';
 
-const invalidState = (reason: string) =>
-  new PageError(400, 'error.title.sign_in_link_invalid', 'error.callback_invalid', { reason });
+const invalidState = (reason: string) => new PageError(400, 'error.title.sign_in_link_invalid', 'error.callback_invalid', { reason });
 
 /** KeyValueStore key of a cross-site POST callback kept until the same browser comes back with a GET. */
 const parkedCallbackKey = (key: string) => `upstream-callback:${key}`;

@@ -11,7 +11,5 @@ export const MAINTENANCE_LEASE_MS = 60_000;
 /** The one lease every sweeper competes for (servers and the `manage cleanup` CLI): Redis when configured, else the database. */
 export function maintenanceLease(config: GatewayConfig, db: Database, redis: Redis | null, role: 'server' | 'cli'): Lease {
   const owner = `${role}:${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  return redis && config.redis
-    ? new RedisLease(redis, `${config.redis.key_prefix}maintenance:lease`, owner, MAINTENANCE_LEASE_MS)
-    : new DbLease(db, 'maintenance', owner, MAINTENANCE_LEASE_MS);
+  return redis && config.redis ? new RedisLease(redis, `${config.redis.key_prefix}maintenance:lease`, owner, MAINTENANCE_LEASE_MS) : new DbLease(db, 'maintenance', owner, MAINTENANCE_LEASE_MS);
 }

@@ -36,14 +36,7 @@ import { AvatarSetter } from '../events/avatar-setter.js';
  * (AuthorizationCompleter, DeviceGrantDecider, SessionTerminator).
  */
 @Module({
-  controllers: [
-    DiscoveryController,
-    RegistrationController,
-    TokenController,
-    RevocationController,
-    UserinfoController,
-    DeviceAuthorizationController,
-  ],
+  controllers: [DiscoveryController, RegistrationController, TokenController, RevocationController, UserinfoController, DeviceAuthorizationController],
   providers: [
     ClientService,
     ClientAuthenticator,
@@ -73,6 +66,21 @@ import { AvatarSetter } from '../events/avatar-setter.js';
     { provide: SessionTerminator, useExisting: SessionTerminatorService },
   ],
   // SessionEnder and DeviceProvisioner: for the compatibility layer's /login (src/compat), which ends and provisions sessions the same way.
-  exports: [AuthorizationCompleter, DeviceGrantDecider, SessionTerminator, ClientService, IntrospectionCache, SessionEnder, SessionLimit, SessionActivity, SessionLifecycle, DeviceProvisioner, PersonalTokens, IntrospectionService, IssuanceRecorder, AvatarSetter],
+  exports: [
+    AuthorizationCompleter,
+    DeviceGrantDecider,
+    SessionTerminator,
+    ClientService,
+    IntrospectionCache,
+    SessionEnder,
+    SessionLimit,
+    SessionActivity,
+    SessionLifecycle,
+    DeviceProvisioner,
+    PersonalTokens,
+    IntrospectionService,
+    IssuanceRecorder,
+    AvatarSetter,
+  ],
 })
 export class OAuth2Module {}

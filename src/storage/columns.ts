@@ -10,8 +10,7 @@ export const bigintToNumber: ValueTransformer = {
 };
 
 export const TimestampColumn = (opts: ColumnOptions = {}) => Column({ type: 'bigint', transformer: bigintToNumber, ...opts });
-export const NullableTimestampColumn = (opts: ColumnOptions = {}) =>
-  Column({ type: 'bigint', transformer: bigintToNumber, nullable: true, default: null, ...opts });
+export const NullableTimestampColumn = (opts: ColumnOptions = {}) => Column({ type: 'bigint', transformer: bigintToNumber, nullable: true, default: null, ...opts });
 export const IdColumnType = { type: 'varchar', length: 26 } as const;
 
 /**

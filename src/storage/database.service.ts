@@ -24,7 +24,10 @@ export class Database {
   /** Work to run once a transaction has committed (see afterCommit), by the transaction's manager. */
   private readonly onCommit = new WeakMap<EntityManager, Array<() => void>>();
 
-  constructor(readonly dataSource: DataSource, url: string) {
+  constructor(
+    readonly dataSource: DataSource,
+    url: string,
+  ) {
     this.kind = dbKindOf(url);
   }
 

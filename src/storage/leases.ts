@@ -41,7 +41,12 @@ export interface Lease {
 
 export class RedisLease implements Lease {
   private readonly leases: Leases;
-  constructor(redis: Redis, private readonly key: string, readonly owner: string, ttlMs: number) {
+  constructor(
+    redis: Redis,
+    private readonly key: string,
+    readonly owner: string,
+    ttlMs: number,
+  ) {
     this.leases = new Leases(redis, owner, ttlMs);
   }
   acquire() {
@@ -68,7 +73,12 @@ export const DB_LEASE_PREFIX = 'lease:';
  */
 export class DbLease implements Lease {
   private readonly key: string;
-  constructor(private readonly db: Database, name: string, readonly owner: string, private readonly ttlMs: number) {
+  constructor(
+    private readonly db: Database,
+    name: string,
+    readonly owner: string,
+    private readonly ttlMs: number,
+  ) {
     this.key = `${DB_LEASE_PREFIX}${name}`;
   }
 

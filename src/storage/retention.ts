@@ -26,18 +26,7 @@ export interface RetentionCutoffs {
 }
 
 type Table =
-  | 'access_tokens'
-  | 'refresh_tokens'
-  | 'authorization_grants'
-  | 'device_codes'
-  | 'compat_tokens'
-  | 'oauth2_sessions'
-  | 'compat_sessions'
-  | 'browser_sessions'
-  | 'upstream_sessions'
-  | 'kv_entries'
-  | 'outbox'
-  | 'audit_log';
+  'access_tokens' | 'refresh_tokens' | 'authorization_grants' | 'device_codes' | 'compat_tokens' | 'oauth2_sessions' | 'compat_sessions' | 'browser_sessions' | 'upstream_sessions' | 'kv_entries' | 'outbox' | 'audit_log';
 
 /** Rows deleted per table. */
 export type Deleted = Partial<Record<Table, number>>;
@@ -94,12 +83,7 @@ const NO_LIVE_CHILD = `NOT EXISTS (SELECT 1 FROM oauth2_sessions o WHERE o.brows
 /** In order: children before the parents that would otherwise bring them along anyway. */
 export const RETENTION_RULES: readonly RetentionRule[] = [
   // An expired access token stays while its refresh token is live: a refresh reads whether it was used (retry window).
-  simple(
-    'access_tokens',
-    'tokens',
-    `expires_at < $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.access_token_id = access_tokens.id AND r.consumed_at IS NULL AND r.revoked_at IS NULL)`,
-    'expires_at',
-  ),
+  simple('access_tokens', 'tokens', `expires_at < $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.access_token_id = access_tokens.id AND r.consumed_at IS NULL AND r.revoked_at IS NULL)`, 'expires_at'),
   // Consumed by a refresh: reuse of one is detected within the grace period, after that it is unknown.
   simple('refresh_tokens', 'tokens', 'consumed_at < $1', 'consumed_at'),
   simple('authorization_grants', 'tokens', 'expires_at < $1', 'expires_at'),

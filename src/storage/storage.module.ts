@@ -70,7 +70,26 @@ export class StorageModule {
         { provide: OutboxDeliveryRepository, useValue: new OutboxDeliveryRepository(database) },
         { provide: SessionEndRepository, useValue: new SessionEndRepository(database) },
       ],
-      exports: [Database, REDIS, KeyValueStore, AuditLogRepository, UserRepository, SessionRepository, TermsRepository, DeviceSessionRepository, UpstreamLinkRepository, ClientRepository, BrowserSessionRepository, CompatSessionRepository, OAuth2TokenRepository, AuthorizationGrantRepository, ConsentRepository, DeviceCodeRepository, OutboxDeliveryRepository, SessionEndRepository],
+      exports: [
+        Database,
+        REDIS,
+        KeyValueStore,
+        AuditLogRepository,
+        UserRepository,
+        SessionRepository,
+        TermsRepository,
+        DeviceSessionRepository,
+        UpstreamLinkRepository,
+        ClientRepository,
+        BrowserSessionRepository,
+        CompatSessionRepository,
+        OAuth2TokenRepository,
+        AuthorizationGrantRepository,
+        ConsentRepository,
+        DeviceCodeRepository,
+        OutboxDeliveryRepository,
+        SessionEndRepository,
+      ],
     };
   }
 }

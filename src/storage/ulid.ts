@@ -43,4 +43,3 @@ function increment(digits: number[]): number[] {
   // 2^80 ids in one millisecond: start over with fresh randomness (never happens in practice).
   return Array.from(randomBytes(16), (b) => b & 31);
 }
-

@@ -32,16 +32,21 @@ export type UpstreamCallKind = 'discovery' | 'token' | 'userinfo' | 'api' | 'sam
 export function upstreamCall<T>(provider: string, kind: UpstreamCallKind, fn: () => Promise<T>): Promise<T> {
   const started = performance.now();
   const observe = (outcome: 'ok' | 'error') => upstreamRequestDuration.observe({ provider, kind, outcome }, (performance.now() - started) / 1000);
-  return inSpan(`upstream.${kind}`, { 'causeway.provider': provider, 'causeway.upstream.call': kind }, async () => {
-    try {
-      const result = await fn();
-      observe('ok');
-      return result;
-    } catch (err) {
-      observe('error');
-      throw err;
-    }
-  }, SpanKind.CLIENT);
+  return inSpan(
+    `upstream.${kind}`,
+    { 'causeway.provider': provider, 'causeway.upstream.call': kind },
+    async () => {
+      try {
+        const result = await fn();
+        observe('ok');
+        return result;
+      } catch (err) {
+        observe('error');
+        throw err;
+      }
+    },
+    SpanKind.CLIENT,
+  );
 }
 
 /**

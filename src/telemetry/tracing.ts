@@ -21,15 +21,14 @@ export interface Tracing {
 export async function startTracing(cfg: TelemetryConfig['tracing'], info: { version: string; commit: string }, logger: Logger): Promise<Tracing | undefined> {
   if (cfg.exporter === 'none') return undefined;
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['ioredis'] } });
-  const [sdk, { OTLPTraceExporter }, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { resourceFromAttributes }, { registerInstrumentations }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace'),
-      import('@opentelemetry/exporter-trace-otlp-proto'),
-      import('@opentelemetry/context-async-hooks'),
-      import('@opentelemetry/core'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/instrumentation'),
-    ]);
+  const [sdk, { OTLPTraceExporter }, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { resourceFromAttributes }, { registerInstrumentations }] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/instrumentation'),
+  ]);
   const [{ PgInstrumentation }, { IORedisInstrumentation }, { UndiciInstrumentation }, { default: BetterSqlite3 }] = await Promise.all([
     import('@opentelemetry/instrumentation-pg'),
     import('@opentelemetry/instrumentation-ioredis'),

@@ -1,6 +1,9 @@
 /** An IdP answer larger than the caller allows; each caller turns it into its protocol's error. */
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number, readonly declared?: number) {
+  constructor(
+    readonly limit: number,
+    readonly declared?: number,
+  ) {
     super(declared === undefined ? `answer larger than ${limit} bytes` : `answer of ${declared} bytes is over the ${limit}-byte limit`);
   }
 }

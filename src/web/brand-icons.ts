@@ -46,8 +46,5 @@ export function brandIcon(brand: string | undefined): string {
   const glyph = b.path
     ? `<path d="${b.path}" fill="#fff"/>`
     : `<text x="12" y="16.5" text-anchor="middle" font-size="${b.letter!.length > 1 ? 10 : 13}" font-family="system-ui, sans-serif" font-weight="700" fill="#fff">${escapeXml(b.letter!)}</text>`;
-  return (
-    `<svg class="brand-icon" aria-hidden="true" focusable="false" width="24" height="24" viewBox="0 0 24 24">` +
-    `<circle cx="12" cy="12" r="12" fill="${b.color}"/>${glyph}</svg>`
-  );
+  return `<svg class="brand-icon" aria-hidden="true" focusable="false" width="24" height="24" viewBox="0 0 24 24">` + `<circle cx="12" cy="12" r="12" fill="${b.color}"/>${glyph}</svg>`;
 }

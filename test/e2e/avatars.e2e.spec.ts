@@ -31,7 +31,10 @@ import { authorizeUrl, codeOf, decide, exchange, pkce, toClient, webClient } fro
 const RUN = randomBytes(4).toString('hex');
 const CLIENT = `avatars-${RUN}`;
 /** The 1×1 JPEG the SAML peer sends as carol's jpegPhoto (test/peers/saml-idp/config/authsources.php). */
-const CAROL_JPEG = Buffer.from('/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=', 'base64');
+const CAROL_JPEG = Buffer.from(
+  '/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=',
+  'base64',
+);
 let oidcPeer: Peer;
 let samlPeer: Peer;
 let images: Server;
@@ -96,7 +99,10 @@ async function samlSignIn(username: string, password: string) {
 
 /** The avatar set on a user at the homeserver, once the bus delivered it: the media it points at. */
 async function avatarOf(localpart: string) {
-  const call = await hs.waitForCall((c) => c.path === '/_synapse/mas/provision_user' && (c.body as { localpart?: string; set_avatar_url?: string }).localpart === localpart && !!(c.body as { set_avatar_url?: string }).set_avatar_url, 20_000);
+  const call = await hs.waitForCall(
+    (c) => c.path === '/_synapse/mas/provision_user' && (c.body as { localpart?: string; set_avatar_url?: string }).localpart === localpart && !!(c.body as { set_avatar_url?: string }).set_avatar_url,
+    20_000,
+  );
   const mxc = (call.body as { set_avatar_url: string }).set_avatar_url;
   expect(hs.user(localpart)?.avatarUrl).toBe(mxc);
   return { mxc, media: hs.media(mxc) };
@@ -192,7 +198,14 @@ describe.each(TEST_DBS)('avatars from the IdP, on %s', (db) => {
   it('sync: always (the SAML provider) uploads and sets it again at the next sign-in; first_login (the OIDC one) does not', async () => {
     const before = (await avatarOf('saml-carol')).mxc;
     await samlSignIn('carol', 'carolpass');
-    const again = await hs.waitForCall((c) => c.path === '/_synapse/mas/provision_user' && (c.body as { localpart?: string; set_avatar_url?: string }).localpart === 'saml-carol' && !!(c.body as { set_avatar_url?: string }).set_avatar_url && (c.body as { set_avatar_url?: string }).set_avatar_url !== before, 20_000);
+    const again = await hs.waitForCall(
+      (c) =>
+        c.path === '/_synapse/mas/provision_user' &&
+        (c.body as { localpart?: string; set_avatar_url?: string }).localpart === 'saml-carol' &&
+        !!(c.body as { set_avatar_url?: string }).set_avatar_url &&
+        (c.body as { set_avatar_url?: string }).set_avatar_url !== before,
+      20_000,
+    );
     expect(hs.user('saml-carol')?.avatarUrl).toBe((again.body as { set_avatar_url: string }).set_avatar_url);
     await oidcSignIn(peerUsers.ok);
     // The sign-in wrote its outbox rows before answering: still the one avatar row of the account's creation.

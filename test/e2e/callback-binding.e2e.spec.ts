@@ -229,26 +229,30 @@ describe.each(PROVIDERS.map((p) => [p.id] as const))('a %s callback in another b
   }, 120_000);
   afterAll(async () => victim?.close());
 
-  it.each(targets.map((t) => [t.name, t] as const))('never finishes the attacker’s %s sign-in', async (_name, target) => {
-    const attacker = await attackerStarts(target, provider);
-    const victimSession = await sessionCookie(victim);
+  it.each(targets.map((t) => [t.name, t] as const))(
+    'never finishes the attacker’s %s sign-in',
+    async (_name, target) => {
+      const attacker = await attackerStarts(target, provider);
+      const victimSession = await sessionCookie(victim);
 
-    // The victim opens the genuine IdP URL; the IdP answers silently, in the victim's browser, to Causeway.
-    const page = await victim.newPage();
-    await page.goto(attacker.url);
-    await page.getByText('started in another browser').waitFor({ timeout: 30_000 });
-    expect(page.url().startsWith(pub)).toBe(true);
-    // The victim keeps their own session: nothing replaced it.
-    expect(await sessionCookie(victim)).toBe(victimSession);
-    await page.close();
+      // The victim opens the genuine IdP URL; the IdP answers silently, in the victim's browser, to Causeway.
+      const page = await victim.newPage();
+      await page.goto(attacker.url);
+      await page.getByText('started in another browser').waitFor({ timeout: 30_000 });
+      expect(page.url().startsWith(pub)).toBe(true);
+      // The victim keeps their own session: nothing replaced it.
+      expect(await sessionCookie(victim)).toBe(victimSession);
+      await page.close();
 
-    // The attacker's sign-in has not moved: it still waits for the IdP, and no session was issued.
-    const again = await attacker.page.goto(`${pub}/login/${attacker.loginId}`);
-    expect(again?.status()).toBe(200);
-    await expect(attacker.page.getByRole('heading', { name: /^Continue to / }).isVisible()).resolves.toBe(true);
-    expect(await sessionCookie(attacker.ctx)).toBeUndefined();
-    await attacker.nothingGained();
-    expect(await sessionCookie(attacker.ctx)).toBeUndefined();
-    await attacker.ctx.close();
-  }, 45_000);
+      // The attacker's sign-in has not moved: it still waits for the IdP, and no session was issued.
+      const again = await attacker.page.goto(`${pub}/login/${attacker.loginId}`);
+      expect(again?.status()).toBe(200);
+      await expect(attacker.page.getByRole('heading', { name: /^Continue to / }).isVisible()).resolves.toBe(true);
+      expect(await sessionCookie(attacker.ctx)).toBeUndefined();
+      await attacker.nothingGained();
+      expect(await sessionCookie(attacker.ctx)).toBeUndefined();
+      await attacker.ctx.close();
+    },
+    45_000,
+  );
 });

@@ -26,7 +26,6 @@ const APP = 'http://127.0.0.1:9/legacy-app';
 const REDIRECT = `${APP}/#/login`;
 const atApp = (u: string) => u.startsWith(APP);
 
-
 const OIDC_CLIENT_ID = `causeway-compat-e2e-${randomBytes(4).toString('hex')}`;
 const OIDC_CLIENT_SECRET = randomBytes(16).toString('hex');
 
@@ -55,7 +54,17 @@ beforeAll(async () => {
           { id: 'dev', kind: 'dev', name: 'Development sign-in' },
           // What Synapse's `cas_config` was: its users' external ids are imported under auth provider "cas".
           { id: 'campus', kind: 'cas', name: 'Campus login', server_url: peer.url, protocol: 3, allow_insecure_http: true, slo_allowed_from: ['127.0.0.0/8', '::1/128'], synapse_idp_id: 'cas' },
-          { id: 'corp', kind: 'oidc', name: 'Corporate login', issuer: oidc.url, client_id: OIDC_CLIENT_ID, client_secret: OIDC_CLIENT_SECRET, allow_insecure_http: true, backchannel_logout: true, claims: { localpart: { action: 'force', template: '{{ user.preferred_username }}-corp' } } },
+          {
+            id: 'corp',
+            kind: 'oidc',
+            name: 'Corporate login',
+            issuer: oidc.url,
+            client_id: OIDC_CLIENT_ID,
+            client_secret: OIDC_CLIENT_SECRET,
+            allow_insecure_http: true,
+            backchannel_logout: true,
+            claims: { localpart: { action: 'force', template: '{{ user.preferred_username }}-corp' } },
+          },
         ],
       },
     },
@@ -233,19 +242,20 @@ describe('a user migrated from Synapse’s CAS login, with a legacy client, thro
 
 describe('a legacy client signed in through an upstream OIDC IdP', () => {
   // The peer's users are shared by every test file: hold bob while signing him in and logging him out.
-  it('the IdP’s back-channel logout ends the compat session and removes its device', () => withPeerUser(oidc, 'bob', async () => {
-    const client = createClient({ baseUrl: hs.url });
-    const session = await client.loginRequest({ type: 'm.login.token', token: await loginToken(client, 'corp', 'bob') } as never);
-    expect(session.user_id).toBe('@bob-corp:example.test');
-    const mx = createClient({ baseUrl: hs.url, accessToken: session.access_token });
-    expect((await mx.whoami()).device_id).toBe(session.device_id);
+  it('the IdP’s back-channel logout ends the compat session and removes its device', () =>
+    withPeerUser(oidc, 'bob', async () => {
+      const client = createClient({ baseUrl: hs.url });
+      const session = await client.loginRequest({ type: 'm.login.token', token: await loginToken(client, 'corp', 'bob') } as never);
+      expect(session.user_id).toBe('@bob-corp:example.test');
+      const mx = createClient({ baseUrl: hs.url, accessToken: session.access_token });
+      expect((await mx.whoami()).device_id).toBe(session.device_id);
 
-    const started = Date.now();
-    const out = await peerAdminLogout(oidc, 'bob');
-    expect(errorsFor(out, OIDC_CLIENT_ID)).toEqual([]);
-    expect(out.notified).toContain(OIDC_CLIENT_ID);
-    await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && c.at >= started && c.status === 200 && !hs.devices('bob-corp').includes(session.device_id));
-    const err = await whoamiFails(mx);
-    expect((err as MatrixError).httpStatus).toBe(401);
-  }));
+      const started = Date.now();
+      const out = await peerAdminLogout(oidc, 'bob');
+      expect(errorsFor(out, OIDC_CLIENT_ID)).toEqual([]);
+      expect(out.notified).toContain(OIDC_CLIENT_ID);
+      await hs.waitForCall((c) => c.path === '/_synapse/mas/sync_devices' && c.at >= started && c.status === 200 && !hs.devices('bob-corp').includes(session.device_id));
+      const err = await whoamiFails(mx);
+      expect((err as MatrixError).httpStatus).toBe(401);
+    }));
 });

@@ -18,7 +18,6 @@ const REDIRECT_URI = `${ELEMENT_ORIGIN}/?no_universal_links=true`;
 
 const toElement = toOrigin(ELEMENT_ORIGIN);
 
-
 /** Element's callback reads `code` and `state` from the fragment (response_mode=fragment). */
 function fragmentParams(url: string): URLSearchParams {
   return new URLSearchParams(new URL(url).hash.replace(/^#/, ''));

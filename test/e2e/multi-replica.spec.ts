@@ -198,14 +198,11 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     expect(res.status).toBe(200);
   };
   /** sync_devices calls for a user after call number `since` (provisioning makes one of its own). */
-  const syncCallsFor = (localpart: string, since: number) =>
-    hs.callsTo('sync_devices').filter((c) => c.seq > since && (c.body as { localpart?: string }).localpart === localpart);
+  const syncCallsFor = (localpart: string, since: number) => hs.callsTo('sync_devices').filter((c) => c.seq > since && (c.body as { localpart?: string }).localpart === localpart);
   const lastCall = () => hs.calls.at(-1)?.seq ?? 0;
 
   it('both replicas publish the same issuer and keys', async () => {
-    const [d1, d2] = await Promise.all(
-      ['r1', 'r2'].map((n) => fetch(`${replicas[n]!.url}/.well-known/openid-configuration`).then((r) => r.json() as Promise<Record<string, unknown>>)),
-    );
+    const [d1, d2] = await Promise.all(['r1', 'r2'].map((n) => fetch(`${replicas[n]!.url}/.well-known/openid-configuration`).then((r) => r.json() as Promise<Record<string, unknown>>)));
     expect(d1!.issuer).toBe((config.http as { public_base: string }).public_base);
     expect(d2).toEqual(d1);
     const [k1, k2] = await Promise.all(['r1', 'r2'].map((n) => fetch(`${replicas[n]!.url}/oauth2/keys.json`).then((r) => r.json())));

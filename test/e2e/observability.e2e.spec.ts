@@ -116,7 +116,14 @@ async function registerClient(): Promise<string> {
   const res = await fetch(`${cw.url}/oauth2/registration`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_name: 'Observed app', client_uri: 'http://127.0.0.1:9/app/', redirect_uris: [REDIRECT], application_type: 'web', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] }),
+    body: JSON.stringify({
+      client_name: 'Observed app',
+      client_uri: 'http://127.0.0.1:9/app/',
+      redirect_uris: [REDIRECT],
+      application_type: 'web',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+    }),
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { client_id: string }).client_id;
@@ -211,9 +218,7 @@ describe('tracing: a brokered sign-in through the OIDC peer is one trace', () =>
 
   it('every HTTP request of the sign-in is a server span, child of the proxy’s traceparent', () => {
     const server = spans.filter((s) => s.kind === 2);
-    expect(server.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['GET /authorize', 'GET /upstream/:providerId/callback', 'POST /login/:loginId/consent', 'POST /oauth2/token']),
-    );
+    expect(server.map((s) => s.name)).toEqual(expect.arrayContaining(['GET /authorize', 'GET /upstream/:providerId/callback', 'POST /login/:loginId/consent', 'POST /oauth2/token']));
     for (const s of server) {
       expect(s.parentSpanId).toBe(proxySpan);
       expect(s.service).toBe('causeway');
@@ -397,7 +402,20 @@ describe('/metrics', () => {
     const res = await fetch(`${cw.url}/metrics`);
     expect(res.status).toBe(200);
     families = parseMetrics(await res.text());
-    process.stdout.write(`metrics:\n${[...families.values()].map((f) => `${f.name} ${f.type}${f.samples[0] && Object.keys(f.samples[0].labels).length ? ` {${Object.keys(f.samples[0].labels).filter((l) => l !== 'le').join(',')}}` : ''}`).join('\n')}\n`);
+    process.stdout.write(
+      `metrics:\n${[...families.values()]
+        .map(
+          (f) =>
+            `${f.name} ${f.type}${
+              f.samples[0] && Object.keys(f.samples[0].labels).length
+                ? ` {${Object.keys(f.samples[0].labels)
+                    .filter((l) => l !== 'le')
+                    .join(',')}}`
+                : ''
+            }`,
+        )
+        .join('\n')}\n`,
+    );
   });
 
   it('has the standard process and Node.js metrics under their usual names', () => {

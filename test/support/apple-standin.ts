@@ -122,13 +122,16 @@ export async function startAppleStandin(): Promise<AppleStandin> {
     if (q.get('response_type') !== 'code') return res.writeHead(400, { 'content-type': 'text/html' }).end('<p>unsupported_response_type</p>');
     const scopes = (q.get('scope') ?? '').split(' ').filter(Boolean);
     const wantsProfile = scopes.includes('name') || scopes.includes('email');
-    if (wantsProfile && q.get('response_mode') !== 'form_post') return res.writeHead(400, { 'content-type': 'text/html' }).end('<p>invalid_request: response_mode must be form_post when name or email scope is requested.</p>');
+    if (wantsProfile && q.get('response_mode') !== 'form_post')
+      return res.writeHead(400, { 'content-type': 'text/html' }).end('<p>invalid_request: response_mode must be form_post when name or email scope is requested.</p>');
     const state = q.get('state');
     if (req.method === 'GET') {
       const hidden = [...q.entries()].map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('');
       return res
         .writeHead(200, { 'content-type': 'text/html;charset=UTF-8' })
-        .end(`<!doctype html><title>Sign in with Apple</title><main><form method="post" action="${base}/auth/authorize">${hidden}<input name="apple_id" value=""><button type="submit" name="continue" value="1">Continue</button><button type="submit" name="cancel" value="1">Cancel</button></form></main>`);
+        .end(
+          `<!doctype html><title>Sign in with Apple</title><main><form method="post" action="${base}/auth/authorize">${hidden}<input name="apple_id" value=""><button type="submit" name="continue" value="1">Continue</button><button type="submit" name="cancel" value="1">Cancel</button></form></main>`,
+        );
     }
     if (q.get('cancel')) return formPost(res, redirectUri, { error: 'user_cancelled_authorize', ...(state ? { state } : {}) });
     const user = users.get(q.get('apple_id') ?? '');
@@ -208,7 +211,13 @@ export async function startAppleStandin(): Promise<AppleStandin> {
     })
       .setProtectedHeader({ kid, alg: 'RS256' })
       .sign(privateKey as CryptoKey);
-    json(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, refresh_token: `r${randomBytes(16).toString('hex')}.0.${randomBytes(3).toString('hex')}.${randomBytes(16).toString('base64url')}`, id_token: idToken });
+    json(res, 200, {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      refresh_token: `r${randomBytes(16).toString('hex')}.0.${randomBytes(3).toString('hex')}.${randomBytes(16).toString('base64url')}`,
+      id_token: idToken,
+    });
   }
 
   const server: Server = createServer(async (req, res) => {

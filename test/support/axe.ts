@@ -60,7 +60,5 @@ export function axeTable(title: string, rows: AxeRow[]): string {
 
 /** Serious and critical violations as one line each (what the tests assert is empty). */
 export function seriousLines(page: string, mode: string, violations: AxeViolation[]): string[] {
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${page} [${mode}] ${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${page} [${mode}] ${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

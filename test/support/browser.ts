@@ -55,11 +55,7 @@ export class Browser {
   }
 
   /** Follows redirects; stops (without requesting it) at the first location for which `stopAt` is true. */
-  async go(
-    url: string,
-    opts: { method?: string; form?: Record<string, string> } = {},
-    stopAt: (url: string) => boolean = () => false,
-  ): Promise<BrowserResponse & { stoppedAt?: string }> {
+  async go(url: string, opts: { method?: string; form?: Record<string, string> } = {}, stopAt: (url: string) => boolean = () => false): Promise<BrowserResponse & { stoppedAt?: string }> {
     let res = await this.request(url, opts);
     for (let i = 0; i < 20 && res.status >= 300 && res.status < 400 && res.location; i++) {
       if (stopAt(res.location)) return { ...res, stoppedAt: res.location };

@@ -6,13 +6,7 @@ import { Browser, forms, type BrowserResponse } from './browser.js';
  * Fills django-cas-server's login form (test/peers/cas-server) as a person would, following
  * redirects until the browser is sent to a URL `stopAt` accepts (Causeway's service URL).
  */
-export async function casLogin(
-  browser: Browser,
-  loginUrl: string,
-  stopAt: (url: string) => boolean,
-  user = 'alice',
-  password = 'alicepass',
-): Promise<BrowserResponse & { stoppedAt?: string }> {
+export async function casLogin(browser: Browser, loginUrl: string, stopAt: (url: string) => boolean, user = 'alice', password = 'alicepass'): Promise<BrowserResponse & { stoppedAt?: string }> {
   const page = await browser.go(loginUrl, {}, stopAt);
   if (page.stoppedAt) return page; // an SSO session at CAS: no form
   const form = forms(page.body, page.url).find((f) => 'lt' in f.fields);

@@ -77,14 +77,16 @@ export async function startEntraStandin(): Promise<EntraStandin> {
   const jwk = { kty: 'RSA', use: 'sig', kid, x5t: kid, ...(await exportJWK(publicKey)), issuer: '' };
   let base = '';
 
-  const json = (res: ServerResponse, status: number, body: unknown) =>
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store, no-cache' }).end(JSON.stringify(body));
+  const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store, no-cache' }).end(JSON.stringify(body));
   const aadError = (res: ServerResponse, status: number, error: string, code: number, description: string) =>
     json(res, status, {
       error,
       error_description: `AADSTS${code}: ${description} Trace ID: ${randomUUID()} Correlation ID: ${randomUUID()} Timestamp: ${new Date().toISOString()}`,
       error_codes: [code],
-      timestamp: new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      timestamp: new Date()
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z'),
       trace_id: randomUUID(),
       correlation_id: randomUUID(),
     });
@@ -108,7 +110,27 @@ export async function startEntraStandin(): Promise<EntraStandin> {
       http_logout_supported: true,
       frontchannel_logout_supported: true,
       end_session_endpoint: `${base}/${t}/oauth2/v2.0/logout`,
-      claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'cloud_instance_name',
+        'cloud_instance_host_name',
+        'cloud_graph_host_name',
+        'msgraph_host',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'acr',
+        'nonce',
+        'preferred_username',
+        'name',
+        'tid',
+        'ver',
+        'at_hash',
+        'c_hash',
+        'email',
+      ],
       kerberos_endpoint: `${base}/${t}/kerberos`,
       tenant_region_scope: null,
       cloud_instance_name: 'microsoftonline.com',
@@ -123,7 +145,9 @@ export async function startEntraStandin(): Promise<EntraStandin> {
     const options = [...accounts.values()].map((a) => `<option value="${esc(a.username)}">${esc(a.name)} (${esc(a.username)})</option>`).join('');
     res
       .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      .end(`<!doctype html><title>Sign in to your account</title><main><h1>Pick an account</h1><form method="post" action="${base}/${esc(tenant)}/oauth2/v2.0/authorize">${hidden}<select name="account">${options}</select><button type="submit" name="continue" value="1">Continue</button></form></main>`);
+      .end(
+        `<!doctype html><title>Sign in to your account</title><main><h1>Pick an account</h1><form method="post" action="${base}/${esc(tenant)}/oauth2/v2.0/authorize">${hidden}<select name="account">${options}</select><button type="submit" name="continue" value="1">Continue</button></form></main>`,
+      );
   }
 
   async function authorize(req: IncomingMessage, res: ServerResponse, tenant: string, url: URL) {
@@ -132,7 +156,8 @@ export async function startEntraStandin(): Promise<EntraStandin> {
     const app = apps.get(clientId);
     if (!app) return res.writeHead(400, { 'content-type': 'text/html' }).end(`AADSTS700016: Application with identifier '${esc(clientId)}' was not found in the directory.`);
     const redirectUri = q.get('redirect_uri') ?? '';
-    if (redirectUri !== app.redirectUri) return res.writeHead(400, { 'content-type': 'text/html' }).end('AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application.');
+    if (redirectUri !== app.redirectUri)
+      return res.writeHead(400, { 'content-type': 'text/html' }).end('AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application.');
     if (q.get('response_type') !== 'code') {
       const back = new URL(redirectUri);
       back.searchParams.set('error', 'unsupported_response_type');
@@ -179,7 +204,12 @@ export async function startEntraStandin(): Promise<EntraStandin> {
     if (!code || code.expiresAt < Date.now() || code.clientId !== clientId || code.redirectUri !== form.get('redirect_uri')) {
       return aadError(res, 400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity.');
     }
-    if (code.challenge && createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') !== code.challenge) {
+    if (
+      code.challenge &&
+      createHash('sha256')
+        .update(form.get('code_verifier') ?? '')
+        .digest('base64url') !== code.challenge
+    ) {
       return aadError(res, 400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
     }
     const a = accounts.get(code.username)!;
@@ -208,7 +238,11 @@ export async function startEntraStandin(): Promise<EntraStandin> {
       .sign(privateKey as CryptoKey);
     json(res, 200, {
       token_type: 'Bearer',
-      scope: code.scope.split(' ').filter((s) => s !== 'openid').concat(['openid']).join(' '),
+      scope: code.scope
+        .split(' ')
+        .filter((s) => s !== 'openid')
+        .concat(['openid'])
+        .join(' '),
       expires_in: 3599,
       ext_expires_in: 3599,
       access_token: `eyJ0eXAiOiJKV1Qi.${randomBytes(32).toString('base64url')}`,

@@ -74,8 +74,7 @@ export async function startFakeIdp(opts: { issResponseParameter?: boolean } = {}
     otherKey: other.privateKey,
     requests: [],
     onToken: () => ({ status: 400, body: { error: 'invalid_grant' } }),
-    sign: (claims, o = {}) =>
-      new SignJWT(claims).setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? 'fake-1', ...(o.typ ? { typ: o.typ } : {}) }).sign(o.key ?? own.privateKey),
+    sign: (claims, o = {}) => new SignJWT(claims).setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? 'fake-1', ...(o.typ ? { typ: o.typ } : {}) }).sign(o.key ?? own.privateKey),
     unsigned: (claims) => new UnsecuredJWT(claims).encode(),
     close: () => new Promise((r) => server.close(() => r())),
   };

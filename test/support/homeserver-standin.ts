@@ -293,9 +293,7 @@ export async function startHomeserverStandin(opts: HomeserverStandinOptions = {}
     } else if (result.body === undefined) {
       res.writeHead(result.status, result.headers ?? {}).end();
     } else {
-      res
-        .writeHead(result.status, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', ...result.headers })
-        .end(req.method === 'HEAD' ? undefined : JSON.stringify(result.body));
+      res.writeHead(result.status, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', ...result.headers }).end(req.method === 'HEAD' ? undefined : JSON.stringify(result.body));
     }
     record({ ...base, status: result.status, response: result.body ?? result.html ?? '', fault, durationMs: Date.now() - started });
   }
@@ -416,7 +414,12 @@ export async function startHomeserverStandin(opts: HomeserverStandinOptions = {}
     loadSynapseDatabase: (db) => loadSynapseDatabase(state, db),
     devices(localpart) {
       const u = state.get(localpart);
-      return u ? state.visibleDevices(u).map((d) => d.deviceId).sort() : [];
+      return u
+        ? state
+            .visibleDevices(u)
+            .map((d) => d.deviceId)
+            .sort()
+        : [];
     },
     async stop() {
       for (const w of waiters.splice(0)) void w;

@@ -56,10 +56,7 @@ function updateClients(stateDir: string, update: (list: OidcPeerClient[]) => Oid
 export async function oidcPeerWithClients(...clients: OidcPeerClient[]): Promise<Peer> {
   const peer = await ensurePeer('oidc');
   const ids = new Set(clients.map((c) => c.client_id));
-  await updateClients(peer.stateDir, (list) => [
-    ...list.filter((c) => !ids.has(c.client_id)),
-    ...clients.map((c) => ({ backchannel_logout_session_required: !!c.backchannel_logout_uri, ...c })),
-  ]);
+  await updateClients(peer.stateDir, (list) => [...list.filter((c) => !ids.has(c.client_id)), ...clients.map((c) => ({ backchannel_logout_session_required: !!c.backchannel_logout_uri, ...c }))]);
   return peer;
 }
 

@@ -44,9 +44,7 @@ interface AnyValue {
   arrayValue?: { values?: AnyValue[] };
 }
 const valueOf = (v: AnyValue | undefined): unknown =>
-  v === undefined
-    ? undefined
-    : v.stringValue ?? v.boolValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.arrayValue?.values?.map(valueOf);
+  v === undefined ? undefined : (v.stringValue ?? v.boolValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.arrayValue?.values?.map(valueOf));
 const attributesOf = (list: { key: string; value?: AnyValue }[] | undefined) => Object.fromEntries((list ?? []).map((a) => [a.key, valueOf(a.value)]));
 const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : '');
 

@@ -43,14 +43,11 @@ export async function startRoundRobinProxy(port: number, replicas: Record<string
     const flow = req.headers['x-test-flow'];
     const entry: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', replica: name, status: 0, ...(typeof flow === 'string' ? { flow } : {}) };
     log.push(entry);
-    const upstream = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false },
-      (up) => {
-        entry.status = up.statusCode ?? 0;
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (up) => {
+      entry.status = up.statusCode ?? 0;
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
     upstream.on('error', (e) => {
       entry.status = 502;
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });

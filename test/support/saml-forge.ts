@@ -211,7 +211,14 @@ export async function encryptAssertion(responseXml: string, spCert: string): Pro
   const encrypted = await new Promise<string>((resolve, reject) =>
     xmlenc.encrypt(
       assertion,
-      { rsa_pub: spCert, pem: spCert, encryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#aes128-cbc', keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p', disallowEncryptionWithInsecureAlgorithm: false, warnInsecureAlgorithm: false },
+      {
+        rsa_pub: spCert,
+        pem: spCert,
+        encryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#aes128-cbc',
+        keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+        disallowEncryptionWithInsecureAlgorithm: false,
+        warnInsecureAlgorithm: false,
+      },
       (e, r) => (e ? reject(e) : resolve(r!)),
     ),
   );

@@ -1,17 +1,5 @@
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
-import {
-  NAMEID_TRANSIENT,
-  b64,
-  firstByLocalName,
-  fixtureKeys,
-  fixtureText,
-  newId,
-  responseXml,
-  signAssertion,
-  signResponse,
-  withDom,
-  type ResponseOptions,
-} from './saml-forge.js';
+import { NAMEID_TRANSIENT, b64, firstByLocalName, fixtureKeys, fixtureText, newId, responseXml, signAssertion, signResponse, withDom, type ResponseOptions } from './saml-forge.js';
 
 /**
  * The hostile SAML responses, one per attack, shared by the in-process connector tests and the
@@ -279,4 +267,3 @@ export const HOSTILE_CASES: HostileCase[] = [
 function goodB64(l: LoginUnderAttack, extra: Partial<ResponseOptions>) {
   return b64(goodResponse(l, extra));
 }
-

@@ -40,14 +40,7 @@ export async function registerPublicClient(base: string): Promise<string> {
 }
 
 /** Creates `users` users with `sessionsPerUser` sessions each, in Causeway's DB and on the homeserver. */
-export async function seedUsers(
-  db: CausewayDb,
-  hs: HomeserverStandin | undefined,
-  clientId: string,
-  users: number,
-  sessionsPerUser: number,
-  prefix = 'u',
-): Promise<WorkloadUser[]> {
+export async function seedUsers(db: CausewayDb, hs: HomeserverStandin | undefined, clientId: string, users: number, sessionsPerUser: number, prefix = 'u'): Promise<WorkloadUser[]> {
   const out: WorkloadUser[] = [];
   for (let u = 0; u < users; u++) {
     const localpart = `${prefix}${String(u).padStart(5, '0')}`;
@@ -134,7 +127,11 @@ export function checkOrder(hs: HomeserverStandin, users: WorkloadUser[], calls: 
   const report: OrderReport = { syncCalls, orderViolations: 0, notRemoved: 0, wronglyRemoved: 0, details: [] };
   for (const u of users) {
     const all = u.sessions.map((s) => s.deviceId);
-    const stateAfter = (k: number) => all.filter((d) => !u.signedOut.slice(0, k).includes(d)).sort().join(',');
+    const stateAfter = (k: number) =>
+      all
+        .filter((d) => !u.signedOut.slice(0, k).includes(d))
+        .sort()
+        .join(',');
     let k = 0;
     for (const seen of byUser.get(u.localpart) ?? []) {
       const key = seen.join(',');

@@ -160,10 +160,17 @@ export class SynapseWriter {
   /** A non-refreshable access token, as Synapse's /login without refresh_token writes it. */
   async accessToken(localpart: string, deviceId: string | null, opts: { validUntilMs?: number; puppetsUserId?: string; token?: string } = {}): Promise<string> {
     const token = opts.token ?? generateSynapseToken('synapse_access', localpart, randomLetters(20));
-    await this.db.run(
-      'INSERT INTO access_tokens (id, user_id, device_id, token, valid_until_ms, puppets_user_id, last_validated, refresh_token_id, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [nextTokenId++, this.userId(localpart), deviceId, token, opts.validUntilMs ?? null, opts.puppetsUserId ?? null, 1_700_000_000_000, null, null],
-    );
+    await this.db.run('INSERT INTO access_tokens (id, user_id, device_id, token, valid_until_ms, puppets_user_id, last_validated, refresh_token_id, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+      nextTokenId++,
+      this.userId(localpart),
+      deviceId,
+      token,
+      opts.validUntilMs ?? null,
+      opts.puppetsUserId ?? null,
+      1_700_000_000_000,
+      null,
+      null,
+    ]);
     return token;
   }
 
@@ -189,10 +196,17 @@ export class SynapseWriter {
     ]);
     if (opts.successorOf !== undefined) await this.db.run('UPDATE refresh_tokens SET next_token_id = $1 WHERE id = $2', [refreshId, opts.successorOf]);
     const accessToken = generateSynapseToken('synapse_access', localpart, randomLetters(20));
-    await this.db.run(
-      'INSERT INTO access_tokens (id, user_id, device_id, token, valid_until_ms, puppets_user_id, last_validated, refresh_token_id, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [nextTokenId++, this.userId(localpart), deviceId, accessToken, opts.validUntilMs, null, 1_700_000_000_000, refreshId, opts.used ?? false],
-    );
+    await this.db.run('INSERT INTO access_tokens (id, user_id, device_id, token, valid_until_ms, puppets_user_id, last_validated, refresh_token_id, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+      nextTokenId++,
+      this.userId(localpart),
+      deviceId,
+      accessToken,
+      opts.validUntilMs,
+      null,
+      1_700_000_000_000,
+      refreshId,
+      opts.used ?? false,
+    ]);
     return { accessToken, refreshToken, refreshId };
   }
 }

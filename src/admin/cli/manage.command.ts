@@ -28,28 +28,30 @@ export function registerManage(program: Command, loadOrExit: (file: string) => G
   const manage = program.command('manage').description('administer users, links, sessions, tokens and dead letters (no HTTP; same rules as the admin API)');
   const actor = `cli:${safeUser()}`;
 
-  const run = (work: (admin: AdminService, args: string[], opts: Record<string, unknown>) => Promise<Output>) => async (...argv: unknown[]) => {
-    const cmd = argv[argv.length - 1] as Command;
-    const opts = cmd.optsWithGlobals() as Common & Record<string, unknown>;
-    const args = cmd.args;
-    const config = loadOrExit(opts.config);
-    const ctx = await openContext(config);
-    let code = 0;
-    try {
-      const out = await work(ctx.admin, args, opts);
-      process.stdout.write(opts.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.human);
-    } catch (e) {
-      const { toAdminError } = await import('../http/admin-error.js');
-      const err = e instanceof UsageError ? { errcode: 'M_INVALID_PARAM', message: e.message, status: 400 } : toAdminError(e);
-      if (!err) throw e;
-      if (opts.json) process.stdout.write(`${JSON.stringify({ errcode: err.errcode, error: err.message })}\n`);
-      process.stderr.write(`error: ${err.message} (${err.errcode})\n`);
-      code = err.status >= 500 ? 3 : 2;
-    } finally {
-      await ctx.close();
-    }
-    process.exitCode = code;
-  };
+  const run =
+    (work: (admin: AdminService, args: string[], opts: Record<string, unknown>) => Promise<Output>) =>
+    async (...argv: unknown[]) => {
+      const cmd = argv[argv.length - 1] as Command;
+      const opts = cmd.optsWithGlobals() as Common & Record<string, unknown>;
+      const args = cmd.args;
+      const config = loadOrExit(opts.config);
+      const ctx = await openContext(config);
+      let code = 0;
+      try {
+        const out = await work(ctx.admin, args, opts);
+        process.stdout.write(opts.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.human);
+      } catch (e) {
+        const { toAdminError } = await import('../http/admin-error.js');
+        const err = e instanceof UsageError ? { errcode: 'M_INVALID_PARAM', message: e.message, status: 400 } : toAdminError(e);
+        if (!err) throw e;
+        if (opts.json) process.stdout.write(`${JSON.stringify({ errcode: err.errcode, error: err.message })}\n`);
+        process.stderr.write(`error: ${err.message} (${err.errcode})\n`);
+        code = err.status >= 500 ? 3 : 2;
+      } finally {
+        await ctx.close();
+      }
+      process.exitCode = code;
+    };
 
   const cmd = (parent: Command, spec: string, description: string) =>
     parent.command(spec).description(description).requiredOption('-c, --config <file>', 'YAML config file').option('--json', 'print JSON (as the admin API answers)');
@@ -250,4 +252,3 @@ async function openContext(config: GatewayConfig): Promise<{ admin: AdminService
     },
   };
 }
-

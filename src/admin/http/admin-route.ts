@@ -96,5 +96,5 @@ export const Valid = createParamDecorator((def: AdminRouteDef, ctx: ExecutionCon
 
 /** Who is calling (set by AdminAuthGuard). */
 export const Principal = createParamDecorator((_: unknown, ctx: ExecutionContext): AdminPrincipal => {
-  return (ctx.switchToHttp().getRequest<FastifyRequest & { adminPrincipal: AdminPrincipal }>()).adminPrincipal;
+  return ctx.switchToHttp().getRequest<FastifyRequest & { adminPrincipal: AdminPrincipal }>().adminPrincipal;
 });

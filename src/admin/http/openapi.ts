@@ -43,7 +43,10 @@ function objectShape(schema: z.ZodType | undefined): Record<string, z.ZodType> {
 
 function parameters(route: AdminRouteDef, conv: SchemaConverter): Json[] {
   const out: Json[] = [];
-  for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
+  for (const [where, schema] of [
+    ['path', route.params],
+    ['query', route.query],
+  ] as const) {
     for (const [name, field] of Object.entries(objectShape(schema))) {
       const s = conv.convert(field, 'input');
       const { description, ...rest } = s as { description?: string };

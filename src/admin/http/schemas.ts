@@ -50,9 +50,7 @@ export const userView = z
   })
   .meta({ id: 'User' });
 
-export const linkView = z
-  .object({ id: z.string(), user_id: z.string(), provider: z.string(), subject: z.string(), created_at: timestamp })
-  .meta({ id: 'UpstreamLink' });
+export const linkView = z.object({ id: z.string(), user_id: z.string(), provider: z.string(), subject: z.string(), created_at: timestamp }).meta({ id: 'UpstreamLink' });
 
 export const sessionView = z
   .object({

@@ -43,7 +43,10 @@ export const createUser = adminRoute({
       localpart: z.string().min(1).max(255),
       display_name: z.string().min(1).max(256).nullable().optional(),
       emails: z.array(z.email().max(320)).max(20).optional(),
-      links: z.array(z.object({ provider: z.string().min(1).max(64), subject: z.string().min(1).max(512) }).strict()).max(20).optional(),
+      links: z
+        .array(z.object({ provider: z.string().min(1).max(64), subject: z.string().min(1).max(512) }).strict())
+        .max(20)
+        .optional(),
       admin: z.boolean().optional().meta({ description: 'May request urn:synapse:admin:*.' }),
       skip_homeserver_check: z.boolean().optional(),
     })
@@ -204,7 +207,14 @@ export const issuePersonalToken = adminRoute({
     .object({
       name: z.string().min(1).max(256),
       scope: z.array(z.string().min(1).max(300)).max(10).optional(),
-      expires_in: z.number().int().min(60).max(10 * 365 * 86400).nullable().optional().meta({ description: 'Seconds; null or absent: never expires.' }),
+      expires_in: z
+        .number()
+        .int()
+        .min(60)
+        .max(10 * 365 * 86400)
+        .nullable()
+        .optional()
+        .meta({ description: 'Seconds; null or absent: never expires.' }),
     })
     .strict(),
   response: z.object({
@@ -227,10 +237,7 @@ export class UsersController {
 
   @AdminRoute(listUsers)
   list(@Valid(listUsers) { query: q }: Input<typeof listUsers>) {
-    return this.admin.listUsers(
-      { localpartPrefix: q.localpart, email: q.email, provider: q.provider, subject: q.subject, status: q.status, admin: q.admin },
-      { after: q.after, limit: q.limit },
-    );
+    return this.admin.listUsers({ localpartPrefix: q.localpart, email: q.email, provider: q.provider, subject: q.subject, status: q.status, admin: q.admin }, { after: q.after, limit: q.limit });
   }
 
   @AdminRoute(createUser)
@@ -318,4 +325,3 @@ export class UsersController {
     return this.admin.issuePersonalToken(params.user, { name: body.name, scope: body.scope, expiresInSeconds: body.expires_in ?? null }, p.actor);
   }
 }
-

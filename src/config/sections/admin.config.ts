@@ -8,10 +8,7 @@ import { resolveSecret, secretShape } from '../secret-ref.js';
 export const adminSection = z
   .object({
     ...secretShape('token', 'Static bearer token of the admin API (at least 16 characters).'),
-    enabled: z
-      .boolean()
-      .optional()
-      .describe('Serve the admin API; default: when `token` is set. Without a token, callers use OAuth access tokens carrying `urn:causeway:admin`.'),
+    enabled: z.boolean().optional().describe('Serve the admin API; default: when `token` is set. Without a token, callers use OAuth access tokens carrying `urn:causeway:admin`.'),
   })
   .strict()
   .transform((o, ctx) => {

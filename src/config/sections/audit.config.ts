@@ -6,9 +6,7 @@ export const auditSection = z
     stream: z
       .enum(['none', 'stdout', 'file'])
       .default('none')
-      .describe(
-        'Also write every audit event as one JSON object per line: `stdout` (beside the logs, each line has `"type":"audit"`), `file` (appended to `audit.file`) or `none`.',
-      ),
+      .describe('Also write every audit event as one JSON object per line: `stdout` (beside the logs, each line has `"type":"audit"`), `file` (appended to `audit.file`) or `none`.'),
     file: z.string().min(1).optional().describe('The JSON-lines file when `stream: file` (opened for appending; created if missing).'),
   })
   .strict()

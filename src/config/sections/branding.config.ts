@@ -16,8 +16,8 @@ export const brandingSection = z
       .describe('The brand colour of buttons and links, as `#rrggbb`. Pages keep WCAG AA contrast: a colour too light (or, in dark mode, too dark) for text is darkened (lightened) until it reaches 4.5:1.'),
     tos_uri: webUri.optional().describe('Terms of service. When set, sign-up asks people to accept them, and asks again whenever `tos_version` changes.'),
     tos_version: z.string().trim().min(1).max(64).optional().describe('The version of the terms people accept (recorded with each account). Default: `tos_uri` itself (hashed when longer than 64 characters).'),
-    policy_uri: webUri.optional().describe('Privacy policy, linked in every page\'s footer.'),
-    imprint: z.string().trim().min(1).max(500).optional().describe('A line of legal information for every page\'s footer (e.g. the operator\'s name and address).'),
+    policy_uri: webUri.optional().describe("Privacy policy, linked in every page's footer."),
+    imprint: z.string().trim().min(1).max(500).optional().describe("A line of legal information for every page's footer (e.g. the operator's name and address)."),
     default_language: z.string().min(2).max(35).default('en').describe('The language of the pages when neither `?lang=`, the language picker nor the browser names an available one.'),
   })
   .strict()

@@ -10,7 +10,7 @@ export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 /** Clients declared in YAML (e.g. Synapse for legacy msc3861 introspection, or an admin tool). */
 export const staticClient = z
   .object({
-    client_id: z.string().regex(CLIENT_ID_PATTERN, 'expected 1-128 characters of A-Z a-z 0-9 . _ ~ -').describe('The client\'s id (1-128 characters of A-Z a-z 0-9 . _ ~ -).'),
+    client_id: z.string().regex(CLIENT_ID_PATTERN, 'expected 1-128 characters of A-Z a-z 0-9 . _ ~ -').describe("The client's id (1-128 characters of A-Z a-z 0-9 . _ ~ -)."),
     client_name: z.string().optional().describe('Name shown on the consent page.'),
     client_auth_method: z
       .enum(['none', 'client_secret_basic', 'client_secret_post'])
@@ -23,10 +23,7 @@ export const staticClient = z
       .default(['authorization_code', 'refresh_token'])
       .describe('Grant types the client may use at the token endpoint.'),
     introspection: z.boolean().default(false).describe('May introspect tokens (Synapse with `experimental_features.msc3861` introspects as a client).'),
-    client_credentials_scopes: z
-      .array(z.string())
-      .default([])
-      .describe('Scopes the client may get with `client_credentials`, e.g. `urn:synapse:admin:*` for an admin tool.'),
+    client_credentials_scopes: z.array(z.string()).default([]).describe('Scopes the client may get with `client_credentials`, e.g. `urn:synapse:admin:*` for an admin tool.'),
     allowed_scopes: z
       .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'expected a scope token or a prefix ending in *'))
       .optional()

@@ -9,7 +9,7 @@ export const databaseSection = z
       .string()
       .regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case SQL identifier')
       .optional()
-      .describe('PostgreSQL schema to use (created if missing); the default is the user\'s search path (`public`).'),
+      .describe("PostgreSQL schema to use (created if missing); the default is the user's search path (`public`)."),
     migrate_on_start: z.boolean().default(true).describe('Apply pending migrations at start-up; when false, run `causeway migrate` before starting a new version.'),
     pool_size: z.number().int().min(1).max(200).default(10).describe('Connections in the PostgreSQL pool of each replica; introspection keeps up to 4 more of its own (its lookups share statements).'),
   })

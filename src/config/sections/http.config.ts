@@ -8,9 +8,7 @@ const hostPort = (example: string) => z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9090';
 /** The address ranges proxy-addr knows by name. */
 const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
-const proxyAddress = z
-  .string()
-  .refine((s) => NAMED_RANGES.includes(s) || isCidr(s) || isCidr(`${s}/${s.includes(':') ? 128 : 32}`), 'expected an address, a CIDR range, or loopback | linklocal | uniquelocal');
+const proxyAddress = z.string().refine((s) => NAMED_RANGES.includes(s) || isCidr(s) || isCidr(`${s}/${s.includes(':') ? 128 : 32}`), 'expected an address, a CIDR range, or loopback | linklocal | uniquelocal');
 
 /** Where Causeway listens and the public URL everything is derived from (the issuer). */
 export const httpSection = z
@@ -33,7 +31,7 @@ export const httpSection = z
       .union([z.boolean(), z.number().int().min(1).max(16), z.array(proxyAddress).min(1)])
       .default(false)
       .describe(
-        'Which reverse proxies to believe for the client address (`X-Forwarded-For`: rate limits, CAS `slo_allowed_from`, logs, audit trail) and https detection: `false` (the socket address), `true` or a number of hops (1: the immediate peer is the proxy, the last entry is the client), or the proxies\' addresses/CIDR ranges (`loopback`, `linklocal`, `uniquelocal` name the usual ones).',
+        "Which reverse proxies to believe for the client address (`X-Forwarded-For`: rate limits, CAS `slo_allowed_from`, logs, audit trail) and https detection: `false` (the socket address), `true` or a number of hops (1: the immediate peer is the proxy, the last entry is the client), or the proxies' addresses/CIDR ranges (`loopback`, `linklocal`, `uniquelocal` name the usual ones).",
       ),
     body_limit: z
       .number()

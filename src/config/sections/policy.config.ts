@@ -1,13 +1,17 @@
 import { z } from 'zod';
 
 /** A regular expression from the config, compiled once when the config loads (a bad one names its key). */
-const regexSource = z.string().min(1).max(1000).superRefine((source, ctx) => {
-  try {
-    new RegExp(source, 'u');
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` });
-  }
-});
+const regexSource = z
+  .string()
+  .min(1)
+  .max(1000)
+  .superRefine((source, ctx) => {
+    try {
+      new RegExp(source, 'u');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` });
+    }
+  });
 
 /** A localpart rule: a regex, or `{ regex, name }` where `name` is what the refusal page shows. Not anchored: use ^ and $. */
 const localpartRule = z.union([
@@ -22,9 +26,7 @@ const localpartRule = z.union([
 ]);
 
 /** `example.com` (that domain exactly) or `*.example.com` (its subdomains, not itself); case-insensitive. */
-const emailDomain = z
-  .string()
-  .regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'expected a domain such as example.com or *.example.com');
+const emailDomain = z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'expected a domain such as example.com or *.example.com');
 
 /** A scope token, or a prefix ending in `*` (`urn:matrix:client:*`); `urn:synapse:admin:*` matches that scope. */
 const scopePattern = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'expected a scope token or a prefix ending in *');
@@ -37,15 +39,9 @@ export const policySection = z
     allow_insecure_uris: z.boolean().default(false).describe('dev_mode only: accept http (not https) client and redirect URIs on loopback hosts in client registration.'),
     admin_localparts: z.array(z.string()).default([]).describe('Localparts that may be granted `urn:synapse:admin:*` (Synapse admin) in interactive sign-ins.'),
     reserved_localparts: z.array(z.string()).default([]).describe('Localparts no one may register, besides the built-in reserved ones.'),
-    localpart_allow: z
-      .array(localpartRule)
-      .default([])
-      .describe('New accounts\' localparts (forced ones included) must match at least one of these regexes, when any is given. A refusal names the rule.'),
-    localpart_deny: z.array(localpartRule).default([]).describe('New accounts\' localparts (forced ones included) must match none of these regexes. A refusal names the rule.'),
-    email_domains: z
-      .array(emailDomain)
-      .default([])
-      .describe('New accounts need an email address on one of these domains (`example.org`, or `*.example.org` for its subdomains), when any is given.'),
+    localpart_allow: z.array(localpartRule).default([]).describe("New accounts' localparts (forced ones included) must match at least one of these regexes, when any is given. A refusal names the rule."),
+    localpart_deny: z.array(localpartRule).default([]).describe("New accounts' localparts (forced ones included) must match none of these regexes. A refusal names the rule."),
+    email_domains: z.array(emailDomain).default([]).describe('New accounts need an email address on one of these domains (`example.org`, or `*.example.org` for its subdomains), when any is given.'),
     client_registration: z
       .enum(['open', 'allow_list', 'closed'])
       .default('open')
@@ -54,10 +50,7 @@ export const policySection = z
       .array(registrationAllowEntry)
       .default([])
       .describe('With `client_registration: allow_list`: hosts of `client_uri` (`*.host` for subdomains) or exact client_ids that may register and sign in.'),
-    device_code_grant: z
-      .boolean()
-      .default(true)
-      .describe('The device authorization grant (RFC 8628, `/oauth2/device`, sign-in by QR code). false: refused everywhere and not advertised in discovery.'),
+    device_code_grant: z.boolean().default(true).describe('The device authorization grant (RFC 8628, `/oauth2/device`, sign-in by QR code). false: refused everywhere and not advertised in discovery.'),
     denied_scopes: z.array(scopePattern).default([]).describe('Scopes no client may be granted (scope tokens, or prefixes ending in `*`).'),
     dynamic_client_denied_scopes: z
       .array(scopePattern)

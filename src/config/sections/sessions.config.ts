@@ -6,12 +6,8 @@ const limit = z.number().int().min(0);
 /** Session lifecycle (docs/operator/policy.md). Durations are seconds or `90s`, `5m`, `2h`, `1d`; 0 turns a rule off. */
 export const sessionsSection = z
   .object({
-    inactive_after: duration(0)
-      .default(0)
-      .describe('An OAuth 2.0 or compat session not used for this long ends: its tokens answer inactive and its device is removed at the homeserver. 0: never.'),
-    browser_inactive_after: duration(0)
-      .default(0)
-      .describe('A browser session at Causeway (the sign-in cookie) not used for this long ends. 0: never (`login.browser_session_ttl` still applies).'),
+    inactive_after: duration(0).default(0).describe('An OAuth 2.0 or compat session not used for this long ends: its tokens answer inactive and its device is removed at the homeserver. 0: never.'),
+    browser_inactive_after: duration(0).default(0).describe('A browser session at Causeway (the sign-in cookie) not used for this long ends. 0: never (`login.browser_session_ttl` still applies).'),
     max_per_user: z
       .union([
         limit.describe('The same limit for OAuth and compat sessions.'),

@@ -7,4 +7,4 @@ export const templatesSection = z
     translations_path: z.string().min(1).optional().describe('A directory of `<language>.json` catalogs: they override shipped messages or add languages (missing messages fall back to English).'),
   })
   .strict()
-  .describe('Operators\' own page templates and translations.');
+  .describe("Operators' own page templates and translations.");

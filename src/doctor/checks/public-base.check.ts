@@ -29,7 +29,9 @@ export function publicBaseCheck(config: GatewayConfig): Check {
       const published = new Set((jwks.keys ?? []).map((k) => k.kid));
       const missing = kids.filter((k) => !published.has(k));
       if (missing.length) {
-        return [fail('public_base', `${base} does not publish the signing key(s) ${missing.join(', ')}`, 'the server at public_base runs with other keys: another deployment, or not restarted since secrets.keys changed')];
+        return [
+          fail('public_base', `${base} does not publish the signing key(s) ${missing.join(', ')}`, 'the server at public_base runs with other keys: another deployment, or not restarted since secrets.keys changed'),
+        ];
       }
     } catch (e) {
       return [fail('public_base', `its JWKS (${doc.jwks_uri}) is unreadable (${reasonOf(e)})`, 'the reverse proxy must send /oauth2/keys.json to Causeway too')];

@@ -23,9 +23,7 @@ export function databaseCheck(config: GatewayConfig): Check {
     }
     try {
       const known = ds.migrations.map((m) => m.name!);
-      const applied = new Set(
-        ((await ds.query('SELECT name FROM migrations').catch(() => [])) as { name: string }[]).map((r) => r.name),
-      );
+      const applied = new Set(((await ds.query('SELECT name FROM migrations').catch(() => [])) as { name: string }[]).map((r) => r.name));
       const pending = known.filter((n) => !applied.has(n));
       const unknown = [...applied].filter((n) => !known.includes(n));
       if (pending.length) {

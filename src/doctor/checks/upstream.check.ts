@@ -87,14 +87,20 @@ async function oidc(p: OidcProviderConfig, label: string, clock: ClockReadings):
   }
   if (p.multi_tenant) {
     if (typeof doc.issuer !== 'string' || !isTemplateIssuer(p.multi_tenant.issuer_template, doc.issuer)) {
-      return [fail(label, `the discovery document names issuer ${String(doc.issuer)}, not multi_tenant.issuer_template with {tenantid}`, 'set multi_tenant.issuer_template as the IdP spells its issuer, {tid} for its {tenantid}')];
+      return [
+        fail(
+          label,
+          `the discovery document names issuer ${String(doc.issuer)}, not multi_tenant.issuer_template with {tenantid}`,
+          'set multi_tenant.issuer_template as the IdP spells its issuer, {tid} for its {tenantid}',
+        ),
+      ];
     }
   } else if (doc.issuer !== p.issuer) return [fail(label, `the discovery document names issuer ${String(doc.issuer)}`, 'set issuer exactly as the IdP spells it (trailing slash included)')];
   const jwksUri = p.jwks_uri ?? (typeof doc.jwks_uri === 'string' ? doc.jwks_uri : undefined);
   if (!jwksUri) return [fail(label, 'the discovery document has no jwks_uri', 'give jwks_uri in the provider config')];
   try {
     const jwks = await probe(jwksUri);
-    if (jwks.status !== 200) return [fail(label, `its JWKS answered ${jwks.status} (${jwksUri})`, 'ID tokens cannot be verified without the IdP\'s keys')];
+    if (jwks.status !== 200) return [fail(label, `its JWKS answered ${jwks.status} (${jwksUri})`, "ID tokens cannot be verified without the IdP's keys")];
   } catch (e) {
     return [fail(label, `its JWKS is unreachable (${reasonOf(e)}, ${jwksUri})`, UNREACHABLE_HINT)];
   }
@@ -138,7 +144,11 @@ async function saml(p: SamlProviderConfig, label: string, clock: ClockReadings):
     const problem = expiryProblem(notAfter);
     if (problem) {
       problems.push(
-        fail(label, `IdP signing certificate ${c.fingerprint256.slice(0, 14)}… ${problem}`, 'the IdP must roll its signing key over (both certificates in its metadata during the change); responses signed with an expired certificate are refused'),
+        fail(
+          label,
+          `IdP signing certificate ${c.fingerprint256.slice(0, 14)}… ${problem}`,
+          'the IdP must roll its signing key over (both certificates in its metadata during the change); responses signed with an expired certificate are refused',
+        ),
       );
     }
   }
@@ -192,7 +202,8 @@ async function federation(p: SamlProviderConfig, f: NonNullable<SamlProviderConf
   const problems: CheckResult[] = [];
   if (index.size === 0) problems.push(fail(label, `federation aggregate ${source}: no IdP left after entity_filter (${data.entities.length} in the aggregate)`, 'check federation.entity_filter'));
   const hoursLeft = data.validUntil !== undefined ? (data.validUntil - now) / 3_600_000 : undefined;
-  if (hoursLeft !== undefined && hoursLeft < 24) problems.push(fail(label, `federation aggregate ${source} expires in ${hoursLeft.toFixed(1)} h (validUntil)`, 'the federation publishes a fresh aggregate regularly: check that refreshes reach it'));
+  if (hoursLeft !== undefined && hoursLeft < 24)
+    problems.push(fail(label, `federation aggregate ${source} expires in ${hoursLeft.toFixed(1)} h (validUntil)`, 'the federation publishes a fresh aggregate regularly: check that refreshes reach it'));
   const sp = parseCertificate(p.sp.cert);
   const spProblem = expiryProblem(new Date(sp.notAfter));
   if (spProblem) problems.push(fail(label, `SP certificate (sp.cert) ${spProblem}`, 'make a new SP key and certificate, publish them in the SP metadata and register it with the federation'));

@@ -40,16 +40,7 @@ export class RedisStreamsDriver extends BusDriver {
     this.subscriber = redis.duplicate({ connectionName: 'causeway-events-wake' });
     this.relay = new Relay(redis, this.subscriber, store, this.keys, this.owner, logger.child({ component: 'relay' }));
     const claimIdleMs = events.claim_idle * 1000;
-    this.consumer = new StreamConsumer(
-      redis,
-      this.blocking,
-      store,
-      delivery,
-      this.keys,
-      this.owner,
-      { claimIdleMs, leaseMs: shardLeaseMs(claimIdleMs) },
-      logger.child({ component: 'consumer' }),
-    );
+    this.consumer = new StreamConsumer(redis, this.blocking, store, delivery, this.keys, this.owner, { claimIdleMs, leaseMs: shardLeaseMs(claimIdleMs) }, logger.child({ component: 'consumer' }));
     delivery.onDeadLetter((rows, error) => this.deadLetter(rows, error));
   }
 

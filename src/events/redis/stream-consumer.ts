@@ -186,18 +186,8 @@ export class StreamConsumer {
         continue;
       }
       try {
-        const res = (await this.blocking.xreadgroup(
-          'GROUP',
-          this.keys.group,
-          this.owner,
-          'COUNT',
-          READ_COUNT,
-          'BLOCK',
-          BUS_BLOCK_MS,
-          'STREAMS',
-          ...shards.map((n) => this.keys.stream(n)),
-          ...shards.map(() => '>'),
-        )) as [string, StreamEntry[]][] | null;
+        const res = (await this.blocking.xreadgroup('GROUP', this.keys.group, this.owner, 'COUNT', READ_COUNT, 'BLOCK', BUS_BLOCK_MS, 'STREAMS', ...shards.map((n) => this.keys.stream(n)), ...shards.map(() => '>'))) as
+          [string, StreamEntry[]][] | null;
         for (const [key, entries] of res ?? []) this.take(this.shardOfKey(key), entries);
       } catch (err) {
         if (this.stopped) return;
@@ -243,11 +233,7 @@ export class StreamConsumer {
   private async claimShard(n: number): Promise<void> {
     let cursor = '0-0';
     for (let i = 0; i < 100; i++) {
-      const res = (await this.redis.xautoclaim(this.keys.stream(n), this.keys.group, this.owner, this.opts.claimIdleMs, cursor, 'COUNT', READ_COUNT)) as [
-        string,
-        StreamEntry[],
-        string[]?,
-      ];
+      const res = (await this.redis.xautoclaim(this.keys.stream(n), this.keys.group, this.owner, this.opts.claimIdleMs, cursor, 'COUNT', READ_COUNT)) as [string, StreamEntry[], string[]?];
       const entries = res[1].filter((e) => e && e[1]);
       const mine = entries.filter(([id]) => !this.isTracked(id));
       if (mine.length) this.logger.info({ shard: n, claimed: mine.length }, 'events: took over messages from an idle consumer');

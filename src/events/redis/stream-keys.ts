@@ -1,4 +1,3 @@
-
 /** Every Redis key of the event bus, under `redis.key_prefix`. */
 export class StreamKeys {
   /** The one consumer group every Causeway process joins. */

@@ -178,7 +178,17 @@ class PostgresTarget extends CausewayTarget {
       await this.w(
         `INSERT INTO users (id, localpart, created_at, locked_at, deactivated_at, can_request_admin, display_name, email, imported_at)
          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[], $7::varchar[], $8::varchar[], $9::bigint[])`,
-        [col(u, (r) => r.id), col(u, (r) => r.localpart), col(u, (r) => r.createdAt), col(u, (r) => r.lockedAt), col(u, (r) => r.deactivatedAt), col(u, (r) => r.canRequestAdmin), col(u, (r) => r.displayName), col(u, (r) => r.email), col(u, (r) => r.importedAt)],
+        [
+          col(u, (r) => r.id),
+          col(u, (r) => r.localpart),
+          col(u, (r) => r.createdAt),
+          col(u, (r) => r.lockedAt),
+          col(u, (r) => r.deactivatedAt),
+          col(u, (r) => r.canRequestAdmin),
+          col(u, (r) => r.displayName),
+          col(u, (r) => r.email),
+          col(u, (r) => r.importedAt),
+        ],
       );
     }
     faultPoint('import-mid-page');
@@ -345,14 +355,28 @@ class SqliteTarget extends CausewayTarget {
     for (const u of w.newUsers) {
       this.run(
         'INSERT INTO users (id, localpart, created_at, locked_at, deactivated_at, can_request_admin, display_name, email, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        u.id, u.localpart, u.createdAt, u.lockedAt, u.deactivatedAt, u.canRequestAdmin, u.displayName, u.email, u.importedAt,
+        u.id,
+        u.localpart,
+        u.createdAt,
+        u.lockedAt,
+        u.deactivatedAt,
+        u.canRequestAdmin,
+        u.displayName,
+        u.email,
+        u.importedAt,
       );
     }
     faultPoint('import-mid-page');
     for (const u of w.userUpdates) {
       this.run(
         'UPDATE users SET locked_at = ?, deactivated_at = ?, can_request_admin = ?, display_name = ?, email = ?, imported_at = ? WHERE id = ?',
-        u.lockedAt, u.deactivatedAt, u.canRequestAdmin, u.displayName, u.email, u.importedAt, u.id,
+        u.lockedAt,
+        u.deactivatedAt,
+        u.canRequestAdmin,
+        u.displayName,
+        u.email,
+        u.importedAt,
+        u.id,
       );
     }
     for (const l of w.newLinks) {
@@ -362,7 +386,13 @@ class SqliteTarget extends CausewayTarget {
     for (const s of w.newSessions) {
       this.run(
         'INSERT INTO compat_sessions (id, user_id, device_id, human_name, created_at, imported_at, synapse_admin) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        s.id, s.userId, s.deviceId, s.humanName, s.createdAt, s.importedAt, s.synapseAdmin,
+        s.id,
+        s.userId,
+        s.deviceId,
+        s.humanName,
+        s.createdAt,
+        s.importedAt,
+        s.synapseAdmin,
       );
     }
     for (const s of w.sessionUpdates) this.run('UPDATE compat_sessions SET human_name = ?, synapse_admin = ? WHERE id = ?', s.humanName, s.synapseAdmin, s.id);
@@ -373,7 +403,13 @@ class SqliteTarget extends CausewayTarget {
     for (const t of w.newTokens) {
       this.run(
         'INSERT OR IGNORE INTO compat_tokens (id, session_id, access_token_hash, refresh_token_hash, created_at, expires_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        t.id, t.sessionId, t.accessHash, t.refreshHash, t.createdAt, t.expiresAt, t.importedAt,
+        t.id,
+        t.sessionId,
+        t.accessHash,
+        t.refreshHash,
+        t.createdAt,
+        t.expiresAt,
+        t.importedAt,
       );
     }
     for (const id of w.revokeTokens) this.run('UPDATE compat_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', now, id);
@@ -382,7 +418,10 @@ class SqliteTarget extends CausewayTarget {
       this.run(
         `INSERT INTO synapse_import_users (synapse_user_id, user_id, digest, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (synapse_user_id) DO UPDATE SET user_id = excluded.user_id, digest = excluded.digest, updated_at = excluded.updated_at`,
-        d.synapseUserId, d.userId, d.digest, now,
+        d.synapseUserId,
+        d.userId,
+        d.digest,
+        now,
       );
     }
   }

@@ -36,10 +36,7 @@ export async function importSynapseCommand(config: GatewayConfig<ProviderConfig>
     if (o.synapseConfig) hs = readHomeserverConfig(o.synapseConfig);
     source = await SynapseSource.open(o.synapseDatabase);
     await source.checkSchemaVersion();
-    const before: Findings = mergeFindings(
-      configFindings(config, hs),
-      preflightFindings(config, hs, await source.preflight(config.matrix.homeserver), o.ignoreUnmappedProviders),
-    );
+    const before: Findings = mergeFindings(configFindings(config, hs), preflightFindings(config, hs, await source.preflight(config.matrix.homeserver), o.ignoreUnmappedProviders));
     if (before.blockers.length && o.mode !== 'check') {
       io.err(formatFindings(before));
       io.err('nothing was imported: fix the blockers above (`--check` lists everything a run would find)\n');

@@ -2,14 +2,7 @@ import { createHash } from 'node:crypto';
 import { sha256Hex } from '../../crypto/token-format.js';
 import { parseSynapseToken } from '../../crypto/synapse-token-format.js';
 import type { SynapseAccessToken, SynapseUser, SynapseUserDetails } from '../synapse-db/synapse-rows.js';
-import {
-  SYNAPSE_DEACTIVATED,
-  SYNAPSE_REMOVED,
-  type CausewayImportedToken,
-  type CausewaySession,
-  type CausewayUser,
-  type PageWrites,
-} from './causeway-state.js';
+import { SYNAPSE_DEACTIVATED, SYNAPSE_REMOVED, type CausewayImportedToken, type CausewaySession, type CausewayUser, type PageWrites } from './causeway-state.js';
 import { sample, type ImportCounts } from './import-counts.js';
 
 /**
@@ -102,15 +95,7 @@ interface ImportableToken {
  * Plans one (non-skipped) user whose digest changed, appending to `writes`.
  * `links`: existing upstream links by `provider\0subject` → user id (updated as links are planned).
  */
-export function planUser(
-  ctx: PlanContext,
-  writes: PageWrites,
-  su: SynapseUser,
-  details: SynapseUserDetails | undefined,
-  existing: ExistingUserState | undefined,
-  links: Map<string, string>,
-  digest: string,
-): void {
+export function planUser(ctx: PlanContext, writes: PageWrites, su: SynapseUser, details: SynapseUserDetails | undefined, existing: ExistingUserState | undefined, links: Map<string, string>, digest: string): void {
   const { counts, now } = ctx;
   const d = details ?? EMPTY_DETAILS;
   const localpart = localpartOf(su.name, ctx.serverName)!;
@@ -244,7 +229,13 @@ function planDevices(ctx: PlanContext, writes: PageWrites, su: SynapseUser, d: S
       if (live.humanName !== deviceName(device.displayName) || live.synapseAdmin !== su.admin) {
         writes.sessionUpdates.push({ id: live.id, humanName: deviceName(device.displayName), synapseAdmin: su.admin });
       }
-      reconcileTokens(ctx, writes, live.id, tokens, (existing?.tokens ?? []).filter((t) => t.sessionId === live.id));
+      reconcileTokens(
+        ctx,
+        writes,
+        live.id,
+        tokens,
+        (existing?.tokens ?? []).filter((t) => t.sessionId === live.id),
+      );
       continue;
     }
     if (causewayDevices.has(device.deviceId)) {

@@ -148,9 +148,7 @@ async function planPage(ctx: PlanContext, page: Page, target: CausewayTarget | u
     const d = details.get(c.user.name);
     countRead(ctx.counts, d);
     const user = users.get(c.localpart);
-    const existing: ExistingUserState | undefined = user
-      ? { user, emails: emails.get(user.id) ?? [], sessions: sessionsOf.get(user.id) ?? [], tokens: tokensOf.get(user.id) ?? [] }
-      : undefined;
+    const existing: ExistingUserState | undefined = user ? { user, emails: emails.get(user.id) ?? [], sessions: sessionsOf.get(user.id) ?? [], tokens: tokensOf.get(user.id) ?? [] } : undefined;
     planUser(ctx, writes, c.user, d, existing, links, c.digest);
   }
   return writes;

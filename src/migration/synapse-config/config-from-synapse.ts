@@ -151,9 +151,7 @@ function oidcProvider(t: Translation, p: SynapseSsoProvider, profileSync: 'alway
   else if (algs.length) t.skip(at('id_token_signing_alg_values_supported'), `${JSON.stringify(algs)}: Causeway expects one asymmetric algorithm (id_token_signed_response_alg)`);
   // Causeway's values are Liquid templates: Synapse's are literal, so any template syntax in them is kept as text.
   if (isObj(b.additional_authorization_parameters)) {
-    out.authorization_params = Object.fromEntries(
-      Object.entries(b.additional_authorization_parameters).map(([k, v]) => [k, /\{[{%]/.test(String(v)) ? `{% raw %}${String(v)}{% endraw %}` : String(v)]),
-    );
+    out.authorization_params = Object.fromEntries(Object.entries(b.additional_authorization_parameters).map(([k, v]) => [k, /\{[{%]/.test(String(v)) ? `{% raw %}${String(v)}{% endraw %}` : String(v)]));
   }
   if (Array.isArray(b.passthrough_authorization_parameters) && b.passthrough_authorization_parameters.length) {
     // Templated parameters over the downstream request carry the ones Causeway knows of.
@@ -294,7 +292,7 @@ function casProvider(t: Translation, p: SynapseSsoProvider, profileSync: 'always
   const reqs: Obj[] = [];
   for (const [attribute, value] of Object.entries(required)) {
     if (typeof value === 'string') reqs.push({ attribute, contains: value });
-    else t.skip(`${p.keyPath}.required_attributes.${attribute}`, 'must merely exist: Causeway\'s requirements compare values');
+    else t.skip(`${p.keyPath}.required_attributes.${attribute}`, "must merely exist: Causeway's requirements compare values");
   }
   if (reqs.length) out.attribute_requirements = reqs;
   if (b.enable_registration === false) t.skip(at('enable_registration'), 'Causeway creates the account on first sign-in; refuse newcomers with attribute_requirements');
@@ -329,7 +327,7 @@ export function configFromSynapse(hsConfig: SynapseHomeserverConfig, opts: FromS
   const hs = hsConfig.raw;
   const t = new Translation(opts, hs);
   const serverName = hsConfig.serverName ?? 'example.com';
-  if (!hsConfig.serverName) t.skip('server_name', 'missing: set matrix.homeserver to Synapse\'s server_name');
+  if (!hsConfig.serverName) t.skip('server_name', "missing: set matrix.homeserver to Synapse's server_name");
   const sso = isObj(hs.sso) ? hs.sso : {};
   const profileSync = sso.update_profile_information === true ? 'always' : 'first_login';
 
@@ -355,7 +353,7 @@ export function configFromSynapse(hsConfig: SynapseHomeserverConfig, opts: FromS
       homeserver: serverName,
       endpoint: synapseEndpoint(hs),
       api: 'synapse-mas',
-      secret_file: t.secret('synapse-shared-secret', "the secret shared with Synapse (its matrix_authentication_service.secret_path)"),
+      secret_file: t.secret('synapse-shared-secret', 'the secret shared with Synapse (its matrix_authentication_service.secret_path)'),
     },
     upstream: { providers },
   };
@@ -367,9 +365,7 @@ export function configFromSynapse(hsConfig: SynapseHomeserverConfig, opts: FromS
     ` http.public_base (${publicBase}) is where Causeway will be served: change it if it is not.`,
     ' Secret files to create:',
     ...t.secretFiles.map((s) => `   ${s.path}: ${s.what}`),
-    ...(t.untranslated.length
-      ? [' Not translated (homeserver.yaml key path: why):', ...t.untranslated.map((u) => `   ${u.path}: ${u.reason}`)]
-      : [' Everything in the SSO configuration was translated.']),
+    ...(t.untranslated.length ? [' Not translated (homeserver.yaml key path: why):', ...t.untranslated.map((u) => `   ${u.path}: ${u.reason}`)] : [' Everything in the SSO configuration was translated.']),
   ].join('\n');
 
   const homeserverBlock = [

@@ -223,7 +223,12 @@ function pipelineText(p: Pipeline): string {
 /** Liquid output for an expression (several outputs for `~`, an if/else for `or` with a computed fallback). */
 function outputOf(e: Expr, open: string, close: string): string {
   if (e.k === 'pipe') return `${open} ${pipelineText(e.p)} ${close}`;
-  if (e.k === 'concat') return e.parts.map((part) => outputOf(part, '{{', '}}')).join('').replace(/^\{\{/, open).replace(/\}\}$/, close);
+  if (e.k === 'concat')
+    return e.parts
+      .map((part) => outputOf(part, '{{', '}}'))
+      .join('')
+      .replace(/^\{\{/, open)
+      .replace(/\}\}$/, close);
   if (e.a.k === 'pipe' && e.b.k === 'pipe' && e.b.p.simple) return `${open} ${pipelineText({ ...e.a.p, filters: [...e.a.p.filters, `default: ${e.b.p.base}`] })} ${close}`;
   if (e.a.k !== 'pipe') throw new UntranslatableTemplate('"or" after a joined (~) expression');
   const a = pipelineText(e.a.p);

@@ -25,8 +25,8 @@ export const PROVIDER_COUNTS_SQL = 'SELECT auth_provider, count(*) AS n FROM use
 export const OTHER_SERVER_SQL = 'SELECT count(*) AS n FROM users WHERE name IS NOT NULL AND substr(name, length(name) - length($1) + 1) <> $2';
 
 /** Separators that cannot appear in Synapse's values (ASCII unit/record/group separators). */
-const FIELD = { postgres: "chr(30)", sqlite: 'char(30)' };
-const ROW = { postgres: "chr(29)", sqlite: 'char(29)' };
+const FIELD = { postgres: 'chr(30)', sqlite: 'char(30)' };
+const ROW = { postgres: 'chr(29)', sqlite: 'char(29)' };
 
 /** `string_agg`/`group_concat` of the rows of one user, in a fixed order, NULL-safe. */
 function agg(kind: SourceKind, fields: string[], order: string, from: string): string {
@@ -74,8 +74,7 @@ function where(kind: SourceKind, sel: Selection, column: string): string {
   return kind === 'postgres' ? `${column} = ANY($1::text[])` : `${column} IN (SELECT value FROM json_each($1))`;
 }
 
-export const externalIdsSql = (kind: SourceKind, sel: Selection) =>
-  `SELECT user_id, auth_provider, external_id FROM user_external_ids WHERE ${where(kind, sel, 'user_id')}`;
+export const externalIdsSql = (kind: SourceKind, sel: Selection) => `SELECT user_id, auth_provider, external_id FROM user_external_ids WHERE ${where(kind, sel, 'user_id')}`;
 
 export const threepidsSql = (kind: SourceKind, sel: Selection) => `SELECT user_id, medium, address, added_at FROM user_threepids WHERE ${where(kind, sel, 'user_id')}`;
 

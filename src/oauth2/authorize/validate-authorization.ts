@@ -20,17 +20,7 @@ import { checkHints } from './checks/check-hints.js';
 /** Checks whose failure is shown as a page (client and redirect URI not trusted yet). */
 const UNREDIRECTABLE: AuthorizationCheck[] = [checkClient, checkRedirectUri];
 /** Checks whose failure is redirected to the client with `error` and `state`, in this order. */
-const REDIRECTABLE: AuthorizationCheck[] = [
-  checkState,
-  checkResponseMode,
-  checkDuplicates,
-  checkUnsupportedParams,
-  checkResponseType,
-  checkPkce,
-  checkScope,
-  checkPrompt,
-  checkHints,
-];
+const REDIRECTABLE: AuthorizationCheck[] = [checkState, checkResponseMode, checkDuplicates, checkUnsupportedParams, checkResponseType, checkPkce, checkScope, checkPrompt, checkHints];
 
 /** Runs the /authorize checks (the pre-login part): a validated request, an OAuth2RefusalError (shown as a page), or an AuthorizationRedirectError. */
 export async function validateAuthorization(params: Record<string, unknown>, clients: ClientService, config: GatewayConfig): Promise<AuthorizationRequest> {

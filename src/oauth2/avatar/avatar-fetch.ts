@@ -168,9 +168,7 @@ function get(url: URL, opts: AvatarFetchOptions, deadline: number): Promise<Answ
       req.destroy();
       finish(() => reject(new AvatarSkipped('timeout', `no image within ${opts.timeoutMs} ms`)));
     }, remaining);
-    req.on('error', (e: Error & { code?: string }) =>
-      finish(() => reject(e.code === 'AVATAR_PRIVATE_ADDRESS' ? new AvatarSkipped('private_address', e.message) : new AvatarSkipped('fetch_failed', e.code ?? e.message))),
-    );
+    req.on('error', (e: Error & { code?: string }) => finish(() => reject(e.code === 'AVATAR_PRIVATE_ADDRESS' ? new AvatarSkipped('private_address', e.message) : new AvatarSkipped('fetch_failed', e.code ?? e.message))));
     req.end();
   });
 }

@@ -7,18 +7,7 @@
 export type AvatarType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
 
 /** Why an avatar was not set: the `reason` of the log line and of `causeway_avatar_imports_total`. */
-export type AvatarSkip =
-  | 'too_large'
-  | 'not_an_image'
-  | 'insecure_url'
-  | 'private_address'
-  | 'bad_url'
-  | 'fetch_failed'
-  | 'timeout'
-  | 'http_status'
-  | 'too_many_redirects'
-  | 'no_media_repository'
-  | 'homeserver_refused';
+export type AvatarSkip = 'too_large' | 'not_an_image' | 'insecure_url' | 'private_address' | 'bad_url' | 'fetch_failed' | 'timeout' | 'http_status' | 'too_many_redirects' | 'no_media_repository' | 'homeserver_refused';
 
 export class AvatarSkipped extends Error {
   constructor(

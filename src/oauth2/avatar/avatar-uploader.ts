@@ -62,8 +62,7 @@ export class AvatarUploader extends AvatarSetter {
       this.imports.inc({ outcome: 'set', reason: '' });
       this.log.info({ localpart, provider: avatar.providerId, bytes: image.bytes.length, content_type: image.contentType, mxc }, 'avatar set');
     } catch (err) {
-      const skipped =
-        err instanceof AvatarSkipped ? err : err instanceof HomeserverError && !err.transient ? new AvatarSkipped('homeserver_refused', err.message) : undefined;
+      const skipped = err instanceof AvatarSkipped ? err : err instanceof HomeserverError && !err.transient ? new AvatarSkipped('homeserver_refused', err.message) : undefined;
       if (!skipped) throw err;
       this.imports.inc({ outcome: 'skipped', reason: skipped.reason });
       this.log.warn({ localpart, provider: avatar.providerId, reason: skipped.reason, detail: skipped.message }, 'avatar skipped');
@@ -82,7 +81,9 @@ export class AvatarUploader extends AvatarSetter {
     try {
       return await this.homeserver.uploadMedia(token, { ...image, filename: avatarFilename(image.contentType) });
     } finally {
-      await this.db.transaction((em) => this.ender.end(em, [sessionId], 'revoked', 'system:avatar')).catch((e: unknown) => this.log.warn({ err: e }, 'avatar upload session not ended (its token expires within a minute)'));
+      await this.db
+        .transaction((em) => this.ender.end(em, [sessionId], 'revoked', 'system:avatar'))
+        .catch((e: unknown) => this.log.warn({ err: e }, 'avatar upload session not ended (its token expires within a minute)'));
       this.ender.committed();
     }
   }

@@ -47,9 +47,7 @@ export function registrationRefusal(policy: ClientPolicy, metadata: { client_uri
 export function clientRefusal(policy: ClientPolicy, client: OAuthClient): string | undefined {
   if (client.origin === 'static' || policy.client_registration === 'open') return undefined;
   if (policy.client_registration === 'closed') return 'only clients declared by the operator may sign in (policy.client_registration: closed)';
-  return onAllowList(policy.client_registration_allow, hostOf(client.metadata.client_uri), client.clientId)
-    ? undefined
-    : 'this client is not on the allow list (policy.client_registration: allow_list)';
+  return onAllowList(policy.client_registration_allow, hostOf(client.metadata.client_uri), client.clientId) ? undefined : 'this client is not on the allow list (policy.client_registration: allow_list)';
 }
 
 /** A pattern matches a token exactly, or as a prefix when it ends in `*` (`urn:synapse:admin:*` matches that scope). */

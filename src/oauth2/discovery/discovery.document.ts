@@ -5,14 +5,7 @@ import { endpointUrl } from '../oauth2.paths.js';
 import { SUPPORTED_SCOPES } from '../scopes/scope.js';
 
 /** MSC4191 account management actions the account UI implements (stable names; aliases are accepted there). */
-export const ACCOUNT_ACTIONS = [
-  'org.matrix.profile',
-  'org.matrix.devices_list',
-  'org.matrix.device_view',
-  'org.matrix.device_delete',
-  'org.matrix.account_deactivate',
-  'org.matrix.cross_signing_reset',
-];
+export const ACCOUNT_ACTIONS = ['org.matrix.profile', 'org.matrix.devices_list', 'org.matrix.device_view', 'org.matrix.device_delete', 'org.matrix.account_deactivate', 'org.matrix.cross_signing_reset'];
 
 /**
  * Whether `prompt=create` (sign-up) can do anything: a provider with `registration: open` creates

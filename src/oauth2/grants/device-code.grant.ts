@@ -25,9 +25,7 @@ class DeviceAccessDenied extends AccessDeniedError {
   override readonly status = 400;
 }
 
-type Outcome =
-  | { kind: 'error'; error: OAuthError }
-  | { kind: 'issued'; tokens: IssuedTokens; scope: string[]; userId: string; replaced: number; localpart: string; sessionId: string; deviceId?: string };
+type Outcome = { kind: 'error'; error: OAuthError } | { kind: 'issued'; tokens: IssuedTokens; scope: string[]; userId: string; replaced: number; localpart: string; sessionId: string; deviceId?: string };
 
 /**
  * RFC 8628 §3.4-3.5: authorization_pending while the user has not decided, slow_down when polled

@@ -26,10 +26,14 @@ export class DeviceProvisioner {
     } catch (e) {
       this.logger.warn({ err: e, localpart }, 'homeserver provisioning failed');
       const transient = !(e instanceof HomeserverError) || e.transient;
-      throw new OAuth2RefusalError(transient ? 'homeserver_provisioning_transient' : 'homeserver_provisioning_refused', {}, {
-        reason: 'homeserver_provisioning',
-        status: e instanceof HomeserverError ? e.status : undefined,
-      });
+      throw new OAuth2RefusalError(
+        transient ? 'homeserver_provisioning_transient' : 'homeserver_provisioning_refused',
+        {},
+        {
+          reason: 'homeserver_provisioning',
+          status: e instanceof HomeserverError ? e.status : undefined,
+        },
+      );
     }
   }
 

@@ -113,7 +113,7 @@ export class IntrospectionEndpoint {
         const authenticating = this.authenticate(headers.authorization, params);
         if (authenticating) await authenticating;
       } catch (e) {
-        if (e instanceof BadSharedSecretError || (e instanceof InvalidClientError)) this.failures.failed(address);
+        if (e instanceof BadSharedSecretError || e instanceof InvalidClientError) this.failures.failed(address);
         throw e;
       }
       // An empty token is a malformed one (inactive); an absent one is a malformed request.
@@ -147,13 +147,7 @@ export class IntrospectionEndpoint {
       }
     }
     // A flat header list: Node copies it as is (no per-request header object to walk).
-    res.writeHead(status, [
-      'Content-Type', 'application/json; charset=utf-8',
-      'Content-Length', String(Buffer.byteLength(body)),
-      'Cache-Control', 'no-store',
-      'X-Request-Id', reqId,
-      'Access-Control-Allow-Origin', '*',
-    ]);
+    res.writeHead(status, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'Cache-Control', 'no-store', 'X-Request-Id', reqId, 'Access-Control-Allow-Origin', '*']);
     res.end(body);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.durations[status >= 500 ? '5xx' : status >= 400 ? '4xx' : '2xx'].observe(seconds);

@@ -66,20 +66,22 @@ export class LookupBatcher<R> {
 
   private run(batch: Map<string, Waiter<R>[]>): void {
     this.inFlight++;
-    this.fetch([...batch.keys()]).then(
-      (rows) => {
-        for (const [key, waiters] of batch) {
-          const row = rows.get(key);
-          for (const w of waiters) w.resolve(row);
-        }
-      },
-      (err: unknown) => {
-        for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
-      },
-    ).finally(() => {
-      this.inFlight--;
-      this.send();
-    });
+    this.fetch([...batch.keys()])
+      .then(
+        (rows) => {
+          for (const [key, waiters] of batch) {
+            const row = rows.get(key);
+            for (const w of waiters) w.resolve(row);
+          }
+        },
+        (err: unknown) => {
+          for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+        },
+      )
+      .finally(() => {
+        this.inFlight--;
+        this.send();
+      });
   }
 }
 

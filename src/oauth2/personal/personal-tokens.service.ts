@@ -87,11 +87,7 @@ export class PersonalTokens {
       if ((scope.admin || scope.causewayAdmin) && !admin) {
         throw new PersonalTokenError('not_admin', `${scope.admin ? ADMIN_SCOPE : CAUSEWAY_ADMIN_SCOPE} can only be given to a user with the admin right`);
       }
-      const { session, replaced } = await this.issuer.startSession(
-        em,
-        { userId: user.id, clientId: PERSONAL_CLIENT_ID, deviceId: scope.deviceId, scope: scope.tokens, grantType: PERSONAL_GRANT, humanName: r.name },
-        now,
-      );
+      const { session, replaced } = await this.issuer.startSession(em, { userId: user.id, clientId: PERSONAL_CLIENT_ID, deviceId: scope.deviceId, scope: scope.tokens, grantType: PERSONAL_GRANT, humanName: r.name }, now);
       const tokens = await this.issuer.issue(em, session, { refresh: false, grant: PERSONAL_GRANT, personal: { expiresAt: r.expiresAt } }, now);
       // The homeserver learns the device from this row even if the direct call below fails (outage, CLI).
       if (scope.deviceId) await this.outbox.enqueue(em, { kind: 'devices.sync', localpart: user.localpart });

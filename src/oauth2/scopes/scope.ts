@@ -187,12 +187,4 @@ export function consentScopes(tokens: string[]): string[] {
 }
 
 /** Every scope token Causeway may grant, as published in discovery. */
-export const SUPPORTED_SCOPES = [
-  ...OIDC_SCOPES,
-  API_SCOPE.stable,
-  `${NAMESPACE_PREFIX.stable}device:*`,
-  API_SCOPE.unstable,
-  `${NAMESPACE_PREFIX.unstable}device:*`,
-  ADMIN_SCOPE,
-  CAUSEWAY_ADMIN_SCOPE,
-];
+export const SUPPORTED_SCOPES = [...OIDC_SCOPES, API_SCOPE.stable, `${NAMESPACE_PREFIX.stable}device:*`, API_SCOPE.unstable, `${NAMESPACE_PREFIX.unstable}device:*`, ADMIN_SCOPE, CAUSEWAY_ADMIN_SCOPE];

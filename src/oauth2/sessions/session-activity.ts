@@ -14,8 +14,7 @@ const TABLE: Record<ActiveSessionKind, string> = { oauth: 'oauth2_sessions', com
 const pgFlush = (table: string) =>
   `UPDATE ${table} AS s SET last_active_at = v.t FROM unnest($1::varchar[], $2::bigint[]) AS v(id, t)
    WHERE s.id = v.id AND s.finished_at IS NULL AND (s.last_active_at IS NULL OR s.last_active_at < v.t)`;
-const sqliteFlush = (table: string) =>
-  `UPDATE ${table} SET last_active_at = ? WHERE id = ? AND finished_at IS NULL AND (last_active_at IS NULL OR last_active_at < ?)`;
+const sqliteFlush = (table: string) => `UPDATE ${table} SET last_active_at = ? WHERE id = ? AND finished_at IS NULL AND (last_active_at IS NULL OR last_active_at < ?)`;
 
 /**
  * When sessions were last used, as seen by introspection (every request a client makes at the

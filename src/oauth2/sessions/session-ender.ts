@@ -19,10 +19,7 @@ export interface TokenToRevoke {
   hash: string;
 }
 
-const HASH_LIST = { access: 'access', refresh: 'refresh', compat_access: 'compatAccess', compat_refresh: 'compatRefresh' } as const satisfies Record<
-  TokenToRevoke['kind'],
-  keyof TokenHashes
->;
+const HASH_LIST = { access: 'access', refresh: 'refresh', compat_access: 'compatAccess', compat_refresh: 'compatRefresh' } as const satisfies Record<TokenToRevoke['kind'], keyof TokenHashes>;
 /** Revocations sharing one statement at most, and statements in flight at once (PostgreSQL). */
 const REVOKE_BATCH = 64;
 const REVOKE_IN_FLIGHT = 4;

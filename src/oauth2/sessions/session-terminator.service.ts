@@ -49,7 +49,12 @@ export class SessionTerminatorService extends SessionTerminator {
   async endSessionsWithScope(userId: string, scopeTokens: readonly string[], reason: EndReason, actor = 'system'): Promise<number> {
     const n = await this.db.transaction(async (tx) => {
       const live = await this.tokens.liveScopesOf(tx, userId);
-      return this.ender.end(tx, live.filter((s) => s.scope.split(' ').some((t) => scopeTokens.includes(t))).map((s) => s.id), reason, actor);
+      return this.ender.end(
+        tx,
+        live.filter((s) => s.scope.split(' ').some((t) => scopeTokens.includes(t))).map((s) => s.id),
+        reason,
+        actor,
+      );
     });
     if (n) this.ender.committed();
     return n;

@@ -90,12 +90,7 @@ export class TokenIssuer {
    * trail, causeway_tokens_issued_total). `personal`: a personal access token (`mpt_`) with its own
    * expiry (null: never), never with a refresh token.
    */
-  async issue(
-    tx: Tx,
-    session: OAuth2SessionRecord,
-    opts: { refresh: boolean; grant: string; personal?: { expiresAt: number | null } },
-    now = Date.now(),
-  ): Promise<IssuedTokens> {
+  async issue(tx: Tx, session: OAuth2SessionRecord, opts: { refresh: boolean; grant: string; personal?: { expiresAt: number | null } }, now = Date.now()): Promise<IssuedTokens> {
     await this.recorder.record(tx, {
       grant: opts.grant,
       clientId: session.clientId,

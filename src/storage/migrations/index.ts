@@ -20,5 +20,27 @@ import { Initial1795613140853 as PostgresInitial1795613140853 } from './postgres
 import { Initial1795613140853 as SqliteInitial1795613140853 } from './sqlite/1795613140853-Initial.js';
 // Migrations are generated per database by `npm run migration:generate -- <Name>` (scripts/migration-generate.js)
 // and never edited after they shipped. test/integration/storage checks that entities and migrations agree.
-export const SQLITE_MIGRATIONS: Function[] = [SqliteInitial1795613140853, SqliteOutboxDelivery1795614948900, SqliteCompatLayer1795619249994, SqliteOutboxDeliveredIndex1796654045705, SqliteAdminApi1796664544328, SqliteSynapseImport1796664826385, SqliteSessionActivity1796667282428, SqliteTermsOfService1796668498636, SqliteSessionLifecycle1796672047702, SqliteForeignKeys1796678432292];
-export const POSTGRES_MIGRATIONS: Function[] = [PostgresInitial1795613140853, PostgresOutboxDelivery1795614948900, PostgresCompatLayer1795619249994, PostgresOutboxDeliveredIndex1796654045705, PostgresAdminApi1796664544328, PostgresSynapseImport1796664826385, PostgresSessionActivity1796667282428, PostgresTermsOfService1796668498636, PostgresSessionLifecycle1796672047702, PostgresForeignKeys1796678432292];
+export const SQLITE_MIGRATIONS: Function[] = [
+  SqliteInitial1795613140853,
+  SqliteOutboxDelivery1795614948900,
+  SqliteCompatLayer1795619249994,
+  SqliteOutboxDeliveredIndex1796654045705,
+  SqliteAdminApi1796664544328,
+  SqliteSynapseImport1796664826385,
+  SqliteSessionActivity1796667282428,
+  SqliteTermsOfService1796668498636,
+  SqliteSessionLifecycle1796672047702,
+  SqliteForeignKeys1796678432292,
+];
+export const POSTGRES_MIGRATIONS: Function[] = [
+  PostgresInitial1795613140853,
+  PostgresOutboxDelivery1795614948900,
+  PostgresCompatLayer1795619249994,
+  PostgresOutboxDeliveredIndex1796654045705,
+  PostgresAdminApi1796664544328,
+  PostgresSynapseImport1796664826385,
+  PostgresSessionActivity1796667282428,
+  PostgresTermsOfService1796668498636,
+  PostgresSessionLifecycle1796672047702,
+  PostgresForeignKeys1796678432292,
+];

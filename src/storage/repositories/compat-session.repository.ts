@@ -110,11 +110,7 @@ export class CompatSessionRepository {
    * unless it was consumed or revoked meanwhile: of two concurrent refreshes only one gets true.
    */
   async consumeRefresh(tx: Tx, tokenId: string, nextTokenId: string, now: number, expiresAt: number): Promise<boolean> {
-    const r = await tx.update(
-      CompatTokenEntity,
-      { id: tokenId, refresh_consumed_at: IsNull(), revoked_at: IsNull() },
-      { refresh_consumed_at: now, next_token_id: nextTokenId, expires_at: expiresAt },
-    );
+    const r = await tx.update(CompatTokenEntity, { id: tokenId, refresh_consumed_at: IsNull(), revoked_at: IsNull() }, { refresh_consumed_at: now, next_token_id: nextTokenId, expires_at: expiresAt });
     return r.affected === 1;
   }
 

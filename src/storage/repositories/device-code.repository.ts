@@ -92,13 +92,7 @@ export class DeviceCodeRepository {
    * Moves the authorization from state `from` to `to` (with the columns given) unless another
    * request moved it first: whether this call did.
    */
-  async transition(
-    tx: Tx,
-    id: string,
-    from: DeviceCodeState,
-    to: DeviceCodeState,
-    set: Partial<Pick<DeviceCodeRecord, 'userId' | 'browserSessionId' | 'lastPolledAt'>> = {},
-  ): Promise<boolean> {
+  async transition(tx: Tx, id: string, from: DeviceCodeState, to: DeviceCodeState, set: Partial<Pick<DeviceCodeRecord, 'userId' | 'browserSessionId' | 'lastPolledAt'>> = {}): Promise<boolean> {
     const columns = {
       state: to,
       ...(set.userId !== undefined ? { user_id: set.userId } : {}),

@@ -36,8 +36,28 @@ export class DeviceSessionRepository {
     const oauth = await this.db.manager.find(OAuth2SessionEntity, { where: live(userId), order: { created_at: 'DESC' } });
     const compat = await this.db.manager.find(CompatSessionEntity, { where: live(userId), order: { created_at: 'DESC' } });
     const rows: LiveDeviceSession[] = [
-      ...oauth.map((r) => ({ id: r.id, kind: 'oauth' as const, clientId: r.client_id, deviceId: r.device_id, humanName: r.human_name, redirectHost: null, createdAt: r.created_at, lastActiveAt: r.last_active_at, browserSessionId: r.browser_session_id })),
-      ...compat.map((c) => ({ id: c.id, kind: 'compat' as const, clientId: null, deviceId: c.device_id, humanName: c.human_name, redirectHost: c.redirect_host, createdAt: c.created_at, lastActiveAt: c.last_active_at, browserSessionId: c.browser_session_id })),
+      ...oauth.map((r) => ({
+        id: r.id,
+        kind: 'oauth' as const,
+        clientId: r.client_id,
+        deviceId: r.device_id,
+        humanName: r.human_name,
+        redirectHost: null,
+        createdAt: r.created_at,
+        lastActiveAt: r.last_active_at,
+        browserSessionId: r.browser_session_id,
+      })),
+      ...compat.map((c) => ({
+        id: c.id,
+        kind: 'compat' as const,
+        clientId: null,
+        deviceId: c.device_id,
+        humanName: c.human_name,
+        redirectHost: c.redirect_host,
+        createdAt: c.created_at,
+        lastActiveAt: c.last_active_at,
+        browserSessionId: c.browser_session_id,
+      })),
     ];
     // Stable: OAuth sessions before compat ones created in the same millisecond, as the page always listed them.
     return rows.sort((a, b) => b.createdAt - a.createdAt);

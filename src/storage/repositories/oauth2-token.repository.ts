@@ -124,11 +124,7 @@ export class OAuth2TokenRepository {
 
   /** A use of the session: its last activity, and (when given) its new end and the client's address. */
   async touchSession(tx: Tx, id: string, use: { at: number; expiresAt?: number | null; ip?: string | null }): Promise<void> {
-    await tx.update(
-      OAuth2SessionEntity,
-      { id },
-      { last_active_at: use.at, ...(use.expiresAt !== undefined ? { expires_at: use.expiresAt } : {}), ...(use.ip !== undefined ? { last_active_ip: use.ip } : {}) },
-    );
+    await tx.update(OAuth2SessionEntity, { id }, { last_active_at: use.at, ...(use.expiresAt !== undefined ? { expires_at: use.expiresAt } : {}), ...(use.ip !== undefined ? { last_active_ip: use.ip } : {}) });
   }
 
   /** Ids of a client's live sessions. */

@@ -45,11 +45,7 @@ export interface SessionFilter {
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** The columns OAuth and compat sessions share, as a row. */
-function deviceSessionRow(
-  kind: SessionKind,
-  s: OAuth2SessionEntity | CompatSessionEntity,
-  extra: Pick<SessionRow, 'clientId' | 'scope'>,
-): SessionRow {
+function deviceSessionRow(kind: SessionKind, s: OAuth2SessionEntity | CompatSessionEntity, extra: Pick<SessionRow, 'clientId' | 'scope'>): SessionRow {
   return {
     id: s.id,
     kind,
@@ -94,11 +90,7 @@ export class SessionRepository {
   async get(id: string, browserTtlMs: number, now = Date.now()): Promise<SessionRow | undefined> {
     const f: SessionFilter = { browserTtlMs, now };
     const byId = <T extends ObjectLiteral>(q: SelectQueryBuilder<T>) => q.andWhere('s.id = :id', { id });
-    return (
-      (await this.oauth(f, ['oauth2', 'personal'], undefined, 1, byId))[0] ??
-      (await this.compat(f, undefined, 1, byId))[0] ??
-      (await this.browser(f, undefined, 1, now, byId))[0]
-    );
+    return (await this.oauth(f, ['oauth2', 'personal'], undefined, 1, byId))[0] ?? (await this.compat(f, undefined, 1, byId))[0] ?? (await this.browser(f, undefined, 1, now, byId))[0];
   }
 
   private common<T extends ObjectLiteral>(q: SelectQueryBuilder<T>, f: SessionFilter, after: string | undefined, take: number) {
@@ -115,9 +107,7 @@ export class SessionRepository {
     if (f.deviceId) q.andWhere('s.device_id = :deviceId', { deviceId: f.deviceId });
     if (f.state) q.andWhere(f.state === 'active' ? 's.finished_at IS NULL' : 's.finished_at IS NOT NULL');
     const rows = await this.common(extra(q), f, after, take).getMany();
-    return rows.map((s) =>
-      s.grant_type === PERSONAL ? deviceSessionRow('personal', s, { clientId: null, scope: s.scope }) : deviceSessionRow('oauth2', s, { clientId: s.client_id, scope: s.scope }),
-    );
+    return rows.map((s) => (s.grant_type === PERSONAL ? deviceSessionRow('personal', s, { clientId: null, scope: s.scope }) : deviceSessionRow('oauth2', s, { clientId: s.client_id, scope: s.scope })));
   }
 
   private async compat(f: SessionFilter, after: string | undefined, take: number, extra = <T extends ObjectLiteral>(q: SelectQueryBuilder<T>) => q): Promise<SessionRow[]> {

@@ -45,7 +45,11 @@ export class UpstreamLinkRepository {
   /** Removes the user's links of one provider; returns them. */
   async removeForProvider(tx: Tx, userId: string, providerId: string): Promise<UpstreamLinkRecord[]> {
     const rows = await tx.findBy(UpstreamLinkEntity, { user_id: userId, provider_id: providerId });
-    if (rows.length) await tx.delete(UpstreamLinkEntity, rows.map((r) => r.id));
+    if (rows.length)
+      await tx.delete(
+        UpstreamLinkEntity,
+        rows.map((r) => r.id),
+      );
     return rows.map(toRecord);
   }
 

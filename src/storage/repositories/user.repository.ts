@@ -154,7 +154,10 @@ export class UserRepository {
     const q = this.db.manager.createQueryBuilder(UserEntity, 'u');
     applyFilter(q, f);
     if (page.after) q.andWhere('u.id > :after', { after: page.after });
-    const rows = await q.orderBy('u.id', 'ASC').take(page.limit + 1).getMany();
+    const rows = await q
+      .orderBy('u.id', 'ASC')
+      .take(page.limit + 1)
+      .getMany();
     return toPage(rows, page.limit, (r) => r.id, toRecord);
   }
 

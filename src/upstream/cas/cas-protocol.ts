@@ -6,9 +6,7 @@ import { msg, type Msg } from '../../web/i18n/message.js';
  * shapes and URLs (https://apereo.github.io/cas/7.2.x/protocol/CAS-Protocol-Specification.html).
  */
 
-export type ValidationResult =
-  | { ok: true; user: string; attributes: Record<string, string | string[]>; attributeForm: AttributeForm }
-  | { ok: false; code: string; message: string };
+export type ValidationResult = { ok: true; user: string; attributes: Record<string, string | string[]>; attributeForm: AttributeForm } | { ok: false; code: string; message: string };
 
 /**
  * Where the attributes were found. Servers send one or more of these forms; only one is read so

@@ -53,7 +53,10 @@ export class CasServiceController {
 
   /** `req.ip` honours http.trust_proxy (Fastify's trustProxy): the client address, not the proxy's, behind an ingress. */
   private async receive(providerId: string, req: FastifyRequest): Promise<string> {
-    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const type = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
       throw new PageError(415, 'error.title.unsupported_request', 'error.cas_logout_content_type', { reason: `content type ${type}` });
     }

@@ -17,10 +17,7 @@ export const casProviderSchema = z
       .url()
       .transform((u) => u.replace(/\/+$/, ''))
       .describe('CAS base URL, e.g. `https://cas.example.edu/cas` (sign-in at `/login`, validation at `/p3/serviceValidate` or `/serviceValidate`).'),
-    protocol: z
-      .literal([2, 3])
-      .default(3)
-      .describe('`3`: validate at `/p3/serviceValidate` (standard attributes); `2`: at `/serviceValidate` (attributes only as a server extension).'),
+    protocol: z.literal([2, 3]).default(3).describe('`3`: validate at `/p3/serviceValidate` (standard attributes); `2`: at `/serviceValidate` (attributes only as a server extension).'),
     gateway: z.boolean().default(false).describe('Send `gateway=true`: CAS signs in only people who already have a CAS session and never shows its form.'),
     timeout_ms: z.number().int().min(100).max(60000).default(5000).describe('Timeout of the ticket validation request, in milliseconds.'),
     single_logout: z
@@ -35,10 +32,7 @@ export const casProviderSchema = z
       .describe(
         'Addresses (CIDR ranges) allowed to POST Single Logout requests: the CAS servers. Required with `single_logout` outside dev_mode (`["0.0.0.0/0", "::/0"]` accepts any address, knowingly). Behind a proxy, needs `http.trust_proxy`.',
       ),
-    upstream_logout: z
-      .boolean()
-      .default(false)
-      .describe('Signing out of Causeway also signs out of CAS (`<server_url>/logout` and back); off by default since it ends single sign-on for every other service too.'),
+    upstream_logout: z.boolean().default(false).describe('Signing out of Causeway also signs out of CAS (`<server_url>/logout` and back); off by default since it ends single sign-on for every other service too.'),
     allow_insecure_http: z.boolean().default(false).describe('dev_mode only: allow plain http to the CAS server.'),
   })
   .strict()

@@ -2,15 +2,7 @@ import { createHash } from 'node:crypto';
 import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
-import {
-  UpstreamError,
-  type Assertion,
-  type BeginResult,
-  type CallbackRequest,
-  type UpstreamConnector,
-  type UpstreamLoginContext,
-  type UpstreamSessionRef,
-} from '../connector.js';
+import { UpstreamError, type Assertion, type BeginResult, type CallbackRequest, type UpstreamConnector, type UpstreamLoginContext, type UpstreamSessionRef } from '../connector.js';
 import type { CasProviderConfig } from './cas.config.js';
 import { casEndpoints, explainFailure, isServiceTicket, parseValidationResponse, type ValidationResult } from './cas-protocol.js';
 import { CasXmlError, MAX_XML_BYTES } from './cas-xml.js';

@@ -40,9 +40,7 @@ export interface ClaimFailure {
 }
 export type MappingFailure = RequirementFailure | ClaimFailure;
 
-export type MappingResult =
-  | { ok: true; identity: MappedIdentity }
-  | { ok: false; failure: MappingFailure; /** Safe to show: names the attribute/claim and rule, no values. */ userMessage: Msg };
+export type MappingResult = { ok: true; identity: MappedIdentity } | { ok: false; failure: MappingFailure; /** Safe to show: names the attribute/claim and rule, no values. */ userMessage: Msg };
 
 export const MAX_SUBJECT_LENGTH = 512;
 export const MAX_DISPLAYNAME_LENGTH = 256;

@@ -32,9 +32,7 @@ const profileClaim = (what: string) =>
   z
     .object({
       template: templateSource.optional().describe(`Template over the upstream attributes giving the ${what}, e.g. \`{{ user.mail }}\`; the default depends on the provider kind.`),
-      action: importAction
-        .default('force')
-        .describe('`force`: imported when present; `require`: the sign-in is refused without a valid value; `suggest`: editable on the registration page; `ignore`: not imported.'),
+      action: importAction.default('force').describe('`force`: imported when present; `require`: the sign-in is refused without a valid value; `suggest`: editable on the registration page; `ignore`: not imported.'),
       sync: syncPolicy.default('first_login').describe('`first_login`: set when the account is created; `always`: refreshed at every sign-in (set when present, never cleared).'),
     })
     .strict()
@@ -58,9 +56,7 @@ const localpartClaim = z
 /** An avatar: a picture URL (OIDC `picture`) or a base64 photo attribute (LDAP `jpegPhoto`, AD `thumbnailPhoto`). */
 const avatarClaim = z
   .object({
-    template: templateSource
-      .optional()
-      .describe('Template giving the avatar: an https URL (e.g. `{{ user.picture }}`) or a base64 image (e.g. `{{ user.jpegPhoto }}`). Unset: no avatar is imported.'),
+    template: templateSource.optional().describe('Template giving the avatar: an https URL (e.g. `{{ user.picture }}`) or a base64 image (e.g. `{{ user.jpegPhoto }}`). Unset: no avatar is imported.'),
     sync: syncPolicy.default('first_login').describe('`first_login`: set when the account is created; `always`: set again at every sign-in that brings one.'),
     max_bytes: z
       .number()
@@ -73,14 +69,12 @@ const avatarClaim = z
   })
   .strict()
   .describe(
-    'The avatar, uploaded to the homeserver\'s media repository as the user and set on their profile, after the sign-in (through the event bus): PNG, JPEG, GIF or WebP (checked by their first bytes); https only and no private or loopback addresses outside dev_mode; no redirects to plain http. A failure is logged and counted, never blocks a sign-in.',
+    "The avatar, uploaded to the homeserver's media repository as the user and set on their profile, after the sign-in (through the event bus): PNG, JPEG, GIF or WebP (checked by their first bytes); https only and no private or loopback addresses outside dev_mode; no redirects to plain http. A failure is logged and counted, never blocks a sign-in.",
   );
 
 export const claimsSection = z
   .object({
-    subject: templateSource
-      .optional()
-      .describe('Template for the stable upstream identifier that accounts are linked by; default: the protocol\'s subject (OIDC `sub`, SAML NameID, CAS user).'),
+    subject: templateSource.optional().describe("Template for the stable upstream identifier that accounts are linked by; default: the protocol's subject (OIDC `sub`, SAML NameID, CAS user)."),
     localpart: localpartClaim.prefault({}),
     displayname: profileClaim('display name').prefault({}),
     email: profileClaim('email address').prefault({}),
@@ -99,7 +93,7 @@ export const attributeRequirement = z
     attribute: z.string().min(1).describe('Attribute name as the IdP sends it (OIDC claim, SAML attribute name or friendly name, CAS attribute).'),
     equals: z.string().optional().describe('The attribute has exactly one value, and it is this one.'),
     one_of: z.array(z.string()).min(1).optional().describe('The attribute has a value among these.'),
-    contains: z.string().optional().describe('One of the attribute\'s values is this one (multi-valued attributes such as groups).'),
+    contains: z.string().optional().describe("One of the attribute's values is this one (multi-valued attributes such as groups)."),
   })
   .strict()
   .superRefine((o, ctx) => {

@@ -36,10 +36,7 @@ export function checkRequirement(req: AttributeRequirement, attributes: Readonly
 }
 
 /** The first requirement that fails (in config order), or undefined when all hold. */
-export function firstFailedRequirement(
-  requirements: readonly AttributeRequirement[],
-  attributes: Readonly<Record<string, string | string[]>>,
-): RequirementFailure | undefined {
+export function firstFailedRequirement(requirements: readonly AttributeRequirement[], attributes: Readonly<Record<string, string | string[]>>): RequirementFailure | undefined {
   for (const [index, req] of requirements.entries()) {
     const result = checkRequirement(req, attributes);
     if (result !== 'ok') return { kind: 'requirement', index, attribute: req.attribute, rule: ruleOf(req), reason: result };

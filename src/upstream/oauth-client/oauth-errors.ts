@@ -62,11 +62,7 @@ export function classifyOidcError(err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
   if (err instanceof AuthorizationResponseError) {
     const code = err.error;
-    return upstreamError(
-      'upstream_denied',
-      err,
-      code === 'access_denied' ? msg('upstream.oidc_access_denied') : MESSAGES.upstream_denied,
-    );
+    return upstreamError('upstream_denied', err, code === 'access_denied' ? msg('upstream.oidc_access_denied') : MESSAGES.upstream_denied);
   }
   // Our client credentials were refused: an operator problem, not the user's.
   if (err instanceof WWWAuthenticateChallengeError || (err instanceof ResponseBodyError && ['invalid_client', 'unauthorized_client'].includes(err.error))) {

@@ -12,14 +12,7 @@ const MAX_BYTES = 1024 * 1024;
  * read up to MAX_BYTES and must be JSON. Throws UpstreamError: 401/403/404 `upstream_denied` (the
  * token does not grant it), 5xx/network `upstream_unavailable`, anything unreadable `malformed`.
  */
-export async function fetchJsonResource(
-  config: oidc.Configuration,
-  providerId: string,
-  kind: UpstreamCallKind,
-  accessToken: string,
-  url: string,
-  headers: Record<string, string>,
-): Promise<unknown> {
+export async function fetchJsonResource(config: oidc.Configuration, providerId: string, kind: UpstreamCallKind, accessToken: string, url: string, headers: Record<string, string>): Promise<unknown> {
   return upstreamCall(providerId, kind, async () => {
     let res: Response;
     try {

@@ -11,7 +11,10 @@ const jsonPath = z.string().regex(/^[A-Za-z0-9_$@:-]+(\.[A-Za-z0-9_$@:-]+){0,7}$
 const headers = z
   .record(
     z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'expected a header name'),
-    z.string().max(1024).regex(/^[\x20-\x7e]*$/, 'expected printable ASCII'),
+    z
+      .string()
+      .max(1024)
+      .regex(/^[\x20-\x7e]*$/, 'expected printable ASCII'),
   )
   .superRefine((h, ctx) => {
     for (const k of Object.keys(h)) {
@@ -45,7 +48,7 @@ const attributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribu
 /** An extra call made with the user's access token after the userinfo call (e.g. GitHub's /user/emails, /user/orgs). */
 const extraRequest = z
   .object({
-    url: z.url().describe('The API called with the user\'s access token (GET).'),
+    url: z.url().describe("The API called with the user's access token (GET)."),
     headers,
     attributes: z
       .record(attributeName, extractedAttribute)
@@ -65,19 +68,13 @@ const extraRequest = z
 export const oauth2ProviderSchema = z
   .object({
     ...providerBaseShape,
-    kind: z.literal('oauth2').describe('An OAuth 2.0 provider without OpenID Connect (GitHub, GitLab\'s API, Discord, …).'),
-    authorization_endpoint: z.url().describe('The provider\'s authorization endpoint.'),
-    token_endpoint: z.url().describe('The provider\'s token endpoint.'),
-    issuer: z
-      .url()
-      .optional()
-      .describe('The server\'s issuer identifier, when it sends `iss` in authorization responses (RFC 9207): `iss` is then required and checked. Most OAuth-only servers have none.'),
-    client_id: z.string().min(1).describe('Causeway\'s client id at the provider.'),
-    ...secretShape('client_secret', 'Causeway\'s client secret at the provider (for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`).'),
-    token_endpoint_auth_method: z
-      .enum(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'none'])
-      .default('client_secret_basic')
-      .describe('How Causeway authenticates at the token endpoint.'),
+    kind: z.literal('oauth2').describe("An OAuth 2.0 provider without OpenID Connect (GitHub, GitLab's API, Discord, …)."),
+    authorization_endpoint: z.url().describe("The provider's authorization endpoint."),
+    token_endpoint: z.url().describe("The provider's token endpoint."),
+    issuer: z.url().optional().describe("The server's issuer identifier, when it sends `iss` in authorization responses (RFC 9207): `iss` is then required and checked. Most OAuth-only servers have none."),
+    client_id: z.string().min(1).describe("Causeway's client id at the provider."),
+    ...secretShape('client_secret', "Causeway's client secret at the provider (for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`)."),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'none']).default('client_secret_basic').describe('How Causeway authenticates at the token endpoint.'),
     scopes: z
       .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token'))
       .default([])
@@ -94,12 +91,8 @@ export const oauth2ProviderSchema = z
       })
       .strict()
       .describe('The "who am I" API: its answer\'s fields become attributes (nested objects flattened with dots).'),
-    requests: z
-      .array(extraRequest)
-      .max(8)
-      .default([])
-      .describe('Extra calls with the same token, in order, each adding the attributes it names (verified emails, organisations, teams).'),
-    api_headers: headers.describe('Headers sent with every API call (userinfo and requests), e.g. GitHub\'s `X-GitHub-Api-Version`.'),
+    requests: z.array(extraRequest).max(8).default([]).describe('Extra calls with the same token, in order, each adding the attributes it names (verified emails, organisations, teams).'),
+    api_headers: headers.describe("Headers sent with every API call (userinfo and requests), e.g. GitHub's `X-GitHub-Api-Version`."),
     allow_insecure_http: z.boolean().default(false).describe('dev_mode only: allow plain http to the provider.'),
     timeout_ms: z.number().int().min(100).max(60000).default(10000).describe('Timeout of each call to the provider, in milliseconds.'),
   })

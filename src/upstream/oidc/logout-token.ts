@@ -30,19 +30,7 @@ export interface VerifiedLogoutToken {
 /** Why a logout token was refused (the `error_description` of the 400 answer; no token content). */
 export class LogoutTokenError extends Error {
   constructor(
-    readonly reason:
-      | 'malformed'
-      | 'signature_invalid'
-      | 'issuer_mismatch'
-      | 'audience_mismatch'
-      | 'expired'
-      | 'bad_typ'
-      | 'bad_events'
-      | 'no_subject'
-      | 'nonce_present'
-      | 'no_jti'
-      | 'replayed'
-      | 'keys_unavailable',
+    readonly reason: 'malformed' | 'signature_invalid' | 'issuer_mismatch' | 'audience_mismatch' | 'expired' | 'bad_typ' | 'bad_events' | 'no_subject' | 'nonce_present' | 'no_jti' | 'replayed' | 'keys_unavailable',
     message: string,
     override readonly cause?: unknown,
   ) {

@@ -20,10 +20,15 @@ export const multiTenantSchema = z
       .refine((s) => URL.canParse(s.replace('{tid}', '00000000-0000-0000-0000-000000000000')), { message: 'must be a URL once {tid} is filled in' })
       .default('https://login.microsoftonline.com/{tid}/v2.0')
       .describe(
-        'The issuer of one tenant, `{tid}` standing for its tenant id: each ID token\'s `iss` must equal it filled with the token\'s `tid`. The discovered issuer must be this template with Entra\'s `{tenantid}` placeholder. Another cloud: e.g. `https://login.microsoftonline.us/{tid}/v2.0`.',
+        "The issuer of one tenant, `{tid}` standing for its tenant id: each ID token's `iss` must equal it filled with the token's `tid`. The discovered issuer must be this template with Entra's `{tenantid}` placeholder. Another cloud: e.g. `https://login.microsoftonline.us/{tid}/v2.0`.",
       ),
     tenants: z
-      .array(z.string().transform((s) => s.toLowerCase()).pipe(z.string().regex(TENANT_ID, 'expected a tenant id (GUID)')))
+      .array(
+        z
+          .string()
+          .transform((s) => s.toLowerCase())
+          .pipe(z.string().regex(TENANT_ID, 'expected a tenant id (GUID)')),
+      )
       .min(1)
       .describe('Tenant ids (GUIDs) whose people may sign in; a token of any other tenant is refused with an error page (audited as `tenant_not_allowed`).'),
   })

@@ -12,19 +12,19 @@ export const oidcProviderSchema = z
   .object({
     ...providerBaseShape,
     kind: z.literal('oidc').describe('An OpenID Connect provider (Keycloak, Entra ID, Google, Authentik, …).'),
-    issuer: z.url().describe('The IdP\'s issuer URL; its `/.well-known/openid-configuration` is read unless `discovery: false`.'),
-    discovery: z.boolean().default(true).describe('Read the endpoints from the issuer\'s discovery document; when false, give them below.'),
+    issuer: z.url().describe("The IdP's issuer URL; its `/.well-known/openid-configuration` is read unless `discovery: false`."),
+    discovery: z.boolean().default(true).describe("Read the endpoints from the issuer's discovery document; when false, give them below."),
     authorization_endpoint: z.url().optional().describe('Authorization endpoint (required without discovery; overrides the discovered one).'),
     token_endpoint: z.url().optional().describe('Token endpoint (required without discovery; overrides the discovered one).'),
     userinfo_endpoint: z.url().optional().describe('Userinfo endpoint (overrides the discovered one).'),
-    jwks_uri: z.url().optional().describe('The IdP\'s JWKS, which verifies ID tokens (required without discovery; overrides the discovered one).'),
+    jwks_uri: z.url().optional().describe("The IdP's JWKS, which verifies ID tokens (required without discovery; overrides the discovered one)."),
     end_session_endpoint: z.url().optional().describe('Where `upstream_logout` sends the browser (overrides the discovered one).'),
-    client_id: z.string().min(1).describe('Causeway\'s client id at the IdP.'),
-    ...secretShape('client_secret', 'Causeway\'s client secret at the IdP (for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`).'),
+    client_id: z.string().min(1).describe("Causeway's client id at the IdP."),
+    ...secretShape('client_secret', "Causeway's client secret at the IdP (for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`)."),
     token_endpoint_auth_method: z
       .enum(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'])
       .default('client_secret_basic')
-      .describe('How Causeway authenticates at the IdP\'s token endpoint (`client_secret_jwt`: an HS256 assertion keyed with the client secret).'),
+      .describe("How Causeway authenticates at the IdP's token endpoint (`client_secret_jwt`: an HS256 assertion keyed with the client secret)."),
     ...secretShape('private_key', 'PEM private key (RSA, EC or Ed25519) for `private_key_jwt`.'),
     private_key_kid: z.string().optional().describe('The `kid` of `private_key` as registered at the IdP (required with `private_key_jwt`).'),
     scopes: z
@@ -38,17 +38,14 @@ export const oidcProviderSchema = z
     userinfo_signed_response_alg: z
       .enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])
       .optional()
-      .describe('Require the userinfo answer as a JWT signed with this algorithm (verified with the IdP\'s JWKS, `iss` and `aud` checked); a plain JSON answer is then refused.'),
+      .describe("Require the userinfo answer as a JWT signed with this algorithm (verified with the IdP's JWKS, `iss` and `aud` checked); a plain JSON answer is then refused."),
     authorization_params: authorizationParamsSchema(RESERVED_OAUTH_PARAMS).describe(
-      'Extra parameters of the authorization request, e.g. Google\'s `hd` or Entra\'s `domain_hint`; each value a Liquid template over the downstream request (`request.login_hint`, `request.prompt`, `request.client_id`, `request.acr_values`, `request.logged_out`), left out when it renders empty; protocol parameters cannot be overridden.',
+      "Extra parameters of the authorization request, e.g. Google's `hd` or Entra's `domain_hint`; each value a Liquid template over the downstream request (`request.login_hint`, `request.prompt`, `request.client_id`, `request.acr_values`, `request.logged_out`), left out when it renders empty; protocol parameters cannot be overridden.",
     ),
     response_mode: z.enum(['query', 'form_post']).default('query').describe('How the IdP returns the code: `query` (a redirect) or `form_post` (an HTTP POST).'),
-    fetch_userinfo: z.boolean().default(true).describe('Also fetch the userinfo endpoint and merge its claims into the ID token\'s.'),
+    fetch_userinfo: z.boolean().default(true).describe("Also fetch the userinfo endpoint and merge its claims into the ID token's."),
     backchannel_logout: z.boolean().default(false).describe('Accept OIDC Back-Channel Logout tokens at `/upstream/<id>/backchannel-logout`: the IdP ends Causeway sessions.'),
-    upstream_logout: z
-      .boolean()
-      .default(false)
-      .describe('When a person signs out at Causeway, also send them to the IdP\'s `end_session_endpoint` (with `id_token_hint`).'),
+    upstream_logout: z.boolean().default(false).describe("When a person signs out at Causeway, also send them to the IdP's `end_session_endpoint` (with `id_token_hint`)."),
     multi_tenant: multiTenantSchema.optional(),
     apple: appleSchema.optional(),
     clock_skew: z.number().int().min(0).max(600).default(30).describe('Allowed clock difference with the IdP for ID and logout tokens, in seconds.'),

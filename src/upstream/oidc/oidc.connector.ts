@@ -4,15 +4,7 @@ import { upstreamCall } from '../../telemetry/outbound-calls.js';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../../storage/kv-store.js';
-import {
-  type Assertion,
-  type BeginResult,
-  type CallbackRequest,
-  type ConnectorHealth,
-  type UpstreamConnector,
-  type UpstreamLoginContext,
-  type UpstreamSessionRef,
-} from '../connector.js';
+import { type Assertion, type BeginResult, type CallbackRequest, type ConnectorHealth, type UpstreamConnector, type UpstreamLoginContext, type UpstreamSessionRef } from '../connector.js';
 import type { OidcProviderConfig } from './oidc.config.js';
 import { claimsToAttributes } from '../oauth-client/json-attributes.js';
 import { classifyOidcError, upstreamError } from '../oauth-client/oauth-errors.js';
@@ -122,11 +114,7 @@ export class OidcConnector implements UpstreamConnector {
       ...(p.client_secret ? { client_secret: p.client_secret } : {}),
     };
     this.client = { metadata, auth: p.apple ? appleClientAuth(new AppleClientSecret(p.apple, p.client_id)) : await clientAuthFor(this.provider) };
-    const overrides = Object.fromEntries(
-      (['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'] as const)
-        .filter((k) => p[k] !== undefined)
-        .map((k) => [k, p[k]]),
-    );
+    const overrides = Object.fromEntries((['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'] as const).filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
     let server: oidc.ServerMetadata;
     if (p.discovery) {
       // A multi-tenant issuer's document names the template, not the URL it is served at: read it by its

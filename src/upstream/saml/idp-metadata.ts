@@ -201,4 +201,3 @@ function assertHttpUrl(u: string, what: string) {
 function dropUndefined<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
-

@@ -205,7 +205,9 @@ function readLogoutXml(xml: string, c: SloContext, relayState: string | undefine
     issuer,
     nameId,
     ...(format ? { nameIdFormat: format } : {}),
-    sessionIndexes: children(root, NS.samlp, 'SessionIndex').map((s) => text(s)).filter((s): s is string => !!s),
+    sessionIndexes: children(root, NS.samlp, 'SessionIndex')
+      .map((s) => text(s))
+      .filter((s): s is string => !!s),
     issueInstant,
     ...relay,
   };

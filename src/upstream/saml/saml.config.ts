@@ -52,19 +52,19 @@ function resolveCertificate(obj: Record<string, unknown>, name: string, ctx: z.R
 
 const idpSection = z
   .object({
-    entity_id: z.string().min(1).describe('The IdP\'s entity ID (the Issuer of its responses).'),
-    sso_url: z.url().describe('The IdP\'s SingleSignOnService location.'),
+    entity_id: z.string().min(1).describe("The IdP's entity ID (the Issuer of its responses)."),
+    sso_url: z.url().describe("The IdP's SingleSignOnService location."),
     sso_binding: z.enum(['redirect', 'post']).default('redirect').describe('Binding of `sso_url`: `redirect` (HTTP-Redirect) or `post` (HTTP-POST).'),
-    slo_url: z.url().optional().describe('The IdP\'s SingleLogoutService location (HTTP-Redirect); without it Single Logout is off.'),
+    slo_url: z.url().optional().describe("The IdP's SingleLogoutService location (HTTP-Redirect); without it Single Logout is off."),
     slo_response_url: z.url().optional().describe('Where LogoutResponses go, when the IdP wants them elsewhere than `slo_url`.'),
-    certs: z.array(z.string().min(1)).min(1).describe('The IdP\'s signing certificates (PEM text or file paths); several during a key rollover.'),
+    certs: z.array(z.string().min(1)).min(1).describe("The IdP's signing certificates (PEM text or file paths); several during a key rollover."),
   })
   .strict()
   .describe('The IdP declared here instead of by metadata.');
 
 const spSection = z
   .object({
-    entity_id: z.string().min(1).optional().describe('Causeway\'s SP entity ID; default: its metadata URL, `<public_base>upstream/<id>/saml/metadata`.'),
+    entity_id: z.string().min(1).optional().describe("Causeway's SP entity ID; default: its metadata URL, `<public_base>upstream/<id>/saml/metadata`."),
     ...secretShape('key', 'The SP private key (PEM): signs AuthnRequests and logout messages, decrypts assertions.'),
     ...publicValueShape('cert', 'The SP certificate matching `key`, published in the SP metadata.'),
     sign_requests: z.boolean().default(true).describe('Sign AuthnRequests (logout messages are always signed).'),
@@ -82,38 +82,22 @@ export const samlProviderSchema = z
   .object({
     ...providerBaseShape,
     kind: z.literal('saml').describe('A SAML 2.0 identity provider (ADFS, Entra ID, Shibboleth, Okta, SimpleSAMLphp, …).'),
-    metadata_url: z.url().optional().describe('URL of the IdP\'s metadata (https). Give exactly one of `metadata_url`, `metadata_file`, `idp`.'),
-    metadata_file: z.string().min(1).optional().describe('Path of a file holding the IdP\'s metadata.'),
-    metadata_refresh: duration(5)
-      .default(3600)
-      .describe('How often the metadata is fetched (or the file read) again; a failed refresh keeps the last good copy.'),
+    metadata_url: z.url().optional().describe("URL of the IdP's metadata (https). Give exactly one of `metadata_url`, `metadata_file`, `idp`."),
+    metadata_file: z.string().min(1).optional().describe("Path of a file holding the IdP's metadata."),
+    metadata_refresh: duration(5).default(3600).describe('How often the metadata is fetched (or the file read) again; a failed refresh keeps the last good copy.'),
     ...publicValueShape('metadata_signing_cert', 'Certificate the metadata must be signed with; unsigned or badly signed metadata is then refused.'),
     metadata_timeout_ms: z.number().int().min(100).max(60000).default(10000).describe('Timeout of a metadata download, in milliseconds.'),
-    idp_entity_id: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('The entity to use when the metadata holds several (a federation aggregate); checked against the metadata when given.'),
+    idp_entity_id: z.string().min(1).optional().describe('The entity to use when the metadata holds several (a federation aggregate); checked against the metadata when given.'),
     idp: idpSection.optional(),
     federation: federationSection.optional(),
     sp: spSection,
-    name_id_format: z
-      .string()
-      .min(1)
-      .default('persistent')
-      .describe('NameID format asked of the IdP: `persistent`, `transient`, `emailAddress`, `unspecified` or a URI.'),
+    name_id_format: z.string().min(1).default('persistent').describe('NameID format asked of the IdP: `persistent`, `transient`, `emailAddress`, `unspecified` or a URI.'),
     allow_create: z.boolean().default(true).describe('NameIDPolicy AllowCreate: the IdP may create a new identifier for Causeway.'),
     authn_context: z.array(z.string().min(1)).default([]).describe('RequestedAuthnContext class references, e.g. for multi-factor; none: the element is left out.'),
     authn_context_comparison: z.enum(['exact', 'minimum', 'maximum', 'better']).default('exact').describe('Comparison of the RequestedAuthnContext.'),
-    signature: z
-      .enum(['assertion', 'response', 'either', 'both'])
-      .default('assertion')
-      .describe('Which signature must be present and valid: on the `assertion`, the `response`, `either` or `both` (never neither).'),
+    signature: z.enum(['assertion', 'response', 'either', 'both']).default('assertion').describe('Which signature must be present and valid: on the `assertion`, the `response`, `either` or `both` (never neither).'),
     allow_sha1: z.boolean().default(false).describe('Accept RSA-SHA1 signatures (old ADFS relying-party trusts).'),
-    allow_idp_initiated: z
-      .boolean()
-      .default(false)
-      .describe('Accept responses no sign-in asked for (IdP-initiated SSO); off: every response must answer one of Causeway\'s AuthnRequests.'),
+    allow_idp_initiated: z.boolean().default(false).describe("Accept responses no sign-in asked for (IdP-initiated SSO); off: every response must answer one of Causeway's AuthnRequests."),
     clock_skew: z.number().int().min(0).max(600).default(60).describe('Allowed clock difference with the IdP, in seconds.'),
     max_assertion_age: duration(1).optional().describe('Refuse assertions issued longer ago than this, whatever their NotOnOrAfter says (a duration).'),
     max_message_size: z
@@ -187,7 +171,11 @@ export const samlProviderSchema = z
 export type SamlProviderConfig = z.infer<typeof samlProviderSchema>;
 
 /** A federation's sources, certificate and the options it rules out. */
-function checkFederation(f: z.output<typeof federationSection>, o: { allow_insecure_http: boolean; allow_idp_initiated: boolean; idp_entity_id?: string; metadata_signing_cert?: string; metadata_signing_cert_file?: string; metadata_signing_cert_env?: string }, ctx: z.RefinementCtx) {
+function checkFederation(
+  f: z.output<typeof federationSection>,
+  o: { allow_insecure_http: boolean; allow_idp_initiated: boolean; idp_entity_id?: string; metadata_signing_cert?: string; metadata_signing_cert_file?: string; metadata_signing_cert_env?: string },
+  ctx: z.RefinementCtx,
+) {
   if ((f.metadata_url === undefined) === (f.metadata_file === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of metadata_url, metadata_file' });
   for (const key of ['metadata_url', 'mdq_url', 'discovery_url'] as const) {
     const u = f[key];
@@ -199,7 +187,7 @@ function checkFederation(f: z.output<typeof federationSection>, o: { allow_insec
   if ([o.metadata_signing_cert, o.metadata_signing_cert_file, o.metadata_signing_cert_env].some((v) => v !== undefined)) {
     ctx.addIssue({ code: 'custom', path: [], message: 'use federation.signing_cert instead of metadata_signing_cert' });
   }
-  const signingCert = resolveCertificate(f, 'signing_cert', ctx, 'the federation\'s metadata signing certificate');
+  const signingCert = resolveCertificate(f, 'signing_cert', ctx, "the federation's metadata signing certificate");
   const { signing_cert: _a, signing_cert_file: _b, signing_cert_env: _c, ...rest } = f;
   return { ...rest, signing_cert: signingCert ?? '' };
 }

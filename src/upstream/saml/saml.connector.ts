@@ -1,16 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SAML } from '@node-saml/node-saml';
 import type { Logger } from 'pino';
-import {
-  UpstreamError,
-  type Assertion,
-  type BeginResult,
-  type CallbackRequest,
-  type ConnectorHealth,
-  type UpstreamConnector,
-  type UpstreamLoginContext,
-  type UpstreamSessionRef,
-} from '../connector.js';
+import { UpstreamError, type Assertion, type BeginResult, type CallbackRequest, type ConnectorHealth, type UpstreamConnector, type UpstreamLoginContext, type UpstreamSessionRef } from '../connector.js';
 import type { KeyValueStore } from '../../storage/kv-store.js';
 import type { SamlProviderConfig } from './saml.config.js';
 import { NAMEID_FORMATS } from './saml.config.js';
@@ -21,15 +12,7 @@ import type { IdpDescriptor } from './idp-metadata.js';
 import { verifySamlResponse } from './saml-response.js';
 import { attributeMap } from './saml-attributes.js';
 import { spMetadataXml } from './sp-metadata.js';
-import {
-  LogoutMessageError,
-  logoutRequestUrl,
-  logoutResponseUrl,
-  verifyPostLogout,
-  verifyRedirectLogout,
-  type InboundLogoutRequest,
-  type SloContext,
-} from './saml-logout.js';
+import { LogoutMessageError, logoutRequestUrl, logoutResponseUrl, verifyPostLogout, verifyRedirectLogout, type InboundLogoutRequest, type SloContext } from './saml-logout.js';
 import type { ConnectorDeps } from '../connector-kind.js';
 // Aliased: `msg` is this file's name for an inbound logout message.
 import { msg as userMsg } from '../../web/i18n/message.js';
@@ -401,7 +384,7 @@ export class SamlConnector implements UpstreamConnector {
         ...(d.nameIdFormat ? { nameIdFormat: d.nameIdFormat } : {}),
         ...(d.nameQualifier ? { nameQualifier: d.nameQualifier } : {}),
         ...(d.spNameQualifier ? { spNameQualifier: d.spNameQualifier } : {}),
-        ...(d.sessionIndex ?? session.upstreamSid ? { sessionIndex: (d.sessionIndex ?? session.upstreamSid)! } : {}),
+        ...((d.sessionIndex ?? session.upstreamSid) ? { sessionIndex: (d.sessionIndex ?? session.upstreamSid)! } : {}),
       },
       requestId,
       opts.state,

@@ -52,7 +52,9 @@ export function loadCatalogs(opts: { translationsPath?: string } = {}): LoadedCa
     const dir = resolve(opts.translationsPath);
     let files: string[] = [];
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
     } catch (e) {
       errors.push({ file: dir, key: '(directory)', message: `cannot list it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
     }

@@ -24,7 +24,10 @@ describe('accessibility (axe-core) of every page kind', () => {
 
   beforeAll(async () => {
     const config = parseConfig(
-      stringify({ ...baseConfig(8080, { url: 'sqlite://unused.db', drop: async () => {} }), branding: { tos_uri: 'https://www.example.org/terms', policy_uri: 'https://www.example.org/privacy', imprint: 'Example University, 1 Campus Road' } }),
+      stringify({
+        ...baseConfig(8080, { url: 'sqlite://unused.db', drop: async () => {} }),
+        branding: { tos_uri: 'https://www.example.org/terms', policy_uri: 'https://www.example.org/privacy', imprint: 'Example University, 1 Campus Road' },
+      }),
       gatewayConfigSchema,
     );
     setup = preparePages(config);

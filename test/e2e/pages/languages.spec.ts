@@ -22,8 +22,7 @@ describe('page languages in headless Chromium without JavaScript', () => {
     await cw?.dispose();
   });
 
-  const context = (acceptLanguage?: string): Promise<BrowserContext> =>
-    browser.newContext({ javaScriptEnabled: false, ...(acceptLanguage ? { extraHTTPHeaders: { 'Accept-Language': acceptLanguage } } : {}) });
+  const context = (acceptLanguage?: string): Promise<BrowserContext> => browser.newContext({ javaScriptEnabled: false, ...(acceptLanguage ? { extraHTTPHeaders: { 'Accept-Language': acceptLanguage } } : {}) });
 
   it('Accept-Language picks the page language; without a match, branding.default_language', async () => {
     const ctx = await context('fr-CA,fr;q=0.9,en;q=0.5');

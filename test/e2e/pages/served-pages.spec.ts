@@ -91,9 +91,7 @@ describe('served pages: accessibility and screenshots', () => {
     await page.goto(authorizeUrl(cw.url, { clientId, challenge: p.challenge, deviceId: 'SHOTS00001' }));
     expect(await heading()).toBe('Sign in');
     // The brand icons are drawn (SVG paths or monograms), never a glyph a font may lack.
-    const icons = await page.locator('ul.providers svg.brand-icon').evaluateAll((els) =>
-      els.map((e) => ({ paths: e.querySelectorAll('path').length, text: e.textContent ?? '', width: e.getBoundingClientRect().width })),
-    );
+    const icons = await page.locator('ul.providers svg.brand-icon').evaluateAll((els) => els.map((e) => ({ paths: e.querySelectorAll('path').length, text: e.textContent ?? '', width: e.getBoundingClientRect().width })));
     expect(icons).toEqual([
       { paths: 1, text: '', width: 24 },
       { paths: 0, text: 'G', width: 24 },
@@ -226,4 +224,3 @@ describe('served pages: accessibility and screenshots', () => {
     expect(serious).toEqual([]);
   });
 });
-

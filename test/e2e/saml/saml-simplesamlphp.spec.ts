@@ -202,7 +202,11 @@ describe('SAML Single Logout with SimpleSAMLphp', () => {
     await until('the device removed from the homeserver', () => (hs.devices('alice').includes(s.deviceId) ? undefined : true));
     await expect(whoami(s.accessToken)).rejects.toMatchObject({ httpStatus: 401 });
     // The IdP session is over too: the next sign-in shows its login form again.
-    const again = await s.browser.go(`${cw.url}/authorize?response_type=code&client_id=${clientId}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=${encodeURIComponent('urn:matrix:client:api:* urn:matrix:client:device:AGAIN12345')}&state=s&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&provider=ssp`, {}, isClientRedirect);
+    const again = await s.browser.go(
+      `${cw.url}/authorize?response_type=code&client_id=${clientId}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=${encodeURIComponent('urn:matrix:client:api:* urn:matrix:client:device:AGAIN12345')}&state=s&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&provider=ssp`,
+      {},
+      isClientRedirect,
+    );
     if (again.stoppedAt) throw new Error(`not sent to the IdP: ${again.stoppedAt}`);
     expect(forms(again.body, again.url).some((f) => 'password' in f.fields)).toBe(true);
   });

@@ -72,7 +72,9 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
   describe('who may call it', () => {
     it('every route of the OpenAPI document: 401 without or with a wrong credential, 403 without urn:causeway:admin, admitted with the admin token or a token carrying it', async () => {
       const doc = (await (await fetch(`${cw.url}/api/admin/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
-      const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, public: Array.isArray(op.security) && op.security.length === 0 })));
+      const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, public: Array.isArray(op.security) && op.security.length === 0 })),
+      );
       expect(operations.length).toBeGreaterThan(30);
       for (const op of operations) {
         // Path parameters get values that name nothing: the answer may be a 404, never a 401/403 once admitted.
@@ -124,7 +126,7 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
       const code = codeOf(res.stoppedAt!).code!;
       const granted = (await exchange(cw.url, clientId, code, p.verifier)).json as { access_token: string; scope: string };
       expect(granted.scope).toContain('urn:causeway:admin');
-      const me = (await admin('GET', '/users/root-like', undefined, granted.access_token));
+      const me = await admin('GET', '/users/root-like', undefined, granted.access_token);
       expect(me.status).toBe(200);
       await admin('POST', '/users/root-like/set-displayname', { display_name: 'Root' }, granted.access_token);
       const rows = await audit(`user=root-like&action=user.displayname.set`);
@@ -146,12 +148,7 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
     let carol: Json;
 
     it('pre-provisions a user: provisioned at the homeserver through the outbox, audited, and their first sign-in lands on the account', async () => {
-      const r = await admin(
-        'POST',
-        '/users',
-        { localpart: 'carol', display_name: 'Carol C', emails: ['Carol@Example.org', 'c2@example.org'], links: [{ provider: 'dev', subject: 'carol' }] },
-        opsToken,
-      );
+      const r = await admin('POST', '/users', { localpart: 'carol', display_name: 'Carol C', emails: ['Carol@Example.org', 'c2@example.org'], links: [{ provider: 'dev', subject: 'carol' }] }, opsToken);
       expect(r).toMatchObject({ status: 201, json: { localpart: 'carol', matrix_id: '@carol:example.test', display_name: 'Carol C', admin: false } });
       carol = r.json;
       const call = await hs.waitForCall((c) => c.path === '/_synapse/mas/provision_user' && (c.body as Json).localpart === 'carol', 10_000);
@@ -434,7 +431,11 @@ describe.each(TEST_DBS)('admin API on %s', (kind) => {
         replayDeadLetters: 'events.dead_letter.replay',
       };
       const doc = (await admin('GET', '/openapi.json')).json as { paths: Record<string, Record<string, { operationId: string }>> };
-      const mutations = Object.values(doc.paths).flatMap((ops) => Object.entries(ops).filter(([m]) => m !== 'get').map(([, op]) => op.operationId));
+      const mutations = Object.values(doc.paths).flatMap((ops) =>
+        Object.entries(ops)
+          .filter(([m]) => m !== 'get')
+          .map(([, op]) => op.operationId),
+      );
       expect(mutations.sort()).toEqual(Object.keys(ACTION).sort());
       const rows = await audit('limit=1000');
       const callers = new Set(rows.filter((r) => r.actor === 'admin-token' || r.actor === `client:${OPS.id}` || String(r.actor).startsWith('user:')).map((r) => r.action));

@@ -17,5 +17,4 @@ export async function adminCall(base: string, method: string, path: string, body
 }
 
 /** Status of `GET /account/whoami` at the homeserver stand-in with this token (200: the homeserver accepts it). */
-export const whoamiAt = (homeserverUrl: string, token: string) =>
-  fetch(`${homeserverUrl}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+export const whoamiAt = (homeserverUrl: string, token: string) => fetch(`${homeserverUrl}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);

@@ -24,7 +24,16 @@ describe.each(TEST_DBS)('causeway manage on %s', (kind) => {
 
   const manage = async (...args: string[]) => {
     const r = await runCli(['manage', ...args, '-c', config], { cwd: cw.dir });
-    return { ...r, json: (() => { try { return JSON.parse(r.stdout) as Json; } catch { return undefined; } })() };
+    return {
+      ...r,
+      json: (() => {
+        try {
+          return JSON.parse(r.stdout) as Json;
+        } catch {
+          return undefined;
+        }
+      })(),
+    };
   };
   const ok = async (...args: string[]) => {
     const r = await manage(...args, '--json');
@@ -40,7 +49,12 @@ describe.each(TEST_DBS)('causeway manage on %s', (kind) => {
       config: {
         matrix: { endpoint: `${hs.url}/` },
         admin: { token: ADMIN },
-        upstream: { providers: [{ id: 'dev', kind: 'dev', name: 'Development sign-in' }, { id: 'other', kind: 'dev', name: 'Other' }] },
+        upstream: {
+          providers: [
+            { id: 'dev', kind: 'dev', name: 'Development sign-in' },
+            { id: 'other', kind: 'dev', name: 'Other' },
+          ],
+        },
       },
     });
     hs.setEndpoint(cw.issuer);
@@ -77,9 +91,7 @@ describe.each(TEST_DBS)('causeway manage on %s', (kind) => {
     expect(await ok('user', 'reactivate', 'gina')).toMatchObject({ deactivated_at: null });
     await hs.waitForCall((c) => c.path === '/_synapse/mas/reactivate_user' && (c.body as Json).localpart === 'gina', 10_000);
     const rows = (await adminCall(cw.url, 'GET', '/audit?user=gina')).json.data as Json[];
-    expect(rows.map((r) => [r.action, r.actor])).toEqual(
-      ['user.create', 'user.lock', 'user.unlock', 'user.admin.grant', 'user.admin.revoke', 'user.deactivate', 'user.reactivate'].map((a) => [a, actor]),
-    );
+    expect(rows.map((r) => [r.action, r.actor])).toEqual(['user.create', 'user.lock', 'user.unlock', 'user.admin.grant', 'user.admin.revoke', 'user.deactivate', 'user.reactivate'].map((a) => [a, actor]));
   });
 
   it('link add, replace and remove (the last one only with --force)', async () => {

@@ -71,6 +71,9 @@ describe('benchmarks in quick mode', () => {
 
   it('bench:memory fills and bounds the introspection cache', async () => {
     const rows = tableRows(await runBench('bench/memory/run.js', {}), 'errors');
-    expect(rows.map((r) => [r['answers cached (at most)'], r.errors])).toEqual([['2000', '0'], ['500', '0']]);
+    expect(rows.map((r) => [r['answers cached (at most)'], r.errors])).toEqual([
+      ['2000', '0'],
+      ['500', '0'],
+    ]);
   }, 300_000);
 });

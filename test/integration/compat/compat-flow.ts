@@ -35,8 +35,7 @@ export async function send(url: string, init: { method?: string; body?: string |
   return { status: res.status, headers: res.headers, json, text };
 }
 
-export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  send(url, { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) => send(url, { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
 
 /** The Matrix error of a response, for `toEqual`. */
 export const matrixError = (r: JsonResponse) => ({ status: r.status, errcode: r.json.errcode, error: r.json.error });

@@ -18,8 +18,7 @@ describe('compatibility layer: login flows, SSO redirect, POST /login', () => {
   let hs: HomeserverStandin;
   let cw: CausewayProcess;
   let login: string;
-  const introspect = (token: string, deviceIdHeader = true) =>
-    postForm(`${cw.url}/oauth2/introspect`, { token }, { ...bearer(SHARED_SECRET), ...(deviceIdHeader ? { 'x-mas-supports-device-id': '1' } : {}) });
+  const introspect = (token: string, deviceIdHeader = true) => postForm(`${cw.url}/oauth2/introspect`, { token }, { ...bearer(SHARED_SECRET), ...(deviceIdHeader ? { 'x-mas-supports-device-id': '1' } : {}) });
   const admin = (path: string) => fetch(`${cw.url}/api/admin/v1/${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   /** A fresh login token for `username` (through the provider `staff`, whose links never clash with `dev`'s). */
   const loginToken = async (username: string, browser = new Browser()) => (await ssoLogin(browser, cw.url, username, APP_REDIRECT, { idp: 'staff' })).loginToken;
@@ -262,7 +261,14 @@ describe('compatibility layer: login flows, SSO redirect, POST /login', () => {
 
   describe('POST /login: m.login.token', () => {
     it.each([
-      ['unknown', () => randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, 'a').slice(0, 32)],
+      [
+        'unknown',
+        () =>
+          randomBytes(24)
+            .toString('base64')
+            .replace(/[^A-Za-z0-9]/g, 'a')
+            .slice(0, 32),
+      ],
       ['malformed', () => 'not a token'],
       ['empty', () => ''],
     ])('an %s token → 403 M_FORBIDDEN "Invalid login token"', async (_what, token) => {

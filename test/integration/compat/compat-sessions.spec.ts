@@ -20,8 +20,7 @@ describe.each(TEST_DBS)('compatibility layer: compat sessions on %s', (db) => {
   let api: string;
   let clientId: string;
   const introspect = async (token: string) => (await postForm(`${cw.url}/oauth2/introspect`, { token }, { ...bearer(SHARED_SECRET), 'x-mas-supports-device-id': '1' })).json;
-  const adminUser = async (localpart: string) =>
-    (await (await fetch(`${cw.url}/api/admin/v1/users/${localpart}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { active_sessions: number };
+  const adminUser = async (localpart: string) => (await (await fetch(`${cw.url}/api/admin/v1/users/${localpart}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { active_sessions: number };
   /** A legacy client signing in: the SSO login in `browser`, then `m.login.token`. */
   async function compatLogin(username: string, browser = new Browser(), extra: Record<string, unknown> = {}) {
     const { loginToken } = await ssoLogin(browser, cw.url, username);

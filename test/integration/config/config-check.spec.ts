@@ -50,7 +50,11 @@ describe('causeway config check', () => {
       'upstream.providers[1].claims.localpart.action: expected one of force|suggest|require|ignore',
     ],
     ['unknown provider kind', VALID.replace('kind: dev', 'kind: ldap'), 'upstream.providers[0].kind: expected one of dev|oidc|oauth2|saml|cas'],
-    ['dev sign-in outside dev mode', VALID.replace('dev_mode: true', 'dev_mode: false').replace('secret: s3cret', `secret_file: ${secretFile}`), 'upstream.providers[0].kind: the dev sign-in is refused unless dev_mode: true'],
+    [
+      'dev sign-in outside dev mode',
+      VALID.replace('dev_mode: true', 'dev_mode: false').replace('secret: s3cret', `secret_file: ${secretFile}`),
+      'upstream.providers[0].kind: the dev sign-in is refused unless dev_mode: true',
+    ],
     ['unreadable secret file', VALID.replace('secret: s3cret', 'secret_file: /nonexistent/secret'), 'matrix.secret_file: cannot read /nonexistent/secret: ENOENT'],
     ['unset env secret', VALID.replace('secret: s3cret', 'secret_env: CW_SURELY_UNSET_VAR'), 'matrix.secret_env: environment variable CW_SURELY_UNSET_VAR is not set'],
     ['two forms of one secret', VALID.replace('secret: s3cret', 'secret: a, secret_env: B'), 'matrix.secret_env: give only one of secret, secret_env'],

@@ -45,8 +45,7 @@ describe('the container defaults', () => {
   });
 
   it("bin/healthcheck.js (the image's HEALTHCHECK) exits 0 while the server is live, 1 when nothing answers", async () => {
-    const check = (listen: string) =>
-      spawnSync(process.execPath, [join(ROOT, 'bin/healthcheck.js')], { env: { ...process.env, CAUSEWAY_HTTP_LISTEN: listen }, timeout: 10_000 }).status;
+    const check = (listen: string) => spawnSync(process.execPath, [join(ROOT, 'bin/healthcheck.js')], { env: { ...process.env, CAUSEWAY_HTTP_LISTEN: listen }, timeout: 10_000 }).status;
     expect(check(`0.0.0.0:${cw.port}`)).toBe(0);
     expect(check(`0.0.0.0:${await freePort()}`)).toBe(1);
   });

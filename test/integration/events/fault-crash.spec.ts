@@ -66,7 +66,12 @@ describe('SIGKILL between the outbox write and the publish (Redis Streams)', () 
       `[fault matrix] SIGKILL after outbox write (redis): events sent ${all.length} (1 committed before the kill), delivered ${all.filter((r) => r.delivered_at !== null).length}, order violations ${report.orderViolations}\n`,
     );
     expect(report).toMatchObject({ orderViolations: 0, notRemoved: 0, wronglyRemoved: 0 });
-    expect(hs.devices(users[0]!.localpart)).toEqual(users[0]!.sessions.slice(1).map((s) => s.deviceId).sort());
+    expect(hs.devices(users[0]!.localpart)).toEqual(
+      users[0]!.sessions
+        .slice(1)
+        .map((s) => s.deviceId)
+        .sort(),
+    );
     await cw.stop();
   });
 

@@ -213,7 +213,11 @@ describe.each(TEST_DBS)('device verification, account page, sign-out, locked acc
       const page = await browser.go(url);
       expect(page.status).toBe(200);
       expect(textOf(page.body)).toContain('@nina:example.test');
-      const res = await browser.submit(onlyForm(page, (f) => f.action.endsWith('/end-session')), {}, toClient);
+      const res = await browser.submit(
+        onlyForm(page, (f) => f.action.endsWith('/end-session')),
+        {},
+        toClient,
+      );
       expect(res.stoppedAt).toBeDefined();
       const back = new URL(res.stoppedAt!);
       expect(`${back.origin}`).toBe(CLIENT_URI);
@@ -233,7 +237,11 @@ describe.each(TEST_DBS)('device verification, account page, sign-out, locked acc
       const url = `${cw.url}/end-session?id_token_hint=${t.id_token}&post_logout_redirect_uri=${encodeURIComponent(REDIRECT)}&state=bye-2`;
       const page = await browser.go(url);
       expect(textOf(page.body)).toContain('Element test');
-      const res = await browser.submit(onlyForm(page, (f) => f.action.endsWith('/end-session')), {}, toClient);
+      const res = await browser.submit(
+        onlyForm(page, (f) => f.action.endsWith('/end-session')),
+        {},
+        toClient,
+      );
       expect(new URL(res.stoppedAt!).searchParams.get('state')).toBe('bye-2');
       expect((await introspect(t.access_token!)).json.active).toBe(false);
       // Not signed in any more: the same request goes straight back.

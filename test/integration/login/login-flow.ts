@@ -82,15 +82,7 @@ export async function exchange(base: string, clientId: string, code: string, ver
 }
 
 /** A complete first sign-in through the dev form and consent; returns the tokens. */
-export async function signInAndConsent(
-  base: string,
-  browser: Browser,
-  clientId: string,
-  username: string,
-  deviceId = 'DEVICE0001',
-  extra: Record<string, string> = {},
-  scopePrefix?: string,
-) {
+export async function signInAndConsent(base: string, browser: Browser, clientId: string, username: string, deviceId = 'DEVICE0001', extra: Record<string, string> = {}, scopePrefix?: string) {
   const p = pkce();
   let res = await browser.go(authorizeUrl(base, { clientId, deviceId, challenge: p.challenge, extra, scopePrefix }), {}, toClient);
   if (!res.stoppedAt) {

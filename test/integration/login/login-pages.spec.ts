@@ -332,11 +332,19 @@ describe.each(TEST_DBS)('login pages on %s', (db) => {
         ['admin', 'reserved'],
         ['12345', 'digits only'],
       ] as const) {
-        res = await browser.submit(onlyForm(res, (f) => f.action.endsWith('/register')), { localpart: value }, toClient);
+        res = await browser.submit(
+          onlyForm(res, (f) => f.action.endsWith('/register')),
+          { localpart: value },
+          toClient,
+        );
         expect(res.status).toBe(400);
         expect(textOf(res.body)).toContain(message);
       }
-      res = await browser.submit(onlyForm(res, (f) => f.action.endsWith('/register')), { localpart: 'henry.second' }, toClient);
+      res = await browser.submit(
+        onlyForm(res, (f) => f.action.endsWith('/register')),
+        { localpart: 'henry.second' },
+        toClient,
+      );
       expect(textOf(res.body)).toContain('@henry.second:example.test');
       res = await decide(browser, res, 'allow');
       expect(codeOf(res.stoppedAt!).code).toBeTruthy();

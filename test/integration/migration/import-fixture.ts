@@ -18,7 +18,15 @@ export function importConfig(db: TestDatabase, extra: Record<string, unknown> = 
     upstream: {
       providers: [
         { id: 'keycloak', kind: 'oidc', name: 'Keycloak', issuer: 'https://keycloak.example.test/realms/main', client_id: 'causeway', client_secret: 'x', synapse_idp_id: FIXTURE_IDPS.oidc },
-        { id: 'campus', kind: 'saml', name: 'Campus', synapse_idp_id: FIXTURE_IDPS.saml, claims: { subject: '{{ user.uid }}' }, idp: { entity_id: 'https://idp.example.edu/', sso_url: 'https://idp.example.edu/sso', certs: [sp.certFile] }, sp: { key_file: sp.keyFile, cert_file: sp.certFile } },
+        {
+          id: 'campus',
+          kind: 'saml',
+          name: 'Campus',
+          synapse_idp_id: FIXTURE_IDPS.saml,
+          claims: { subject: '{{ user.uid }}' },
+          idp: { entity_id: 'https://idp.example.edu/', sso_url: 'https://idp.example.edu/sso', certs: [sp.certFile] },
+          sp: { key_file: sp.keyFile, cert_file: sp.certFile },
+        },
         { id: 'campus-cas', kind: 'cas', name: 'CAS', synapse_idp_id: FIXTURE_IDPS.cas, server_url: 'https://cas.example.edu/cas' },
       ],
     },

@@ -71,10 +71,7 @@ describe.each(TEST_DBS)('causeway import synapse (Synapse and Causeway on %s)', 
   });
 
   it('imports users, links, emails, display names, devices as compat sessions and tokens as hashes', async () => {
-    const users = await causewayQuery<Record<string, unknown>>(
-      cw.db,
-      'SELECT localpart, display_name, email, can_request_admin, locked_at, deactivated_at, imported_at FROM users ORDER BY localpart',
-    );
+    const users = await causewayQuery<Record<string, unknown>>(cw.db, 'SELECT localpart, display_name, email, can_request_admin, locked_at, deactivated_at, imported_at FROM users ORDER BY localpart');
     expect(users.map((u) => u.localpart)).toEqual(['alice', 'bob', 'carol', 'cdodgson', 'dave', 'erin', 'frank', 'helperbot']);
     const by = Object.fromEntries(users.map((u) => [u.localpart as string, u]));
     expect(by.alice).toMatchObject({ display_name: 'Alice Liddell', email: 'alice@example.org', locked_at: null, deactivated_at: null });
@@ -116,10 +113,7 @@ describe.each(TEST_DBS)('causeway import synapse (Synapse and Causeway on %s)', 
     expect(sessions.find((s) => s.device_id === 'ALICEPHONE')!.human_name).toBe('Element on iPhone');
     expect(sessions.filter((s) => Boolean(s.synapse_admin)).map((s) => s.localpart)).toEqual(['bob']);
 
-    const tokens = await causewayQuery<{ access_token_hash: string; refresh_token_hash: string | null; expires_at: unknown }>(
-      cw.db,
-      'SELECT access_token_hash, refresh_token_hash, expires_at FROM compat_tokens',
-    );
+    const tokens = await causewayQuery<{ access_token_hash: string; refresh_token_hash: string | null; expires_at: unknown }>(cw.db, 'SELECT access_token_hash, refresh_token_hash, expires_at FROM compat_tokens');
     const hashes = new Map(tokens.map((t) => [t.access_token_hash, t]));
     const t = fixture.tokens;
     for (const kept of [t.alicePhone, t.aliceLaptop.accessToken, t.aliceLaptopOld.accessToken, t.bobDesk, t.cdodgson, t.carol, t.dave, t.frank]) {

@@ -138,7 +138,10 @@ describe.each(TEST_DBS)('Matrix sessions on %s', (db) => {
     const user = await seed.user();
     await hs.goDown();
     try {
-      const e = await seed.authorize({ client_id: client, redirect_uri: REDIRECT, scope: `${S}api:* ${S}device:DOWNDEVICE` }, user).then(() => undefined, (x: unknown) => x);
+      const e = await seed.authorize({ client_id: client, redirect_uri: REDIRECT, scope: `${S}api:* ${S}device:DOWNDEVICE` }, user).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(OAuth2RefusalError);
       const page = pageErrorOf(e)!;
       expect(page.status).toBe(503);
@@ -177,9 +180,16 @@ describe.each(TEST_DBS)('Matrix sessions on %s', (db) => {
     // A second Causeway on the same database, declaring the static client legacy Synapse authenticates as.
     const cw2 = await startCauseway({
       database: cw.database,
-      config: { matrix: { endpoint: hs.url }, clients: [{ client_id: 'legacy-synapse', client_secret: 'legacy-synapse-secret', client_auth_method: 'client_secret_basic', introspection: true, grant_types: ['client_credentials'] }] },
+      config: {
+        matrix: { endpoint: hs.url },
+        clients: [{ client_id: 'legacy-synapse', client_secret: 'legacy-synapse-secret', client_auth_method: 'client_secret_basic', introspection: true, grant_types: ['client_credentials'] }],
+      },
     });
-    const legacy = await startHomeserverStandin({ mode: 'msc3861', cache: false, legacy: { issuer: cw2.issuer, clientId: 'legacy-synapse', clientSecret: 'legacy-synapse-secret', clientAuthMethod: 'client_secret_basic' } });
+    const legacy = await startHomeserverStandin({
+      mode: 'msc3861',
+      cache: false,
+      legacy: { issuer: cw2.issuer, clientId: 'legacy-synapse', clientSecret: 'legacy-synapse-secret', clientAuthMethod: 'client_secret_basic' },
+    });
     try {
       const user = await seed.user();
       const r = await login(user, 'LEGACYDEV');

@@ -79,17 +79,12 @@ export class OAuthSeeder {
   async browserSession(userId: string): Promise<BrowserSessionRef> {
     const now = Date.now();
     const id = ulid(now);
-    await this.db.transaction((em) =>
-      em.insert(BrowserSessionEntity, { id, user_id: userId, provider_id: 'dev', upstream_session_id: null, created_at: now, authenticated_at: now, finished_at: null, user_agent: null }),
-    );
+    await this.db.transaction((em) => em.insert(BrowserSessionEntity, { id, user_id: userId, provider_id: 'dev', upstream_session_id: null, created_at: now, authenticated_at: now, finished_at: null, user_agent: null }));
     return { id, authenticatedAt: now };
   }
 
   /** validate() + complete(): the redirect URL the browser would be sent to, its code, and the PKCE verifier. */
-  async authorize(
-    params: Record<string, string>,
-    user: SignedInUser & { session: BrowserSessionRef },
-  ): Promise<{ location: string; code: string; verifier: string; state?: string }> {
+  async authorize(params: Record<string, string>, user: SignedInUser & { session: BrowserSessionRef }): Promise<{ location: string; code: string; verifier: string; state?: string }> {
     const p = pkce();
     const req = await this.authorizations.validate({ response_type: 'code', code_challenge_method: 'S256', code_challenge: p.challenge, ...params });
     const location = await this.authorizations.complete(req, user, user.session);

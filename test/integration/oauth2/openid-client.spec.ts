@@ -100,7 +100,11 @@ describe('openid-client 6 as a strict client', () => {
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
 
     await oidc.tokenRevocation(config, refreshed.access_token);
-    const after = await fetch(`${cw.url}/oauth2/introspect`, { method: 'POST', headers: { authorization: `Bearer ${SHARED_SECRET}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${refreshed.access_token}` });
+    const after = await fetch(`${cw.url}/oauth2/introspect`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SHARED_SECRET}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${refreshed.access_token}`,
+    });
     expect(await after.json()).toEqual({ active: false });
     await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });

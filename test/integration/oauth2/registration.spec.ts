@@ -69,7 +69,13 @@ describe.each(TEST_DBS)('dynamic client registration on %s', (db) => {
   });
 
   it('accepts localized fields and drops unknown fields and grant types', async () => {
-    const res = await register({ ...elementWeb, 'client_name#fr': 'Élément', 'client_uri#de': 'https://app.element.io/de', software_statement: 'x', grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'] });
+    const res = await register({
+      ...elementWeb,
+      'client_name#fr': 'Élément',
+      'client_uri#de': 'https://app.element.io/de',
+      software_statement: 'x',
+      grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body['client_name#fr']).toBe('Élément');

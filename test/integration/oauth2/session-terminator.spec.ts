@@ -38,7 +38,14 @@ describe.each(TEST_DBS)('SessionTerminator on %s', (db) => {
     cw = await startCauseway({ db, config: { matrix: { endpoint: hs.url }, tokens: { introspection_cache_ttl: 0 } } });
     hs.setEndpoint(cw.issuer);
     seed = await OAuthSeeder.open(cw);
-    terminator = new SessionTerminatorService(seed.db, new SessionEnder(seed.db, new SessionEndRepository(seed.db), new DbOutbox(), new IntrospectionCache(seed.config, null)), new AuditLogRepository(seed.db), new OAuth2TokenRepository(seed.db), new DeviceSessionRepository(seed.db), new BrowserSessionRepository(seed.db));
+    terminator = new SessionTerminatorService(
+      seed.db,
+      new SessionEnder(seed.db, new SessionEndRepository(seed.db), new DbOutbox(), new IntrospectionCache(seed.config, null)),
+      new AuditLogRepository(seed.db),
+      new OAuth2TokenRepository(seed.db),
+      new DeviceSessionRepository(seed.db),
+      new BrowserSessionRepository(seed.db),
+    );
     client = await registerClient(cw.url, { client_name: 't', client_uri: 'http://localhost:3000', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] });
   });
   afterAll(async () => {
@@ -88,7 +95,17 @@ describe.each(TEST_DBS)('SessionTerminator on %s', (db) => {
     const user = await seed.user();
     const upstreamId = ulid();
     await seed.db.transaction(async (em) => {
-      await em.insert(UpstreamSessionEntity, { id: upstreamId, provider_id: 'corp', subject: 'alice@corp', user_id: user.userId, upstream_sid: 'sid-1', details: null, browser_session_id: user.session.id, created_at: Date.now(), ended_at: null });
+      await em.insert(UpstreamSessionEntity, {
+        id: upstreamId,
+        provider_id: 'corp',
+        subject: 'alice@corp',
+        user_id: user.userId,
+        upstream_sid: 'sid-1',
+        details: null,
+        browser_session_id: user.session.id,
+        created_at: Date.now(),
+        ended_at: null,
+      });
     });
     const t = await login(user, 'UPSTREAM1');
     expect(await terminator.endUpstreamSessions('corp', { upstreamSid: 'nope' })).toBe(0);
@@ -99,7 +116,17 @@ describe.each(TEST_DBS)('SessionTerminator on %s', (db) => {
 
     const user2 = await seed.user();
     await seed.db.transaction((em) =>
-      em.insert(UpstreamSessionEntity, { id: ulid(), provider_id: 'corp', subject: 'bob@corp', user_id: user2.userId, upstream_sid: null, details: null, browser_session_id: user2.session.id, created_at: Date.now(), ended_at: null }),
+      em.insert(UpstreamSessionEntity, {
+        id: ulid(),
+        provider_id: 'corp',
+        subject: 'bob@corp',
+        user_id: user2.userId,
+        upstream_sid: null,
+        details: null,
+        browser_session_id: user2.session.id,
+        created_at: Date.now(),
+        ended_at: null,
+      }),
     );
     const t2 = await login(user2, 'UPSTREAM2');
     expect(await terminator.endUpstreamSessions('corp', { subject: 'bob@corp' })).toBe(2);

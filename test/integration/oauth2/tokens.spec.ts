@@ -71,9 +71,13 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
     token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, client_id: clientA, code_verifier: c.verifier, ...extra });
 
   describe('/authorize checks (service layer)', () => {
-    const validate = (params: Record<string, unknown>) => seed.authorizations.validate({ client_id: clientA, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', state: 's t', code_challenge_method: 'S256', code_challenge: pkce().challenge, ...params });
+    const validate = (params: Record<string, unknown>) =>
+      seed.authorizations.validate({ client_id: clientA, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', state: 's t', code_challenge_method: 'S256', code_challenge: pkce().challenge, ...params });
     const redirectError = async (params: Record<string, unknown>) => {
-      const e = await validate(params).then(() => undefined, (x: unknown) => x);
+      const e = await validate(params).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(AuthorizationRedirectError);
       const loc = (e as AuthorizationRedirectError).location;
       expect(loc.startsWith(REDIRECT)).toBe(true);
@@ -134,7 +138,11 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
       expect(protectedHeader.alg).toBe('RS256');
       expect(payload).toMatchObject({ sub: c.user.userId, nonce: 'n-123' });
       expect(typeof payload.auth_time).toBe('number');
-      const atHash = createHash('sha256').update(res.json.access_token as string).digest().subarray(0, 16).toString('base64url');
+      const atHash = createHash('sha256')
+        .update(res.json.access_token as string)
+        .digest()
+        .subarray(0, 16)
+        .toString('base64url');
       expect(payload.at_hash).toBe(atHash);
     });
     it('supports fragment mode', async () => {
@@ -382,8 +390,7 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
     });
     it('revocations arriving together (one group commit) each end their own session exactly once', async () => {
       const sessions = await Promise.all(Array.from({ length: 30 }, () => live()));
-      const sessionOf = async (access: string) =>
-        (await seed.db.manager.findOneByOrFail(AccessTokenEntity, { token_hash: createHash('sha256').update(access).digest('hex') })).session_id;
+      const sessionOf = async (access: string) => (await seed.db.manager.findOneByOrFail(AccessTokenEntity, { token_hash: createHash('sha256').update(access).digest('hex') })).session_id;
       const ids = await Promise.all(sessions.map((s) => sessionOf(s.access)));
       const users = await Promise.all(ids.map(async (id) => (await seed.db.manager.findOneByOrFail(OAuth2SessionEntity, { id })).user_id!));
       const lastOutbox = Number((await seed.db.manager.query('SELECT COALESCE(MAX(id), 0) AS m FROM outbox'))[0].m);
@@ -404,7 +411,12 @@ describe.each(TEST_DBS)('token, introspection, revocation, userinfo, device auth
       // One devices.sync row per user (each of these users had one session).
       const localparts = (await seed.db.manager.findBy(UserEntity, { id: In(users) })).map((u) => u.localpart);
       const rows = await seed.db.manager.findBy(OutboxEntity, { user_key: In(localparts), kind: 'devices.sync' });
-      expect(rows.filter((r) => r.id > lastOutbox).map((r) => r.user_key).sort()).toEqual([...localparts].sort());
+      expect(
+        rows
+          .filter((r) => r.id > lastOutbox)
+          .map((r) => r.user_key)
+          .sort(),
+      ).toEqual([...localparts].sort());
       for (const s of sessions.slice(0, 5)) expect((await token({ grant_type: 'refresh_token', refresh_token: s.refresh, client_id: clientA })).json.error).toBe('invalid_grant');
     });
     it('finds the token whatever the hint says, and revokes without or with a mismatching client_id', async () => {

@@ -52,7 +52,11 @@ describe('template overrides and operator catalogs', () => {
   it('`causeway serve` refuses to start with a broken override, naming file and line, before it listens', async () => {
     const r = await runCli(['serve', '--config', config({ templates: { path: broken() } })]);
     expect(r.code).toBe(1);
-    const fatal = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.level === 'fatal');
+    const fatal = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.level === 'fatal');
     expect(fatal.msg).toBe('start-up failed');
     expect(fatal.err.message).toContain(`file:${join(dir, 'broken', 'home.liquid')}, line:5`);
     expect(fatal.err.message).toContain('unknown message "consent.allow_all"');
@@ -74,7 +78,8 @@ describe('template overrides and operator catalogs', () => {
     beforeAll(async () => {
       const templates = folder('good', {
         // Only the layout: every page gets the banner, the shipped page templates stay.
-        'layout.liquid': '<!doctype html><html lang="{{ site.lang }}" dir="{{ site.dir }}"><head><meta charset="utf-8"><title>{% block title %}{% endblock %}</title></head><body><p class="banner">Example University IT</p><main>{% block content %}{% endblock %}</main></body></html>',
+        'layout.liquid':
+          '<!doctype html><html lang="{{ site.lang }}" dir="{{ site.dir }}"><head><meta charset="utf-8"><title>{% block title %}{% endblock %}</title></head><body><p class="banner">Example University IT</p><main>{% block content %}{% endblock %}</main></body></html>',
       });
       const translations = folder('catalogs', {
         'de.json': JSON.stringify({ home: { intro: 'Melden Sie sich mit Ihrer Hochschulkennung an.' } }),

@@ -75,10 +75,10 @@ describe.each(TEST_DBS)('on_conflict at sign-in on %s', (db) => {
     return db === 'postgres' ? sql.replace(/\?/g, () => `$${++n}`) : sql;
   };
   async function linksOf(localpart: string): Promise<{ provider_id: string; subject: string }[]> {
-    return (await data.ds.query(
-      q('SELECT l.provider_id, l.subject FROM upstream_links l JOIN users u ON u.id = l.user_id WHERE u.localpart = ? ORDER BY l.provider_id, l.subject'),
-      [localpart],
-    )) as { provider_id: string; subject: string }[];
+    return (await data.ds.query(q('SELECT l.provider_id, l.subject FROM upstream_links l JOIN users u ON u.id = l.user_id WHERE u.localpart = ? ORDER BY l.provider_id, l.subject'), [localpart])) as {
+      provider_id: string;
+      subject: string;
+    }[];
   }
 
   /** /authorize with `?provider=`, the dev form if shown, consent; returns the last response and the PKCE verifier. */
@@ -88,7 +88,11 @@ describe.each(TEST_DBS)('on_conflict at sign-in on %s', (db) => {
     return { browser, res, verifier: p.verifier };
   }
   async function devForm(browser: Browser, res: BrowserResponse, username: string, displayName = '') {
-    return browser.submit(onlyForm(res, (f) => 'username' in f.fields), { username, displayName }, toClient);
+    return browser.submit(
+      onlyForm(res, (f) => 'username' in f.fields),
+      { username, displayName },
+      toClient,
+    );
   }
   async function finish(browser: Browser, res: BrowserResponse & { stoppedAt?: string }, verifier: string): Promise<string> {
     const done = res.stoppedAt ? res : await decide(browser, res, 'allow');
@@ -130,7 +134,11 @@ describe.each(TEST_DBS)('on_conflict at sign-in on %s', (db) => {
     // alice's account exists through the IdP.
     await withPeerUser(peer, 'alice', async () => {
       const { browser, res, verifier } = await authorize('peer');
-      const signedIn = await browser.submit(onlyForm(res, (f) => 'password' in f.fields), { username: 'alice', password: 'alicepass' }, toClient);
+      const signedIn = await browser.submit(
+        onlyForm(res, (f) => 'password' in f.fields),
+        { username: 'alice', password: 'alicepass' },
+        toClient,
+      );
       expect(await finish(browser, signedIn, verifier)).toBe(`@alice:${hs.serverName}`);
     });
     expect(await linksOf('alice')).toEqual([{ provider_id: 'peer', subject: 'alice' }]);
@@ -147,8 +155,16 @@ describe.each(TEST_DBS)('on_conflict at sign-in on %s', (db) => {
 
     // Someone else's IdP account does not confirm it.
     await withPeerUser(peer, 'bob', async () => {
-      const atIdp = await start.browser.submit(onlyForm(ask, (f) => f.action.endsWith('/provider')), { provider: 'peer' }, toClient);
-      const back = await start.browser.submit(onlyForm(atIdp, (f) => 'password' in f.fields), { username: 'bob', password: 'bobpass' }, toClient);
+      const atIdp = await start.browser.submit(
+        onlyForm(ask, (f) => f.action.endsWith('/provider')),
+        { provider: 'peer' },
+        toClient,
+      );
+      const back = await start.browser.submit(
+        onlyForm(atIdp, (f) => 'password' in f.fields),
+        { username: 'bob', password: 'bobpass' },
+        toClient,
+      );
       expect(back.status).toBe(403);
       expect(textOf(back.body)).toContain('does not belong to the account with this username');
     });
@@ -158,9 +174,17 @@ describe.each(TEST_DBS)('on_conflict at sign-in on %s', (db) => {
     await withPeerUser(peer, 'alice', async () => {
       const again = await authorize('newidp');
       const page = await devForm(again.browser, again.res, 'alice');
-      const atIdp = await again.browser.submit(onlyForm(page, (f) => f.action.endsWith('/provider')), { provider: 'peer' }, toClient);
+      const atIdp = await again.browser.submit(
+        onlyForm(page, (f) => f.action.endsWith('/provider')),
+        { provider: 'peer' },
+        toClient,
+      );
       expect(atIdp.url.startsWith(peer.url)).toBe(true);
-      const back = await again.browser.submit(onlyForm(atIdp, (f) => 'password' in f.fields), { username: 'alice', password: 'alicepass' }, toClient);
+      const back = await again.browser.submit(
+        onlyForm(atIdp, (f) => 'password' in f.fields),
+        { username: 'alice', password: 'alicepass' },
+        toClient,
+      );
       expect(await finish(again.browser, back, again.verifier)).toBe(`@alice:${hs.serverName}`);
     });
     expect(await linksOf('alice')).toEqual([

@@ -110,7 +110,11 @@ describe.each(TEST_DBS)('registration and client policy on %s', (db) => {
       toClient,
     );
     if (res.status === 200 && 'username' in (forms(res.body, res.url)[0]?.fields ?? {})) {
-      res = await browser.submit(onlyForm(res, (f) => 'username' in f.fields), { username, displayName: email }, toClient);
+      res = await browser.submit(
+        onlyForm(res, (f) => 'username' in f.fields),
+        { username, displayName: email },
+        toClient,
+      );
     }
     if (!res.stoppedAt && forms(res.body, res.url).some((f) => f.action.endsWith('/consent'))) res = await decide(browser, res, 'allow');
     return { browser, res, verifier: p.verifier };
@@ -222,7 +226,11 @@ describe.each(TEST_DBS)('registration and client policy on %s', (db) => {
       await withPeerUser(peer, 'bob', async () => {
         const browser = new Browser();
         let res = await browser.go(authorizeUrl(cw.url, { clientId, challenge: pkce().challenge, extra: { provider: 'peer' } }), {}, toClient);
-        res = await browser.submit(onlyForm(res, (f) => 'password' in f.fields), { username: 'bob', password: 'bobpass' }, toClient);
+        res = await browser.submit(
+          onlyForm(res, (f) => 'password' in f.fields),
+          { username: 'bob', password: 'bobpass' },
+          toClient,
+        );
         expect(res.status).toBe(403);
         expect(textOf(res.body)).toContain('There is no account here for your Example IdP identity');
         expect(await userIdOf('bob')).toBeUndefined();
@@ -232,7 +240,11 @@ describe.each(TEST_DBS)('registration and client policy on %s', (db) => {
         const browser = new Browser();
         const p = pkce();
         let res = await browser.go(authorizeUrl(cw.url, { clientId, challenge: p.challenge, extra: { provider: 'peer' } }), {}, toClient);
-        res = await browser.submit(onlyForm(res, (f) => 'password' in f.fields), { username: 'alice', password: 'alicepass' }, toClient);
+        res = await browser.submit(
+          onlyForm(res, (f) => 'password' in f.fields),
+          { username: 'alice', password: 'alicepass' },
+          toClient,
+        );
         if (!res.stoppedAt) res = await decide(browser, res, 'allow');
         const tokens = await exchange(cw.url, clientId, codeOf(res.stoppedAt!).code!, p.verifier);
         expect(tokens.status).toBe(200);
@@ -270,9 +282,17 @@ describe.each(TEST_DBS)('registration and client policy on %s', (db) => {
       const denied = await browser.submit(form, { localpart: 'test-pick' }, toClient);
       expect(denied.status).toBe(400);
       expect(textOf(denied.body)).toContain('policy.localpart_deny[0]');
-      const disallowed = await browser.submit(onlyForm(denied, (f) => f.action.endsWith('/register')), { localpart: '9lives' }, toClient);
+      const disallowed = await browser.submit(
+        onlyForm(denied, (f) => f.action.endsWith('/register')),
+        { localpart: '9lives' },
+        toClient,
+      );
       expect(textOf(disallowed.body)).toContain('starts with a letter (policy.localpart_allow[0])');
-      const fine = await browser.submit(onlyForm(disallowed, (f) => f.action.endsWith('/register')), { localpart: 'picked' }, toClient);
+      const fine = await browser.submit(
+        onlyForm(disallowed, (f) => f.action.endsWith('/register')),
+        { localpart: 'picked' },
+        toClient,
+      );
       const done = fine.stoppedAt ? fine : await decide(browser, fine, 'allow');
       expect(done.stoppedAt).toBeDefined();
       expect(await userIdOf('picked')).toBeDefined();

@@ -105,12 +105,8 @@ describe.each(TEST_DBS)('retention under a month of churn on %s', (db) => {
     await hs?.stop();
   });
 
-  const counts = async (): Promise<Record<string, number>> =>
-    Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, Number((await sql<{ n: number }>(cw, `SELECT count(*) AS n FROM ${t}`))[0]!.n)] as const)));
-  const sweeps = (): SweepLog[] =>
-    cw.logs
-      .filter((l) => l.includes('"maintenance sweep finished"'))
-      .map((l) => JSON.parse(l) as SweepLog);
+  const counts = async (): Promise<Record<string, number>> => Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, Number((await sql<{ n: number }>(cw, `SELECT count(*) AS n FROM ${t}`))[0]!.n)] as const)));
+  const sweeps = (): SweepLog[] => cw.logs.filter((l) => l.includes('"maintenance sweep finished"')).map((l) => JSON.parse(l) as SweepLog);
   /** Waits for a sweep that started after now (so it saw the clock as it is now). */
   async function nextSweep(): Promise<SweepLog> {
     const since = new Date().toISOString();
@@ -118,78 +114,82 @@ describe.each(TEST_DBS)('retention under a month of churn on %s', (db) => {
     return sweeps().find((s) => s.started > since)!;
   }
 
-  it('keeps every table to its live data through a month of churn, and never holds a sign-in up for long', async () => {
-    const users = Array.from({ length: USERS }, (_, i) => ({ browser: new Browser(), name: `churn${i}` }));
-    const stats = { logins: 0, refreshes: 0, signOuts: 0 };
-    const signInMs: number[] = [];
+  it(
+    'keeps every table to its live data through a month of churn, and never holds a sign-in up for long',
+    async () => {
+      const users = Array.from({ length: USERS }, (_, i) => ({ browser: new Browser(), name: `churn${i}` }));
+      const stats = { logins: 0, refreshes: 0, signOuts: 0 };
+      const signInMs: number[] = [];
 
-    const day = (d: number) =>
-      pool(users, 6, async (u) => {
-        const live: string[] = [];
-        for (let l = 0; l < PER_DAY; l++) {
-          const t0 = performance.now();
-          const t = await signInAndConsent(cw.url, u.browser, clientId, u.name, `${u.name.toUpperCase()}D${d}L${l}`);
-          signInMs.push(performance.now() - t0);
-          stats.logins++;
-          const r = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token!, client_id: clientId });
-          expect(r.status).toBe(200);
-          stats.refreshes++;
-          live.push(r.json.refresh_token as string);
-        }
-        // All but one sign out the same day; the last one stays signed in (and goes idle later).
-        for (const refresh of live.slice(1)) {
-          expect((await postForm(`${cw.url}/oauth2/revoke`, { token: refresh, client_id: clientId })).status).toBe(200);
-          stats.signOuts++;
-        }
+      const day = (d: number) =>
+        pool(users, 6, async (u) => {
+          const live: string[] = [];
+          for (let l = 0; l < PER_DAY; l++) {
+            const t0 = performance.now();
+            const t = await signInAndConsent(cw.url, u.browser, clientId, u.name, `${u.name.toUpperCase()}D${d}L${l}`);
+            signInMs.push(performance.now() - t0);
+            stats.logins++;
+            const r = await postForm(`${cw.url}/oauth2/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token!, client_id: clientId });
+            expect(r.status).toBe(200);
+            stats.refreshes++;
+            live.push(r.json.refresh_token as string);
+          }
+          // All but one sign out the same day; the last one stays signed in (and goes idle later).
+          for (const refresh of live.slice(1)) {
+            expect((await postForm(`${cw.url}/oauth2/revoke`, { token: refresh, client_id: clientId })).status).toBe(200);
+            stats.signOuts++;
+          }
+        });
+
+      for (let d = 0; d < WARM_UP_DAYS; d++) {
+        await day(d);
+        advance(DAY);
+      }
+      await nextSweep();
+      const before = await counts();
+      const started = Date.now();
+      const firstSweep = sweeps().length;
+      for (let d = WARM_UP_DAYS; d < WARM_UP_DAYS + DAYS; d++) {
+        await day(d);
+        advance(DAY);
+      }
+      const churnSeconds = (Date.now() - started) / 1000;
+      await nextSweep();
+      const after = await counts();
+      const during = sweeps().slice(firstSweep);
+
+      // Nothing left that a sweep would end or delete: every table holds live data (and what is inside its grace period).
+      const dry = await runCli(['manage', 'cleanup', '--config', join(cw.dir, `gateway-${cw.port}.yaml`), '--dry-run', '--json'], {
+        cwd: cw.dir,
+        env: { CAUSEWAY_TEST_CLOCK_FILE: clockFile },
       });
+      expect(dry.code).toBe(0);
+      const due = JSON.parse(dry.stdout) as { deleted: Record<string, number>; sessionsEnded: { inactive: { oauth: number; compat: number }; expired: number }; browserSessionsFinished: number };
 
-    for (let d = 0; d < WARM_UP_DAYS; d++) {
-      await day(d);
-      advance(DAY);
-    }
-    await nextSweep();
-    const before = await counts();
-    const started = Date.now();
-    const firstSweep = sweeps().length;
-    for (let d = WARM_UP_DAYS; d < WARM_UP_DAYS + DAYS; d++) {
-      await day(d);
-      advance(DAY);
-    }
-    const churnSeconds = (Date.now() - started) / 1000;
-    await nextSweep();
-    const after = await counts();
-    const during = sweeps().slice(firstSweep);
+      const longest = Math.max(...during.map((s) => s.longestBatchMs));
+      const statements = during.reduce((n, s) => n + s.batches, 0);
+      const deleted = during.reduce((n, s) => n + Object.values(s.deleted).reduce((a, b) => a + b, 0), 0);
+      const lines = [
+        `churn on ${db}: ${stats.logins} sign-ins, ${stats.refreshes} refreshes, ${stats.signOuts} sign-outs by ${USERS} users; ` +
+          `table sizes after a ${WARM_UP_DAYS}-day warm-up ("before") and after ${DAYS} more simulated days (${churnSeconds.toFixed(1)} s)`,
+        `${'table'.padEnd(22)}${'before'.padStart(9)}${'after'.padStart(9)}`,
+        ...TABLES.map((t) => `${t.padEnd(22)}${String(before[t]).padStart(9)}${String(after[t]).padStart(9)}`),
+        `sweeps during the month: ${during.length}, ${statements} statements, ${deleted} rows deleted; longest statement ${longest} ms`,
+        `sign-ins meanwhile (authorize + code exchange, some with the dev form): p50 ${quantile(signInMs, 0.5).toFixed(1)} ms, p99 ${quantile(signInMs, 0.99).toFixed(1)} ms, max ${Math.max(...signInMs).toFixed(1)} ms`,
+      ];
+      process.stdout.write(`\n${lines.join('\n')}\n`);
 
-    // Nothing left that a sweep would end or delete: every table holds live data (and what is inside its grace period).
-    const dry = await runCli(['manage', 'cleanup', '--config', join(cw.dir, `gateway-${cw.port}.yaml`), '--dry-run', '--json'], {
-      cwd: cw.dir,
-      env: { CAUSEWAY_TEST_CLOCK_FILE: clockFile },
-    });
-    expect(dry.code).toBe(0);
-    const due = JSON.parse(dry.stdout) as { deleted: Record<string, number>; sessionsEnded: { inactive: { oauth: number; compat: number }; expired: number }; browserSessionsFinished: number };
-
-    const longest = Math.max(...during.map((s) => s.longestBatchMs));
-    const statements = during.reduce((n, s) => n + s.batches, 0);
-    const deleted = during.reduce((n, s) => n + Object.values(s.deleted).reduce((a, b) => a + b, 0), 0);
-    const lines = [
-      `churn on ${db}: ${stats.logins} sign-ins, ${stats.refreshes} refreshes, ${stats.signOuts} sign-outs by ${USERS} users; ` +
-        `table sizes after a ${WARM_UP_DAYS}-day warm-up ("before") and after ${DAYS} more simulated days (${churnSeconds.toFixed(1)} s)`,
-      `${'table'.padEnd(22)}${'before'.padStart(9)}${'after'.padStart(9)}`,
-      ...TABLES.map((t) => `${t.padEnd(22)}${String(before[t]).padStart(9)}${String(after[t]).padStart(9)}`),
-      `sweeps during the month: ${during.length}, ${statements} statements, ${deleted} rows deleted; longest statement ${longest} ms`,
-      `sign-ins meanwhile (authorize + code exchange, some with the dev form): p50 ${quantile(signInMs, 0.5).toFixed(1)} ms, p99 ${quantile(signInMs, 0.99).toFixed(1)} ms, max ${Math.max(...signInMs).toFixed(1)} ms`,
-    ];
-    process.stdout.write(`\n${lines.join('\n')}\n`);
-
-    expect(due.sessionsEnded).toEqual({ inactive: { oauth: 0, compat: 0 }, expired: 0 });
-    expect(due.browserSessionsFinished).toBe(0);
-    for (const [table, n] of Object.entries(due.deleted)) expect([table, n]).toEqual([table, 0]);
-    // The month of churn did not grow the tables: the same users, the same steady state.
-    for (const t of ['oauth2_sessions', 'access_tokens', 'refresh_tokens', 'authorization_grants', 'browser_sessions', 'upstream_sessions', 'outbox', 'audit_log', 'kv_entries'] as const) {
-      expect([t, after[t]]).toEqual([t, expect.any(Number)]);
-      expect(after[t]).toBeLessThanOrEqual(Math.ceil(before[t] * 1.5) + 10);
-    }
-    expect(after.users).toBe(USERS);
-    expect(during.length).toBeGreaterThan(3);
-  }, Math.max(600_000, USERS * PER_DAY * (WARM_UP_DAYS + DAYS) * 1_500));
+      expect(due.sessionsEnded).toEqual({ inactive: { oauth: 0, compat: 0 }, expired: 0 });
+      expect(due.browserSessionsFinished).toBe(0);
+      for (const [table, n] of Object.entries(due.deleted)) expect([table, n]).toEqual([table, 0]);
+      // The month of churn did not grow the tables: the same users, the same steady state.
+      for (const t of ['oauth2_sessions', 'access_tokens', 'refresh_tokens', 'authorization_grants', 'browser_sessions', 'upstream_sessions', 'outbox', 'audit_log', 'kv_entries'] as const) {
+        expect([t, after[t]]).toEqual([t, expect.any(Number)]);
+        expect(after[t]).toBeLessThanOrEqual(Math.ceil(before[t] * 1.5) + 10);
+      }
+      expect(after.users).toBe(USERS);
+      expect(during.length).toBeGreaterThan(3);
+    },
+    Math.max(600_000, USERS * PER_DAY * (WARM_UP_DAYS + DAYS) * 1_500),
+  );
 });

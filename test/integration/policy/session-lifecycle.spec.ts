@@ -31,8 +31,7 @@ class TestClock {
   }
 }
 
-const introspect = async (cw: CausewayProcess, token: string) =>
-  (await postForm(`${cw.url}/oauth2/introspect`, { token }, bearer(SHARED_SECRET))).json as { active: boolean };
+const introspect = async (cw: CausewayProcess, token: string) => (await postForm(`${cw.url}/oauth2/introspect`, { token }, bearer(SHARED_SECRET))).json as { active: boolean };
 
 describe.each(TEST_DBS)('session lifecycle on %s', (db) => {
   let hs: HomeserverStandin;

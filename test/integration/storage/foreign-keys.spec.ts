@@ -39,7 +39,10 @@ const CHILDREN: { fk: string; insert: (parent: string) => readonly [string, read
   },
   {
     fk: 'device_codes.user_id → users',
-    insert: (p) => ['INSERT INTO device_codes (id, device_code_hash, user_code, client_id, scope, state, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [id('d1'), 'd'.repeat(64), 'ABCD-EFGH', 'client', 'openid', 'approved', p, T, T + 60_000]],
+    insert: (p) => [
+      'INSERT INTO device_codes (id, device_code_hash, user_code, client_id, scope, state, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [id('d1'), 'd'.repeat(64), 'ABCD-EFGH', 'client', 'openid', 'approved', p, T, T + 60_000],
+    ],
   },
   { fk: 'synapse_import_users.user_id → users', insert: (p) => ['INSERT INTO synapse_import_users (synapse_user_id, user_id, digest, updated_at) VALUES ($1, $2, $3, $4)', ['@a:hs', p, 'f'.repeat(64), T]] },
   { fk: 'browser_sessions.user_id → users', insert: (p) => ['INSERT INTO browser_sessions (id, user_id, provider_id, created_at, authenticated_at) VALUES ($1, $2, $3, $4, $5)', [id('b9'), p, 'corp', T, T]] },
@@ -48,10 +51,16 @@ const CHILDREN: { fk: string; insert: (parent: string) => readonly [string, read
     fk: 'upstream_sessions.browser_session_id → browser_sessions',
     insert: (p) => ['INSERT INTO upstream_sessions (id, provider_id, subject, user_id, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [id('us8'), 'corp', 'alice', id('u1'), p, T]],
   },
-  { fk: 'oauth2_sessions.user_id → users', insert: (p) => ['INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [id('o9'), p, 'client', 'openid', 'authorization_code', T]] },
+  {
+    fk: 'oauth2_sessions.user_id → users',
+    insert: (p) => ['INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [id('o9'), p, 'client', 'openid', 'authorization_code', T]],
+  },
   {
     fk: 'oauth2_sessions.browser_session_id → browser_sessions',
-    insert: (p) => ['INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id('o8'), id('u1'), 'client', 'openid', 'authorization_code', p, T]],
+    insert: (p) => [
+      'INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [id('o8'), id('u1'), 'client', 'openid', 'authorization_code', p, T],
+    ],
   },
   { fk: 'compat_sessions.user_id → users', insert: (p) => ['INSERT INTO compat_sessions (id, user_id, device_id, created_at) VALUES ($1, $2, $3, $4)', [id('cs9'), p, 'DEV9', T]] },
   {
@@ -72,7 +81,15 @@ const PARENT_OF: Record<string, string> = { users: id('u1'), browser_sessions: i
 async function seedParents(sql: ReturnType<typeof sqlOf>): Promise<void> {
   await sql(...insertUser(id('u1')));
   await sql('INSERT INTO browser_sessions (id, user_id, provider_id, created_at, authenticated_at) VALUES ($1, $2, $3, $4, $5)', [id('b1'), id('u1'), 'corp', T, T]);
-  await sql('INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id('o1'), id('u1'), 'client', 'openid', 'authorization_code', id('b1'), T]);
+  await sql('INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+    id('o1'),
+    id('u1'),
+    'client',
+    'openid',
+    'authorization_code',
+    id('b1'),
+    T,
+  ]);
   await sql('INSERT INTO compat_sessions (id, user_id, device_id, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5)', [id('cs1'), id('u1'), 'DEV1', id('b1'), T]);
 }
 
@@ -112,7 +129,15 @@ describe.each(TEST_DBS)('foreign keys on %s', (kind) => {
     await sql(...insertUser(id('u2')));
     await sql('INSERT INTO browser_sessions (id, user_id, provider_id, created_at, authenticated_at) VALUES ($1, $2, $3, $4, $5)', [id('b2'), id('u2'), 'corp', T, T]);
     await sql('INSERT INTO upstream_sessions (id, provider_id, subject, user_id, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [id('us2'), 'corp', 'bob', id('u2'), id('b2'), T]);
-    await sql('INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id('o2'), id('u2'), 'client', 'openid', 'authorization_code', id('b2'), T]);
+    await sql('INSERT INTO oauth2_sessions (id, user_id, client_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      id('o2'),
+      id('u2'),
+      'client',
+      'openid',
+      'authorization_code',
+      id('b2'),
+      T,
+    ]);
     await sql('INSERT INTO compat_sessions (id, user_id, device_id, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5)', [id('cs2'), id('u2'), 'DEV2', id('b2'), T]);
     await sql('INSERT INTO access_tokens (id, token_hash, session_id, created_at) VALUES ($1, $2, $3, $4)', [id('at2'), '2'.repeat(64), id('o2'), T]);
     await sql('INSERT INTO refresh_tokens (id, token_hash, session_id, access_token_id, created_at) VALUES ($1, $2, $3, $4, $5)', [id('rt2'), '3'.repeat(64), id('o2'), id('at2'), T]);

@@ -77,8 +77,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const newUser = (localpart: string, extra: { displayName?: string; email?: string; canRequestAdmin?: boolean } = {}) =>
-    db.transaction((tx) => users.insert(tx, { localpart, ...extra }, T));
+  const newUser = (localpart: string, extra: { displayName?: string; email?: string; canRequestAdmin?: boolean } = {}) => db.transaction((tx) => users.insert(tx, { localpart, ...extra }, T));
 
   describe('users', () => {
     it('inserts, finds by id and by localpart, and reads back every field with its type', async () => {
@@ -207,7 +206,17 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
         ['oauth', 'ODEV0000000000000000000003'],
         ['oauth', 'ODEV0000000000000000000001'],
       ]);
-      expect(rows[3]).toEqual({ id: 'ODEV0000000000000000000001', kind: 'oauth', clientId: 'client-a', deviceId: 'SHARED', humanName: null, redirectHost: null, createdAt: T + 1, lastActiveAt: T + 6, browserSessionId: 'BDEV00000000000000000000B1' });
+      expect(rows[3]).toEqual({
+        id: 'ODEV0000000000000000000001',
+        kind: 'oauth',
+        clientId: 'client-a',
+        deviceId: 'SHARED',
+        humanName: null,
+        redirectHost: null,
+        createdAt: T + 1,
+        lastActiveAt: T + 6,
+        browserSessionId: 'BDEV00000000000000000000B1',
+      });
       expect(rows[0]).toMatchObject({ kind: 'compat', clientId: null, humanName: 'Element', redirectHost: 'app.example', lastActiveAt: null, browserSessionId: null });
     });
 
@@ -277,11 +286,29 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
 
     it('writes a browser session with the upstream session it was born from, and reads both back', async () => {
       const u = await newUser('conf-browser');
-      await browsers.insert(browser('BRWS000000000000000000000A', u.id, T, 'UPST000000000000000000000A'), { id: 'UPST000000000000000000000A', providerId: 'corp', subject: 'alice', userId: u.id, upstreamSid: 'sid-1', details: { name_id: 'x' }, createdAt: T });
+      await browsers.insert(browser('BRWS000000000000000000000A', u.id, T, 'UPST000000000000000000000A'), {
+        id: 'UPST000000000000000000000A',
+        providerId: 'corp',
+        subject: 'alice',
+        userId: u.id,
+        upstreamSid: 'sid-1',
+        details: { name_id: 'x' },
+        createdAt: T,
+      });
       await browsers.insert(browser('BRWS000000000000000000000B', u.id, T + 1));
       const { lastActiveIp: _ip, ...a } = browser('BRWS000000000000000000000A', u.id, T, 'UPST000000000000000000000A');
       expect(await browsers.find('BRWS000000000000000000000A')).toEqual(a);
-      expect(await browsers.upstreamSession('UPST000000000000000000000A')).toEqual({ id: 'UPST000000000000000000000A', providerId: 'corp', subject: 'alice', userId: u.id, upstreamSid: 'sid-1', details: { name_id: 'x' }, browserSessionId: 'BRWS000000000000000000000A', createdAt: T, endedAt: null });
+      expect(await browsers.upstreamSession('UPST000000000000000000000A')).toEqual({
+        id: 'UPST000000000000000000000A',
+        providerId: 'corp',
+        subject: 'alice',
+        userId: u.id,
+        upstreamSid: 'sid-1',
+        details: { name_id: 'x' },
+        browserSessionId: 'BRWS000000000000000000000A',
+        createdAt: T,
+        endedAt: null,
+      });
       expect((await browsers.unfinishedOf(u.id)).map((b) => b.id)).toEqual(['BRWS000000000000000000000B', 'BRWS000000000000000000000A']);
       await browsers.touch('BRWS000000000000000000000A', T + 50);
       expect((await db.transaction((tx) => browsers.findLocked(tx, 'BRWS000000000000000000000A')))?.lastActiveAt).toBe(T + 50);
@@ -289,8 +316,24 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
 
     it('ends upstream sessions matched by session id and subject, and finishes the browser sessions born from them', async () => {
       const u = await newUser('conf-upstream-end');
-      await browsers.insert(browser('BRUP000000000000000000000A', u.id, T, 'UPUP000000000000000000000A'), { id: 'UPUP000000000000000000000A', providerId: 'corp', subject: 'bob', userId: u.id, upstreamSid: 'sid-b', details: null, createdAt: T });
-      await browsers.insert(browser('BRUP000000000000000000000B', u.id, T + 1, 'UPUP000000000000000000000B'), { id: 'UPUP000000000000000000000B', providerId: 'corp', subject: 'bob', userId: u.id, upstreamSid: 'sid-c', details: null, createdAt: T + 1 });
+      await browsers.insert(browser('BRUP000000000000000000000A', u.id, T, 'UPUP000000000000000000000A'), {
+        id: 'UPUP000000000000000000000A',
+        providerId: 'corp',
+        subject: 'bob',
+        userId: u.id,
+        upstreamSid: 'sid-b',
+        details: null,
+        createdAt: T,
+      });
+      await browsers.insert(browser('BRUP000000000000000000000B', u.id, T + 1, 'UPUP000000000000000000000B'), {
+        id: 'UPUP000000000000000000000B',
+        providerId: 'corp',
+        subject: 'bob',
+        userId: u.id,
+        upstreamSid: 'sid-c',
+        details: null,
+        createdAt: T + 1,
+      });
       await browsers.insert(browser('BRUP000000000000000000000C', u.id, T + 2));
       const bySid = await db.transaction((tx) => browsers.liveUpstreamSessions(tx, 'corp', { upstreamSid: 'sid-b' }));
       expect(bySid.map((x) => x.id)).toEqual(['UPUP000000000000000000000A']);
@@ -329,11 +372,37 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     it('writes a session and its tokens, finds them by hash, consumes a refresh token once, records activity', async () => {
       const u = await newUser('conf-compat');
       await db.transaction(async (tx) => {
-        await compats.insertSession(tx, { id: 'CMPS000000000000000000000A', userId: u.id, deviceId: 'CDEV', humanName: 'Element', browserSessionId: null, redirectHost: 'app.example', createdAt: T, lastActiveAt: T, lastActiveIp: null });
-        await compats.insertToken(tx, { id: 'CMPT000000000000000000000A', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'a'.repeat(64), refreshTokenHash: 'r'.repeat(64), createdAt: T, expiresAt: T + 300_000 });
+        await compats.insertSession(tx, {
+          id: 'CMPS000000000000000000000A',
+          userId: u.id,
+          deviceId: 'CDEV',
+          humanName: 'Element',
+          browserSessionId: null,
+          redirectHost: 'app.example',
+          createdAt: T,
+          lastActiveAt: T,
+          lastActiveIp: null,
+        });
+        await compats.insertToken(tx, {
+          id: 'CMPT000000000000000000000A',
+          sessionId: 'CMPS000000000000000000000A',
+          accessTokenHash: 'a'.repeat(64),
+          refreshTokenHash: 'r'.repeat(64),
+          createdAt: T,
+          expiresAt: T + 300_000,
+        });
         await compats.insertToken(tx, { id: 'CMPT000000000000000000000B', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'b'.repeat(64), refreshTokenHash: null, createdAt: T, expiresAt: null });
       });
-      expect(await compats.tokenByAccessHash('a'.repeat(64))).toEqual({ id: 'CMPT000000000000000000000A', sessionId: 'CMPS000000000000000000000A', accessTokenHash: 'a'.repeat(64), refreshTokenHash: 'r'.repeat(64), createdAt: T, expiresAt: T + 300_000, revokedAt: null, refreshConsumedAt: null });
+      expect(await compats.tokenByAccessHash('a'.repeat(64))).toEqual({
+        id: 'CMPT000000000000000000000A',
+        sessionId: 'CMPS000000000000000000000A',
+        accessTokenHash: 'a'.repeat(64),
+        refreshTokenHash: 'r'.repeat(64),
+        createdAt: T,
+        expiresAt: T + 300_000,
+        revokedAt: null,
+        refreshConsumedAt: null,
+      });
       expect((await db.transaction((tx) => compats.tokenByRefreshHash(tx, 'r'.repeat(64))))?.id).toBe('CMPT000000000000000000000A');
       const consumed = await Promise.all([1, 2].map(() => db.transaction((tx) => compats.consumeRefresh(tx, 'CMPT000000000000000000000A', 'CMPT000000000000000000000B', T + 10, T + 10))));
       expect(consumed.sort()).toEqual([false, true]);
@@ -368,10 +437,30 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       await db.transaction(async (tx) => {
         await tokens.insertSession(tx, session);
         await tokens.insertAccessToken(tx, { id: 'OACC000000000000000000000A', tokenHash: 'c'.repeat(64), sessionId: session.id, createdAt: T, expiresAt: T + 300_000, revokedAt: null, firstUsedAt: null });
-        await tokens.insertRefreshToken(tx, { id: 'OREF000000000000000000000A', tokenHash: 'd'.repeat(64), sessionId: session.id, accessTokenId: 'OACC000000000000000000000A', createdAt: T, expiresAt: null, consumedAt: null, nextRefreshTokenId: null, revokedAt: null });
+        await tokens.insertRefreshToken(tx, {
+          id: 'OREF000000000000000000000A',
+          tokenHash: 'd'.repeat(64),
+          sessionId: session.id,
+          accessTokenId: 'OACC000000000000000000000A',
+          createdAt: T,
+          expiresAt: null,
+          consumedAt: null,
+          nextRefreshTokenId: null,
+          revokedAt: null,
+        });
       });
       expect(await db.transaction((tx) => tokens.findSession(tx, session.id))).toEqual(session);
-      expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'd'.repeat(64)))).toEqual({ id: 'OREF000000000000000000000A', tokenHash: 'd'.repeat(64), sessionId: session.id, accessTokenId: 'OACC000000000000000000000A', createdAt: T, expiresAt: null, consumedAt: null, nextRefreshTokenId: null, revokedAt: null });
+      expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'd'.repeat(64)))).toEqual({
+        id: 'OREF000000000000000000000A',
+        tokenHash: 'd'.repeat(64),
+        sessionId: session.id,
+        accessTokenId: 'OACC000000000000000000000A',
+        createdAt: T,
+        expiresAt: null,
+        consumedAt: null,
+        nextRefreshTokenId: null,
+        revokedAt: null,
+      });
       expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'e'.repeat(64)))).toBeUndefined();
       // Two refreshes with the same token: one consumes it.
       const consumed = await Promise.all([1, 2].map(() => db.transaction((tx) => tokens.consumeRefreshToken(tx, 'OREF000000000000000000000A', T + 10))));
@@ -381,7 +470,17 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect(await db.transaction((tx) => tokens.revokeAccessToken(tx, 'OACC000000000000000000000A', T + 11))).toBeUndefined();
       await db.transaction(async (tx) => {
         await tokens.insertAccessToken(tx, { id: 'OACC000000000000000000000B', tokenHash: 'f'.repeat(64), sessionId: session.id, createdAt: T + 10, expiresAt: T + 300_010, revokedAt: null, firstUsedAt: null });
-        await tokens.insertRefreshToken(tx, { id: 'OREF000000000000000000000B', tokenHash: 'g'.repeat(64), sessionId: session.id, accessTokenId: 'OACC000000000000000000000B', createdAt: T + 10, expiresAt: null, consumedAt: null, nextRefreshTokenId: null, revokedAt: null });
+        await tokens.insertRefreshToken(tx, {
+          id: 'OREF000000000000000000000B',
+          tokenHash: 'g'.repeat(64),
+          sessionId: session.id,
+          accessTokenId: 'OACC000000000000000000000B',
+          createdAt: T + 10,
+          expiresAt: null,
+          consumedAt: null,
+          nextRefreshTokenId: null,
+          revokedAt: null,
+        });
         await tokens.linkSuccessor(tx, 'OREF000000000000000000000A', 'OREF000000000000000000000B');
         await tokens.revokeRefreshToken(tx, 'OREF000000000000000000000B', T + 12);
         await tokens.touchSession(tx, session.id, { at: T + 10, ip: '198.51.100.2' });
@@ -504,7 +603,13 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
         }),
       ).rejects.toThrow('abort');
       await Promise.all(['a', 'b', 'c'].map((n, i) => db.transaction((tx) => outbox.append(tx, { userKey: 'conf-ob', kind: 'device.rename', payload: { deviceId: n, displayName: `Phone ${i}` }, createdAt: T + 2 + i }))));
-      const rows = (await sql("SELECT id, kind, payload, published_at, delivered_at FROM outbox WHERE user_key = 'conf-ob' ORDER BY id")) as { id: unknown; kind: string; payload: string; published_at: unknown; delivered_at: unknown }[];
+      const rows = (await sql("SELECT id, kind, payload, published_at, delivered_at FROM outbox WHERE user_key = 'conf-ob' ORDER BY id")) as {
+        id: unknown;
+        kind: string;
+        payload: string;
+        published_at: unknown;
+        delivered_at: unknown;
+      }[];
       expect(rows.map((r) => r.kind)).toEqual(['devices.sync', 'device.rename', 'device.rename', 'device.rename']);
       // The three concurrent appends commit in any order on PostgreSQL.
       expect(rows.map((r) => JSON.parse(r.payload).deviceId as string | undefined).sort()).toEqual(['a', 'b', 'c', undefined]);
@@ -517,8 +622,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
 
   describe('outbox delivery', () => {
     let rows: OutboxDeliveryRepository;
-    const append = (userKey: string, kind: string, payload: Record<string, unknown>, createdAt: number) =>
-      db.transaction((tx) => new OutboxRepository().append(tx, { userKey, kind, payload, createdAt }));
+    const append = (userKey: string, kind: string, payload: Record<string, unknown>, createdAt: number) => db.transaction((tx) => new OutboxRepository().append(tx, { userKey, kind, payload, createdAt }));
     const idsOf = async (userKey: string) => ((await sql('SELECT id FROM outbox WHERE user_key = $1 ORDER BY id', [userKey])) as { id: unknown }[]).map((r) => Number(r.id));
     const mine = (prefix: string) => (r: { userKey: string }) => r.userKey.startsWith(prefix);
     beforeAll(() => {
@@ -563,7 +667,9 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect((await rows.dead(1000, 0)).filter(mine('conf-dl-m'))).toEqual([{ id: m2, userKey: 'conf-dl-m', kind: 'devices.sync', payload: {}, createdAt: T + 1, attempts: 2, deadAt: T + 30, lastError: 'gave up' }]);
       expect((await rows.dead(1000, m2)).filter(mine('conf-dl-m'))).toEqual([]);
 
-      const [counts] = (await sql('SELECT (SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS p, (SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS o, (SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL) AS d')) as { p: unknown; o: unknown; d: unknown }[];
+      const [counts] = (await sql(
+        'SELECT (SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS p, (SELECT min(created_at) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS o, (SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL) AS d',
+      )) as { p: unknown; o: unknown; d: unknown }[];
       expect(await rows.stats()).toEqual({ pending: Number(counts!.p), oldestCreatedAt: Number(counts!.o), dead: Number(counts!.d) });
 
       expect(await rows.revive([m1, m2])).toEqual([{ id: m2, userKey: 'conf-dl-m', kind: 'devices.sync', payload: {}, createdAt: T + 1, attempts: 2 }]);
@@ -579,7 +685,16 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
     it('reads the devices of live sessions of both kinds, the mark of an imported account, and devices ended since a moment', async () => {
       const u = await newUser('conf-dl-dev');
       const oauth = (id: string, device: string | null, finished: number | null) =>
-        sql('INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, u.id, 'client-a', device, 'openid', 'authorization_code', T, finished]);
+        sql('INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          id,
+          u.id,
+          'client-a',
+          device,
+          'openid',
+          'authorization_code',
+          T,
+          finished,
+        ]);
       const compat = (id: string, device: string, finished: number | null) =>
         sql('INSERT INTO compat_sessions (id, user_id, device_id, created_at, finished_at) VALUES ($1, $2, $3, $4, $5)', [id, u.id, device, T, finished]);
       await oauth('ODLD0000000000000000000001', 'D1', null);
@@ -628,8 +743,16 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       await sql('INSERT INTO compat_tokens (id, session_id, access_token_hash, refresh_token_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [`T${id.slice(1)}`, id, access, refresh, T]);
     };
     const finished = async (table: string, id: string) =>
-      ((await sql(`SELECT finished_at, finish_reason FROM ${table} WHERE id = $1`, [id])) as { finished_at: unknown; finish_reason: string | null }[]).map((r) => [r.finished_at === null ? null : Number(r.finished_at), r.finish_reason])[0];
-    const outboxRows = async () => ((await sql("SELECT kind, payload, created_at FROM outbox WHERE user_key = 'conf-end'")) as { kind: string; payload: string; created_at: unknown }[]).map((r) => [r.kind, JSON.parse(r.payload), Number(r.created_at)]);
+      ((await sql(`SELECT finished_at, finish_reason FROM ${table} WHERE id = $1`, [id])) as { finished_at: unknown; finish_reason: string | null }[]).map((r) => [
+        r.finished_at === null ? null : Number(r.finished_at),
+        r.finish_reason,
+      ])[0];
+    const outboxRows = async () =>
+      ((await sql("SELECT kind, payload, created_at FROM outbox WHERE user_key = 'conf-end'")) as { kind: string; payload: string; created_at: unknown }[]).map((r) => [
+        r.kind,
+        JSON.parse(r.payload),
+        Number(r.created_at),
+      ]);
 
     beforeAll(async () => {
       ends = new SessionEndRepository(db);
@@ -653,13 +776,30 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
       expect([...result.hashes].sort()).toEqual([h('1'), h('2'), h('3'), h('4')]);
       expect(await finished('oauth2_sessions', 'OEND0000000000000000000001')).toEqual([T + 100, 'logout']);
       expect(await finished('compat_sessions', 'CEND0000000000000000000001')).toEqual([T + 100, 'logout']);
-      const revoked = (await sql('SELECT revoked_at FROM access_tokens WHERE token_hash = $1 UNION ALL SELECT revoked_at FROM refresh_tokens WHERE token_hash = $2 UNION ALL SELECT revoked_at FROM compat_tokens WHERE access_token_hash = $3', [h('1'), h('2'), h('3')])) as { revoked_at: unknown }[];
+      const revoked = (await sql(
+        'SELECT revoked_at FROM access_tokens WHERE token_hash = $1 UNION ALL SELECT revoked_at FROM refresh_tokens WHERE token_hash = $2 UNION ALL SELECT revoked_at FROM compat_tokens WHERE access_token_hash = $3',
+        [h('1'), h('2'), h('3')],
+      )) as { revoked_at: unknown }[];
       expect(revoked.map((r) => Number(r.revoked_at))).toEqual([T + 100, T + 100, T + 100]);
       expect(await outboxRows()).toEqual([['devices.sync', {}, T + 100]]);
-      const audit = (await sql('SELECT actor, action, target, user_id, details, created_at FROM audit_log WHERE user_id = $1 ORDER BY action', [userId])) as { actor: string; action: string; target: string; user_id: string; details: string; created_at: unknown }[];
+      const audit = (await sql('SELECT actor, action, target, user_id, details, created_at FROM audit_log WHERE user_id = $1 ORDER BY action', [userId])) as {
+        actor: string;
+        action: string;
+        target: string;
+        user_id: string;
+        details: string;
+        created_at: unknown;
+      }[];
       expect(audit.map((a) => ({ ...a, details: JSON.parse(a.details), created_at: Number(a.created_at) }))).toEqual([
         { actor: 'user:x', action: 'compat_session.end', target: 'CEND0000000000000000000001', user_id: userId, details: { reason: 'logout', user_id: userId, device_id: 'CDEV-01' }, created_at: T + 100 },
-        { actor: 'user:x', action: 'oauth2_session.end', target: 'OEND0000000000000000000001', user_id: userId, details: { reason: 'logout', client_id: 'client-a', user_id: userId, device_id: 'DEV-01' }, created_at: T + 100 },
+        {
+          actor: 'user:x',
+          action: 'oauth2_session.end',
+          target: 'OEND0000000000000000000001',
+          user_id: userId,
+          details: { reason: 'logout', client_id: 'client-a', user_id: userId, device_id: 'DEV-01' },
+          created_at: T + 100,
+        },
       ]);
 
       expect(await db.transaction((tx) => ends.end(tx, { oauth: ['OEND0000000000000000000001'], compat: ['CEND0000000000000000000001'] }, 'admin', 'system', T + 200))).toEqual({ ended: 0, hashes: [] });
@@ -705,7 +845,13 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
 
   describe('clients', () => {
     it('syncs the static clients (update, insert, delete the undeclared) and keeps dynamic ones', async () => {
-      await clients.syncStatic([{ clientId: 'conf-static-a', metadata: { client_name: 'A' }, secretHash: null }, { clientId: 'conf-static-b', metadata: {}, secretHash: 's'.repeat(64) }], T);
+      await clients.syncStatic(
+        [
+          { clientId: 'conf-static-a', metadata: { client_name: 'A' }, secretHash: null },
+          { clientId: 'conf-static-b', metadata: {}, secretHash: 's'.repeat(64) },
+        ],
+        T,
+      );
       await db.transaction((tx) => clients.insertDynamic(tx, { clientId: 'conf-dyn-1', metadata: { redirect_uris: ['https://app/cb'] }, metadataHash: 'h'.repeat(64), secretHash: null, createdAt: T + 1 }));
       await clients.syncStatic([{ clientId: 'conf-static-a', metadata: { client_name: 'A2' }, secretHash: 'x'.repeat(64) }], T + 2);
       expect(await clients.find('conf-static-a')).toEqual({ clientId: 'conf-static-a', origin: 'static', metadata: { client_name: 'A2' }, metadataHash: null, secretHash: 'x'.repeat(64), createdAt: T, lastUsedAt: null });

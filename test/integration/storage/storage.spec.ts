@@ -52,7 +52,7 @@ describe.each(TEST_DBS)('storage on %s', (kind) => {
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
         db.transaction(async (em) => {
-          await em.insert(UserEntity, { id: `u${String(i).padStart(25, "0")}`, localpart: `user${i}`, created_at: Date.now() });
+          await em.insert(UserEntity, { id: `u${String(i).padStart(25, '0')}`, localpart: `user${i}`, created_at: Date.now() });
           await new Promise((r) => setTimeout(r, Math.random() * 5));
           if (i % 4 === 0) throw new Error('abort');
           await em.update(UserEntity, { localpart: `user${i}` }, { display_name: 'ok' });

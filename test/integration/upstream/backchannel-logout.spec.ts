@@ -59,8 +59,7 @@ describe.each(TEST_DBS)('back-channel logout receiver (%s)', (db) => {
     return c;
   }
   const token = (over: Record<string, unknown> = {}, o: Parameters<FakeIdp['sign']>[1] = {}) => idp.sign(claims(over), { typ: 'logout+jwt', ...o });
-  const post = (body: string | URLSearchParams, url = endpoint, contentType = 'application/x-www-form-urlencoded') =>
-    fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: body.toString() });
+  const post = (body: string | URLSearchParams, url = endpoint, contentType = 'application/x-www-form-urlencoded') => fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: body.toString() });
   async function refused(res: Response, description: RegExp) {
     expect(res.status).toBe(400);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -101,8 +100,25 @@ describe.each(TEST_DBS)('back-channel logout receiver (%s)', (db) => {
     const localpart = `bob${randomBytes(3).toString('hex')}`;
     await sql(cw, 'INSERT INTO users (id, localpart, created_at, can_request_admin) VALUES ($1, $2, $3, $4)', [ids.user, localpart, t, db === 'postgres' ? false : 0]);
     await sql(cw, 'INSERT INTO browser_sessions (id, user_id, provider_id, upstream_session_id, created_at, authenticated_at) VALUES ($1, $2, $3, $4, $5, $6)', [ids.browser, ids.user, 'corp', ids.upstream, t, t]);
-    await sql(cw, 'INSERT INTO upstream_sessions (id, provider_id, subject, user_id, upstream_sid, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [ids.upstream, 'corp', localpart, ids.user, 'shared-sid', ids.browser, t]);
-    await sql(cw, 'INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [ids.session, ids.user, 'c', 'D1', 'openid', 'authorization_code', ids.browser, t]);
+    await sql(cw, 'INSERT INTO upstream_sessions (id, provider_id, subject, user_id, upstream_sid, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      ids.upstream,
+      'corp',
+      localpart,
+      ids.user,
+      'shared-sid',
+      ids.browser,
+      t,
+    ]);
+    await sql(cw, 'INSERT INTO oauth2_sessions (id, user_id, client_id, device_id, scope, grant_type, browser_session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      ids.session,
+      ids.user,
+      'c',
+      'D1',
+      'openid',
+      'authorization_code',
+      ids.browser,
+      t,
+    ]);
     const finished = async () => (await sql<{ finished_at: unknown }>(cw, 'SELECT finished_at FROM oauth2_sessions WHERE id = $1', [ids.session]))[0]!.finished_at;
 
     expect((await post(new URLSearchParams({ logout_token: await token({ sid: 'shared-sid', sub: 'mallory' }) }))).status).toBe(200);
@@ -151,7 +167,13 @@ describe.each(TEST_DBS)('back-channel logout receiver (%s)', (db) => {
   it.each([
     ['no logout_token', new URLSearchParams({ token: 'x' })],
     ['an empty logout_token', new URLSearchParams({ logout_token: '' })],
-    ['two logout_tokens', new URLSearchParams([['logout_token', 'a.b.c'], ['logout_token', 'd.e.f']])],
+    [
+      'two logout_tokens',
+      new URLSearchParams([
+        ['logout_token', 'a.b.c'],
+        ['logout_token', 'd.e.f'],
+      ]),
+    ],
     ['garbage', new URLSearchParams({ logout_token: 'not a jwt' })],
   ])('refuses %s with invalid_request', async (_n, body) => {
     const res = await post(body);

@@ -69,7 +69,11 @@ describe('OIDC configuration examples', () => {
     ['a subject template error', keycloak.replace('# subject: the ID token', 'subject: "{% if %}"\n        # the ID token'), `${P}.claims.subject: invalid template`],
     ['a localpart synced always', keycloak.replace('localpart: { action: force,', 'localpart: { sync: always, action: force,'), `${P}.claims.localpart.sync: a localpart is chosen once`],
     ['a bad import action', keycloak.replace('localpart: { action: force', 'localpart: { action: forced'), `${P}.claims.localpart.action: expected one of force|suggest|require|ignore`],
-    ['a requirement with two rules', keycloak.replace('{ attribute: groups, contains: matrix-users }', '{ attribute: groups, contains: a, equals: b }'), `${P}.attribute_requirements[0]: give exactly one of equals, one_of, contains`],
+    [
+      'a requirement with two rules',
+      keycloak.replace('{ attribute: groups, contains: matrix-users }', '{ attribute: groups, contains: a, equals: b }'),
+      `${P}.attribute_requirements[0]: give exactly one of equals, one_of, contains`,
+    ],
     ['an http issuer', keycloak.replace('issuer: https://sso', 'issuer: http://sso'), `${P}.issuer: must be https`],
     ['scopes without openid', keycloak.replace('scopes: [openid, profile, email]', 'scopes: [profile, email]'), `${P}.scopes: must include openid`],
     ['a protocol parameter in authorization_params', keycloak.replace('scopes: [openid', 'authorization_params: { nonce: fixed }\n      scopes: [openid'), `${P}.authorization_params.nonce: set by Causeway itself`],
@@ -84,7 +88,9 @@ describe('OIDC configuration examples', () => {
     ],
     [
       'private_key_jwt with something that is not a key',
-      keycloak.replace('client_secret_env: KEYCLOAK_CLIENT_SECRET', 'private_key_env: SYNAPSE_SHARED_SECRET\n      private_key_kid: k1').replace('token_endpoint_auth_method: client_secret_basic', 'token_endpoint_auth_method: private_key_jwt'),
+      keycloak
+        .replace('client_secret_env: KEYCLOAK_CLIENT_SECRET', 'private_key_env: SYNAPSE_SHARED_SECRET\n      private_key_kid: k1')
+        .replace('token_endpoint_auth_method: client_secret_basic', 'token_endpoint_auth_method: private_key_jwt'),
       `${P}.private_key: expected a PEM`,
     ],
     ['discovery off without endpoints', keycloak.replace('client_id: matrix-causeway', 'client_id: matrix-causeway\n      discovery: false'), `${P}.token_endpoint: required when discovery is false`],

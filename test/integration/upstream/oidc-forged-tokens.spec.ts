@@ -140,11 +140,25 @@ describe('forged ID tokens are refused', () => {
   });
 
   it('IdP mix-up: the callback carries another IdP’s iss', async () => {
-    expect((await attempt((n) => idp.sign(claims(n)), (state) => ({ code: 'c1', state, iss: 'http://127.0.0.1:1' }))).kind).toBe('issuer_mismatch');
+    expect(
+      (
+        await attempt(
+          (n) => idp.sign(claims(n)),
+          (state) => ({ code: 'c1', state, iss: 'http://127.0.0.1:1' }),
+        )
+      ).kind,
+    ).toBe('issuer_mismatch');
   });
 
   it('IdP mix-up: the iss is left out although the IdP announces it (RFC 9207)', async () => {
-    expect((await attempt((n) => idp.sign(claims(n)), (state) => ({ code: 'c1', state }))).kind).toBe('issuer_mismatch');
+    expect(
+      (
+        await attempt(
+          (n) => idp.sign(claims(n)),
+          (state) => ({ code: 'c1', state }),
+        )
+      ).kind,
+    ).toBe('issuer_mismatch');
   });
 
   it('the token endpoint fails (500): unavailable, 503', async () => {

@@ -11,20 +11,7 @@ import type { CorpusContext } from './corpus-server.js';
  * the chain of redirects it follows, no session cookie set, no token in a body or a Location, no
  * Location to a host the case did not name.
  */
-export type Family =
-  | 'authorize'
-  | 'token'
-  | 'registration'
-  | 'revoke'
-  | 'introspect'
-  | 'device'
-  | 'end-session'
-  | 'compat'
-  | 'account'
-  | 'admin'
-  | 'upstream-oidc'
-  | 'upstream-saml'
-  | 'upstream-cas';
+export type Family = 'authorize' | 'token' | 'registration' | 'revoke' | 'introspect' | 'device' | 'end-session' | 'compat' | 'account' | 'admin' | 'upstream-oidc' | 'upstream-saml' | 'upstream-cas';
 
 export type Expectation =
   /** An OAuth JSON error (RFC 6749 §5.2 shape). */
@@ -219,5 +206,6 @@ export const redirectError = (error: string): Expectation => ({ status: 303, red
  */
 export const startsLogin: Expectation = {
   status: 303,
-  grantsNothing: (_body, hop) => (hop.location && new URL(hop.location).origin === new URL(hop.url).origin && /^\/(login|complete-compat-sso)\/[0-9A-Z]{26}$/.test(new URL(hop.location).pathname) ? undefined : `sent to ${hop.location}`),
+  grantsNothing: (_body, hop) =>
+    hop.location && new URL(hop.location).origin === new URL(hop.url).origin && /^\/(login|complete-compat-sso)\/[0-9A-Z]{26}$/.test(new URL(hop.location).pathname) ? undefined : `sent to ${hop.location}`,
 };

@@ -33,7 +33,44 @@ const RUNS = Number(process.env.FC_RUNS ?? 0) || undefined;
 const runs = (n: number) => ({ numRuns: RUNS ?? n, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) });
 
 /** Characters attackers reach for: controls, separators, encodings, bidi, confusables, XML and template syntax. */
-const HOSTILE_CHARS = ['\u0000', '\t', '\n', '\r', '\u007f', ' ', '\\', '/', '@', ':', '.', '%', '%00', '%2e', '%2F', '#', '?', '&', '=', '+', '"', "'", '<', '>', '\u202E', '\u200B', '\u00A0', 'а', 'ο', '＠', '{{', '}}', '{%', '%}', ';', ','];
+const HOSTILE_CHARS = [
+  '\u0000',
+  '\t',
+  '\n',
+  '\r',
+  '\u007f',
+  ' ',
+  '\\',
+  '/',
+  '@',
+  ':',
+  '.',
+  '%',
+  '%00',
+  '%2e',
+  '%2F',
+  '#',
+  '?',
+  '&',
+  '=',
+  '+',
+  '"',
+  "'",
+  '<',
+  '>',
+  '\u202E',
+  '\u200B',
+  '\u00A0',
+  'а',
+  'ο',
+  '＠',
+  '{{',
+  '}}',
+  '{%',
+  '%}',
+  ';',
+  ',',
+];
 const hostileChar = fc.constantFrom(...HOSTILE_CHARS);
 /** A string mixing ordinary text with hostile characters. */
 const hostileString = fc.array(fc.oneof(fc.string({ maxLength: 6 }), hostileChar, fc.string({ unit: 'grapheme', maxLength: 3 })), { maxLength: 12 }).map((parts) => parts.join(''));
@@ -97,7 +134,9 @@ describe('form bodies', () => {
 
 describe('JSON bodies', () => {
   it('the compat layer: any bytes and content type give a value or a Matrix 4xx, never another exception', () => {
-    const contentType = fc.option(fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/x+json', 'text/json', 'application/x-www-form-urlencoded'), hostileString), { nil: undefined });
+    const contentType = fc.option(fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/x+json', 'text/json', 'application/x-www-form-urlencoded'), hostileString), {
+      nil: undefined,
+    });
     const body = fc.oneof(
       fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
       fc.json({ maxDepth: 4 }).map((s) => Buffer.from(s)),
@@ -120,7 +159,12 @@ describe('JSON bodies', () => {
 
   it('compat /login: a request parses or is a Matrix 400, and a control character in any string is refused', () => {
     const value = fc.oneof(hostileString, fc.integer(), fc.boolean(), fc.constant(null), fc.array(hostileString, { maxLength: 2 }));
-    const request = fc.record({ type: fc.constantFrom('m.login.token', 'm.login.password', 'm.login.application_service', 'x'), token: value, device_id: fc.option(value, { nil: undefined }), initial_device_display_name: fc.option(value, { nil: undefined }) });
+    const request = fc.record({
+      type: fc.constantFrom('m.login.token', 'm.login.password', 'm.login.application_service', 'x'),
+      token: value,
+      device_id: fc.option(value, { nil: undefined }),
+      initial_device_display_name: fc.option(value, { nil: undefined }),
+    });
     fc.assert(
       fc.property(request, (r) => {
         const raw = Buffer.from(JSON.stringify(r));
@@ -243,7 +287,17 @@ describe('redirect URIs', () => {
 });
 
 describe('scopes', () => {
-  const TOKENS = ['openid', 'urn:matrix:client:api:*', 'urn:matrix:org.matrix.msc2967.client:api:*', 'urn:synapse:admin:*', 'urn:causeway:admin', 'urn:matrix:client:device:ABCDEF', 'urn:matrix:client:device:..', 'profile', 'email'];
+  const TOKENS = [
+    'openid',
+    'urn:matrix:client:api:*',
+    'urn:matrix:org.matrix.msc2967.client:api:*',
+    'urn:synapse:admin:*',
+    'urn:causeway:admin',
+    'urn:matrix:client:device:ABCDEF',
+    'urn:matrix:client:device:..',
+    'profile',
+    'email',
+  ];
   const token = fc.oneof(fc.constantFrom(...TOKENS), fc.constantFrom(...TOKENS).chain(mutated), fc.string({ maxLength: 10 }));
   const scope = fc.array(token, { maxLength: 6 }).chain((ts) => fc.constantFrom(' ', '  ').map((sep) => ts.join(sep)));
 
@@ -315,15 +369,23 @@ describe('CAS XML', () => {
   });
 
   it('a logout request gives a service ticket or a CasXmlError', () => {
-    const lr = (s: string) => `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="x" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:NameID>@NOT_USED@</saml:NameID><samlp:SessionIndex>${s}</samlp:SessionIndex></samlp:LogoutRequest>`;
+    const lr = (s: string) =>
+      `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="x" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:NameID>@NOT_USED@</saml:NameID><samlp:SessionIndex>${s}</samlp:SessionIndex></samlp:LogoutRequest>`;
     fc.assert(
-      fc.property(fc.oneof(hostileString, hostileString.map(lr), hostileString.map((s) => lr(`ST-${s}`))), (xml) => {
-        try {
-          expect(parseLogoutRequest(xml).sessionIndex).toMatch(/^ST-[\x21-\x7e]+$/);
-        } catch (e) {
-          expect(e).toBeInstanceOf(CasXmlError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          hostileString,
+          hostileString.map(lr),
+          hostileString.map((s) => lr(`ST-${s}`)),
+        ),
+        (xml) => {
+          try {
+            expect(parseLogoutRequest(xml).sessionIndex).toMatch(/^ST-[\x21-\x7e]+$/);
+          } catch (e) {
+            expect(e).toBeInstanceOf(CasXmlError);
+          }
+        },
+      ),
       runs(300),
     );
   });
@@ -384,7 +446,13 @@ describe('SAML responses', () => {
   });
 
   it('arbitrary input at the ACS is an UpstreamError (4xx), never another exception', async () => {
-    const input = fc.oneof(hostileString, hostileString.map(b64), hostileString.map((s) => b64(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${s}</samlp:Response>`)), fc.constant(b64('<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>')), fc.jsonValue());
+    const input = fc.oneof(
+      hostileString,
+      hostileString.map(b64),
+      hostileString.map((s) => b64(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${s}</samlp:Response>`)),
+      fc.constant(b64('<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>')),
+      fc.jsonValue(),
+    );
     await fc.assert(
       fc.asyncProperty(input, async (raw) => {
         await expect(verifySamlResponse(raw, check('_req1'))).rejects.toBeInstanceOf(UpstreamError);
@@ -413,7 +481,7 @@ describe('logout tokens', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...VIOLATIONS), extra, fc.boolean(), async (v, more, withSid) => {
         const c: Record<string, unknown> = { ...more, iss: ISS, aud: AUD, iat: now(), jti: 'j', sub: 'alice', ...(withSid ? { sid: 's1' } : {}), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } };
-        let key: Parameters<SignJWT["sign"]>[0] = own.privateKey;
+        let key: Parameters<SignJWT['sign']>[0] = own.privateKey;
         const header: Record<string, string> = { alg: 'RS256', kid: 'k1', typ: 'logout+jwt' };
         if (v === 'iss') c.iss = 'https://evil.example';
         if (v === 'aud') c.aud = 'another';
@@ -464,7 +532,12 @@ describe('Liquid templates and the values they read', () => {
   });
 
   it('any template source is judged (templateProblem) without throwing', () => {
-    const source = fc.oneof(hostileString, hostileString.map((s) => `{{ ${s} }}`), hostileString.map((s) => `{% ${s} %}`), fc.constantFrom('{% for a in (1..100000) %}{% for b in (1..100000) %}x{% endfor %}{% endfor %}', '{% include "/etc/passwd" %}', '{% render "x" %}'));
+    const source = fc.oneof(
+      hostileString,
+      hostileString.map((s) => `{{ ${s} }}`),
+      hostileString.map((s) => `{% ${s} %}`),
+      fc.constantFrom('{% for a in (1..100000) %}{% for b in (1..100000) %}x{% endfor %}{% endfor %}', '{% include "/etc/passwd" %}', '{% render "x" %}'),
+    );
     fc.assert(
       fc.property(source, (s) => {
         expect(['string', 'undefined']).toContain(typeof templateProblem(s));

@@ -66,7 +66,11 @@ describe.each(TEST_DBS)('control characters at the edge (%s)', (db) => {
 
   it('admin API: a NUL byte in a reference is 400 M_INVALID_PARAM, signed in or not', async () => {
     for (const headers of [bearer(ADMIN), {}]) {
-      for (const [method, path] of [['GET', `/users/${encodeURIComponent(NUL)}`], ['POST', `/users/${encodeURIComponent(NUL)}/lock`], ['GET', `/sessions/${encodeURIComponent(NUL)}`]] as const) {
+      for (const [method, path] of [
+        ['GET', `/users/${encodeURIComponent(NUL)}`],
+        ['POST', `/users/${encodeURIComponent(NUL)}/lock`],
+        ['GET', `/sessions/${encodeURIComponent(NUL)}`],
+      ] as const) {
         const res = await fetch(`${cw.url}/api/admin/v1${path}`, { method, headers });
         expect(res.status).toBe(400);
         expect(((await res.json()) as { errcode: string }).errcode).toBe('M_INVALID_PARAM');
@@ -80,7 +84,13 @@ describe.each(TEST_DBS)('control characters at the edge (%s)', (db) => {
   it('compat /login: a device_id with a NUL byte (or newline, bidi control, "..") is refused before the login token is spent', async () => {
     const { loginToken } = await ssoLogin(new Browser(), cw.url, 'nadia', APP_REDIRECT);
     // Control characters anywhere in the body: M_BAD_JSON; a device id outside the grammar: M_INVALID_PARAM.
-    for (const [device_id, errcode] of [[NUL, 'M_BAD_JSON'], ['A\nB', 'M_INVALID_PARAM'], ['A\u202EB', 'M_INVALID_PARAM'], ['..', 'M_INVALID_PARAM'], ['A B', 'M_INVALID_PARAM']]) {
+    for (const [device_id, errcode] of [
+      [NUL, 'M_BAD_JSON'],
+      ['A\nB', 'M_INVALID_PARAM'],
+      ['A\u202EB', 'M_INVALID_PARAM'],
+      ['..', 'M_INVALID_PARAM'],
+      ['A B', 'M_INVALID_PARAM'],
+    ]) {
       const res = await postJson(`${cw.url}/_matrix/client/v3/login`, { type: 'm.login.token', token: loginToken, device_id });
       expect(res.status).toBe(400);
       expect(res.json.errcode).toBe(errcode);

@@ -120,14 +120,17 @@ describe.each(TEST_DBS)('grants and sign-out (%s)', (db) => {
   });
 
   describe('F9: RP-initiated logout redirects only with an id_token_hint', () => {
-    const endSession = (extra: Record<string, string> = {}) =>
-      `${cw.url}/end-session?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: REDIRECT, state: 'bye', ...extra })}`;
+    const endSession = (extra: Record<string, string> = {}) => `${cw.url}/end-session?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: REDIRECT, state: 'bye', ...extra })}`;
 
     it('without a hint: signs out, then stays on Causeway', async () => {
       const browser = new Browser();
       await signInAndConsent(cw.url, browser, clientId, 'lea', 'LEADEVICE1');
       const page = await browser.go(endSession(), {}, toClient);
-      const res = await browser.submit(onlyForm(page, (f) => f.action.endsWith('/end-session')), {}, toClient);
+      const res = await browser.submit(
+        onlyForm(page, (f) => f.action.endsWith('/end-session')),
+        {},
+        toClient,
+      );
       expect(res.stoppedAt).toBeUndefined();
       expect(textOf(res.body)).toContain('You are signed out');
       // Signed out already (or never signed in): no bounce either.
@@ -143,7 +146,11 @@ describe.each(TEST_DBS)('grants and sign-out (%s)', (db) => {
       const browser = new Browser();
       const t = await signInAndConsent(cw.url, browser, clientId, 'max', 'MAXDEVICE1', {}, 'openid');
       const page = await browser.go(endSession({ id_token_hint: t.id_token! }), {}, toClient);
-      const res = await browser.submit(onlyForm(page, (f) => f.action.endsWith('/end-session')), {}, toClient);
+      const res = await browser.submit(
+        onlyForm(page, (f) => f.action.endsWith('/end-session')),
+        {},
+        toClient,
+      );
       expect(res.stoppedAt).toBeDefined();
       expect(new URL(res.stoppedAt!).searchParams.get('state')).toBe('bye');
       // A tampered hint is refused outright.

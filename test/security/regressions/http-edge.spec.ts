@@ -102,9 +102,7 @@ describe('HTTP edge: proxies, limits, the introspection fast path', () => {
     socket.on('data', (c) => (answer += c.toString()));
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.on('error', () => undefined);
-    socket.write(
-      `POST /oauth2/introspect HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${SHARED_SECRET}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000000\r\n\r\n`,
-    );
+    socket.write(`POST /oauth2/introspect HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${SHARED_SECRET}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000000\r\n\r\n`);
     const chunk = Buffer.alloc(64 * 1024, 'a');
     let isClosed = false;
     void closed.then(() => (isClosed = true));

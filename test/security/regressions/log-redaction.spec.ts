@@ -32,7 +32,10 @@ describe('F6: database errors are logged without their values', () => {
   it('drops parameters and driverError from the serialized error, keeps what failed', async () => {
     const row = { localpart: SECRET, created_at: Date.now(), locked_at: null, deactivated_at: null, can_request_admin: false, display_name: SECRET, email: null };
     await ds.manager.insert(UserEntity, { id: ulid(), ...row });
-    const err = await ds.manager.insert(UserEntity, { id: ulid(), ...row }).then(() => undefined, (e: unknown) => e);
+    const err = await ds.manager.insert(UserEntity, { id: ulid(), ...row }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(QueryFailedError);
     expect((err as QueryFailedError).parameters).toContain(SECRET);
 

@@ -150,11 +150,7 @@ export function clientRoutes({ auth, state, clock, publicBaseUrl }: ClientApiDep
             throw new SynapseError(403, 'Registration has been disabled. Only m.login.application_service registrations are allowed.', 'M_FORBIDDEN');
           }
           if (!body.inhibit_login) {
-            throw new SynapseError(
-              400,
-              'This server uses OAuth2, so the inhibit_login parameter must be set to true for appservice registrations.',
-              'IO.ELEMENT.MSC4190.M_APPSERVICE_LOGIN_UNSUPPORTED',
-            );
+            throw new SynapseError(400, 'This server uses OAuth2, so the inhibit_login parameter must be set to true for appservice registrations.', 'IO.ELEMENT.MSC4190.M_APPSERVICE_LOGIN_UNSUPPORTED');
           }
           const kind = queryString(ctx.url, 'kind') ?? 'user';
           if (kind === 'guest') throw new SynapseError(403, 'Guest access is disabled');

@@ -1,13 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  IntrospectionCache,
-  decodeIntrospectionBody,
-  readCapped,
-  strictViolation,
-  type Clock,
-  type IntrospectionLogEntry,
-  type IntrospectionResult,
-} from './introspection.js';
+import { IntrospectionCache, decodeIntrospectionBody, readCapped, strictViolation, type Clock, type IntrospectionLogEntry, type IntrospectionResult } from './introspection.js';
 import { isPyInt, pyTruthy } from './python-json.js';
 import { SynapseError, authError, invalidToken, missingToken } from './synapse-error.js';
 import type { StandinState } from './standin-state.js';

@@ -31,8 +31,7 @@ const ProvisionUser: ModelSpec = {
     set_emails: { type: 'str_list', nullable: true, default: null },
     locked: { type: 'bool', nullable: true, default: null },
   },
-  before: (v) =>
-    exclusive('unset_displayname', 'set_displayname')(v) ?? exclusive('unset_avatar_url', 'set_avatar_url')(v) ?? exclusive('unset_emails', 'set_emails')(v),
+  before: (v) => exclusive('unset_displayname', 'set_displayname')(v) ?? exclusive('unset_avatar_url', 'set_avatar_url')(v) ?? exclusive('unset_emails', 'set_emails')(v),
 };
 const LocalpartOnly: ModelSpec = { name: 'PostBody', fields: { localpart: { type: 'str' } } };
 const DeleteUser: ModelSpec = { name: 'PostBody', fields: { localpart: { type: 'str' }, erase: { type: 'bool' } } };
@@ -241,8 +240,16 @@ export function masRoutes({ auth, state, clock, usernames }: MasApiDeps): Route[
         const user = existing(b.localpart);
         const target = new Set(b.devices);
         // Since 1.156 the dehydrated device is excluded from the reconciliation.
-        const current = new Set(state.visibleDevices(user).filter((d) => !d.dehydrated).map((d) => d.deviceId));
-        state.deleteDevices(user, [...current].filter((d) => !target.has(d)));
+        const current = new Set(
+          state
+            .visibleDevices(user)
+            .filter((d) => !d.dehydrated)
+            .map((d) => d.deviceId),
+        );
+        state.deleteDevices(
+          user,
+          [...current].filter((d) => !target.has(d)),
+        );
         for (const id of target) if (!current.has(id)) state.upsertDevice(user, id, null);
         return ok();
       },

@@ -117,4 +117,3 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
 export function parseJsonObjectOrEmpty(raw: Buffer): Record<string, unknown> {
   return raw.length === 0 ? {} : parseJsonObject(raw);
 }
-

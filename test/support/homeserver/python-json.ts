@@ -24,8 +24,7 @@ export function parsePythonJson(text: string): unknown {
 
 /** Python's `int` type (bool is a subclass of int in Python, but JSON booleans never reach here as ints). */
 export const isPyInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-export const isPyDict = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
+export const isPyDict = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
 
 /** Python truthiness of a decoded JSON value (authlib-era code reads `if not x.get("active")`). */
 export function pyTruthy(v: unknown): boolean {

@@ -17,9 +17,7 @@ const bool = (v: unknown) => v === true || v === 1 || v === '1';
 export async function loadSynapseDatabase(state: StandinState, db: SynapseRows): Promise<number> {
   const suffix = `:${state.serverName}`;
   const local = (id: string) => (id.startsWith('@') && id.endsWith(suffix) ? id.slice(1, -suffix.length) : undefined);
-  const users = await db.all<Record<string, unknown>>(
-    'SELECT u.name, u.deactivated, u.locked, u.suspended, p.displayname, p.avatar_url FROM users u LEFT JOIN profiles p ON p.full_user_id = u.name',
-  );
+  const users = await db.all<Record<string, unknown>>('SELECT u.name, u.deactivated, u.locked, u.suspended, p.displayname, p.avatar_url FROM users u LEFT JOIN profiles p ON p.full_user_id = u.name');
   for (const r of users) {
     const localpart = local(String(r.name));
     if (localpart === undefined) continue;

@@ -13,7 +13,15 @@ const record = (r: Partial<AuditRecord>): AuditRecord => ({ id: 'X', action: 'a'
 describe('audit records and their JSON-lines stream', () => {
   it('a line: the event, and the request it came from lifted out of the details', () => {
     const line = JSON.parse(
-      auditLine(record({ id: '01ID', action: 'login.attempt', actor: 'anonymous', createdAt: Date.UTC(2026, 0, 2), details: { provider: 'corp', outcome: 'failure', ip: '203.0.113.7', user_agent: 'Mozilla/5.0', request_id: 'req-1' } })),
+      auditLine(
+        record({
+          id: '01ID',
+          action: 'login.attempt',
+          actor: 'anonymous',
+          createdAt: Date.UTC(2026, 0, 2),
+          details: { provider: 'corp', outcome: 'failure', ip: '203.0.113.7', user_agent: 'Mozilla/5.0', request_id: 'req-1' },
+        }),
+      ),
     ) as Record<string, unknown>;
     expect(line).toEqual({
       type: 'audit',
@@ -38,7 +46,10 @@ describe('audit records and their JSON-lines stream', () => {
     const stream = openAuditStream({ stream: 'stdout' }, logger, out);
     stream.write(record({ id: 'A', action: 'consent.granted', actor: 'user:U1', userId: 'U1' }));
     stream.write(record({ id: 'B', action: 'token.issued', actor: 'client:C' }));
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toMatchObject([
       { type: 'audit', id: 'A', action: 'consent.granted', user_id: 'U1' },
       { type: 'audit', id: 'B', action: 'token.issued', actor: 'client:C' },
@@ -52,7 +63,12 @@ describe('audit records and their JSON-lines stream', () => {
       stream.write(record({ id }));
       await stream.close();
     }
-    expect(readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['1', '2']);
+    expect(
+      readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ).toEqual(['1', '2']);
   });
 
   it('none: writes nothing', () => {

@@ -36,14 +36,7 @@ describe('EventBus metrics', () => {
   it('reads the outbox figures once per scrape, not once per gauge', async () => {
     const metrics = new MetricsService();
     const store = countingStore();
-    const bus = new EventBus(
-      new IdleDriver(),
-      new DbOutbox(),
-      store as unknown as OutboxStore,
-      { homeserverDown: false } as unknown as EventDelivery,
-      new EventsMetrics(metrics),
-      new HealthRegistry(),
-    );
+    const bus = new EventBus(new IdleDriver(), new DbOutbox(), store as unknown as OutboxStore, { homeserverDown: false } as unknown as EventDelivery, new EventsMetrics(metrics), new HealthRegistry());
     await bus.onApplicationBootstrap();
 
     const text = await metrics.registry.metrics();

@@ -26,8 +26,7 @@ describe('backoffDelay', () => {
 describe('backoff.ts, the one place of the back-off constants', () => {
   const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
   const file = readFileSync(join(SRC, 'homeserver/backoff.ts'), 'utf8');
-  const sources = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+  const sources = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
   const allCode = sources(SRC)
     .map((f) => readFileSync(f, 'utf8'))
     .join('\n');

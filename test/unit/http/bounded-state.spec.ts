@@ -16,7 +16,18 @@ import type { KeyValueStore } from '../../../src/storage/kv-store.js';
 const N = 100_000;
 const hex = (i: number) => i.toString(16).padStart(64, '0');
 const entry = (i: number): CachedToken => ({
-  body: { active: true, scope: 'urn:matrix:client:api:* urn:matrix:client:device:ABCDEFGHIJ', client_id: '01JCLIENT0000000000000000', username: `user${i}`, sub: `01JUSER${i}`, token_type: 'access_token', iat: 1, nbf: 1, jti: `01JTOKEN${i}`, device_id: 'ABCDEFGHIJ' },
+  body: {
+    active: true,
+    scope: 'urn:matrix:client:api:* urn:matrix:client:device:ABCDEFGHIJ',
+    client_id: '01JCLIENT0000000000000000',
+    username: `user${i}`,
+    sub: `01JUSER${i}`,
+    token_type: 'access_token',
+    iat: 1,
+    nbf: 1,
+    jti: `01JTOKEN${i}`,
+    device_id: 'ABCDEFGHIJ',
+  },
   expiresAt: null,
   storedAt: Date.now(),
 });

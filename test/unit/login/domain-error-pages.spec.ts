@@ -35,8 +35,14 @@ describe('domain errors as pages', () => {
       pageErrorOf(new OAuth2RefusalError('client_policy', { rule: 'policy.client_registration' }, { reason: 'client_policy' })),
       new PageError(403, 'error.title.application_not_allowed', msg('error.client_policy', { rule: 'policy.client_registration' }), { reason: 'client_policy' }),
     );
-    same(pageErrorOf(new OAuth2RefusalError('homeserver_provisioning_refused', {}, { reason: 'homeserver_provisioning' })), new PageError(502, 'error.title.homeserver_not_answering', 'error.homeserver_provisioning_refused', { reason: 'homeserver_provisioning' }));
-    same(pageErrorOf(new OAuth2RefusalError('device_code_expired', {}, { reason: 'device_code_not_pending' })), new PageError(400, 'error.title.code_expired', 'error.device_code_expired', { reason: 'device_code_not_pending' }));
+    same(
+      pageErrorOf(new OAuth2RefusalError('homeserver_provisioning_refused', {}, { reason: 'homeserver_provisioning' })),
+      new PageError(502, 'error.title.homeserver_not_answering', 'error.homeserver_provisioning_refused', { reason: 'homeserver_provisioning' }),
+    );
+    same(
+      pageErrorOf(new OAuth2RefusalError('device_code_expired', {}, { reason: 'device_code_not_pending' })),
+      new PageError(400, 'error.title.code_expired', 'error.device_code_expired', { reason: 'device_code_not_pending' }),
+    );
   });
 
   it('passes a PageError through and leaves anything else alone', () => {

@@ -69,9 +69,7 @@ const mapped = (action: 'force' | 'suggest' = 'force'): MappedIdentity => ({
 });
 
 /** Implementations that record their calls (real promises, no I/O). */
-function actors(
-  opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; register?: (i: RegisterAccountInput) => boolean; failComplete?: unknown; terms?: TermsOutput } = {},
-) {
+function actors(opts: { link?: 'signed_in' | 'register'; needConsent?: boolean; register?: (i: RegisterAccountInput) => boolean; failComplete?: unknown; terms?: TermsOutput } = {}) {
   const calls: string[] = [];
   const impl = {
     beginUpstream: fromPromise(async ({ input }: { input: BeginUpstreamInput }): Promise<BeginUpstreamOutput> => {
@@ -134,8 +132,7 @@ const createActor: typeof createXstateActor = ((logic: never, options: never) =>
 afterEach(() => {
   for (const a of running.splice(0)) a.stop();
 });
-const settle = (actor: { getSnapshot(): Snap } & Parameters<typeof waitFor>[0]) =>
-  waitFor(actor as never, (s: Snap) => s.status !== 'active' || !s.hasTag('busy')) as Promise<Snap>;
+const settle = (actor: { getSnapshot(): Snap } & Parameters<typeof waitFor>[0]) => waitFor(actor as never, (s: Snap) => s.status !== 'active' || !s.hasTag('busy')) as Promise<Snap>;
 
 describe('login machine: transitions (no side effects)', () => {
   it('shows the picker when several providers are offered and none is chosen', () => {

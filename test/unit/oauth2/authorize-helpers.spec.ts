@@ -26,15 +26,11 @@ describe('PKCE (RFC 7636, S256 only)', () => {
 
 describe('redirects back to the client', () => {
   it('keeps the redirect URI query and ends query mode with #', () => {
-    expect(successRedirect('https://app.example.com/?no_universal_links=true', 'query', 'CODE', 'st')).toBe(
-      'https://app.example.com/?no_universal_links=true&state=st&code=CODE#',
-    );
+    expect(successRedirect('https://app.example.com/?no_universal_links=true', 'query', 'CODE', 'st')).toBe('https://app.example.com/?no_universal_links=true&state=st&code=CODE#');
     expect(successRedirect('https://app.example.com/cb', 'query', 'CODE')).toBe('https://app.example.com/cb?code=CODE#');
   });
   it('puts everything in the fragment in fragment mode', () => {
-    expect(successRedirect('https://app.example.com/?no_universal_links=true', 'fragment', 'CODE', 'st')).toBe(
-      'https://app.example.com/?no_universal_links=true#state=st&code=CODE',
-    );
+    expect(successRedirect('https://app.example.com/?no_universal_links=true', 'fragment', 'CODE', 'st')).toBe('https://app.example.com/?no_universal_links=true#state=st&code=CODE');
   });
   it('carries error, description and state (verbatim, any alphabet)', () => {
     const state = 'abc:element-desktop-ssoid:x y&z';

@@ -55,7 +55,8 @@ describe('avatar URLs outside dev_mode', () => {
     }
   });
   it('classifies addresses', () => {
-    for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', 'not-an-ip']) expect([a, isNonPublicAddress(a)]).toEqual([a, true]);
+    for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', 'not-an-ip'])
+      expect([a, isNonPublicAddress(a)]).toEqual([a, true]);
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8']) expect([a, isNonPublicAddress(a)]).toEqual([a, false]);
   });
 });

@@ -58,6 +58,6 @@ describe('client policy', () => {
   it("applies a static client's allowed_scopes", () => {
     const bot = client({ origin: 'static', allowedScopes: ['openid', 'urn:matrix:client:*'] });
     expect(scopeRefusal(policy(), bot, ['openid', 'urn:matrix:client:api:*', 'urn:matrix:client:device:X'])).toBeUndefined();
-    expect(scopeRefusal(policy(), bot, ['email'])).toContain("allowed_scopes");
+    expect(scopeRefusal(policy(), bot, ['email'])).toContain('allowed_scopes');
   });
 });

@@ -81,7 +81,10 @@ describe('LookupBatcher', () => {
     const t = new FakeTable();
     const b = new LookupBatcher(t.fetch, 4, 3);
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((k) => b.get(k)));
-    expect(t.statements).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(t.statements).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
   });
 
   it('a failed statement fails its own lookups only; the next batch runs', async () => {

@@ -58,13 +58,7 @@ describe('parseScope (MSC2967)', () => {
 
 describe('scope helpers', () => {
   it('reports both namespaces for introspection', () => {
-    expect(withBothNamespaces(['openid', `${U}api:*`, `${U}device:D`])).toEqual([
-      'openid',
-      `${S}api:*`,
-      `${S}device:D`,
-      `${U}api:*`,
-      `${U}device:D`,
-    ]);
+    expect(withBothNamespaces(['openid', `${U}api:*`, `${U}device:D`])).toEqual(['openid', `${S}api:*`, `${S}device:D`, `${U}api:*`, `${U}device:D`]);
   });
   it('makes consent independent of the device id and namespace', () => {
     expect(consentScopes([`${U}api:*`, `${U}device:ONE`])).toEqual(consentScopes([`${S}device:TWO`, `${S}api:*`]));

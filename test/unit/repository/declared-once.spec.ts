@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
  * that declare or hand-roll the thing, and there must be exactly the one that owns it.
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const sources = (dir: string): string[] =>
-  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+const sources = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
 const SRC = sources(join(ROOT, 'src')).map((f) => ({ path: relative(ROOT, f), text: readFileSync(f, 'utf8') }));
 const filesMatching = (re: RegExp) => SRC.filter((f) => re.test(f.text)).map((f) => f.path);
 

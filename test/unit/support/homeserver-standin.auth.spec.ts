@@ -92,7 +92,7 @@ describe('strict validation of the answer: any violation is 503 M_UNKNOWN', () =
     ['device_id as a number', { body: { active: true, scope: API, username: 'alice', device_id: 7 } }],
     ['a body over 1 MiB', { body: { active: true, scope: API, username: 'alice', padding: 'x'.repeat(1024 * 1024) } }],
   ])('%s', async (_name, answer) => {
-    const token = `tok-invalid-${_name.replace(/\W+/g, "-")}`;
+    const token = `tok-invalid-${_name.replace(/\W+/g, '-')}`;
     op.answer(token, answer);
     expect(await whoami(token)).toEqual(unavailable);
   });
@@ -292,14 +292,11 @@ describe('discovery', () => {
 });
 
 describe('client surface', () => {
-  it.each(['/_matrix/client/v3/login', '/_matrix/client/r0/logout', '/_matrix/client/v3/logout/all', '/_matrix/client/v3/refresh', '/_matrix/client/v3/account/password'])(
-    '%s → 404 M_UNRECOGNIZED',
-    async (path) => {
-      const res = await fetch(`${hs.url}${path}`, { method: 'POST', body: '{}' });
-      expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
-    },
-  );
+  it.each(['/_matrix/client/v3/login', '/_matrix/client/r0/logout', '/_matrix/client/v3/logout/all', '/_matrix/client/v3/refresh', '/_matrix/client/v3/account/password'])('%s → 404 M_UNRECOGNIZED', async (path) => {
+    const res = await fetch(`${hs.url}${path}`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
+  });
   it('GET /login is gone too', async () => {
     expect((await fetch(`${hs.url}/_matrix/client/v3/login`)).status).toBe(404);
   });

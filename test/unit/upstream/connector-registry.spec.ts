@@ -54,11 +54,23 @@ describe('connector registry', () => {
 
   it.each([
     ['YAML order when no order is set', [{ id: 'a' }, { id: 'b' }, { id: 'c' }], 'a b c'],
-    ['lower order first', [{ id: 'a', order: 2 }, { id: 'b', order: 1 }, { id: 'c', order: 3 }], 'b a c'],
+    [
+      'lower order first',
+      [
+        { id: 'a', order: 2 },
+        { id: 'b', order: 1 },
+        { id: 'c', order: 3 },
+      ],
+      'b a c',
+    ],
     ['unset counts as 0', [{ id: 'a', order: 5 }, { id: 'b' }, { id: 'c', order: -1 }], 'c b a'],
     ['ties keep YAML order', [{ id: 'a', order: 1 }, { id: 'b' }, { id: 'c', order: 1 }, { id: 'd', order: 0 }], 'b d a c'],
   ])('picker order: %s', (_name, providers, expected) => {
-    expect(orderProviders(providers).map((p) => p.id).join(' ')).toBe(expected);
+    expect(
+      orderProviders(providers)
+        .map((p) => p.id)
+        .join(' '),
+    ).toBe(expected);
   });
 
   it('runs the same lifecycle for every kind: start before listening, health on /health/ready, stop at shutdown', async () => {

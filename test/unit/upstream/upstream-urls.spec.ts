@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { upstreamUrls } from '../../../src/upstream/upstream-urls.js';
 
 const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
-const sources = (dir: string): string[] =>
-  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+const sources = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
 
 describe('upstream URLs', () => {
   it('builds every URL a provider is given under public_base, with or without its final slash', () => {

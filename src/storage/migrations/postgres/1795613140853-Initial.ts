@@ -5,86 +5,112 @@ export class Initial1795613140853 implements MigrationInterface {
   name = 'Initial1795613140853';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE \"users\" (\"id\" character varying(26) NOT NULL, \"localpart\" character varying(255) NOT NULL, \"created_at\" bigint NOT NULL, \"locked_at\" bigint, \"deactivated_at\" bigint, \"can_request_admin\" boolean NOT NULL DEFAULT false, \"display_name\" character varying(256), \"email\" character varying(320), CONSTRAINT \"PK_a3ffb1c0c8416b9fc6f907b7433\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\" ON \"users\"  (\"localpart\") ");
-    await queryRunner.query("CREATE TABLE \"upstream_links\" (\"id\" character varying(26) NOT NULL, \"provider_id\" character varying(64) NOT NULL, \"subject\" character varying(512) NOT NULL, \"user_id\" character varying(26) NOT NULL, \"created_at\" bigint NOT NULL, CONSTRAINT \"PK_1eea0013555583eabefbcd5dcee\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_4d71b95a7c0b43ae52ed14b6a7\" ON \"upstream_links\"  (\"user_id\") ");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_0cd30f937c13afc2c8517ce13e\" ON \"upstream_links\"  (\"provider_id\", \"subject\") ");
-    await queryRunner.query("CREATE TABLE \"upstream_sessions\" (\"id\" character varying(26) NOT NULL, \"provider_id\" character varying(64) NOT NULL, \"subject\" character varying(512) NOT NULL, \"user_id\" character varying(26) NOT NULL, \"upstream_sid\" character varying(512), \"details\" text, \"browser_session_id\" character varying(26), \"created_at\" bigint NOT NULL, \"ended_at\" bigint, CONSTRAINT \"PK_4a3ddb8768ca1d997a7ae0b0018\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_0a27e2e9386d8ea9de3776fbef\" ON \"upstream_sessions\"  (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_449e90aba2dd1f4e1d26dc9e39\" ON \"upstream_sessions\"  (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_dba6a468ef762516c1ce937fe7\" ON \"upstream_sessions\"  (\"provider_id\", \"subject\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_957c926fae74f5f73a8896ad69\" ON \"upstream_sessions\"  (\"provider_id\", \"upstream_sid\") ");
-    await queryRunner.query("CREATE TABLE \"browser_sessions\" (\"id\" character varying(26) NOT NULL, \"user_id\" character varying(26) NOT NULL, \"provider_id\" character varying(64) NOT NULL, \"upstream_session_id\" character varying(26), \"created_at\" bigint NOT NULL, \"authenticated_at\" bigint NOT NULL, \"finished_at\" bigint, \"user_agent\" character varying(512), CONSTRAINT \"PK_62bb0057d5bf51b68d790563ba3\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_af244312d727c5b958dcce323a\" ON \"browser_sessions\"  (\"user_id\") ");
-    await queryRunner.query("CREATE TABLE \"clients\" (\"client_id\" character varying(128) NOT NULL, \"origin\" character varying(16) NOT NULL, \"metadata\" text NOT NULL, \"metadata_hash\" character varying(64), \"secret_hash\" character varying(128), \"created_at\" bigint NOT NULL, \"last_used_at\" bigint, CONSTRAINT \"PK_49e91f1e368e3f760789e7764aa\" PRIMARY KEY (\"client_id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_d4ca3286b0f6b563ebc0fb0aba\" ON \"clients\"  (\"metadata_hash\") ");
-    await queryRunner.query("CREATE TABLE \"consents\" (\"id\" character varying(26) NOT NULL, \"user_id\" character varying(26) NOT NULL, \"client_id\" character varying(128) NOT NULL, \"scopes\" text NOT NULL, \"created_at\" bigint NOT NULL, \"updated_at\" bigint NOT NULL, CONSTRAINT \"PK_9efc68eb6aba7d638fb6ea034dd\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_8063fb33c16c761d941615c846\" ON \"consents\"  (\"user_id\", \"client_id\") ");
-    await queryRunner.query("CREATE TABLE \"authorization_grants\" (\"id\" character varying(26) NOT NULL, \"code_hash\" character varying(64) NOT NULL, \"client_id\" character varying(128) NOT NULL, \"redirect_uri\" text NOT NULL, \"scope\" text NOT NULL, \"code_challenge\" character varying(128) NOT NULL, \"nonce\" character varying(512), \"user_id\" character varying(26) NOT NULL, \"browser_session_id\" character varying(26), \"auth_time\" bigint, \"created_at\" bigint NOT NULL, \"expires_at\" bigint NOT NULL, \"used_at\" bigint, \"session_id\" character varying(26), CONSTRAINT \"PK_a20825c6a17ac1400f086acf73b\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_ae0ace8405673a8b2515d56fd0\" ON \"authorization_grants\"  (\"code_hash\") ");
-    await queryRunner.query("CREATE TABLE \"oauth2_sessions\" (\"id\" character varying(26) NOT NULL, \"user_id\" character varying(26), \"client_id\" character varying(128) NOT NULL, \"device_id\" character varying(255), \"scope\" text NOT NULL, \"grant_type\" character varying(64) NOT NULL, \"browser_session_id\" character varying(26), \"created_at\" bigint NOT NULL, \"last_active_at\" bigint, \"finished_at\" bigint, \"finish_reason\" character varying(64), CONSTRAINT \"PK_d4f3f5e38b11a57b191579ef08d\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\" ON \"oauth2_sessions\"  (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_092149ec1da335b7dde44c26e5\" ON \"oauth2_sessions\"  (\"client_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\" ON \"oauth2_sessions\"  (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_495af0a019e37580d2e3eaad0b\" ON \"oauth2_sessions\"  (\"user_id\", \"device_id\") ");
-    await queryRunner.query("CREATE TABLE \"access_tokens\" (\"id\" character varying(26) NOT NULL, \"token_hash\" character varying(64) NOT NULL, \"session_id\" character varying(26) NOT NULL, \"created_at\" bigint NOT NULL, \"expires_at\" bigint, \"revoked_at\" bigint, \"first_used_at\" bigint, CONSTRAINT \"PK_65140f59763ff994a0252488166\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_9bbf8c3c1a897742f78d50e729\" ON \"access_tokens\"  (\"token_hash\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_6e3f5a0317e068bec31bc5da44\" ON \"access_tokens\"  (\"session_id\") ");
-    await queryRunner.query("CREATE TABLE \"refresh_tokens\" (\"id\" character varying(26) NOT NULL, \"token_hash\" character varying(64) NOT NULL, \"session_id\" character varying(26) NOT NULL, \"access_token_id\" character varying(26) NOT NULL, \"created_at\" bigint NOT NULL, \"expires_at\" bigint, \"consumed_at\" bigint, \"next_refresh_token_id\" character varying(26), \"revoked_at\" bigint, CONSTRAINT \"PK_7d8bee0204106019488c4c50ffa\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_a7838d2ba25be1342091b6695f\" ON \"refresh_tokens\"  (\"token_hash\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_3bf308fa93da3966f9e76fcfba\" ON \"refresh_tokens\"  (\"session_id\") ");
-    await queryRunner.query("CREATE TABLE \"device_codes\" (\"id\" character varying(26) NOT NULL, \"device_code_hash\" character varying(64) NOT NULL, \"user_code\" character varying(16) NOT NULL, \"client_id\" character varying(128) NOT NULL, \"scope\" text NOT NULL, \"state\" character varying(16) NOT NULL, \"user_id\" character varying(26), \"browser_session_id\" character varying(26), \"session_id\" character varying(26), \"created_at\" bigint NOT NULL, \"expires_at\" bigint NOT NULL, \"last_polled_at\" bigint, \"interval\" integer NOT NULL DEFAULT '5', CONSTRAINT \"PK_911924a15b4b5f571ede85d0ddb\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_3bb231b600e44f8a2133329830\" ON \"device_codes\"  (\"device_code_hash\") ");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_2a18a57e46509ad23acfdcf3a6\" ON \"device_codes\"  (\"user_code\") ");
-    await queryRunner.query("CREATE TABLE \"kv_entries\" (\"key\" character varying(255) NOT NULL, \"value\" text NOT NULL, \"expires_at\" bigint NOT NULL, CONSTRAINT \"PK_9b1e6a07a4ab3f0cfe529408894\" PRIMARY KEY (\"key\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_761cd85bb65fe9c7244e041e84\" ON \"kv_entries\"  (\"expires_at\") ");
-    await queryRunner.query("CREATE TABLE \"outbox\" (\"id\" SERIAL NOT NULL, \"user_key\" character varying(255) NOT NULL, \"kind\" character varying(64) NOT NULL, \"payload\" text NOT NULL, \"created_at\" bigint NOT NULL, \"published_at\" bigint, \"delivered_at\" bigint, CONSTRAINT \"PK_340ab539f309f03bdaa14aa7649\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_06b3c84250f454ecc50562f24e\" ON \"outbox\"  (\"user_key\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_2f7fecd019359e2409587b4837\" ON \"outbox\"  (\"published_at\", \"id\") ");
-    await queryRunner.query("CREATE TABLE \"audit_log\" (\"id\" character varying(26) NOT NULL, \"actor\" character varying(128) NOT NULL, \"action\" character varying(64) NOT NULL, \"target\" character varying(255), \"details\" text, \"created_at\" bigint NOT NULL, CONSTRAINT \"PK_07fefa57f7f5ab8fc3f52b3ed0b\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_4a44bb2652c542a55b32635c48\" ON \"audit_log\"  (\"target\") ");
+    await queryRunner.query(
+      'CREATE TABLE "users" ("id" character varying(26) NOT NULL, "localpart" character varying(255) NOT NULL, "created_at" bigint NOT NULL, "locked_at" bigint, "deactivated_at" bigint, "can_request_admin" boolean NOT NULL DEFAULT false, "display_name" character varying(256), "email" character varying(320), CONSTRAINT "PK_a3ffb1c0c8416b9fc6f907b7433" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_20ac7e0141d5e05b02f9bf8391" ON "users"  ("localpart") ');
+    await queryRunner.query(
+      'CREATE TABLE "upstream_links" ("id" character varying(26) NOT NULL, "provider_id" character varying(64) NOT NULL, "subject" character varying(512) NOT NULL, "user_id" character varying(26) NOT NULL, "created_at" bigint NOT NULL, CONSTRAINT "PK_1eea0013555583eabefbcd5dcee" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_4d71b95a7c0b43ae52ed14b6a7" ON "upstream_links"  ("user_id") ');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_0cd30f937c13afc2c8517ce13e" ON "upstream_links"  ("provider_id", "subject") ');
+    await queryRunner.query(
+      'CREATE TABLE "upstream_sessions" ("id" character varying(26) NOT NULL, "provider_id" character varying(64) NOT NULL, "subject" character varying(512) NOT NULL, "user_id" character varying(26) NOT NULL, "upstream_sid" character varying(512), "details" text, "browser_session_id" character varying(26), "created_at" bigint NOT NULL, "ended_at" bigint, CONSTRAINT "PK_4a3ddb8768ca1d997a7ae0b0018" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_0a27e2e9386d8ea9de3776fbef" ON "upstream_sessions"  ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_449e90aba2dd1f4e1d26dc9e39" ON "upstream_sessions"  ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_dba6a468ef762516c1ce937fe7" ON "upstream_sessions"  ("provider_id", "subject") ');
+    await queryRunner.query('CREATE INDEX "IDX_957c926fae74f5f73a8896ad69" ON "upstream_sessions"  ("provider_id", "upstream_sid") ');
+    await queryRunner.query(
+      'CREATE TABLE "browser_sessions" ("id" character varying(26) NOT NULL, "user_id" character varying(26) NOT NULL, "provider_id" character varying(64) NOT NULL, "upstream_session_id" character varying(26), "created_at" bigint NOT NULL, "authenticated_at" bigint NOT NULL, "finished_at" bigint, "user_agent" character varying(512), CONSTRAINT "PK_62bb0057d5bf51b68d790563ba3" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_af244312d727c5b958dcce323a" ON "browser_sessions"  ("user_id") ');
+    await queryRunner.query(
+      'CREATE TABLE "clients" ("client_id" character varying(128) NOT NULL, "origin" character varying(16) NOT NULL, "metadata" text NOT NULL, "metadata_hash" character varying(64), "secret_hash" character varying(128), "created_at" bigint NOT NULL, "last_used_at" bigint, CONSTRAINT "PK_49e91f1e368e3f760789e7764aa" PRIMARY KEY ("client_id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_d4ca3286b0f6b563ebc0fb0aba" ON "clients"  ("metadata_hash") ');
+    await queryRunner.query(
+      'CREATE TABLE "consents" ("id" character varying(26) NOT NULL, "user_id" character varying(26) NOT NULL, "client_id" character varying(128) NOT NULL, "scopes" text NOT NULL, "created_at" bigint NOT NULL, "updated_at" bigint NOT NULL, CONSTRAINT "PK_9efc68eb6aba7d638fb6ea034dd" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_8063fb33c16c761d941615c846" ON "consents"  ("user_id", "client_id") ');
+    await queryRunner.query(
+      'CREATE TABLE "authorization_grants" ("id" character varying(26) NOT NULL, "code_hash" character varying(64) NOT NULL, "client_id" character varying(128) NOT NULL, "redirect_uri" text NOT NULL, "scope" text NOT NULL, "code_challenge" character varying(128) NOT NULL, "nonce" character varying(512), "user_id" character varying(26) NOT NULL, "browser_session_id" character varying(26), "auth_time" bigint, "created_at" bigint NOT NULL, "expires_at" bigint NOT NULL, "used_at" bigint, "session_id" character varying(26), CONSTRAINT "PK_a20825c6a17ac1400f086acf73b" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_ae0ace8405673a8b2515d56fd0" ON "authorization_grants"  ("code_hash") ');
+    await queryRunner.query(
+      'CREATE TABLE "oauth2_sessions" ("id" character varying(26) NOT NULL, "user_id" character varying(26), "client_id" character varying(128) NOT NULL, "device_id" character varying(255), "scope" text NOT NULL, "grant_type" character varying(64) NOT NULL, "browser_session_id" character varying(26), "created_at" bigint NOT NULL, "last_active_at" bigint, "finished_at" bigint, "finish_reason" character varying(64), CONSTRAINT "PK_d4f3f5e38b11a57b191579ef08d" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_4c2e2efa2b7e4406bf9ec93588" ON "oauth2_sessions"  ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_092149ec1da335b7dde44c26e5" ON "oauth2_sessions"  ("client_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_98a4689bb3cdb2581f0bbf97e1" ON "oauth2_sessions"  ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_495af0a019e37580d2e3eaad0b" ON "oauth2_sessions"  ("user_id", "device_id") ');
+    await queryRunner.query(
+      'CREATE TABLE "access_tokens" ("id" character varying(26) NOT NULL, "token_hash" character varying(64) NOT NULL, "session_id" character varying(26) NOT NULL, "created_at" bigint NOT NULL, "expires_at" bigint, "revoked_at" bigint, "first_used_at" bigint, CONSTRAINT "PK_65140f59763ff994a0252488166" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_9bbf8c3c1a897742f78d50e729" ON "access_tokens"  ("token_hash") ');
+    await queryRunner.query('CREATE INDEX "IDX_6e3f5a0317e068bec31bc5da44" ON "access_tokens"  ("session_id") ');
+    await queryRunner.query(
+      'CREATE TABLE "refresh_tokens" ("id" character varying(26) NOT NULL, "token_hash" character varying(64) NOT NULL, "session_id" character varying(26) NOT NULL, "access_token_id" character varying(26) NOT NULL, "created_at" bigint NOT NULL, "expires_at" bigint, "consumed_at" bigint, "next_refresh_token_id" character varying(26), "revoked_at" bigint, CONSTRAINT "PK_7d8bee0204106019488c4c50ffa" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_a7838d2ba25be1342091b6695f" ON "refresh_tokens"  ("token_hash") ');
+    await queryRunner.query('CREATE INDEX "IDX_3bf308fa93da3966f9e76fcfba" ON "refresh_tokens"  ("session_id") ');
+    await queryRunner.query(
+      'CREATE TABLE "device_codes" ("id" character varying(26) NOT NULL, "device_code_hash" character varying(64) NOT NULL, "user_code" character varying(16) NOT NULL, "client_id" character varying(128) NOT NULL, "scope" text NOT NULL, "state" character varying(16) NOT NULL, "user_id" character varying(26), "browser_session_id" character varying(26), "session_id" character varying(26), "created_at" bigint NOT NULL, "expires_at" bigint NOT NULL, "last_polled_at" bigint, "interval" integer NOT NULL DEFAULT \'5\', CONSTRAINT "PK_911924a15b4b5f571ede85d0ddb" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_3bb231b600e44f8a2133329830" ON "device_codes"  ("device_code_hash") ');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_2a18a57e46509ad23acfdcf3a6" ON "device_codes"  ("user_code") ');
+    await queryRunner.query('CREATE TABLE "kv_entries" ("key" character varying(255) NOT NULL, "value" text NOT NULL, "expires_at" bigint NOT NULL, CONSTRAINT "PK_9b1e6a07a4ab3f0cfe529408894" PRIMARY KEY ("key"))');
+    await queryRunner.query('CREATE INDEX "IDX_761cd85bb65fe9c7244e041e84" ON "kv_entries"  ("expires_at") ');
+    await queryRunner.query(
+      'CREATE TABLE "outbox" ("id" SERIAL NOT NULL, "user_key" character varying(255) NOT NULL, "kind" character varying(64) NOT NULL, "payload" text NOT NULL, "created_at" bigint NOT NULL, "published_at" bigint, "delivered_at" bigint, CONSTRAINT "PK_340ab539f309f03bdaa14aa7649" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_06b3c84250f454ecc50562f24e" ON "outbox"  ("user_key") ');
+    await queryRunner.query('CREATE INDEX "IDX_2f7fecd019359e2409587b4837" ON "outbox"  ("published_at", "id") ');
+    await queryRunner.query(
+      'CREATE TABLE "audit_log" ("id" character varying(26) NOT NULL, "actor" character varying(128) NOT NULL, "action" character varying(64) NOT NULL, "target" character varying(255), "details" text, "created_at" bigint NOT NULL, CONSTRAINT "PK_07fefa57f7f5ab8fc3f52b3ed0b" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_4a44bb2652c542a55b32635c48" ON "audit_log"  ("target") ');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_4a44bb2652c542a55b32635c48\"");
-    await queryRunner.query("DROP TABLE \"audit_log\"");
-    await queryRunner.query("DROP INDEX \"IDX_2f7fecd019359e2409587b4837\"");
-    await queryRunner.query("DROP INDEX \"IDX_06b3c84250f454ecc50562f24e\"");
-    await queryRunner.query("DROP TABLE \"outbox\"");
-    await queryRunner.query("DROP INDEX \"IDX_761cd85bb65fe9c7244e041e84\"");
-    await queryRunner.query("DROP TABLE \"kv_entries\"");
-    await queryRunner.query("DROP INDEX \"IDX_2a18a57e46509ad23acfdcf3a6\"");
-    await queryRunner.query("DROP INDEX \"IDX_3bb231b600e44f8a2133329830\"");
-    await queryRunner.query("DROP TABLE \"device_codes\"");
-    await queryRunner.query("DROP INDEX \"IDX_3bf308fa93da3966f9e76fcfba\"");
-    await queryRunner.query("DROP INDEX \"IDX_a7838d2ba25be1342091b6695f\"");
-    await queryRunner.query("DROP TABLE \"refresh_tokens\"");
-    await queryRunner.query("DROP INDEX \"IDX_6e3f5a0317e068bec31bc5da44\"");
-    await queryRunner.query("DROP INDEX \"IDX_9bbf8c3c1a897742f78d50e729\"");
-    await queryRunner.query("DROP TABLE \"access_tokens\"");
-    await queryRunner.query("DROP INDEX \"IDX_495af0a019e37580d2e3eaad0b\"");
-    await queryRunner.query("DROP INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\"");
-    await queryRunner.query("DROP INDEX \"IDX_092149ec1da335b7dde44c26e5\"");
-    await queryRunner.query("DROP INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\"");
-    await queryRunner.query("DROP TABLE \"oauth2_sessions\"");
-    await queryRunner.query("DROP INDEX \"IDX_ae0ace8405673a8b2515d56fd0\"");
-    await queryRunner.query("DROP TABLE \"authorization_grants\"");
-    await queryRunner.query("DROP INDEX \"IDX_8063fb33c16c761d941615c846\"");
-    await queryRunner.query("DROP TABLE \"consents\"");
-    await queryRunner.query("DROP INDEX \"IDX_d4ca3286b0f6b563ebc0fb0aba\"");
-    await queryRunner.query("DROP TABLE \"clients\"");
-    await queryRunner.query("DROP INDEX \"IDX_af244312d727c5b958dcce323a\"");
-    await queryRunner.query("DROP TABLE \"browser_sessions\"");
-    await queryRunner.query("DROP INDEX \"IDX_957c926fae74f5f73a8896ad69\"");
-    await queryRunner.query("DROP INDEX \"IDX_dba6a468ef762516c1ce937fe7\"");
-    await queryRunner.query("DROP INDEX \"IDX_449e90aba2dd1f4e1d26dc9e39\"");
-    await queryRunner.query("DROP INDEX \"IDX_0a27e2e9386d8ea9de3776fbef\"");
-    await queryRunner.query("DROP TABLE \"upstream_sessions\"");
-    await queryRunner.query("DROP INDEX \"IDX_0cd30f937c13afc2c8517ce13e\"");
-    await queryRunner.query("DROP INDEX \"IDX_4d71b95a7c0b43ae52ed14b6a7\"");
-    await queryRunner.query("DROP TABLE \"upstream_links\"");
-    await queryRunner.query("DROP INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\"");
-    await queryRunner.query("DROP TABLE \"users\"");
+    await queryRunner.query('DROP INDEX "IDX_4a44bb2652c542a55b32635c48"');
+    await queryRunner.query('DROP TABLE "audit_log"');
+    await queryRunner.query('DROP INDEX "IDX_2f7fecd019359e2409587b4837"');
+    await queryRunner.query('DROP INDEX "IDX_06b3c84250f454ecc50562f24e"');
+    await queryRunner.query('DROP TABLE "outbox"');
+    await queryRunner.query('DROP INDEX "IDX_761cd85bb65fe9c7244e041e84"');
+    await queryRunner.query('DROP TABLE "kv_entries"');
+    await queryRunner.query('DROP INDEX "IDX_2a18a57e46509ad23acfdcf3a6"');
+    await queryRunner.query('DROP INDEX "IDX_3bb231b600e44f8a2133329830"');
+    await queryRunner.query('DROP TABLE "device_codes"');
+    await queryRunner.query('DROP INDEX "IDX_3bf308fa93da3966f9e76fcfba"');
+    await queryRunner.query('DROP INDEX "IDX_a7838d2ba25be1342091b6695f"');
+    await queryRunner.query('DROP TABLE "refresh_tokens"');
+    await queryRunner.query('DROP INDEX "IDX_6e3f5a0317e068bec31bc5da44"');
+    await queryRunner.query('DROP INDEX "IDX_9bbf8c3c1a897742f78d50e729"');
+    await queryRunner.query('DROP TABLE "access_tokens"');
+    await queryRunner.query('DROP INDEX "IDX_495af0a019e37580d2e3eaad0b"');
+    await queryRunner.query('DROP INDEX "IDX_98a4689bb3cdb2581f0bbf97e1"');
+    await queryRunner.query('DROP INDEX "IDX_092149ec1da335b7dde44c26e5"');
+    await queryRunner.query('DROP INDEX "IDX_4c2e2efa2b7e4406bf9ec93588"');
+    await queryRunner.query('DROP TABLE "oauth2_sessions"');
+    await queryRunner.query('DROP INDEX "IDX_ae0ace8405673a8b2515d56fd0"');
+    await queryRunner.query('DROP TABLE "authorization_grants"');
+    await queryRunner.query('DROP INDEX "IDX_8063fb33c16c761d941615c846"');
+    await queryRunner.query('DROP TABLE "consents"');
+    await queryRunner.query('DROP INDEX "IDX_d4ca3286b0f6b563ebc0fb0aba"');
+    await queryRunner.query('DROP TABLE "clients"');
+    await queryRunner.query('DROP INDEX "IDX_af244312d727c5b958dcce323a"');
+    await queryRunner.query('DROP TABLE "browser_sessions"');
+    await queryRunner.query('DROP INDEX "IDX_957c926fae74f5f73a8896ad69"');
+    await queryRunner.query('DROP INDEX "IDX_dba6a468ef762516c1ce937fe7"');
+    await queryRunner.query('DROP INDEX "IDX_449e90aba2dd1f4e1d26dc9e39"');
+    await queryRunner.query('DROP INDEX "IDX_0a27e2e9386d8ea9de3776fbef"');
+    await queryRunner.query('DROP TABLE "upstream_sessions"');
+    await queryRunner.query('DROP INDEX "IDX_0cd30f937c13afc2c8517ce13e"');
+    await queryRunner.query('DROP INDEX "IDX_4d71b95a7c0b43ae52ed14b6a7"');
+    await queryRunner.query('DROP TABLE "upstream_links"');
+    await queryRunner.query('DROP INDEX "IDX_20ac7e0141d5e05b02f9bf8391"');
+    await queryRunner.query('DROP TABLE "users"');
   }
 }

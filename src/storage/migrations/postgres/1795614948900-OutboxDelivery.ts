@@ -5,18 +5,18 @@ export class OutboxDelivery1795614948900 implements MigrationInterface {
   name = 'OutboxDelivery1795614948900';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"outbox\" ADD \"attempts\" integer NOT NULL DEFAULT '0'");
-    await queryRunner.query("ALTER TABLE \"outbox\" ADD \"dead_at\" bigint");
-    await queryRunner.query("ALTER TABLE \"outbox\" ADD \"last_error\" character varying(500)");
-    await queryRunner.query("CREATE INDEX \"IDX_44d265b3d14b84f80c530443f3\" ON \"outbox\"  (\"delivered_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_outbox_pending\" ON \"outbox\"  (\"user_key\", \"id\") WHERE delivered_at IS NULL AND dead_at IS NULL");
+    await queryRunner.query('ALTER TABLE "outbox" ADD "attempts" integer NOT NULL DEFAULT \'0\'');
+    await queryRunner.query('ALTER TABLE "outbox" ADD "dead_at" bigint');
+    await queryRunner.query('ALTER TABLE "outbox" ADD "last_error" character varying(500)');
+    await queryRunner.query('CREATE INDEX "IDX_44d265b3d14b84f80c530443f3" ON "outbox"  ("delivered_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_outbox_pending" ON "outbox"  ("user_key", "id") WHERE delivered_at IS NULL AND dead_at IS NULL');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_outbox_pending\"");
-    await queryRunner.query("DROP INDEX \"IDX_44d265b3d14b84f80c530443f3\"");
-    await queryRunner.query("ALTER TABLE \"outbox\" DROP COLUMN \"last_error\"");
-    await queryRunner.query("ALTER TABLE \"outbox\" DROP COLUMN \"dead_at\"");
-    await queryRunner.query("ALTER TABLE \"outbox\" DROP COLUMN \"attempts\"");
+    await queryRunner.query('DROP INDEX "IDX_outbox_pending"');
+    await queryRunner.query('DROP INDEX "IDX_44d265b3d14b84f80c530443f3"');
+    await queryRunner.query('ALTER TABLE "outbox" DROP COLUMN "last_error"');
+    await queryRunner.query('ALTER TABLE "outbox" DROP COLUMN "dead_at"');
+    await queryRunner.query('ALTER TABLE "outbox" DROP COLUMN "attempts"');
   }
 }

@@ -5,26 +5,28 @@ export class AdminApi1796664544328 implements MigrationInterface {
   name = 'AdminApi1796664544328';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE \"user_emails\" (\"id\" character varying(26) NOT NULL, \"user_id\" character varying(26) NOT NULL, \"email\" character varying(320) NOT NULL, \"created_at\" bigint NOT NULL, CONSTRAINT \"PK_3ef6c4be97ba94ea3ba65362ad0\" PRIMARY KEY (\"id\"))");
-    await queryRunner.query("CREATE INDEX \"IDX_6594597afde633cfeab9a806e4\" ON \"user_emails\"  (\"email\") ");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_b58a2581c2a6a43547f154bf39\" ON \"user_emails\"  (\"user_id\", \"email\") ");
-    await queryRunner.query("ALTER TABLE \"users\" ADD \"idp_admin\" boolean NOT NULL DEFAULT false");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" ADD \"human_name\" character varying(256)");
-    await queryRunner.query("ALTER TABLE \"audit_log\" ADD \"user_id\" character varying(26)");
-    await queryRunner.query("CREATE INDEX \"IDX_b24e98ef90e2b356263d4487e4\" ON \"audit_log\"  (\"actor\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_cb11bd5b662431ea0ac455a27d\" ON \"audit_log\"  (\"user_id\") ");
+    await queryRunner.query(
+      'CREATE TABLE "user_emails" ("id" character varying(26) NOT NULL, "user_id" character varying(26) NOT NULL, "email" character varying(320) NOT NULL, "created_at" bigint NOT NULL, CONSTRAINT "PK_3ef6c4be97ba94ea3ba65362ad0" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_6594597afde633cfeab9a806e4" ON "user_emails"  ("email") ');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_b58a2581c2a6a43547f154bf39" ON "user_emails"  ("user_id", "email") ');
+    await queryRunner.query('ALTER TABLE "users" ADD "idp_admin" boolean NOT NULL DEFAULT false');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" ADD "human_name" character varying(256)');
+    await queryRunner.query('ALTER TABLE "audit_log" ADD "user_id" character varying(26)');
+    await queryRunner.query('CREATE INDEX "IDX_b24e98ef90e2b356263d4487e4" ON "audit_log"  ("actor") ');
+    await queryRunner.query('CREATE INDEX "IDX_cb11bd5b662431ea0ac455a27d" ON "audit_log"  ("user_id") ');
     // Data: the email each user already had becomes their first user_emails row (its id is the user's: one row per user).
-    await queryRunner.query("INSERT INTO \"user_emails\" (\"id\", \"user_id\", \"email\", \"created_at\") SELECT \"id\", \"id\", lower(\"email\"), \"created_at\" FROM \"users\" WHERE \"email\" IS NOT NULL");
+    await queryRunner.query('INSERT INTO "user_emails" ("id", "user_id", "email", "created_at") SELECT "id", "id", lower("email"), "created_at" FROM "users" WHERE "email" IS NOT NULL');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_cb11bd5b662431ea0ac455a27d\"");
-    await queryRunner.query("DROP INDEX \"IDX_b24e98ef90e2b356263d4487e4\"");
-    await queryRunner.query("ALTER TABLE \"audit_log\" DROP COLUMN \"user_id\"");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" DROP COLUMN \"human_name\"");
-    await queryRunner.query("ALTER TABLE \"users\" DROP COLUMN \"idp_admin\"");
-    await queryRunner.query("DROP INDEX \"IDX_b58a2581c2a6a43547f154bf39\"");
-    await queryRunner.query("DROP INDEX \"IDX_6594597afde633cfeab9a806e4\"");
-    await queryRunner.query("DROP TABLE \"user_emails\"");
+    await queryRunner.query('DROP INDEX "IDX_cb11bd5b662431ea0ac455a27d"');
+    await queryRunner.query('DROP INDEX "IDX_b24e98ef90e2b356263d4487e4"');
+    await queryRunner.query('ALTER TABLE "audit_log" DROP COLUMN "user_id"');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" DROP COLUMN "human_name"');
+    await queryRunner.query('ALTER TABLE "users" DROP COLUMN "idp_admin"');
+    await queryRunner.query('DROP INDEX "IDX_b58a2581c2a6a43547f154bf39"');
+    await queryRunner.query('DROP INDEX "IDX_6594597afde633cfeab9a806e4"');
+    await queryRunner.query('DROP TABLE "user_emails"');
   }
 }

@@ -5,18 +5,20 @@ export class SynapseImport1796664826385 implements MigrationInterface {
   name = 'SynapseImport1796664826385';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE \"synapse_import_users\" (\"synapse_user_id\" character varying(255) NOT NULL, \"user_id\" character varying(26) NOT NULL, \"digest\" character varying(64) NOT NULL, \"updated_at\" bigint NOT NULL, CONSTRAINT \"PK_5a8b6384dc1ae53457ac0aadbb1\" PRIMARY KEY (\"synapse_user_id\"))");
-    await queryRunner.query("ALTER TABLE \"users\" ADD \"imported_at\" bigint");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" ADD \"imported_at\" bigint");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" ADD \"synapse_admin\" boolean NOT NULL DEFAULT false");
-    await queryRunner.query("ALTER TABLE \"compat_tokens\" ADD \"imported_at\" bigint");
+    await queryRunner.query(
+      'CREATE TABLE "synapse_import_users" ("synapse_user_id" character varying(255) NOT NULL, "user_id" character varying(26) NOT NULL, "digest" character varying(64) NOT NULL, "updated_at" bigint NOT NULL, CONSTRAINT "PK_5a8b6384dc1ae53457ac0aadbb1" PRIMARY KEY ("synapse_user_id"))',
+    );
+    await queryRunner.query('ALTER TABLE "users" ADD "imported_at" bigint');
+    await queryRunner.query('ALTER TABLE "compat_sessions" ADD "imported_at" bigint');
+    await queryRunner.query('ALTER TABLE "compat_sessions" ADD "synapse_admin" boolean NOT NULL DEFAULT false');
+    await queryRunner.query('ALTER TABLE "compat_tokens" ADD "imported_at" bigint');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"compat_tokens\" DROP COLUMN \"imported_at\"");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" DROP COLUMN \"synapse_admin\"");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" DROP COLUMN \"imported_at\"");
-    await queryRunner.query("ALTER TABLE \"users\" DROP COLUMN \"imported_at\"");
-    await queryRunner.query("DROP TABLE \"synapse_import_users\"");
+    await queryRunner.query('ALTER TABLE "compat_tokens" DROP COLUMN "imported_at"');
+    await queryRunner.query('ALTER TABLE "compat_sessions" DROP COLUMN "synapse_admin"');
+    await queryRunner.query('ALTER TABLE "compat_sessions" DROP COLUMN "imported_at"');
+    await queryRunner.query('ALTER TABLE "users" DROP COLUMN "imported_at"');
+    await queryRunner.query('DROP TABLE "synapse_import_users"');
   }
 }

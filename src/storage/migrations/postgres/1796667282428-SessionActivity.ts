@@ -5,16 +5,16 @@ export class SessionActivity1796667282428 implements MigrationInterface {
   name = 'SessionActivity1796667282428';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"browser_sessions\" ADD \"last_active_ip\" character varying(64)");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" ADD \"last_active_ip\" character varying(64)");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" ADD \"last_active_at\" bigint");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" ADD \"last_active_ip\" character varying(64)");
+    await queryRunner.query('ALTER TABLE "browser_sessions" ADD "last_active_ip" character varying(64)');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" ADD "last_active_ip" character varying(64)');
+    await queryRunner.query('ALTER TABLE "compat_sessions" ADD "last_active_at" bigint');
+    await queryRunner.query('ALTER TABLE "compat_sessions" ADD "last_active_ip" character varying(64)');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" DROP COLUMN \"last_active_ip\"");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" DROP COLUMN \"last_active_at\"");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" DROP COLUMN \"last_active_ip\"");
-    await queryRunner.query("ALTER TABLE \"browser_sessions\" DROP COLUMN \"last_active_ip\"");
+    await queryRunner.query('ALTER TABLE "compat_sessions" DROP COLUMN "last_active_ip"');
+    await queryRunner.query('ALTER TABLE "compat_sessions" DROP COLUMN "last_active_at"');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" DROP COLUMN "last_active_ip"');
+    await queryRunner.query('ALTER TABLE "browser_sessions" DROP COLUMN "last_active_ip"');
   }
 }

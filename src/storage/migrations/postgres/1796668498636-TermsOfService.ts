@@ -5,12 +5,12 @@ export class TermsOfService1796668498636 implements MigrationInterface {
   name = 'TermsOfService1796668498636';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"users\" ADD \"terms_version\" character varying(64)");
-    await queryRunner.query("ALTER TABLE \"users\" ADD \"terms_accepted_at\" bigint");
+    await queryRunner.query('ALTER TABLE "users" ADD "terms_version" character varying(64)');
+    await queryRunner.query('ALTER TABLE "users" ADD "terms_accepted_at" bigint');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"users\" DROP COLUMN \"terms_accepted_at\"");
-    await queryRunner.query("ALTER TABLE \"users\" DROP COLUMN \"terms_version\"");
+    await queryRunner.query('ALTER TABLE "users" DROP COLUMN "terms_accepted_at"');
+    await queryRunner.query('ALTER TABLE "users" DROP COLUMN "terms_version"');
   }
 }

@@ -5,23 +5,23 @@ export class SessionLifecycle1796672047702 implements MigrationInterface {
   name = 'SessionLifecycle1796672047702';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"browser_sessions\" ADD \"last_active_at\" bigint");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" ADD \"expires_at\" bigint");
-    await queryRunner.query("CREATE INDEX \"IDX_browser_sessions_finished\" ON \"browser_sessions\"  (\"finished_at\") WHERE finished_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_browser_sessions_live_activity\" ON \"browser_sessions\"  (\"last_active_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_browser_sessions_live_created\" ON \"browser_sessions\"  (\"created_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_643647fad2a16c8c5c7779a5f0\" ON \"authorization_grants\"  (\"expires_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_oauth2_sessions_finished\" ON \"oauth2_sessions\"  (\"finished_at\") WHERE finished_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_oauth2_sessions_live_expiry\" ON \"oauth2_sessions\"  (\"expires_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_oauth2_sessions_live_activity\" ON \"oauth2_sessions\"  (\"last_active_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_0804d771350762268fc0b40335\" ON \"access_tokens\"  (\"expires_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_82e112b811eca68239766f625b\" ON \"refresh_tokens\"  (\"access_token_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_refresh_tokens_consumed\" ON \"refresh_tokens\"  (\"consumed_at\") WHERE consumed_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_b1100c36ebc9a7498e691b9277\" ON \"device_codes\"  (\"expires_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_2ad7930a7c2af80585c8c1b770\" ON \"audit_log\"  (\"created_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_compat_sessions_finished\" ON \"compat_sessions\"  (\"finished_at\") WHERE finished_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_compat_sessions_live_activity\" ON \"compat_sessions\"  (\"last_active_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_compat_tokens_consumed\" ON \"compat_tokens\"  (\"refresh_consumed_at\") WHERE refresh_consumed_at IS NOT NULL");
+    await queryRunner.query('ALTER TABLE "browser_sessions" ADD "last_active_at" bigint');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" ADD "expires_at" bigint');
+    await queryRunner.query('CREATE INDEX "IDX_browser_sessions_finished" ON "browser_sessions"  ("finished_at") WHERE finished_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_browser_sessions_live_activity" ON "browser_sessions"  ("last_active_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_browser_sessions_live_created" ON "browser_sessions"  ("created_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_643647fad2a16c8c5c7779a5f0" ON "authorization_grants"  ("expires_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_oauth2_sessions_finished" ON "oauth2_sessions"  ("finished_at") WHERE finished_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_oauth2_sessions_live_expiry" ON "oauth2_sessions"  ("expires_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_oauth2_sessions_live_activity" ON "oauth2_sessions"  ("last_active_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_0804d771350762268fc0b40335" ON "access_tokens"  ("expires_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_82e112b811eca68239766f625b" ON "refresh_tokens"  ("access_token_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_refresh_tokens_consumed" ON "refresh_tokens"  ("consumed_at") WHERE consumed_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_b1100c36ebc9a7498e691b9277" ON "device_codes"  ("expires_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_2ad7930a7c2af80585c8c1b770" ON "audit_log"  ("created_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_compat_sessions_finished" ON "compat_sessions"  ("finished_at") WHERE finished_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_compat_sessions_live_activity" ON "compat_sessions"  ("last_active_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_compat_tokens_consumed" ON "compat_tokens"  ("refresh_consumed_at") WHERE refresh_consumed_at IS NOT NULL');
     // Backfill (hand-written): activity was not recorded before, so live sessions count as used now
     // (the upgrade must not end every session at once); a live OAuth session ends when its newest
     // live refresh token expires (never, if one never does), or, without refresh tokens, its access tokens.
@@ -36,22 +36,22 @@ export class SessionLifecycle1796672047702 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_compat_tokens_consumed\"");
-    await queryRunner.query("DROP INDEX \"IDX_compat_sessions_live_activity\"");
-    await queryRunner.query("DROP INDEX \"IDX_compat_sessions_finished\"");
-    await queryRunner.query("DROP INDEX \"IDX_2ad7930a7c2af80585c8c1b770\"");
-    await queryRunner.query("DROP INDEX \"IDX_b1100c36ebc9a7498e691b9277\"");
-    await queryRunner.query("DROP INDEX \"IDX_refresh_tokens_consumed\"");
-    await queryRunner.query("DROP INDEX \"IDX_82e112b811eca68239766f625b\"");
-    await queryRunner.query("DROP INDEX \"IDX_0804d771350762268fc0b40335\"");
-    await queryRunner.query("DROP INDEX \"IDX_oauth2_sessions_live_activity\"");
-    await queryRunner.query("DROP INDEX \"IDX_oauth2_sessions_live_expiry\"");
-    await queryRunner.query("DROP INDEX \"IDX_oauth2_sessions_finished\"");
-    await queryRunner.query("DROP INDEX \"IDX_643647fad2a16c8c5c7779a5f0\"");
-    await queryRunner.query("DROP INDEX \"IDX_browser_sessions_live_created\"");
-    await queryRunner.query("DROP INDEX \"IDX_browser_sessions_live_activity\"");
-    await queryRunner.query("DROP INDEX \"IDX_browser_sessions_finished\"");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" DROP COLUMN \"expires_at\"");
-    await queryRunner.query("ALTER TABLE \"browser_sessions\" DROP COLUMN \"last_active_at\"");
+    await queryRunner.query('DROP INDEX "IDX_compat_tokens_consumed"');
+    await queryRunner.query('DROP INDEX "IDX_compat_sessions_live_activity"');
+    await queryRunner.query('DROP INDEX "IDX_compat_sessions_finished"');
+    await queryRunner.query('DROP INDEX "IDX_2ad7930a7c2af80585c8c1b770"');
+    await queryRunner.query('DROP INDEX "IDX_b1100c36ebc9a7498e691b9277"');
+    await queryRunner.query('DROP INDEX "IDX_refresh_tokens_consumed"');
+    await queryRunner.query('DROP INDEX "IDX_82e112b811eca68239766f625b"');
+    await queryRunner.query('DROP INDEX "IDX_0804d771350762268fc0b40335"');
+    await queryRunner.query('DROP INDEX "IDX_oauth2_sessions_live_activity"');
+    await queryRunner.query('DROP INDEX "IDX_oauth2_sessions_live_expiry"');
+    await queryRunner.query('DROP INDEX "IDX_oauth2_sessions_finished"');
+    await queryRunner.query('DROP INDEX "IDX_643647fad2a16c8c5c7779a5f0"');
+    await queryRunner.query('DROP INDEX "IDX_browser_sessions_live_created"');
+    await queryRunner.query('DROP INDEX "IDX_browser_sessions_live_activity"');
+    await queryRunner.query('DROP INDEX "IDX_browser_sessions_finished"');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" DROP COLUMN "expires_at"');
+    await queryRunner.query('ALTER TABLE "browser_sessions" DROP COLUMN "last_active_at"');
   }
 }

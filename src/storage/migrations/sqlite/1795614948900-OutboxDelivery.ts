@@ -5,28 +5,36 @@ export class OutboxDelivery1795614948900 implements MigrationInterface {
   name = 'OutboxDelivery1795614948900';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_2f7fecd019359e2409587b4837\"");
-    await queryRunner.query("DROP INDEX \"IDX_06b3c84250f454ecc50562f24e\"");
-    await queryRunner.query("CREATE TABLE \"temporary_outbox\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"user_key\" varchar(255) NOT NULL, \"kind\" varchar(64) NOT NULL, \"payload\" text NOT NULL, \"created_at\" bigint NOT NULL, \"published_at\" bigint, \"delivered_at\" bigint, \"attempts\" integer NOT NULL DEFAULT (0), \"dead_at\" bigint, \"last_error\" varchar(500))");
-    await queryRunner.query("INSERT INTO \"temporary_outbox\"(\"id\", \"user_key\", \"kind\", \"payload\", \"created_at\", \"published_at\", \"delivered_at\") SELECT \"id\", \"user_key\", \"kind\", \"payload\", \"created_at\", \"published_at\", \"delivered_at\" FROM \"outbox\"");
-    await queryRunner.query("DROP TABLE \"outbox\"");
-    await queryRunner.query("ALTER TABLE \"temporary_outbox\" RENAME TO \"outbox\"");
-    await queryRunner.query("CREATE INDEX \"IDX_2f7fecd019359e2409587b4837\" ON \"outbox\" (\"published_at\", \"id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_06b3c84250f454ecc50562f24e\" ON \"outbox\" (\"user_key\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_44d265b3d14b84f80c530443f3\" ON \"outbox\" (\"delivered_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_outbox_pending\" ON \"outbox\" (\"user_key\", \"id\") WHERE delivered_at IS NULL AND dead_at IS NULL");
+    await queryRunner.query('DROP INDEX "IDX_2f7fecd019359e2409587b4837"');
+    await queryRunner.query('DROP INDEX "IDX_06b3c84250f454ecc50562f24e"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_outbox" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_key" varchar(255) NOT NULL, "kind" varchar(64) NOT NULL, "payload" text NOT NULL, "created_at" bigint NOT NULL, "published_at" bigint, "delivered_at" bigint, "attempts" integer NOT NULL DEFAULT (0), "dead_at" bigint, "last_error" varchar(500))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_outbox"("id", "user_key", "kind", "payload", "created_at", "published_at", "delivered_at") SELECT "id", "user_key", "kind", "payload", "created_at", "published_at", "delivered_at" FROM "outbox"',
+    );
+    await queryRunner.query('DROP TABLE "outbox"');
+    await queryRunner.query('ALTER TABLE "temporary_outbox" RENAME TO "outbox"');
+    await queryRunner.query('CREATE INDEX "IDX_2f7fecd019359e2409587b4837" ON "outbox" ("published_at", "id") ');
+    await queryRunner.query('CREATE INDEX "IDX_06b3c84250f454ecc50562f24e" ON "outbox" ("user_key") ');
+    await queryRunner.query('CREATE INDEX "IDX_44d265b3d14b84f80c530443f3" ON "outbox" ("delivered_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_outbox_pending" ON "outbox" ("user_key", "id") WHERE delivered_at IS NULL AND dead_at IS NULL');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_outbox_pending\"");
-    await queryRunner.query("DROP INDEX \"IDX_44d265b3d14b84f80c530443f3\"");
-    await queryRunner.query("DROP INDEX \"IDX_06b3c84250f454ecc50562f24e\"");
-    await queryRunner.query("DROP INDEX \"IDX_2f7fecd019359e2409587b4837\"");
-    await queryRunner.query("ALTER TABLE \"outbox\" RENAME TO \"temporary_outbox\"");
-    await queryRunner.query("CREATE TABLE \"outbox\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, \"user_key\" varchar(255) NOT NULL, \"kind\" varchar(64) NOT NULL, \"payload\" text NOT NULL, \"created_at\" bigint NOT NULL, \"published_at\" bigint, \"delivered_at\" bigint)");
-    await queryRunner.query("INSERT INTO \"outbox\"(\"id\", \"user_key\", \"kind\", \"payload\", \"created_at\", \"published_at\", \"delivered_at\") SELECT \"id\", \"user_key\", \"kind\", \"payload\", \"created_at\", \"published_at\", \"delivered_at\" FROM \"temporary_outbox\"");
-    await queryRunner.query("DROP TABLE \"temporary_outbox\"");
-    await queryRunner.query("CREATE INDEX \"IDX_06b3c84250f454ecc50562f24e\" ON \"outbox\" (\"user_key\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_2f7fecd019359e2409587b4837\" ON \"outbox\" (\"published_at\", \"id\") ");
+    await queryRunner.query('DROP INDEX "IDX_outbox_pending"');
+    await queryRunner.query('DROP INDEX "IDX_44d265b3d14b84f80c530443f3"');
+    await queryRunner.query('DROP INDEX "IDX_06b3c84250f454ecc50562f24e"');
+    await queryRunner.query('DROP INDEX "IDX_2f7fecd019359e2409587b4837"');
+    await queryRunner.query('ALTER TABLE "outbox" RENAME TO "temporary_outbox"');
+    await queryRunner.query(
+      'CREATE TABLE "outbox" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_key" varchar(255) NOT NULL, "kind" varchar(64) NOT NULL, "payload" text NOT NULL, "created_at" bigint NOT NULL, "published_at" bigint, "delivered_at" bigint)',
+    );
+    await queryRunner.query(
+      'INSERT INTO "outbox"("id", "user_key", "kind", "payload", "created_at", "published_at", "delivered_at") SELECT "id", "user_key", "kind", "payload", "created_at", "published_at", "delivered_at" FROM "temporary_outbox"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_outbox"');
+    await queryRunner.query('CREATE INDEX "IDX_06b3c84250f454ecc50562f24e" ON "outbox" ("user_key") ');
+    await queryRunner.query('CREATE INDEX "IDX_2f7fecd019359e2409587b4837" ON "outbox" ("published_at", "id") ');
   }
 }

@@ -5,24 +5,28 @@ export class CompatLayer1795619249994 implements MigrationInterface {
   name = 'CompatLayer1795619249994';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE \"compat_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"device_id\" varchar(255) NOT NULL, \"human_name\" varchar(256), \"browser_session_id\" varchar(26), \"redirect_host\" varchar(255), \"created_at\" bigint NOT NULL, \"finished_at\" bigint, \"finish_reason\" varchar(64))");
-    await queryRunner.query("CREATE INDEX \"IDX_c29a35167f4f33cf4c21e583d6\" ON \"compat_sessions\" (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_644776e1680d7cd3f17b0dd962\" ON \"compat_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_ea303257b7df25f443f8f9e47e\" ON \"compat_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("CREATE TABLE \"compat_tokens\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"session_id\" varchar(26) NOT NULL, \"access_token_hash\" varchar(64) NOT NULL, \"refresh_token_hash\" varchar(64), \"created_at\" bigint NOT NULL, \"expires_at\" bigint, \"revoked_at\" bigint, \"refresh_consumed_at\" bigint, \"next_token_id\" varchar(26))");
-    await queryRunner.query("CREATE INDEX \"IDX_9c507c39472c3da0907c2368eb\" ON \"compat_tokens\" (\"session_id\") ");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_b549b7ad1213bb46be8610edc9\" ON \"compat_tokens\" (\"access_token_hash\") ");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_33b2120b932844a3987ad008c2\" ON \"compat_tokens\" (\"refresh_token_hash\") ");
+    await queryRunner.query(
+      'CREATE TABLE "compat_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "device_id" varchar(255) NOT NULL, "human_name" varchar(256), "browser_session_id" varchar(26), "redirect_host" varchar(255), "created_at" bigint NOT NULL, "finished_at" bigint, "finish_reason" varchar(64))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_c29a35167f4f33cf4c21e583d6" ON "compat_sessions" ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_644776e1680d7cd3f17b0dd962" ON "compat_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_ea303257b7df25f443f8f9e47e" ON "compat_sessions" ("user_id", "device_id") ');
+    await queryRunner.query(
+      'CREATE TABLE "compat_tokens" ("id" varchar(26) PRIMARY KEY NOT NULL, "session_id" varchar(26) NOT NULL, "access_token_hash" varchar(64) NOT NULL, "refresh_token_hash" varchar(64), "created_at" bigint NOT NULL, "expires_at" bigint, "revoked_at" bigint, "refresh_consumed_at" bigint, "next_token_id" varchar(26))',
+    );
+    await queryRunner.query('CREATE INDEX "IDX_9c507c39472c3da0907c2368eb" ON "compat_tokens" ("session_id") ');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_b549b7ad1213bb46be8610edc9" ON "compat_tokens" ("access_token_hash") ');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_33b2120b932844a3987ad008c2" ON "compat_tokens" ("refresh_token_hash") ');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_33b2120b932844a3987ad008c2\"");
-    await queryRunner.query("DROP INDEX \"IDX_b549b7ad1213bb46be8610edc9\"");
-    await queryRunner.query("DROP INDEX \"IDX_9c507c39472c3da0907c2368eb\"");
-    await queryRunner.query("DROP TABLE \"compat_tokens\"");
-    await queryRunner.query("DROP INDEX \"IDX_ea303257b7df25f443f8f9e47e\"");
-    await queryRunner.query("DROP INDEX \"IDX_644776e1680d7cd3f17b0dd962\"");
-    await queryRunner.query("DROP INDEX \"IDX_c29a35167f4f33cf4c21e583d6\"");
-    await queryRunner.query("DROP TABLE \"compat_sessions\"");
+    await queryRunner.query('DROP INDEX "IDX_33b2120b932844a3987ad008c2"');
+    await queryRunner.query('DROP INDEX "IDX_b549b7ad1213bb46be8610edc9"');
+    await queryRunner.query('DROP INDEX "IDX_9c507c39472c3da0907c2368eb"');
+    await queryRunner.query('DROP TABLE "compat_tokens"');
+    await queryRunner.query('DROP INDEX "IDX_ea303257b7df25f443f8f9e47e"');
+    await queryRunner.query('DROP INDEX "IDX_644776e1680d7cd3f17b0dd962"');
+    await queryRunner.query('DROP INDEX "IDX_c29a35167f4f33cf4c21e583d6"');
+    await queryRunner.query('DROP TABLE "compat_sessions"');
   }
 }

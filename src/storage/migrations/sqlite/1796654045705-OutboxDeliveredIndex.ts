@@ -5,10 +5,10 @@ export class OutboxDeliveredIndex1796654045705 implements MigrationInterface {
   name = 'OutboxDeliveredIndex1796654045705';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_44d265b3d14b84f80c530443f3\"");
+    await queryRunner.query('DROP INDEX "IDX_44d265b3d14b84f80c530443f3"');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE INDEX \"IDX_44d265b3d14b84f80c530443f3\" ON \"outbox\" (\"delivered_at\") ");
+    await queryRunner.query('CREATE INDEX "IDX_44d265b3d14b84f80c530443f3" ON "outbox" ("delivered_at") ');
   }
 }

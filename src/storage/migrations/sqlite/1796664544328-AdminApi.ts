@@ -5,68 +5,88 @@ export class AdminApi1796664544328 implements MigrationInterface {
   name = 'AdminApi1796664544328';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE \"user_emails\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"email\" varchar(320) NOT NULL, \"created_at\" bigint NOT NULL)");
-    await queryRunner.query("CREATE INDEX \"IDX_6594597afde633cfeab9a806e4\" ON \"user_emails\" (\"email\") ");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_b58a2581c2a6a43547f154bf39\" ON \"user_emails\" (\"user_id\", \"email\") ");
-    await queryRunner.query("DROP INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\"");
-    await queryRunner.query("CREATE TABLE \"temporary_users\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"localpart\" varchar(255) NOT NULL, \"created_at\" bigint NOT NULL, \"locked_at\" bigint, \"deactivated_at\" bigint, \"can_request_admin\" boolean NOT NULL DEFAULT (0), \"display_name\" varchar(256), \"email\" varchar(320), \"idp_admin\" boolean NOT NULL DEFAULT (0))");
-    await queryRunner.query("INSERT INTO \"temporary_users\"(\"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\") SELECT \"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\" FROM \"users\"");
-    await queryRunner.query("DROP TABLE \"users\"");
-    await queryRunner.query("ALTER TABLE \"temporary_users\" RENAME TO \"users\"");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\" ON \"users\" (\"localpart\") ");
-    await queryRunner.query("DROP INDEX \"IDX_495af0a019e37580d2e3eaad0b\"");
-    await queryRunner.query("DROP INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\"");
-    await queryRunner.query("DROP INDEX \"IDX_092149ec1da335b7dde44c26e5\"");
-    await queryRunner.query("DROP INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\"");
-    await queryRunner.query("CREATE TABLE \"temporary_oauth2_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26), \"client_id\" varchar(128) NOT NULL, \"device_id\" varchar(255), \"scope\" text NOT NULL, \"grant_type\" varchar(64) NOT NULL, \"browser_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"last_active_at\" bigint, \"finished_at\" bigint, \"finish_reason\" varchar(64), \"human_name\" varchar(256))");
-    await queryRunner.query("INSERT INTO \"temporary_oauth2_sessions\"(\"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\") SELECT \"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\" FROM \"oauth2_sessions\"");
-    await queryRunner.query("DROP TABLE \"oauth2_sessions\"");
-    await queryRunner.query("ALTER TABLE \"temporary_oauth2_sessions\" RENAME TO \"oauth2_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_495af0a019e37580d2e3eaad0b\" ON \"oauth2_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\" ON \"oauth2_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_092149ec1da335b7dde44c26e5\" ON \"oauth2_sessions\" (\"client_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\" ON \"oauth2_sessions\" (\"user_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_4a44bb2652c542a55b32635c48\"");
-    await queryRunner.query("CREATE TABLE \"temporary_audit_log\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"actor\" varchar(128) NOT NULL, \"action\" varchar(64) NOT NULL, \"target\" varchar(255), \"details\" text, \"created_at\" bigint NOT NULL, \"user_id\" varchar(26))");
-    await queryRunner.query("INSERT INTO \"temporary_audit_log\"(\"id\", \"actor\", \"action\", \"target\", \"details\", \"created_at\") SELECT \"id\", \"actor\", \"action\", \"target\", \"details\", \"created_at\" FROM \"audit_log\"");
-    await queryRunner.query("DROP TABLE \"audit_log\"");
-    await queryRunner.query("ALTER TABLE \"temporary_audit_log\" RENAME TO \"audit_log\"");
-    await queryRunner.query("CREATE INDEX \"IDX_4a44bb2652c542a55b32635c48\" ON \"audit_log\" (\"target\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_b24e98ef90e2b356263d4487e4\" ON \"audit_log\" (\"actor\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_cb11bd5b662431ea0ac455a27d\" ON \"audit_log\" (\"user_id\") ");
+    await queryRunner.query('CREATE TABLE "user_emails" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "email" varchar(320) NOT NULL, "created_at" bigint NOT NULL)');
+    await queryRunner.query('CREATE INDEX "IDX_6594597afde633cfeab9a806e4" ON "user_emails" ("email") ');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_b58a2581c2a6a43547f154bf39" ON "user_emails" ("user_id", "email") ');
+    await queryRunner.query('DROP INDEX "IDX_20ac7e0141d5e05b02f9bf8391"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_users" ("id" varchar(26) PRIMARY KEY NOT NULL, "localpart" varchar(255) NOT NULL, "created_at" bigint NOT NULL, "locked_at" bigint, "deactivated_at" bigint, "can_request_admin" boolean NOT NULL DEFAULT (0), "display_name" varchar(256), "email" varchar(320), "idp_admin" boolean NOT NULL DEFAULT (0))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_users"("id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email") SELECT "id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email" FROM "users"',
+    );
+    await queryRunner.query('DROP TABLE "users"');
+    await queryRunner.query('ALTER TABLE "temporary_users" RENAME TO "users"');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_20ac7e0141d5e05b02f9bf8391" ON "users" ("localpart") ');
+    await queryRunner.query('DROP INDEX "IDX_495af0a019e37580d2e3eaad0b"');
+    await queryRunner.query('DROP INDEX "IDX_98a4689bb3cdb2581f0bbf97e1"');
+    await queryRunner.query('DROP INDEX "IDX_092149ec1da335b7dde44c26e5"');
+    await queryRunner.query('DROP INDEX "IDX_4c2e2efa2b7e4406bf9ec93588"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_oauth2_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26), "client_id" varchar(128) NOT NULL, "device_id" varchar(255), "scope" text NOT NULL, "grant_type" varchar(64) NOT NULL, "browser_session_id" varchar(26), "created_at" bigint NOT NULL, "last_active_at" bigint, "finished_at" bigint, "finish_reason" varchar(64), "human_name" varchar(256))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_oauth2_sessions"("id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason") SELECT "id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason" FROM "oauth2_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "oauth2_sessions"');
+    await queryRunner.query('ALTER TABLE "temporary_oauth2_sessions" RENAME TO "oauth2_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_495af0a019e37580d2e3eaad0b" ON "oauth2_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_98a4689bb3cdb2581f0bbf97e1" ON "oauth2_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_092149ec1da335b7dde44c26e5" ON "oauth2_sessions" ("client_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_4c2e2efa2b7e4406bf9ec93588" ON "oauth2_sessions" ("user_id") ');
+    await queryRunner.query('DROP INDEX "IDX_4a44bb2652c542a55b32635c48"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_audit_log" ("id" varchar(26) PRIMARY KEY NOT NULL, "actor" varchar(128) NOT NULL, "action" varchar(64) NOT NULL, "target" varchar(255), "details" text, "created_at" bigint NOT NULL, "user_id" varchar(26))',
+    );
+    await queryRunner.query('INSERT INTO "temporary_audit_log"("id", "actor", "action", "target", "details", "created_at") SELECT "id", "actor", "action", "target", "details", "created_at" FROM "audit_log"');
+    await queryRunner.query('DROP TABLE "audit_log"');
+    await queryRunner.query('ALTER TABLE "temporary_audit_log" RENAME TO "audit_log"');
+    await queryRunner.query('CREATE INDEX "IDX_4a44bb2652c542a55b32635c48" ON "audit_log" ("target") ');
+    await queryRunner.query('CREATE INDEX "IDX_b24e98ef90e2b356263d4487e4" ON "audit_log" ("actor") ');
+    await queryRunner.query('CREATE INDEX "IDX_cb11bd5b662431ea0ac455a27d" ON "audit_log" ("user_id") ');
     // Data: the email each user already had becomes their first user_emails row (its id is the user's: one row per user).
-    await queryRunner.query("INSERT INTO \"user_emails\" (\"id\", \"user_id\", \"email\", \"created_at\") SELECT \"id\", \"id\", lower(\"email\"), \"created_at\" FROM \"users\" WHERE \"email\" IS NOT NULL");
+    await queryRunner.query('INSERT INTO "user_emails" ("id", "user_id", "email", "created_at") SELECT "id", "id", lower("email"), "created_at" FROM "users" WHERE "email" IS NOT NULL');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_cb11bd5b662431ea0ac455a27d\"");
-    await queryRunner.query("DROP INDEX \"IDX_b24e98ef90e2b356263d4487e4\"");
-    await queryRunner.query("DROP INDEX \"IDX_4a44bb2652c542a55b32635c48\"");
-    await queryRunner.query("ALTER TABLE \"audit_log\" RENAME TO \"temporary_audit_log\"");
-    await queryRunner.query("CREATE TABLE \"audit_log\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"actor\" varchar(128) NOT NULL, \"action\" varchar(64) NOT NULL, \"target\" varchar(255), \"details\" text, \"created_at\" bigint NOT NULL)");
-    await queryRunner.query("INSERT INTO \"audit_log\"(\"id\", \"actor\", \"action\", \"target\", \"details\", \"created_at\") SELECT \"id\", \"actor\", \"action\", \"target\", \"details\", \"created_at\" FROM \"temporary_audit_log\"");
-    await queryRunner.query("DROP TABLE \"temporary_audit_log\"");
-    await queryRunner.query("CREATE INDEX \"IDX_4a44bb2652c542a55b32635c48\" ON \"audit_log\" (\"target\") ");
-    await queryRunner.query("DROP INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\"");
-    await queryRunner.query("DROP INDEX \"IDX_092149ec1da335b7dde44c26e5\"");
-    await queryRunner.query("DROP INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\"");
-    await queryRunner.query("DROP INDEX \"IDX_495af0a019e37580d2e3eaad0b\"");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" RENAME TO \"temporary_oauth2_sessions\"");
-    await queryRunner.query("CREATE TABLE \"oauth2_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26), \"client_id\" varchar(128) NOT NULL, \"device_id\" varchar(255), \"scope\" text NOT NULL, \"grant_type\" varchar(64) NOT NULL, \"browser_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"last_active_at\" bigint, \"finished_at\" bigint, \"finish_reason\" varchar(64))");
-    await queryRunner.query("INSERT INTO \"oauth2_sessions\"(\"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\") SELECT \"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\" FROM \"temporary_oauth2_sessions\"");
-    await queryRunner.query("DROP TABLE \"temporary_oauth2_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\" ON \"oauth2_sessions\" (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_092149ec1da335b7dde44c26e5\" ON \"oauth2_sessions\" (\"client_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\" ON \"oauth2_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_495af0a019e37580d2e3eaad0b\" ON \"oauth2_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\"");
-    await queryRunner.query("ALTER TABLE \"users\" RENAME TO \"temporary_users\"");
-    await queryRunner.query("CREATE TABLE \"users\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"localpart\" varchar(255) NOT NULL, \"created_at\" bigint NOT NULL, \"locked_at\" bigint, \"deactivated_at\" bigint, \"can_request_admin\" boolean NOT NULL DEFAULT (0), \"display_name\" varchar(256), \"email\" varchar(320))");
-    await queryRunner.query("INSERT INTO \"users\"(\"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\") SELECT \"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\" FROM \"temporary_users\"");
-    await queryRunner.query("DROP TABLE \"temporary_users\"");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\" ON \"users\" (\"localpart\") ");
-    await queryRunner.query("DROP INDEX \"IDX_b58a2581c2a6a43547f154bf39\"");
-    await queryRunner.query("DROP INDEX \"IDX_6594597afde633cfeab9a806e4\"");
-    await queryRunner.query("DROP TABLE \"user_emails\"");
+    await queryRunner.query('DROP INDEX "IDX_cb11bd5b662431ea0ac455a27d"');
+    await queryRunner.query('DROP INDEX "IDX_b24e98ef90e2b356263d4487e4"');
+    await queryRunner.query('DROP INDEX "IDX_4a44bb2652c542a55b32635c48"');
+    await queryRunner.query('ALTER TABLE "audit_log" RENAME TO "temporary_audit_log"');
+    await queryRunner.query(
+      'CREATE TABLE "audit_log" ("id" varchar(26) PRIMARY KEY NOT NULL, "actor" varchar(128) NOT NULL, "action" varchar(64) NOT NULL, "target" varchar(255), "details" text, "created_at" bigint NOT NULL)',
+    );
+    await queryRunner.query('INSERT INTO "audit_log"("id", "actor", "action", "target", "details", "created_at") SELECT "id", "actor", "action", "target", "details", "created_at" FROM "temporary_audit_log"');
+    await queryRunner.query('DROP TABLE "temporary_audit_log"');
+    await queryRunner.query('CREATE INDEX "IDX_4a44bb2652c542a55b32635c48" ON "audit_log" ("target") ');
+    await queryRunner.query('DROP INDEX "IDX_4c2e2efa2b7e4406bf9ec93588"');
+    await queryRunner.query('DROP INDEX "IDX_092149ec1da335b7dde44c26e5"');
+    await queryRunner.query('DROP INDEX "IDX_98a4689bb3cdb2581f0bbf97e1"');
+    await queryRunner.query('DROP INDEX "IDX_495af0a019e37580d2e3eaad0b"');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" RENAME TO "temporary_oauth2_sessions"');
+    await queryRunner.query(
+      'CREATE TABLE "oauth2_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26), "client_id" varchar(128) NOT NULL, "device_id" varchar(255), "scope" text NOT NULL, "grant_type" varchar(64) NOT NULL, "browser_session_id" varchar(26), "created_at" bigint NOT NULL, "last_active_at" bigint, "finished_at" bigint, "finish_reason" varchar(64))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "oauth2_sessions"("id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason") SELECT "id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason" FROM "temporary_oauth2_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_oauth2_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_4c2e2efa2b7e4406bf9ec93588" ON "oauth2_sessions" ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_092149ec1da335b7dde44c26e5" ON "oauth2_sessions" ("client_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_98a4689bb3cdb2581f0bbf97e1" ON "oauth2_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_495af0a019e37580d2e3eaad0b" ON "oauth2_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('DROP INDEX "IDX_20ac7e0141d5e05b02f9bf8391"');
+    await queryRunner.query('ALTER TABLE "users" RENAME TO "temporary_users"');
+    await queryRunner.query(
+      'CREATE TABLE "users" ("id" varchar(26) PRIMARY KEY NOT NULL, "localpart" varchar(255) NOT NULL, "created_at" bigint NOT NULL, "locked_at" bigint, "deactivated_at" bigint, "can_request_admin" boolean NOT NULL DEFAULT (0), "display_name" varchar(256), "email" varchar(320))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "users"("id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email") SELECT "id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email" FROM "temporary_users"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_users"');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_20ac7e0141d5e05b02f9bf8391" ON "users" ("localpart") ');
+    await queryRunner.query('DROP INDEX "IDX_b58a2581c2a6a43547f154bf39"');
+    await queryRunner.query('DROP INDEX "IDX_6594597afde633cfeab9a806e4"');
+    await queryRunner.query('DROP TABLE "user_emails"');
   }
 }

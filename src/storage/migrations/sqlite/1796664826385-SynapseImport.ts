@@ -6,18 +6,18 @@ export class SynapseImport1796664826385 implements MigrationInterface {
   name = 'SynapseImport1796664826385';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE \"synapse_import_users\" (\"synapse_user_id\" varchar(255) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"digest\" varchar(64) NOT NULL, \"updated_at\" bigint NOT NULL)");
-    await queryRunner.query("ALTER TABLE \"users\" ADD COLUMN \"imported_at\" bigint");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" ADD COLUMN \"imported_at\" bigint");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" ADD COLUMN \"synapse_admin\" boolean NOT NULL DEFAULT (0)");
-    await queryRunner.query("ALTER TABLE \"compat_tokens\" ADD COLUMN \"imported_at\" bigint");
+    await queryRunner.query('CREATE TABLE "synapse_import_users" ("synapse_user_id" varchar(255) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "digest" varchar(64) NOT NULL, "updated_at" bigint NOT NULL)');
+    await queryRunner.query('ALTER TABLE "users" ADD COLUMN "imported_at" bigint');
+    await queryRunner.query('ALTER TABLE "compat_sessions" ADD COLUMN "imported_at" bigint');
+    await queryRunner.query('ALTER TABLE "compat_sessions" ADD COLUMN "synapse_admin" boolean NOT NULL DEFAULT (0)');
+    await queryRunner.query('ALTER TABLE "compat_tokens" ADD COLUMN "imported_at" bigint');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE \"compat_tokens\" DROP COLUMN \"imported_at\"");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" DROP COLUMN \"synapse_admin\"");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" DROP COLUMN \"imported_at\"");
-    await queryRunner.query("ALTER TABLE \"users\" DROP COLUMN \"imported_at\"");
-    await queryRunner.query("DROP TABLE \"synapse_import_users\"");
+    await queryRunner.query('ALTER TABLE "compat_tokens" DROP COLUMN "imported_at"');
+    await queryRunner.query('ALTER TABLE "compat_sessions" DROP COLUMN "synapse_admin"');
+    await queryRunner.query('ALTER TABLE "compat_sessions" DROP COLUMN "imported_at"');
+    await queryRunner.query('ALTER TABLE "users" DROP COLUMN "imported_at"');
+    await queryRunner.query('DROP TABLE "synapse_import_users"');
   }
 }

@@ -5,64 +5,88 @@ export class SessionActivity1796667282428 implements MigrationInterface {
   name = 'SessionActivity1796667282428';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_af244312d727c5b958dcce323a\"");
-    await queryRunner.query("CREATE TABLE \"temporary_browser_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"provider_id\" varchar(64) NOT NULL, \"upstream_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"authenticated_at\" bigint NOT NULL, \"finished_at\" bigint, \"user_agent\" varchar(512), \"last_active_ip\" varchar(64))");
-    await queryRunner.query("INSERT INTO \"temporary_browser_sessions\"(\"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\") SELECT \"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\" FROM \"browser_sessions\"");
-    await queryRunner.query("DROP TABLE \"browser_sessions\"");
-    await queryRunner.query("ALTER TABLE \"temporary_browser_sessions\" RENAME TO \"browser_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_af244312d727c5b958dcce323a\" ON \"browser_sessions\" (\"user_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\"");
-    await queryRunner.query("DROP INDEX \"IDX_092149ec1da335b7dde44c26e5\"");
-    await queryRunner.query("DROP INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\"");
-    await queryRunner.query("DROP INDEX \"IDX_495af0a019e37580d2e3eaad0b\"");
-    await queryRunner.query("CREATE TABLE \"temporary_oauth2_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26), \"client_id\" varchar(128) NOT NULL, \"device_id\" varchar(255), \"scope\" text NOT NULL, \"grant_type\" varchar(64) NOT NULL, \"browser_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"last_active_at\" bigint, \"finished_at\" bigint, \"finish_reason\" varchar(64), \"human_name\" varchar(256), \"last_active_ip\" varchar(64))");
-    await queryRunner.query("INSERT INTO \"temporary_oauth2_sessions\"(\"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\") SELECT \"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\" FROM \"oauth2_sessions\"");
-    await queryRunner.query("DROP TABLE \"oauth2_sessions\"");
-    await queryRunner.query("ALTER TABLE \"temporary_oauth2_sessions\" RENAME TO \"oauth2_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\" ON \"oauth2_sessions\" (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_092149ec1da335b7dde44c26e5\" ON \"oauth2_sessions\" (\"client_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\" ON \"oauth2_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_495af0a019e37580d2e3eaad0b\" ON \"oauth2_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_ea303257b7df25f443f8f9e47e\"");
-    await queryRunner.query("DROP INDEX \"IDX_644776e1680d7cd3f17b0dd962\"");
-    await queryRunner.query("DROP INDEX \"IDX_c29a35167f4f33cf4c21e583d6\"");
-    await queryRunner.query("CREATE TABLE \"temporary_compat_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"device_id\" varchar(255) NOT NULL, \"human_name\" varchar(256), \"browser_session_id\" varchar(26), \"redirect_host\" varchar(255), \"created_at\" bigint NOT NULL, \"finished_at\" bigint, \"finish_reason\" varchar(64), \"imported_at\" bigint, \"synapse_admin\" boolean NOT NULL DEFAULT (0), \"last_active_at\" bigint, \"last_active_ip\" varchar(64))");
-    await queryRunner.query("INSERT INTO \"temporary_compat_sessions\"(\"id\", \"user_id\", \"device_id\", \"human_name\", \"browser_session_id\", \"redirect_host\", \"created_at\", \"finished_at\", \"finish_reason\", \"imported_at\", \"synapse_admin\") SELECT \"id\", \"user_id\", \"device_id\", \"human_name\", \"browser_session_id\", \"redirect_host\", \"created_at\", \"finished_at\", \"finish_reason\", \"imported_at\", \"synapse_admin\" FROM \"compat_sessions\"");
-    await queryRunner.query("DROP TABLE \"compat_sessions\"");
-    await queryRunner.query("ALTER TABLE \"temporary_compat_sessions\" RENAME TO \"compat_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_ea303257b7df25f443f8f9e47e\" ON \"compat_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_644776e1680d7cd3f17b0dd962\" ON \"compat_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_c29a35167f4f33cf4c21e583d6\" ON \"compat_sessions\" (\"user_id\") ");
+    await queryRunner.query('DROP INDEX "IDX_af244312d727c5b958dcce323a"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_browser_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "provider_id" varchar(64) NOT NULL, "upstream_session_id" varchar(26), "created_at" bigint NOT NULL, "authenticated_at" bigint NOT NULL, "finished_at" bigint, "user_agent" varchar(512), "last_active_ip" varchar(64))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_browser_sessions"("id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent") SELECT "id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent" FROM "browser_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "browser_sessions"');
+    await queryRunner.query('ALTER TABLE "temporary_browser_sessions" RENAME TO "browser_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_af244312d727c5b958dcce323a" ON "browser_sessions" ("user_id") ');
+    await queryRunner.query('DROP INDEX "IDX_4c2e2efa2b7e4406bf9ec93588"');
+    await queryRunner.query('DROP INDEX "IDX_092149ec1da335b7dde44c26e5"');
+    await queryRunner.query('DROP INDEX "IDX_98a4689bb3cdb2581f0bbf97e1"');
+    await queryRunner.query('DROP INDEX "IDX_495af0a019e37580d2e3eaad0b"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_oauth2_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26), "client_id" varchar(128) NOT NULL, "device_id" varchar(255), "scope" text NOT NULL, "grant_type" varchar(64) NOT NULL, "browser_session_id" varchar(26), "created_at" bigint NOT NULL, "last_active_at" bigint, "finished_at" bigint, "finish_reason" varchar(64), "human_name" varchar(256), "last_active_ip" varchar(64))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_oauth2_sessions"("id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name") SELECT "id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name" FROM "oauth2_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "oauth2_sessions"');
+    await queryRunner.query('ALTER TABLE "temporary_oauth2_sessions" RENAME TO "oauth2_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_4c2e2efa2b7e4406bf9ec93588" ON "oauth2_sessions" ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_092149ec1da335b7dde44c26e5" ON "oauth2_sessions" ("client_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_98a4689bb3cdb2581f0bbf97e1" ON "oauth2_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_495af0a019e37580d2e3eaad0b" ON "oauth2_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('DROP INDEX "IDX_ea303257b7df25f443f8f9e47e"');
+    await queryRunner.query('DROP INDEX "IDX_644776e1680d7cd3f17b0dd962"');
+    await queryRunner.query('DROP INDEX "IDX_c29a35167f4f33cf4c21e583d6"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_compat_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "device_id" varchar(255) NOT NULL, "human_name" varchar(256), "browser_session_id" varchar(26), "redirect_host" varchar(255), "created_at" bigint NOT NULL, "finished_at" bigint, "finish_reason" varchar(64), "imported_at" bigint, "synapse_admin" boolean NOT NULL DEFAULT (0), "last_active_at" bigint, "last_active_ip" varchar(64))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_compat_sessions"("id", "user_id", "device_id", "human_name", "browser_session_id", "redirect_host", "created_at", "finished_at", "finish_reason", "imported_at", "synapse_admin") SELECT "id", "user_id", "device_id", "human_name", "browser_session_id", "redirect_host", "created_at", "finished_at", "finish_reason", "imported_at", "synapse_admin" FROM "compat_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "compat_sessions"');
+    await queryRunner.query('ALTER TABLE "temporary_compat_sessions" RENAME TO "compat_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_ea303257b7df25f443f8f9e47e" ON "compat_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_644776e1680d7cd3f17b0dd962" ON "compat_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_c29a35167f4f33cf4c21e583d6" ON "compat_sessions" ("user_id") ');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_c29a35167f4f33cf4c21e583d6\"");
-    await queryRunner.query("DROP INDEX \"IDX_644776e1680d7cd3f17b0dd962\"");
-    await queryRunner.query("DROP INDEX \"IDX_ea303257b7df25f443f8f9e47e\"");
-    await queryRunner.query("ALTER TABLE \"compat_sessions\" RENAME TO \"temporary_compat_sessions\"");
-    await queryRunner.query("CREATE TABLE \"compat_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"device_id\" varchar(255) NOT NULL, \"human_name\" varchar(256), \"browser_session_id\" varchar(26), \"redirect_host\" varchar(255), \"created_at\" bigint NOT NULL, \"finished_at\" bigint, \"finish_reason\" varchar(64), \"imported_at\" bigint, \"synapse_admin\" boolean NOT NULL DEFAULT (0))");
-    await queryRunner.query("INSERT INTO \"compat_sessions\"(\"id\", \"user_id\", \"device_id\", \"human_name\", \"browser_session_id\", \"redirect_host\", \"created_at\", \"finished_at\", \"finish_reason\", \"imported_at\", \"synapse_admin\") SELECT \"id\", \"user_id\", \"device_id\", \"human_name\", \"browser_session_id\", \"redirect_host\", \"created_at\", \"finished_at\", \"finish_reason\", \"imported_at\", \"synapse_admin\" FROM \"temporary_compat_sessions\"");
-    await queryRunner.query("DROP TABLE \"temporary_compat_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_c29a35167f4f33cf4c21e583d6\" ON \"compat_sessions\" (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_644776e1680d7cd3f17b0dd962\" ON \"compat_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_ea303257b7df25f443f8f9e47e\" ON \"compat_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_495af0a019e37580d2e3eaad0b\"");
-    await queryRunner.query("DROP INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\"");
-    await queryRunner.query("DROP INDEX \"IDX_092149ec1da335b7dde44c26e5\"");
-    await queryRunner.query("DROP INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\"");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" RENAME TO \"temporary_oauth2_sessions\"");
-    await queryRunner.query("CREATE TABLE \"oauth2_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26), \"client_id\" varchar(128) NOT NULL, \"device_id\" varchar(255), \"scope\" text NOT NULL, \"grant_type\" varchar(64) NOT NULL, \"browser_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"last_active_at\" bigint, \"finished_at\" bigint, \"finish_reason\" varchar(64), \"human_name\" varchar(256))");
-    await queryRunner.query("INSERT INTO \"oauth2_sessions\"(\"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\") SELECT \"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\" FROM \"temporary_oauth2_sessions\"");
-    await queryRunner.query("DROP TABLE \"temporary_oauth2_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_495af0a019e37580d2e3eaad0b\" ON \"oauth2_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\" ON \"oauth2_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_092149ec1da335b7dde44c26e5\" ON \"oauth2_sessions\" (\"client_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\" ON \"oauth2_sessions\" (\"user_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_af244312d727c5b958dcce323a\"");
-    await queryRunner.query("ALTER TABLE \"browser_sessions\" RENAME TO \"temporary_browser_sessions\"");
-    await queryRunner.query("CREATE TABLE \"browser_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"provider_id\" varchar(64) NOT NULL, \"upstream_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"authenticated_at\" bigint NOT NULL, \"finished_at\" bigint, \"user_agent\" varchar(512))");
-    await queryRunner.query("INSERT INTO \"browser_sessions\"(\"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\") SELECT \"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\" FROM \"temporary_browser_sessions\"");
-    await queryRunner.query("DROP TABLE \"temporary_browser_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_af244312d727c5b958dcce323a\" ON \"browser_sessions\" (\"user_id\") ");
+    await queryRunner.query('DROP INDEX "IDX_c29a35167f4f33cf4c21e583d6"');
+    await queryRunner.query('DROP INDEX "IDX_644776e1680d7cd3f17b0dd962"');
+    await queryRunner.query('DROP INDEX "IDX_ea303257b7df25f443f8f9e47e"');
+    await queryRunner.query('ALTER TABLE "compat_sessions" RENAME TO "temporary_compat_sessions"');
+    await queryRunner.query(
+      'CREATE TABLE "compat_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "device_id" varchar(255) NOT NULL, "human_name" varchar(256), "browser_session_id" varchar(26), "redirect_host" varchar(255), "created_at" bigint NOT NULL, "finished_at" bigint, "finish_reason" varchar(64), "imported_at" bigint, "synapse_admin" boolean NOT NULL DEFAULT (0))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "compat_sessions"("id", "user_id", "device_id", "human_name", "browser_session_id", "redirect_host", "created_at", "finished_at", "finish_reason", "imported_at", "synapse_admin") SELECT "id", "user_id", "device_id", "human_name", "browser_session_id", "redirect_host", "created_at", "finished_at", "finish_reason", "imported_at", "synapse_admin" FROM "temporary_compat_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_compat_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_c29a35167f4f33cf4c21e583d6" ON "compat_sessions" ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_644776e1680d7cd3f17b0dd962" ON "compat_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_ea303257b7df25f443f8f9e47e" ON "compat_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('DROP INDEX "IDX_495af0a019e37580d2e3eaad0b"');
+    await queryRunner.query('DROP INDEX "IDX_98a4689bb3cdb2581f0bbf97e1"');
+    await queryRunner.query('DROP INDEX "IDX_092149ec1da335b7dde44c26e5"');
+    await queryRunner.query('DROP INDEX "IDX_4c2e2efa2b7e4406bf9ec93588"');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" RENAME TO "temporary_oauth2_sessions"');
+    await queryRunner.query(
+      'CREATE TABLE "oauth2_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26), "client_id" varchar(128) NOT NULL, "device_id" varchar(255), "scope" text NOT NULL, "grant_type" varchar(64) NOT NULL, "browser_session_id" varchar(26), "created_at" bigint NOT NULL, "last_active_at" bigint, "finished_at" bigint, "finish_reason" varchar(64), "human_name" varchar(256))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "oauth2_sessions"("id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name") SELECT "id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name" FROM "temporary_oauth2_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_oauth2_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_495af0a019e37580d2e3eaad0b" ON "oauth2_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_98a4689bb3cdb2581f0bbf97e1" ON "oauth2_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_092149ec1da335b7dde44c26e5" ON "oauth2_sessions" ("client_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_4c2e2efa2b7e4406bf9ec93588" ON "oauth2_sessions" ("user_id") ');
+    await queryRunner.query('DROP INDEX "IDX_af244312d727c5b958dcce323a"');
+    await queryRunner.query('ALTER TABLE "browser_sessions" RENAME TO "temporary_browser_sessions"');
+    await queryRunner.query(
+      'CREATE TABLE "browser_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "provider_id" varchar(64) NOT NULL, "upstream_session_id" varchar(26), "created_at" bigint NOT NULL, "authenticated_at" bigint NOT NULL, "finished_at" bigint, "user_agent" varchar(512))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "browser_sessions"("id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent") SELECT "id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent" FROM "temporary_browser_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_browser_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_af244312d727c5b958dcce323a" ON "browser_sessions" ("user_id") ');
   }
 }

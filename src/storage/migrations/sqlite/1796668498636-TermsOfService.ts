@@ -5,20 +5,28 @@ export class TermsOfService1796668498636 implements MigrationInterface {
   name = 'TermsOfService1796668498636';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\"");
-    await queryRunner.query("CREATE TABLE \"temporary_users\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"localpart\" varchar(255) NOT NULL, \"created_at\" bigint NOT NULL, \"locked_at\" bigint, \"deactivated_at\" bigint, \"can_request_admin\" boolean NOT NULL DEFAULT (0), \"display_name\" varchar(256), \"email\" varchar(320), \"idp_admin\" boolean NOT NULL DEFAULT (0), \"imported_at\" bigint, \"terms_version\" varchar(64), \"terms_accepted_at\" bigint)");
-    await queryRunner.query("INSERT INTO \"temporary_users\"(\"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\", \"idp_admin\", \"imported_at\") SELECT \"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\", \"idp_admin\", \"imported_at\" FROM \"users\"");
-    await queryRunner.query("DROP TABLE \"users\"");
-    await queryRunner.query("ALTER TABLE \"temporary_users\" RENAME TO \"users\"");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\" ON \"users\" (\"localpart\") ");
+    await queryRunner.query('DROP INDEX "IDX_20ac7e0141d5e05b02f9bf8391"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_users" ("id" varchar(26) PRIMARY KEY NOT NULL, "localpart" varchar(255) NOT NULL, "created_at" bigint NOT NULL, "locked_at" bigint, "deactivated_at" bigint, "can_request_admin" boolean NOT NULL DEFAULT (0), "display_name" varchar(256), "email" varchar(320), "idp_admin" boolean NOT NULL DEFAULT (0), "imported_at" bigint, "terms_version" varchar(64), "terms_accepted_at" bigint)',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_users"("id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email", "idp_admin", "imported_at") SELECT "id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email", "idp_admin", "imported_at" FROM "users"',
+    );
+    await queryRunner.query('DROP TABLE "users"');
+    await queryRunner.query('ALTER TABLE "temporary_users" RENAME TO "users"');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_20ac7e0141d5e05b02f9bf8391" ON "users" ("localpart") ');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\"");
-    await queryRunner.query("ALTER TABLE \"users\" RENAME TO \"temporary_users\"");
-    await queryRunner.query("CREATE TABLE \"users\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"localpart\" varchar(255) NOT NULL, \"created_at\" bigint NOT NULL, \"locked_at\" bigint, \"deactivated_at\" bigint, \"can_request_admin\" boolean NOT NULL DEFAULT (0), \"display_name\" varchar(256), \"email\" varchar(320), \"idp_admin\" boolean NOT NULL DEFAULT (0), \"imported_at\" bigint)");
-    await queryRunner.query("INSERT INTO \"users\"(\"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\", \"idp_admin\", \"imported_at\") SELECT \"id\", \"localpart\", \"created_at\", \"locked_at\", \"deactivated_at\", \"can_request_admin\", \"display_name\", \"email\", \"idp_admin\", \"imported_at\" FROM \"temporary_users\"");
-    await queryRunner.query("DROP TABLE \"temporary_users\"");
-    await queryRunner.query("CREATE UNIQUE INDEX \"IDX_20ac7e0141d5e05b02f9bf8391\" ON \"users\" (\"localpart\") ");
+    await queryRunner.query('DROP INDEX "IDX_20ac7e0141d5e05b02f9bf8391"');
+    await queryRunner.query('ALTER TABLE "users" RENAME TO "temporary_users"');
+    await queryRunner.query(
+      'CREATE TABLE "users" ("id" varchar(26) PRIMARY KEY NOT NULL, "localpart" varchar(255) NOT NULL, "created_at" bigint NOT NULL, "locked_at" bigint, "deactivated_at" bigint, "can_request_admin" boolean NOT NULL DEFAULT (0), "display_name" varchar(256), "email" varchar(320), "idp_admin" boolean NOT NULL DEFAULT (0), "imported_at" bigint)',
+    );
+    await queryRunner.query(
+      'INSERT INTO "users"("id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email", "idp_admin", "imported_at") SELECT "id", "localpart", "created_at", "locked_at", "deactivated_at", "can_request_admin", "display_name", "email", "idp_admin", "imported_at" FROM "temporary_users"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_users"');
+    await queryRunner.query('CREATE UNIQUE INDEX "IDX_20ac7e0141d5e05b02f9bf8391" ON "users" ("localpart") ');
   }
 }

@@ -5,39 +5,47 @@ export class SessionLifecycle1796672047702 implements MigrationInterface {
   name = 'SessionLifecycle1796672047702';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_af244312d727c5b958dcce323a\"");
-    await queryRunner.query("CREATE TABLE \"temporary_browser_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"provider_id\" varchar(64) NOT NULL, \"upstream_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"authenticated_at\" bigint NOT NULL, \"finished_at\" bigint, \"user_agent\" varchar(512), \"last_active_ip\" varchar(64), \"last_active_at\" bigint)");
-    await queryRunner.query("INSERT INTO \"temporary_browser_sessions\"(\"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\", \"last_active_ip\") SELECT \"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\", \"last_active_ip\" FROM \"browser_sessions\"");
-    await queryRunner.query("DROP TABLE \"browser_sessions\"");
-    await queryRunner.query("ALTER TABLE \"temporary_browser_sessions\" RENAME TO \"browser_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_af244312d727c5b958dcce323a\" ON \"browser_sessions\" (\"user_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_495af0a019e37580d2e3eaad0b\"");
-    await queryRunner.query("DROP INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\"");
-    await queryRunner.query("DROP INDEX \"IDX_092149ec1da335b7dde44c26e5\"");
-    await queryRunner.query("DROP INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\"");
-    await queryRunner.query("CREATE TABLE \"temporary_oauth2_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26), \"client_id\" varchar(128) NOT NULL, \"device_id\" varchar(255), \"scope\" text NOT NULL, \"grant_type\" varchar(64) NOT NULL, \"browser_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"last_active_at\" bigint, \"finished_at\" bigint, \"finish_reason\" varchar(64), \"human_name\" varchar(256), \"last_active_ip\" varchar(64), \"expires_at\" bigint)");
-    await queryRunner.query("INSERT INTO \"temporary_oauth2_sessions\"(\"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\", \"last_active_ip\") SELECT \"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\", \"last_active_ip\" FROM \"oauth2_sessions\"");
-    await queryRunner.query("DROP TABLE \"oauth2_sessions\"");
-    await queryRunner.query("ALTER TABLE \"temporary_oauth2_sessions\" RENAME TO \"oauth2_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_495af0a019e37580d2e3eaad0b\" ON \"oauth2_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\" ON \"oauth2_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_092149ec1da335b7dde44c26e5\" ON \"oauth2_sessions\" (\"client_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\" ON \"oauth2_sessions\" (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_browser_sessions_finished\" ON \"browser_sessions\" (\"finished_at\") WHERE finished_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_browser_sessions_live_activity\" ON \"browser_sessions\" (\"last_active_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_browser_sessions_live_created\" ON \"browser_sessions\" (\"created_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_643647fad2a16c8c5c7779a5f0\" ON \"authorization_grants\" (\"expires_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_oauth2_sessions_finished\" ON \"oauth2_sessions\" (\"finished_at\") WHERE finished_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_oauth2_sessions_live_expiry\" ON \"oauth2_sessions\" (\"expires_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_oauth2_sessions_live_activity\" ON \"oauth2_sessions\" (\"last_active_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_0804d771350762268fc0b40335\" ON \"access_tokens\" (\"expires_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_82e112b811eca68239766f625b\" ON \"refresh_tokens\" (\"access_token_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_refresh_tokens_consumed\" ON \"refresh_tokens\" (\"consumed_at\") WHERE consumed_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_b1100c36ebc9a7498e691b9277\" ON \"device_codes\" (\"expires_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_2ad7930a7c2af80585c8c1b770\" ON \"audit_log\" (\"created_at\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_compat_sessions_finished\" ON \"compat_sessions\" (\"finished_at\") WHERE finished_at IS NOT NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_compat_sessions_live_activity\" ON \"compat_sessions\" (\"last_active_at\") WHERE finished_at IS NULL");
-    await queryRunner.query("CREATE INDEX \"IDX_compat_tokens_consumed\" ON \"compat_tokens\" (\"refresh_consumed_at\") WHERE refresh_consumed_at IS NOT NULL");
+    await queryRunner.query('DROP INDEX "IDX_af244312d727c5b958dcce323a"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_browser_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "provider_id" varchar(64) NOT NULL, "upstream_session_id" varchar(26), "created_at" bigint NOT NULL, "authenticated_at" bigint NOT NULL, "finished_at" bigint, "user_agent" varchar(512), "last_active_ip" varchar(64), "last_active_at" bigint)',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_browser_sessions"("id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent", "last_active_ip") SELECT "id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent", "last_active_ip" FROM "browser_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "browser_sessions"');
+    await queryRunner.query('ALTER TABLE "temporary_browser_sessions" RENAME TO "browser_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_af244312d727c5b958dcce323a" ON "browser_sessions" ("user_id") ');
+    await queryRunner.query('DROP INDEX "IDX_495af0a019e37580d2e3eaad0b"');
+    await queryRunner.query('DROP INDEX "IDX_98a4689bb3cdb2581f0bbf97e1"');
+    await queryRunner.query('DROP INDEX "IDX_092149ec1da335b7dde44c26e5"');
+    await queryRunner.query('DROP INDEX "IDX_4c2e2efa2b7e4406bf9ec93588"');
+    await queryRunner.query(
+      'CREATE TABLE "temporary_oauth2_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26), "client_id" varchar(128) NOT NULL, "device_id" varchar(255), "scope" text NOT NULL, "grant_type" varchar(64) NOT NULL, "browser_session_id" varchar(26), "created_at" bigint NOT NULL, "last_active_at" bigint, "finished_at" bigint, "finish_reason" varchar(64), "human_name" varchar(256), "last_active_ip" varchar(64), "expires_at" bigint)',
+    );
+    await queryRunner.query(
+      'INSERT INTO "temporary_oauth2_sessions"("id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name", "last_active_ip") SELECT "id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name", "last_active_ip" FROM "oauth2_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "oauth2_sessions"');
+    await queryRunner.query('ALTER TABLE "temporary_oauth2_sessions" RENAME TO "oauth2_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_495af0a019e37580d2e3eaad0b" ON "oauth2_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_98a4689bb3cdb2581f0bbf97e1" ON "oauth2_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_092149ec1da335b7dde44c26e5" ON "oauth2_sessions" ("client_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_4c2e2efa2b7e4406bf9ec93588" ON "oauth2_sessions" ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_browser_sessions_finished" ON "browser_sessions" ("finished_at") WHERE finished_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_browser_sessions_live_activity" ON "browser_sessions" ("last_active_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_browser_sessions_live_created" ON "browser_sessions" ("created_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_643647fad2a16c8c5c7779a5f0" ON "authorization_grants" ("expires_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_oauth2_sessions_finished" ON "oauth2_sessions" ("finished_at") WHERE finished_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_oauth2_sessions_live_expiry" ON "oauth2_sessions" ("expires_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_oauth2_sessions_live_activity" ON "oauth2_sessions" ("last_active_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_0804d771350762268fc0b40335" ON "access_tokens" ("expires_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_82e112b811eca68239766f625b" ON "refresh_tokens" ("access_token_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_refresh_tokens_consumed" ON "refresh_tokens" ("consumed_at") WHERE consumed_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_b1100c36ebc9a7498e691b9277" ON "device_codes" ("expires_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_2ad7930a7c2af80585c8c1b770" ON "audit_log" ("created_at") ');
+    await queryRunner.query('CREATE INDEX "IDX_compat_sessions_finished" ON "compat_sessions" ("finished_at") WHERE finished_at IS NOT NULL');
+    await queryRunner.query('CREATE INDEX "IDX_compat_sessions_live_activity" ON "compat_sessions" ("last_active_at") WHERE finished_at IS NULL');
+    await queryRunner.query('CREATE INDEX "IDX_compat_tokens_consumed" ON "compat_tokens" ("refresh_consumed_at") WHERE refresh_consumed_at IS NOT NULL');
     // Backfill (hand-written): activity was not recorded before, so live sessions count as used now
     // (the upgrade must not end every session at once); a live OAuth session ends when its newest
     // live refresh token expires (never, if one never does), or, without refresh tokens, its access tokens.
@@ -52,38 +60,46 @@ export class SessionLifecycle1796672047702 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP INDEX \"IDX_compat_tokens_consumed\"");
-    await queryRunner.query("DROP INDEX \"IDX_compat_sessions_live_activity\"");
-    await queryRunner.query("DROP INDEX \"IDX_compat_sessions_finished\"");
-    await queryRunner.query("DROP INDEX \"IDX_2ad7930a7c2af80585c8c1b770\"");
-    await queryRunner.query("DROP INDEX \"IDX_b1100c36ebc9a7498e691b9277\"");
-    await queryRunner.query("DROP INDEX \"IDX_refresh_tokens_consumed\"");
-    await queryRunner.query("DROP INDEX \"IDX_82e112b811eca68239766f625b\"");
-    await queryRunner.query("DROP INDEX \"IDX_0804d771350762268fc0b40335\"");
-    await queryRunner.query("DROP INDEX \"IDX_oauth2_sessions_live_activity\"");
-    await queryRunner.query("DROP INDEX \"IDX_oauth2_sessions_live_expiry\"");
-    await queryRunner.query("DROP INDEX \"IDX_oauth2_sessions_finished\"");
-    await queryRunner.query("DROP INDEX \"IDX_643647fad2a16c8c5c7779a5f0\"");
-    await queryRunner.query("DROP INDEX \"IDX_browser_sessions_live_created\"");
-    await queryRunner.query("DROP INDEX \"IDX_browser_sessions_live_activity\"");
-    await queryRunner.query("DROP INDEX \"IDX_browser_sessions_finished\"");
-    await queryRunner.query("DROP INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\"");
-    await queryRunner.query("DROP INDEX \"IDX_092149ec1da335b7dde44c26e5\"");
-    await queryRunner.query("DROP INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\"");
-    await queryRunner.query("DROP INDEX \"IDX_495af0a019e37580d2e3eaad0b\"");
-    await queryRunner.query("ALTER TABLE \"oauth2_sessions\" RENAME TO \"temporary_oauth2_sessions\"");
-    await queryRunner.query("CREATE TABLE \"oauth2_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26), \"client_id\" varchar(128) NOT NULL, \"device_id\" varchar(255), \"scope\" text NOT NULL, \"grant_type\" varchar(64) NOT NULL, \"browser_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"last_active_at\" bigint, \"finished_at\" bigint, \"finish_reason\" varchar(64), \"human_name\" varchar(256), \"last_active_ip\" varchar(64))");
-    await queryRunner.query("INSERT INTO \"oauth2_sessions\"(\"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\", \"last_active_ip\") SELECT \"id\", \"user_id\", \"client_id\", \"device_id\", \"scope\", \"grant_type\", \"browser_session_id\", \"created_at\", \"last_active_at\", \"finished_at\", \"finish_reason\", \"human_name\", \"last_active_ip\" FROM \"temporary_oauth2_sessions\"");
-    await queryRunner.query("DROP TABLE \"temporary_oauth2_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_4c2e2efa2b7e4406bf9ec93588\" ON \"oauth2_sessions\" (\"user_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_092149ec1da335b7dde44c26e5\" ON \"oauth2_sessions\" (\"client_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_98a4689bb3cdb2581f0bbf97e1\" ON \"oauth2_sessions\" (\"browser_session_id\") ");
-    await queryRunner.query("CREATE INDEX \"IDX_495af0a019e37580d2e3eaad0b\" ON \"oauth2_sessions\" (\"user_id\", \"device_id\") ");
-    await queryRunner.query("DROP INDEX \"IDX_af244312d727c5b958dcce323a\"");
-    await queryRunner.query("ALTER TABLE \"browser_sessions\" RENAME TO \"temporary_browser_sessions\"");
-    await queryRunner.query("CREATE TABLE \"browser_sessions\" (\"id\" varchar(26) PRIMARY KEY NOT NULL, \"user_id\" varchar(26) NOT NULL, \"provider_id\" varchar(64) NOT NULL, \"upstream_session_id\" varchar(26), \"created_at\" bigint NOT NULL, \"authenticated_at\" bigint NOT NULL, \"finished_at\" bigint, \"user_agent\" varchar(512), \"last_active_ip\" varchar(64))");
-    await queryRunner.query("INSERT INTO \"browser_sessions\"(\"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\", \"last_active_ip\") SELECT \"id\", \"user_id\", \"provider_id\", \"upstream_session_id\", \"created_at\", \"authenticated_at\", \"finished_at\", \"user_agent\", \"last_active_ip\" FROM \"temporary_browser_sessions\"");
-    await queryRunner.query("DROP TABLE \"temporary_browser_sessions\"");
-    await queryRunner.query("CREATE INDEX \"IDX_af244312d727c5b958dcce323a\" ON \"browser_sessions\" (\"user_id\") ");
+    await queryRunner.query('DROP INDEX "IDX_compat_tokens_consumed"');
+    await queryRunner.query('DROP INDEX "IDX_compat_sessions_live_activity"');
+    await queryRunner.query('DROP INDEX "IDX_compat_sessions_finished"');
+    await queryRunner.query('DROP INDEX "IDX_2ad7930a7c2af80585c8c1b770"');
+    await queryRunner.query('DROP INDEX "IDX_b1100c36ebc9a7498e691b9277"');
+    await queryRunner.query('DROP INDEX "IDX_refresh_tokens_consumed"');
+    await queryRunner.query('DROP INDEX "IDX_82e112b811eca68239766f625b"');
+    await queryRunner.query('DROP INDEX "IDX_0804d771350762268fc0b40335"');
+    await queryRunner.query('DROP INDEX "IDX_oauth2_sessions_live_activity"');
+    await queryRunner.query('DROP INDEX "IDX_oauth2_sessions_live_expiry"');
+    await queryRunner.query('DROP INDEX "IDX_oauth2_sessions_finished"');
+    await queryRunner.query('DROP INDEX "IDX_643647fad2a16c8c5c7779a5f0"');
+    await queryRunner.query('DROP INDEX "IDX_browser_sessions_live_created"');
+    await queryRunner.query('DROP INDEX "IDX_browser_sessions_live_activity"');
+    await queryRunner.query('DROP INDEX "IDX_browser_sessions_finished"');
+    await queryRunner.query('DROP INDEX "IDX_4c2e2efa2b7e4406bf9ec93588"');
+    await queryRunner.query('DROP INDEX "IDX_092149ec1da335b7dde44c26e5"');
+    await queryRunner.query('DROP INDEX "IDX_98a4689bb3cdb2581f0bbf97e1"');
+    await queryRunner.query('DROP INDEX "IDX_495af0a019e37580d2e3eaad0b"');
+    await queryRunner.query('ALTER TABLE "oauth2_sessions" RENAME TO "temporary_oauth2_sessions"');
+    await queryRunner.query(
+      'CREATE TABLE "oauth2_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26), "client_id" varchar(128) NOT NULL, "device_id" varchar(255), "scope" text NOT NULL, "grant_type" varchar(64) NOT NULL, "browser_session_id" varchar(26), "created_at" bigint NOT NULL, "last_active_at" bigint, "finished_at" bigint, "finish_reason" varchar(64), "human_name" varchar(256), "last_active_ip" varchar(64))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "oauth2_sessions"("id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name", "last_active_ip") SELECT "id", "user_id", "client_id", "device_id", "scope", "grant_type", "browser_session_id", "created_at", "last_active_at", "finished_at", "finish_reason", "human_name", "last_active_ip" FROM "temporary_oauth2_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_oauth2_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_4c2e2efa2b7e4406bf9ec93588" ON "oauth2_sessions" ("user_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_092149ec1da335b7dde44c26e5" ON "oauth2_sessions" ("client_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_98a4689bb3cdb2581f0bbf97e1" ON "oauth2_sessions" ("browser_session_id") ');
+    await queryRunner.query('CREATE INDEX "IDX_495af0a019e37580d2e3eaad0b" ON "oauth2_sessions" ("user_id", "device_id") ');
+    await queryRunner.query('DROP INDEX "IDX_af244312d727c5b958dcce323a"');
+    await queryRunner.query('ALTER TABLE "browser_sessions" RENAME TO "temporary_browser_sessions"');
+    await queryRunner.query(
+      'CREATE TABLE "browser_sessions" ("id" varchar(26) PRIMARY KEY NOT NULL, "user_id" varchar(26) NOT NULL, "provider_id" varchar(64) NOT NULL, "upstream_session_id" varchar(26), "created_at" bigint NOT NULL, "authenticated_at" bigint NOT NULL, "finished_at" bigint, "user_agent" varchar(512), "last_active_ip" varchar(64))',
+    );
+    await queryRunner.query(
+      'INSERT INTO "browser_sessions"("id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent", "last_active_ip") SELECT "id", "user_id", "provider_id", "upstream_session_id", "created_at", "authenticated_at", "finished_at", "user_agent", "last_active_ip" FROM "temporary_browser_sessions"',
+    );
+    await queryRunner.query('DROP TABLE "temporary_browser_sessions"');
+    await queryRunner.query('CREATE INDEX "IDX_af244312d727c5b958dcce323a" ON "browser_sessions" ("user_id") ');
   }
 }

@@ -124,7 +124,12 @@ export class OutboxDeliveryRepository {
     for (let i = 0; i < ids.length; i += ID_CHUNK) {
       const chunk = ids.slice(i, i + ID_CHUNK);
       await this.writeOne((em) =>
-        em.createQueryBuilder().update(OutboxEntity).set({ attempts: () => 'attempts + 1', last_error: error }).where({ id: In(chunk) }).execute(),
+        em
+          .createQueryBuilder()
+          .update(OutboxEntity)
+          .set({ attempts: () => 'attempts + 1', last_error: error })
+          .where({ id: In(chunk) })
+          .execute(),
       );
     }
   }
@@ -160,11 +165,7 @@ export class OutboxDeliveryRepository {
 
   /** Published but pending rows, in id order after `afterId`, published before `publishedBefore` if given. */
   async publishedPending(afterId: number, limit: number, publishedBefore?: number): Promise<OutboxRecord[]> {
-    const qb = this.em
-      .createQueryBuilder(OutboxEntity, 'o')
-      .where('o.delivered_at IS NULL AND o.dead_at IS NULL AND o.published_at IS NOT NULL AND o.id > :afterId', { afterId })
-      .orderBy('o.id', 'ASC')
-      .limit(limit);
+    const qb = this.em.createQueryBuilder(OutboxEntity, 'o').where('o.delivered_at IS NULL AND o.dead_at IS NULL AND o.published_at IS NOT NULL AND o.id > :afterId', { afterId }).orderBy('o.id', 'ASC').limit(limit);
     if (publishedBefore !== undefined) qb.andWhere('o.published_at < :before', { before: publishedBefore });
     return (await qb.getMany()).map(toRecord);
   }
@@ -183,12 +184,7 @@ export class OutboxDeliveryRepository {
 
   /** Dead rows in id order after `afterId`. */
   async dead(limit: number, afterId: number): Promise<DeadOutboxRecord[]> {
-    const rows = await this.em
-      .createQueryBuilder(OutboxEntity, 'o')
-      .where('o.dead_at IS NOT NULL AND o.id > :afterId', { afterId })
-      .orderBy('o.id', 'ASC')
-      .limit(limit)
-      .getMany();
+    const rows = await this.em.createQueryBuilder(OutboxEntity, 'o').where('o.dead_at IS NOT NULL AND o.id > :afterId', { afterId }).orderBy('o.id', 'ASC').limit(limit).getMany();
     return rows.map((e) => ({ ...toRecord(e), deadAt: e.dead_at!, lastError: e.last_error }));
   }
 

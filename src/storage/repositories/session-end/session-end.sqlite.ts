@@ -53,20 +53,13 @@ export function sessionsOfTokens(conn: BetterSqlite3.Database, t: TokenHashes): 
 }
 
 /** Ends the given sessions (distinct ids; those already finished are skipped); call inside a transaction. */
-export function endSessionsSqlite(
-  conn: BetterSqlite3.Database,
-  ids: { oauth?: string[]; compat?: string[] },
-  reason: string,
-  actor: string,
-  now: number,
-): EndedSessions {
+export function endSessionsSqlite(conn: BetterSqlite3.Database, ids: { oauth?: string[]; compat?: string[] }, reason: string, actor: string, now: number): EndedSessions {
   const s = statements(conn);
   const at = BigInt(now);
   const hashes: string[] = [];
   const userIds = new Set<string>();
   let ended = 0;
-  const audit = (action: string, target: string, details: Record<string, unknown>) =>
-    s.audit.run(ulid(now), actor, action, target, (details.user_id as string | null) ?? null, JSON.stringify(details), at);
+  const audit = (action: string, target: string, details: Record<string, unknown>) => s.audit.run(ulid(now), actor, action, target, (details.user_id as string | null) ?? null, JSON.stringify(details), at);
 
   for (const id of ids.oauth ?? []) {
     const row = s.endOAuth.get(at, reason, id) as { user_id: string | null; client_id: string; device_id: string | null } | undefined;

@@ -11,8 +11,14 @@ export const APPLE_MAX_SECRET_TTL = 15_777_000;
  */
 export const appleSchema = z
   .object({
-    team_id: z.string().regex(/^[A-Z0-9]{10}$/, 'expected the 10-character Team ID').describe('The Apple Developer Team ID (`iss` of the client secret).'),
-    key_id: z.string().regex(/^[A-Z0-9]{10}$/, 'expected the 10-character Key ID').describe('The Key ID of the Sign in with Apple private key (`kid` of the client secret).'),
+    team_id: z
+      .string()
+      .regex(/^[A-Z0-9]{10}$/, 'expected the 10-character Team ID')
+      .describe('The Apple Developer Team ID (`iss` of the client secret).'),
+    key_id: z
+      .string()
+      .regex(/^[A-Z0-9]{10}$/, 'expected the 10-character Key ID')
+      .describe('The Key ID of the Sign in with Apple private key (`kid` of the client secret).'),
     ...secretShape('private_key', 'The Sign in with Apple private key, the `AuthKey_<key id>.p8` file Apple lets you download once (PKCS#8 PEM, EC P-256).'),
     client_secret_ttl: z
       .number()

@@ -103,7 +103,12 @@ export class DiscoveryController {
     const q = parseQuery(chooseQuery, raw);
     const session = await this.session(c, q.s);
     // A WAYF that returns without a choice: our own page instead.
-    if (!q.entityID) return reply.status(303).header('Location', `${c.discoveryUrl}?s=${encodeURIComponent(q.s)}`).header('Cache-Control', 'no-store').send();
+    if (!q.entityID)
+      return reply
+        .status(303)
+        .header('Location', `${c.discoveryUrl}?s=${encodeURIComponent(q.s)}`)
+        .header('Cache-Control', 'no-store')
+        .send();
     let next;
     try {
       next = await c.chooseIdp(session, q.entityID);

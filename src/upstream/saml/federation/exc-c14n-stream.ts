@@ -81,7 +81,5 @@ export function escapeText(t: string): string {
 }
 
 export function escapeAttr(t: string): string {
-  return /[&<"\t\n\r]/.test(t)
-    ? t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;')
-    : t;
+  return /[&<"\t\n\r]/.test(t) ? t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;') : t;
 }

@@ -24,7 +24,10 @@ export function matchesFilter(e: FederationEntity, f: EntityFilter): boolean {
 
 /** Lower case, accents removed: "Universität Zürich" is found by "universitat zurich". */
 export function fold(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
 }
 
 /** One IdP as the discovery page shows it. */

@@ -134,7 +134,7 @@ export class FederationSource {
   private async load(): Promise<boolean> {
     try {
       const url = this.cfg.metadata_url;
-      const bytes = url ? await upstreamCall(this.providerId, "saml_metadata", () => this.download(url)) : new Uint8Array(await readFile(this.cfg.metadata_file!));
+      const bytes = url ? await upstreamCall(this.providerId, 'saml_metadata', () => this.download(url)) : new Uint8Array(await readFile(this.cfg.metadata_file!));
       if (bytes.length > this.cfg.max_size_mb * 2 ** 20) throw new MetadataError('the aggregate is larger than max_size_mb');
       const digest = sha256Hex(bytes);
       if (digest === this.digest && this.index) {
@@ -151,7 +151,10 @@ export class FederationSource {
     } catch (e) {
       this.lastError = e instanceof MetadataError ? e.message : `cannot load the aggregate: ${(e as Error).message}`;
       this.lastErrorAt = this.now();
-      this.log.warn({ err: this.lastError, keeping: this.index ? { entities: this.index.size, loadedAt: new Date(this.loadedAt!).toISOString(), sha256: this.digest } : null }, 'SAML federation refresh failed; keeping the last good copy');
+      this.log.warn(
+        { err: this.lastError, keeping: this.index ? { entities: this.index.size, loadedAt: new Date(this.loadedAt!).toISOString(), sha256: this.digest } : null },
+        'SAML federation refresh failed; keeping the last good copy',
+      );
       this.deps.onRefresh?.({ ok: false, error: this.lastError });
       return false;
     }

@@ -96,25 +96,29 @@ async function signIn(c: CasConnector, browser = new Browser(), prompt: string[]
 }
 
 describe('CAS connector against django-cas-server', () => {
-  it.each([3, 2] as const)('signs alice in over CAS %i with her attributes, multi-valued ones not doubled', async (protocol) => {
-    const c = connector({ protocol });
-    const { ctx, saved, req } = await signIn(c);
-    expect(req.query.state).toBe(ctx.state);
-    expect(req.query.ticket).toMatch(/^ST-/);
-    const a = await c.complete(req, saved, ctx);
-    expect(a).toMatchObject({
-      providerId: 'campus',
-      subject: 'alice',
-      upstreamSid: req.query.ticket,
-      attributes: {
-        user: 'alice',
-        uid: 'alice',
-        mail: 'alice@example.org',
-        displayName: 'Alice Liddell',
-        eduPersonAffiliation: ['member', 'staff'],
-      },
-    });
-  }, 60_000);
+  it.each([3, 2] as const)(
+    'signs alice in over CAS %i with her attributes, multi-valued ones not doubled',
+    async (protocol) => {
+      const c = connector({ protocol });
+      const { ctx, saved, req } = await signIn(c);
+      expect(req.query.state).toBe(ctx.state);
+      expect(req.query.ticket).toMatch(/^ST-/);
+      const a = await c.complete(req, saved, ctx);
+      expect(a).toMatchObject({
+        providerId: 'campus',
+        subject: 'alice',
+        upstreamSid: req.query.ticket,
+        attributes: {
+          user: 'alice',
+          uid: 'alice',
+          mail: 'alice@example.org',
+          displayName: 'Alice Liddell',
+          eduPersonAffiliation: ['member', 'staff'],
+        },
+      });
+    },
+    60_000,
+  );
 
   it('sends the service URL with the state and asks for renew on prompt=login', async () => {
     const c = connector();

@@ -23,10 +23,7 @@ let proxied: CausewayProcess;
 
 beforeAll(async () => {
   const providers = [cas('campus', { slo_allowed_from: ['10.0.0.0/8', '192.0.2.0/24'] }), cas('open'), cas('local', { slo_allowed_from: ['127.0.0.0/8'] })];
-  [direct, proxied] = await Promise.all([
-    startCauseway({ config: { upstream: { providers } } }),
-    startCauseway({ config: { http: { trust_proxy: true }, upstream: { providers } } }),
-  ]);
+  [direct, proxied] = await Promise.all([startCauseway({ config: { upstream: { providers } } }), startCauseway({ config: { http: { trust_proxy: true }, upstream: { providers } } })]);
 }, 60_000);
 
 afterAll(async () => {

@@ -49,8 +49,22 @@ beforeAll(async () => {
       { login: 'other-org', id: 9002, public: true },
     ],
   });
-  gh.addUser({ login: 'monalisa', id: 1000, name: 'Mona Lisa', email: null, emails: [{ email: 'mona@example.org', primary: true, verified: true, visibility: 'private' }], orgs: [{ login: 'other-org', id: 9002, public: true }] });
-  gh.addUser({ login: 'unverified', id: 1001, name: null, email: 'u@example.org', emails: [{ email: 'u@example.org', primary: true, verified: false, visibility: 'public' }], orgs: [{ login: 'causeway-team', id: 9001, public: true }] });
+  gh.addUser({
+    login: 'monalisa',
+    id: 1000,
+    name: 'Mona Lisa',
+    email: null,
+    emails: [{ email: 'mona@example.org', primary: true, verified: true, visibility: 'private' }],
+    orgs: [{ login: 'other-org', id: 9002, public: true }],
+  });
+  gh.addUser({
+    login: 'unverified',
+    id: 1001,
+    name: null,
+    email: 'u@example.org',
+    emails: [{ email: 'u@example.org', primary: true, verified: false, visibility: 'public' }],
+    orgs: [{ login: 'causeway-team', id: 9001, public: true }],
+  });
   peer = await oidcPeerWithClients({ client_id: PEER_CLIENT, client_secret: 'plain-secret', redirect_uris: [`${base}upstream/plain/callback`] });
   hs = await startHomeserverStandin({ serverName: 'example.test', endpoint: base, secret: SHARED_SECRET });
   cw = await startCauseway({
@@ -198,7 +212,11 @@ describe('kind: oauth2 against the GitHub stand-in', () => {
     const callback = back.stoppedAt!;
     // Someone who copied the code tries it first, without the PKCE verifier: GitHub refuses (with HTTP 200) and the code is spent.
     const code = new URL(callback).searchParams.get('code')!;
-    const stolen = await fetch(gh.tokenUrl, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'gh-app', client_secret: 'gh-secret', code }) });
+    const stolen = await fetch(gh.tokenUrl, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'gh-app', client_secret: 'gh-secret', code }),
+    });
     expect(stolen.status).toBe(200);
     expect(((await stolen.json()) as { error?: string }).error).toBe('bad_verification_code');
     const refused = await browser.go(callback, {}, toClient);

@@ -177,7 +177,8 @@ describe('SAML connector: ACS', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(UpstreamError);
-    if (process.env.SAML_PRINT_CAUSES) process.stdout.write(`${h.name} => ${(err as UpstreamError).kind}: ${String((err as UpstreamError).cause instanceof Error ? ((err as UpstreamError).cause as Error).message : (err as UpstreamError).cause)}\n`);
+    if (process.env.SAML_PRINT_CAUSES)
+      process.stdout.write(`${h.name} => ${(err as UpstreamError).kind}: ${String((err as UpstreamError).cause instanceof Error ? ((err as UpstreamError).cause as Error).message : (err as UpstreamError).cause)}\n`);
     expect((err as UpstreamError).kind).toBe(h.kind);
     expect(english((err as UpstreamError).userMessage)).toMatch(h.says);
   });
@@ -205,7 +206,14 @@ describe('SAML connector: ACS', () => {
       ['RequestDenied', /refused this sign-in request.*RequestDenied/],
     ] as const) {
       const { l, saved } = await attackLogin(c);
-      const xml = responseXml({ idpEntityId: IDP, spEntityId: c.spEntityId, acsUrl: c.acsUrl, inResponseTo: l.requestId, status: 'urn:oasis:names:tc:SAML:2.0:status:Responder', secondStatus: `urn:oasis:names:tc:SAML:2.0:status:${second}` });
+      const xml = responseXml({
+        idpEntityId: IDP,
+        spEntityId: c.spEntityId,
+        acsUrl: c.acsUrl,
+        inResponseTo: l.requestId,
+        status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        secondStatus: `urn:oasis:names:tc:SAML:2.0:status:${second}`,
+      });
       await expect(c.complete(post(b64(xml)), saved)).rejects.toMatchObject({ kind: 'upstream_denied', message: expect.stringMatching(words) });
     }
   });
@@ -338,7 +346,12 @@ describe('SAML connector: Single Logout messages', () => {
   it('SP-initiated: a signed LogoutRequest with NameID and SessionIndex, whose signed LogoutResponse leads to returnTo once', async () => {
     const c = connector();
     const url = await c.logoutUrl!(
-      { providerId: 'forged', subject: 'opaque-alice-1234', upstreamSid: '_sess42', details: { nameId: 'opaque-alice-1234', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', sessionIndex: '_sess42' } },
+      {
+        providerId: 'forged',
+        subject: 'opaque-alice-1234',
+        upstreamSid: '_sess42',
+        details: { nameId: 'opaque-alice-1234', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', sessionIndex: '_sess42' },
+      },
       { returnTo: 'https://auth.example.test/done', state: 'st4te' },
     );
     const u = new URL(url!);
@@ -388,8 +401,7 @@ describe('SAML connector: Single Logout messages', () => {
 
   it('refuses a LogoutRequest from another issuer, for another destination, or too old', async () => {
     const c = connector();
-    const signed = (o: Partial<Parameters<typeof logoutRequestXml>[0]>) =>
-      redirect(c, redirectQuery('SAMLRequest', logoutRequestXml({ idpEntityId: IDP, destination: sloUrl, nameId: 'n', ...o }), { signer: idpKeys }));
+    const signed = (o: Partial<Parameters<typeof logoutRequestXml>[0]>) => redirect(c, redirectQuery('SAMLRequest', logoutRequestXml({ idpEntityId: IDP, destination: sloUrl, nameId: 'n', ...o }), { signer: idpKeys }));
     await expect(signed({ idpEntityId: 'https://other-idp.test/' })).rejects.toThrow(/another identity provider/);
     await expect(signed({ destination: 'https://elsewhere.test/slo' })).rejects.toThrow(/another address/);
     await expect(signed({ issuedAt: Date.now() - 3600_000 })).rejects.toThrow(/too old/);

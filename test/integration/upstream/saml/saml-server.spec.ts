@@ -35,9 +35,7 @@ function serveMetadata(): Promise<void> {
         .end(idpMetadataXml({ entityId: 'https://fed-idp.example.test/', ssoUrl: 'https://fed-idp.example.test/sso', certs: [idp.cert], ...(signer ? { signer } : {}) }));
     }
     if (req.url !== '/metadata') return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(
-      idpMetadataXml({ entityId: IDP, ssoUrl: 'https://idp.example.test/sso', sloUrl: 'https://idp.example.test/slo', certs: servedCerts }),
-    );
+    res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(idpMetadataXml({ entityId: IDP, ssoUrl: 'https://idp.example.test/sso', sloUrl: 'https://idp.example.test/slo', certs: servedCerts }));
   });
   return new Promise((r) => metadataServer!.listen(metadataPort, '127.0.0.1', () => r()));
 }

@@ -39,7 +39,12 @@ export const ACCOUNT_CASES: CorpusCase[] = [
   { id: 'account/cross-signing-signed-out', family: 'account', request: () => ({ path: '/account/cross-signing-reset', form: {} }), expect: page(403) },
   { id: 'account/links-add-signed-out', family: 'account', request: () => ({ path: '/account/links/add', form: { provider: 'corp' } }), expect: page(403) },
   { id: 'account/links-remove-signed-out', family: 'account', request: () => ({ path: '/account/links/remove', form: { link_id: '01J0000000000000000000000' } }), expect: page(403) },
-  { id: 'account/forged-session-cookie', family: 'account', request: () => ({ path: '/account/deactivate', form: { confirm: 'yes' }, headers: { cookie: 'causeway_session=01J0000000000000000000000.forgedsignature' } }), expect: page(403) },
+  {
+    id: 'account/forged-session-cookie',
+    family: 'account',
+    request: () => ({ path: '/account/deactivate', form: { confirm: 'yes' }, headers: { cookie: 'causeway_session=01J0000000000000000000000.forgedsignature' } }),
+    expect: page(403),
+  },
 
   // The victim's browser, made to post by a hostile page: no CSRF token, a forged one, another user's.
   victimForm('victim-end-session-without-csrf', '/account/sessions/end', { session_id: '01J0000000000000000000000' }),
@@ -58,14 +63,40 @@ export const ACCOUNT_CASES: CorpusCase[] = [
     after: victimSignedIn,
   },
   { id: 'account/victim-deactivate-json', family: 'account', as: 'victim', request: () => ({ path: '/account/deactivate', json: { confirm: 'yes' } }), expect: page(403), after: victimSignedIn },
-  { id: 'account/victim-deactivate-text-plain', family: 'account', as: 'victim', request: () => ({ path: '/account/deactivate', body: 'confirm=yes', headers: { 'content-type': 'text/plain' } }), expect: page(403), after: victimSignedIn },
-  { id: 'account/victim-deactivate-oversized', family: 'account', as: 'victim', request: () => ({ path: '/account/deactivate', body: `confirm=yes&x=${'a'.repeat(80 * 1024)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), expect: page(413), after: victimSignedIn },
+  {
+    id: 'account/victim-deactivate-text-plain',
+    family: 'account',
+    as: 'victim',
+    request: () => ({ path: '/account/deactivate', body: 'confirm=yes', headers: { 'content-type': 'text/plain' } }),
+    expect: page(403),
+    after: victimSignedIn,
+  },
+  {
+    id: 'account/victim-deactivate-oversized',
+    family: 'account',
+    as: 'victim',
+    request: () => ({ path: '/account/deactivate', body: `confirm=yes&x=${'a'.repeat(80 * 1024)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    expect: page(413),
+    after: victimSignedIn,
+  },
   { id: 'account/victim-deactivate-nul', family: 'account', as: 'victim', request: () => ({ path: '/account/deactivate', form: { confirm: 'yes\u0000' } }), expect: page(400), after: victimSignedIn },
 
   // Query strings of the pages.
   { id: 'account/device-id-nul', family: 'account', as: 'victim', request: () => ({ path: '/account/?action=org.matrix.session_view&device_id=A%00B' }), expect: page(400) },
-  { id: 'account/action-markup-not-reflected', family: 'account', as: 'victim', request: () => ({ path: `/account/?action=${encodeURIComponent('"><img src=x onerror=alert(1)>')}` }), expect: noReflection('<img src=x onerror') },
-  { id: 'account/device-id-markup-not-reflected', family: 'account', as: 'victim', request: () => ({ path: `/account/?action=org.matrix.session_view&device_id=${encodeURIComponent('<script>alert(1)</script>')}` }), expect: { status: 404, page: true } },
+  {
+    id: 'account/action-markup-not-reflected',
+    family: 'account',
+    as: 'victim',
+    request: () => ({ path: `/account/?action=${encodeURIComponent('"><img src=x onerror=alert(1)>')}` }),
+    expect: noReflection('<img src=x onerror'),
+  },
+  {
+    id: 'account/device-id-markup-not-reflected',
+    family: 'account',
+    as: 'victim',
+    request: () => ({ path: `/account/?action=org.matrix.session_view&device_id=${encodeURIComponent('<script>alert(1)</script>')}` }),
+    expect: { status: 404, page: true },
+  },
   { id: 'account/links-remove-nul', family: 'account', as: 'victim', request: () => ({ path: '/account/links/remove?link=A%00B' }), expect: page(400) },
   { id: 'account/links-remove-foreign-link', family: 'account', as: 'victim', request: () => ({ path: '/account/links/remove?link=01J0000000000000000000000' }), expect: page(404) },
   { id: 'account/path-traversal', family: 'account', request: () => ({ path: '/account/..%2F..%2Fapi%2Fadmin%2Fv1%2Fusers' }), expect: page(404) },
@@ -113,12 +144,10 @@ export const ACCOUNT_CASES: CorpusCase[] = [
       ['userinfo', 'http://127.0.0.1@evil.example/'],
       ['encoded-newline', '/account/%0d%0aSet-Cookie:%20causeway_session=x'],
     ] as Array<[string, string]>
-  ).map(
-    ([what, back]): CorpusCase => ({
-      id: `account/language-return-${what}`,
-      family: 'account',
-      request: () => ({ path: `/language?lang=fr&return=${encodeURIComponent(back)}` }),
-      expect: { status: 303, grantsNothing: (_b, hop) => (hop.location && new URL(hop.location).host === new URL(hop.url).host ? undefined : `sent to ${hop.location}`) },
-    }),
-  ),
+  ).map(([what, back]): CorpusCase => ({
+    id: `account/language-return-${what}`,
+    family: 'account',
+    request: () => ({ path: `/language?lang=fr&return=${encodeURIComponent(back)}` }),
+    expect: { status: 303, grantsNothing: (_b, hop) => (hop.location && new URL(hop.location).host === new URL(hop.url).host ? undefined : `sent to ${hop.location}`) },
+  })),
 ];

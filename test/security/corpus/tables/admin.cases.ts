@@ -64,7 +64,12 @@ export const ADMIN_CASES: CorpusCase[] = [
   { id: 'admin/create-user-bidi-localpart', family: 'admin', request: () => post('/users', { localpart: 'mal\u202Elory' }), expect: matrix(400, 'M_INVALID_PARAM') },
   { id: 'admin/create-user-colon-localpart', family: 'admin', request: () => post('/users', { localpart: 'victim:example.test' }), expect: matrix(400, 'M_INVALID_PARAM') },
   { id: 'admin/create-user-existing', family: 'admin', request: () => post('/users', { localpart: 'victim' }), expect: matrix(409, 'CAUSEWAY_CONFLICT') },
-  { id: 'admin/create-user-proto-pollution', family: 'admin', request: () => ({ path: `${A}/users`, body: '{"localpart":"protouser","__proto__":{"admin":true}}', headers: { ...auth, 'content-type': 'application/json' } }), expect: matrix(400, 'M_NOT_JSON') },
+  {
+    id: 'admin/create-user-proto-pollution',
+    family: 'admin',
+    request: () => ({ path: `${A}/users`, body: '{"localpart":"protouser","__proto__":{"admin":true}}', headers: { ...auth, 'content-type': 'application/json' } }),
+    expect: matrix(400, 'M_NOT_JSON'),
+  },
   { id: 'admin/create-user-oversized', family: 'admin', request: () => post('/users', { localpart: 'big', display_name: 'x'.repeat(80 * 1024) }), expect: matrix(413, 'M_TOO_LARGE') },
   { id: 'admin/set-displayname-nul', family: 'admin', request: () => post('/users/victim/set-displayname', { display_name: 'a\u0000' }), expect: matrix(400, 'M_INVALID_PARAM') },
   { id: 'admin/add-link-duplicate-key', family: 'admin', request: () => post('/users/victim/links', { provider: 'nope-provider', subject: 'x' }), expect: matrix(400, 'M_INVALID_PARAM') },

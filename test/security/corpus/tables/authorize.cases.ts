@@ -60,14 +60,12 @@ export const AUTHORIZE_CASES: CorpusCase[] = [
   { id: 'authorize/nul-in-redirect-uri', family: 'authorize', request: (ctx) => ({ path: query(ctx, { redirect_uri: `${REDIRECT}\u0000` }) }), expect: page(400) },
   { id: 'authorize/tab-in-redirect-uri', family: 'authorize', request: (ctx) => ({ path: query(ctx, { redirect_uri: 'http://localhost:3000/c\tb?no_universal_links=true' }) }), expect: page(400) },
   { id: 'authorize/other-clients-redirect-with-wrong-client', family: 'authorize', request: (ctx) => ({ path: query(ctx, { client_id: 'conf-basic' }) }), expect: page(400) },
-  ...HOSTILE_REDIRECTS.map(
-    ([what, uri]): CorpusCase => ({
-      id: `authorize/redirect-uri-${what.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
-      family: 'authorize',
-      request: (ctx) => ({ path: query(ctx, { redirect_uri: uri }) }),
-      expect: page(400),
-    }),
-  ),
+  ...HOSTILE_REDIRECTS.map(([what, uri]): CorpusCase => ({
+    id: `authorize/redirect-uri-${what.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
+    family: 'authorize',
+    request: (ctx) => ({ path: query(ctx, { redirect_uri: uri }) }),
+    expect: page(400),
+  })),
 
   // Trusted redirect URI: the error goes back to the client, with its state, and never a code.
   ...(
@@ -104,15 +102,13 @@ export const AUTHORIZE_CASES: CorpusCase[] = [
       ['nonce-overlong', { nonce: 'n'.repeat(600) }, 'invalid_request'],
       ['login-hint-overlong', { login_hint: 'h'.repeat(600) }, 'invalid_request'],
     ] as Array<[string, Record<string, string | null>, string]>
-  ).map(
-    ([what, over, error]): CorpusCase => ({
-      id: `authorize/${what}`,
-      family: 'authorize',
-      request: (ctx) => ({ path: query(ctx, over) }),
-      expect: redirectError(error),
-      mayRedirectTo: () => [new URL(CLIENT_URI).origin],
-    }),
-  ),
+  ).map(([what, over, error]): CorpusCase => ({
+    id: `authorize/${what}`,
+    family: 'authorize',
+    request: (ctx) => ({ path: query(ctx, over) }),
+    expect: redirectError(error),
+    mayRedirectTo: () => [new URL(CLIENT_URI).origin],
+  })),
   ...(
     [
       ['duplicated-scope', 'scope', 'urn:synapse:admin:*'],
@@ -121,21 +117,25 @@ export const AUTHORIZE_CASES: CorpusCase[] = [
       ['duplicated-state', 'state', 'other-state'],
       ['duplicated-code-challenge-method', 'code_challenge_method', 'plain'],
     ] as Array<[string, string, string]>
-  ).map(
-    ([what, name, value]): CorpusCase => ({
-      id: `authorize/${what}`,
-      family: 'authorize',
-      request: (ctx) => ({ path: query(ctx, {}, [[name, value]]) }),
-      expect: redirectError('invalid_request'),
-      mayRedirectTo: () => [new URL(CLIENT_URI).origin],
-    }),
-  ),
+  ).map(([what, name, value]): CorpusCase => ({
+    id: `authorize/${what}`,
+    family: 'authorize',
+    request: (ctx) => ({ path: query(ctx, {}, [[name, value]]) }),
+    expect: redirectError('invalid_request'),
+    mayRedirectTo: () => [new URL(CLIENT_URI).origin],
+  })),
   // Control characters anywhere in the query are refused at the edge, as a page.
   { id: 'authorize/nul-in-scope', family: 'authorize', request: (ctx) => ({ path: query(ctx, { scope: 'openid\u0000urn:synapse:admin:*' }) }), expect: page(400) },
   { id: 'authorize/nul-in-state', family: 'authorize', request: (ctx) => ({ path: query(ctx, { state: 'a\u0000b' }) }), expect: page(400) },
   { id: 'authorize/crlf-in-state', family: 'authorize', request: (ctx) => ({ path: query(ctx, { state: 'a\r\nSet-Cookie: causeway_session=x' }) }), expect: page(400) },
   { id: 'authorize/nul-in-parameter-name', family: 'authorize', request: (ctx) => ({ path: `${query(ctx)}&a%00b=1` }), expect: page(400) },
-  { id: 'authorize/malformed-percent-encoding', family: 'authorize', request: (ctx) => ({ path: `${query(ctx)}&state=%E0%A4%A` }), expect: redirectError('invalid_request'), mayRedirectTo: () => [new URL(CLIENT_URI).origin] },
+  {
+    id: 'authorize/malformed-percent-encoding',
+    family: 'authorize',
+    request: (ctx) => ({ path: `${query(ctx)}&state=%E0%A4%A` }),
+    expect: redirectError('invalid_request'),
+    mayRedirectTo: () => [new URL(CLIENT_URI).origin],
+  },
   { id: 'authorize/unknown-provider-path-traversal', family: 'authorize', request: (ctx) => ({ path: query(ctx, { provider: '../../admin' }) }), expect: startsLogin },
   // A signed-in user who may not administer: the admin scopes are refused once we know who it is
   // (Synapse's at once for a registered client, Causeway's own when the grant is made).
@@ -165,5 +165,10 @@ export const AUTHORIZE_CASES: CorpusCase[] = [
     mayRedirectTo: () => [new URL(CLIENT_URI).origin],
   },
   { id: 'authorize/post-method', family: 'authorize', request: (ctx) => ({ method: 'POST', path: '/authorize', form: { client_id: ctx.publicClient, redirect_uri: REDIRECT } }), expect: page(404) },
-  { id: 'authorize/random-state-reuse-of-other-client', family: 'authorize', request: (ctx) => ({ path: query(ctx, { client_id: ctx.otherClient, redirect_uri: `${REDIRECT}&x=${randomBytes(2).toString('hex')}` }) }), expect: page(400) },
+  {
+    id: 'authorize/random-state-reuse-of-other-client',
+    family: 'authorize',
+    request: (ctx) => ({ path: query(ctx, { client_id: ctx.otherClient, redirect_uri: `${REDIRECT}&x=${randomBytes(2).toString('hex')}` }) }),
+    expect: page(400),
+  },
 ];

@@ -24,17 +24,46 @@ const meta = (what: string, over: Record<string, unknown>, error = 'invalid_clie
 const redirect = (what: string, uri: string): CorpusCase => meta(`redirect-uri-${what}`, { redirect_uris: [uri] }, 'invalid_redirect_uri');
 
 export const REGISTRATION_CASES: CorpusCase[] = [
-  { id: 'registration/form-body', family: 'registration', request: () => ({ path: '/oauth2/registration', form: { client_uri: valid.client_uri, redirect_uris: valid.redirect_uris[0]! } }), expect: oauth(400, 'invalid_request') },
-  { id: 'registration/malformed-json', family: 'registration', request: () => ({ path: '/oauth2/registration', body: '{"client_uri": "https://client.corpus.test/",', headers: { 'content-type': 'application/json' } }), expect: oauth(400, 'invalid_request') },
+  {
+    id: 'registration/form-body',
+    family: 'registration',
+    request: () => ({ path: '/oauth2/registration', form: { client_uri: valid.client_uri, redirect_uris: valid.redirect_uris[0]! } }),
+    expect: oauth(400, 'invalid_request'),
+  },
+  {
+    id: 'registration/malformed-json',
+    family: 'registration',
+    request: () => ({ path: '/oauth2/registration', body: '{"client_uri": "https://client.corpus.test/",', headers: { 'content-type': 'application/json' } }),
+    expect: oauth(400, 'invalid_request'),
+  },
   { id: 'registration/json-array', family: 'registration', request: () => ({ path: '/oauth2/registration', json: [valid] }), expect: oauth(400, 'invalid_request') },
   { id: 'registration/json-string', family: 'registration', request: () => ({ path: '/oauth2/registration', json: 'client' }), expect: oauth(400, 'invalid_request') },
   { id: 'registration/json-null', family: 'registration', request: () => ({ path: '/oauth2/registration', body: 'null', headers: { 'content-type': 'application/json' } }), expect: oauth(400, 'invalid_request') },
   { id: 'registration/empty-body', family: 'registration', request: () => ({ path: '/oauth2/registration', body: '', headers: { 'content-type': 'application/json' } }), expect: oauth(400, 'invalid_request') },
   { id: 'registration/oversized-body', family: 'registration', request: () => reg({ client_name: 'x'.repeat(80 * 1024) }), expect: oauth(413, 'invalid_request') },
-  { id: 'registration/deeply-nested-json', family: 'registration', request: () => ({ path: '/oauth2/registration', body: `{"client_uri":${'['.repeat(5000)}${']'.repeat(5000)}}`, headers: { 'content-type': 'application/json' } }), expect: oauth(400, 'invalid_client_metadata') },
-  { id: 'registration/proto-pollution', family: 'registration', request: () => ({ path: '/oauth2/registration', body: JSON.stringify(valid).replace('{', '{"__proto__":{"token_endpoint_auth_method":"client_secret_basic","isAdmin":true},'), headers: { 'content-type': 'application/json' } }), expect: oauth(400, 'invalid_request') },
+  {
+    id: 'registration/deeply-nested-json',
+    family: 'registration',
+    request: () => ({ path: '/oauth2/registration', body: `{"client_uri":${'['.repeat(5000)}${']'.repeat(5000)}}`, headers: { 'content-type': 'application/json' } }),
+    expect: oauth(400, 'invalid_client_metadata'),
+  },
+  {
+    id: 'registration/proto-pollution',
+    family: 'registration',
+    request: () => ({
+      path: '/oauth2/registration',
+      body: JSON.stringify(valid).replace('{', '{"__proto__":{"token_endpoint_auth_method":"client_secret_basic","isAdmin":true},'),
+      headers: { 'content-type': 'application/json' },
+    }),
+    expect: oauth(400, 'invalid_request'),
+  },
   { id: 'registration/nul-in-client-name', family: 'registration', request: () => reg({ client_name: 'Element\u0000' }), expect: oauth(400, 'invalid_request') },
-  { id: 'registration/nul-in-key', family: 'registration', request: () => ({ path: '/oauth2/registration', body: JSON.stringify({ ...valid, 'x\u0000': 1 }), headers: { 'content-type': 'application/json' } }), expect: oauth(400, 'invalid_request') },
+  {
+    id: 'registration/nul-in-key',
+    family: 'registration',
+    request: () => ({ path: '/oauth2/registration', body: JSON.stringify({ ...valid, 'x\u0000': 1 }), headers: { 'content-type': 'application/json' } }),
+    expect: oauth(400, 'invalid_request'),
+  },
   meta('client-uri-missing', { client_uri: undefined }),
   meta('client-uri-javascript', { client_uri: 'javascript:alert(1)' }),
   meta('client-uri-data', { client_uri: 'data:text/html,hi' }),

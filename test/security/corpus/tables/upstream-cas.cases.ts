@@ -11,12 +11,16 @@ import { fixtureText } from '../../../support/saml-forge.js';
  * `slo_allowed_from` (campus) and, to reach the parser, from an allowed one (campus-lo).
  */
 const logoutRequest = readFileSync(new URL('../../../unit/upstream/cas/fixtures/django-logout-request.xml', import.meta.url), 'utf8');
-const success = (user: string) => () =>
-  `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess><cas:user>${user}</cas:user></cas:authenticationSuccess></cas:serviceResponse>`;
+const success = (user: string) => () => `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess><cas:user>${user}</cas:user></cas:authenticationSuccess></cas:serviceResponse>`;
 const failure = (code: string) => () => `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationFailure code="${code}">refused</cas:authenticationFailure></cas:serviceResponse>`;
 const ticket = () => `ST-${randomBytes(8).toString('hex')}`;
 
-const callback = (what: string, t: (ctx: CorpusContext) => string, expect: Expectation = page(400), opts: { otherBrowser?: boolean; answer?: (ctx: CorpusContext, t: string) => void; state?: (l: UpstreamLogin) => string } = {}): CorpusCase => ({
+const callback = (
+  what: string,
+  t: (ctx: CorpusContext) => string,
+  expect: Expectation = page(400),
+  opts: { otherBrowser?: boolean; answer?: (ctx: CorpusContext, t: string) => void; state?: (l: UpstreamLogin) => string } = {},
+): CorpusCase => ({
   id: `upstream-cas/callback-${what}`,
   family: 'upstream-cas',
   prepare: async (ctx) => {
@@ -37,7 +41,10 @@ const slo = (what: string, provider: string, form: Record<string, string> | Arra
 
 export const UPSTREAM_CAS_CASES: CorpusCase[] = [
   // Forged or misdirected tickets.
-  callback('forged-service-response-as-ticket', () => '<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess><cas:user>victim</cas:user></cas:authenticationSuccess></cas:serviceResponse>'),
+  callback(
+    'forged-service-response-as-ticket',
+    () => '<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess><cas:user>victim</cas:user></cas:authenticationSuccess></cas:serviceResponse>',
+  ),
   callback('proxy-ticket', () => 'PT-1-abc'),
   callback('proxy-granting-ticket', () => 'PGT-1-abc'),
   callback('ticket-with-spaces', () => 'ST-1 abc'),
@@ -76,7 +83,12 @@ export const UPSTREAM_CAS_CASES: CorpusCase[] = [
   // Single Logout from an address outside slo_allowed_from.
   slo('from-unlisted-address', 'campus', { logoutRequest }, page(403)),
   slo('from-unlisted-address-at-service-url', 'campus', { logoutRequest }, page(403), 'service?state=s'),
-  { id: 'upstream-cas/slo-unlisted-with-forged-forwarded-for', family: 'upstream-cas', request: () => ({ path: '/upstream/campus/cas/slo', form: { logoutRequest }, headers: { 'x-forwarded-for': '192.0.2.10' } }), expect: page(403) },
+  {
+    id: 'upstream-cas/slo-unlisted-with-forged-forwarded-for',
+    family: 'upstream-cas',
+    request: () => ({ path: '/upstream/campus/cas/slo', form: { logoutRequest }, headers: { 'x-forwarded-for': '192.0.2.10' } }),
+    expect: page(403),
+  },
   // From an allowed address: the parser's refusals.
   slo('doctype', 'campus-lo', { logoutRequest: `<!DOCTYPE x [<!ENTITY t "ST-1">]>${logoutRequest.replace(/ST-[A-Za-z0-9]+/, '&t;')}` }, page(400)),
   slo('xxe', 'campus-lo', { logoutRequest: fixtureText('xxe.xml') }, page(400)),
@@ -87,7 +99,15 @@ export const UPSTREAM_CAS_CASES: CorpusCase[] = [
   slo('oversized', 'campus-lo', { logoutRequest: logoutRequest.replace('</samlp:LogoutRequest>', `<x>${'a'.repeat(20_000)}</x></samlp:LogoutRequest>`) }, page(413)),
   slo('missing', 'campus-lo', { other: 'x' }, page(400)),
   slo('empty', 'campus-lo', { logoutRequest: '' }, page(400)),
-  slo('duplicated', 'campus-lo', [['logoutRequest', logoutRequest], ['logoutRequest', 'x']], page(400)),
+  slo(
+    'duplicated',
+    'campus-lo',
+    [
+      ['logoutRequest', logoutRequest],
+      ['logoutRequest', 'x'],
+    ],
+    page(400),
+  ),
   slo('nul', 'campus-lo', { logoutRequest: logoutRequest.replace('ST-', 'ST-\u0000') }, page(400)),
   slo('comment-in-ticket-ends-nothing', 'campus-lo', { logoutRequest: logoutRequest.replace(/(ST-[A-Za-z0-9]+)/, '$1<!-- -->x') }, { status: 200, text: /^ok$/ }),
   slo('unknown-ticket-ends-nothing', 'campus-lo', { logoutRequest }, { status: 200, text: /^ok$/ }),

@@ -16,8 +16,9 @@ type Forge = (ctx: CorpusContext, nonce: string) => Promise<string>;
 const claims = (ctx: CorpusContext, nonce: string, over: Record<string, unknown> = {}) => {
   // A usable username: a token accepted by mistake would sign in (and the universal checks see it).
   const c: Record<string, unknown> = { iss: ctx.idp.issuer, aud: OIDC_CLIENT, sub: 'mallory', preferred_username: `mallory-${randomBytes(3).toString('hex')}`, iat: now(), exp: now() + 300, nonce, sid: 'sid-m' };
-  for (const [k, v] of Object.entries(over)) if (v === undefined) delete c[k];
-  else c[k] = v;
+  for (const [k, v] of Object.entries(over))
+    if (v === undefined) delete c[k];
+    else c[k] = v;
   return c;
 };
 const idTokenCase = (what: string, forge: Forge, status = 400): CorpusCase => ({
@@ -43,8 +44,9 @@ const callbackCase = (what: string, query: (ctx: CorpusContext, l: UpstreamLogin
 });
 const logoutToken = (ctx: CorpusContext, over: Record<string, unknown> = {}, o: Parameters<CorpusContext['idp']['sign']>[1] = {}) => {
   const c: Record<string, unknown> = { iss: ctx.idp.issuer, aud: OIDC_CLIENT, iat: now(), jti: randomBytes(8).toString('hex'), sub: 'victim-upstream', sid: 'sid-v', events: { [EVENT]: {} } };
-  for (const [k, v] of Object.entries(over)) if (v === undefined) delete c[k];
-  else c[k] = v;
+  for (const [k, v] of Object.entries(over))
+    if (v === undefined) delete c[k];
+    else c[k] = v;
   return ctx.idp.sign(c, { typ: 'logout+jwt', ...o } as never);
 };
 const bcl = (what: string, token: (ctx: CorpusContext) => Promise<string> | string, expect: Expectation = oauth(400, 'invalid_request')): CorpusCase => ({
@@ -120,7 +122,11 @@ export const UPSTREAM_OIDC_CASES: CorpusCase[] = [
   // Back-channel logout tokens.
   bcl('alg-none', (ctx) => ctx.idp.unsigned({ iss: ctx.idp.issuer, aud: OIDC_CLIENT, iat: now(), jti: 'n1', sub: 'victim-upstream', events: { [EVENT]: {} } })),
   bcl('foreign-key', (ctx) => logoutToken(ctx, {}, { key: ctx.idp.otherKey })),
-  bcl('hs256-with-client-secret', (ctx) => new SignJWT({ iss: ctx.idp.issuer, aud: OIDC_CLIENT, iat: now(), jti: 'h1', sub: 'victim-upstream', events: { [EVENT]: {} } }).setProtectedHeader({ alg: 'HS256', typ: 'logout+jwt' }).sign(new TextEncoder().encode('corpus-oidc-secret'))),
+  bcl('hs256-with-client-secret', (ctx) =>
+    new SignJWT({ iss: ctx.idp.issuer, aud: OIDC_CLIENT, iat: now(), jti: 'h1', sub: 'victim-upstream', events: { [EVENT]: {} } })
+      .setProtectedHeader({ alg: 'HS256', typ: 'logout+jwt' })
+      .sign(new TextEncoder().encode('corpus-oidc-secret')),
+  ),
   bcl('wrong-issuer', (ctx) => logoutToken(ctx, { iss: 'https://evil.example' })),
   bcl('wrong-audience', (ctx) => logoutToken(ctx, { aud: 'another-client' })),
   bcl('missing-event', (ctx) => logoutToken(ctx, { events: undefined })),
@@ -146,9 +152,33 @@ export const UPSTREAM_OIDC_CASES: CorpusCase[] = [
     request: (_ctx, t: string) => ({ path: '/upstream/corp/backchannel-logout', form: { logout_token: t } }),
     expect: oauth(400, 'invalid_request'),
   },
-  { id: 'upstream-oidc/backchannel-json-body', family: 'upstream-oidc', prepare: (ctx) => logoutToken(ctx), request: (_c, t: string) => ({ path: '/upstream/corp/backchannel-logout', json: { logout_token: t } }), expect: oauth(400, 'invalid_request') },
-  { id: 'upstream-oidc/backchannel-duplicated-token', family: 'upstream-oidc', prepare: (ctx) => logoutToken(ctx), request: (_c, t: string) => ({ path: '/upstream/corp/backchannel-logout', form: [['logout_token', t], ['logout_token', 'x']] }), expect: oauth(400, 'invalid_request') },
+  {
+    id: 'upstream-oidc/backchannel-json-body',
+    family: 'upstream-oidc',
+    prepare: (ctx) => logoutToken(ctx),
+    request: (_c, t: string) => ({ path: '/upstream/corp/backchannel-logout', json: { logout_token: t } }),
+    expect: oauth(400, 'invalid_request'),
+  },
+  {
+    id: 'upstream-oidc/backchannel-duplicated-token',
+    family: 'upstream-oidc',
+    prepare: (ctx) => logoutToken(ctx),
+    request: (_c, t: string) => ({
+      path: '/upstream/corp/backchannel-logout',
+      form: [
+        ['logout_token', t],
+        ['logout_token', 'x'],
+      ],
+    }),
+    expect: oauth(400, 'invalid_request'),
+  },
   { id: 'upstream-oidc/backchannel-nul', family: 'upstream-oidc', request: () => ({ path: '/upstream/corp/backchannel-logout', form: { logout_token: 'a\u0000b' } }), expect: oauth(400, 'invalid_request') },
   { id: 'upstream-oidc/backchannel-missing', family: 'upstream-oidc', request: () => ({ path: '/upstream/corp/backchannel-logout', form: {} }), expect: oauth(400, 'invalid_request') },
-  { id: 'upstream-oidc/backchannel-not-oidc-provider', family: 'upstream-oidc', prepare: (ctx) => logoutToken(ctx), request: (_c, t: string) => ({ path: '/upstream/dev/backchannel-logout', form: { logout_token: t } }), expect: oauth(404, 'not_found') },
+  {
+    id: 'upstream-oidc/backchannel-not-oidc-provider',
+    family: 'upstream-oidc',
+    prepare: (ctx) => logoutToken(ctx),
+    request: (_c, t: string) => ({ path: '/upstream/dev/backchannel-logout', form: { logout_token: t } }),
+    expect: oauth(404, 'not_found'),
+  },
 ];

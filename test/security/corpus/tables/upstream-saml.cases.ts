@@ -28,10 +28,18 @@ const acsCase = (id: string, build: (l: LoginUnderAttack, ctx: CorpusContext) =>
     const p = await underAttack(ctx);
     return opts.otherBrowser ? { ...p, agent: new Agent() } : p;
   },
-  request: (ctx, p: UpstreamLogin & { l: LoginUnderAttack }) => ({ path: '/upstream/forged/callback', form: { SAMLResponse: build(p.l, ctx), RelayState: opts.relayState ? opts.relayState(p) : p.relayState! }, follow: true }),
+  request: (ctx, p: UpstreamLogin & { l: LoginUnderAttack }) => ({
+    path: '/upstream/forged/callback',
+    form: { SAMLResponse: build(p.l, ctx), RelayState: opts.relayState ? opts.relayState(p) : p.relayState! },
+    follow: true,
+  }),
   expect,
 });
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 const logoutRequest = (ctx: CorpusContext, over: Partial<Parameters<typeof logoutRequestXml>[0]> = {}) =>
   logoutRequestXml({ idpEntityId: SAML_IDP, destination: `${ctx.url}${SLO}`, nameId: 'opaque-victim', sessionIndex: newId(), ...over });
 
@@ -63,24 +71,64 @@ export const UPSTREAM_SAML_CASES: CorpusCase[] = [
     expect: page(400, /HTTP-POST/),
   },
   { id: 'upstream-saml/acs-oversized', family: 'upstream-saml', request: () => ({ path: '/upstream/forged/callback', form: { SAMLResponse: 'A'.repeat(80 * 1024), RelayState: 'x' } }), expect: page(413) },
-  { id: 'upstream-saml/acs-xml-content-type', family: 'upstream-saml', request: () => ({ path: '/upstream/forged/callback', body: fixtureText('xxe.xml'), headers: { 'content-type': 'application/xml' } }), expect: page(415) },
+  {
+    id: 'upstream-saml/acs-xml-content-type',
+    family: 'upstream-saml',
+    request: () => ({ path: '/upstream/forged/callback', body: fixtureText('xxe.xml'), headers: { 'content-type': 'application/xml' } }),
+    expect: page(415),
+  },
   { id: 'upstream-saml/acs-json-body', family: 'upstream-saml', request: () => ({ path: '/upstream/forged/callback', json: { SAMLResponse: 'x', RelayState: 'y' } }), expect: page(400) },
 
   // Single Logout.
   { id: 'upstream-saml/slo-get-nothing', family: 'upstream-saml', request: () => ({ path: SLO }), expect: page(400) },
   { id: 'upstream-saml/slo-unsigned-request', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx), { relayState: 'rs' })}` }), expect: page(400) },
-  { id: 'upstream-saml/slo-request-signed-by-attacker', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx), { relayState: 'rs', signer: attacker })}` }), expect: page(400) },
-  { id: 'upstream-saml/slo-request-sha1', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx), { signer: idp, sigAlg: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' })}` }), expect: page(400) },
-  { id: 'upstream-saml/slo-request-wrong-issuer', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx, { idpEntityId: 'https://evil.example/idp' }), { signer: idp })}` }), expect: page(400) },
-  { id: 'upstream-saml/slo-request-wrong-destination', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx, { destination: 'https://other-sp.example/slo' }), { signer: idp })}` }), expect: page(400) },
-  { id: 'upstream-saml/slo-request-expired', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx, { issuedAt: Date.now() - 3 * 3600_000 }), { signer: idp })}` }), expect: page(400) },
+  {
+    id: 'upstream-saml/slo-request-signed-by-attacker',
+    family: 'upstream-saml',
+    request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx), { relayState: 'rs', signer: attacker })}` }),
+    expect: page(400),
+  },
+  {
+    id: 'upstream-saml/slo-request-sha1',
+    family: 'upstream-saml',
+    request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx), { signer: idp, sigAlg: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' })}` }),
+    expect: page(400),
+  },
+  {
+    id: 'upstream-saml/slo-request-wrong-issuer',
+    family: 'upstream-saml',
+    request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx, { idpEntityId: 'https://evil.example/idp' }), { signer: idp })}` }),
+    expect: page(400),
+  },
+  {
+    id: 'upstream-saml/slo-request-wrong-destination',
+    family: 'upstream-saml',
+    request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx, { destination: 'https://other-sp.example/slo' }), { signer: idp })}` }),
+    expect: page(400),
+  },
+  {
+    id: 'upstream-saml/slo-request-expired',
+    family: 'upstream-saml',
+    request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx, { issuedAt: Date.now() - 3 * 3600_000 }), { signer: idp })}` }),
+    expect: page(400),
+  },
   { id: 'upstream-saml/slo-request-with-dtd', family: 'upstream-saml', request: () => ({ path: `${SLO}?${redirectQuery('SAMLRequest', fixtureText('xxe.xml'), { signer: idp })}` }), expect: page(400) },
   { id: 'upstream-saml/slo-request-billion-laughs', family: 'upstream-saml', request: () => ({ path: `${SLO}?${redirectQuery('SAMLRequest', fixtureText('billion-laughs.xml'), { signer: idp })}` }), expect: page(400) },
   { id: 'upstream-saml/slo-request-not-deflated', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?SAMLRequest=${encodeURIComponent(b64(logoutRequest(ctx)))}` }), expect: page(400) },
   { id: 'upstream-saml/slo-request-bad-base64', family: 'upstream-saml', request: () => ({ path: `${SLO}?SAMLRequest=!!!notbase64***` }), expect: page(400) },
   { id: 'upstream-saml/slo-request-duplicated', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLRequest', logoutRequest(ctx), { signer: idp })}&SAMLRequest=x` }), expect: page(400) },
-  { id: 'upstream-saml/slo-response-unknown-in-response-to', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLResponse', logoutResponseXml({ idpEntityId: SAML_IDP, destination: `${ctx.url}${SLO}`, inResponseTo: newId() }), { signer: idp, relayState: 'x' })}` }), expect: page(400) },
-  { id: 'upstream-saml/slo-response-unsigned', family: 'upstream-saml', request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLResponse', logoutResponseXml({ idpEntityId: SAML_IDP, destination: `${ctx.url}${SLO}`, inResponseTo: newId() }), { relayState: 'x' })}` }), expect: page(400) },
+  {
+    id: 'upstream-saml/slo-response-unknown-in-response-to',
+    family: 'upstream-saml',
+    request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLResponse', logoutResponseXml({ idpEntityId: SAML_IDP, destination: `${ctx.url}${SLO}`, inResponseTo: newId() }), { signer: idp, relayState: 'x' })}` }),
+    expect: page(400),
+  },
+  {
+    id: 'upstream-saml/slo-response-unsigned',
+    family: 'upstream-saml',
+    request: (ctx) => ({ path: `${SLO}?${redirectQuery('SAMLResponse', logoutResponseXml({ idpEntityId: SAML_IDP, destination: `${ctx.url}${SLO}`, inResponseTo: newId() }), { relayState: 'x' })}` }),
+    expect: page(400),
+  },
   { id: 'upstream-saml/slo-post-unsigned', family: 'upstream-saml', request: (ctx) => ({ path: SLO, form: { SAMLRequest: b64(logoutRequest(ctx)), RelayState: 'rs' } }), expect: page(400) },
   { id: 'upstream-saml/slo-post-xxe', family: 'upstream-saml', request: () => ({ path: SLO, form: { SAMLRequest: b64(fixtureText('xxe.xml')) } }), expect: page(400) },
   { id: 'upstream-saml/slo-post-oversized', family: 'upstream-saml', request: () => ({ path: SLO, form: { SAMLRequest: 'A'.repeat(80 * 1024) } }), expect: page(413) },

@@ -1,12 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import {
-  casEndpoints,
-  explainFailure,
-  isServiceTicket,
-  parseLogoutRequest,
-  parseValidationResponse,
-} from '../../../../src/upstream/cas/cas-protocol.js';
+import { casEndpoints, explainFailure, isServiceTicket, parseLogoutRequest, parseValidationResponse } from '../../../../src/upstream/cas/cas-protocol.js';
 import { CasXmlError, MAX_XML_BYTES, decodeEntities, parseXmlDocument } from '../../../../src/upstream/cas/cas-xml.js';
 import { english } from '../../../support/i18n.js';
 
@@ -65,11 +59,7 @@ describe('CAS validation answers (other servers and extensions)', () => {
     if (!r.ok) throw new Error('expected success');
     expect(r.user).toBe('jdoe');
     expect(r.attributes.displayName).toBe('Jane & John Döe <Staff>');
-    expect(r.attributes.memberOf).toEqual([
-      'cn=staff,ou=groups,dc=example,dc=edu',
-      'cn=library,ou=groups,dc=example,dc=edu',
-      'cn=R&D <lab>,ou=groups,dc=example,dc=edu',
-    ]);
+    expect(r.attributes.memberOf).toEqual(['cn=staff,ou=groups,dc=example,dc=edu', 'cn=library,ou=groups,dc=example,dc=edu', 'cn=R&D <lab>,ou=groups,dc=example,dc=edu']);
     expect(r.attributes.employeeNumber).toBe('007');
   });
 
@@ -150,8 +140,7 @@ describe('hostile XML is refused', () => {
   });
 
   it('refuses a logoutRequest whose SessionIndex is not a service ticket', () => {
-    const lr = (idx: string) =>
-      `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><samlp:SessionIndex>${idx}</samlp:SessionIndex></samlp:LogoutRequest>`;
+    const lr = (idx: string) => `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><samlp:SessionIndex>${idx}</samlp:SessionIndex></samlp:LogoutRequest>`;
     for (const idx of ['', 'PGT-1-abc', 'ST-', 'ST-a b', `ST-${'x'.repeat(300)}`]) {
       expect(refusal(() => parseLogoutRequest(lr(idx))).reason).toBe('unexpected');
     }

@@ -10,10 +10,7 @@ const policy = { serverName: 'example.com', reserved: ['helpdesk'] };
 const defaults = CONNECTOR_KINDS.oidc.defaultTemplates;
 
 function mapping(claims: unknown = {}, requirements: unknown[] = [], on_conflict: 'fail' | 'link' = 'fail') {
-  return new ProviderMapping(
-    { id: 'corp', claims: claimsSection.parse(claims), attribute_requirements: z.array(attributeRequirement).parse(requirements), on_conflict },
-    defaults,
-  );
+  return new ProviderMapping({ id: 'corp', claims: claimsSection.parse(claims), attribute_requirements: z.array(attributeRequirement).parse(requirements), on_conflict }, defaults);
 }
 function assertion(attributes: Record<string, string | string[]>, subject = 'sub-123'): Assertion {
   return { providerId: 'corp', subject, attributes };
@@ -177,7 +174,14 @@ describe('claims mapping', () => {
     });
 
     it('passes when they hold', () => {
-      expect(ok(mapping({}, [{ attribute: 'groups', contains: 'staff' }, { attribute: 'email_verified', equals: 'true' }]).map(assertion(alice), policy)).subject).toBe('sub-123');
+      expect(
+        ok(
+          mapping({}, [
+            { attribute: 'groups', contains: 'staff' },
+            { attribute: 'email_verified', equals: 'true' },
+          ]).map(assertion(alice), policy),
+        ).subject,
+      ).toBe('sub-123');
     });
   });
 
@@ -223,6 +227,9 @@ describe('claims.avatar', () => {
     expect(ok(mapping({ avatar: { template: '{{ user.jpegPhoto }}', max_bytes: 4096 } }).map(assertion({ ...alice, jpegPhoto: photo }), policy)).avatar).toBeUndefined();
     expect(ok(mapping({ avatar: { template: '{{ user.picture }}' } }).map(assertion(alice), policy)).avatar).toBeUndefined();
     expect(ok(mapping().map(assertion({ ...alice, picture: 'https://example.org/a.png' }), policy)).avatar).toBeUndefined();
-    expect(ok(mapping({ avatar: { template: '{{ user.picture }}', sync: 'always' } }).map(assertion({ ...alice, picture: 'https://example.org/a.png' }), policy)).avatar).toMatchObject({ value: 'https://example.org/a.png', sync: 'always' });
+    expect(ok(mapping({ avatar: { template: '{{ user.picture }}', sync: 'always' } }).map(assertion({ ...alice, picture: 'https://example.org/a.png' }), policy)).avatar).toMatchObject({
+      value: 'https://example.org/a.png',
+      sync: 'always',
+    });
   });
 });

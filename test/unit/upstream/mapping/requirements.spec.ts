@@ -27,9 +27,11 @@ describe('attribute requirements', () => {
   });
 
   it('reports the first failing requirement with its index, attribute and rule', () => {
-    const reqs = [{ attribute: 'affiliation', equals: 'staff' }, { attribute: 'groups', contains: 'admins' }, { attribute: 'nope', equals: 'x' }].map((r) =>
-      attributeRequirement.parse(r),
-    );
+    const reqs = [
+      { attribute: 'affiliation', equals: 'staff' },
+      { attribute: 'groups', contains: 'admins' },
+      { attribute: 'nope', equals: 'x' },
+    ].map((r) => attributeRequirement.parse(r));
     expect(firstFailedRequirement(reqs, attrs)).toEqual({ kind: 'requirement', index: 1, attribute: 'groups', rule: 'contains', reason: 'mismatch' });
     expect(firstFailedRequirement(reqs.slice(0, 1), attrs)).toBeUndefined();
     expect(firstFailedRequirement([], attrs)).toBeUndefined();
@@ -40,9 +42,7 @@ describe('attribute requirements', () => {
     expect(msg).toContain('“groups”');
     expect(msg).toMatch(/must include a required value/);
     expect(msg).not.toMatch(/member|staff|admins/);
-    expect(english(describeRequirementFailure({ kind: 'requirement', index: 0, attribute: 'eduPersonAffiliation', rule: 'one_of', reason: 'missing' }))).toMatch(
-      /did not send the attribute “eduPersonAffiliation”/,
-    );
+    expect(english(describeRequirementFailure({ kind: 'requirement', index: 0, attribute: 'eduPersonAffiliation', rule: 'one_of', reason: 'missing' }))).toMatch(/did not send the attribute “eduPersonAffiliation”/);
   });
 
   it('config: exactly one rule per requirement', () => {

@@ -55,7 +55,15 @@ describe('Sign in with Apple: the client secret', () => {
   it('config: with apple, form_post is required, no client_secret, and the method is client_secret_post', () => {
     parseOptions.devMode = true;
     try {
-      const base = { id: 'apple', name: 'Apple', kind: 'oidc', issuer: 'https://appleid.apple.com', client_id: 'com.example.web', scopes: ['openid', 'name', 'email'], apple: { team_id: 'ABCDE12345', key_id: 'KEY1234567', private_key_env: 'APPLE_P8_TEST' } };
+      const base = {
+        id: 'apple',
+        name: 'Apple',
+        kind: 'oidc',
+        issuer: 'https://appleid.apple.com',
+        client_id: 'com.example.web',
+        scopes: ['openid', 'name', 'email'],
+        apple: { team_id: 'ABCDE12345', key_id: 'KEY1234567', private_key_env: 'APPLE_P8_TEST' },
+      };
       const ok = oidcProviderSchema.parse({ ...base, response_mode: 'form_post' });
       expect(ok.token_endpoint_auth_method).toBe('client_secret_post');
       expect(ok.client_secret).toBeUndefined();
@@ -74,7 +82,17 @@ describe('Sign in with Apple: the `user` field of the first callback', () => {
     expect(appleUserAttributes('{"name":{"firstName":"Ada"}}')).toEqual({ name: 'Ada', given_name: 'Ada' });
   });
   it('ignores what is not Apple’s shape', () => {
-    for (const bad of [undefined, '', 'not json', '[]', '{"name":"John"}', '{"name":{"firstName":42}}', '{"email":"a@b"}', `{"name":{"firstName":"${'x'.repeat(300)}"}}`, `{"name":{"firstName":"J"},"pad":"${'x'.repeat(5000)}"}`]) {
+    for (const bad of [
+      undefined,
+      '',
+      'not json',
+      '[]',
+      '{"name":"John"}',
+      '{"name":{"firstName":42}}',
+      '{"email":"a@b"}',
+      `{"name":{"firstName":"${'x'.repeat(300)}"}}`,
+      `{"name":{"firstName":"J"},"pad":"${'x'.repeat(5000)}"}`,
+    ]) {
       expect([bad, appleUserAttributes(bad)]).toEqual([bad, undefined]);
     }
   });

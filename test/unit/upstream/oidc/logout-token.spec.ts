@@ -95,7 +95,11 @@ describe('logout token validation (OIDC Back-Channel Logout 1.0 §2.6)', () => {
     expect(await reason(sign(claims(), { typ: 'JWT' }))).toBe('bad_typ');
   });
 
-  it.each([['garbage', 'not-a-jwt'], ['two parts', 'a.b'], ['a JWE-shaped string', 'a.b.c.d.e']])('refuses %s', async (_n, token) => {
+  it.each([
+    ['garbage', 'not-a-jwt'],
+    ['two parts', 'a.b'],
+    ['a JWE-shaped string', 'a.b.c.d.e'],
+  ])('refuses %s', async (_n, token) => {
     expect(await reason(token)).toBe('malformed');
   });
 });

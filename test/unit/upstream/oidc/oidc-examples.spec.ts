@@ -68,7 +68,15 @@ describe('OIDC examples through claims mapping', () => {
     expect(map('oidc-entra.example.yaml', { ...entra, roles: undefined })).toMatchObject({ ok: false, failure: { attribute: 'roles', reason: 'missing' } });
   });
 
-  const google = { iss: 'https://accounts.google.com', sub: '110169484474386276334', hd: 'example.com', email: 'Carol.Jones@example.com', email_verified: true, name: 'Carol Jones', picture: 'https://lh3.googleusercontent.com/a/x' };
+  const google = {
+    iss: 'https://accounts.google.com',
+    sub: '110169484474386276334',
+    hd: 'example.com',
+    email: 'Carol.Jones@example.com',
+    email_verified: true,
+    name: 'Carol Jones',
+    picture: 'https://lh3.googleusercontent.com/a/x',
+  };
   it('Google: Workspace account of example.com', () => {
     expect(map('oidc-google.example.yaml', google)).toMatchObject({ ok: true, identity: { localpart: { value: 'carol.jones' }, displayname: { value: 'Carol Jones' } } });
   });
@@ -80,7 +88,15 @@ describe('OIDC examples through claims mapping', () => {
     expect(map('oidc-google.example.yaml', { ...google, hd: 'evil.example' })).toMatchObject({ ok: false, failure: { attribute: 'hd', reason: 'mismatch' } });
   });
 
-  const authentik = { iss: 'https://authentik.example.com/application/o/matrix/', sub: 'a3f9', preferred_username: 'Dörte Müller', name: 'Dörte Müller', email: 'doerte@example.com', email_verified: true, groups: ['matrix-users'] };
+  const authentik = {
+    iss: 'https://authentik.example.com/application/o/matrix/',
+    sub: 'a3f9',
+    preferred_username: 'Dörte Müller',
+    name: 'Dörte Müller',
+    email: 'doerte@example.com',
+    email_verified: true,
+    groups: ['matrix-users'],
+  };
   it('authentik: the registration page is pre-filled with a cleaned-up suggestion', () => {
     expect(map('oidc-authentik.example.yaml', authentik)).toMatchObject({
       ok: true,
@@ -95,7 +111,10 @@ describe('OIDC examples through claims mapping', () => {
   it('Apple: the first sign-in’s name (the `user` field) is the display name, suggested; the relay address is imported', () => {
     const attrs = claimsToAttributes(appleUserAttributes('{"name":{"firstName":"John","lastName":"Appleseed"}}'), appleIdToken);
     const mapped = new ProviderMapping(example('oidc-apple.example.yaml'), CONNECTOR_KINDS.oidc.defaultTemplates).map({ providerId: 'x', subject: appleIdToken.sub, attributes: attrs }, policy);
-    expect(mapped).toMatchObject({ ok: true, identity: { subject: appleIdToken.sub, localpart: { mode: 'ask', value: 'john.a' }, displayname: { value: 'John Appleseed', sync: 'always' }, email: { value: 'John.A@privaterelay.appleid.com' } } });
+    expect(mapped).toMatchObject({
+      ok: true,
+      identity: { subject: appleIdToken.sub, localpart: { mode: 'ask', value: 'john.a' }, displayname: { value: 'John Appleseed', sync: 'always' }, email: { value: 'John.A@privaterelay.appleid.com' } },
+    });
   });
   it('Apple: a later sign-in without a name leaves the display name alone', () => {
     const mapped = new ProviderMapping(example('oidc-apple.example.yaml'), CONNECTOR_KINDS.oidc.defaultTemplates).map({ providerId: 'x', subject: appleIdToken.sub, attributes: claimsToAttributes(appleIdToken) }, policy);

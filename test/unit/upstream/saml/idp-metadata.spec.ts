@@ -8,8 +8,7 @@ const fed = fixtureKeys('metadata-signer');
 const attacker = fixtureKeys('attacker');
 const now = Date.now();
 const ENTITY = 'https://idp.example.test/idp';
-const doc = (o: Partial<Parameters<typeof idpMetadataXml>[0]> = {}) =>
-  idpMetadataXml({ entityId: ENTITY, ssoUrl: 'https://idp.example.test/sso', sloUrl: 'https://idp.example.test/slo', certs: [idp.cert], ...o });
+const doc = (o: Partial<Parameters<typeof idpMetadataXml>[0]> = {}) => idpMetadataXml({ entityId: ENTITY, ssoUrl: 'https://idp.example.test/sso', sloUrl: 'https://idp.example.test/slo', certs: [idp.cert], ...o });
 
 describe('IdP metadata', () => {
   it('reads entity ID, endpoints and every signing certificate (rollover)', () => {

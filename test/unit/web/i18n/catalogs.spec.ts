@@ -15,7 +15,10 @@ const en = loaded.catalogs.get('en')!;
 describe('shipped catalogs', () => {
   it('load without a problem, one file per shipped language', () => {
     expect(loaded.errors.map(formatProblem)).toEqual([]);
-    const files = readdirSync(CATALOG_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    const files = readdirSync(CATALOG_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort();
     expect(files).toEqual(SHIPPED_LANGUAGES.map((l) => l.tag).sort());
   });
 

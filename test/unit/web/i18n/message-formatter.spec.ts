@@ -24,15 +24,20 @@ const languages = [
   { tag: 'en', name: 'English', dir: 'ltr' as const },
   { tag: 'ar', name: 'العربية', dir: 'rtl' as const },
 ];
-const f = new MessageFormatter(languages, new Map([['en', en], ['ar', ar]]), { service: 'Causeway' });
+const f = new MessageFormatter(
+  languages,
+  new Map([
+    ['en', en],
+    ['ar', ar],
+  ]),
+  { service: 'Causeway' },
+);
 const m = (key: string, params?: Msg['params']) => ({ key, params }) as Msg;
 
 describe('message formatting', () => {
   it('escapes placeholder values and the catalog text; only <strong>, <em>, <code> and parameter links are markup', () => {
     const html = f.html('en', m('rich', { client: '<img src=x onerror=alert(1)>', scope: 'a"b', tos: 'https://example.com/tos?a=1&b=2' }));
-    expect(html).toBe(
-      '<strong>&#60;img src=x onerror=alert(1)&#62;</strong> asks for <code>a&#34;b</code>. Read the <a href="https://example.com/tos?a=1&#38;b=2">terms</a> &#38; more.',
-    );
+    expect(html).toBe('<strong>&#60;img src=x onerror=alert(1)&#62;</strong> asks for <code>a&#34;b</code>. Read the <a href="https://example.com/tos?a=1&#38;b=2">terms</a> &#38; more.');
     // A link whose address is not http(s) is just words.
     expect(f.html('en', m('rich', { client: 'c', scope: 's', tos: 'javascript:alert(1)' }))).toContain('Read the terms &#38; more');
     expect(f.text('en', m('rich', { client: '<c>', scope: 's', tos: 'https://x' }))).toBe('<c> asks for s. Read the terms & more.');

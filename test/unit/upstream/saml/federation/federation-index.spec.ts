@@ -26,7 +26,11 @@ const data = (entities: FederationEntity[]) => ({ entities, entityDescriptors: e
 
 describe('federation index', () => {
   const zurich = entity('https://idp.uzh.example/idp', { displayNames: { en: 'University of Zurich', de: 'Universität Zürich' }, scopes: ['uzh.example'], registrationAuthority: 'http://rr.aai.switch.ch/' });
-  const tum = entity('https://login.tum.example/idp', { displayNames: { en: 'Technical University of Munich' }, domainHints: ['tum.example'], entityAttributes: { 'http://macedir.org/entity-category-support': ['http://refeds.org/category/research-and-scholarship'] } });
+  const tum = entity('https://login.tum.example/idp', {
+    displayNames: { en: 'Technical University of Munich' },
+    domainHints: ['tum.example'],
+    entityAttributes: { 'http://macedir.org/entity-category-support': ['http://refeds.org/category/research-and-scholarship'] },
+  });
   const hidden = entity('https://hidden.example/idp', { displayNames: { en: 'Hidden University' }, entityAttributes: { 'http://macedir.org/entity-category': ['http://refeds.org/category/hide-from-discovery'] } });
   const index = new FederationIndex(data([tum, zurich, hidden]), noFilter);
 

@@ -138,7 +138,12 @@ describe('FederationSource', () => {
     s.stop();
     expect(await s.descriptor(entityId)).toMatchObject({ entityId, sso: { redirect: 'https://idp.mdq-only.example/sso' } });
     expect(await s.descriptor('https://unsigned.example/idp')).toBeUndefined();
-    const filtered = new FederationSource('fed', settings({ mdq_url: MDQ, entity_filter: { registration_authorities: ['https://ra.example'], entity_ids: [], exclude_entity_ids: [], entity_categories: [] } }), { kv: new MemoryKv(), logger: pino({ level: 'silent' }), fetch: fetchImpl, parse });
+    const filtered = new FederationSource('fed', settings({ mdq_url: MDQ, entity_filter: { registration_authorities: ['https://ra.example'], entity_ids: [], exclude_entity_ids: [], entity_categories: [] } }), {
+      kv: new MemoryKv(),
+      logger: pino({ level: 'silent' }),
+      fetch: fetchImpl,
+      parse,
+    });
     await filtered.start();
     await filtered.whenStarted();
     filtered.stop();
