@@ -50,7 +50,7 @@ export async function startServer(config: GatewayConfig, logger: Logger): Promis
     if (report.problems.length) throw new PageSetupError(report.problems);
     logger.info({ path: config.templates.path, pages: report.rendered }, 'template override checked');
   }
-  const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema, pool_size: config.database.pool_size });
+  const dataSource = await openDataSource({ url: config.database.url, schema: config.database.schema, pool_size: config.database.pool_size, mapped_reads: true });
   if (config.database.migrate_on_start) {
     const applied = await runMigrations(dataSource);
     if (applied.length) logger.info({ applied }, 'database migrated');

@@ -3,6 +3,7 @@
 //   npm run bench:import                 100,000 users (the issue's sizes), a few minutes
 //   npm run bench:import -- --quick      2,000 users, seconds (CI runs this one)
 //   BENCH_USERS=20000 BENCH_TARGETS=sqlite npm run bench:import
+//   BENCH_PAGE_SIZE=1000 (the import's --page-size)
 //
 // Seeds a Synapse-schema PostgreSQL database (bench/import/seed-synapse.js): N users, 3N devices
 // each with an access token, N refresh tokens, N external ids, N emails. Then, into a fresh
@@ -29,6 +30,8 @@ import { addDevices, createSynapseSchema, dropSchema, IDP, SERVER, seedUsers } f
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const USERS = Number(process.env.BENCH_USERS ?? (QUICK ? 2_000 : 100_000));
 const TARGETS = (process.env.BENCH_TARGETS ?? 'postgres,sqlite').split(',');
+/** `--page-size` for the import (users per transaction); unset: the command's default. */
+const PAGE_SIZE = process.env.BENCH_PAGE_SIZE ? ['--page-size', process.env.BENCH_PAGE_SIZE] : [];
 const PG_URL = process.env.CAUSEWAY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const TARGET_FULL_S = 120;
@@ -143,7 +146,7 @@ async function main() {
 
     for (const kind of TARGETS) targets.push(await causewayTarget(kind, dir));
     for (const t of targets) {
-      const r = await timed(['import', 'synapse', '--config', t.config, '--synapse-database', synapse.url]);
+      const r = await timed(['import', 'synapse', '--config', t.config, '--synapse-database', synapse.url, ...PAGE_SIZE]);
       results.push({ target: t.kind, phase: 'full', ...r, users: summaryRow(r.out, 'users')[1], sessions: summaryRow(r.out, 'devices → sessions')[1], tokens: summaryRow(r.out, 'access tokens')[1] });
     }
 
@@ -152,7 +155,7 @@ async function main() {
     await addDevices(PG_URL, synapse.schema, USERS, extra, 20_000_000_000);
     console.log(`added 1%: ${extra.toLocaleString('en-US')} new users (with ${(extra * 3).toLocaleString('en-US')} devices and tokens) and a new device with a token for ${extra.toLocaleString('en-US')} existing users`);
     for (const t of targets) {
-      const r = await timed(['import', 'synapse', '--config', t.config, '--synapse-database', synapse.url]);
+      const r = await timed(['import', 'synapse', '--config', t.config, '--synapse-database', synapse.url, ...PAGE_SIZE]);
       results.push({ target: t.kind, phase: 'incremental', ...r, users: summaryRow(r.out, 'users')[1], sessions: summaryRow(r.out, 'devices → sessions')[1], tokens: summaryRow(r.out, 'access tokens')[1] });
     }
   } finally {

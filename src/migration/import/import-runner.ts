@@ -6,8 +6,8 @@ import { fastUlid } from './fast-ulid.js';
 import { emptyCounts, type ImportCounts } from './import-counts.js';
 import { countRead, countSkipped, localpartOf, mappingKey, planUser, skipReason, userDigest, type ExistingUserState, type PlanContext } from './import-plan.js';
 
-/** Users per page: one Causeway transaction each. */
-export const DEFAULT_PAGE_SIZE = 2000;
+/** Users per page: one Causeway transaction each (1,000: the lowest peak memory measured, and no slower than 2,000). */
+export const DEFAULT_PAGE_SIZE = 1000;
 
 export type ImportMode = 'run' | 'dry-run' | 'check';
 
