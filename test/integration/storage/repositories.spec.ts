@@ -18,7 +18,7 @@ import { SessionRepository } from '../../../src/storage/repositories/session.rep
 import { TermsRepository } from '../../../src/storage/repositories/terms.repository.js';
 import { UpstreamLinkRepository } from '../../../src/storage/repositories/upstream-link.repository.js';
 import { UserRepository } from '../../../src/storage/repositories/user.repository.js';
-import { OAuth2TokenRepository, type OAuth2SessionRecord } from '../../../src/storage/repositories/oauth2-token.repository.js';
+import { OAuth2TokenRepository, type OAuth2SessionRecord, type RefreshTokenRecord } from '../../../src/storage/repositories/oauth2-token.repository.js';
 import { AuthorizationGrantRepository } from '../../../src/storage/repositories/authorization-grant.repository.js';
 import { ConsentRepository } from '../../../src/storage/repositories/consent.repository.js';
 import { DeviceCodeRepository, type DeviceCodeRecord } from '../../../src/storage/repositories/device-code.repository.js';
@@ -434,23 +434,7 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
         humanName: null,
         lastActiveIp: '192.0.2.9',
       };
-      await db.transaction(async (tx) => {
-        await tokens.insertSession(tx, session);
-        await tokens.insertAccessToken(tx, { id: 'OACC000000000000000000000A', tokenHash: 'c'.repeat(64), sessionId: session.id, createdAt: T, expiresAt: T + 300_000, revokedAt: null, firstUsedAt: null });
-        await tokens.insertRefreshToken(tx, {
-          id: 'OREF000000000000000000000A',
-          tokenHash: 'd'.repeat(64),
-          sessionId: session.id,
-          accessTokenId: 'OACC000000000000000000000A',
-          createdAt: T,
-          expiresAt: null,
-          consumedAt: null,
-          nextRefreshTokenId: null,
-          revokedAt: null,
-        });
-      });
-      expect(await db.transaction((tx) => tokens.findSession(tx, session.id))).toEqual(session);
-      expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'd'.repeat(64)))).toEqual({
+      const refresh: RefreshTokenRecord = {
         id: 'OREF000000000000000000000A',
         tokenHash: 'd'.repeat(64),
         sessionId: session.id,
@@ -460,7 +444,14 @@ describe.each(TEST_DBS)('repository conformance on %s', (kind) => {
         consumedAt: null,
         nextRefreshTokenId: null,
         revokedAt: null,
+      };
+      await db.transaction(async (tx) => {
+        await tokens.insertSession(tx, session);
+        await tokens.insertAccessToken(tx, { id: 'OACC000000000000000000000A', tokenHash: 'c'.repeat(64), sessionId: session.id, createdAt: T, expiresAt: T + 300_000, revokedAt: null, firstUsedAt: null });
+        await tokens.insertRefreshToken(tx, refresh);
       });
+      expect(await db.transaction((tx) => tokens.findSession(tx, session.id))).toEqual(session);
+      expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'd'.repeat(64)))).toEqual(refresh);
       expect(await db.transaction((tx) => tokens.refreshTokenByHash(tx, 'e'.repeat(64)))).toBeUndefined();
       // Two refreshes with the same token: one consumes it.
       const consumed = await Promise.all([1, 2].map(() => db.transaction((tx) => tokens.consumeRefreshToken(tx, 'OREF000000000000000000000A', T + 10))));
