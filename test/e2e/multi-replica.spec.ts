@@ -373,7 +373,16 @@ suite('two replicas on shared PostgreSQL and Redis', () => {
     // The homeserver fails: a sign-out's message stays unacknowledged with the replica that owns the user's shard.
     let user!: { localpart: string; deviceId: string; accessToken: string };
     expect(await login('held', undefined, (u) => (user = u))).toEqual([]);
-    await waitUntil(async () => Object.values(await pendingByConsumer()).every((n) => n === 0), 20_000, 'the provisioning to be delivered');
+    // The account's provisioning (provision_user, then its own device sync) must be delivered first:
+    // wait on the outbox, not on the streams, whose pending lists are empty too before the relay has
+    // published the row. Otherwise it is delivered after the sign-out with a second device sync.
+    const store = await CausewayDb.open(db);
+    try {
+      await waitUntil(async () => (await store.undelivered()) === 0, 20_000, 'the provisioning to be delivered');
+    } finally {
+      await store.close();
+    }
+    await waitUntil(async () => Object.values(await pendingByConsumer()).every((n) => n === 0), 20_000, 'every stream message to be acknowledged');
     hs.setFault({ kind: 'error', status: 500 }, /^\/_synapse\/mas\/sync_devices/);
     const mark = lastCall();
     await signOut(proxy.url, user.accessToken);
