@@ -70,11 +70,27 @@ function merge(a: unknown, b: unknown): unknown {
   return b;
 }
 
-/** Writes a config and runs `causeway serve` as a child process; resolves once /health/ready answers 200. */
+/**
+ * Writes a config and runs `causeway serve` as a child process; resolves once /health/ready answers 200.
+ * A port picked here can be taken before the server binds it (by another worker, or as the local port
+ * of an outgoing connection: both come from the ephemeral range): then it starts again on another.
+ */
 export async function startCauseway(opts: CausewayOptions = {}): Promise<CausewayProcess> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'causeway-test-'));
-  const port = opts.port ?? (await freePort());
   const database = opts.database ?? (await freshDatabase(opts.db ?? 'sqlite', dir));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce({ ...opts, dir, database }, opts.port ?? (await freePort()), opts);
+    } catch (e) {
+      if (opts.port !== undefined || attempt >= 3 || !(e instanceof PortTakenError)) throw e;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(opts: CausewayOptions & { dir: string; database: TestDatabase }, port: number, caller: CausewayOptions): Promise<CausewayProcess> {
+  const { dir, database } = opts;
   const config = merge((opts.baseConfig ?? baseConfig)(port, database), opts.config) as Record<string, unknown>;
   const configPath = join(dir, `gateway-${port}.yaml`);
   writeFileSync(configPath, stringify(config));
@@ -116,6 +132,7 @@ export async function startCauseway(opts: CausewayOptions = {}): Promise<Causewa
   }
   if (!ready) {
     proc.kill('SIGKILL');
+    if (logs.some((l) => l.includes('EADDRINUSE'))) throw new PortTakenError(`port ${port} was taken before causeway could listen on it`);
     throw new Error(`causeway did not become ready (exit ${proc.exitCode} ${proc.signalCode}):\n${logs.slice(-30).join('\n')}`);
   }
 
@@ -139,8 +156,8 @@ export async function startCauseway(opts: CausewayOptions = {}): Promise<Causewa
     },
     async dispose() {
       await handle.stop();
-      if (!opts.database) await database.drop();
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (!caller.database) await database.drop();
+      if (!caller.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
   return handle;
