@@ -154,7 +154,15 @@ describe.each(TEST_DBS)('retention under a month of churn on %s', (db) => {
         advance(DAY);
       }
       const churnSeconds = (Date.now() - started) / 1000;
-      await nextSweep();
+      // Events reach the homeserver asynchronously, and a delivered outbox row is deleted by the
+      // next sweep: the last day's sign-outs, and the sign-outs of the sessions a sweep itself ends,
+      // are delivered after it. So: let every row be delivered, sweep, and once more (the second
+      // sweep deletes what the first one's endings wrote, and ends nothing itself).
+      const undelivered = async () => Number((await sql<{ n: number }>(cw, 'SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL'))[0]!.n);
+      for (let round = 0; round < 2; round++) {
+        await waitUntil(async () => (await undelivered()) === 0, 20_000, 'every outbox row to be delivered');
+        await nextSweep();
+      }
       const after = await counts();
       const during = sweeps().slice(firstSweep);
 
@@ -182,10 +190,14 @@ describe.each(TEST_DBS)('retention under a month of churn on %s', (db) => {
       expect(due.sessionsEnded).toEqual({ inactive: { oauth: 0, compat: 0 }, expired: 0 });
       expect(due.browserSessionsFinished).toBe(0);
       for (const [table, n] of Object.entries(due.deleted)) expect([table, n]).toEqual([table, 0]);
-      // The month of churn did not grow the tables: the same users, the same steady state.
+      // The month of churn did not grow the tables: the same users, the same steady state. Finished
+      // sessions stay through their grace period, and how many fall inside it at the end depends on
+      // when the (real-time) sweeps ran against the simulated days: 52-84 OAuth sessions were seen
+      // against 44 before. Unbounded growth would be the month's 444 sign-ins; twice the warm-up's
+      // figure (plus 10) tells the two apart without depending on the sweeps' timing.
       for (const t of ['oauth2_sessions', 'access_tokens', 'refresh_tokens', 'authorization_grants', 'browser_sessions', 'upstream_sessions', 'outbox', 'audit_log', 'kv_entries'] as const) {
         expect([t, after[t]]).toEqual([t, expect.any(Number)]);
-        expect(after[t]).toBeLessThanOrEqual(Math.ceil(before[t] * 1.5) + 10);
+        expect(after[t]).toBeLessThanOrEqual(before[t] * 2 + 10);
       }
       expect(after.users).toBe(USERS);
       expect(during.length).toBeGreaterThan(3);
