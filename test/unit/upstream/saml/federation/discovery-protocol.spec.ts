@@ -1,35 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
-import { KeyValueStore } from '../../../../../src/storage/kv-store.js';
 import { samlProviderSchema } from '../../../../../src/upstream/saml/saml.config.js';
 import { createSamlConnector } from '../../../../../src/upstream/saml/saml.connector.js';
 import { fixtureKeys } from '../../../../support/saml-forge.js';
-
-class MemoryKv extends KeyValueStore {
-  readonly m = new Map<string, string>();
-  async get(k: string) {
-    return this.m.get(k);
-  }
-  async set(k: string, v: string) {
-    this.m.set(k, v);
-  }
-  async take(k: string) {
-    const v = this.m.get(k);
-    this.m.delete(k);
-    return v;
-  }
-  async setIfAbsent(k: string, v: string) {
-    if (this.m.has(k)) return false;
-    this.m.set(k, v);
-    return true;
-  }
-  async delete(k: string) {
-    this.m.delete(k);
-  }
-  async deleteIfEquals(k: string, v: string) {
-    if (this.m.get(k) === v) this.m.delete(k);
-  }
-}
+import { MemoryKv } from '../../../../support/memory-kv.js';
 
 /** A federation provider's begin(): Causeway's discovery page, or an external WAYF by the SAML IdP Discovery protocol. */
 describe('federation discovery hand-off', () => {

@@ -1,37 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
-import { KeyValueStore } from '../../../../../src/storage/kv-store.js';
 import { FederationSource, type FederationSettings } from '../../../../../src/upstream/saml/federation/federation-source.js';
 import { decodeChunks, readAggregate } from '../../../../../src/upstream/saml/federation/aggregate-reader.js';
 import type { AggregateParser } from '../../../../../src/upstream/saml/federation/aggregate-parser.js';
 import { aggregateXml, certBody, syntheticIdp } from '../../../../../bench/saml-federation/aggregate.js';
 import { fixtureKeys, idpMetadataXml } from '../../../../support/saml-forge.js';
-
-class MemoryKv extends KeyValueStore {
-  readonly m = new Map<string, string>();
-  async get(k: string) {
-    return this.m.get(k);
-  }
-  async set(k: string, v: string) {
-    this.m.set(k, v);
-  }
-  async take(k: string) {
-    const v = this.m.get(k);
-    this.m.delete(k);
-    return v;
-  }
-  async setIfAbsent(k: string, v: string) {
-    if (this.m.has(k)) return false;
-    this.m.set(k, v);
-    return true;
-  }
-  async delete(k: string) {
-    this.m.delete(k);
-  }
-  async deleteIfEquals(k: string, v: string) {
-    if (this.m.get(k) === v) this.m.delete(k);
-  }
-}
+import { MemoryKv } from '../../../../support/memory-kv.js';
 
 const fed = fixtureKeys('metadata-signer');
 const certs = [certBody(fixtureKeys('idp').cert), certBody(fixtureKeys('sp').cert)];
